@@ -1,0 +1,1 @@
+"""Graph algorithms over a Community: KOCs, circles, referrals, influence, volunteers, levels, targeting."""

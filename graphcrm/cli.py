@@ -1,0 +1,207 @@
+"""The ``graphcrm`` command line: thin click commands over the library.
+
+Library errors (:class:`~graphcrm.errors.GraphCRMError`) become ``click.ClickException`` (exit
+code 1).  Shared options are decorators: :func:`store_option`, :func:`window_options`,
+:func:`top_option`, :func:`format_option`, :func:`lang_option`.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+import pandas as pd
+
+import graphcrm
+from graphcrm.errors import GraphCRMError
+from graphcrm.stores import DEFAULT_STORE
+
+STORE_HELP = (
+    f"Store: a file path (embedded DuckDB, default ./{DEFAULT_STORE}; env GRAPHCRM_STORE overrides) "
+    "or bolt://host:7687, neo4j://host:7687, neo4j+s://host (credentials from GRAPHCRM_NEO4J_USER / "
+    "GRAPHCRM_NEO4J_PASSWORD or the config file, never from the command line)."
+)
+
+
+# -- shared options -------------------------------------------------------------------
+def store_option(f: Callable) -> Callable:
+    return click.option("--store", "store", default=None, metavar="URI", help=STORE_HELP)(f)
+
+
+def window_options(f: Callable) -> Callable:
+    f = click.option("--until", default=None, metavar="DATE", help="Only activity up to this date (inclusive).")(f)
+    f = click.option("--since", default=None, metavar="DATE", help="Only activity from this date on.")(f)
+    return f
+
+
+def top_option(default: int | None = 20) -> Callable:
+    def deco(f: Callable) -> Callable:
+        return click.option("--top", "-k", "top", type=int, default=default, show_default=True,
+                            help="How many rows to show (0 = all).")(f)
+    return deco
+
+
+def format_option(f: Callable) -> Callable:
+    return click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+                        show_default=True, help="Output format.")(f)
+
+
+def lang_option(f: Callable) -> Callable:
+    return click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+                        help="Language of reason texts and headings.")(f)
+
+
+def handle_errors(f: Callable) -> Callable:
+    """Turn library errors into ``click.ClickException`` (exit code 1)."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except GraphCRMError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def open_cg(store: str | None) -> "graphcrm.CommunityGraph":
+    return graphcrm.open(store)
+
+
+def open_community(store: str | None, since: str | None, until: str | None) -> "graphcrm.Community":
+    return open_cg(store).community(since, until)
+
+
+def emit(df: pd.DataFrame, fmt: str = "table", *, top: int | None = None, file=None) -> None:
+    """Print a frame as an aligned table, CSV or JSON records (``top`` rows; 0/None = all)."""
+    out = file or sys.stdout
+    if top:
+        df = df.head(top)
+    if fmt == "csv":
+        df.to_csv(out, index=False)
+    elif fmt == "json":
+        records = json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False))
+        click.echo(json.dumps(records, ensure_ascii=False, indent=1), file=out)
+    else:
+        if not len(df):
+            click.echo("(no rows)", file=out)
+            return
+        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250,
+                               "display.max_colwidth", 80, "display.unicode.east_asian_width", True):
+            click.echo(df.to_string(index=False), file=out)
+
+
+# -- commands ---------------------------------------------------------------------------
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(graphcrm.__version__, prog_name="graphcrm")
+def cli() -> None:
+    """graphcrm: owner-community graph analytics (KOCs, circles, referrals, ambassadors, volunteers).
+
+    Start with `graphcrm demo`, then `graphcrm info`.  Load your own exports with `graphcrm load FOLDER`.
+    """
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="TOML file mapping your headers and values onto the contract (see docs/data-contract.md).")
+@click.option("--encoding", default=None, help="CSV encoding (default: detect UTF-8, UTF-8 with BOM, or GB18030/GBK).")
+@click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write rejected rows (default ./graphcrm-rejects.csv).")
+@store_option
+@handle_errors
+def load(path: Path, mapping: Path | None, encoding: str | None, rejects_path: Path | None, store: str | None) -> None:
+    """Validate and load a folder of CSV/Parquet exports (or one table file).
+
+    Prints, per table, rows read / loaded / rejected and where the rejects file is.
+    Loading is idempotent and incremental: rows with an existing key update it.
+    """
+    cg = open_cg(store)
+    report = cg.load(path, mapping=mapping, encoding=encoding, rejects_path=rejects_path)
+    click.echo(report.format())
+
+
+@cli.command()
+@store_option
+@format_option
+@handle_errors
+def info(store: str | None, fmt: str) -> None:
+    """Rows and date range per table, and the size of each graph projection."""
+    cg = open_cg(store)
+    click.echo(f"store: {cg.store.uri}") if fmt == "table" else None
+    df = cg.info()
+    for c in ("first", "last"):
+        df[c] = df[c].map(lambda v: "" if pd.isna(v) else str(pd.Timestamp(v).date()))
+    df["edges"] = df["edges"].map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
+    if fmt == "table":
+        df["rows"] = df["rows"].map(lambda v: f"{int(v):,}")
+    emit(df, fmt)
+
+
+@cli.command()
+@click.option("--owners", "n_owners", type=click.IntRange(min=50), default=20_000, show_default=True,
+              help="Number of owners to generate.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same community).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("graphcrm-demo"),
+              show_default=True, help="Folder to write the demo CSV files to (the data contract's format).")
+@store_option
+@handle_errors
+def demo(n_owners: int, seed: int, out_dir: Path, store: str | None) -> None:
+    """Generate the demo community (a NIO-like owner community), load it and print what was loaded."""
+    from graphcrm.demo import write_demo
+
+    truth = write_demo(out_dir, n_owners=n_owners, seed=seed)
+    click.echo(f"demo community with {n_owners:,} owners written to {out_dir}/ (seed {seed})")
+    cg = open_cg(store)
+    report = cg.load(out_dir)
+    click.echo(report.format())
+    click.echo("next: graphcrm info | graphcrm kocs | graphcrm ambassadors -k 30 | graphcrm report")
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["referrals", "interactions", "coattendance"]))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output file: .graphml or .gexf (networkx), .csv (edge list with owner ids).")
+@store_option
+@window_options
+@handle_errors
+def export(kind: str, output: Path, store: str | None, since: str | None, until: str | None) -> None:
+    """Export a graph projection (for Gephi, networkx or a spreadsheet), vertices named by owner_id."""
+    from graphcrm.projections import to_networkx
+
+    g = open_cg(store).graph(kind, since=since, until=until)
+    suffix = output.suffix.lower()
+    if suffix == ".csv":
+        names = g.vs["name"]
+        edges = pd.DataFrame([(names[e.source], names[e.target], *[e[a] for a in g.es.attributes()]) for e in g.es],
+                             columns=["source", "target", *g.es.attributes()])
+        edges.to_csv(output, index=False)
+    elif suffix in (".graphml", ".gexf"):
+        import networkx as nx
+
+        G = to_networkx(g)
+        for _, _, d in G.edges(data=True):
+            for k, v in list(d.items()):
+                if not isinstance(v, (int, float, str, bool)):
+                    d[k] = str(v)
+        G.graph = {k: v for k, v in G.graph.items() if isinstance(v, (int, float, str, bool))}
+        (nx.write_graphml if suffix == ".graphml" else nx.write_gexf)(G, output)
+    else:
+        raise click.ClickException(f"unknown output format {suffix!r}: use .graphml, .gexf or .csv")
+    click.echo(f"{kind} graph: {g.vcount():,} owners, {g.ecount():,} edges written to {output}")
+
+
+# --- registered commands ---
+# (one line per command module; keep this block sorted)
+# --- end registered commands ---
+
+
+def main() -> None:
+    cli(prog_name="graphcrm")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,41 @@
+"""One exception tree for graphcrm, rooted at :class:`GraphCRMError`."""
+from __future__ import annotations
+
+
+class GraphCRMError(Exception):
+    """Base class of every error graphcrm raises on purpose."""
+
+
+class InputFileError(GraphCRMError):
+    """An input file (or frame) cannot be used at all: nothing was written.
+
+    The message names the file and says how to fix it.
+    """
+
+
+class MappingError(GraphCRMError):
+    """The mapping file (TOML) is malformed or names unknown tables/columns."""
+
+
+class StoreError(GraphCRMError):
+    """The store cannot be opened, read or written."""
+
+
+class PartialLoadError(StoreError):
+    """A load into a server store stopped midway.
+
+    ``written`` says, per table, how many rows were committed before the failure.
+    Re-running the same load reaches the same end state (all writes are MERGEs).
+    """
+
+    def __init__(self, message: str, written: dict[str, int]):
+        super().__init__(message)
+        self.written = dict(written)
+
+
+class ConfigError(GraphCRMError):
+    """Bad configuration: unknown store URI, missing credentials, bad option values."""
+
+
+class AnalysisError(GraphCRMError):
+    """An analysis cannot run on this data (e.g. no volunteers to learn from)."""

@@ -1,0 +1,199 @@
+"""The embedded default store: one DuckDB file, no server.
+
+Each load is one transaction: it commits whole or leaves the file exactly as it was.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from graphcrm.contract import TABLES, TABLE_NAMES, Table
+from graphcrm.errors import ConfigError, StoreError
+from graphcrm.stores.base import Store
+
+_SQL_TYPES = {"str": "VARCHAR", "enum": "VARCHAR", "datetime": "TIMESTAMP", "bool": "BOOLEAN", "int": "BIGINT", "float": "DOUBLE"}
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+def _ddl(t: Table) -> str:
+    cols = []
+    for c in t.columns:
+        d = f'"{c.name}" {_SQL_TYPES[c.type]}'
+        if c.default is not None:
+            d += f" DEFAULT {str(c.default).upper() if isinstance(c.default, bool) else repr(c.default)}"
+        if c.name in t.key:
+            d += " NOT NULL"
+        cols.append(d)
+    key = ", ".join(f'"{k}"' for k in t.key)
+    return f'CREATE TABLE IF NOT EXISTS "{t.name}" ({", ".join(cols)}, PRIMARY KEY ({key}))'
+
+
+def _result_table(name: str) -> str:
+    if not _NAME_RE.match(name):
+        raise ConfigError(f"result name {name!r} must be lower-case letters, digits and _ (e.g. 'ambassadors')")
+    return f"result_{name}"
+
+
+class DuckDBStore(Store):
+    """A community in a single local DuckDB file.
+
+    Parameters
+    ----------
+    path
+        The database file (created on first use).  ``:memory:`` keeps it in memory.
+    """
+
+    kind = "duckdb"
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path) if str(path) != ":memory:" else None
+        self.uri = str(path)
+        try:
+            if self.path is not None and self.path.parent and not self.path.parent.exists():
+                raise StoreError(f"cannot create store {self.path}: folder {self.path.parent} does not exist")
+            self.con = duckdb.connect(str(path))
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open store {path}: {exc}") from None
+        with self.con.cursor() as cur:
+            for t in TABLES.values():
+                cur.execute(_ddl(t))
+
+    # -- reading ---------------------------------------------------------------
+    def table(self, name: str, *, columns: list[str] | None = None) -> pd.DataFrame:
+        t = TABLES[name]
+        cols = columns or t.column_names
+        unknown = [c for c in cols if c not in t.column_names]
+        if unknown:
+            raise ConfigError(f"table {name} has no column(s) {unknown}")
+        order = ", ".join(f'"{k}"' for k in t.key if k in cols) or "1"
+        sel = ", ".join(f'"{c}"' for c in cols)
+        df = self.con.execute(f'SELECT {sel} FROM "{name}" ORDER BY {order}').df()
+        return _typed(df, t)
+
+    def keys(self, name: str) -> pd.DataFrame:
+        return self.table(name, columns=list(TABLES[name].key))
+
+    def counts(self) -> dict[str, int]:
+        return {n: int(self.con.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]) for n in TABLE_NAMES}
+
+    def time_range(self, name: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        col = TABLES[name].time_column
+        if col is None:
+            return None, None
+        lo, hi = self.con.execute(f'SELECT min("{col}"), max("{col}") FROM "{name}"').fetchone()
+        return (pd.Timestamp(lo) if lo is not None else None, pd.Timestamp(hi) if hi is not None else None)
+
+    # -- writing ---------------------------------------------------------------
+    def upsert(self, frames: Mapping[str, pd.DataFrame]) -> dict[str, int]:
+        written: dict[str, int] = {}
+        cur = self.con.cursor()
+        try:
+            cur.execute("BEGIN TRANSACTION")
+            for name in TABLE_NAMES:
+                if name not in frames or not len(frames[name]):
+                    continue
+                t = TABLES[name]
+                df = frames[name]
+                cols = [c for c in t.column_names if c in df.columns]
+                view = f"_incoming_{name}"
+                cur.register(view, _for_duckdb(df[cols]))
+                col_sql = ", ".join(f'"{c}"' for c in cols)
+                sets = [c for c in cols if c not in t.key]
+                key = ", ".join(f'"{k}"' for k in t.key)
+                if sets:
+                    conflict = "DO UPDATE SET " + ", ".join(f'"{c}" = excluded."{c}"' for c in sets)
+                else:
+                    conflict = "DO NOTHING"
+                cur.execute(
+                    f'INSERT INTO "{name}" ({col_sql}) SELECT {col_sql} FROM {view} '
+                    f"ON CONFLICT ({key}) {conflict}"
+                )
+                cur.unregister(view)
+                written[name] = len(df)
+            cur.execute("COMMIT")
+        except BaseException as exc:
+            try:
+                cur.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            if isinstance(exc, duckdb.Error):
+                raise StoreError(f"load into {self.uri} failed and was rolled back, nothing written: {exc}") from None
+            raise
+        finally:
+            cur.close()
+        return written
+
+    def write_results(self, results, *, name, label=None, campaign=None, selected=None) -> int:
+        table = _result_table(name)
+        if "owner_id" not in results.columns:
+            raise ConfigError("results to write back need an owner_id column")
+        df = results.copy()
+        df.attrs = {}
+        if selected is not None:
+            df["selected"] = np.asarray(selected, dtype=bool)
+        if label is not None:
+            df["label"] = label
+        df["campaign"] = campaign
+        df["written_at"] = pd.Timestamp.now().floor("s")
+        for c in df.columns:
+            if df[c].dtype == object:
+                df[c] = df[c].map(lambda v: v if v is None or isinstance(v, (str, bool, int, float, pd.Timestamp, _dt.datetime)) else str(v))
+        cur = self.con.cursor()
+        try:
+            cur.execute("BEGIN TRANSACTION")
+            cur.register("_result", _for_duckdb(df))
+            cur.execute(f'CREATE OR REPLACE TABLE "{table}" AS SELECT * FROM _result')
+            cur.unregister("_result")
+            cur.execute("COMMIT")
+        except duckdb.Error as exc:
+            cur.execute("ROLLBACK")
+            raise StoreError(f"writing results {name} failed: {exc}") from None
+        finally:
+            cur.close()
+        return len(df)
+
+    def read_results(self, name: str) -> pd.DataFrame:
+        table = _result_table(name)
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+        ).fetchone()[0]
+        if not exists:
+            raise StoreError(f"no results named {name!r} in {self.uri}")
+        return self.con.execute(f'SELECT * FROM "{table}" ORDER BY owner_id').df()
+
+    def close(self) -> None:
+        try:
+            self.con.close()
+        except duckdb.Error:
+            pass
+
+
+def _for_duckdb(df: pd.DataFrame) -> pd.DataFrame:
+    """Make object/string columns plain object so DuckDB maps them to VARCHAR."""
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_string_dtype(out[c].dtype) and out[c].dtype != object:
+            out[c] = out[c].astype(object)
+    return out
+
+
+def _typed(df: pd.DataFrame, t: Table) -> pd.DataFrame:
+    for c in df.columns:
+        col = t.column(c)
+        if col.type == "datetime":
+            df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
+        elif col.type == "int":
+            df[c] = df[c].astype("Int64")
+        elif col.type == "float":
+            df[c] = df[c].astype("float64")
+        elif col.type == "bool":
+            df[c] = df[c].fillna(bool(col.default) if col.default is not None else False).astype(bool)
+        else:
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
+    return df
