@@ -45,9 +45,10 @@ class Community:
         Contract tables (missing ones are empty).  Usually built by
         :meth:`graphcrm.api.CommunityGraph.community` or :meth:`from_frames`.
     since, until
-        Keep activity (referrals, events with their attendance, posts, interactions) within
+        Keep activity (referrals, events with their attendance, interactions) within
         ``[since, until]`` (inclusive, dates or timestamps; ``until`` given as a date covers the
-        whole day).  Owners who joined after ``until`` are left out; all others are kept.
+        whole day).  Posts created up to ``until`` are all kept, so that engagement inside the
+        window on older posts counts.  Owners who joined after ``until`` are left out.
 
     Attributes
     ----------
@@ -129,9 +130,15 @@ class Community:
         if hi is not None and "joined_at" in owners:
             owners = owners[~(owners["joined_at"] > hi).fillna(False).to_numpy(dtype=bool)]
         out["owners"] = owners
-        for name in ("referrals", "events", "posts", "interactions"):
+        for name in ("referrals", "events", "interactions"):
             col = TABLES[name].time_column
             out[name] = t[name][within(t[name][col])]
+        # posts: everything created up to `until`, so that engagement inside the window on
+        # older posts still counts; count posts *in* the window by their created_at.
+        posts = t["posts"]
+        if hi is not None:
+            posts = posts[~(posts["created_at"] > hi).fillna(False).to_numpy(dtype=bool)]
+        out["posts"] = posts
         out["attendance"] = t["attendance"][t["attendance"]["event_id"].isin(out["events"]["event_id"])]
         known = set(out["owners"]["owner_id"])
         out["referrals"] = out["referrals"][out["referrals"]["referrer_id"].isin(known) & out["referrals"]["referee_id"].isin(known)]
