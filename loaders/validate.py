@@ -126,7 +126,9 @@ class _Problems:
         self.reason: list[np.ndarray] = []
         self.kind: list[np.ndarray] = []
 
-    def add(self, mask: np.ndarray, column: str, reason: str | np.ndarray | pd.Series, kind: str) -> None:
+    def add(self, mask: np.ndarray, column: str, reason, kind: str) -> None:
+        """``reason``: a string, an array aligned with the table, or a callable ``f(indices)``
+        returning one reason per index (so reasons are only built for the rows that fail)."""
         mask = np.asarray(mask, dtype=bool)
         idx = np.flatnonzero(mask)
         if not len(idx):
@@ -135,6 +137,8 @@ class _Problems:
         self.col.append(np.full(len(idx), column, dtype=object))
         if isinstance(reason, str):
             self.reason.append(np.full(len(idx), reason, dtype=object))
+        elif callable(reason):
+            self.reason.append(np.asarray(list(reason(idx)), dtype=object))
         else:
             self.reason.append(np.asarray(reason, dtype=object)[idx])
         self.kind.append(np.full(len(idx), kind, dtype=object))
@@ -165,7 +169,20 @@ def _blank(raw: pd.Series) -> np.ndarray:
 
 
 def _as_text(raw: pd.Series) -> pd.Series:
-    return raw.astype("string").str.strip()
+    """Stripped text as an object Series (NA for missing); object dtype keeps isin/map fast."""
+    return raw.astype("string").str.strip().astype(object).where(raw.notna(), None)
+
+
+def _in(values: pd.Series, allowed) -> np.ndarray:
+    """Membership test by plain set lookup (pandas' Arrow-string isin is slow on millions of rows)."""
+    allowed = set(allowed)
+    return np.fromiter((v in allowed for v in values.to_numpy(dtype=object)), dtype=bool, count=len(values))
+
+
+def _says(raw: pd.Series, column: str, what: str):
+    """A lazy reason builder: ``column='value' what`` for the failing indices only."""
+    values = raw.to_numpy(dtype=object)
+    return lambda idx: (f"{column}={q}{what}" for q in _quote(values[idx]))
 
 
 def _quote(values: pd.Series | np.ndarray, limit: int = 60) -> np.ndarray:
@@ -215,11 +232,11 @@ def _normalize(src: Source, mapping: Mapping, now: pd.Timestamp, probs: _Problem
             out[col.name] = vals.to_numpy(dtype=object)
         elif col.type == "enum":
             txt = _as_text(raw).str.lower()
-            ok = txt.isin(col.values).fillna(False).to_numpy(dtype=bool)
+            ok = _in(txt, col.values)
             bad = ~ok & ~blank
             probs.add(
                 bad, col.name,
-                pd.Series(_quote(raw)).radd(f"{col.name}=").add(f" is not one of {'|'.join(col.values)}"),
+                _says(raw, col.name, f" is not one of {'|'.join(col.values)}"),
                 "bad enum value",
             )
             vals = txt.astype(object).to_numpy(dtype=object, copy=True)
@@ -231,10 +248,10 @@ def _normalize(src: Source, mapping: Mapping, now: pd.Timestamp, probs: _Problem
                 out[col.name] = raw.to_numpy(dtype=bool)
                 continue
             txt = _as_text(raw).str.lower()
-            is_t = txt.isin(_TRUE).fillna(False).to_numpy(dtype=bool)
-            is_f = txt.isin(_FALSE).fillna(False).to_numpy(dtype=bool)
+            is_t = _in(txt, _TRUE)
+            is_f = _in(txt, _FALSE)
             bad = ~(is_t | is_f) & ~blank
-            probs.add(bad, col.name, pd.Series(_quote(raw)).radd(f"{col.name}=").add(" is not a yes/no value"), "bad yes/no value")
+            probs.add(bad, col.name, _says(raw, col.name, " is not a yes/no value"), "bad yes/no value")
             vals = np.where(blank, bool(col.default) if col.default is not None else False, is_t)
             out[col.name] = vals.astype(bool)
         elif col.type == "datetime":
@@ -242,24 +259,24 @@ def _normalize(src: Source, mapping: Mapping, now: pd.Timestamp, probs: _Problem
             unparsable = parsed.isna().to_numpy() & ~blank
             probs.add(
                 unparsable, col.name,
-                pd.Series(_quote(raw)).radd(f"{col.name}=").add(" is not a valid date/time (use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)"),
+                _says(raw, col.name, " is not a valid date/time (use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)"),
                 "impossible date",
             )
             too_old = (parsed < MIN_DATE).fillna(False).to_numpy(dtype=bool)
-            probs.add(too_old, col.name, pd.Series(_quote(raw)).radd(f"{col.name}=").add(" is before 1970"), "impossible date")
+            probs.add(too_old, col.name, _says(raw, col.name, " is before 1970"), "impossible date")
             future = (parsed > now).fillna(False).to_numpy(dtype=bool)
-            probs.add(future, col.name, pd.Series(_quote(raw)).radd(f"{col.name}=").add(" is in the future"), "impossible date")
+            probs.add(future, col.name, _says(raw, col.name, " is in the future"), "impossible date")
             out[col.name] = parsed.to_numpy()
         elif col.type in ("int", "float"):
             num = pd.to_numeric(raw if not (raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype)) else _as_text(raw), errors="coerce")
             num = pd.Series(num, dtype="float64")
             bad = num.isna().to_numpy() & ~blank
-            probs.add(bad, col.name, pd.Series(_quote(raw)).radd(f"{col.name}=").add(" is not a number"), "not a number")
+            probs.add(bad, col.name, _says(raw, col.name, " is not a number"), "not a number")
             if col.type == "int":
                 frac = (num.notna() & (num != np.floor(num))).to_numpy()
-                probs.add(frac, col.name, pd.Series(_quote(raw)).radd(f"{col.name}=").add(" is not a whole number"), "not a number")
+                probs.add(frac, col.name, _says(raw, col.name, " is not a whole number"), "not a number")
                 neg = (num < 0).fillna(False).to_numpy(dtype=bool)
-                probs.add(neg, col.name, pd.Series(_quote(raw)).radd(f"{col.name}=").add(" is negative"), "not a number")
+                probs.add(neg, col.name, _says(raw, col.name, " is negative"), "not a number")
                 out[col.name] = pd.array(np.where(num.isna(), 0, num).astype("int64"), dtype="Int64")
                 out[col.name][num.isna().to_numpy()] = pd.NA
             else:
@@ -366,9 +383,9 @@ def validate(
         p = probs[name]
         for col, rtable, rcol in t.references:
             known = key_index(rtable, rcol)
-            vals = df[col]
+            vals = pd.Series(df[col].to_numpy(dtype=object))
             present = ~pd.isna(vals).to_numpy()
-            ok = vals.isin(known).to_numpy()
+            ok = _in(vals, known.to_numpy(dtype=object))
             bad = present & ~ok
             if bad.any():
                 rej = rejected_keys.get(rtable, set())
