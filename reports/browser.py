@@ -1,0 +1,182 @@
+"""Look at a report the way a reader does: headless Chromium measures it and takes a screenshot.
+
+Used by the browser test and to make the README screenshot::
+
+    python -m graphcrm.reports.browser report.html report.png [--width 1280] [--height 2200]
+
+Chromium runs with ``--headless --no-sandbox --disable-gpu --disable-background-networking
+--no-first-run --disable-component-update --disable-sync`` and a fresh ``--user-data-dir``; set
+``GRAPHCRM_CHROMIUM`` to use another binary.  Nothing here needs the network (the report is
+self-contained, and the measuring copy only adds an inline script).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+         "--disable-component-update", "--disable-sync", "--hide-scrollbars", "--force-device-scale-factor=1",
+         "--disable-extensions", "--mute-audio")
+#: Chromium cannot capture taller pages in one screenshot
+MAX_HEIGHT = 16_000
+
+#: a script appended to a copy of the page: measures charts and two CJK probe strings
+_MEASURE = """
+<div id="__probe" style="display:block;clear:both;background:#fff;padding:8px 24px;font-family:var(--font);font-size:40px;line-height:1.2;color:#000">
+<span id="__cjk_a">车主社区</span> <span id="__cjk_b">报告圈层</span></div>
+<script>
+(function(){
+  var out = {charts: [], texts: 0, cjk_texts: 0};
+  var de = document.documentElement;
+  function box(el){
+    var r = el.getBoundingClientRect();
+    return {x: r.left + window.scrollX, y: r.top + window.scrollY, w: r.width, h: r.height};
+  }
+  document.querySelectorAll('figure.chart svg, figure.chart img, img').forEach(function(el){
+    var b = box(el), sec = el.closest('section');
+    b.tag = el.tagName.toLowerCase(); b.section = sec ? sec.id : '';
+    out.charts.push(b);
+  });
+  document.querySelectorAll('svg text').forEach(function(el){
+    out.texts += 1;
+    if (/[\\u4e00-\\u9fff]/.test(el.textContent)) { out.cjk_texts += 1; }
+  });
+  out.cjk_a = box(document.getElementById('__cjk_a'));
+  out.cjk_b = box(document.getElementById('__cjk_b'));
+  out.probe_top = box(document.getElementById('__probe')).y;
+  out.height = Math.max(de.scrollHeight, document.body.scrollHeight);
+  out.width = de.scrollWidth;
+  var pre = document.createElement('pre');
+  pre.id = '__graphcrm_measure'; pre.style.display = 'none';
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+</script>
+"""
+
+
+class BrowserError(RuntimeError):
+    """Chromium is missing or failed."""
+
+
+def find_chromium() -> str | None:
+    """Path of a Chromium/Chrome binary (``$GRAPHCRM_CHROMIUM`` first), or None."""
+    env = os.environ.get("GRAPHCRM_CHROMIUM")
+    if env:
+        return env if Path(env).exists() or shutil.which(env) else None
+    for name in CANDIDATES:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def _run(args: list[str], *, timeout: float) -> subprocess.CompletedProcess:
+    binary = find_chromium()
+    if binary is None:
+        raise BrowserError("no chromium found (install Debian's chromium package or set GRAPHCRM_CHROMIUM)")
+    with tempfile.TemporaryDirectory(prefix="graphcrm-chromium-") as profile:
+        cmd = [binary, *FLAGS, f"--user-data-dir={profile}", *args]
+        env = dict(os.environ, HOME=profile)  # keep crash dumps and caches inside the fresh profile
+        try:
+            proc = subprocess.run(cmd, capture_output=True, timeout=timeout, env=env, check=False)
+        except subprocess.TimeoutExpired:
+            raise BrowserError(f"chromium timed out after {timeout:g} s") from None
+    if proc.returncode != 0:
+        raise BrowserError(f"chromium failed ({proc.returncode}): {proc.stderr.decode(errors='replace')[-800:]}")
+    return proc
+
+
+def _probe_copy(html_path: Path) -> Path:
+    """A copy of the page (same folder, so relative links still work) with the measuring script."""
+    text = html_path.read_text(encoding="utf-8")
+    i = text.rfind("</body>")
+    text = text[:i] + _MEASURE + text[i:] if i >= 0 else text + _MEASURE
+    fd, name = tempfile.mkstemp(prefix=".measure-", suffix=".html", dir=html_path.parent)
+    os.close(fd)
+    copy = Path(name)
+    copy.write_text(text, encoding="utf-8")
+    return copy
+
+
+def measure(html_path: str | os.PathLike, *, width: int = 1280, timeout: float = 90) -> dict:
+    """Lay the page out in headless Chromium and return what the reader would see.
+
+    The page is measured from a copy with an inline script and two probe strings of Chinese
+    (drawn with the report's font stack) appended below the footer.
+
+    Returns
+    -------
+    dict
+        ``height``/``width`` of the measured copy (CSS px); ``probe_top``: where the probe starts
+        (= the height of the report itself); ``charts``: one dict per ``figure.chart`` svg or img
+        with ``tag``, ``x``, ``y``, ``w``, ``h`` (page coordinates) and ``section`` (its section's
+        id); ``texts``/``cjk_texts``: SVG text elements, and those holding Chinese; ``cjk_a``/
+        ``cjk_b``: boxes of the two probe strings; ``dom``: the serialized DOM after layout.
+    """
+    html_path = Path(html_path).resolve()
+    copy = _probe_copy(html_path)
+    try:
+        proc = _run([f"--window-size={width},1000", "--dump-dom", copy.as_uri()], timeout=timeout)
+    finally:
+        copy.unlink(missing_ok=True)
+    dom = proc.stdout.decode("utf-8", errors="replace")
+    m = re.search(r'<pre id="__graphcrm_measure"[^>]*>(.*?)</pre>', dom, flags=re.S)
+    if not m:
+        raise BrowserError("the measuring script did not run (no result in the DOM)")
+    import html as _html
+
+    out = json.loads(_html.unescape(m.group(1)))
+    out["dom"] = dom
+    return out
+
+
+def screenshot(html_path: str | os.PathLike, png_path: str | os.PathLike, *, width: int = 1280,
+               height: int | None = None, probe: bool = False, timeout: float = 120) -> dict:
+    """Screenshot the page (the whole page unless ``height`` is given) into ``png_path``.
+
+    With ``probe`` the screenshot is of the measuring copy, so it ends with the two Chinese probe
+    strings (to check that Chinese is drawn as glyphs, not as empty boxes).
+
+    Returns
+    -------
+    dict
+        The :func:`measure` result (page coordinates match the screenshot's pixels), plus
+        ``shot_height``.
+    """
+    html_path = Path(html_path).resolve()
+    info = measure(html_path, width=width, timeout=timeout)
+    full = int(math.ceil(info["height"] if probe else info["probe_top"]))
+    h = min(int(height) if height else full, MAX_HEIGHT)
+    copy = _probe_copy(html_path) if probe else None
+    try:
+        _run([f"--window-size={width},{h}", f"--screenshot={Path(png_path).resolve()}",
+              (copy or html_path).as_uri()], timeout=timeout)
+    finally:
+        if copy is not None:
+            copy.unlink(missing_ok=True)
+    info["shot_height"] = h
+    return info
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="Screenshot an HTML report with headless Chromium.")
+    ap.add_argument("html")
+    ap.add_argument("png")
+    ap.add_argument("--width", type=int, default=1280)
+    ap.add_argument("--height", type=int, default=None, help="capture only the top HEIGHT px (default: whole page)")
+    a = ap.parse_args(argv)
+    info = screenshot(a.html, a.png, width=a.width, height=a.height)
+    print(f"{a.png}: {a.width}x{info['shot_height']} px, {len(info['charts'])} charts")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,184 @@
+"""Headline numbers of the report and their change against the previous period.
+
+Periods
+-------
+* ``since`` and ``until`` given: the period is ``[since, until]`` (``until`` as a date covers the
+  whole day) and it is compared with the window of the same length just before it.
+* Only ``since``: the period runs to the end of the data; only ``until``: the 30 days ending at
+  ``until``.
+* Neither: the last 30 days of data (ending at the latest timestamp in the store) compared with
+  the 30 days before.
+
+Definitions (all computed on the unwindowed tables, so the two periods are measured alike)
+------------------------------------------------------------------------------------------
+owners
+    Owners who joined by the end of the period (owners without ``joined_at`` always count).
+active owners
+    Distinct owners who, within the period, wrote a post, interacted with a post, were
+    checked in at an event, or referred someone.
+events, interactions
+    Rows dated within the period (events by ``starts_at``).
+new owners referred
+    Owners who joined within the period (``joined_at``, else ``purchased_at``) and are the referee of
+    a referral claim by another owner, as a share of all owners who joined in the period.
+volunteers
+    Owners flagged ``is_volunteer`` who joined by the end of the period; the note counts those
+    who organised, hosted or volunteered at an event within the period.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graphcrm.community import _ts
+
+DEFAULT_DAYS = 30
+_LED = ("organizer", "host", "volunteer")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: pd.Timestamp
+    end: pd.Timestamp  #: inclusive
+
+    @property
+    def days(self) -> float:
+        return (self.end - self.start + pd.Timedelta(microseconds=1)) / pd.Timedelta(days=1)
+
+    def label(self) -> str:
+        return f"{self.start:%Y-%m-%d} – {self.end:%Y-%m-%d}"
+
+
+def periods(tables: dict[str, pd.DataFrame], latest: pd.Timestamp, since: Any = None,
+            until: Any = None) -> tuple[Period, Period, bool]:
+    """The current period, the previous one of the same length, and whether a window was given."""
+    lo = _ts(since, "since")
+    hi = _ts(until, "until")
+    if hi is not None and isinstance(until, str) and len(until.strip()) <= 10:
+        hi = hi + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+    explicit = lo is not None or hi is not None
+    if hi is None:
+        hi = latest
+    if lo is None:
+        lo = (hi - pd.Timedelta(days=DEFAULT_DAYS)) + pd.Timedelta(microseconds=1)
+    length = hi - lo + pd.Timedelta(microseconds=1)
+    cur = Period(lo, hi)
+    prev = Period(lo - length, lo - pd.Timedelta(microseconds=1))
+    return cur, prev, explicit
+
+
+def _within(s: pd.Series, p: Period) -> np.ndarray:
+    return ((s >= p.start) & (s <= p.end)).fillna(False).to_numpy(dtype=bool)
+
+
+def _joined(owners: pd.DataFrame) -> pd.Series:
+    j = owners["joined_at"] if "joined_at" in owners else pd.Series(pd.NaT, index=owners.index)
+    if "purchased_at" in owners:
+        j = j.fillna(owners["purchased_at"])
+    return pd.to_datetime(j)
+
+
+def activity(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every dated activity as ``owner_id``, ``at`` (posts, interactions, checked-in attendance, referrals made)."""
+    t = tables
+    parts = [
+        pd.DataFrame({"owner_id": t["posts"]["author_id"].astype(str), "at": t["posts"]["created_at"]}),
+        pd.DataFrame({"owner_id": t["interactions"]["owner_id"].astype(str), "at": t["interactions"]["created_at"]}),
+        pd.DataFrame({"owner_id": t["referrals"]["referrer_id"].astype(str), "at": t["referrals"]["referred_at"]}),
+    ]
+    att = t["attendance"]
+    if len(att):
+        att = att[att["checked_in"].fillna(True).astype(bool)]
+        starts = att["event_id"].map(t["events"].set_index("event_id")["starts_at"])
+        parts.append(pd.DataFrame({"owner_id": att["owner_id"].astype(str), "at": starts}))
+    out = pd.concat(parts, ignore_index=True)
+    out["at"] = pd.to_datetime(out["at"])
+    return out.dropna(subset=["at"])
+
+
+def _referred_ids(referrals: pd.DataFrame) -> set:
+    r = referrals[referrals["referrer_id"].astype(str) != referrals["referee_id"].astype(str)]
+    return set(r["referee_id"].astype(str))
+
+
+def metrics(tables: dict[str, pd.DataFrame], p: Period, *, act: pd.DataFrame | None = None,
+            referred: set | None = None) -> dict[str, float]:
+    """The six headline numbers (plus their parts) for one period."""
+    t = tables
+    owners = t["owners"]
+    joined = _joined(owners)
+    by_end = ~(joined > p.end).fillna(False).to_numpy(dtype=bool)
+    act = activity(t) if act is None else act
+    referred = _referred_ids(t["referrals"]) if referred is None else referred
+    new = _within(joined, p)
+    new_ids = owners["owner_id"].astype(str)[new]
+    n_new = int(new.sum())
+    n_ref = int(new_ids.isin(referred).sum())
+    vol = owners["is_volunteer"].fillna(False).astype(bool).to_numpy() & by_end
+    att = t["attendance"]
+    ev_in = t["events"]["event_id"][_within(t["events"]["starts_at"], p)]
+    led = att[att["event_id"].isin(ev_in) & att["role"].isin(_LED)]["owner_id"].nunique() if len(att) else 0
+    return {
+        "owners": int(by_end.sum()),
+        "active_owners": int(act["owner_id"][_within(act["at"], p)].nunique()),
+        "events": int(len(ev_in)),
+        "interactions": int(_within(t["interactions"]["created_at"], p).sum()),
+        "referred_share": (n_ref / n_new) if n_new else float("nan"),
+        "new_owners": n_new,
+        "new_referred": n_ref,
+        "volunteers": int(vol.sum()),
+        "volunteers_led": int(led),
+    }
+
+
+def headline(tables: dict[str, pd.DataFrame], cur: Period, prev: Period) -> pd.DataFrame:
+    """One row per headline metric: ``metric``, ``current``, ``previous``, ``change``.
+
+    ``change`` is relative (``current / previous - 1``) for counts and the difference in
+    percentage points for ``referred_share``; NaN when the previous value is 0 or missing.
+    """
+    act = activity(tables)
+    referred = _referred_ids(tables["referrals"])
+    a = metrics(tables, cur, act=act, referred=referred)
+    b = metrics(tables, prev, act=act, referred=referred)
+    rows = []
+    for m in ("owners", "active_owners", "events", "interactions", "referred_share", "volunteers",
+              "new_owners", "new_referred", "volunteers_led"):
+        x, y = a[m], b[m]
+        if m == "referred_share":
+            ch = (x - y) * 100 if not (np.isnan(x) or np.isnan(y)) else float("nan")
+        else:
+            ch = (x / y - 1) if y else float("nan")
+        rows.append({"metric": m, "current": x, "previous": y, "change": ch})
+    return pd.DataFrame(rows)
+
+
+def weekly(tables: dict[str, pd.DataFrame], end: pd.Timestamp, *, weeks: int = 26) -> pd.DataFrame:
+    """Per week (Monday start) up to ``end``: ``week``, ``active``, ``new_referred``, ``new_other``.
+
+    The week holding ``end`` is left out unless ``end`` is its last moment (a partial week would
+    look like a drop)."""
+    act = activity(tables)
+    end_week = (end.normalize() - pd.Timedelta(days=end.weekday()))
+    start = end_week - pd.Timedelta(weeks=weeks - 1)
+    idx = pd.date_range(start, end_week, freq="7D")
+    act = act[(act["at"] >= start) & (act["at"] <= end)]
+    wk = act["at"].dt.normalize() - pd.to_timedelta(act["at"].dt.day_of_week, unit="D")
+    active = act.groupby(wk)["owner_id"].nunique().reindex(idx, fill_value=0)
+    owners = tables["owners"]
+    joined = _joined(owners)
+    ok = ((joined >= start) & (joined <= end)).fillna(False).to_numpy(dtype=bool)
+    j = joined[ok]
+    jw = j.dt.normalize() - pd.to_timedelta(j.dt.day_of_week, unit="D")
+    ref = owners["owner_id"].astype(str)[ok].isin(_referred_ids(tables["referrals"])).to_numpy()
+    new_ref = pd.Series(ref.astype(int), index=jw.to_numpy()).groupby(level=0).sum().reindex(idx, fill_value=0)
+    new_all = pd.Series(1, index=jw.to_numpy()).groupby(level=0).sum().reindex(idx, fill_value=0)
+    out = pd.DataFrame({"week": idx, "active": active.to_numpy(), "new_referred": new_ref.to_numpy(),
+                        "new_other": (new_all - new_ref).to_numpy()})
+    # a trailing week that is not over yet would look like a collapse: leave it out
+    if end < end_week + pd.Timedelta(days=7) - pd.Timedelta(seconds=1) and len(out) > 1:
+        out = out.iloc[:-1]
+    return out.reset_index(drop=True)
