@@ -1,0 +1,205 @@
+"""CLI commands of analytics I: ``graphcrm kocs``, ``graphcrm circles``, ``graphcrm referrals``."""
+from __future__ import annotations
+
+import click
+
+_pending: list[click.Group] = []
+
+
+def register(cli: click.Group) -> None:
+    """Add the analytics I commands to the ``graphcrm`` group.
+
+    ``graphcrm.cli`` calls this while importing; when this module is imported first, that call
+    arrives before the commands exist, so it is remembered and completed at the end of the module.
+    """
+    _pending.append(cli)
+    if "referrals_cmd" in globals():
+        _flush()
+
+
+def _flush() -> None:
+    while _pending:
+        group = _pending.pop()
+        for cmd in (kocs_cmd, circles_cmd, referrals_cmd):
+            group.add_command(cmd)
+
+
+from graphcrm.cli import (  # noqa: E402  (graphcrm.cli imports this module back)
+    emit,
+    format_option,
+    handle_errors,
+    lang_option,
+    open_cg,
+    store_option,
+    top_option,
+    window_options,
+)
+from graphcrm.errors import ConfigError  # noqa: E402
+
+
+def _note(text: str, fmt: str) -> None:
+    """Human notes go to stdout with a table, to stderr with csv/json (keeps those parseable)."""
+    click.echo(text, err=fmt != "table")
+
+
+def parse_pairs(text: str | None, what: str) -> dict[str, float]:
+    """Parse ``"a=1,b=0.5"`` into ``{"a": 1.0, "b": 0.5}``.
+
+    Raises
+    ------
+    ConfigError
+        If a part is not ``name=number``.
+    """
+    out: dict[str, float] = {}
+    for part in (text or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, value = part.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"{what}: expected name=number pairs separated by commas, got {part!r}") from None
+    return out
+
+
+def parse_floats(text: str, what: str) -> list[float]:
+    """Parse ``"1,0.5,0.25"`` into a list of floats (raises ConfigError)."""
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(f"{what}: expected numbers separated by commas, got {text!r}") from None
+
+
+@click.command("kocs")
+@store_option
+@window_options
+@top_option(20)
+@format_option
+@lang_option
+@click.option("--weights", default=None, metavar="C=W,...",
+              help="Component weights, e.g. reach=0.3,engagement=0.25,authority=0.2,conversion=0.15,bridging=0.1.")
+@click.option("--half-life", "half_life", type=float, default=90.0, show_default=True,
+              help="Engagement half-life in days (0 = no time decay).")
+@click.option("--min-engagers", type=float, default=3, show_default=True,
+              help="Independent engagers needed for engagement to count.")
+@click.option("--min-days", type=int, default=2, show_default=True,
+              help="Distinct days with engagement needed for engagement to count.")
+@click.option("--closed-discount", type=float, default=0.9, show_default=True,
+              help="Discount of engagement from a closed mutual group (like ring).")
+@click.option("--bridging", type=click.Choice(["count", "entropy"]), default="count", show_default=True,
+              help="Bridging as distinct circles of the audience, or exp(entropy) of it.")
+@click.option("--include-staff", is_flag=True, help="Rank staff too (left out by default).")
+@handle_errors
+def kocs_cmd(store, since, until, top, fmt, lang, weights, half_life, min_engagers, min_days,
+             closed_discount, bridging, include_staff) -> None:
+    """Key opinion consumers: reach, engagement, authority, conversion and bridging, with a reason.
+
+    Engagement from a closed group that mostly engages with itself (a like ring) is discounted,
+    and engagement counts only from enough distinct owners on enough distinct days.
+    """
+    from graphcrm.algorithms.koc import kocs
+
+    community = open_cg(store).community(since, until)
+    df = kocs(community, weights=parse_pairs(weights, "--weights") or None,
+              half_life_days=half_life or None, min_distinct_engagers=min_engagers,
+              min_distinct_days=min_days, closed_group_discount=closed_discount, bridging=bridging,
+              include_staff=include_staff, top=top or None, lang=lang)
+    emit(df, fmt, top=top)
+
+
+@click.command("circles")
+@store_option
+@window_options
+@top_option(20)
+@format_option
+@lang_option
+@click.option("--members", is_flag=True, help="List owners with their circle instead of one row per circle.")
+@click.option("--resolution", type=float, default=1.0, show_default=True,
+              help="Leiden resolution (higher = more, smaller circles).")
+@click.option("--method", type=click.Choice(["modularity", "cpm"]), default="modularity", show_default=True,
+              help="Leiden quality function.")
+@click.option("--layer-weights", default=None, metavar="L=W,...",
+              help="Weights of the normalised layers, e.g. coattendance=1,interactions=0.5.")
+@click.option("--engine", type=click.Choice(["auto", "leidenalg", "igraph"]), default="auto", show_default=True,
+              help="Leiden implementation (auto: leidenalg up to 100k ties, igraph's faster C version above).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Leiden seed.")
+@handle_errors
+def circles_cmd(store, since, until, top, fmt, lang, members, resolution, method, layer_weights,
+                engine, seed) -> None:
+    """Circles (圈层): Leiden on co-attendance + interactions; profiles or owner -> circle.
+
+    Circle -1 holds owners with no ties at all.  Bridges are owners whose ties spread over
+    several circles (participation coefficient).
+    """
+    from graphcrm.algorithms.circles import circle_profiles, circles
+
+    community = open_cg(store).community(since, until)
+    opts = dict(resolution=resolution, method=method, layer_weights=parse_pairs(layer_weights, "--layer-weights") or None,
+                engine=engine, seed=seed)
+    circ = circles(community, lang=lang, **opts)
+    if members:
+        emit(circ, fmt, top=top)
+        return
+    prof = circle_profiles(community, circles_frame=circ, lang=lang, **opts)
+    n_circ = int((prof["circle"] >= 0).sum())
+    _note(f"{n_circ} circles; {int(circ['is_bridge'].sum())} bridges" if lang == "en"
+          else f"共 {n_circ} 个圈层，{int(circ['is_bridge'].sum())} 位跨圈桥梁", fmt)
+    emit(prof, fmt, top=top)
+
+
+@click.command("referrals")
+@store_option
+@window_options
+@top_option(20)
+@format_option
+@lang_option
+@click.option("--check", is_flag=True, help="Print the referral integrity findings instead.")
+@click.option("--view", type=click.Choice(["chains", "trees", "longest", "attribution", "board"]), default="chains",
+              show_default=True,
+              help="chains: per owner; trees: largest chains; longest: deepest chains; attribution: "
+                   "multi-level credit; board: top referrers of a period (overall, growers, per region).")
+@click.option("--decay", default="1,0.5,0.25", show_default=True,
+              help="Attribution credit per level, direct first.")
+@click.option("--period", default="quarter", show_default=True,
+              help="Board period: week, month, quarter, year or <n>d.")
+@click.option("--as-of", "as_of", default=None, metavar="DATE", help="Board: a day in the period to report.")
+@click.option("--growers", type=int, default=5, show_default=True, help="Board: fastest growers listed.")
+@click.option("--per-region", type=int, default=3, show_default=True, help="Board: entries per region.")
+@handle_errors
+def referrals_cmd(store, since, until, top, fmt, lang, check, view, decay, period, as_of, growers,
+                  per_region) -> None:
+    """Referral chains on the cleaned graph, attribution, the referrer board, or --check findings.
+
+    Cleaning: self-referrals dropped, cycles broken at their latest claim, double claims resolved
+    first-touch; staff are never credited and referrals dated after the delivery never convert.
+    """
+    from graphcrm.algorithms import referrals as R
+
+    community = open_cg(store).community(since, until)
+    if check:
+        df = R.referral_issues(community, lang=lang)
+        counts = df["kind"].value_counts()
+        summary = ", ".join(f"{k} {counts[k]}" for k in df["kind"].unique())
+        _note((f"{len(df)} findings" + (f": {summary}" if summary else "")) if lang == "en"
+              else f"共 {len(df)} 条问题" + (f"：{summary}" if summary else ""), fmt)
+        emit(df, fmt, top=top)
+        return
+    dec = parse_floats(decay, "--decay")
+    if view == "chains":
+        df = R.referral_chains(community, lang=lang)
+    elif view in ("trees", "longest"):
+        df = R.referral_trees(community, sort="size" if view == "trees" else "depth", top=top or None, lang=lang)
+    elif view == "attribution":
+        df = R.referral_attribution(community, decay=dec, lang=lang)
+    else:
+        df = R.top_referrers(community, period=period, as_of=as_of, top=top or 10, growers=growers,
+                             per_region=per_region, decay=dec, lang=lang)
+        emit(df, fmt)
+        return
+    emit(df, fmt, top=top)
+
+
+_flush()
