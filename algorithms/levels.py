@@ -1,0 +1,564 @@
+"""Contribution points and relationship levels of owners.
+
+Two functions:
+
+* :func:`contribution` - points per owner by activity kind (in the spirit of NIO Value),
+  time-decayed, from a configurable points table (:data:`DEFAULT_POINTS`);
+* :func:`owner_levels` - a relationship level per owner from FIXED thresholds
+  (:data:`DEFAULT_LEVELS`), with the next level and what the owner needs to reach it.
+
+Why fixed thresholds and not percentiles
+----------------------------------------
+A percentile level ("top 5 % are companions") is a quota: it can stay *full*.  A member who
+does everything a companion does is still shut out while enough others score higher, and an
+owner's level can drop without them doing anything different because someone else did more.
+Fixed thresholds say exactly what each level takes ("300 points, one converted referral and
+two events organised"), so every owner can be told what to do next and reaching it is
+guaranteed to count.
+
+The default thresholds were set on the demo community (20,000 owners, two years, 180-day
+half-life): about 28 % of owners are members or above, 7 % fans or above, 1 % advocates and
+0.1 % companions; most active volunteers are fans or advocates.  They are a starting point
+for a brand to set, not a quota: change them with ``thresholds=``.
+
+The module also offers :func:`activity_log`, one row per dated activity of an owner, shared by
+:mod:`graphcrm.algorithms.volunteers` and :mod:`graphcrm.algorithms.targeting`.
+"""
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graphcrm.contract import CONVERTED_STAGES, REFERRAL_STAGES
+from graphcrm.errors import ConfigError
+from graphcrm.i18n import check_lang, join
+
+#: Default points per unit of activity.  Every value is multiplied by a time decay
+#: ``0.5 ** (age_days / half_life_days)`` (age at ``community.as_of``) and summed per owner.
+#:
+#: ============================  =====  =====================================================
+#: key                           pts    one unit is
+#: ============================  =====  =====================================================
+#: ``post``                      5      a post written by the owner
+#: ``engagement_received``       1      a like/favorite/comment/reply/share by ANOTHER owner
+#:                                      on one of the owner's posts
+#: ``event_attended``            10     an event attended (checked in) as ``attendee``
+#: ``event_organised``           60     an event attended as ``organizer`` or ``host``
+#: ``volunteering``              40     an event attended as ``volunteer``
+#: ``referral_lead``             5      a referral whose current stage is ``lead``
+#: ``referral_test_drive``       20     ... whose current stage is ``test_drive``
+#: ``referral_order``            80     ... whose current stage is ``order``
+#: ``referral_delivered``        120    ... whose current stage is ``delivered``
+#: ============================  =====  =====================================================
+#:
+#: A referral earns the points of the stage it has reached (not the sum of the stages), dated
+#: by ``referred_at``.  Pass ``points={...}`` to override any subset of the keys.
+DEFAULT_POINTS: dict[str, float] = {
+    "post": 5.0,
+    "engagement_received": 1.0,
+    "event_attended": 10.0,
+    "event_organised": 60.0,
+    "volunteering": 40.0,
+    "referral_lead": 5.0,
+    "referral_test_drive": 20.0,
+    "referral_order": 80.0,
+    "referral_delivered": 120.0,
+}
+
+#: Default relationship levels, lowest first.  ``points`` is the minimum contribution;
+#: ``all`` maps a count to its minimum (every one must hold); ``any`` maps counts to minimums
+#: of which at least one must hold.  Counts (not decayed, within the community's window):
+#: ``posts``, ``events_attended`` (checked in, any role), ``events_led`` (organizer, host or
+#: volunteer), ``referrals`` (any stage), ``converted_referrals`` (order or delivered).
+#: Levels form a ladder: an owner holds the highest level whose requirements AND those of
+#: every lower level are met.
+DEFAULT_LEVELS: tuple[dict[str, Any], ...] = (
+    {"level": "buyer", "en": "Buyer", "zh": "车主", "points": 0},
+    {"level": "member", "en": "Member", "zh": "会员", "points": 20},
+    {"level": "fan", "en": "Fan", "zh": "粉丝", "points": 80},
+    {
+        "level": "advocate",
+        "en": "Advocate",
+        "zh": "推荐官",
+        "points": 200,
+        "any": {"converted_referrals": 1, "events_led": 1},
+    },
+    {
+        "level": "companion",
+        "en": "Companion",
+        "zh": "伙伴",
+        "points": 300,
+        "all": {"converted_referrals": 1, "events_led": 2},
+    },
+)
+
+#: counts usable in level conditions, with the wording of "what to do next"
+_CONDITION_TEXT: dict[str, tuple[str, str]] = {
+    "posts": ("publish {n} more post(s)", "再发布 {n} 篇帖子"),
+    "events_attended": ("attend {n} more event(s)", "再参加 {n} 场活动"),
+    "events_led": ("organise or volunteer at {n} more event(s)", "再组织或志愿服务 {n} 场活动"),
+    "referrals": ("refer {n} more friend(s)", "再推荐 {n} 位好友"),
+    "converted_referrals": ("refer {n} more friend(s) who order", "再推荐 {n} 位好友下订"),
+}
+_HAVE_TEXT: dict[str, tuple[str, str]] = {
+    "posts": ("{n} posts", "{n} 篇帖子"),
+    "events_attended": ("{n} events attended", "参加 {n} 场活动"),
+    "events_led": ("{n} events organised/volunteered", "组织或志愿服务 {n} 场活动"),
+    "referrals": ("{n} referrals", "推荐 {n} 人"),
+    "converted_referrals": ("{n} converted referrals", "成交推荐 {n} 人"),
+}
+COUNT_COLUMNS: tuple[str, ...] = tuple(_CONDITION_TEXT)
+
+_LED_ROLES = ("organizer", "host", "volunteer")
+
+
+# ---------------------------------------------------------------------------------------------
+# shared helpers
+# ---------------------------------------------------------------------------------------------
+_INDEX_CACHE: "weakref.WeakKeyDictionary[Any, pd.Index]" = weakref.WeakKeyDictionary()
+
+
+def owner_positions(community: Any, ids: pd.Series) -> np.ndarray:
+    """Positions of ``ids`` in ``community.owner_ids`` (-1 for unknown ids).
+
+    The hash index over the owner ids is built once per community (weakly cached).
+    """
+    try:
+        index = _INDEX_CACHE[community]
+    except (KeyError, TypeError):
+        index = pd.Index(np.asarray(community.owner_ids, dtype=object))
+        try:
+            _INDEX_CACHE[community] = index
+        except TypeError:  # not weak-referenceable: no caching
+            pass
+    return index.get_indexer(pd.Series(ids, dtype=object).to_numpy())
+
+
+def _attendance_with_time(community: Any, attendance: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Checked-in attendance rows with their event's ``starts_at``."""
+    att = community.tables["attendance"] if attendance is None else attendance
+    events = community.tables["events"][["event_id", "starts_at"]]
+    att = att[att["checked_in"].astype(bool)]
+    return att.merge(events, on="event_id", how="inner")
+
+
+def activity_log(community: Any, *, attendance: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per dated activity OF an owner (what the owner did, not what they received).
+
+    Parameters
+    ----------
+    community : Community
+        The community snapshot.
+    attendance : DataFrame, optional
+        Use this attendance table instead of the community's (e.g. with masked roles).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``pos`` (int, position in ``community.owner_ids``), ``at`` (datetime64) and
+        ``kind`` (``post``, ``interaction``, ``event``, ``referral``); events count only when
+        checked in.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> from graphcrm.community import Community
+    >>> c = Community.from_frames({
+    ...     "owners": pd.DataFrame({"owner_id": ["a", "b"]}),
+    ...     "posts": pd.DataFrame({"post_id": ["p"], "author_id": ["a"], "created_at": ["2024-05-01"]})})
+    >>> activity_log(c)[["pos", "kind"]].values.tolist()
+    [[0, 'post']]
+    """
+    t = community.tables
+    att = _attendance_with_time(community, attendance)
+    parts = [
+        pd.DataFrame({"pos": owner_positions(community, t["posts"]["author_id"]),
+                      "at": t["posts"]["created_at"].to_numpy(), "kind": "post"}),
+        pd.DataFrame({"pos": owner_positions(community, t["interactions"]["owner_id"]),
+                      "at": t["interactions"]["created_at"].to_numpy(), "kind": "interaction"}),
+        pd.DataFrame({"pos": owner_positions(community, att["owner_id"]),
+                      "at": att["starts_at"].to_numpy(), "kind": "event"}),
+        pd.DataFrame({"pos": owner_positions(community, t["referrals"]["referrer_id"]),
+                      "at": t["referrals"]["referred_at"].to_numpy(), "kind": "referral"}),
+    ]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({"pos": pd.Series([], dtype=np.int64),
+                             "at": pd.Series([], dtype="datetime64[ns]"),
+                             "kind": pd.Series([], dtype=object)})
+    log = pd.concat(parts, ignore_index=True)
+    log = log[(log["pos"] >= 0) & log["at"].notna()]
+    log["at"] = log["at"].astype("datetime64[ns]")
+    return log.reset_index(drop=True)
+
+
+def _decay(at: pd.Series | np.ndarray, as_of: pd.Timestamp, half_life_days: float | None) -> np.ndarray:
+    at = pd.to_datetime(pd.Series(at)).astype("datetime64[ns]")
+    if half_life_days is None:
+        return np.ones(len(at))
+    if half_life_days <= 0:
+        raise ConfigError(f"half_life_days must be positive or None, got {half_life_days!r}")
+    age = (pd.Timestamp(as_of) - at).dt.total_seconds().to_numpy() / 86400.0
+    age = np.clip(np.nan_to_num(age, nan=0.0), 0.0, None)
+    return 0.5 ** (age / float(half_life_days))
+
+
+def _per_kind(community: Any, half_life_days: float | None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Raw counts and decayed counts per points key, as arrays in owner order."""
+    t = community.tables
+    n = len(community.owner_ids)
+    as_of = community.as_of
+    raw: dict[str, np.ndarray] = {}
+    dec: dict[str, np.ndarray] = {}
+
+    def add(key: str, pos: np.ndarray, at) -> None:
+        ok = pos >= 0
+        w = _decay(at, as_of, half_life_days)
+        raw[key] = np.bincount(pos[ok], minlength=n).astype(float)
+        dec[key] = np.bincount(pos[ok], weights=w[ok], minlength=n)
+
+    posts = t["posts"]
+    add("post", owner_positions(community, posts["author_id"]), posts["created_at"])
+
+    inter = t["interactions"].merge(posts[["post_id", "author_id"]], on="post_id", how="inner")
+    inter = inter[inter["owner_id"] != inter["author_id"]]
+    add("engagement_received", owner_positions(community, inter["author_id"]), inter["created_at"])
+
+    att = _attendance_with_time(community)
+    role = att["role"].astype(str)
+    for key, mask in (
+        ("event_attended", role == "attendee"),
+        ("event_organised", role.isin(["organizer", "host"])),
+        ("volunteering", role == "volunteer"),
+    ):
+        sub = att[mask.to_numpy()]
+        add(key, owner_positions(community, sub["owner_id"]), sub["starts_at"])
+
+    ref = t["referrals"]
+    for stage in REFERRAL_STAGES:
+        sub = ref[ref["stage"].astype(str) == stage]
+        add(f"referral_{stage}", owner_positions(community, sub["referrer_id"]), sub["referred_at"])
+    return raw, dec
+
+
+def _check_points(points: Mapping[str, float] | None) -> dict[str, float]:
+    table = dict(DEFAULT_POINTS)
+    if points:
+        unknown = sorted(set(points) - set(DEFAULT_POINTS))
+        if unknown:
+            raise ConfigError(
+                f"unknown points key(s) {', '.join(unknown)}; the keys are {', '.join(DEFAULT_POINTS)}"
+            )
+        for k, v in points.items():
+            try:
+                table[k] = float(v)
+            except (TypeError, ValueError):
+                raise ConfigError(f"points[{k!r}] must be a number, got {v!r}") from None
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# contribution
+# ---------------------------------------------------------------------------------------------
+def contribution(
+    community: Any,
+    *,
+    points: Mapping[str, float] | None = None,
+    half_life_days: float | None = 180,
+) -> pd.DataFrame:
+    """Contribution points per owner by activity kind, time-decayed.
+
+    Each unit of activity earns the points of its kind from the points table
+    (:data:`DEFAULT_POINTS`, overridable per key), multiplied by
+    ``0.5 ** (age_days / half_life_days)`` where the age is measured at ``community.as_of``:
+    with the default half-life of 180 days, what an owner did six months ago counts half.
+
+    Defaults: post 5; engagement received 1 per like/favorite/comment/reply/share by another
+    owner on the owner's posts; event attended 10; event organised or hosted 60; volunteering
+    at an event 40; referral by the stage it reached: lead 5, test drive 20, order 80,
+    delivered 120.  Events count only when checked in.
+
+    Parameters
+    ----------
+    community : Community
+        The community snapshot (its window applies).
+    points : mapping, optional
+        Points per key, overriding :data:`DEFAULT_POINTS` for the keys given.
+    half_life_days : float or None, default 180
+        Half-life of the time decay in days; ``None`` disables decay.
+
+    Returns
+    -------
+    DataFrame
+        One row per owner (staff included), sorted by ``contribution`` desc then ``owner_id``:
+        ``owner_id``; ``contribution`` (total points); and one column per points key,
+        ``points_post``, ``points_engagement_received``, ``points_event_attended``,
+        ``points_event_organised``, ``points_volunteering``, ``points_referral_lead``,
+        ``points_referral_test_drive``, ``points_referral_order``,
+        ``points_referral_delivered`` (points earned from that kind, decayed).
+        ``df.attrs["points"]`` holds the points table used and ``df.attrs["half_life_days"]``.
+
+    Raises
+    ------
+    ConfigError
+        Unknown points key, non-numeric points, or a non-positive half-life.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> from graphcrm.community import Community
+    >>> c = Community.from_frames({
+    ...     "owners": pd.DataFrame({"owner_id": ["a", "b"]}),
+    ...     "posts": pd.DataFrame({"post_id": ["p1", "p2"], "author_id": ["a", "a"],
+    ...                            "created_at": ["2024-01-01", "2024-06-29"]})})
+    >>> contribution(c)[["owner_id", "contribution"]].values.tolist()  # 5 * 0.5 + 5 (180 days)
+    [['a', 7.5], ['b', 0.0]]
+    >>> contribution(c, points={"post": 2}, half_life_days=None)["contribution"].tolist()
+    [4.0, 0.0]
+    """
+    table = _check_points(points)
+    if half_life_days is not None:
+        _decay(pd.Series([], dtype="datetime64[ns]"), community.as_of, half_life_days)
+    _, dec = _per_kind(community, half_life_days)
+    out = pd.DataFrame({"owner_id": np.asarray(community.owner_ids, dtype=object)})
+    total = np.zeros(len(out))
+    cols = {}
+    for key, pts in table.items():
+        cols[f"points_{key}"] = dec[key] * pts
+        total += cols[f"points_{key}"]
+    out["contribution"] = np.round(total, 6)
+    for c, v in cols.items():
+        out[c] = np.round(v, 6)
+    out = out.sort_values(["contribution", "owner_id"], ascending=[False, True], kind="mergesort")
+    out = out.reset_index(drop=True)
+    out.attrs["points"] = table
+    out.attrs["half_life_days"] = half_life_days
+    return out
+
+
+def activity_counts(community: Any, *, _raw: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """Undecayed counts used by level conditions, one row per owner in owner order.
+
+    Returns
+    -------
+    DataFrame
+        ``owner_id``, ``posts``, ``events_attended`` (checked in, any role), ``events_led``
+        (organizer, host or volunteer), ``referrals`` (any stage), ``converted_referrals``.
+    """
+    raw = _raw if _raw is not None else _per_kind(community, None)[0]
+    out = pd.DataFrame({"owner_id": np.asarray(community.owner_ids, dtype=object)})
+    out["posts"] = raw["post"].astype(np.int64)
+    out["events_attended"] = (raw["event_attended"] + raw["event_organised"] + raw["volunteering"]).astype(np.int64)
+    out["events_led"] = (raw["event_organised"] + raw["volunteering"]).astype(np.int64)
+    out["referrals"] = sum(raw[f"referral_{s}"] for s in REFERRAL_STAGES).astype(np.int64)
+    out["converted_referrals"] = sum(raw[f"referral_{s}"] for s in CONVERTED_STAGES).astype(np.int64)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# levels
+# ---------------------------------------------------------------------------------------------
+def _check_levels(thresholds: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    levels = [dict(x) for x in (DEFAULT_LEVELS if thresholds is None else thresholds)]
+    if not levels:
+        raise ConfigError("thresholds must name at least one level")
+    prev = -np.inf
+    seen = set()
+    for lv in levels:
+        name = lv.get("level")
+        if not isinstance(name, str) or not name:
+            raise ConfigError("every level needs a non-empty 'level' name")
+        if name in seen:
+            raise ConfigError(f"level {name!r} appears twice")
+        seen.add(name)
+        lv.setdefault("en", name)
+        lv.setdefault("zh", lv["en"])
+        try:
+            lv["points"] = float(lv.get("points", 0))
+        except (TypeError, ValueError):
+            raise ConfigError(f"level {name!r}: points must be a number") from None
+        if lv["points"] < prev:
+            raise ConfigError(f"level {name!r}: points must not decrease along the ladder")
+        prev = lv["points"]
+        for part in ("all", "any"):
+            cond = dict(lv.get(part) or {})
+            bad = sorted(set(cond) - set(COUNT_COLUMNS))
+            if bad:
+                raise ConfigError(
+                    f"level {name!r}: unknown condition(s) {', '.join(bad)}; use {', '.join(COUNT_COLUMNS)}"
+                )
+            lv[part] = {k: int(v) for k, v in cond.items()}
+        extra = sorted(set(lv) - {"level", "en", "zh", "points", "all", "any"})
+        if extra:
+            raise ConfigError(f"level {name!r}: unknown field(s) {', '.join(extra)}")
+    return levels
+
+
+def _meets(lv: Mapping[str, Any], contrib: np.ndarray, counts: pd.DataFrame) -> np.ndarray:
+    ok = contrib >= lv["points"] - 1e-9
+    for k, v in lv["all"].items():
+        ok &= counts[k].to_numpy() >= v
+    if lv["any"]:
+        anyok = np.zeros(len(contrib), dtype=bool)
+        for k, v in lv["any"].items():
+            anyok |= counts[k].to_numpy() >= v
+        ok &= anyok
+    return ok
+
+
+def owner_levels(
+    community: Any,
+    *,
+    thresholds: Sequence[Mapping[str, Any]] | None = None,
+    points: Mapping[str, float] | None = None,
+    half_life_days: float | None = 180,
+    lang: str = "en",
+) -> pd.DataFrame:
+    """Relationship level of every (non-staff) owner, with what they need for the next one.
+
+    Levels come from FIXED thresholds on the decayed :func:`contribution` plus concrete
+    conditions, never from percentiles (a percentile level is a quota that can stay full and
+    shut out a deserving member; a fixed threshold tells each owner exactly what to do).
+    Defaults (:data:`DEFAULT_LEVELS`), a ladder where each level also requires the lower ones:
+
+    ==========  ==========  =======  ======================================================
+    level       zh          points   condition
+    ==========  ==========  =======  ======================================================
+    buyer       车主         0        -
+    member      会员         20       -
+    fan         粉丝         80       -
+    advocate    推荐官       200      1 converted referral OR 1 event organised/volunteered
+    companion   伙伴         300      1 converted referral AND 2 events organised/volunteered
+    ==========  ==========  =======  ======================================================
+
+    Parameters
+    ----------
+    community : Community
+        The community snapshot.
+    thresholds : sequence of mappings, optional
+        Levels lowest first, each ``{"level": str, "en": str, "zh": str, "points": float,
+        "all": {count: min}, "any": {count: min}}`` (see :data:`DEFAULT_LEVELS`; counts are
+        ``posts``, ``events_attended``, ``events_led``, ``referrals``, ``converted_referrals``).
+    points : mapping, optional
+        Points table overrides passed to :func:`contribution`.
+    half_life_days : float or None, default 180
+        Passed to :func:`contribution`.  Levels follow recent contribution; ``None`` makes
+        them permanent.
+    lang : {"en", "zh"}
+        Language of ``level_name``, ``next_step`` and ``reason``.
+
+    Returns
+    -------
+    DataFrame
+        One row per non-staff owner, sorted by ``level_rank`` desc, ``contribution`` desc,
+        ``owner_id``: ``owner_id``; ``level`` (key, e.g. ``"fan"``); ``level_name`` (in
+        ``lang``); ``level_rank`` (0 = lowest); ``contribution`` (decayed points);
+        ``posts``, ``events_attended``, ``events_led``, ``referrals``,
+        ``converted_referrals`` (undecayed counts); ``next_level`` (key, empty at the top);
+        ``points_to_next`` (points missing, 0 if enough); ``next_step`` (what to do to reach
+        the next level); ``reason`` (why this level).
+
+    Raises
+    ------
+    ConfigError
+        Malformed thresholds or points, or an unknown ``lang``.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> from graphcrm.community import Community
+    >>> c = Community.from_frames({
+    ...     "owners": pd.DataFrame({"owner_id": ["a"]}),
+    ...     "posts": pd.DataFrame({"post_id": ["p1", "p2"], "author_id": ["a", "a"],
+    ...                            "created_at": ["2024-01-01", "2024-01-02"]})})
+    >>> owner_levels(c, half_life_days=None)[["level", "next_step"]].values.tolist()
+    [['buyer', 'to reach Member: earn 10 more points']]
+    >>> owner_levels(c, half_life_days=None, lang="zh")["next_step"].tolist()
+    ['升级到会员：再获得 10 积分']
+    """
+    lang = check_lang(lang)
+    levels = _check_levels(thresholds)
+    zh = lang == "zh"
+    table = _check_points(points)
+    if half_life_days is not None:
+        _decay(pd.Series([], dtype="datetime64[ns]"), community.as_of, half_life_days)
+    raw, dec = _per_kind(community, half_life_days)  # owner order
+    counts = activity_counts(community, _raw=raw)
+    contrib = np.round(sum(dec[key] * pts for key, pts in table.items()), 6)
+
+    rank = np.full(len(counts), -1, dtype=np.int64)
+    ok_so_far = np.ones(len(counts), dtype=bool)
+    for i, lv in enumerate(levels):
+        ok_so_far &= _meets(lv, contrib, counts)
+        rank[ok_so_far] = i
+    # owners below the lowest level (if the first level has requirements) get rank 0 anyway:
+    # the first level is the entry level of the ladder.
+    rank = np.maximum(rank, 0)
+
+    out = counts.copy()
+    out.insert(1, "contribution", np.round(contrib, 2))
+    out.insert(1, "level_rank", rank)
+    out.insert(1, "level_name", [levels[r][lang] for r in rank])
+    out.insert(1, "level", [levels[r]["level"] for r in rank])
+
+    li = 1 if zh else 0
+    cnt = {k: out[k].to_numpy() for k in COUNT_COLUMNS}
+    # reason: "<points>; <count> <what>; ..." built column-wise (object arrays concatenate in C)
+    sep = "，" if zh else "; "
+    reasons = np.array([f"{x:,.0f} 积分" if zh else f"{x:,.0f} points" for x in contrib.tolist()], dtype=object)
+    for k in COUNT_COLUMNS:
+        if k == "referrals":
+            continue
+        v = cnt[k]
+        tmpl = _HAVE_TEXT[k][li]
+        part = np.full(len(v), "", dtype=object)
+        nz = np.flatnonzero(v > 0)
+        part[nz] = [sep + tmpl.format(n=n) for n in v[nz].tolist()]
+        reasons = reasons + part
+    # next level: everything the text depends on is (rank, missing points, counts short of a
+    # condition), so texts are built once per distinct combination
+    top = rank + 1 >= len(levels)
+    nxt = np.minimum(rank + 1, len(levels) - 1)
+    need_pts = np.array([lv["points"] for lv in levels])[nxt]
+    gap = np.where(top, 0.0, np.maximum(need_pts - contrib, 0.0))
+    missing_pts = np.where(gap > 1e-9, np.ceil(gap - 1e-9), 0.0)
+    cond_keys = sorted({k for lv in levels for part in ("all", "any") for k in lv[part]})
+    key_cols = [rank, missing_pts.astype(np.int64)] + [np.minimum(cnt[k], 1 << 30) for k in cond_keys]
+    combos, inverse = np.unique(np.column_stack(key_cols), axis=0, return_inverse=True)
+    texts = []
+    for row in combos.tolist():
+        r, pts_missing, have = row[0], row[1], dict(zip(cond_keys, row[2:]))
+        if r + 1 >= len(levels):
+            texts.append("已是最高等级" if zh else "top level reached")
+            continue
+        lv = levels[r + 1]
+        todo: list[str] = []
+        if pts_missing > 0:
+            todo.append(f"再获得 {pts_missing:,} 积分" if zh else f"earn {pts_missing:,} more points")
+        for k, v in lv["all"].items():
+            if have[k] < v:
+                todo.append(_CONDITION_TEXT[k][li].format(n=v - have[k]))
+        if lv["any"] and not any(have[k] >= v for k, v in lv["any"].items()):
+            opts = [_CONDITION_TEXT[k][li].format(n=v - have[k]) for k, v in lv["any"].items()]
+            todo.append(("或".join(opts)) if zh else "either " + " or ".join(opts))
+        head = f"升级到{lv['zh']}：" if zh else f"to reach {lv['en']}: "
+        texts.append(head + join(todo, lang) if todo else head + ("条件已满足" if zh else "requirements met"))
+    steps = np.asarray(texts, dtype=object)[inverse.ravel()]
+    nxt_key = np.where(top, "", np.array([lv["level"] for lv in levels], dtype=object)[nxt])
+    out["next_level"] = nxt_key
+    out["points_to_next"] = missing_pts
+    out["next_step"] = steps
+    out["reason"] = reasons
+
+    owners = community.owners.set_index("owner_id")
+    staff = owners["is_staff"].reindex(out["owner_id"]).fillna(False).astype(bool).to_numpy()
+    out = out[~staff]
+    out = out.sort_values(
+        ["level_rank", "contribution", "owner_id"], ascending=[False, False, True], kind="mergesort"
+    ).reset_index(drop=True)
+    out.attrs["levels"] = levels
+    return out

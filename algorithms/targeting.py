@@ -1,0 +1,331 @@
+"""Incentive targeting: one table for the CRM, across four programs.
+
+================  ==============================================  ==================================
+program           who                                             ``expected_impact`` means
+================  ==============================================  ==================================
+ambassador        seeds of :func:`graphcrm.algorithms.influence.   expected additional owners reached
+                  ambassadors` (influence maximization)           (marginal gain in the cascade)
+volunteer_invite  best :func:`graphcrm.algorithms.volunteers.      probability-like score 0-1 of
+                  volunteer_candidates`                           resembling a volunteer
+referral_reward   owners whose referrals converted (order or      conversions attributed to the
+                  delivered), from :func:`graphcrm.algorithms.    owner (referral_attribution)
+                  referrals.referral_attribution`
+reactivation      owners with at least ``min_activities``          lapsed engagement: activities per
+                  activities who have been quiet for               month in the year up to their last
+                  ``quiet_days`` days                             activity (what a return restores)
+================  ==============================================  ==================================
+
+Staff, marketing opt-outs and owners in ``exclude`` never appear, whatever the source says.
+An owner may appear in several programs (one row each); :func:`collapse_targets` makes one
+row per owner for write-back.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graphcrm.algorithms.levels import activity_log
+from graphcrm.contract import CONVERTED_STAGES
+from graphcrm.errors import ConfigError
+from graphcrm.i18n import check_lang, join
+
+PROGRAMS: tuple[str, ...] = ("ambassador", "volunteer_invite", "referral_reward", "reactivation")
+COLUMNS: tuple[str, ...] = ("owner_id", "program", "priority", "expected_impact", "reason")
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({
+        "owner_id": pd.Series([], dtype=object),
+        "program": pd.Series([], dtype=object),
+        "priority": pd.Series([], dtype=np.int64),
+        "expected_impact": pd.Series([], dtype=float),
+        "reason": pd.Series([], dtype=object),
+    })
+
+
+def _rows(program: str, ids, impact, reasons, k: int | None) -> pd.DataFrame:
+    df = pd.DataFrame({
+        "owner_id": pd.Series(ids, dtype=object).astype(str).to_numpy(),
+        "program": program,
+        "expected_impact": np.asarray(impact, dtype=float),
+        "reason": pd.Series(reasons, dtype=object).to_numpy(),
+    })
+    df = df.drop_duplicates("owner_id")
+    df = df.sort_values(["expected_impact", "owner_id"], ascending=[False, True], kind="mergesort")
+    if k is not None:
+        df = df.head(int(k))
+    df.insert(2, "priority", np.arange(1, len(df) + 1, dtype=np.int64))
+    return df.reset_index(drop=True)
+
+
+def _first_col(df: pd.DataFrame, names: Iterable[str]) -> str | None:
+    return next((c for c in names if c in df.columns), None)
+
+
+# ---------------------------------------------------------------------------------------------
+# the four programs
+# ---------------------------------------------------------------------------------------------
+def _ambassadors(community: Any, k: int, seed: int, lang: str, blocked: set[str],
+                 options: Mapping[str, Any]) -> tuple[pd.DataFrame, str | None]:
+    try:
+        from graphcrm.algorithms.influence import ambassadors  # noqa: PLC0415
+    except ImportError as exc:
+        return _empty(), f"ambassador program skipped: {exc}"
+    opts = {"k": k, "seed": seed, "lang": lang, **dict(options)}
+    if blocked:
+        opts.setdefault("exclude", sorted(blocked))
+    df = ambassadors(community, **opts)
+    gain = _first_col(df, ("marginal_gain", "gain", "marginal", "expected_gain", "score"))
+    if gain is None:
+        raise ConfigError("ambassadors() returned no marginal-gain column")
+    reasons = df["reason"] if "reason" in df.columns else [""] * len(df)
+    out = _rows("ambassador", df["owner_id"], df[gain], reasons, None)
+    # keep the influence ranking (greedy order), not a re-sort by marginal gain
+    order = pd.Series(np.arange(len(df)), index=df["owner_id"].astype(str).to_numpy())
+    out = out.iloc[np.argsort(order.reindex(out["owner_id"]).to_numpy(), kind="stable")].reset_index(drop=True)
+    out["priority"] = np.arange(1, len(out) + 1, dtype=np.int64)
+    return out, None
+
+
+def _volunteers(community: Any, k: int, seed: int, lang: str) -> tuple[pd.DataFrame, str | None]:
+    from graphcrm.algorithms.volunteers import volunteer_candidates  # noqa: PLC0415
+    from graphcrm.errors import AnalysisError  # noqa: PLC0415
+
+    try:
+        df = volunteer_candidates(community, validate=False, seed=seed, lang=lang)
+    except AnalysisError as exc:
+        return _empty(), f"volunteer_invite program skipped: {exc}"
+    df = df[~df["opted_out"].to_numpy(dtype=bool)]
+    return _rows("volunteer_invite", df["owner_id"], df["score"].round(4), df["reason"], None), None
+
+
+def _referrals(community: Any, lang: str) -> tuple[pd.DataFrame, str | None]:
+    """Attributed conversions per referrer (referral_attribution, else direct counts)."""
+    zh = lang == "zh"
+    try:
+        from graphcrm.algorithms.referrals import referral_attribution  # noqa: PLC0415
+    except ImportError as exc:
+        note = f"referral_attribution unavailable ({exc}); counted converted referrals directly"
+        ref = community.tables["referrals"]
+        conv = ref[ref["stage"].astype(str).isin(CONVERTED_STAGES)]
+        direct = conv.groupby(conv["referrer_id"].astype(str)).size()
+        direct = direct[direct > 0]
+        reasons = [f"直接推荐成交 {d} 人" if zh else f"{d} direct referrals ordered" for d in direct.to_numpy()]
+        return _rows("referral_reward", direct.index, direct.to_numpy(float), reasons, None), note
+    att = referral_attribution(community, lang=lang)
+    col = _first_col(att, ("credit", "attributed_conversions", "conversions"))
+    if col is None or "owner_id" not in att.columns:
+        raise ConfigError("referral_attribution() returned no owner_id / credit columns")
+    att = att[att[col] > 0]
+    reasons = att["reason"] if "reason" in att.columns else [""] * len(att)
+    return _rows("referral_reward", att["owner_id"], att[col].round(4).to_numpy(), reasons, None), None
+
+
+def _reactivation(community: Any, quiet_days: float, min_activities: int, lang: str) -> pd.DataFrame:
+    zh = lang == "zh"
+    log = activity_log(community)
+    if log.empty:
+        return _empty()
+    last = log.groupby("pos")["at"].transform("max")
+    total = log.groupby("pos").size()
+    # lapsed engagement: activities per month over the year up to the owner's last activity
+    recent = log[log["at"] > last - pd.Timedelta(days=365)].groupby("pos").size()
+    stats = pd.DataFrame({"n": total, "last": log.groupby("pos")["at"].max(), "year": recent})
+    as_of = pd.Timestamp(community.as_of)
+    quiet = (as_of - stats["last"]).dt.total_seconds() / 86400.0
+    stats = stats[(quiet >= quiet_days) & (stats["n"] >= min_activities)]
+    if stats.empty:
+        return _empty()
+    quiet = quiet.loc[stats.index]
+    rate = stats["year"] / 12.0
+    ids = np.asarray(community.owner_ids, dtype=object)[stats.index.to_numpy()]
+    reasons = [
+        (f"已沉寂 {int(q)} 天；此前一年 {y} 次活动（每月 {r:.1f} 次），共 {n} 次" if zh
+         else f"quiet for {int(q)} days; {y} activities in their last active year ({r:.1f} per month), {n} in all")
+        for q, y, r, n in zip(quiet.to_numpy(), stats["year"].to_numpy(), rate.to_numpy(), stats["n"].to_numpy())
+    ]
+    return _rows("reactivation", ids, rate.round(4).to_numpy(), reasons, None)
+
+
+# ---------------------------------------------------------------------------------------------
+# public
+# ---------------------------------------------------------------------------------------------
+def targets(
+    community: Any,
+    *,
+    campaign: str | None = None,
+    programs: Iterable[str] = PROGRAMS,
+    ambassadors_k: int = 30,
+    volunteer_k: int = 50,
+    referral_k: int = 50,
+    reactivation_k: int = 100,
+    quiet_days: float = 90,
+    min_activities: int = 3,
+    exclude: Iterable[str] = (),
+    ambassador_options: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    lang: str = "en",
+) -> pd.DataFrame:
+    """One incentive-targeting table for the CRM across four programs.
+
+    Programs and the meaning of ``expected_impact`` in each:
+
+    * ``ambassador`` - picks of :func:`graphcrm.algorithms.influence.ambassadors` (``k =
+      ambassadors_k``) in their greedy order; impact = marginal expected reach (owners);
+    * ``volunteer_invite`` - the best ``volunteer_k`` of
+      :func:`graphcrm.algorithms.volunteers.volunteer_candidates`; impact = its score
+      (probability-like, 0-1);
+    * ``referral_reward`` - the ``referral_k`` owners with the most conversion credit from
+      :func:`graphcrm.algorithms.referrals.referral_attribution` (multi-level: a converted
+      referee credits 1 to the referrer, 0.5 to the referrer's referrer, ...; direct converted
+      referrals if that module is unavailable); impact = attributed conversions (credit);
+    * ``reactivation`` - owners with at least ``min_activities`` activities (posts,
+      interactions, events, referrals) and none in the last ``quiet_days`` days before
+      ``community.as_of``; impact = lapsed engagement, their activities per month over the
+      365 days up to their last activity; the ``reactivation_k`` largest.
+
+    Staff, marketing opt-outs and ``exclude`` never appear (they are removed from every
+    source, and the ambassador search is told to skip them).
+
+    Parameters
+    ----------
+    community : Community
+        The community snapshot.
+    campaign : str, optional
+        Campaign name, added as a ``campaign`` column (and kept on write-back).
+    programs : iterable of str
+        Programs to include (default all four).
+    ambassadors_k, volunteer_k, referral_k, reactivation_k : int
+        Rows per program.
+    quiet_days : float, default 90
+        Days without activity that make a previously active owner lapsed.
+    min_activities : int, default 3
+        Activities needed to count as previously active.
+    exclude : iterable of str
+        Owner ids never to target (e.g. already rewarded).
+    ambassador_options : mapping, optional
+        Extra options for ``ambassadors`` (e.g. ``{"eps": 0.1, "per_city": 3}``).
+    seed : int, default 0
+        Seed passed to the ambassador and volunteer models.
+    lang : {"en", "zh"}
+        Language of ``reason``.
+
+    Returns
+    -------
+    DataFrame
+        Sorted by program (in the order above) then ``priority``: ``owner_id``; ``program``;
+        ``priority`` (1 = first within the program); ``expected_impact`` (per program, see
+        above); ``reason``; ``campaign`` (only when ``campaign`` is given).
+        ``df.attrs["notes"]`` lists programs that were skipped or degraded, and why.
+
+    Raises
+    ------
+    ConfigError
+        Unknown program, negative sizes, or an unknown ``lang``.
+
+    Example
+    -------
+    >>> from graphcrm.community import Community
+    >>> from graphcrm.demo import generate_demo
+    >>> tables, truth = generate_demo(3000, seed=0)
+    >>> t = targets(Community(tables), campaign="spring-2025", programs=["volunteer_invite", "reactivation"])
+    >>> t.groupby("program")["priority"].max().to_dict()
+    {'reactivation': 100, 'volunteer_invite': 50}
+    """
+    lang = check_lang(lang)
+    programs = list(programs)
+    bad = sorted(set(programs) - set(PROGRAMS))
+    if bad:
+        raise ConfigError(f"unknown program(s) {', '.join(bad)}; choose from {', '.join(PROGRAMS)}")
+    for name, v in (("ambassadors_k", ambassadors_k), ("volunteer_k", volunteer_k),
+                    ("referral_k", referral_k), ("reactivation_k", reactivation_k),
+                    ("quiet_days", quiet_days), ("min_activities", min_activities)):
+        if v is None or v < 0:
+            raise ConfigError(f"{name} must be >= 0, got {v!r}")
+
+    owners = community.owners
+    blocked_mask = owners["is_staff"].astype(bool).to_numpy() | owners["marketing_opt_out"].astype(bool).to_numpy()
+    blocked = set(owners["owner_id"].astype(str).to_numpy()[blocked_mask]) | {str(x) for x in exclude}
+
+    parts: list[pd.DataFrame] = []
+    notes: list[str] = []
+
+    def keep(df: pd.DataFrame, k: int) -> pd.DataFrame:
+        df = df[~df["owner_id"].isin(blocked)].head(int(k)).reset_index(drop=True)
+        df["priority"] = np.arange(1, len(df) + 1, dtype=np.int64)
+        return df
+
+    if "ambassador" in programs and ambassadors_k > 0:
+        df, note = _ambassadors(community, ambassadors_k, seed, lang, blocked, ambassador_options or {})
+        parts.append(keep(df, ambassadors_k))
+        notes += [note] if note else []
+    if "volunteer_invite" in programs and volunteer_k > 0:
+        df, note = _volunteers(community, volunteer_k, seed, lang)
+        parts.append(keep(df, volunteer_k))
+        notes += [note] if note else []
+    if "referral_reward" in programs and referral_k > 0:
+        df, note = _referrals(community, lang)
+        parts.append(keep(df, referral_k))
+        notes += [note] if note else []
+    if "reactivation" in programs and reactivation_k > 0:
+        parts.append(keep(_reactivation(community, quiet_days, min_activities, lang), reactivation_k))
+
+    parts = [p for p in parts if len(p)]
+    out = pd.concat(parts, ignore_index=True) if parts else _empty()
+    out = out[list(COLUMNS)]
+    rank = {p: i for i, p in enumerate(PROGRAMS)}
+    out = out.assign(_p=out["program"].map(rank)).sort_values(["_p", "priority"], kind="mergesort")
+    out = out.drop(columns="_p").reset_index(drop=True)
+    out["priority"] = out["priority"].astype(np.int64)
+    if campaign is not None:
+        out["campaign"] = str(campaign)
+    out.attrs["notes"] = notes
+    out.attrs["campaign"] = campaign
+    out.attrs["as_of"] = str(community.as_of)
+    return out
+
+
+def collapse_targets(df: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
+    """One row per owner (for write-back, where a property can hold one value per owner).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Output of :func:`targets`.
+    lang : {"en", "zh"}
+        Language of the joined reason.
+
+    Returns
+    -------
+    DataFrame
+        ``owner_id``; ``programs`` (the owner's programs joined by ``"|"`` in program order);
+        ``priority`` (best priority over them); ``expected_impact`` (of the first program);
+        ``reason`` (reasons joined); ``campaign`` if present.  Sorted by ``owner_id``.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"owner_id": ["a", "a", "b"], "program": ["reactivation", "ambassador", "ambassador"],
+    ...                   "priority": [3, 1, 2], "expected_impact": [0.5, 12.0, 9.0], "reason": ["x", "y", "z"]})
+    >>> collapse_targets(t)[["owner_id", "programs", "priority", "reason"]].values.tolist()
+    [['a', 'ambassador|reactivation', 1, 'y; x'], ['b', 'ambassador', 2, 'z']]
+    """
+    lang = check_lang(lang)
+    if df.empty:
+        base = _empty().rename(columns={"program": "programs"})
+        return base
+    rank = {p: i for i, p in enumerate(PROGRAMS)}
+    d = df.assign(_p=df["program"].map(rank)).sort_values(["owner_id", "_p", "priority"], kind="mergesort")
+    g = d.groupby("owner_id", sort=True)
+    out = pd.DataFrame({
+        "programs": g["program"].agg("|".join),
+        "priority": g["priority"].min().astype(np.int64),
+        "expected_impact": g["expected_impact"].first(),
+        "reason": g["reason"].agg(lambda s: join([str(x) for x in s], lang)),
+    })
+    if "campaign" in d.columns:
+        out["campaign"] = g["campaign"].first()
+    return out.reset_index()

@@ -1,0 +1,552 @@
+"""Volunteer candidates: owners who resemble the current volunteers.
+
+Every non-staff owner who is not a volunteer gets a score from seven explainable components,
+combined by an L2-regularised logistic regression fitted on "volunteer vs everyone else"
+with standardised features and non-negative weights (every component is defined so that more
+means more volunteer-like; fitted with scipy's L-BFGS-B on every call, no state is kept):
+
+==================  ============================================================================
+component           meaning (and transform before standardising)
+==================  ============================================================================
+``closeness``       personalised PageRank on the co-attendance graph seeded on the volunteers,
+                    times the number of owners (1 = average) - how often the owner is at the same
+                    events as volunteers, directly or through friends (``log1p``)
+``events_attended`` events attended, checked in, any role (``log1p``)
+``events_led``      events where the owner was organizer, host or volunteer (``log1p``)
+``active_weeks``    distinct calendar weeks with any activity: event, post, comment, like,
+                    referral - regularity (``log1p``)
+``tenure_days``     days since ``joined_at`` (else ``purchased_at``, else first activity)
+``helping``         comments and replies on OTHER owners' posts (``log1p``)
+``circle_share``    share of the owner's circle (other members) who volunteer; circles from
+                    :func:`graphcrm.algorithms.circles.circles` (its ``circle``; -1 = none)
+                    when available, else Leiden (modularity) on the co-attendance graph
+==================  ============================================================================
+
+Leakage guards
+--------------
+* PageRank seeds: a volunteer's own closeness is computed *out of fold* (5 folds: seeded on
+  the other volunteers only), otherwise every volunteer would look close to volunteers merely
+  because it is a seed; non-volunteers get the mean over the same fold runs.
+* ``circle_share`` leaves the owner out of their own circle.
+* Built-in validation hides a seeded random 20 % of the volunteers: they are treated as
+  non-volunteers for the fit and for the PageRank seeds, and their ``organizer``, ``host``
+  and ``volunteer`` attendance roles are masked to ``attendee`` (a volunteer role on an event
+  is what makes someone a volunteer, so keeping it would leak the answer).  The model is
+  refitted without them and AUC / recall@k measure how well the hidden ones rank among all
+  candidates.
+
+The PageRank runs of all folds are one block power iteration on a sparse matrix (same
+restart convention as igraph's ``personalized_pagerank``), so the cost is about one sparse
+product per iteration for all folds.  Measured numbers: ``docs/validation.md``.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import igraph as ig
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import minimize
+from scipy.special import expit
+from scipy.stats import rankdata
+
+from graphcrm.algorithms.levels import activity_log, owner_positions
+from graphcrm.errors import AnalysisError, ConfigError
+from graphcrm.i18n import check_lang, join
+
+FEATURES: tuple[str, ...] = (
+    "closeness",
+    "events_attended",
+    "events_led",
+    "active_weeks",
+    "tenure_days",
+    "helping",
+    "circle_share",
+)
+_LOG_FEATURES = {"closeness", "events_attended", "events_led", "active_weeks", "helping"}
+_LED_ROLES = ("organizer", "host", "volunteer")
+
+
+# ---------------------------------------------------------------------------------------------
+# features
+# ---------------------------------------------------------------------------------------------
+def _coattendance(community: Any) -> ig.Graph:
+    return community.graph("coattendance")
+
+
+def transition_matrix(g: ig.Graph) -> tuple[sp.csr_matrix, np.ndarray]:
+    """``P.T`` of the random walk on an undirected weighted graph, and the dangling mask.
+
+    ``P = D^-1 A`` (A symmetric, ``weight`` attribute or 1), so ``P.T = A D^-1``.
+    """
+    n = g.vcount()
+    m = g.ecount()
+    if m:
+        el = np.fromiter((v for e in g.get_edgelist() for v in e), dtype=np.int64, count=2 * m).reshape(m, 2)
+        w = np.asarray(g.es["weight"], dtype=float) if "weight" in g.edge_attributes() else np.ones(m)
+    else:
+        el = np.zeros((0, 2), dtype=np.int64)
+        w = np.zeros(0)
+    rows = np.concatenate([el[:, 0], el[:, 1]])
+    cols = np.concatenate([el[:, 1], el[:, 0]])
+    A = sp.csr_matrix((np.concatenate([w, w]), (rows, cols)), shape=(n, n))
+    deg = np.asarray(A.sum(axis=1)).ravel()
+    inv = np.divide(1.0, deg, out=np.zeros(n), where=deg > 0)
+    return (A @ sp.diags(inv)).tocsr(), deg == 0
+
+
+def personalized_pagerank(
+    PT: sp.csr_matrix, dangling: np.ndarray, R: np.ndarray, *, damping: float = 0.85,
+    tol: float = 1e-9, max_iter: int = 500,
+) -> np.ndarray:
+    """Personalised PageRank for several reset distributions at once (columns of ``R``).
+
+    ``x = (1 - d) r + d P.T x + d (dangling mass of x) r``: the walker restarts at ``r`` with
+    probability ``1 - d`` and whenever it reaches a vertex without edges - the same
+    convention as igraph's ``personalized_pagerank``.  Power iteration on all columns at once
+    (one sparse product per step), until the L1 change of every column is below ``tol``.
+    """
+    R = R / R.sum(axis=0, keepdims=True)
+    X = R.copy()
+    for _ in range(max_iter):
+        Y = damping * (PT @ X)
+        Y += ((1.0 - damping) + damping * X[dangling].sum(axis=0)) * R
+        done = np.abs(Y - X).sum(axis=0).max() < tol
+        X = Y
+        if done:
+            break
+    return X
+
+
+def _ppr_folds(walk: tuple[sp.csr_matrix, np.ndarray], seeds: np.ndarray, *, folds: int, damping: float,
+               rng: np.random.Generator) -> np.ndarray:
+    """Closeness to the seed set: out-of-fold PPR for seeds, fold-mean for everyone else.
+
+    ``folds`` personalised PageRanks, each seeded on all seeds but one fold; a seed's value
+    comes from the run that did not seed it.  Returned values are multiplied by the number
+    of vertices (1 = uniform share).
+    """
+    PT, dangling = walk
+    n = PT.shape[0]
+    seeds = np.sort(np.asarray(seeds, dtype=np.int64))
+    out = np.zeros(n)
+    if len(seeds) == 0 or n == 0:
+        return out
+    nf = int(min(folds, len(seeds)))
+    if nf < 2:  # a single seed: nothing to hold out, closeness of the seed is its own
+        R = np.zeros((n, 1))
+        R[seeds, 0] = 1.0
+        return personalized_pagerank(PT, dangling, R, damping=damping)[:, 0].clip(0) * n
+    fold_of = rng.permutation(np.arange(len(seeds)) % nf)
+    R = np.zeros((n, nf))
+    for f in range(nf):
+        R[seeds[fold_of != f], f] = 1.0
+    P = personalized_pagerank(PT, dangling, R, damping=damping).clip(0) * n
+    for f in range(nf):
+        held = seeds[fold_of == f]
+        out[held] = P[held, f]
+    is_seed = np.zeros(n, dtype=bool)
+    is_seed[seeds] = True
+    out[~is_seed] = P[~is_seed].mean(axis=1)
+    return out
+
+
+def _circle_labels(community: Any, *, seed: int, circles: pd.DataFrame | None = None) -> np.ndarray:
+    """Circle label per owner (owner order); -1 for owners outside any circle."""
+    n = len(community.owner_ids)
+    if circles is not None:
+        fn = None
+        df = circles
+    else:
+        try:
+            from graphcrm.algorithms import circles as circles_mod  # noqa: PLC0415
+
+            fn = circles_mod.circles
+        except (ImportError, AttributeError):
+            fn = None
+        df = None
+        if fn is not None:
+            kwargs = {"seed": seed} if "seed" in inspect.signature(fn).parameters else {}
+            df = fn(community, **kwargs)
+    if df is not None:
+        col = next((c for c in ("circle_id", "circle", "community", "cluster") if c in df.columns), None)
+        if col is not None and "owner_id" in df.columns:
+            labels = np.full(n, -1, dtype=np.int64)
+            pos = owner_positions(community, df["owner_id"])
+            vals = df[col]
+            if pd.api.types.is_integer_dtype(vals.dtype):
+                codes = np.where(vals.to_numpy() >= 0, vals.to_numpy(), -1)  # -1 = no ties, no circle
+            else:
+                codes = np.where(vals.notna(), pd.factorize(vals.astype(str))[0], -1)
+            ok = pos >= 0
+            labels[pos[ok]] = codes[ok]
+            return labels
+        if circles is not None:
+            raise ConfigError("circles must have owner_id and circle columns (a circles() result)")
+    # fallback: Leiden (modularity) on the co-attendance graph, seeded
+    import leidenalg  # noqa: PLC0415
+
+    g = _coattendance(community)
+    if g.ecount() == 0:
+        return np.full(n, -1, dtype=np.int64)
+    part = leidenalg.find_partition(
+        g, leidenalg.ModularityVertexPartition, weights="weight" if "weight" in g.edge_attributes() else None,
+        seed=int(seed),
+    )
+    labels = np.asarray(part.membership, dtype=np.int64)
+    labels[np.asarray(g.degree()) == 0] = -1
+    return labels
+
+
+def _circle_share(labels: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """Leave-one-out share of each owner's circle that is positive (0 outside circles)."""
+    out = np.zeros(len(labels))
+    inc = labels >= 0
+    if not inc.any():
+        return out
+    lab = labels[inc]
+    size = np.bincount(lab)
+    pos = np.bincount(lab, weights=positive[inc].astype(float), minlength=len(size))
+    others = size[lab] - 1
+    share = np.where(others > 0, (pos[lab] - positive[inc]) / np.maximum(others, 1), 0.0)
+    out[inc] = share
+    return out
+
+
+def _events_led(community: Any, attendance: pd.DataFrame) -> np.ndarray:
+    """Checked-in events where the owner was organizer, host or volunteer (owner order)."""
+    att = attendance[attendance["checked_in"].astype(bool).to_numpy()
+                     & attendance["role"].astype(str).isin(_LED_ROLES).to_numpy()]
+    pos = owner_positions(community, att["owner_id"])
+    return np.bincount(pos[pos >= 0], minlength=len(community.owner_ids)).astype(float)
+
+
+def _static_features(community: Any, attendance: pd.DataFrame) -> pd.DataFrame:
+    """Features that do not depend on who the known volunteers are (except via ``attendance``)."""
+    t = community.tables
+    n = len(community.owner_ids)
+    feats = pd.DataFrame(index=np.arange(n))
+
+    att = attendance[attendance["checked_in"].astype(bool)]
+    pos = owner_positions(community, att["owner_id"])
+    ok = pos >= 0
+    feats["events_attended"] = np.bincount(pos[ok], minlength=n).astype(float)
+    feats["events_led"] = _events_led(community, attendance)
+
+    log = activity_log(community, attendance=attendance)
+    if len(log):
+        week = (log["at"].to_numpy().astype("datetime64[D]").astype(np.int64) + 3) // 7  # Monday-based
+        wk = pd.DataFrame({"pos": log["pos"].to_numpy(), "w": week}).drop_duplicates()
+        feats["active_weeks"] = np.bincount(wk["pos"].to_numpy(), minlength=n).astype(float)
+        first = log.groupby("pos")["at"].min()
+    else:
+        feats["active_weeks"] = 0.0
+        first = pd.Series(dtype="datetime64[ns]")
+
+    owners = community.owners.set_index("owner_id").reindex(np.asarray(community.owner_ids, dtype=object))
+    start = owners["joined_at"].astype("datetime64[ns]").to_numpy()
+    start = np.where(pd.isna(start), owners["purchased_at"].astype("datetime64[ns]").to_numpy(), start)
+    first_arr = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    if len(first):
+        first_arr[first.index.to_numpy()] = first.to_numpy().astype("datetime64[ns]")
+    start = np.where(pd.isna(start), first_arr, start).astype("datetime64[ns]")
+    as_of = np.datetime64(pd.Timestamp(community.as_of).to_datetime64(), "ns")
+    tenure = (as_of - start).astype("timedelta64[s]").astype("float64") / 86400.0
+    feats["tenure_days"] = np.clip(np.nan_to_num(tenure, nan=0.0), 0.0, None)
+
+    posts = t["posts"][["post_id", "author_id"]]
+    inter = t["interactions"]
+    inter = inter[inter["kind"].astype(str).isin(["comment", "reply"])]
+    inter = inter.merge(posts, on="post_id", how="inner")
+    inter = inter[inter["owner_id"] != inter["author_id"]]
+    hp = owner_positions(community, inter["owner_id"])
+    feats["helping"] = np.bincount(hp[hp >= 0], minlength=n).astype(float)
+    return feats
+
+
+def _design(raw: pd.DataFrame) -> np.ndarray:
+    X = np.column_stack([
+        np.log1p(raw[f].to_numpy(float)) if f in _LOG_FEATURES else raw[f].to_numpy(float) for f in FEATURES
+    ])
+    return X
+
+
+def _fit_logistic(Z: np.ndarray, y: np.ndarray, l2: float, nonneg: bool = True) -> tuple[float, np.ndarray]:
+    """L2-regularised logistic regression (intercept unpenalised) by L-BFGS."""
+    p = Z.shape[1]
+    yf = y.astype(float)
+
+    def f(w: np.ndarray) -> tuple[float, np.ndarray]:
+        z = Z @ w[1:] + w[0]
+        loss = np.logaddexp(0.0, z).sum() - yf @ z + 0.5 * l2 * (w[1:] @ w[1:])
+        r = expit(z) - yf
+        g = np.empty(p + 1)
+        g[0] = r.sum()
+        g[1:] = Z.T @ r + l2 * w[1:]
+        return float(loss), g
+
+    w0 = np.zeros(p + 1)
+    prior = yf.mean()
+    w0[0] = np.log(prior / (1 - prior))
+    bounds = [(None, None)] + [(0.0, None)] * p if nonneg else None
+    res = minimize(f, w0, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 500})
+    return float(res.x[0]), res.x[1:]
+
+
+def _model(
+    community: Any,
+    *,
+    known: np.ndarray,
+    eligible: np.ndarray,
+    static: pd.DataFrame,
+    labels: np.ndarray,
+    walk: tuple[sp.csr_matrix, np.ndarray],
+    folds: int,
+    damping: float,
+    l2: float,
+    seed: int,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, float, np.ndarray]:
+    """Fit on ``known`` (bool, owner order) vs the other ``eligible`` owners; score everyone."""
+    raw = static.copy()
+    rng = np.random.default_rng(seed)
+    raw["closeness"] = _ppr_folds(walk, np.flatnonzero(known), folds=folds, damping=damping, rng=rng)
+    raw["circle_share"] = _circle_share(labels, known)
+    raw = raw[list(FEATURES)]
+    X = _design(raw)
+    fit_rows = eligible | known
+    mu = X[fit_rows].mean(axis=0)
+    sd = X[fit_rows].std(axis=0)
+    sd[sd == 0] = 1.0
+    Z = (X - mu) / sd
+    b0, w = _fit_logistic(Z[fit_rows], known[fit_rows], l2)
+    score = expit(Z @ w + b0)
+    return raw, Z, w, b0, score
+
+
+# ---------------------------------------------------------------------------------------------
+# reasons
+# ---------------------------------------------------------------------------------------------
+def _fragment(f: str, v: float, lang: str) -> str:
+    zh = lang == "zh"
+    if f == "closeness":
+        return f"常与志愿者同场活动（接近度 {v:.1f}）" if zh else f"often at events with volunteers (closeness {v:.1f})"
+    if f == "events_attended":
+        return f"参加了 {int(v)} 场活动" if zh else f"attended {int(v)} events"
+    if f == "events_led":
+        return f"组织或协助了 {int(v)} 场活动" if zh else f"organised or helped at {int(v)} events"
+    if f == "active_weeks":
+        return f"{int(v)} 周有活跃" if zh else f"active in {int(v)} weeks"
+    if f == "tenure_days":
+        return f"入会 {v / 365.25:.1f} 年" if zh else f"member for {v / 365.25:.1f} years"
+    if f == "helping":
+        return f"在他人帖子下评论或回复 {int(v)} 次" if zh else f"{int(v)} comments/replies on others' posts"
+    if f == "circle_share":
+        return f"所在圈子 {v:.0%} 是志愿者" if zh else f"{v:.0%} of their circle volunteer"
+    raise KeyError(f)
+
+
+def _reasons(raw: pd.DataFrame, Z: np.ndarray, w: np.ndarray, lang: str, top: int = 2) -> list[str]:
+    # a component is named only when it pushes the score up because the owner has MORE of a
+    # good thing (positive weight, above-average value), never for "little of a bad thing"
+    contrib = np.where((Z > 0) & (w > 0), Z * w, 0.0)
+    order = np.argsort(-contrib, axis=1, kind="stable")[:, :top]
+    vals = raw.to_numpy(float)
+    out = []
+    weak = "各项信号均较弱" if lang == "zh" else "no strong signal"
+    for i in range(len(raw)):
+        parts = [_fragment(FEATURES[j], vals[i, j], lang) for j in order[i] if contrib[i, j] > 0]
+        out.append(join(parts, lang) if parts else weak)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# public
+# ---------------------------------------------------------------------------------------------
+def _auc(scores: np.ndarray, positive: np.ndarray) -> float:
+    n_pos = int(positive.sum())
+    n_neg = len(positive) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    r = rankdata(scores)
+    return float((r[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def volunteer_candidates(
+    community: Any,
+    *,
+    top: int | None = None,
+    validate: bool = True,
+    holdout: float = 0.2,
+    k: int = 50,
+    folds: int = 5,
+    damping: float = 0.85,
+    l2: float = 30.0,
+    circles: pd.DataFrame | None = None,
+    seed: int = 0,
+    lang: str = "en",
+) -> pd.DataFrame:
+    """Score every non-volunteer, non-staff owner by resemblance to the current volunteers.
+
+    Volunteers are owners with ``is_volunteer``.  The seven components (see the module
+    docstring: ``closeness``, ``events_attended``, ``events_led``, ``active_weeks``,
+    ``tenure_days``, ``helping``, ``circle_share``) are standardised and combined by an L2
+    logistic regression fitted on volunteers vs the other non-staff owners; the score is the
+    fitted probability.  ``df.attrs["coefficients"]`` holds the weight of each standardised
+    component, so ``weight * z`` is the component's share of the log-odds; the reason names
+    the two largest positive shares.
+
+    With ``validate`` (default), a seeded random ``holdout`` share of the volunteers is hidden
+    (treated as non-volunteers, removed from the PageRank seeds, and their organizer / host /
+    volunteer attendance roles masked to attendee), the model is refitted and
+    ``df.attrs["validation"] = {"auc", "recall_at_k", "recall_at_k_no_role", "k", "hidden",
+    "seed", "candidates", "masked_roles"}``
+    reports how the hidden volunteers rank among all candidates (AUC: chance a hidden
+    volunteer outranks a random non-volunteer; recall@k: share of hidden volunteers in the
+    top ``k``; ``recall_at_k_no_role``: the same within candidates who never organised,
+    hosted or volunteered - after masking, the hidden volunteers' own group, while owners who
+    already help at events rightly rank above them).  Extra keys: ``candidates`` (number
+    ranked) and ``masked_roles`` (attendance rows masked).  It is ``None`` when there are
+    fewer than 5 volunteers.
+
+    Parameters
+    ----------
+    community : Community
+        The community snapshot.
+    top : int, optional
+        Return only the best ``top`` rows (validation always uses all candidates).
+    validate : bool, default True
+        Run the hold-out validation described above.
+    holdout : float, default 0.2
+        Share of volunteers hidden in validation (at least one).
+    k : int, default 50
+        Cut-off of recall@k.
+    folds : int, default 5
+        Folds of the out-of-fold PageRank for volunteers.
+    damping : float, default 0.85
+        PageRank damping.
+    l2 : float, default 30.0
+        L2 penalty on the standardised weights (larger = more even weights; 30 measured best
+        on demo communities of 3,000 and 20,000 owners).  Weights are constrained to be
+        >= 0: every component is defined so that more of it means more volunteer-like, and
+        a negative weight (an artefact of correlated components) could not be explained.
+    circles : DataFrame, optional
+        A :func:`graphcrm.algorithms.circles.circles` result to reuse (``owner_id``,
+        ``circle``); computed with ``seed`` when omitted (the slowest step on big communities).
+    seed : int, default 0
+        Seed of the hold-out draw, the PageRank folds and the circle fallback.
+    lang : {"en", "zh"}
+        Language of ``reason``.
+
+    Returns
+    -------
+    DataFrame
+        Sorted by ``score`` desc then ``owner_id``: ``owner_id``; ``score`` (fitted
+        probability, 0-1); the raw components ``closeness``, ``events_attended``,
+        ``events_led``, ``active_weeks``, ``tenure_days``, ``helping``, ``circle_share``;
+        ``opted_out`` (marketing opt-out: scored, but never targeted); ``reason``.
+        Volunteers and staff are excluded.
+
+    Raises
+    ------
+    AnalysisError
+        No volunteers, or no non-volunteer to score.
+    ConfigError
+        Bad ``holdout``, ``k``, ``folds`` or ``lang``.
+
+    Example
+    -------
+    >>> from graphcrm.community import Community
+    >>> from graphcrm.demo import generate_demo
+    >>> tables, truth = generate_demo(3000, seed=0)
+    >>> df = volunteer_candidates(Community(tables), top=20)
+    >>> df.attrs["validation"]["auc"] >= 0.85
+    True
+    >>> df.columns[:3].tolist()
+    ['owner_id', 'score', 'closeness']
+    """
+    lang = check_lang(lang)
+    if not 0 < holdout < 1:
+        raise ConfigError(f"holdout must be between 0 and 1, got {holdout!r}")
+    if k < 1 or folds < 1:
+        raise ConfigError("k and folds must be at least 1")
+    owners = community.owners.set_index("owner_id").reindex(np.asarray(community.owner_ids, dtype=object))
+    vol = owners["is_volunteer"].fillna(False).astype(bool).to_numpy().copy()
+    staff = owners["is_staff"].fillna(False).astype(bool).to_numpy().copy()
+    opted = owners["marketing_opt_out"].fillna(False).astype(bool).to_numpy().copy()
+    vol &= ~staff
+    eligible = ~vol & ~staff
+    if not vol.any():
+        raise AnalysisError("no volunteers (is_volunteer) among non-staff owners: nothing to learn from")
+    if not eligible.any():
+        raise AnalysisError("every non-staff owner is already a volunteer: no candidates to score")
+
+    labels = _circle_labels(community, seed=seed, circles=circles)
+    walk = transition_matrix(_coattendance(community))
+    attendance = community.tables["attendance"]
+    static = _static_features(community, attendance)
+    opts = dict(walk=walk, folds=folds, damping=damping, l2=l2, seed=seed)
+
+    validation = None
+    vol_idx = np.flatnonzero(vol)
+    if validate and len(vol_idx) >= 5:
+        rng = np.random.default_rng(seed)
+        n_hidden = max(1, int(round(holdout * len(vol_idx))))
+        hidden = np.sort(rng.choice(vol_idx, size=n_hidden, replace=False))
+        is_hidden = np.zeros(len(vol), dtype=bool)
+        is_hidden[hidden] = True
+        hidden_ids = set(np.asarray(community.owner_ids, dtype=object)[hidden])
+        masked = attendance.copy()
+        m = masked["owner_id"].isin(hidden_ids).to_numpy() & masked["role"].astype(str).isin(_LED_ROLES).to_numpy()
+        masked["role"] = masked["role"].astype(object)
+        masked.loc[m, "role"] = "attendee"
+        known = vol & ~is_hidden
+        cand = eligible | is_hidden
+        vstatic = static.copy()  # masking changes roles only, so only events_led moves
+        vstatic["events_led"] = _events_led(community, masked)
+        vraw, _, _, _, vscore = _model(community, known=known, eligible=cand, static=vstatic, labels=labels,
+                                       **opts)
+        s = vscore[cand]
+        h = is_hidden[cand]
+        ids = np.asarray(community.owner_ids, dtype=object)[cand]
+        order = np.lexsort((ids, -s))
+        kk = int(min(k, len(s)))
+        # the same among candidates without any organizer/host/volunteer role, the group the
+        # masked volunteers now belong to (owners with a role rank first and are right to)
+        no_role = order[vraw["events_led"].to_numpy()[cand][order] == 0]
+        validation = {
+            "auc": _auc(s, h),
+            "recall_at_k": float(h[order[:kk]].sum() / h.sum()),
+            "recall_at_k_no_role": float(h[no_role[:kk]].sum() / h.sum()),
+            "k": kk,
+            "hidden": int(h.sum()),
+            "seed": int(seed),
+            "candidates": int(len(s)),
+            "masked_roles": int(m.sum()),
+        }
+
+    raw, Z, w, b0, score = _model(community, known=vol, eligible=eligible, static=static,
+                                  labels=labels, **opts)
+    sel = eligible
+    out = pd.DataFrame({"owner_id": np.asarray(community.owner_ids, dtype=object)[sel], "score": score[sel]})
+    for f in FEATURES:
+        out[f] = raw[f].to_numpy()[sel]
+    for f in ("events_attended", "events_led", "active_weeks", "helping"):
+        out[f] = out[f].astype(np.int64)
+    out["tenure_days"] = out["tenure_days"].round(1)
+    out["closeness"] = out["closeness"].round(4)
+    out["circle_share"] = out["circle_share"].round(4)
+    out["opted_out"] = opted[sel]
+    out = out.sort_values(["score", "owner_id"], ascending=[False, True], kind="mergesort")
+    if top is not None:
+        out = out.head(int(top))
+    keep = out.index.to_numpy()
+    sel_idx = np.flatnonzero(sel)[keep]
+    out["reason"] = _reasons(raw.iloc[sel_idx].reset_index(drop=True), Z[sel_idx], w, lang)
+    out = out.reset_index(drop=True)
+    out.attrs["validation"] = validation
+    out.attrs["coefficients"] = {f: float(c) for f, c in zip(FEATURES, w)}
+    out.attrs["intercept"] = b0
+    out.attrs["volunteers"] = int(vol.sum())
+    return out

@@ -1,0 +1,184 @@
+"""Contribution points and owner levels on a tiny community checked by hand."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from graphcrm.algorithms.levels import DEFAULT_LEVELS, DEFAULT_POINTS, contribution, owner_levels
+from graphcrm.community import Community
+from graphcrm.errors import ConfigError
+
+
+def tiny() -> Community:
+    """a: volunteer/organiser/referrer, b: attendee/referrer, c: attendee, d: no-show, o: opted out, s: staff.
+
+    as_of = 2024-12-31; 2024-07-04 is exactly 180 days earlier.
+    """
+    owners = pd.DataFrame({
+        "owner_id": ["a", "b", "c", "d", "o", "s"],
+        "joined_at": ["2023-12-31"] * 6,
+        "is_volunteer": [True, False, False, False, False, False],
+        "is_staff": [False, False, False, False, False, True],
+        "marketing_opt_out": [False, False, False, False, True, False],
+    })
+    events = pd.DataFrame({"event_id": ["e1", "e2"], "starts_at": ["2024-12-31", "2024-07-04"]})
+    attendance = pd.DataFrame({
+        "event_id": ["e1", "e1", "e1", "e1", "e2", "e2"],
+        "owner_id": ["a", "b", "c", "d", "a", "b"],
+        "role": ["organizer", "attendee", "attendee", "attendee", "volunteer", "attendee"],
+        "checked_in": [True, True, True, False, True, True],
+    })
+    posts = pd.DataFrame({"post_id": ["p1", "p2"], "author_id": ["a", "b"], "created_at": ["2024-12-31"] * 2})
+    interactions = pd.DataFrame({
+        "owner_id": ["b", "c", "a", "a"], "post_id": ["p1", "p1", "p1", "p2"],
+        "kind": ["like", "comment", "like", "reply"], "created_at": ["2024-12-31"] * 4,
+    })
+    referrals = pd.DataFrame({
+        "referrer_id": ["a", "a", "b"], "referee_id": ["c", "d", "o"],
+        "referred_at": ["2024-12-31", "2024-07-04", "2024-12-31"], "stage": ["order", "lead", "delivered"],
+    })
+    return Community.from_frames(
+        dict(owners=owners, events=events, attendance=attendance, posts=posts, interactions=interactions,
+             referrals=referrals),
+        until="2024-12-31T00:00:00",
+    )
+
+
+def by_owner(df: pd.DataFrame) -> pd.DataFrame:
+    return df.set_index("owner_id")
+
+
+def test_contribution_without_decay_by_hand():
+    df = by_owner(contribution(tiny(), half_life_days=None))
+    # a: post 5 + 2 engagements by others (own like excluded) + organised 60 + volunteered 40
+    #    + referral order 80 + referral lead 5
+    assert df.loc["a", "contribution"] == pytest.approx(192.0)
+    assert df.loc["a", "points_engagement_received"] == pytest.approx(2.0)
+    assert df.loc["a", "points_event_organised"] == pytest.approx(60.0)
+    assert df.loc["a", "points_volunteering"] == pytest.approx(40.0)
+    # b: post 5 + 1 reply received + 2 events attended + referral delivered 120
+    assert df.loc["b", "contribution"] == pytest.approx(146.0)
+    assert df.loc["b", "points_event_attended"] == pytest.approx(20.0)
+    assert df.loc["c", "contribution"] == pytest.approx(10.0)
+    assert df.loc["d", "contribution"] == 0.0  # registered but not checked in
+    assert set(df.index) == {"a", "b", "c", "d", "o", "s"}
+
+
+def test_contribution_half_life_halves_180_day_old_activity():
+    df = by_owner(contribution(tiny(), half_life_days=180))
+    # a's volunteering (40) and lead referral (5) are 180 days old: they count half
+    assert df.loc["a", "points_volunteering"] == pytest.approx(20.0)
+    assert df.loc["a", "points_referral_lead"] == pytest.approx(2.5)
+    assert df.loc["a", "contribution"] == pytest.approx(192.0 - 20.0 - 2.5)
+    assert df.loc["b", "contribution"] == pytest.approx(146.0 - 5.0)
+
+
+def test_contribution_points_override_and_order():
+    df = contribution(tiny(), points={"referral_delivered": 0, "post": 100}, half_life_days=None)
+    c = by_owner(df)["contribution"]
+    assert c["a"] == pytest.approx(192.0 + 95.0)
+    assert c["b"] == pytest.approx(146.0 - 120.0 + 95.0)
+    assert list(df["owner_id"][:2]) == ["a", "b"]
+    # ties (0 points) sorted by owner_id
+    assert list(df["owner_id"][-3:]) == ["d", "o", "s"]
+    assert df.attrs["points"]["post"] == 100.0 and DEFAULT_POINTS["post"] == 5.0
+
+
+@pytest.mark.parametrize("bad", [{"nonsense": 1}, {"post": "many"}])
+def test_contribution_rejects_bad_points(bad):
+    with pytest.raises(ConfigError):
+        contribution(tiny(), points=bad)
+
+
+def test_contribution_rejects_bad_half_life():
+    with pytest.raises(ConfigError):
+        contribution(tiny(), half_life_days=0)
+
+
+def test_levels_by_hand_and_next_step():
+    df = owner_levels(tiny(), half_life_days=None)
+    lv = by_owner(df)
+    assert "s" not in lv.index  # staff have no level
+    assert lv.loc["a", "level"] == "fan"  # 192 >= 80 but < 200
+    assert lv.loc["a", "next_level"] == "advocate"
+    assert lv.loc["a", "points_to_next"] == 8
+    assert lv.loc["a", "next_step"] == "to reach Advocate: earn 8 more points"
+    assert lv.loc["b", "level"] == "fan" and lv.loc["b", "points_to_next"] == 54
+    assert lv.loc["c", "level"] == "buyer" and lv.loc["c", "points_to_next"] == 10
+    assert lv.loc["c", "next_step"] == "to reach Member: earn 10 more points"
+    assert lv.loc["a", "events_led"] == 2 and lv.loc["a", "converted_referrals"] == 1
+    assert lv.loc["b", "events_attended"] == 2 and lv.loc["d", "events_attended"] == 0
+    assert list(df["owner_id"]) == ["a", "b", "c", "d", "o"]
+
+
+def test_levels_zh_texts():
+    lv = by_owner(owner_levels(tiny(), half_life_days=None, lang="zh"))
+    assert lv.loc["a", "level_name"] == "粉丝"
+    assert lv.loc["a", "next_step"] == "升级到推荐官：再获得 8 积分"
+    assert "成交推荐 1 人" in lv.loc["a", "reason"]
+
+
+def test_levels_conditions_are_fixed_not_percentiles():
+    ladder = [
+        {"level": "x", "points": 0},
+        {"level": "y", "points": 100, "all": {"events_led": 3}},
+        {"level": "z", "points": 120, "any": {"converted_referrals": 1, "posts": 5}},
+    ]
+    lv = by_owner(owner_levels(tiny(), thresholds=ladder, half_life_days=None))
+    # a has 192 points but led only 2 events: stays x although richer than everyone
+    assert lv.loc["a", "level"] == "x"
+    assert lv.loc["a", "points_to_next"] == 0
+    assert lv.loc["a", "next_step"] == "to reach y: organise or volunteer at 1 more event(s)"
+    # b meets z's condition but not y's: the ladder holds b at x too
+    assert lv.loc["b", "level"] == "x"
+    # everybody at the top of a one-level ladder
+    flat = owner_levels(tiny(), thresholds=[{"level": "only", "points": 0}])
+    assert set(flat["level"]) == {"only"} and set(flat["next_step"]) == {"top level reached"}
+
+
+def test_levels_any_condition_text():
+    ladder = [{"level": "x", "points": 0},
+              {"level": "y", "points": 0, "any": {"converted_referrals": 1, "posts": 2}}]
+    lv = by_owner(owner_levels(tiny(), thresholds=ladder, half_life_days=None))
+    assert lv.loc["a", "level"] == "y"
+    assert lv.loc["c", "next_step"] == "to reach y: either refer 1 more friend(s) who order or publish 2 more post(s)"
+
+
+@pytest.mark.parametrize("bad", [
+    [],
+    [{"level": "x", "points": 10}, {"level": "y", "points": 5}],
+    [{"level": "x", "all": {"karma": 1}}],
+    [{"level": "x"}, {"level": "x"}],
+    [{"level": "x", "colour": "red"}],
+])
+def test_levels_reject_bad_thresholds(bad):
+    with pytest.raises(ConfigError):
+        owner_levels(tiny(), thresholds=bad)
+
+
+def test_default_ladder_is_increasing_and_documented():
+    pts = [lv["points"] for lv in DEFAULT_LEVELS]
+    assert pts == sorted(pts) and len(set(pts)) == len(pts)
+    assert [lv["level"] for lv in DEFAULT_LEVELS] == ["buyer", "member", "fan", "advocate", "companion"]
+    for lv in DEFAULT_LEVELS:
+        assert lv["en"] in owner_levels.__doc__.title() or lv["level"] in owner_levels.__doc__
+
+
+def test_levels_move_with_window():
+    # until before e1/p1: only the July activity counts
+    full = tiny()
+    early = Community(full.tables, until="2024-07-31")
+    lv = by_owner(owner_levels(early, half_life_days=None))
+    assert lv.loc["a", "contribution"] == pytest.approx(40.0 + 5.0)  # volunteered e2, lead referral
+    assert lv.loc["a", "level"] == "member"
+    assert np.isclose(lv.loc["b", "contribution"], 10.0)
+
+
+def test_default_top_levels_need_their_conditions():
+    # 200 points per post lifts a to 387 and b to 341: a (2 events led, 1 converted referral)
+    # becomes companion; b has the points but never organised or volunteered: advocate only
+    lv = by_owner(owner_levels(tiny(), points={"post": 200}, half_life_days=None))
+    assert lv.loc["a", "level"] == "companion" and lv.loc["a", "next_level"] == ""
+    assert lv.loc["b", "level"] == "advocate"
+    assert lv.loc["b", "next_step"] == "to reach Companion: organise or volunteer at 2 more event(s)"

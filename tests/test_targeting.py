@@ -1,0 +1,210 @@
+"""Incentive targeting: hand-checked programs, excluded owners never appear, determinism."""
+from __future__ import annotations
+
+import sys
+import types
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from graphcrm.algorithms.targeting import PROGRAMS, collapse_targets, targets
+from graphcrm.community import Community
+from graphcrm.errors import ConfigError
+
+from tests.test_volunteers import planted
+
+
+def shop() -> Community:
+    """Staff s and opted-out o are the strongest at everything; a, b, c, v ordinary owners.
+
+    as_of 2024-12-31.  Activity dates: 'old' = 2024-06-01 (213 days quiet), 'new' = 2024-12-30.
+    """
+    ids = ["a", "b", "c", "o", "s", "v", "w", "x", "y", "z"]
+    owners = pd.DataFrame({
+        "owner_id": ids,
+        "joined_at": ["2022-01-01"] * len(ids),
+        "is_volunteer": [False, False, False, False, False, True, True, True, True, True],
+        "is_staff": [False, False, False, False, True, False, False, False, False, False],
+        "marketing_opt_out": [False, False, False, True, False, False, False, False, False, False],
+    })
+    old, new = "2024-06-01", "2024-12-30"
+    events = pd.DataFrame({"event_id": ["e1", "e2", "e3"], "starts_at": [old, "2024-06-15", new]})
+    rows = [("e1", p, "attendee") for p in ("a", "o", "s", "b")]
+    rows += [("e1", "v", "volunteer"), ("e2", "o", "attendee"), ("e2", "s", "attendee"), ("e2", "v", "volunteer"),
+             ("e2", "w", "volunteer"), ("e3", "c", "attendee"), ("e3", "x", "volunteer"), ("e3", "y", "volunteer"),
+             ("e3", "z", "volunteer"), ("e3", "b", "attendee")]
+    attendance = pd.DataFrame(rows, columns=["event_id", "owner_id", "role"])
+    posts = pd.DataFrame({"post_id": ["p1", "p2", "p3"], "author_id": ["a", "o", "s"],
+                          "created_at": [old, old, old]})
+    interactions = pd.DataFrame({"owner_id": ["o", "s", "a"], "post_id": ["p1", "p1", "p2"],
+                                 "kind": ["comment", "comment", "like"], "created_at": [old, old, old]})
+    referrals = pd.DataFrame({
+        "referrer_id": ["s", "s", "o", "o", "a", "b"],
+        "referee_id": ["c", "x", "y", "z", "w", "v"],
+        "referred_at": [new] * 6,
+        "stage": ["delivered", "order", "delivered", "order", "order", "delivered"],
+    })
+    return Community.from_frames(dict(owners=owners, events=events, attendance=attendance, posts=posts,
+                                      interactions=interactions, referrals=referrals), until="2024-12-31T00:00:00")
+
+
+@pytest.fixture()
+def fake_influence(monkeypatch):
+    """An influence module that returns EVERY owner (staff and opt-outs included) as ambassador."""
+    mod = types.ModuleType("graphcrm.algorithms.influence")
+    calls = {}
+
+    def ambassadors(community, *, k, seed=0, lang="en", exclude=(), **kw):
+        calls.update(k=k, seed=seed, exclude=list(exclude))
+        ids = list(community.owner_ids)
+        return pd.DataFrame({"owner_id": ids, "marginal_gain": np.linspace(10, 1, len(ids)),
+                             "reason": ["reach"] * len(ids)})
+
+    mod.ambassadors = ambassadors
+    monkeypatch.setitem(sys.modules, "graphcrm.algorithms.influence", mod)
+    import graphcrm.algorithms as pkg
+    monkeypatch.setattr(pkg, "influence", mod, raising=False)
+    return calls
+
+
+def test_excluded_owners_never_appear(fake_influence):
+    c = shop()
+    t = targets(c, quiet_days=90, min_activities=1, exclude=["a"])
+    assert set(t["program"]) == set(PROGRAMS)
+    assert not set(t["owner_id"]) & {"s", "o", "a"}
+    # the ambassador search was told whom to skip
+    assert set(fake_influence["exclude"]) == {"s", "o", "a"}
+    # also on a larger community, every program, both languages
+    big = planted()
+    blocked = set(big.owners.loc[big.owners["is_staff"] | big.owners["marketing_opt_out"], "owner_id"])
+    assert blocked
+    for lang in ("en", "zh"):
+        t = targets(big, lang=lang, quiet_days=30, min_activities=1, volunteer_k=500, reactivation_k=500)
+        assert len(t) and not set(t["owner_id"]) & blocked
+
+
+def test_referral_reward_by_hand(fake_influence):
+    t = targets(shop(), programs=["referral_reward"])
+    # a: w ordered (1 conversion); b: v delivered (1); s and o (2 each) are excluded
+    assert t["owner_id"].tolist() == ["a", "b"]
+    assert t["expected_impact"].tolist() == [1.0, 1.0]
+    assert t["priority"].tolist() == [1, 2]
+
+
+def test_reactivation_by_hand(fake_influence):
+    t = targets(shop(), programs=["reactivation"], quiet_days=90, min_activities=2)
+    # a: e1, post p1, like on p2 (all 2024-06-01) then a referral on 2024-12-30 -> not quiet.
+    # b: e1 (old), e3 and referrals (new) -> not quiet. v: e1, e2 (June) -> quiet 199 days, 2 activities.
+    # w: e2 only (1 activity < 2). o, s: quiet but excluded.
+    assert t["owner_id"].tolist() == ["v"]
+    # 2 activities in the year up to its last one -> 2/12 per month
+    assert t["expected_impact"].tolist() == [round(2 / 12, 4)]
+    assert t["reason"].iloc[0] == "quiet for 199 days; 2 activities in their last active year (0.2 per month), 2 in all"
+    zh = targets(shop(), programs=["reactivation"], quiet_days=90, min_activities=2, lang="zh")
+    assert zh["reason"].iloc[0].startswith("已沉寂 199 天")
+    assert targets(shop(), programs=["reactivation"], quiet_days=250, min_activities=1).empty
+
+
+def test_ambassadors_keep_greedy_order_and_cap(fake_influence):
+    t = targets(shop(), programs=["ambassador"], ambassadors_k=3, seed=7)
+    assert t["owner_id"].tolist() == ["a", "b", "c"]
+    assert t["priority"].tolist() == [1, 2, 3]
+    assert fake_influence["seed"] == 7
+
+
+def test_volunteer_invites_exclude_volunteers(fake_influence):
+    t = targets(shop(), programs=["volunteer_invite"], volunteer_k=10)
+    assert set(t["owner_id"]) <= {"a", "b", "c"}
+    assert t["expected_impact"].between(0, 1).all()
+    assert t["expected_impact"].is_monotonic_decreasing
+
+
+def test_table_shape_order_and_collapse(fake_influence):
+    t = targets(shop(), campaign="spring", quiet_days=90, min_activities=1)
+    assert list(t.columns) == ["owner_id", "program", "priority", "expected_impact", "reason", "campaign"]
+    order = t["program"].map({p: i for i, p in enumerate(PROGRAMS)})
+    assert order.is_monotonic_increasing
+    for _, g in t.groupby("program"):
+        assert g["priority"].tolist() == list(range(1, len(g) + 1))
+    one = collapse_targets(t)
+    assert one["owner_id"].is_unique and set(one["owner_id"]) == set(t["owner_id"])
+    a = one.set_index("owner_id").loc["a"]
+    assert a["programs"].startswith("ambassador|") and a["campaign"] == "spring"
+
+
+def test_deterministic_under_seed(fake_influence):
+    big = planted()
+    a = targets(big, seed=5, quiet_days=30)
+    b = targets(big, seed=5, quiet_days=30)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_missing_influence_module_is_a_note(monkeypatch):
+    monkeypatch.setitem(sys.modules, "graphcrm.algorithms.influence", None)  # import raises ImportError
+    t = targets(shop(), quiet_days=90, min_activities=1)
+    assert "ambassador" not in set(t["program"])
+    assert any("ambassador" in n for n in t.attrs["notes"])
+
+
+@pytest.mark.parametrize("opts", [{"programs": ["coupons"]}, {"volunteer_k": -1}, {"lang": "de"}])
+def test_bad_options(opts):
+    with pytest.raises(ConfigError):
+        targets(shop(), **opts)
+
+
+def test_reactivation_rate_uses_the_last_active_year():
+    owners = pd.DataFrame({"owner_id": ["q", "r", "z"]})
+    posts = pd.DataFrame({
+        "post_id": ["p1", "p2", "p3", "p4", "p5"],
+        "author_id": ["q", "q", "q", "r", "z"],
+        # q: one post more than a year before its last one; r: one recent post; z: the clock
+        "created_at": ["2022-06-01", "2023-06-01", "2023-12-01", "2024-11-30", "2024-12-31"],
+    })
+    c = Community.from_frames({"owners": owners, "posts": posts})
+    t = targets(c, programs=["reactivation"], quiet_days=90, min_activities=1)
+    assert t["owner_id"].tolist() == ["q"]  # r posted 31 days ago, z today
+    assert t["expected_impact"].tolist() == [round(2 / 12, 4)]
+    assert t["reason"].iloc[0].startswith("quiet for 396 days; 2 activities in their last active year")
+
+
+def test_cli_targets_export_and_write_back(tmp_path, fake_influence):
+    from click.testing import CliRunner
+
+    import graphcrm
+    from graphcrm.cli import cli
+
+    store = str(tmp_path / "t.duckdb")
+    c = shop()
+    cg = graphcrm.open(store)
+    cg.load({name: df for name, df in c.tables.items() if len(df)})
+    cg.close()
+    out = tmp_path / "targets.csv"
+    res = CliRunner().invoke(cli, ["targets", "--store", store, "-o", str(out), "--write-back", "spring",
+                                   "--quiet-days", "90", "-k", "3"])
+    assert res.exit_code == 0, res.output
+    assert "owners written back" in res.output
+    csv = pd.read_csv(out, encoding="utf-8-sig")
+    assert not set(csv["owner_id"]) & {"s", "o"}
+    assert set(csv["campaign"]) == {"spring"}
+    back = graphcrm.open(store).read_results("targets")
+    assert back["owner_id"].is_unique and set(back["owner_id"]) == set(csv["owner_id"])
+    assert set(back["campaign"]) == {"spring"} and set(back["label"]) == {"Target"}
+
+
+def test_cli_volunteers_and_levels(tmp_path):
+    from click.testing import CliRunner
+
+    import graphcrm
+    from graphcrm.cli import cli
+
+    store = str(tmp_path / "v.duckdb")
+    big = planted()
+    graphcrm.open(store).load({name: df for name, df in big.tables.items() if len(df)})
+    res = CliRunner().invoke(cli, ["volunteers", "--store", store, "-k", "5"])
+    assert res.exit_code == 0, res.output
+    assert "validation (hid 6 random volunteers" in res.output and "AUC" in res.output
+    assert res.output.count("\n") >= 7
+    res = CliRunner().invoke(cli, ["levels", "--store", store, "--lang", "zh", "--format", "csv", "-k", "3"])
+    assert res.exit_code == 0, res.output
+    assert "next_step" in res.output

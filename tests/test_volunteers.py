@@ -1,0 +1,222 @@
+"""Volunteer candidates: hand-checked components on a tiny community, leakage guards,
+validation on a planted community, determinism."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from graphcrm.algorithms.volunteers import (
+    FEATURES,
+    _auc,
+    _circle_share,
+    _ppr_folds,
+    personalized_pagerank,
+    transition_matrix,
+    volunteer_candidates,
+)
+from graphcrm.community import Community
+from graphcrm.errors import AnalysisError, ConfigError
+
+from tests.test_levels import tiny
+
+
+def planted(seed: int = 1, n: int = 300, n_vol: int = 30, n_events: int = 60) -> Community:
+    """Volunteers attend more events, together with each other, lead some, comment more;
+    a few 'latent' non-volunteers behave like volunteers (the candidates to find)."""
+    rng = np.random.default_rng(seed)
+    ids = [f"o{i:03d}" for i in range(n)]
+    vol = np.zeros(n, dtype=bool)
+    vol[:n_vol] = True
+    like_vol = vol.copy()
+    like_vol[n_vol:n_vol + 10] = True  # latent volunteers
+    staff = np.zeros(n, dtype=bool)
+    staff[-3:] = True
+    joined = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="D")
+    joined = np.where(like_vol, pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D"), joined)
+    owners = pd.DataFrame({"owner_id": ids, "joined_at": pd.to_datetime(joined), "is_volunteer": vol,
+                           "is_staff": staff, "marketing_opt_out": rng.random(n) < 0.05})
+    starts = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 700, n_events), unit="D")
+    events = pd.DataFrame({"event_id": [f"e{j}" for j in range(n_events)], "starts_at": starts})
+    rows = []
+    for j in range(n_events):
+        core = rng.choice(np.flatnonzero(like_vol), size=5, replace=False)
+        crowd = rng.choice(np.flatnonzero(~like_vol), size=10, replace=False)
+        for i in core:
+            role = "volunteer" if vol[i] and rng.random() < 0.5 else "attendee"
+            rows.append((f"e{j}", ids[i], role))
+        for i in crowd:
+            rows.append((f"e{j}", ids[i], "attendee"))
+    att = pd.DataFrame(rows, columns=["event_id", "owner_id", "role"]).drop_duplicates(["event_id", "owner_id"])
+    att["checked_in"] = True
+    posts = pd.DataFrame({"post_id": [f"p{i}" for i in range(200)],
+                          "author_id": [ids[i] for i in rng.integers(0, n, 200)],
+                          "created_at": pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 700, 200), unit="D")})
+    n_int = 1500
+    who = np.where(rng.random(n_int) < 0.4, rng.choice(np.flatnonzero(like_vol), n_int), rng.integers(0, n, n_int))
+    inter = pd.DataFrame({"owner_id": [ids[i] for i in who],
+                          "post_id": [f"p{i}" for i in rng.integers(0, 200, n_int)],
+                          "kind": rng.choice(["like", "comment", "reply"], n_int),
+                          "created_at": pd.Timestamp("2024-12-01")})
+    inter = inter.drop_duplicates(["owner_id", "post_id", "kind", "created_at"])
+    return Community.from_frames(dict(owners=owners, events=events, attendance=att, posts=posts,
+                                      interactions=inter), until="2024-12-31T00:00:00")
+
+
+@pytest.fixture(scope="module")
+def community() -> Community:
+    return planted()
+
+
+def test_components_by_hand_on_tiny():
+    df = volunteer_candidates(tiny())
+    v = df.set_index("owner_id")
+    # a is the volunteer, s is staff: neither is a candidate; o (opted out) is scored but flagged
+    assert set(v.index) == {"b", "c", "d", "o"}
+    assert v.loc["o", "opted_out"] and not v.loc["b", "opted_out"]
+    assert v.loc["b", "events_attended"] == 2 and v.loc["c", "events_attended"] == 1
+    assert v.loc["d", "events_attended"] == 0  # registered, never checked in
+    assert (v["events_led"] == 0).all()
+    # b: events on 2024-07-04 and 2024-12-31 (post and referral the same week) -> 2 weeks
+    assert v.loc["b", "active_weeks"] == 2 and v.loc["c", "active_weeks"] == 1 and v.loc["d", "active_weeks"] == 0
+    # helping = comments/replies on others' posts: c commented on a's post; b only liked
+    assert v.loc["c", "helping"] == 1 and v.loc["b", "helping"] == 0
+    assert v.loc["b", "tenure_days"] == 366.0  # 2023-12-31 -> 2024-12-31 (leap year)
+    # closeness: b shares two events with a (edge weight 1.5), c one (0.5), d and o none
+    assert v.loc["b", "closeness"] > v.loc["c", "closeness"] > 0 == v.loc["d", "closeness"] == v.loc["o", "closeness"]
+    assert df.attrs["validation"] is None  # fewer than 5 volunteers
+    assert list(df.columns) == ["owner_id", "score", *FEATURES, "opted_out", "reason"]
+    assert df["score"].is_monotonic_decreasing
+
+
+def test_reason_names_strongest_positive_components():
+    df = volunteer_candidates(tiny(), lang="zh").set_index("owner_id")
+    assert "常与志愿者同场活动" in df.loc["b", "reason"]
+    en = volunteer_candidates(tiny()).set_index("owner_id")
+    assert "often at events with volunteers" in en.loc["b", "reason"]
+    assert en.loc["d", "reason"] == "no strong signal"
+
+
+def test_auc_by_hand():
+    s = np.array([0.9, 0.8, 0.3, 0.1])
+    assert _auc(s, np.array([True, False, True, False])) == pytest.approx(0.75)
+    assert _auc(np.array([1.0, 1.0]), np.array([True, False])) == pytest.approx(0.5)  # ties count half
+
+
+def test_circle_share_leaves_owner_out():
+    labels = np.array([0, 0, 0, 1, 1, -1])
+    pos = np.array([True, True, False, False, True, True])
+    share = _circle_share(labels, pos)
+    assert share.tolist() == [0.5, 0.5, 1.0, 1.0, 0.0, 0.0]
+
+
+def test_block_pagerank_matches_igraph():
+    import igraph as ig
+
+    # a weighted path 0-1-2, a pair 3-4, an isolated vertex 5 (dangling: restarts at the seeds)
+    g = ig.Graph([(0, 1), (1, 2), (3, 4)], n=6)
+    g.es["weight"] = [1.0, 2.0, 0.5]
+    PT, dangling = transition_matrix(g)
+    assert dangling.tolist() == [False] * 5 + [True]
+    R = np.zeros((6, 2))
+    R[[0], 0] = 1.0
+    R[[0, 5], 1] = 1.0
+    X = personalized_pagerank(PT, dangling, R, damping=0.85)
+    for col, seeds in ((0, [0]), (1, [0, 5])):
+        ref = g.personalized_pagerank(reset_vertices=seeds, weights="weight", damping=0.85)
+        assert X[:, col] == pytest.approx(ref, abs=1e-9)
+    # by hand for the lone pair: seeded on 3, x3 = 0.15 + 0.85 x4, x4 = 0.85 x3 -> x3 = 0.15 / (1 - 0.7225)
+    R = np.zeros((6, 1))
+    R[3, 0] = 1.0
+    X = personalized_pagerank(PT, dangling, R, damping=0.85)[:, 0]
+    assert X[3] == pytest.approx(0.15 / (1 - 0.85**2)) and X[4] == pytest.approx(0.85 * X[3])
+
+
+def test_ppr_out_of_fold_does_not_reward_being_a_seed():
+    import igraph as ig
+
+    # two components: volunteers 0-1-2-3-4 on a path; 5-6 a separate pair with one volunteer
+    g = ig.Graph([(0, 1), (1, 2), (2, 3), (3, 4), (5, 6)], n=8)
+    g.es["weight"] = 1.0
+    rng = np.random.default_rng(0)
+    clos = _ppr_folds(transition_matrix(g), np.array([0, 1, 2, 3, 4, 5]), folds=6, damping=0.85, rng=rng)
+    # with 6 folds each seed is scored by the others alone: 5's only neighbour is no seed,
+    # and the other seeds are in another component, so 5 gets nothing
+    assert clos[5] == pytest.approx(0.0, abs=1e-9)
+    assert clos[6] > 0.1  # 6 sits next to seed 5 (in the 5 runs that seed it)
+    assert clos[7] == pytest.approx(0.0, abs=1e-9)  # isolated
+    assert clos[2] > 0
+
+
+def test_validation_on_planted_community(community):
+    df = volunteer_candidates(community, k=30, seed=0)
+    val = df.attrs["validation"]
+    assert set(val) >= {"auc", "recall_at_k", "k", "hidden", "seed"}
+    assert val["hidden"] == 6 and val["k"] == 30 and val["seed"] == 0
+    assert val["auc"] >= 0.85
+    assert val["recall_at_k"] >= 0.5
+    # roles of hidden volunteers were masked (each had some volunteer roles in the planted data)
+    assert val["masked_roles"] > 0
+    # latent volunteers (o030-o039) dominate the top of the ranking
+    top = set(df["owner_id"].head(20))
+    assert len(top & {f"o{i:03d}" for i in range(30, 40)}) >= 7
+
+
+def test_excludes_volunteers_and_staff(community):
+    df = volunteer_candidates(community, validate=False)
+    o = community.owners.set_index("owner_id")
+    assert not o.loc[df["owner_id"], "is_volunteer"].any()
+    assert not o.loc[df["owner_id"], "is_staff"].any()
+    assert len(df) == (~o["is_volunteer"] & ~o["is_staff"]).sum()
+    assert (df["opted_out"].to_numpy() == o.loc[df["owner_id"], "marketing_opt_out"].to_numpy()).all()
+
+
+def test_deterministic_under_seed(community):
+    a = volunteer_candidates(community, seed=3)
+    b = volunteer_candidates(community, seed=3)
+    pd.testing.assert_frame_equal(a, b)
+    assert a.attrs["validation"] == b.attrs["validation"]
+    top = volunteer_candidates(community, seed=3, top=10, validate=False)
+    pd.testing.assert_frame_equal(top, a.head(10).reset_index(drop=True))
+    # sorted by score desc, then owner_id
+    key = list(zip(-a["score"], a["owner_id"]))
+    assert key == sorted(key)
+
+
+def test_no_volunteers_is_an_analysis_error():
+    c = Community.from_frames({"owners": pd.DataFrame({"owner_id": ["a", "b"]})})
+    with pytest.raises(AnalysisError):
+        volunteer_candidates(c)
+
+
+@pytest.mark.parametrize("opts", [{"holdout": 0}, {"holdout": 1.5}, {"k": 0}, {"lang": "fr"}])
+def test_bad_options(opts):
+    with pytest.raises(ConfigError):
+        volunteer_candidates(tiny(), **opts)
+
+
+def test_demo_community_auc():
+    demo = pytest.importorskip("graphcrm.demo")
+    tables, truth = demo.generate_demo(3000, seed=0)
+    df = volunteer_candidates(Community(tables), seed=0)
+    val = df.attrs["validation"]
+    assert val["auc"] >= 0.85
+    # the planted look-alike helpers fill the top of the list
+    latent = set(truth["latent_helpers"])
+    assert len(set(df["owner_id"].head(len(latent))) & latent) >= 0.6 * len(latent)
+
+
+def test_reusing_circles_gives_the_same_result(community):
+    circles_mod = pytest.importorskip("graphcrm.algorithms.circles")
+    pre = circles_mod.circles(community, seed=0)
+    a = volunteer_candidates(community, seed=0, validate=False)
+    b = volunteer_candidates(community, seed=0, validate=False, circles=pre)
+    pd.testing.assert_frame_equal(a, b)
+    # one circle holding everybody: the share is the volunteer share of the others
+    one = pd.DataFrame({"owner_id": community.owner_ids, "circle": 0})
+    c = volunteer_candidates(community, validate=False, circles=one).set_index("owner_id")
+    n = len(community.owner_ids)
+    vols = int((community.owners["is_volunteer"] & ~community.owners["is_staff"]).sum())
+    assert c["circle_share"].round(4).eq(round(vols / (n - 1), 4)).all()
+    with pytest.raises(ConfigError):
+        volunteer_candidates(community, validate=False, circles=pd.DataFrame({"owner_id": ["o001"]}))
