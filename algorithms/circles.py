@@ -41,6 +41,10 @@ participation coefficient is one group-by over (owner, neighbour circle).
 """
 from __future__ import annotations
 
+import functools
+import inspect
+from typing import Any
+
 from typing import TYPE_CHECKING
 
 import json
@@ -231,7 +235,7 @@ def _leiden(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, method: str,
     return memb
 
 
-def circles(
+def _circles_uncached(
     community: Community,
     *,
     resolution: float = 1.0,
@@ -367,6 +371,19 @@ def circles(
                          kind="mergesort").drop(columns="_last").reset_index(drop=True))
     df["reason"] = [_circle_reason(r, lang) for r in df.itertuples(index=False)]
     return df
+
+
+
+@functools.wraps(_circles_uncached)
+def circles(community: Community, **options: Any) -> pd.DataFrame:
+    # memoised on the community: KOCs, volunteers, ambassadors and the report reuse one run
+    bad = set(options) - set(inspect.signature(_circles_uncached).parameters)
+    if bad:
+        raise TypeError(f"circles() got unexpected option(s) {sorted(bad)}")
+    bound = inspect.signature(_circles_uncached).bind(community, **options)
+    bound.apply_defaults()
+    key = {k: v for k, v in bound.arguments.items() if k != "community"}
+    return community.memo("circles", key, lambda: _circles_uncached(community, **options))
 
 
 def _circle_reason(r, lang: str) -> str:

@@ -76,6 +76,7 @@ class Community:
         self.owner_ids = self.owners["owner_id"].astype(str).to_numpy()
         self.as_of = self.until if self.until is not None else self._latest()
         self._cache: dict[str, ig.Graph] = {}
+        self._memo: dict[str, Any] = {}
 
     # -- construction ------------------------------------------------------------
     @classmethod
@@ -191,6 +192,19 @@ class Community:
             raise ConfigError(f"bad option for the {kind} graph: {exc}") from None
         self._cache[key] = g
         return g
+
+    def memo(self, name: str, options: dict, compute) -> Any:
+        """Compute an analysis once per community and options (e.g. circles, which KOCs,
+        volunteers, ambassadors and the report all need); returns a copy for DataFrames."""
+        key = name + json.dumps(options, sort_keys=True, default=str)
+        if key not in self._memo:
+            self._memo[key] = compute()
+        value = self._memo[key]
+        if isinstance(value, pd.DataFrame):
+            out = value.copy()
+            out.attrs = dict(value.attrs)
+            return out
+        return value
 
     def index_of(self, owner_ids) -> np.ndarray:
         """Vertex numbers of owner ids (-1 where unknown)."""
