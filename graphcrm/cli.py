@@ -6,92 +6,25 @@ code 1).  Shared options are decorators: :func:`store_option`, :func:`window_opt
 """
 from __future__ import annotations
 
-import functools
-import json
-import sys
 from pathlib import Path
-from typing import Any, Callable
 
 import click
 import pandas as pd
 
 import graphcrm
-from graphcrm.errors import GraphCRMError
-from graphcrm.stores import DEFAULT_STORE
 
-STORE_HELP = (
-    f"Store: a file path (embedded DuckDB, default ./{DEFAULT_STORE}; env GRAPHCRM_STORE overrides) "
-    "or bolt://host:7687, neo4j://host:7687, neo4j+s://host (credentials from GRAPHCRM_NEO4J_USER / "
-    "GRAPHCRM_NEO4J_PASSWORD or the config file, never from the command line)."
+from graphcrm.commands.options import (  # noqa: F401  (re-exported for command modules and tests)
+    STORE_HELP,
+    emit,
+    format_option,
+    handle_errors,
+    lang_option,
+    open_cg,
+    open_community,
+    store_option,
+    top_option,
+    window_options,
 )
-
-
-# -- shared options -------------------------------------------------------------------
-def store_option(f: Callable) -> Callable:
-    return click.option("--store", "store", default=None, metavar="URI", help=STORE_HELP)(f)
-
-
-def window_options(f: Callable) -> Callable:
-    f = click.option("--until", default=None, metavar="DATE", help="Only activity up to this date (inclusive).")(f)
-    f = click.option("--since", default=None, metavar="DATE", help="Only activity from this date on.")(f)
-    return f
-
-
-def top_option(default: int | None = 20) -> Callable:
-    def deco(f: Callable) -> Callable:
-        return click.option("--top", "-k", "top", type=int, default=default, show_default=True,
-                            help="How many rows to show (0 = all).")(f)
-    return deco
-
-
-def format_option(f: Callable) -> Callable:
-    return click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-                        show_default=True, help="Output format.")(f)
-
-
-def lang_option(f: Callable) -> Callable:
-    return click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
-                        help="Language of reason texts and headings.")(f)
-
-
-def handle_errors(f: Callable) -> Callable:
-    """Turn library errors into ``click.ClickException`` (exit code 1)."""
-
-    @functools.wraps(f)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return f(*args, **kwargs)
-        except GraphCRMError as exc:
-            raise click.ClickException(str(exc)) from None
-
-    return wrapper
-
-
-def open_cg(store: str | None) -> "graphcrm.CommunityGraph":
-    return graphcrm.open(store)
-
-
-def open_community(store: str | None, since: str | None, until: str | None) -> "graphcrm.Community":
-    return open_cg(store).community(since, until)
-
-
-def emit(df: pd.DataFrame, fmt: str = "table", *, top: int | None = None, file=None) -> None:
-    """Print a frame as an aligned table, CSV or JSON records (``top`` rows; 0/None = all)."""
-    out = file or sys.stdout
-    if top:
-        df = df.head(top)
-    if fmt == "csv":
-        df.to_csv(out, index=False)
-    elif fmt == "json":
-        records = json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False))
-        click.echo(json.dumps(records, ensure_ascii=False, indent=1), file=out)
-    else:
-        if not len(df):
-            click.echo("(no rows)", file=out)
-            return
-        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250,
-                               "display.max_colwidth", 80, "display.unicode.east_asian_width", True):
-            click.echo(df.to_string(index=False), file=out)
 
 
 # -- commands ---------------------------------------------------------------------------
@@ -142,7 +75,7 @@ def info(store: str | None, fmt: str) -> None:
 
 
 @cli.command()
-@click.option("--owners", "n_owners", type=click.IntRange(min=50), default=20_000, show_default=True,
+@click.option("--owners", "n_owners", type=click.IntRange(min=1000), default=20_000, show_default=True,
               help="Number of owners to generate.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same community).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("graphcrm-demo"),
@@ -195,7 +128,14 @@ def export(kind: str, output: Path, store: str | None, since: str | None, until:
 
 
 # --- registered commands ---
-# (one line per command module; keep this block sorted)
+# Analysis commands live in graphcrm/commands/; each module's register(cli) adds its commands.
+from graphcrm.commands import ambassadors as _ambassadors  # noqa: E402
+from graphcrm.commands import analytics_i as _analytics_i  # noqa: E402
+from graphcrm.commands import analytics_ii as _analytics_ii  # noqa: E402
+from graphcrm.commands import report as _report  # noqa: E402
+
+for _module in (_analytics_i, _ambassadors, _analytics_ii, _report):
+    _module.register(cli)
 # --- end registered commands ---
 
 

@@ -3,28 +3,7 @@ from __future__ import annotations
 
 import click
 
-_pending: list[click.Group] = []
-
-
-def register(cli: click.Group) -> None:
-    """Add the analytics I commands to the ``graphcrm`` group.
-
-    ``graphcrm.cli`` calls this while importing; when this module is imported first, that call
-    arrives before the commands exist, so it is remembered and completed at the end of the module.
-    """
-    _pending.append(cli)
-    if "referrals_cmd" in globals():
-        _flush()
-
-
-def _flush() -> None:
-    while _pending:
-        group = _pending.pop()
-        for cmd in (kocs_cmd, circles_cmd, referrals_cmd):
-            group.add_command(cmd)
-
-
-from graphcrm.cli import (  # noqa: E402  (graphcrm.cli imports this module back)
+from graphcrm.commands.options import (
     emit,
     format_option,
     handle_errors,
@@ -34,7 +13,7 @@ from graphcrm.cli import (  # noqa: E402  (graphcrm.cli imports this module back
     top_option,
     window_options,
 )
-from graphcrm.errors import ConfigError  # noqa: E402
+from graphcrm.errors import ConfigError
 
 
 def _note(text: str, fmt: str) -> None:
@@ -202,4 +181,8 @@ def referrals_cmd(store, since, until, top, fmt, lang, check, view, decay, perio
     emit(df, fmt, top=top)
 
 
-_flush()
+
+def register(cli: click.Group) -> None:
+    """Add the analytics I commands (kocs, circles, referrals) to the ``graphcrm`` group."""
+    for cmd in (kocs_cmd, circles_cmd, referrals_cmd):
+        cli.add_command(cmd)

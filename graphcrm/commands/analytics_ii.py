@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from graphcrm.cli import (
+from graphcrm.commands.options import (
     emit,
     format_option,
     handle_errors,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from graphcrm.cli import handle_errors, lang_option, open_cg, store_option, window_options
+from graphcrm.commands.options import handle_errors, lang_option, open_cg, store_option, window_options
 
 
 @click.command("report")
