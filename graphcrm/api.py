@@ -45,6 +45,7 @@ class CommunityGraph:
         encoding: str | None = None,
         rejects_path: str | os.PathLike | None = None,
         now: Any = None,
+        progress: bool | None = None,
     ) -> LoadReport:
         """Validate and load a folder of CSV/Parquet files or a dict of DataFrames.
 
@@ -62,6 +63,8 @@ class CommunityGraph:
             directory, only written when something was rejected).
         now
             Dates after this are rejected as future dates (default: the current time).
+        progress
+            Show a progress bar (default: only when stderr is a terminal).
 
         Returns
         -------
@@ -75,12 +78,18 @@ class CommunityGraph:
         StoreError
             The store failed; the embedded store then rolled back and is unchanged.
         """
+        from graphcrm.progress import steps
+
         m = load_mapping(mapping)
-        sources, ignored_files = read_sources(source, mapping=m, encoding=encoding)
-        lookup = lambda table, cols: self.store.table(table, columns=cols)  # noqa: E731
-        now_ts = pd.Timestamp(now) if now is not None else None
-        v = validate(sources, mapping=m, lookup=lookup, now=now_ts)
-        written = self.store.upsert(v.frames)
+        with steps(["read", "validate", "write"], desc="loading", progress=progress) as step:
+            step("read")
+            sources, ignored_files = read_sources(source, mapping=m, encoding=encoding)
+            lookup = lambda table, cols: self.store.table(table, columns=cols)  # noqa: E731
+            now_ts = pd.Timestamp(now) if now is not None else None
+            step("validate")
+            v = validate(sources, mapping=m, lookup=lookup, now=now_ts)
+            step("write")
+            written = self.store.upsert(v.frames)
         self._community_cache.clear()
         rpath = None
         if len(v.rejects):
