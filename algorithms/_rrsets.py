@@ -34,15 +34,26 @@ no logarithm) and ``K`` distinct positions are then drawn uniformly (Floyd's alg
 the same law as ``d`` independent coins, at the cost of O(1 + K).  Lists of mixed
 probabilities with at most 16 edges flip one coin per edge.
 
+Parallelism and storage
+-----------------------
+Sampling runs in chunks of RR sets on a thread pool (numba kernels compiled with
+``nogil=True``, one thread per core by default); chunks are joined in order, so the
+collection is the same for any number of threads.  A collection is one array plus int64
+offsets: plain (uint32 node ids, the set's root first) or packed (each set sorted, big ones
+by a bitmap sweep, and written as LEB128 varints of the gaps: about 1.3 bytes per id on a
+100,000-node weighted-cascade graph).  The greedy reads packed sets directly.
+
 Implementation notes: the generator state is a scalar threaded through the loops (an
 array-held state, or passing arrays to small helpers in the inner loop, makes numba
 emit atomic reference-count updates that cost more than the sampling itself), and each
-kernel calls the breadth-first search once per RR set or simulation.
+kernel calls the breadth-first search once per RR set or simulation.  Kernels are cached
+on disk (``cache=True``); the first use after installation compiles them (10-15 s).
 """
 from __future__ import annotations
 
 import math
 import os
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -56,7 +67,6 @@ from numba import njit
 MODEL_IC = 0
 MODEL_LT = 1
 
-_U64 = np.uint64
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -118,9 +128,9 @@ class CSRGraph:
     probs : float32 probabilities (IC) or weights (LT).
     logq : float32 ``log(1 - p)`` per edge (``-inf`` when p = 1), for the skip sampler.
     cum : float64 per-node cumulative weights (LT random walk), empty when not built.
-    nodes : one 32-byte record per node (:data:`NODE_DTYPE`): edge range, the first
-        (largest) probability and its ``log(1-p)``, and whether all of the node's edges
-        share that probability.  One cache line per visited node instead of three.
+    nodes : one 32-byte record per node (:data:`NODE_DTYPE`): edge range, how its live
+        edges are drawn (``kind``) and the numbers that needs.  One cache line per visited
+        node instead of three.
     """
 
     n: int
@@ -420,9 +430,13 @@ del _i
 
 
 @njit(cache=True)
-def _sort_ids(queue, qend, n, words):
-    """Sort ``queue[:qend]`` in place: a bitmap sweep for big sets, a comparison sort else."""
-    if qend > 1 and qend * 64 > n:
+def _sort_ids(queue, qend, n, words, tab):
+    """Sort ``queue[:qend]`` in place: a bitmap sweep for big sets, a quicksort else.
+
+    ``tab`` is :data:`_DEBRUIJN_INDEX`, passed in: a global array read inside a cached
+    function is rebuilt on every access, which made this three times slower.
+    """
+    if qend > 32 and (n >> 6) <= 64 * qend:  # sweeping n/64 words (sequential) per set
         for i in range(qend):
             v = np.int64(queue[i])
             words[v >> 6] |= np.uint64(1) << np.uint64(v & 63)
@@ -433,11 +447,66 @@ def _sort_ids(queue, qend, n, words):
                 words[w] = np.uint64(0)
                 while x != np.uint64(0):
                     low = x & (~x + np.uint64(1))  # lowest set bit; its index by de Bruijn
-                    queue[c] = (w << 6) + _DEBRUIJN_INDEX[(low * _DEBRUIJN) >> np.uint64(58)]
+                    queue[c] = (w << 6) + tab[(low * _DEBRUIJN) >> np.uint64(58)]
                     c += 1
                     x ^= low
     elif qend > 1:
-        queue[:qend].sort()
+        _quicksort(queue, qend)
+
+
+@njit(cache=True)
+def _quicksort(queue, qend):
+    """Sort ``queue[:qend]`` in place: iterative quicksort (median of three), insertion sort
+    below 24 elements."""
+    stack = np.empty(128, dtype=np.int64)
+    top = 0
+    lo = 0
+    hi = qend - 1
+    while True:
+        if hi - lo < 24:
+            for i in range(lo + 1, hi + 1):
+                x = queue[i]
+                j = i - 1
+                while j >= lo and queue[j] > x:
+                    queue[j + 1] = queue[j]
+                    j -= 1
+                queue[j + 1] = x
+            if top == 0:
+                break
+            top -= 2
+            lo = stack[top]
+            hi = stack[top + 1]
+            continue
+        mid = (lo + hi) >> 1
+        if queue[mid] < queue[lo]:
+            queue[mid], queue[lo] = queue[lo], queue[mid]
+        if queue[hi] < queue[lo]:
+            queue[hi], queue[lo] = queue[lo], queue[hi]
+        if queue[hi] < queue[mid]:
+            queue[hi], queue[mid] = queue[mid], queue[hi]
+        pivot = queue[mid]
+        i = lo
+        j = hi
+        while i <= j:
+            while queue[i] < pivot:
+                i += 1
+            while queue[j] > pivot:
+                j -= 1
+            if i <= j:
+                queue[i], queue[j] = queue[j], queue[i]
+                i += 1
+                j -= 1
+        # push the larger part, loop on the smaller (stack depth <= log2(qend))
+        if j - lo > hi - i:
+            stack[top] = lo
+            stack[top + 1] = j
+            top += 2
+            lo = i
+        else:
+            stack[top] = i
+            stack[top + 1] = hi
+            top += 2
+            hi = j
 
 
 @njit(cache=True)
@@ -496,13 +565,15 @@ def sample_rr_range(nodes, indptr, indices, probs, logq, cum, n, model, base, st
 
 
 @njit(nogil=True, cache=True)
-def sample_rr_range_packed(nodes, indptr, indices, probs, logq, cum, n, model, base, stream, start, count):
+def sample_rr_range_packed(nodes, indptr, indices, probs, logq, cum, n, model, base, stream, start, count, counts,
+                           tab):
     """Like :func:`sample_rr_range` (the same sets), stored packed.
 
     Each set's ids are sorted and written as LEB128 varints of the first id and of the gaps
     minus one: about 1.3 bytes per id on a 100,000-node weighted-cascade graph instead of 4.
     Returns ``(data, nbytes, sizes)``: the bytes (uint8), the bytes of each set and the
-    number of nodes of each set.
+    number of nodes of each set; adds one to ``counts[v]`` for every stored id.  ``tab`` is
+    :data:`_DEBRUIJN_INDEX`.
     """
     mark = np.zeros(n, dtype=np.uint32)
     queue = np.empty(n, dtype=np.uint32)
@@ -524,7 +595,9 @@ def sample_rr_range_packed(nodes, indptr, indices, probs, logq, cum, n, model, b
         else:
             qend, s = _lt_walk(indptr, indices, cum, s, mark, stamp, queue, 1)
         sizes[t] = qend
-        _sort_ids(queue, qend, n, words)
+        for i in range(qend):
+            counts[queue[i]] += 1
+        _sort_ids(queue, qend, n, words, tab)
         need = pos + 5 * qend
         if need > cap:
             cap = max(cap * 2, need)
@@ -538,47 +611,10 @@ def sample_rr_range_packed(nodes, indptr, indices, probs, logq, cum, n, model, b
 
 
 @njit(cache=True)
-def _sort_ids(queue, qend, n, words):
-    """Sort ``queue[:qend]`` in place: a bitmap sweep for big sets, a comparison sort else."""
-    if qend > 1 and qend * 64 > n:
-        for i in range(qend):
-            v = np.int64(queue[i])
-            words[v >> 6] |= np.uint64(1) << np.uint64(v & 63)
-        c = 0
-        for w in range(words.shape[0]):
-            x = words[w]
-            if x != np.uint64(0):
-                words[w] = np.uint64(0)
-                for b in range(64):
-                    if (x >> np.uint64(b)) & np.uint64(1):
-                        queue[c] = (w << 6) + b
-                        c += 1
-    elif qend > 1:
-        queue[:qend].sort()
+def pack_sets(flat, offsets, n, tab):
+    """Packed form (see :func:`sample_rr_range_packed`) of plain sets: ``(data, byte_offsets)``.
 
-
-@njit(cache=True)
-def _encode_into(queue, qend, out, pos):
-    """Append sorted ids ``queue[:qend]`` as varints (first id, then gaps minus one)."""
-    prev = -1
-    for i in range(qend):
-        v = np.int64(queue[i])
-        if v == prev:  # a repeated id (never in RR sets; possible in hand-made input)
-            continue
-        x = v - prev - 1
-        prev = v
-        while x >= 128:
-            out[pos] = np.uint8((x & 127) | 128)
-            pos += 1
-            x >>= 7
-        out[pos] = np.uint8(x)
-        pos += 1
-    return pos
-
-
-@njit(cache=True)
-def pack_sets(flat, offsets, n):
-    """Packed form (see :func:`sample_rr_range_packed`) of plain sets: ``(data, byte_offsets)``."""
+    ``tab`` is :data:`_DEBRUIJN_INDEX`."""
     nsets = offsets.shape[0] - 1
     queue = np.empty(n, dtype=np.uint32)
     words = np.zeros((n >> 6) + 1, dtype=np.uint64)
@@ -590,7 +626,7 @@ def pack_sets(flat, offsets, n):
         for i in range(offsets[r], offsets[r + 1]):
             queue[q] = flat[i]
             q += 1
-        _sort_ids(queue, q, n, words)
+        _sort_ids(queue, q, n, words, tab)
         pos = _encode_into(queue, q, data, pos)
         boff[r + 1] = pos
     return data[:pos].copy(), boff
@@ -639,29 +675,6 @@ def node_counts(data, boff, n):
     for r in range(boff.shape[0] - 1):
         p = boff[r]
         end = boff[r + 1]
-        prev = -1
-        while p < end:
-            x = np.int64(0)
-            shift = 0
-            while True:
-                b = data[p]
-                p += 1
-                x |= np.int64(b & 127) << shift
-                if b < 128:
-                    break
-                shift += 7
-            prev = prev + 1 + x
-            counts[prev] += 1
-    return counts
-
-
-@njit(nogil=True, cache=True)
-def _add_counts(data, nbytes, counts):
-    """Add one to ``counts[v]`` for every id of the packed sets in ``data`` (set ``t`` takes
-    ``nbytes[t]`` bytes)."""
-    p = 0
-    for t in range(nbytes.shape[0]):
-        end = p + nbytes[t]
         prev = -1
         while p < end:
             x = np.int64(0)
@@ -1073,20 +1086,35 @@ class RRCollection:
     def nbytes(self) -> int:
         return self._used * self._buf.itemsize + self._offsets.nbytes
 
-    def grow_to(self, target: int, *, threads: int | None = None, chunk: int = 2048,
+    def grow_to(self, target: int, *, threads: int | None = None, chunk: int | None = None,
                 progress: Callable[[int], None] | None = None) -> None:
-        """Sample sets ``len(self) .. target-1`` in parallel and append them."""
+        """Sample sets ``len(self) .. target-1`` in parallel and append them.
+
+        ``chunk`` sets go to one kernel call (default ``max(2048, n // 32)``: each call
+        allocates a few arrays of ``n`` entries, so chunks grow with the graph).
+        """
         have = len(self)
         if target <= have:
             return
         g = self.graph
         threads = n_threads() if threads is None else threads
+        chunk = max(2048, g.n >> 5) if chunk is None else int(chunk)
         parts = _chunks(have, target - have, chunk)
         kernel = sample_rr_range_packed if self.packed else sample_rr_range
 
+        local = threading.local()
+        tallies: list[np.ndarray] = []
+
         def work(p):
+            if not self.packed:
+                return kernel(g.nodes, g.indptr, g.indices, g.probs, g.logq, g.cum, g.n, self.model,
+                              self.base, self.stream, p[0], p[1])
+            tally = getattr(local, "tally", None)
+            if tally is None:  # one per thread: increments commute, so results stay exact
+                tally = local.tally = np.zeros(g.n, dtype=np.int64)
+                tallies.append(tally)
             return kernel(g.nodes, g.indptr, g.indices, g.probs, g.logq, g.cum, g.n, self.model,
-                          self.base, self.stream, p[0], p[1])
+                          self.base, self.stream, p[0], p[1], tally, _DEBRUIJN_INDEX)
 
         lengths = []
         for (start, count), res in zip(parts, _iter_chunks(work, parts, threads)):
@@ -1098,10 +1126,10 @@ class RRCollection:
             self._used = need
             self._ids += int(res[-1].sum())
             lengths.append(res[1] if self.packed else res[-1])
-            if self.packed:  # decoded here while the workers sample the next chunks
-                _add_counts(block, res[1], self.counts)
             if progress is not None:
                 progress(count)
+        for tally in tallies:
+            self.counts += tally
         lengths = np.concatenate(lengths)
         offs = np.empty(len(self) + 1 + lengths.shape[0], dtype=np.int64)
         offs[: len(self) + 1] = self._offsets

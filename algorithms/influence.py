@@ -36,8 +36,10 @@ Algorithm
 Reverse-influence sampling: an RR set is the set of owners that would have influenced a
 random owner in one random world (reverse BFS over live in-edges for IC, a reverse random
 walk for LT), and ``n * Pr[S meets a random RR set]`` is the expected reach of ``S``.  RR
-sets are sampled in compiled code on all cores with SUBSIM's geometric skips (see
-:mod:`graphcrm.algorithms._rrsets`) and stored as one flat uint32 array.  OPIM-C
+sets are sampled in compiled code on all cores with SUBSIM-style subset sampling (see
+:mod:`graphcrm.algorithms._rrsets`) and stored compactly: R2 as one flat uint32 array plus
+int64 offsets, R1 (the greedy's, 16 times larger) sorted and varint-delta coded in one byte
+array (about 1.3 bytes per node id instead of 4).  OPIM-C
 (Tang et al., SIGMOD 2018) samples two independent collections R1 and R2, runs greedy
 maximum coverage on R1, certifies the result with a lower confidence bound of its reach
 on R2 against an upper bound of the optimum from R1 (the smallest, over the greedy's
@@ -46,12 +48,12 @@ until the certified ratio reaches ``1 - 1/e - eps`` (holding with probability
 ``1 - delta``).  Two departures from the published algorithm, both about the quality of
 the picks rather than the guarantee (which they keep):
 
-* R1 is kept 8 times as large as R2 (``r1_ratio``): both bounds hold for any two sizes.
+* R1 is kept 16 times as large as R2 (``r1_ratio``): both bounds hold for any two sizes.
   On a 100,000-node weighted-cascade benchmark the balanced version stops with picks whose
-  Monte Carlo spread is 2-3% below the best seed set known, the 8:1 split about 1% below for
-  some 10% more samples (docs/benchmarks.md).
+  Monte Carlo spread is 2-3% below the best seed set known, the 16:1 split about 1% below for
+  some 6% more samples (docs/benchmarks.md).
 * Certification alone can stop very early when the reach is large (on the Higgs retweet
-  network after 13,000 RR sets, where the 50th pick rests on 27 sets).  Sampling goes on
+  network after 12,752 RR sets, where the 50th pick rests on 27 sets).  Sampling goes on
   (at most ``refine`` = 3 more doublings) until the last pick's marginal coverage rests on
   at least ``1/eps**2`` sets, so that each pick's gain is known to about ``eps``.
 
@@ -59,8 +61,9 @@ Constraints (exclusions, per-group caps, costs with a budget) are applied inside
 greedy.  The ``1 - 1/e - eps`` guarantee is for the cardinality constraint over the
 eligible owners (exclusions keep it); with caps or a budget the stopping rule uses the
 greedy's own worst-case ratio (1/2 for one kind of cap, 1/3 for city and circle caps
-together, (1 - 1/e)/2 for a budget) and the ratio that
-was actually certified is reported in ``df.attrs["approximation"]``.
+together, (1 - 1/e)/2 for a budget); the ratio actually certified (against the best
+*unconstrained* eligible ``k``-set, so also a valid bound for the constrained optimum) is
+reported in ``df.attrs["approximation"]``.
 """
 from __future__ import annotations
 
@@ -231,7 +234,7 @@ def select_seeds(
     progress: Any = None,
     max_rounds: int | None = None,
     eval_sets: int = 0,
-    r1_ratio: int = 8,
+    r1_ratio: int = 16,
     refine: int = 3,
 ) -> SeedSelection:
     """OPIM-C seed selection with constraints, on an :class:`InfluenceGraph`.
@@ -269,7 +272,7 @@ def select_seeds(
         Called with the number of RR sets sampled after each chunk.
     max_rounds : int, optional
         Stop after this many OPIM-C rounds even if the ratio is not certified (testing).
-    r1_ratio : int, default 8
+    r1_ratio : int, default 16
         R1 (the greedy's sample) holds this many times as many RR sets as R2 (the
         certificate's).  The OPIM-C bounds hold for any two sizes; the certificate needs
         far fewer sets than a stable choice does, so a larger R1 buys better picks and a
@@ -372,7 +375,7 @@ def select_seeds(
     it = 0
     best = None
     first_certified = None
-    min_gain = math.ceil(float(__import__("os").environ.get("IMG", "1")) / (eps * eps))
+    min_gain = math.ceil(1.0 / (eps * eps))
     refine = max(0, int(refine))
     r1_ratio = int(r1_ratio)
     if r1_ratio < 1:
@@ -491,7 +494,8 @@ def max_coverage(flat: np.ndarray, offsets: np.ndarray, n: int, k: int, *, eligi
     if packed:
         data, boff = flat, offsets
     else:
-        data, boff = rr.pack_sets(np.asarray(flat, dtype=np.uint32), np.asarray(offsets, dtype=np.int64), n)
+        data, boff = rr.pack_sets(np.asarray(flat, dtype=np.uint32), np.asarray(offsets, dtype=np.int64), n,
+                                  rr._DEBRUIJN_INDEX)
     cov0 = rr.node_counts(data, boff, n) if counts is None else np.asarray(counts, dtype=np.int64)
     key0 = np.where(elig & (cov0 > 0), cov0 / costv, 0.0)
     n_pos = int(np.count_nonzero(key0))

@@ -200,6 +200,35 @@ def test_rr_sets_do_not_depend_on_threads_or_chunks():
     assert not np.array_equal(a.flat, c.flat)
 
 
+def test_packed_collection_holds_the_same_sets():
+    rng = np.random.default_rng(4)
+    n, m = 3000, 30000  # big sets take the bitmap sort, small ones the quicksort
+    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+    ok = src != dst
+    indeg = np.bincount(dst[ok], minlength=n)
+    g = im.influence_graph(n, src[ok], dst[ok], 1.0 / indeg[dst[ok]])
+    plain = rr.RRCollection(g.reverse, g.model, seed=3, stream=1)
+    packed = rr.RRCollection(g.reverse, g.model, seed=3, stream=1, packed=True)
+    plain.grow_to(3000)
+    packed.grow_to(1000, threads=1)
+    packed.grow_to(3000, threads=2, chunk=100)
+    sizes = np.diff(plain.offsets)
+    assert sizes.max() > 200 and packed.total_size == plain.total_size
+    assert np.array_equal(packed.counts, np.bincount(plain.flat, minlength=n))
+    data, boff = rr.pack_sets(plain.flat, plain.offsets, n, rr._DEBRUIJN_INDEX)
+    assert np.array_equal(data, packed.data) and np.array_equal(boff, packed.offsets)
+    assert np.array_equal(rr.node_counts(data, boff, n), packed.counts)
+    assert packed.nbytes < 0.6 * plain.nbytes
+    # the greedy gives the same answer on both forms
+    a = im.max_coverage(plain.flat, plain.offsets, n, 5, eligible=np.ones(n, bool))
+    b = im.max_coverage(packed.data, packed.offsets, n, 5, eligible=np.ones(n, bool), packed=True,
+                        counts=packed.counts)
+    assert a[0].tolist() == b[0].tolist() and a[1].tolist() == b[1].tolist() and a[2] == b[2]
+    # repeated ids in hand-made sets count once
+    d2, o2 = rr.pack_sets(np.array([5, 5, 1], dtype=np.uint32), np.array([0, 3]), 8, rr._DEBRUIJN_INDEX)
+    assert rr.node_counts(d2, o2, 8).tolist() == [0, 1, 0, 0, 0, 1, 0, 0]
+
+
 # ----------------------------------------------------------------------------- constraints
 def _hubs():
     """Hubs 0..5 with 6, 5, ..., 1 leaves (p = 1): hub h is worth 7 - h, a leaf 1.
