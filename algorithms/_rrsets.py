@@ -766,6 +766,26 @@ def _topk_sum(cov, eligible, k, heap):
     return total
 
 
+@njit(cache=True, inline="always")
+def _uncover_packed(r, boff, data, cov):
+    """Decrement the coverage of every node of packed RR set ``r`` (sorted ids, varint gaps)."""
+    p = boff[r]
+    end = boff[r + 1]
+    prev = -1
+    while p < end:
+        x = np.int64(0)
+        shift = 0
+        while True:
+            b = data[p]
+            p += 1
+            x |= np.int64(b & 127) << shift
+            if b < 128:
+                break
+            shift += 7
+        prev = prev + 1 + x
+        cov[prev] -= 1
+
+
 @njit(cache=True)
 def greedy_cover(data, boff, node_ptr, node_sets, cov0, candidate, k, eligible, group, caps, cost, budget,
                  bound_every, max_scans):
@@ -933,42 +953,14 @@ def greedy_cover(data, boff, node_ptr, node_sets, cov0, candidate, k, eligible, 
                 if covered[r]:
                     continue
                 covered[r] = True
-                p = boff[r]
-                end = boff[r + 1]
-                prev = -1
-                while p < end:
-                    x = np.int64(0)
-                    shift = 0
-                    while True:
-                        b = data[p]
-                        p += 1
-                        x |= np.int64(b & 127) << shift
-                        if b < 128:
-                            break
-                        shift += 7
-                    prev = prev + 1 + x
-                    cov[prev] -= 1
+                _uncover_packed(r, boff, data, cov)
         else:
             for i in range(extra.shape[0]):
                 r = extra[i]
                 if covered[r]:
                     continue
                 covered[r] = True
-                p = boff[r]
-                end = boff[r + 1]
-                prev = -1
-                while p < end:
-                    x = np.int64(0)
-                    shift = 0
-                    while True:
-                        b = data[p]
-                        p += 1
-                        x |= np.int64(b & 127) << shift
-                        if b < 128:
-                            break
-                        shift += 7
-                    prev = prev + 1 + x
-                    cov[prev] -= 1
+                _uncover_packed(r, boff, data, cov)
     b = total + _topk_sum(cov, eligible, k, work)
     if b < bound:
         bound = b
