@@ -322,11 +322,16 @@ def _circles_uncached(
                                  sort_keys=True)
     cache = _cache(community)
     if key not in cache:
-        u, v, w = combined_graph(community, layer_weights=lw, half_life_days=half_life_days,
-                                 max_event_size=max_event_size)
-        n = len(community.owner_ids)
-        memb = _leiden(n, u, v, w, method=method, resolution=resolution, seed=seed,
-                       n_iterations=n_iterations, engine=engine)
+        from graphcrm.progress import steps
+
+        with steps(["combined graph", "Leiden"], desc="circles") as step:
+            step("combined graph")
+            u, v, w = combined_graph(community, layer_weights=lw, half_life_days=half_life_days,
+                                     max_event_size=max_event_size)
+            n = len(community.owner_ids)
+            step("Leiden")
+            memb = _leiden(n, u, v, w, method=method, resolution=resolution, seed=seed,
+                           n_iterations=n_iterations, engine=engine)
         cache[key] = (u, v, w, memb)
     u, v, w, memb = cache[key]
     n = len(community.owner_ids)
