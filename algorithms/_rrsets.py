@@ -662,9 +662,10 @@ def mc_spread_range(nodes, indptr, indices, probs, logq, n, model, base, stream,
 
 
 # --------------------------------------------------------------------------- inverted index
-# The greedy works on packed sets (see :func:`sample_rr_range_packed`).  The decoding loop
-# is written out in each kernel: a helper taking the byte array would cost an atomic
-# reference-count update per id.
+# The greedy works on packed sets (see :func:`sample_rr_range_packed`).  The greedy uncovers a
+# whole set per call through the inlined :func:`_uncover_packed`; the two passes below decode
+# inline instead, because what they do per id differs and a per-id helper taking the byte
+# array would cost an atomic reference-count update per id.
 @njit(cache=True)
 def node_counts(data, boff, n):
     """How many RR sets contain each node (its coverage before any pick)."""
