@@ -214,6 +214,97 @@ def test_hostile_ids_are_stored_verbatim(bolt_uri, tmp_path):
     cg.close()
 
 
+def _edge_frames() -> dict[str, pd.DataFrame]:
+    """Rows that stress the packed transport: nulls of every type, empty strings, separators."""
+    rs, us = bs.PACK_ROW_SEP, bs.PACK_FIELD_SEP
+    owners = pd.DataFrame({
+        "owner_id": ["a", "b", f"c{us}1", f"d{rs}", "e'\\", "f"],
+        "name": ["", None, "x", f"y{us}z", "q'\\", "车主"],
+        "city": ["上海", None, "北京", None, "", "西安"],
+        "purchased_at": pd.to_datetime(["2024-01-02 03:04:05.123456", None, "2023-05-06", None, "2022-01-01", None], format="ISO8601"),
+        "is_volunteer": pd.array([True, None, False, True, None, False], dtype="boolean"),
+        "points": [0.1, None, 1e-300, -0.0, 5e-324, 1.7976931348623157e308],
+    })
+    events = pd.DataFrame({"event_id": ["e1", "e2", f"e3{us}"], "title": ["t", None, ""],
+                           "capacity": pd.array([10, None, 0], dtype="Int64")})
+    return {"owners": owners, "events": events}
+
+
+def test_packed_rows_round_trip_exactly(falkordb_uri, tmp_path, monkeypatch):
+    """FalkorDB gets rows packed into one string; rows that cannot be packed go as lists; the
+    graph ends exactly as the embedded store does, for nulls of every type and hostile text."""
+    from graphcrm.stores import open_store
+
+    frames = _edge_frames()
+    store = BoltStore(falkordb_uri)
+    sent = []
+    orig = store._runner.write
+    monkeypatch.setattr(store._runner, "write", lambda q, p: sent.append(q) or orig(q, p))
+    assert store.upsert(frames) == {"owners": 6, "events": 3}
+    ref = open_store(str(tmp_path / "ref.duckdb"))
+    ref.upsert(frames)
+    for name in frames:
+        got, want = store.table(name), ref.table(name)
+        pd.testing.assert_frame_equal(got, want.astype({c: object for c in want.columns if want[c].dtype == "str"}),
+                                      check_exact=True)
+    loads = [q for q in sent if "$rows" in q]
+    packed = [q for q in loads if q.startswith("UNWIND split($rows")]
+    assert len(packed) == 2 and len(loads) == 4  # each table: packed rows + the rows that cannot be
+    assert store.upsert(frames) == {"owners": 6, "events": 3}  # idempotent
+    assert store.counts()["owners"] == 6 and store.counts()["events"] == 3
+    store.close()
+    ref.close()
+
+
+def test_write_results_round_trip_edge_values(falkordb_uri):
+    store = BoltStore(falkordb_uri)
+    store.upsert(_edge_frames())
+    res = pd.DataFrame({
+        "owner_id": ["a", "b", "c\x1f1", "e'\\"],
+        "note": ["", None, "p\x1eq", "o'\\"],
+        "score": [0.1, float("nan"), 1e-300, 2.5],
+        "n": pd.array([1, None, 3, 4], dtype="Int64"),
+        "ok": pd.array([True, None, False, True], dtype="boolean"),
+    })
+    assert store.write_results(res, name="edge", label="Target", campaign="c") == 4
+    back = store.read_results("edge")
+    assert list(back["owner_id"]) == sorted(res["owner_id"])
+    back = back.set_index("owner_id").loc[res["owner_id"]]
+    assert list(back["note"]) == ["", None, "p\x1eq", "o'\\"]
+    assert back["score"].iloc[0] == 0.1 and np.isnan(back["score"].iloc[1]) and back["score"].iloc[2] == 1e-300
+    assert list(back["n"].astype(object).where(back["n"].notna(), None)) == [1, None, 3, 4]
+    assert list(back["ok"].astype(object).where(back["ok"].notna(), None)) == [True, None, False, True]
+    store.close()
+
+
+def test_packed_query_reads_nulls_only_where_the_batch_has_them():
+    fake = FakeRunner("other")
+    owners = pd.DataFrame({"owner_id": ["a", "b"], "name": ["x", "y"], "city": ["c", None],
+                           "points": [1.5, None], "is_staff": [True, False]})
+    BoltStore.with_runner(fake).upsert({"owners": owners})
+    (q, p), = [(q, p) for _, q, p in fake.calls if "$rows" in q]
+    assert "n.`name` = r[1]," in q and "n.`city` = CASE WHEN r[2] <> '' THEN r[2] END" in q
+    assert "n.`is_staff` = r[3] = 't'" in q  # contract order: is_staff comes before points
+    assert "n.`points` = toFloat(toInteger(r[4])) * 2.0 ^ toInteger(r[5])" in q  # a float takes two fields
+    assert unpacked(p["rows"]) == [["a", "x", "c", "t", "3", "-1"], ["b", "y", "", "f", "", ""]]
+
+
+def test_batches_at_the_byte_budget_do_not_crash_falkordb(falkordb_uri):
+    """Rows sized so that batches fill the budget exactly: the server stays up and has them all."""
+    store = BoltStore(falkordb_uri)
+    owners = pd.DataFrame({"owner_id": [f"w{i:04d}" for i in range(400)],
+                           "name": ["名" * (30 + i % 17) for i in range(400)]})
+    store.upsert({"owners": owners.iloc[:1]})  # schema ready, server kind known
+    query, _, rows = store._prepare("owners", owners)[0]
+    batches = store._plan(query, rows, {})
+    sizes = rows.sizes()
+    fullest = max(sum(sizes[a:b]) for a, b in batches)
+    assert store._row_budget(query, "rows", {}) - fullest < max(sizes)  # batches really are full
+    assert store.upsert({"owners": owners}) == {"owners": 400}
+    assert store.counts()["owners"] == 400
+    store.close()
+
+
 def test_text_with_nul_is_refused_on_falkordb_before_writing(falkordb_uri):
     store = BoltStore(falkordb_uri)
     with pytest.raises(StoreError, match="NUL"):
@@ -492,6 +583,13 @@ def test_open_store_dispatches_bolt_schemes(bolt_config):
 # ---------------------------------------------------------------------------------------------
 # unit tests with a fake query runner (query shapes; no server)
 # ---------------------------------------------------------------------------------------------
+def unpacked(rows):
+    """Rows of a ``$rows`` parameter as lists, whether sent as lists or packed into one string."""
+    if isinstance(rows, str):
+        return [line.split(bs.PACK_FIELD_SEP) for line in rows.split(bs.PACK_ROW_SEP)]
+    return rows
+
+
 class FakeRunner:
     """Records every query; answers writes with the number of rows sent."""
 
@@ -521,7 +619,7 @@ class FakeRunner:
                 from neo4j.exceptions import ServiceUnavailable
 
                 raise ServiceUnavailable("connection lost")
-            return [[len(params.get("rows", params.get("ids", [])))]]
+            return [[len(unpacked(params.get("rows", params.get("ids", []))))]]
         return []
 
     def close(self):
@@ -547,7 +645,9 @@ def test_queries_carry_data_only_as_parameters(server):
     written = store.upsert(frames)
     assert written == {n: len(frames[n]) for n in TABLE_NAMES}
     writes = [(q, p) for kind, q, p in fake.calls if kind == "write" and "$rows" in q]
-    assert writes and all(q.startswith("UNWIND $rows AS r\n") for q, _ in writes)
+    head = ("UNWIND split($rows, '\x1e') AS line\nWITH split(line, '\x1f') AS r\n" if server == "other"
+            else "UNWIND $rows AS r\n")
+    assert writes and all(q.startswith(head) for q, _ in writes)
     from graphcrm.contract import TABLES
 
     data_strings = {v for name, df in frames.items() for c in df.columns if TABLES[name].column(c).type == "str"
@@ -559,7 +659,7 @@ def test_queries_carry_data_only_as_parameters(server):
         for token in re.findall(r"[(\[]\w*:(\w+)", q):
             assert token in FIXED_NAMES, token
     # every row was sent exactly once
-    sent = sum(len(p["rows"]) for _, p in writes)
+    sent = sum(len(unpacked(p["rows"])) for _, p in writes)
     assert sent == sum(len(f) for f in frames.values())
 
 
@@ -584,7 +684,7 @@ def test_strings_escaped_only_for_falkordb():
     for server, expected in (("other", ["a\\'b", "c\\\\d"]), ("neo4j", ["a'b", "c\\d"])):
         fake = FakeRunner(server)
         BoltStore.with_runner(fake).upsert({"owners": df})
-        rows = [p["rows"] for kind, q, p in fake.calls if "$rows" in q][0]
+        rows = unpacked([p["rows"] for kind, q, p in fake.calls if "$rows" in q][0])
         assert [r[0] for r in rows] == expected
 
 
@@ -594,7 +694,7 @@ def test_partial_load_counts_committed_batches():
     store = BoltStore.with_runner(fake)
     with pytest.raises(PartialLoadError) as ei:
         store.upsert(frames)
-    sent = [len(p["rows"]) for kind, q, p in fake.calls if kind == "write" and "$rows" in q]
+    sent = [len(unpacked(p["rows"])) for kind, q, p in fake.calls if kind == "write" and "$rows" in q]
     assert sum(ei.value.written.values()) == sum(sent[:4])
     assert ei.value.written["owners"] == min(sum(sent[:4]), len(frames["owners"]))
     assert "ServiceUnavailable" in str(ei.value) and "connection lost" not in str(ei.value)

