@@ -542,7 +542,7 @@ def _pack_rows(columns: Sequence[np.ndarray], types: Sequence[str]) -> tuple[lis
         else:
             col = ["" if v is None else v for v in vals]
             text = "".join(col)
-            if any(sep in text for sep in seps) or "" in col:  # rare: find the rows
+            if any(sep in text for sep in seps) or "" in list(vals):  # rare: find the rows
                 bad.update(i for i, v in enumerate(vals) if v is not None and (v == "" or any(x in v for x in seps)))
         if None in list(vals):  # identity first: C speed, and a [m, e] list never equals None
             nullable.add(j)
@@ -584,13 +584,13 @@ def _set_clauses(var: str, t: Table, cols: Sequence[str], shape: _Shape) -> tupl
     return "\n".join(parts), dvals
 
 
-def table_shape(name: str, cols: Sequence[str], *, packed: bool = False, nullable: Sequence[str] = ()) -> _Shape:
-    """The row shape of table ``name`` with columns ``cols`` (see :class:`_Shape`)."""
+def table_shape(name: str, cols: Sequence[str]) -> _Shape:
+    """The list-form row shape of table ``name`` with columns ``cols`` (see :class:`_Shape`)."""
     t = TABLES[name]
     unknown = [c for c in cols if c not in t.column_names]
     if unknown:
         raise ConfigError(f"table {name} has no column(s) {unknown}")
-    return _Shape(tuple(cols), tuple(t.column(c).type for c in cols), packed, frozenset(nullable))
+    return _Shape(tuple(cols), tuple(t.column(c).type for c in cols))
 
 
 def write_query(name: str, cols: Sequence[str], *, shape: _Shape | None = None) -> tuple[str, list[Any]]:
