@@ -6,6 +6,7 @@ code 1).  Shared options are decorators: :func:`store_option`, :func:`window_opt
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import click
@@ -139,7 +140,21 @@ for _module in (_analytics_i, _ambassadors, _analytics_ii, _report):
 # --- end registered commands ---
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """On the command line, graphcrm's own warnings are one plain line (not a source location)."""
+    from graphcrm.stores.bolt_store import StoreWarning
+
+    if issubclass(category, StoreWarning):
+        click.echo(f"Warning: {message}", err=True)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+_default_showwarning = warnings.showwarning
+
+
 def main() -> None:
+    warnings.showwarning = _show_warning
     cli(prog_name="graphcrm")
 
 

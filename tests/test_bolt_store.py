@@ -479,6 +479,24 @@ def test_cli_demo_and_info_match_embedded_store(falkordb_uri, tmp_path):
     assert r.exit_code == 0, r.output  # re-loading the same folder: idempotent
 
 
+def test_cli_shows_store_warnings_as_one_plain_line(falkordb_uri, tmp_path):
+    """The real console entry point: a StoreWarning is a readable line, not a click source location."""
+    import subprocess
+    import sys
+
+    frames = community(10)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, df in frames.items():
+        df.to_csv(folder / f"{name}.csv", index=False)
+    code = "import sys; from graphcrm.cli import main; sys.argv = ['graphcrm'] + sys.argv[1:]; main()"
+    r = subprocess.run([sys.executable, "-c", code, "load", str(folder), "--store", falkordb_uri],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "Warning: the Bolt server at bolt://" in r.stderr and "uniqueness constraints" in r.stderr
+    assert "click" not in r.stderr and "callback(" not in r.stderr
+
+
 def test_server_killed_midway_then_rerun(tmp_path, bolt_config, monkeypatch):
     """kill -9 right after a committed batch: PartialLoadError says exactly what is in the graph."""
     from tests.bolt_server import BoltTestServer
