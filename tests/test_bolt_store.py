@@ -329,6 +329,25 @@ def test_reads_stream_in_pages(bolt_uri, tmp_path, monkeypatch):
     cg.close()
 
 
+def test_reading_the_widest_rows_falkordb_can_hold(falkordb_uri):
+    """Rows as wide as a write allows, widened twice more by partial-column loads, read back whole:
+    records stay under FalkorDB's 64 KB message limit (above it the connection would hang)."""
+    store = BoltStore(falkordb_uri)
+    ids = [f"w{i:03d}" for i in range(40)]
+    wide = ["车" * 1000 + str(i) for i in range(40)]  # about 3 KB of UTF-8 each
+    store.upsert({"owners": pd.DataFrame({"owner_id": ids, "name": wide})})
+    store.upsert({"owners": pd.DataFrame({"owner_id": ids, "city": wide})})
+    store.upsert({"owners": pd.DataFrame({"owner_id": ids, "region": wide})})
+    out: dict = {}
+    t = threading.Thread(target=lambda: out.update(df=store.table("owners")), daemon=True)
+    t.start()
+    t.join(60)
+    assert "df" in out, "reading wide rows hung (a Bolt message over 64 KB?)"
+    df = out["df"]
+    assert list(df["owner_id"]) == ids and list(df["name"]) == wide and list(df["region"]) == wide
+    store.close()
+
+
 def test_write_results_sets_properties_and_labels(bolt_uri, tmp_path):
     cg = graphcrm.open(bolt_uri)
     load(cg, community(), tmp_path)

