@@ -24,7 +24,7 @@ Server quirks handled here (each measured on FalkorDB 4.16 from the ``falkordb-b
   columns travel as two exact integers ``[mantissa, exponent]`` rebuilt in Cypher as
   ``toFloat(m) * 2.0 ^ e`` (exact in IEEE doubles for every finite value, on both servers).
   Re-parsing that text is most of FalkorDB's cost per row, so there a batch's rows travel packed
-  into ONE string parameter and are split back in Cypher (:class:`_Shape`): 2.5x faster loads.
+  into ONE string parameter and are split back in Cypher (:class:`_Shape`): 1.5-2.7x faster loads.
 * FalkorDB mishandles the Bolt ``GOODBYE`` message (the next connection then stalls), so its
   connections are closed without it (also when garbage-collected).
 * FalkorDB ignores the database name over Bolt (all queries go to its graph ``falkordb``): the
