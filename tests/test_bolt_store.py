@@ -700,6 +700,28 @@ def test_queries_carry_data_only_as_parameters(server):
     assert sent == sum(len(f) for f in frames.values())
 
 
+@pytest.mark.parametrize("server, chunk, marker", [("other", 5, "id(e)"), ("neo4j", 1000, "elementId(e)")])
+def test_reads_return_several_rows_per_record(server, chunk, marker):
+    """Pages come back as records holding up to ``$chunk`` rows; edge rows carry a marker that is
+    null for anchors without an edge, and the reader drops those rows."""
+    class PagedFake(FakeRunner):
+        def read(self, query, params):
+            self.calls.append(("read", query, params))
+            if params.get("after") == "":  # first page: one anchor with two edges, one without
+                return [["o2", 2, [["x1", "o1", "p1", "like", "2024-01-01T00:00:00"]]],
+                        ["o2", 2, [["x2", "o1", "p2", "like", "2024-01-02T00:00:00"], [None, "o2", None, None, None]]]]
+            return []
+
+    fake = PagedFake(server)
+    df = BoltStore.with_runner(fake).table("interactions")
+    assert list(df["post_id"]) == ["p1", "p2"] and list(df["owner_id"]) == ["o1", "o1"]
+    (_, q, params), = [c for c in fake.calls if c[0] == "read"]
+    assert params == {"after": "", "limit": bs.READ_PAGE, "chunk": chunk}
+    assert f"collect([{marker}, n.owner_id, p.post_id, e.kind, e.at])" in q
+    assert q.endswith("RETURN cursor, anchors, rows[i..i + $chunk]")
+    assert bs.SMALL_SERVER_MESSAGE_BYTES // (3 * bs.SMALL_SERVER_QUERY_BYTES) == 5
+
+
 def test_falkordb_batches_fit_its_parameter_limit():
     frames = validated(community(200))
     fake = FakeRunner("other")
