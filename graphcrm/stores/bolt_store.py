@@ -331,28 +331,14 @@ def _escape_for_falkordb(s: str) -> str:
     return s.replace("\\", "\\\\").replace("'", "\\'")
 
 
-def _float_code(x: float) -> list[int] | None:
-    """An exact transport form of a float: ``[M, e]`` with ``x == float(M) * 2.0 ** e``.
+def _float_codes(values: np.ndarray) -> np.ndarray:
+    """An exact transport form of each float: ``[M, e]`` with ``x == float(M) * 2.0 ** e`` (NaN -> None).
 
     ``M`` is the binary mantissa (an integer below 2**53, so exact as a float) and ``2.0 ** e``
     an exact power of two: every operation is exact in IEEE doubles, on any server and for every
     finite double.  FalkorDB would otherwise render a float parameter with 6 decimals (1e-9
-    becomes 0.0).
+    becomes 0.0).  Trailing zero bits of ``M`` are dropped (shorter text).
     """
-    if x is None or math.isnan(x):
-        return None
-    if math.isinf(x):
-        raise StoreError("infinite numbers cannot be stored in a Bolt store")
-    if x == 0:
-        return [0, 0]
-    frac, exp = math.frexp(x)
-    mant, e2 = int(frac * 2**53), exp - 53
-    low = (abs(mant) & -abs(mant)).bit_length() - 1  # drop trailing zero bits: shorter text
-    return [mant >> low, e2 + low]
-
-
-def _float_codes(values: np.ndarray) -> np.ndarray:
-    """:func:`_float_code` of every element of a float array, vectorised (NaN -> None)."""
     arr = np.asarray(values, dtype=float)
     out = np.full(len(arr), None, dtype=object)
     if np.isinf(arr).any():
@@ -368,6 +354,11 @@ def _float_codes(values: np.ndarray) -> np.ndarray:
     mant, e2 = mant >> low, np.where(nz, e2 + low, 0)
     out[idx] = [[m, e] for m, e in zip(mant.tolist(), e2.tolist())]
     return out
+
+
+def _float_code(x: float | None) -> list[int] | None:
+    """:func:`_float_codes` of one value."""
+    return _float_codes(np.array([np.nan if x is None else x], dtype=float))[0]
 
 
 def _float_expr(ref: str) -> str:
@@ -948,8 +939,7 @@ class BoltStore(Store):
         unknown = [c for c in cols if c not in t.column_names]
         if unknown:
             raise ConfigError(f"table {name} has no column(s) {unknown}")
-        self.server  # detect (and choose the graph) before the first page
-        query = read_query(name, cols, neo4j=self.server == "neo4j")
+        query = read_query(name, cols, neo4j=self.server == "neo4j")  # detects the server first
         rows = self._paged(query, marked=name in ("referrals", "attendance", "interactions"))
         df = pd.DataFrame(rows, columns=cols) if rows else pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
         df = _typed(df, t)
