@@ -67,11 +67,7 @@ def bolt_uri(request, bolt_config):
         server = request.getfixturevalue("bolt_server")
         server.wipe()
         return server.uri
-    uri = os.environ.get(NEO4J_ENV)
-    if not uri:
-        pytest.skip(f"{NEO4J_ENV} is not set: no Neo4j 5 server to run this test against")
-    wipe_neo4j(uri)
-    return uri
+    return request.getfixturevalue("neo4j_uri")
 
 
 @pytest.fixture

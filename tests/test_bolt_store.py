@@ -516,6 +516,15 @@ def test_cli_shows_store_warnings_as_one_plain_line(falkordb_uri, tmp_path):
     assert "click" not in r.stderr and "callback(" not in r.stderr
 
 
+def assert_rerun_completes(cg, frames, tmp_path) -> None:
+    """Re-running the load after a failure ends exactly where the embedded store does."""
+    load(cg, frames, tmp_path)
+    ref = embedded(tmp_path, frames)
+    assert cg.store.counts() == ref.store.counts()
+    assert_same(snapshot(cg), snapshot(ref))
+    cg.close()
+
+
 def test_server_killed_midway_then_rerun(tmp_path, bolt_config, monkeypatch):
     """kill -9 right after a committed batch: PartialLoadError says exactly what is in the graph."""
     from tests.bolt_server import BoltTestServer
@@ -543,11 +552,7 @@ def test_server_killed_midway_then_rerun(tmp_path, bolt_config, monkeypatch):
         server.start()  # same data dir and ports
         cg = graphcrm.open(uri)
         assert cg.store.counts() == written  # exactly what the error said
-        load(cg, frames, tmp_path)
-        ref = embedded(tmp_path, frames)
-        assert cg.store.counts() == ref.store.counts()
-        assert_same(snapshot(cg), snapshot(ref))
-        cg.close()
+        assert_rerun_completes(cg, frames, tmp_path)
 
 
 def test_server_killed_at_a_random_moment_then_rerun(tmp_path, bolt_config, monkeypatch):
@@ -586,11 +591,7 @@ def test_server_killed_at_a_random_moment_then_rerun(tmp_path, bolt_config, monk
         cg = graphcrm.open(uri)
         partial = cg.store.counts()
         assert 100 <= partial["owners"] <= len(frames["owners"])  # SAVE came after >= 100 owners
-        load(cg, frames, tmp_path)
-        ref = embedded(tmp_path, frames)
-        assert cg.store.counts() == ref.store.counts()
-        assert_same(snapshot(cg), snapshot(ref))
-        cg.close()
+        assert_rerun_completes(cg, frames, tmp_path)
 
 
 def test_constraints_rejected_warns_once(falkordb_uri, bolt_server, monkeypatch):
