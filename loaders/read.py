@@ -34,6 +34,12 @@ class Source:
     rows: np.ndarray
     encoding: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
+    #: row-level problems found while reading (a row cut short, too many fields, a NUL byte,
+    #: undecodable bytes): ``(position, column, reason, reason_kind)`` with ``position`` the
+    #: 0-based index into ``frame``; :func:`graphcrm.loaders.validate` rejects those rows.
+    problems: list[tuple[int, str, str, str]] = field(default_factory=list)
+    #: how many id values reading or validation changed (normalised), per column
+    normalized_ids: dict[str, int] = field(default_factory=dict)
 
 
 def decode_bytes(data: bytes, *, file: str, encoding: str | None = None) -> tuple[str, str]:
