@@ -10,7 +10,6 @@ import warnings
 from pathlib import Path
 
 import click
-import pandas as pd
 
 import graphcrm
 
@@ -64,6 +63,8 @@ def load(path: Path, mapping: Path | None, encoding: str | None, rejects_path: P
 @handle_errors
 def info(store: str | None, fmt: str) -> None:
     """Rows and date range per table, and the size of each graph projection."""
+    import pandas as pd
+
     cg = open_cg(store)
     click.echo(f"store: {cg.store.uri}") if fmt == "table" else None
     df = cg.info()
@@ -104,6 +105,8 @@ def demo(n_owners: int, seed: int, out_dir: Path, store: str | None) -> None:
 @handle_errors
 def export(kind: str, output: Path, store: str | None, since: str | None, until: str | None) -> None:
     """Export a graph projection (for Gephi, networkx or a spreadsheet), vertices named by owner_id."""
+    import pandas as pd
+
     from graphcrm.projections import to_networkx
 
     g = open_cg(store).graph(kind, since=since, until=until)

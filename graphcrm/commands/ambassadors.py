@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 
 from graphcrm.commands.options import emit, format_option, handle_errors, lang_option, open_cg, store_option, window_options
 from graphcrm.errors import InputFileError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 
 def _note(text: str, fmt: str) -> None:
@@ -45,6 +48,8 @@ def read_costs(path: Path) -> pd.Series:
     InputFileError
         Missing columns or unreadable file.
     """
+    import pandas as pd
+
     try:
         df = pd.read_csv(path, dtype={"owner_id": str}, encoding="utf-8-sig")
     except (OSError, ValueError) as exc:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
-import pandas as pd
 
 import graphcrm
 from graphcrm.errors import GraphCRMError
 from graphcrm.stores import DEFAULT_STORE
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 STORE_HELP = (
     f"Store: a file path (embedded DuckDB, default ./{DEFAULT_STORE}; env GRAPHCRM_STORE overrides) "
@@ -72,6 +74,8 @@ def open_community(store: str | None, since: str | None, until: str | None) -> "
 
 def emit(df: pd.DataFrame, fmt: str = "table", *, top: int | None = None, file=None) -> None:
     """Print a frame as an aligned table, CSV or JSON records (``top`` rows; 0/None = all)."""
+    import pandas as pd
+
     out = file or sys.stdout
     if top:
         df = df.head(top)

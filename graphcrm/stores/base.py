@@ -20,8 +20,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pragma: no cover - annotations only: importing a store interface stays light
+    import pandas as pd
 
 
 class Store(ABC):
