@@ -1,0 +1,486 @@
+"""Backtest of ambassador picks on the community's own history.
+
+Would our picks have beaten the obvious ones last quarter?  Split the history at a time
+``T``, pick ``k`` owners with each method using only what happened before ``T``, and count
+whom each set actually reached after ``T``.
+
+Exposures
+---------
+An *exposure* ``u -> v`` at time ``t`` is an observed moment at which owner ``v`` took in
+something of owner ``u``'s:
+
+* ``interactions``: ``v`` liked, favourited, commented on, replied to or shared a post by
+  ``u`` (``t`` = the interaction's ``created_at``; own posts excluded);
+* ``events``: ``v`` checked in at an event where ``u`` was ``organizer`` or ``host``
+  (``t`` = the event's ``starts_at``; ``v`` in any role, ``v != u``);
+* ``referrals``: ``u`` referred ``v`` (``t`` = ``referred_at``).
+
+Reach after ``T``
+-----------------
+For a seed set ``S`` the reach time ``r(v)`` of every owner is the earliest arrival along
+time-respecting chains of exposures inside the evaluation window ``[T, T_end]``:
+
+* ``r(s) = T`` for every pick ``s`` (the campaign starts at ``T``);
+* ``v`` is reached at ``t`` when there is an exposure ``u -> v`` at ``t`` with
+  ``T <= t <= T_end`` and ``u`` a pick or reached *strictly before* ``t``;
+* a chain has at most ``max_hops`` exposures (default 2: the picks' own audience and that
+  audience's audience, later than it was reached; ``None`` = no limit).
+
+``reach`` is the number of owners with a finite ``r`` other than the picks, each counted once
+however often and by however many picks they were reached; ``direct_reach`` the same with one
+hop.  Owners who joined after ``T`` count when reached (they are real new audience).
+
+Uncertainty
+-----------
+A Poisson bootstrap over owners: replicate ``b`` gives every owner a weight ``w ~ Poisson(1)``
+(the same weights for all methods, so comparisons are paired), the replicate's reach of a
+method is the weighted count of the owners it reached, and ``reach_low``/``reach_high`` are
+the 2.5 and 97.5 percentiles over the replicates.  The ratio to the best simple baseline
+(the baseline with the highest point reach) is bootstrapped the same way.  It measures how
+much the result depends on which owners happen to make up the community, not how the picks
+would change on another history.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: default share of the time span used for picking (the rest is the evaluation period)
+DEFAULT_SPLIT = 0.7
+#: default "recent" window of the recent-engagers baseline (capped at a quarter of the training span)
+DEFAULT_RECENT_DAYS = 30.0
+DEFAULT_MAX_HOPS = 2
+#: the simple baselines the ratio is taken against
+BASELINES = ("out_degree", "pagerank", "recent_engagers", "kocs")
+EXPOSURE_LAYERS = ("interactions", "events", "referrals")
+_NS_DAY = 86_400 * 10**9
+_INF = np.iinfo(np.int64).max
+
+
+def _config_error(msg: str) -> Exception:
+    from graphcrm.errors import ConfigError
+
+    return ConfigError(msg)
+
+
+def default_methods() -> tuple[str, ...]:
+    """The methods :func:`backtest` compares when ``methods`` is not given."""
+    from graphcrm.algorithms.influence import PROBABILITIES
+
+    return (*(f"ambassadors:{p}" for p in PROBABILITIES), "kocs", "out_degree", "pagerank",
+            "recent_engagers", "random")
+
+
+# =============================================================================== exposures
+def exposures(community: Any, ids: np.ndarray | None = None) -> pd.DataFrame:
+    """Every observed exposure ``src -> dst`` of a community (see the module docstring).
+
+    Parameters
+    ----------
+    community : graphcrm.community.Community
+    ids : array of str, optional
+        Vertex order to number owners by (default ``community.owner_ids``); exposures of
+        owners not in it are dropped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``src``, ``dst`` (int64 vertex numbers; ``dst`` took in something of ``src``'s),
+        ``t`` (int64 nanoseconds since the epoch, UTC-naive), ``layer`` (0 interactions,
+        1 events, 2 referrals), sorted by ``t``.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> from graphcrm.community import Community
+    >>> c = Community.from_frames({"owners": pd.DataFrame({"owner_id": ["a", "b"]}),
+    ...     "referrals": pd.DataFrame({"referrer_id": ["a"], "referee_id": ["b"], "stage": ["order"],
+    ...                                "referred_at": ["2024-01-01"]})})
+    >>> exposures(c)[["src", "dst", "layer"]].values.tolist()
+    [[0, 1, 2]]
+    """
+    ids = community.owner_ids if ids is None else np.asarray(ids, dtype=object).astype(str)
+    index = pd.Index(ids)
+    t = community.tables
+    parts = []
+
+    def add(src: pd.Series, dst: pd.Series, when: pd.Series, layer: int) -> None:
+        s = index.get_indexer(src.astype(object).where(src.notna(), "\x00").astype(str))
+        d = index.get_indexer(dst.astype(object).where(dst.notna(), "\x00").astype(str))
+        tt = pd.to_datetime(when).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        ok = (s >= 0) & (d >= 0) & (s != d) & (tt != np.iinfo(np.int64).min)
+        parts.append(pd.DataFrame({"src": s[ok].astype(np.int64), "dst": d[ok].astype(np.int64), "t": tt[ok],
+                                   "layer": np.full(int(ok.sum()), layer, dtype=np.int8)}))
+
+    inter, posts = t["interactions"], t["posts"]
+    if len(inter) and len(posts):
+        author = inter["post_id"].map(posts.drop_duplicates("post_id").set_index("post_id")["author_id"])
+        add(author, inter["owner_id"], inter["created_at"], 0)
+    att, ev = t["attendance"], t["events"]
+    if len(att) and len(ev):
+        a = att[att["checked_in"].astype(bool)] if "checked_in" in att else att
+        lead = a[a["role"].isin(["organizer", "host"])][["event_id", "owner_id"]].rename(columns={"owner_id": "lead"})
+        pairs = lead.merge(a[["event_id", "owner_id"]], on="event_id")
+        pairs = pairs.merge(ev[["event_id", "starts_at"]], on="event_id")
+        if len(pairs):
+            add(pairs["lead"], pairs["owner_id"], pairs["starts_at"], 1)
+    ref = t["referrals"]
+    if len(ref):
+        add(ref["referrer_id"], ref["referee_id"], ref["referred_at"], 2)
+    if not parts:
+        return pd.DataFrame({"src": np.zeros(0, np.int64), "dst": np.zeros(0, np.int64), "t": np.zeros(0, np.int64),
+                             "layer": np.zeros(0, np.int8)})
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["t", "src", "dst"], kind="stable").reset_index(drop=True)
+
+
+def temporal_reach(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, seeds: Any, *, start: int,
+                   end: int | None = None, max_hops: int | None = DEFAULT_MAX_HOPS) -> np.ndarray:
+    """Hops from the seeds along time-respecting exposure chains (module docstring).
+
+    Parameters
+    ----------
+    src, dst, t : arrays
+        Exposures (``t`` in int64 nanoseconds).
+    n : int
+        Number of owners.
+    seeds : array-like of int
+        The picks (reached at ``start``).
+    start, end : int
+        Evaluation window in nanoseconds (``end`` inclusive; ``None`` = no end).
+    max_hops : int or None, default 2
+        Longest chain counted (``None``: no limit).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 ``(n,)``: 0 for the seeds, the number of exposures on the earliest-arriving
+        chain of at most ``max_hops`` exposures for reached owners, -1 for the rest.
+
+    Example
+    -------
+    >>> temporal_reach(np.array([0, 1]), np.array([1, 2]), np.array([5, 6]), 3, [0], start=0).tolist()
+    [0, 1, 2]
+    """
+    src = np.asarray(src, dtype=np.int64)
+    dst = np.asarray(dst, dtype=np.int64)
+    t = np.asarray(t, dtype=np.int64)
+    keep = t >= start
+    if end is not None:
+        keep &= t <= end
+    src, dst, t = src[keep], dst[keep], t[keep]
+    seeds = np.unique(np.asarray(seeds, dtype=np.int64))
+    r = np.full(n, _INF, dtype=np.int64)
+    hops = np.full(n, -1, dtype=np.int64)
+    r[seeds] = start - 1
+    hops[seeds] = 0
+    limit = n if max_hops is None else int(max_hops)
+    for h in range(1, limit + 1):
+        live = r[src] < t
+        if not live.any():
+            break
+        new = r.copy()
+        np.minimum.at(new, dst[live], t[live])
+        changed = new < r
+        if not changed.any():
+            break
+        hops[changed & (hops < 0)] = h
+        # an owner reached earlier through a longer chain keeps the hop count of its first
+        # (shortest) chain; what matters for counting is only whether it is reached
+        r = new
+    return hops
+
+
+# =============================================================================== baselines
+def _rank_top(score: np.ndarray, ids: np.ndarray, eligible: np.ndarray, k: int) -> np.ndarray:
+    """Vertex numbers of the k eligible owners with the highest score (ties: smaller owner_id)."""
+    cand = np.flatnonzero(eligible & (score > 0))
+    order = np.lexsort((ids[cand], -score[cand]))
+    return cand[order[:k]]
+
+
+def _distinct_out(exp: pd.DataFrame, n: int, since: int | None = None) -> np.ndarray:
+    e = exp if since is None else exp[exp["t"] >= since]
+    if not len(e):
+        return np.zeros(n)
+    pairs = np.unique(e["src"].to_numpy() * n + e["dst"].to_numpy())
+    return np.bincount(pairs // n, minlength=n).astype(np.float64)
+
+
+def _pagerank(train: Any) -> np.ndarray:
+    g = train.graph("interactions")
+    if not g.ecount():
+        return np.zeros(g.vcount())
+    return np.asarray(g.pagerank(weights="weight", directed=True, damping=0.85), dtype=np.float64)
+
+
+# =============================================================================== backtest
+def _split_time(community: Any, at: Any) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:
+    from graphcrm.community import _ts
+
+    ex = exposures(community)
+    if not len(ex):
+        from graphcrm.errors import AnalysisError
+
+        raise AnalysisError("nothing to backtest: the community has no timed interactions, hosted events "
+                            "or referrals")
+    t0, t1 = pd.Timestamp(int(ex["t"].iloc[0])), pd.Timestamp(int(ex["t"].iloc[-1]))
+    if at is None:
+        cut = t0 + (t1 - t0) * DEFAULT_SPLIT
+    elif isinstance(at, float) and 0 < at < 1:
+        cut = t0 + (t1 - t0) * at
+    else:
+        cut = _ts(at, "at")
+    if not t0 < cut < t1:
+        raise _config_error(f"at={cut} is outside the history ({t0} .. {t1}): nothing to pick on or nothing to count")
+    return t0, cut, t1
+
+
+def backtest(
+    community: Any,
+    *,
+    at: Any = None,
+    k: int = 50,
+    methods: Sequence[str] | None = None,
+    picks: Iterable[str] | None = None,
+    window_days: float | None = None,
+    recent_days: float | None = None,
+    max_hops: int | None = DEFAULT_MAX_HOPS,
+    eps: float = 0.1,
+    seed: int = 0,
+    bootstrap: int = 200,
+    threads: int | None = None,
+) -> pd.DataFrame:
+    """Backtest ambassador picks against simple alternatives on the community's own history.
+
+    Splits the history at ``at``, picks ``k`` owners per method from the data before it
+    (``Community(tables, until=at)``), and counts the owners each set reached afterwards
+    (module docstring: exposures, reach, bootstrap).  Only owners who may be targeted (not
+    staff, not opted out before ``at``) are picked by the built-in methods.
+
+    Methods: ``ambassadors:<probability>`` (OPIM-C with that probability model, IC,
+    ``eps``; ``ambassadors:learned`` learns the tie probabilities from the data before
+    ``at`` with the evaluation window length as horizon), ``kocs`` (KOC score top k),
+    ``out_degree`` (most distinct owners exposed to the owner before ``at``: engaged with their
+    posts, checked in at events they organised or hosted, or were referred by them),
+    ``pagerank`` (weighted PageRank on the engager -> author graph), ``recent_engagers`` (most
+    distinct owners exposed to them in the last ``recent_days`` before ``at``), ``random``
+    (``k`` eligible owners drawn with ``seed``) and ``picks`` (the given list, as is).
+
+    Parameters
+    ----------
+    community : graphcrm.community.Community
+        The whole history (no ``until``); a window limits what is replayed.
+    at : date, timestamp or float in (0, 1), optional
+        The split ``T``; a float is a share of the time span of the exposures.  Default 0.7
+        (the first 70% for picking, the last 30% for counting).
+    k : int, default 50
+    methods : list of str, optional
+        Default: every ambassadors probability model, kocs, out_degree, pagerank,
+        recent_engagers, random (plus ``picks`` when given).
+    picks : iterable of str, optional
+        A user-supplied set of owner ids (e.g. marketing's own list), evaluated as method
+        ``picks`` (unknown ids reach nobody and are listed in ``attrs["unknown_picks"]``).
+    window_days : float, optional
+        Count reach only up to ``at + window_days`` (default: to the end of the data).
+    recent_days : float, optional
+        Window of ``recent_engagers`` (default 30 days, at most a quarter of the training span).
+    max_hops : int or None, default 2
+        Longest exposure chain counted as reach (``None``: no limit).
+    eps : float, default 0.1
+        OPIM-C slack of the ambassadors methods.
+    seed : int, default 0
+        Seed of every random part (ambassadors, random, circles of kocs, bootstrap).
+    bootstrap : int, default 200
+        Bootstrap replicates (0: no intervals).
+    threads : int, optional
+        Sampling threads of the ambassadors methods.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per method, in the order asked: ``method``, ``k`` (owners picked),
+        ``reach`` (owners reached after ``at``, picks excluded, each once), ``reach_low``,
+        ``reach_high`` (95% bootstrap interval, owners), ``direct_reach`` (owners exposed to
+        a pick directly after ``at``), ``ratio_to_best_baseline`` (reach / reach of the best
+        of out_degree, pagerank, recent_engagers and kocs; 1.0 for that baseline itself),
+        ``ratio_low``, ``ratio_high`` (its 95% bootstrap interval), ``active_picks`` (picks
+        with an exposure of their own after ``at``), ``seconds`` (wall time of the
+        selection).  ``attrs``: ``at``, ``start``, ``end`` (Timestamps), ``best_baseline``,
+        ``max_hops``, ``owners``, ``exposures_after`` (exposures in the evaluation window),
+        ``picks`` (method -> list of owner ids), ``models`` (method -> the model details the
+        ambassadors call reported), ``unknown_picks``.
+
+    Raises
+    ------
+    ConfigError
+        Bad options or an unknown method.
+    AnalysisError
+        No timed activity to backtest on.
+
+    Example
+    -------
+    >>> from graphcrm.demo import generate_demo
+    >>> from graphcrm.community import Community
+    >>> tables, _ = generate_demo(1000, seed=0)
+    >>> df = backtest(Community(tables), k=5, methods=["out_degree", "random"], bootstrap=20)
+    >>> df["method"].tolist()
+    ['out_degree', 'random']
+    """
+    from graphcrm.community import Community
+
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+        raise _config_error("k must be a positive integer")
+    if max_hops is not None and (not isinstance(max_hops, (int, np.integer)) or max_hops < 1):
+        raise _config_error("max_hops must be a positive integer or None")
+    bootstrap = int(bootstrap)
+    if bootstrap < 0:
+        raise _config_error("bootstrap must be 0 or more")
+    methods = list(default_methods() if methods is None else methods)
+    user_picks = None if picks is None else [str(x) for x in picks]
+    if user_picks is not None and "picks" not in methods:
+        methods.append("picks")
+    known = set(default_methods()) | {"picks", "ambassadors:learned"}
+    bad = [m for m in methods if m not in known]
+    if bad:
+        raise _config_error(f"unknown method(s) {bad}; methods are {', '.join(sorted(known))}")
+    if "picks" in methods and user_picks is None:
+        raise _config_error("method 'picks' needs picks=")
+
+    t0, cut, t1 = _split_time(community, at)
+    end = t1
+    if window_days is not None:
+        if not float(window_days) > 0:
+            raise _config_error("window_days must be positive")
+        end = min(t1, cut + pd.Timedelta(days=float(window_days)))
+    train = Community(community.tables, since=community.since, until=cut)
+    tr_ids = train.owner_ids
+    n_tr = len(tr_ids)
+    elig = train.eligible()
+    ex_tr = exposures(train)
+    cut_ns = int(cut.value)
+    span_days = (cut - t0).total_seconds() / 86400.0
+    rdays = float(recent_days) if recent_days is not None else min(DEFAULT_RECENT_DAYS, span_days / 4)
+    horizon_days = (end - cut).total_seconds() / 86400.0
+
+    chosen: dict[str, np.ndarray] = {}
+    models: dict[str, dict] = {}
+    secs: dict[str, float] = {}
+    for m in methods:
+        t_start = time.perf_counter()
+        if m.startswith("ambassadors:"):
+            from graphcrm.algorithms.influence import ambassadors
+
+            prob = m.split(":", 1)[1]
+            opts = {"horizon_days": horizon_days} if prob == "learned" else {}
+            df = ambassadors(train, k=int(k), eps=eps, probability=prob, mc_runs=0, seed=seed, threads=threads,
+                             progress=False, **opts)
+            sel = train.index_of(df["owner_id"])
+            st = df.attrs.get("stats", {})
+            models[m] = {key: st[key] for key in ("model", "probability", "edges", "learned") if key in st}
+        elif m == "kocs":
+            from graphcrm.algorithms.koc import kocs
+
+            kd = kocs(train)
+            score = pd.Series(kd["score"].to_numpy(dtype=np.float64), index=kd["owner_id"].astype(str))
+            sel = _rank_top(score.reindex(tr_ids).fillna(0.0).to_numpy() + 1e-12, tr_ids, elig, int(k))
+        elif m == "out_degree":
+            sel = _rank_top(_distinct_out(ex_tr, n_tr), tr_ids, elig, int(k))
+        elif m == "recent_engagers":
+            sel = _rank_top(_distinct_out(ex_tr, n_tr, since=cut_ns - int(rdays * _NS_DAY)), tr_ids, elig, int(k))
+        elif m == "pagerank":
+            sel = _rank_top(_pagerank(train), tr_ids, elig, int(k))
+        elif m == "random":
+            rng = np.random.default_rng([int(seed), 0xBAC7])
+            pool = np.flatnonzero(elig)
+            sel = np.sort(rng.choice(pool, size=min(int(k), len(pool)), replace=False)) if len(pool) else pool
+        else:  # picks
+            sel = None
+        secs[m] = time.perf_counter() - t_start
+        chosen[m] = np.asarray([], dtype=object) if sel is None else tr_ids[np.asarray(sel, dtype=np.int64)]
+    if user_picks is not None:
+        chosen["picks"] = np.asarray(list(dict.fromkeys(user_picks)), dtype=object)
+
+    # --- replay the evaluation window on the whole history
+    ids = community.owner_ids
+    n = len(ids)
+    ex = exposures(community)
+    end_ns = int(end.value)
+    win = ex[(ex["t"] >= cut_ns) & (ex["t"] <= end_ns)]
+    src, dst, tt = (win[c].to_numpy() for c in ("src", "dst", "t"))
+    active_src = np.zeros(n, dtype=bool)
+    active_src[src] = True
+    reached: dict[str, np.ndarray] = {}
+    rows = []
+    unknown: list[str] = []
+    for m in methods:
+        idx = community.index_of(chosen[m])
+        if m == "picks":
+            unknown = [str(x) for x, i in zip(chosen[m], idx) if i < 0]
+        idx = idx[idx >= 0]
+        hops = temporal_reach(src, dst, tt, n, idx, start=cut_ns, end=end_ns, max_hops=max_hops)
+        mask = hops > 0
+        reached[m] = mask
+        rows.append({"method": m, "k": int(len(chosen[m])), "reach": int(mask.sum()),
+                     "direct_reach": int((hops == 1).sum()), "active_picks": int(active_src[idx].sum()),
+                     "seconds": round(secs[m], 3)})
+    out = pd.DataFrame(rows)
+    base = [m for m in methods if m in BASELINES]
+    best = max(base, key=lambda m: (int(reached[m].sum()), -base.index(m))) if base else None
+    best_reach = float(reached[best].sum()) if best else float("nan")
+    out["ratio_to_best_baseline"] = out["reach"] / best_reach if best and best_reach > 0 else np.nan
+
+    lo = {m: np.nan for m in methods}
+    hi, rlo, rhi = dict(lo), dict(lo), dict(lo)
+    if bootstrap and n:
+        union = np.zeros(n, dtype=bool)
+        for m in methods:
+            union |= reached[m]
+        cols = np.flatnonzero(union)
+        rng = np.random.default_rng([int(seed), 0xB007])
+        w = rng.poisson(1.0, size=(bootstrap, len(cols))).astype(np.float64)
+        rep = {m: w @ reached[m][cols].astype(np.float64) for m in methods}
+        for m in methods:
+            lo[m], hi[m] = np.percentile(rep[m], [2.5, 97.5])
+            if best is not None:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratio = np.where(rep[best] > 0, rep[m] / rep[best], np.nan)
+                if np.isfinite(ratio).any():
+                    rlo[m], rhi[m] = np.nanpercentile(ratio, [2.5, 97.5])
+    out["reach_low"] = out["method"].map(lo).astype(float)
+    out["reach_high"] = out["method"].map(hi).astype(float)
+    out["ratio_low"] = out["method"].map(rlo).astype(float)
+    out["ratio_high"] = out["method"].map(rhi).astype(float)
+    out = out[["method", "k", "reach", "reach_low", "reach_high", "direct_reach", "ratio_to_best_baseline",
+               "ratio_low", "ratio_high", "active_picks", "seconds"]]
+    for c in ("ratio_to_best_baseline", "ratio_low", "ratio_high"):
+        out[c] = out[c].round(4)
+    out.attrs.update({
+        "at": cut, "start": t0, "end": end, "best_baseline": best, "max_hops": max_hops, "owners": n,
+        "exposures_after": int(len(win)), "recent_days": rdays, "bootstrap": bootstrap,
+        "picks": {m: [str(x) for x in chosen[m]] for m in methods}, "models": models, "unknown_picks": unknown,
+    })
+    return out
+
+
+def format_summary(df: pd.DataFrame) -> str:
+    """A one-paragraph reading of a :func:`backtest` result (for the CLI and reports)."""
+    a = df.attrs
+    best = a.get("best_baseline")
+    lines = [f"Backtest: picks from {a.get('start'):%Y-%m-%d %H:%M} to {a.get('at'):%Y-%m-%d %H:%M}, reach counted "
+             f"to {a.get('end'):%Y-%m-%d %H:%M} ({a.get('exposures_after', 0):,} exposures; chains of at most "
+             f"{a.get('max_hops') or 'any number of'} hops; 95% intervals from {a.get('bootstrap', 0)} owner-bootstrap "
+             f"replicates)."]
+    if best:
+        b = df.loc[df["method"] == best].iloc[0]
+        lines.append(f"Best simple baseline: {best} with {int(b['reach']):,} owners reached.")
+    for r in df.itertuples(index=False):
+        if r.method.startswith("ambassadors") and not math.isnan(r.ratio_to_best_baseline):
+            lines.append(f"{r.method}: {r.reach:,} owners = {r.ratio_to_best_baseline:.3f} x best baseline "
+                         f"(95% CI {r.ratio_low:.3f}-{r.ratio_high:.3f}).")
+    return "\n".join(lines)
