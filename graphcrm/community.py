@@ -193,10 +193,19 @@ class Community:
         self._cache[key] = g
         return g
 
-    def memo(self, name: str, options: dict, compute) -> Any:
-        """Compute an analysis once per community and options (e.g. circles, which KOCs,
-        volunteers, ambassadors and the report all need); returns a copy for DataFrames."""
-        key = name + json.dumps(options, sort_keys=True, default=str)
+    def memo(self, name: str, options: dict, compute, *, key: str | None = None) -> Any:
+        """The one cache of shared intermediates and results: compute once per community and
+        options (e.g. circles, which KOCs, volunteers, ambassadors and the report all need).
+
+        A load builds a new community, so nothing computed before a load is reused after it.
+        Returns a copy for DataFrames.  ``key`` overrides the key built from ``name`` and
+        ``options`` (see :func:`graphcrm.results.cache_key`, which keys DataFrame options by
+        their content).
+        """
+        if key is None:
+            from graphcrm.results import cache_key
+
+            key = cache_key(name, options)
         if key not in self._memo:
             self._memo[key] = compute()
         value = self._memo[key]

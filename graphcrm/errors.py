@@ -39,3 +39,10 @@ class ConfigError(GraphCRMError):
 
 class AnalysisError(GraphCRMError):
     """An analysis cannot run on this data (e.g. no volunteers to learn from)."""
+
+
+class ResultContractError(GraphCRMError):
+    """An analysis returned a table that breaks its declared :class:`~graphcrm.results.ResultSpec`.
+
+    Always a bug in graphcrm (or in a user's own analysis), never a problem of the data.
+    """

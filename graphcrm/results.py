@@ -1,0 +1,284 @@
+"""The result contract: every analysis declares its output once, and returns that shape every time.
+
+An analysis is a function ``f(community, *, options...) -> DataFrame`` decorated with
+:func:`analysis` and a :class:`ResultSpec`.  The spec says:
+
+* ``key`` - the columns that identify a row (``owner_id`` for owner tables; ``circle`` for
+  circle profiles; ``("program", "owner_id")`` for targets ...);
+* ``columns`` - every output column, in order, with its type, unit and plain meaning
+  (the report's legends and the CLI's ``--explain`` read these, never guess);
+* ``sort`` - the row order (column, ascending) pairs;
+* ``reason`` - the column holding the plain-words reason (or None);
+* ``depends`` - the analyses it uses (their results are reused through the one cache);
+* ``details`` - the dataclass of its side results (Monte Carlo check, guarantee,
+  validation, coefficients ...), or None.
+
+The decorator
+
+* checks that the table matches the declaration (missing or undeclared columns are a
+  :class:`~graphcrm.errors.ResultContractError`: a bug in graphcrm, never the user's data) and
+  puts the columns in declared order;
+* computes once per community and options (:meth:`graphcrm.community.Community.memo`, the one
+  cache, which a load invalidates by building a new community), so that ``targets`` and the
+  report reuse what an earlier call computed;
+* adds the keyword ``details``: ``details=True`` returns ``(table, details)`` where
+  ``details`` is the declared dataclass (the table alone otherwise).
+
+Side results never ride in ``DataFrame.attrs`` (pandas drops them on many operations).
+
+Example
+-------
+>>> import pandas as pd
+>>> from dataclasses import dataclass
+>>> @dataclass(frozen=True)
+... class CountDetails:
+...     owners: int
+>>> SPEC = ResultSpec(
+...     "owner_count", key=("owner_id",),
+...     columns=(Col("owner_id", "str", "", "the owner"), Col("one", "int", "owners", "always 1")),
+...     sort=(("owner_id", True),), reason=None, details=CountDetails)
+>>> @analysis(SPEC)
+... def owner_count(community):
+...     t = pd.DataFrame({"one": 1, "owner_id": list(community.owner_ids)})
+...     return t, CountDetails(owners=len(t))
+>>> from graphcrm.community import Community
+>>> c = Community.from_frames({"owners": pd.DataFrame({"owner_id": ["b", "a"]})})
+>>> table, info = owner_count(c, details=True)
+>>> list(table.columns), list(table["owner_id"]), info.owners
+(['owner_id', 'one'], ['a', 'b'], 2)
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import inspect
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from graphcrm.errors import ResultContractError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+#: column types of the result contract
+DTYPES = ("str", "int", "float", "bool", "datetime", "category", "object")
+
+
+@dataclass(frozen=True)
+class Col:
+    """One output column: name, type (one of :data:`DTYPES`), unit and plain meaning.
+
+    ``unit`` is what one step of the number is ("owners", "points", "days", "0-1", "0-100",
+    "share 0-1", "conversions" ...); empty for text, ids and flags.
+    """
+
+    name: str
+    dtype: str
+    unit: str = ""
+    meaning: str = ""
+    #: the column may be missing a value (NaN/None) in some rows
+    nullable: bool = False
+
+    def __post_init__(self) -> None:
+        if self.dtype not in DTYPES:
+            raise ResultContractError(f"column {self.name}: dtype {self.dtype!r} is not one of {DTYPES}")
+
+
+@dataclass(frozen=True)
+class ResultSpec:
+    """The declared output of one analysis (see the module docstring)."""
+
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[Col, ...]
+    sort: tuple[tuple[str, bool], ...] = ()
+    reason: str | None = "reason"
+    depends: tuple[str, ...] = ()
+    details: type | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        names = self.column_names
+        if len(set(names)) != len(names):
+            raise ResultContractError(f"{self.name}: duplicate column names in its spec")
+        for c in (*self.key, *(s for s, _ in self.sort), *([self.reason] if self.reason else [])):
+            if c not in names:
+                raise ResultContractError(f"{self.name}: {c!r} (key, sort or reason) is not a declared column")
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Col:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def problems(self, df: "pd.DataFrame") -> list[str]:
+        """What in ``df`` breaks this declaration (empty when it conforms)."""
+        import pandas as pd
+
+        out = []
+        have = list(df.columns)
+        missing = [c for c in self.column_names if c not in have]
+        extra = [c for c in have if c not in self.column_names]
+        if missing:
+            out.append(f"missing column(s) {missing}")
+        if extra:
+            out.append(f"undeclared column(s) {extra}")
+        for c in self.columns:
+            if c.name not in have or not len(df):
+                continue
+            s = df[c.name]
+            ok = {
+                "int": lambda s: pd.api.types.is_integer_dtype(s.dtype) or _all_whole(s),
+                "float": lambda s: pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype),
+                "bool": lambda s: pd.api.types.is_bool_dtype(s.dtype) or s.dropna().map(type).isin([bool]).all(),
+                "datetime": lambda s: pd.api.types.is_datetime64_any_dtype(s.dtype) or s.isna().all(),
+                "str": lambda s: s.dropna().map(lambda v: isinstance(v, str)).all(),
+            }.get(c.dtype)
+            if ok is not None and not ok(s):
+                out.append(f"column {c.name!r} is {s.dtype}, declared {c.dtype}")
+            if not c.nullable and s.isna().any() and c.dtype not in ("object",):
+                out.append(f"column {c.name!r} has missing values but is not declared nullable")
+        if self.key and all(k in have for k in self.key) and len(df):
+            if df.duplicated(list(self.key)).any():
+                out.append(f"key {self.key} is not unique")
+        return out
+
+    def conform(self, df: "pd.DataFrame") -> "pd.DataFrame":
+        """``df`` with the declared columns in declared order, sorted as declared.
+
+        Raises
+        ------
+        ResultContractError
+            The table lacks a declared column or has an undeclared one.
+        """
+        missing = [c for c in self.column_names if c not in df.columns]
+        extra = [c for c in df.columns if c not in self.column_names]
+        if missing or extra:
+            raise ResultContractError(
+                f"{self.name} returned a table that breaks its declaration: missing {missing}, undeclared {extra}"
+            )
+        out = df[self.column_names]
+        if self.sort and len(out):
+            cols = [c for c, _ in self.sort]
+            out = out.sort_values(cols, ascending=[a for _, a in self.sort], kind="stable", na_position="last")
+        out = out.reset_index(drop=True)
+        out.attrs = {}
+        return out
+
+    def legend(self, lang: str = "en") -> list[tuple[str, str, str]]:
+        """(column, unit, meaning) for every column with a meaning: the table's legend."""
+        return [(c.name, c.unit, c.meaning) for c in self.columns if c.meaning]
+
+
+def _all_whole(s: "pd.Series") -> bool:
+    import numpy as np
+    import pandas as pd
+
+    if not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        return False
+    v = s.dropna().to_numpy(dtype=float)
+    return bool(np.all(np.isfinite(v) & (v == np.floor(v))))
+
+
+# -- the cache key ----------------------------------------------------------------------
+def freeze(value: Any) -> Any:
+    """A JSON-able, content-based stand-in for an option value (the cache key).
+
+    DataFrames and Series are keyed by a hash of their content (two equal frames give the
+    same key, a changed cell another); sets are sorted; other objects by ``repr``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (pd.DataFrame, pd.Series, pd.Index)):
+        h = pd.util.hash_pandas_object(value if not isinstance(value, pd.Index) else value.to_series(),
+                                       index=not isinstance(value, pd.Index))
+        digest = hashlib.sha1(h.to_numpy().tobytes())
+        if isinstance(value, pd.DataFrame):
+            digest.update(repr(list(value.columns)).encode())
+        return {"__frame__": digest.hexdigest(), "n": len(value)}
+    if isinstance(value, np.ndarray):
+        return {"__array__": hashlib.sha1(np.ascontiguousarray(value).tobytes()).hexdigest(),
+                "dtype": str(value.dtype), "shape": list(value.shape)}
+    if isinstance(value, Mapping):
+        return {str(k): freeze(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (set, frozenset)):
+        return sorted((freeze(v) for v in value), key=repr)
+    if isinstance(value, (list, tuple)):
+        return [freeze(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {"__dataclass__": type(value).__name__, **freeze(dataclasses.asdict(value))}
+    return repr(value)
+
+
+def cache_key(name: str, options: Mapping[str, Any]) -> str:
+    return name + json.dumps(freeze(dict(options)), sort_keys=True, default=str)
+
+
+# -- the decorator ------------------------------------------------------------------------
+def analysis(spec: ResultSpec) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare ``spec`` as the output of the decorated analysis (see the module docstring).
+
+    The function may return the table alone, or ``(table, details)`` when ``spec.details`` is set.
+    """
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        sig = inspect.signature(fn)
+        params = list(sig.parameters.values())
+        if not params:
+            raise ResultContractError(f"analysis {fn.__name__} must take the community first")
+        first = params[0].name
+        details_param = inspect.Parameter("details", inspect.Parameter.KEYWORD_ONLY, default=False, annotation="bool")
+
+        @functools.wraps(fn)
+        def wrapper(community: Any, *args: Any, details: bool = False, **options: Any) -> Any:
+            bound = sig.bind(community, *args, **options)
+            bound.apply_defaults()
+            opts = {k: v for k, v in bound.arguments.items() if k != first}
+
+            def compute() -> tuple["pd.DataFrame", Any]:
+                out = fn(community, **opts)
+                table, extra = (out if isinstance(out, tuple) else (out, None))
+                if spec.details is not None and not isinstance(extra, spec.details):
+                    raise ResultContractError(
+                        f"{spec.name} must return its details as {spec.details.__name__}, got {type(extra).__name__}"
+                    )
+                return spec.conform(table), extra
+
+            memo = getattr(community, "memo", None)
+            if memo is not None:
+                table, extra = memo(f"result:{spec.name}", opts, compute, key=cache_key(spec.name, opts))
+            else:
+                table, extra = compute()
+            table = table.copy()
+            return (table, extra) if details else table
+
+        wrapper.__signature__ = sig.replace(parameters=[*params, details_param])  # type: ignore[attr-defined]
+        wrapper.spec = spec  # type: ignore[attr-defined]
+        wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
+        return wrapper
+
+    return deco
+
+
+def spec_of(fn: Callable[..., Any]) -> ResultSpec:
+    """The :class:`ResultSpec` of an analysis function.
+
+    Raises
+    ------
+    ResultContractError
+        ``fn`` is not a declared analysis.
+    """
+    spec = getattr(fn, "spec", None)
+    if not isinstance(spec, ResultSpec):
+        raise ResultContractError(f"{getattr(fn, '__name__', fn)!r} is not a declared analysis")
+    return spec
