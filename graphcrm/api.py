@@ -25,6 +25,45 @@ def _algorithm(module: str, func: str):
     return getattr(mod, func)
 
 
+class _AnalysisMethod:
+    """A CommunityGraph method that runs the registered analysis ``name`` on the community
+    (windowed by ``since``/``until``) with the function's own signature and docstring."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __set_name__(self, owner: type, attr: str) -> None:
+        if attr != self.name:
+            raise TypeError(f"CommunityGraph.{attr} must be named like its analysis {self.name!r}")
+
+    def _function(self):
+        from graphcrm import analyses
+
+        return analyses.function(self.name)
+
+    def __get__(self, obj: Any, objtype: type | None = None):
+        from graphcrm import analyses
+
+        fn = self._function()
+        name = self.name
+        if obj is None:  # CommunityGraph.kocs: for help(CommunityGraph) and documentation tools
+            def unbound(self_: "CommunityGraph", *, since: Any = None, until: Any = None, **options: Any) -> Any:
+                return getattr(self_, name)(since=since, until=until, **options)
+
+            target, sig = unbound, analyses.method_signature(name, bound=False)
+        else:
+            def method(*, since: Any = None, until: Any = None, **options: Any) -> Any:
+                return fn(obj.community(since, until), **options)
+
+            target, sig = method, analyses.method_signature(name)
+        target.__name__ = target.__qualname__ = name
+        target.__qualname__ = f"CommunityGraph.{name}"
+        target.__doc__ = fn.__doc__
+        target.__module__ = fn.__module__
+        target.__signature__ = sig  # type: ignore[attr-defined]
+        return target
+
+
 class CommunityGraph:
     """A community in a store, with loading, projections and analyses.
 
@@ -177,57 +216,22 @@ class CommunityGraph:
     def read_results(self, name: str) -> pd.DataFrame:
         return self.store.read_results(name)
 
-    # -- analyses (each delegates to a function taking the Community first) ----------
-    def _run(self, module: str, func: str, since: Any, until: Any, options: dict) -> Any:
-        return _algorithm(module, func)(self.community(since, until), **options)
-
-    def kocs(self, *, since: Any = None, until: Any = None, **options: Any) -> pd.DataFrame:
-        """Key opinion consumers; see :func:`graphcrm.algorithms.koc.kocs`."""
-        return self._run("algorithms.koc", "kocs", since, until, options)
-
-    def circles(self, *, since: Any = None, until: Any = None, **options: Any) -> pd.DataFrame:
-        """Owner circles (Leiden); see :func:`graphcrm.algorithms.circles.circles`."""
-        return self._run("algorithms.circles", "circles", since, until, options)
-
-    def circle_profiles(self, *, since: Any = None, until: Any = None, **options: Any) -> pd.DataFrame:
-        """One row per circle; see :func:`graphcrm.algorithms.circles.circle_profiles`."""
-        return self._run("algorithms.circles", "circle_profiles", since, until, options)
-
-    def referral_chains(self, *, since: Any = None, until: Any = None, **options: Any) -> pd.DataFrame:
-        """The referral forest per owner; see :func:`graphcrm.algorithms.referrals.referral_chains`."""
-        return self._run("algorithms.referrals", "referral_chains", since, until, options)
-
-    def referral_attribution(self, *, since: Any = None, until: Any = None, **options: Any) -> pd.DataFrame:
-        """Multi-level referral credit; see :func:`graphcrm.algorithms.referrals.referral_attribution`."""
-        return self._run("algorithms.referrals", "referral_attribution", since, until, options)
-
-    def top_referrers(self, *, since: Any = None, until: Any = None, **options: Any) -> pd.DataFrame:
-        """EP-Club-style referrer lists; see :func:`graphcrm.algorithms.referrals.top_referrers`."""
-        return self._run("algorithms.referrals", "top_referrers", since, until, options)
-
-    def referral_issues(self, *, since: Any = None, until: Any = None, **options: Any) -> pd.DataFrame:
-        """Referral integrity findings; see :func:`graphcrm.algorithms.referrals.referral_issues`."""
-        return self._run("algorithms.referrals", "referral_issues", since, until, options)
-
-    def ambassadors(self, *, since: Any = None, until: Any = None, **options: Any) -> pd.DataFrame:
-        """Ambassadors by influence maximization; see :func:`graphcrm.algorithms.influence.ambassadors`."""
-        return self._run("algorithms.influence", "ambassadors", since, until, options)
-
-    def volunteer_candidates(self, *, since: Any = None, until: Any = None, **options: Any) -> pd.DataFrame:
-        """Volunteer candidates; see :func:`graphcrm.algorithms.volunteers.volunteer_candidates`."""
-        return self._run("algorithms.volunteers", "volunteer_candidates", since, until, options)
-
-    def contribution(self, *, since: Any = None, until: Any = None, **options: Any) -> pd.DataFrame:
-        """Contribution points per owner; see :func:`graphcrm.algorithms.levels.contribution`."""
-        return self._run("algorithms.levels", "contribution", since, until, options)
-
-    def owner_levels(self, *, since: Any = None, until: Any = None, **options: Any) -> pd.DataFrame:
-        """Relationship levels; see :func:`graphcrm.algorithms.levels.owner_levels`."""
-        return self._run("algorithms.levels", "owner_levels", since, until, options)
-
-    def targets(self, *, since: Any = None, until: Any = None, **options: Any) -> pd.DataFrame:
-        """Incentive targeting table; see :func:`graphcrm.algorithms.targeting.targets`."""
-        return self._run("algorithms.targeting", "targets", since, until, options)
+    # -- analyses: one method per entry of graphcrm.analyses.REGISTRY ----------------------
+    # Each method is the analysis function itself with the community replaced by the window
+    # (since/until): the same parameters, defaults and docstring (inspect.signature, help() and
+    # Shift-Tab show them), results reused through the community's one cache.
+    kocs = _AnalysisMethod("kocs")
+    circles = _AnalysisMethod("circles")
+    circle_profiles = _AnalysisMethod("circle_profiles")
+    referral_chains = _AnalysisMethod("referral_chains")
+    referral_attribution = _AnalysisMethod("referral_attribution")
+    top_referrers = _AnalysisMethod("top_referrers")
+    referral_issues = _AnalysisMethod("referral_issues")
+    ambassadors = _AnalysisMethod("ambassadors")
+    volunteer_candidates = _AnalysisMethod("volunteer_candidates")
+    contribution = _AnalysisMethod("contribution")
+    owner_levels = _AnalysisMethod("owner_levels")
+    targets = _AnalysisMethod("targets")
 
     def report(self, path: str | os.PathLike = "report.html", **options: Any):
         """The self-contained HTML community report; see :func:`graphcrm.reports.html.build_report`."""

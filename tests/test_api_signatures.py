@@ -1,0 +1,47 @@
+"""Every CommunityGraph analysis method shows its analysis function's real parameters, defaults
+and docstring (inspect.signature, help() and Shift-Tab in a notebook), with since/until added."""
+from __future__ import annotations
+
+import inspect
+import pydoc
+
+import pandas as pd
+import pytest
+
+import graphcrm
+from graphcrm.analyses import REGISTRY, function
+
+
+@pytest.fixture(scope="module")
+def cg():
+    g = graphcrm.open(":memory:")
+    g.load({"owners": pd.DataFrame({"owner_id": ["a", "b"]})})
+    return g
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_method_signature_is_the_function_signature(cg, name):
+    fn = function(name)
+    f_params = list(inspect.signature(fn).parameters.values())[1:]  # the community is replaced by the window
+    m_params = inspect.signature(getattr(cg, name)).parameters
+    assert list(m_params)[:2] == ["since", "until"]
+    assert [p for p in m_params.values()][2:] == f_params
+    assert getattr(cg, name).__doc__ == fn.__doc__ and fn.__doc__
+    assert inspect.signature(getattr(graphcrm.CommunityGraph, name)).parameters["self"]
+    assert inspect.signature(getattr(cg, name)).return_annotation == inspect.signature(fn).return_annotation
+
+
+def test_every_registered_analysis_is_a_method():
+    missing = [n for n in REGISTRY if not callable(getattr(graphcrm.CommunityGraph, n, None))]
+    assert not missing
+
+
+def test_help_shows_the_options():
+    text = pydoc.render_doc(graphcrm.CommunityGraph, renderer=pydoc.plaintext)
+    assert "per_city" in text and "budget" in text  # ambassadors' options
+    assert "min_distinct_engagers" in text  # kocs' options
+
+
+def test_unknown_option_is_a_clear_error(cg):
+    with pytest.raises(TypeError, match="no_such_option"):
+        cg.contribution(no_such_option=1)
