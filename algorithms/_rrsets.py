@@ -234,14 +234,25 @@ def _segment_cumsum(indptr, p):
 
 # --------------------------------------------------------------------------- sampling kernels
 @njit(cache=True)
-def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch):
+def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, max_depth):
     """Independent-cascade BFS from ``queue[:qend]`` (already marked with ``stamp``).
 
     Follows live edges (drawn per node as described in the module docstring), marks and
-    appends every newly reached node.  Returns ``(qend, s)``.
+    appends every newly reached node, at most ``max_depth`` hops from the start (``<= 0``: no
+    limit).  The BFS meets nodes in order of their hop distance in the live-edge world, so
+    with a limit the result is the set within ``max_depth`` live hops (the IC model run for
+    ``max_depth`` rounds); without one the random stream is used exactly as before.
+    Returns ``(qend, s)``.
     """
     head = 0
+    depth = 0
+    level_end = qend
     while head < qend:
+        if head == level_end:
+            depth += 1
+            level_end = qend
+        if max_depth > 0 and depth >= max_depth:
+            break
         v = np.int64(queue[head])
         head += 1
         rec = nodes[v]
@@ -529,7 +540,7 @@ def _encode_into(queue, qend, out, pos):
 
 
 @njit(nogil=True, cache=True)
-def sample_rr_range(nodes, indptr, indices, probs, logq, cum, n, model, base, stream, start, count):
+def sample_rr_range(nodes, indptr, indices, probs, logq, cum, n, model, base, stream, start, count, max_depth=0):
     """Generate RR sets number ``start .. start+count-1`` of ``stream``.
 
     Returns ``(flat, sizes)``: the concatenated node ids (uint32, each set starting with
@@ -549,7 +560,7 @@ def sample_rr_range(nodes, indptr, indices, probs, logq, cum, n, model, base, st
         mark[root] = stamp
         queue[0] = root
         if model == MODEL_IC:
-            qend, s = _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, 1, scratch)
+            qend, s = _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, 1, scratch, max_depth)
         else:
             qend, s = _lt_walk(indptr, indices, cum, s, mark, stamp, queue, 1)
         if pos + qend > cap:
@@ -566,7 +577,7 @@ def sample_rr_range(nodes, indptr, indices, probs, logq, cum, n, model, base, st
 
 @njit(nogil=True, cache=True)
 def sample_rr_range_packed(nodes, indptr, indices, probs, logq, cum, n, model, base, stream, start, count, counts,
-                           tab):
+                           tab, max_depth=0):
     """Like :func:`sample_rr_range` (the same sets), stored packed.
 
     Each set's ids are sorted and written as LEB128 varints of the first id and of the gaps
@@ -591,7 +602,7 @@ def sample_rr_range_packed(nodes, indptr, indices, probs, logq, cum, n, model, b
         mark[root] = stamp
         queue[0] = root
         if model == MODEL_IC:
-            qend, s = _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, 1, scratch)
+            qend, s = _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, 1, scratch, max_depth)
         else:
             qend, s = _lt_walk(indptr, indices, cum, s, mark, stamp, queue, 1)
         sizes[t] = qend
@@ -634,7 +645,7 @@ def pack_sets(flat, offsets, n, tab):
 
 # --------------------------------------------------------------------------- forward Monte Carlo
 @njit(nogil=True, cache=True)
-def mc_spread_range(nodes, indptr, indices, probs, logq, n, model, base, stream, start, count, seeds):
+def mc_spread_range(nodes, indptr, indices, probs, logq, n, model, base, stream, start, count, seeds, max_depth=0):
     """Forward simulations ``start..start+count-1``; returns the spread of each run."""
     out = np.empty(count, dtype=np.int64)
     mark = np.zeros(n, dtype=np.uint32)
@@ -656,7 +667,7 @@ def mc_spread_range(nodes, indptr, indices, probs, logq, n, model, base, stream,
         if lt:
             qend, s = _lt_forward(indptr, indices, probs, s, mark, stamp, queue, qend, tmark, thresh, acc)
         else:
-            qend, s = _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch)
+            qend, s = _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, max_depth)
         out[t] = qend
     return out
 
@@ -1038,8 +1049,11 @@ class RRCollection:
     ``a..b-1``.
     """
 
-    def __init__(self, graph: CSRGraph, model: int, seed: int, stream: int, *, packed: bool = False):
+    def __init__(self, graph: CSRGraph, model: int, seed: int, stream: int, *, packed: bool = False,
+                 max_depth: int = 0):
         self.graph = graph
+        #: IC only: RR sets hold the nodes within this many live reverse hops (0 = no limit)
+        self.max_depth = int(max_depth)
         self.model = int(model)
         self.base = base_seed(seed)
         self.stream = int(stream)
@@ -1101,13 +1115,13 @@ class RRCollection:
         def work(p):
             if not self.packed:
                 return kernel(g.nodes, g.indptr, g.indices, g.probs, g.logq, g.cum, g.n, self.model,
-                              self.base, self.stream, p[0], p[1])
+                              self.base, self.stream, p[0], p[1], self.max_depth)
             tally = getattr(local, "tally", None)
             if tally is None:  # one per thread: increments commute, so results stay exact
                 tally = local.tally = np.zeros(g.n, dtype=np.int64)
                 tallies.append(tally)
             return kernel(g.nodes, g.indptr, g.indices, g.probs, g.logq, g.cum, g.n, self.model,
-                          self.base, self.stream, p[0], p[1], tally, _DEBRUIJN_INDEX)
+                          self.base, self.stream, p[0], p[1], tally, _DEBRUIJN_INDEX, self.max_depth)
 
         lengths = []
         for (start, count), res in zip(parts, _iter_chunks(work, parts, threads)):
@@ -1139,8 +1153,9 @@ class RRCollection:
 
 
 def monte_carlo(forward: CSRGraph, model: int, seeds: np.ndarray, runs: int, seed: int, *,
-                stream: int = 7, threads: int | None = None, chunk: int = 64) -> np.ndarray:
-    """Spread (number of active nodes, seeds included) of ``runs`` forward simulations."""
+                stream: int = 7, threads: int | None = None, chunk: int = 64, max_depth: int = 0) -> np.ndarray:
+    """Spread (number of active nodes, seeds included) of ``runs`` forward simulations
+    (IC: at most ``max_depth`` rounds, 0 = until no new node)."""
     seeds = np.unique(np.asarray(seeds, dtype=np.int64))
     base = base_seed(seed)
     g = forward
@@ -1148,7 +1163,7 @@ def monte_carlo(forward: CSRGraph, model: int, seeds: np.ndarray, runs: int, see
 
     def work(p):
         return mc_spread_range(g.nodes, g.indptr, g.indices, g.probs, g.logq, g.n, int(model), base,
-                               int(stream), p[0], p[1], seeds)
+                               int(stream), p[0], p[1], seeds, int(max_depth))
 
     if runs <= 0:
         return np.zeros(0, dtype=np.int64)

@@ -79,11 +79,13 @@ import pandas as pd
 from graphcrm.algorithms import _rrsets as rr
 
 MODELS = ("ic", "lt")
-PROBABILITIES = ("wc", "exp")
+PROBABILITIES = ("wc", "exp", "learned")
 LAYERS = ("interactions", "referrals", "coattendance")
 #: default layer weights (see the module docstring)
 DEFAULT_LAYERS: dict[str, float] = {"interactions": 1.0, "referrals": 5.0, "coattendance": 10.0}
 DEFAULT_LAM = 0.1
+#: rounds of the IC cascade under the learned model (the backtest's chains of at most 2 exposures)
+LEARNED_MAX_HOPS = 2
 #: RR sets (at least) behind the reported marginal gains and spread curve of :func:`ambassadors`
 EVAL_RR_SETS = 50_000
 _E1 = 1.0 - 1.0 / math.e
@@ -111,6 +113,8 @@ class InfluenceGraph:
     prob: np.ndarray
     reverse: rr.CSRGraph
     _forward: rr.CSRGraph | None = field(default=None, repr=False)
+    #: IC only: the cascade runs at most this many rounds (0 = until it stops)
+    max_hops: int = 0
 
     @property
     def m(self) -> int:
@@ -123,7 +127,7 @@ class InfluenceGraph:
         return self._forward
 
 
-def influence_graph(n: int, src: Any, dst: Any, prob: Any, *, model: str = "ic") -> InfluenceGraph:
+def influence_graph(n: int, src: Any, dst: Any, prob: Any, *, model: str = "ic", max_hops: int = 0) -> InfluenceGraph:
     """Validate edges ``src -> dst`` with probabilities (IC) or weights (LT) and index them.
 
     Parameters
@@ -137,6 +141,10 @@ def influence_graph(n: int, src: Any, dst: Any, prob: Any, *, model: str = "ic")
         Activation probability in ``[0, 1]`` (IC) or LT weight (the weights into every node
         must sum to at most 1).
     model : {"ic", "lt"}
+    max_hops : int, default 0
+        IC only: influence travels at most this many ties from a seed (the cascade runs
+        this many rounds; 0 = no limit).  The expected spread stays monotone and
+        submodular, so the OPIM-C guarantee holds for this model too.
 
     Returns
     -------
@@ -155,6 +163,9 @@ def influence_graph(n: int, src: Any, dst: Any, prob: Any, *, model: str = "ic")
     """
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+    max_hops = int(max_hops)
+    if max_hops < 0 or (max_hops and model != "ic"):
+        raise ValueError("max_hops must be 0 or more, and only applies to the IC model")
     src = np.asarray(src, dtype=np.int64).ravel()
     dst = np.asarray(dst, dtype=np.int64).ravel()
     p = np.asarray(prob, dtype=np.float64).ravel()
@@ -171,7 +182,8 @@ def influence_graph(n: int, src: Any, dst: Any, prob: Any, *, model: str = "ic")
             raise ValueError("LT weights into a node must sum to at most 1")
     reverse = rr.build_csr(n, dst, src, p, with_cum=mcode == rr.MODEL_LT)
     small = np.uint32 if n < 2**32 else np.int64
-    return InfluenceGraph(n, mcode, src.astype(small), dst.astype(small), p.astype(np.float32), reverse)
+    return InfluenceGraph(n, mcode, src.astype(small), dst.astype(small), p.astype(np.float32), reverse,
+                          max_hops=max_hops)
 
 
 # =============================================================================== OPIM-C
@@ -362,8 +374,8 @@ def select_seeds(
         rounds = max(1, min(rounds, int(max_rounds)))
     a1 = math.log(3.0 * rounds / delta)
 
-    r1 = rr.RRCollection(graph.reverse, graph.model, seed, stream=1, packed=True)
-    r2 = rr.RRCollection(graph.reverse, graph.model, seed, stream=2)
+    r1 = rr.RRCollection(graph.reverse, graph.model, seed, stream=1, packed=True, max_depth=graph.max_hops)
+    r2 = rr.RRCollection(graph.reverse, graph.model, seed, stream=2, max_depth=graph.max_hops)
     secs = {"sampling": 0.0, "greedy": 0.0, "validation": 0.0}
     bound_every = 1 if n * k_eff <= 50_000_000 else max(1, k_eff // 16)
     picks = np.zeros(0, dtype=np.int64)
@@ -556,7 +568,7 @@ def spread_mc(graph: InfluenceGraph, seeds: Any, *, runs: int = 1000, seed: int 
     if runs < 1:
         raise ValueError("runs must be positive")
     s = rr.monte_carlo(graph.forward, graph.model, np.asarray(seeds, dtype=np.int64), runs, seed,
-                       threads=threads).astype(np.float64)
+                       threads=threads, max_depth=graph.max_hops).astype(np.float64)
     mean = float(s.mean())
     std = float(s.std(ddof=1)) if runs > 1 else 0.0
     half = 1.96 * std / math.sqrt(runs)
@@ -678,8 +690,9 @@ def edge_probabilities(edges: pd.DataFrame, n: int, *, probability: str = "wc", 
     >>> edge_probabilities(e, 3).tolist()
     [0.25, 0.75]
     """
-    if probability not in PROBABILITIES:
-        raise _config_error(f"probability must be one of {PROBABILITIES}, got {probability!r}")
+    if probability not in ("wc", "exp"):
+        raise _config_error(f"probability must be 'wc' or 'exp' here, got {probability!r} (the learned model "
+                            "needs the history: graphcrm.algorithms.influence_learning.learn_influence)")
     dst = edges["dst"].to_numpy(dtype=np.int64)
     w = edges["weight"].to_numpy(dtype=np.float64)
     if probability == "wc":
@@ -750,6 +763,8 @@ def ambassadors(
     lam: float = DEFAULT_LAM,
     layers: Any = None,
     half_life_days: float | None = None,
+    horizon_days: float | None = None,
+    max_hops: int | None = None,
     per_city: int | None = None,
     per_circle: int | None = None,
     exclude: Iterable[str] | None = (),
@@ -865,9 +880,26 @@ def ambassadors(
     owners = community.owners
     ids = community.owner_ids
     n = len(ids)
-    edges = influence_edges(community, layers=layers, half_life_days=half_life_days)
-    prob = edge_probabilities(edges, n, probability=probability, lam=lam, model=model)
-    graph = influence_graph(n, edges["src"].to_numpy(), edges["dst"].to_numpy(), prob, model=model)
+    if probability not in PROBABILITIES:
+        raise _config_error(f"probability must be one of {PROBABILITIES}, got {probability!r}")
+    learned_info = None
+    if max_hops is None:
+        hops = LEARNED_MAX_HOPS if probability == "learned" and model == "ic" else 0
+    elif isinstance(max_hops, (int, np.integer)) and not isinstance(max_hops, bool) and max_hops >= 0:
+        hops = int(max_hops)
+    else:
+        raise _config_error("max_hops must be a non-negative integer (0 = no limit)")
+    if hops and model != "ic":
+        raise _config_error("max_hops applies to the IC model only")
+    if probability == "learned":
+        graph, edges, learned_info = _learned_graph(community, model=model, horizon_days=horizon_days,
+                                                    max_hops=hops)
+    else:
+        edges = influence_edges(community, layers=layers, half_life_days=half_life_days)
+        prob = edge_probabilities(edges, n, probability=probability, lam=lam, model=model)
+        graph = influence_graph(n, edges["src"].to_numpy(), edges["dst"].to_numpy(), prob, model=model,
+                                max_hops=hops)
+    n_graph = graph.n  # owners, then (learned model) audience nodes that are never picked
 
     eligible = community.eligible().copy()
     excl = _read_exclude(exclude)
@@ -897,6 +929,13 @@ def ambassadors(
     cost = None
     if costs is not None:
         cost = _cost_array(costs, owners, ids)
+    if n_graph > n:
+        extra = n_graph - n
+        eligible = np.r_[eligible, np.zeros(extra, dtype=np.bool_)]
+        if group is not None:
+            group = np.vstack([group, np.full((extra, group.shape[1]), -1, dtype=np.int64)])
+        if cost is not None:
+            cost = np.r_[cost, np.ones(extra)]
 
     from graphcrm.progress import bar
 
@@ -907,7 +946,8 @@ def ambassadors(
 
     picks = sel.picks
     # per-pick context for the reasons
-    outdeg = np.bincount(graph.src.astype(np.int64), minlength=n) if graph.m else np.zeros(n, dtype=np.int64)
+    gs = graph.src.astype(np.int64)
+    outdeg = np.bincount(gs[graph.dst.astype(np.int64) < n], minlength=n_graph)[:n] if graph.m else np.zeros(n, dtype=np.int64)
     layer_out = np.column_stack([np.bincount(edges["src"].to_numpy(dtype=np.int64), weights=edges[l].to_numpy(),
                                              minlength=n) for l in LAYERS]) if len(edges) else np.zeros((n, 3))
     main = np.where(layer_out.max(axis=1) > 0, np.asarray(LAYERS, dtype=object)[layer_out.argmax(axis=1)], "")
@@ -932,13 +972,41 @@ def ambassadors(
     df.attrs["mc_check"] = mc
     df.attrs["approximation"] = sel.approximation
     df.attrs["stats"] = {
-        "owners": n, "edges": graph.m, "model": model, "probability": probability, "eps": float(eps),
+        "owners": n, "edges": graph.m, "model": model, "probability": probability, "max_hops": hops,
+        "eps": float(eps),
         "delta": float(delta) if delta is not None else 1.0 / max(n, 2), "r1_sets": sel.r1_sets,
         "r2_sets": sel.r2_sets,
         "rr_entries": sel.rr_entries, "iterations": sel.iterations, "target_ratio": sel.target,
         "rr_reach": sel.reach, "opt_upper": sel.opt_upper, "seconds": dict(sel.seconds),
     }
+    if learned_info is not None:
+        df.attrs["stats"]["learned"] = learned_info
+        df.attrs["stats"]["audience_nodes"] = int(n_graph - n)
     return df
+
+
+def _learned_graph(community: Any, *, model: str, horizon_days: float | None,
+                   max_hops: int = 0) -> tuple[InfluenceGraph, pd.DataFrame, dict]:
+    """The influence graph of the learned model (audience nodes after the owners) and
+    :func:`influence_edges`-like per-layer columns for the reasons."""
+    from graphcrm.algorithms.influence_learning import learn_influence, learned_graph_arrays
+
+    n = len(community.owner_ids)
+    li = learn_influence(community, horizon_days=horizon_days)
+    n_total, src, dst, prob, _ = learned_graph_arrays(li, n)
+    if model == "lt" and len(prob):
+        tot = np.bincount(dst, weights=prob, minlength=n_total)
+        prob = prob * np.where(tot > 1.0, 1.0 / np.maximum(tot, 1e-300), 1.0)[dst]
+    graph = influence_graph(n_total, src, dst, prob, model=model, max_hops=max_hops)
+    e = li.edges
+    p = e["prob"].to_numpy(dtype=np.float64)
+    ref = e["referral"].to_numpy(dtype=bool)
+    co = e["coattend"].to_numpy(dtype=bool) & (e["days"].to_numpy() == 0) & ~ref
+    edges = pd.DataFrame({"src": e["src"].to_numpy(dtype=np.int64), "dst": e["dst"].to_numpy(dtype=np.int64),
+                          "weight": p, "interactions": np.where(~ref & ~co, p, 0.0),
+                          "referrals": np.where(ref, p, 0.0), "coattendance": np.where(co, p, 0.0)})
+    info = {k: (str(v) if isinstance(v, pd.Timestamp) else v) for k, v in li.info.items()}
+    return graph, edges, info
 
 
 def _combine_groups(parts: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, np.ndarray]:
