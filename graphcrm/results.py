@@ -99,12 +99,16 @@ class ResultSpec:
     depends: tuple[str, ...] = ()
     details: type | None = None
     description: str = ""
+    #: (column, value) pairs: rows holding that value sort after all others, each part in the
+    #: declared order (e.g. ``(("circle", -1),)``: the "no ties" circle listed last)
+    last: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         names = self.column_names
         if len(set(names)) != len(names):
             raise ResultContractError(f"{self.name}: duplicate column names in its spec")
-        for c in (*self.key, *(s for s, _ in self.sort), *([self.reason] if self.reason else [])):
+        for c in (*self.key, *(s for s, _ in self.sort), *([self.reason] if self.reason else []),
+                  *(c for c, _ in self.last)):
             if c not in names:
                 raise ResultContractError(f"{self.name}: {c!r} (key, sort or reason) is not a declared column")
 
@@ -167,7 +171,18 @@ class ResultSpec:
         out = df[self.column_names]
         if self.sort and len(out):
             cols = [c for c, _ in self.sort]
-            out = out.sort_values(cols, ascending=[a for _, a in self.sort], kind="stable", na_position="last")
+            asc = [a for _, a in self.sort]
+            tail = None
+            for c, v in self.last:
+                m = (out[c] == v).fillna(False).to_numpy(dtype=bool)
+                tail = m if tail is None else tail | m
+            if tail is not None and tail.any():
+                import pandas as pd
+
+                out = pd.concat([out[~tail].sort_values(cols, ascending=asc, kind="stable", na_position="last"),
+                                 out[tail].sort_values(cols, ascending=asc, kind="stable", na_position="last")])
+            else:
+                out = out.sort_values(cols, ascending=asc, kind="stable", na_position="last")
         out = out.reset_index(drop=True)
         out.attrs = {}
         return out
