@@ -26,8 +26,8 @@ The module also offers :func:`activity_log`, one row per dated activity of an ow
 """
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,7 @@ import pandas as pd
 from graphcrm.contract import CONVERTED_STAGES, REFERRAL_STAGES
 from graphcrm.errors import ConfigError
 from graphcrm.i18n import check_lang, join
+from graphcrm.results import Col, ResultSpec, analysis
 
 #: Default points per unit of activity.  Every value is multiplied by a time decay
 #: ``0.5 ** (age_days / half_life_days)`` (age at ``community.as_of``) and summed per owner.
@@ -119,22 +120,13 @@ _LED_ROLES = ("organizer", "host", "volunteer")
 # ---------------------------------------------------------------------------------------------
 # shared helpers
 # ---------------------------------------------------------------------------------------------
-_INDEX_CACHE: "weakref.WeakKeyDictionary[Any, pd.Index]" = weakref.WeakKeyDictionary()
-
-
 def owner_positions(community: Any, ids: pd.Series) -> np.ndarray:
     """Positions of ``ids`` in ``community.owner_ids`` (-1 for unknown ids).
 
-    The hash index over the owner ids is built once per community (weakly cached).
+    The hash index over the owner ids is built once per community (the community's one cache,
+    :meth:`graphcrm.community.Community.memo`).
     """
-    try:
-        index = _INDEX_CACHE[community]
-    except (KeyError, TypeError):
-        index = pd.Index(np.asarray(community.owner_ids, dtype=object))
-        try:
-            _INDEX_CACHE[community] = index
-        except TypeError:  # not weak-referenceable: no caching
-            pass
+    index = community.memo("owner_index", {}, lambda: pd.Index(np.asarray(community.owner_ids, dtype=object)))
     return index.get_indexer(pd.Series(ids, dtype=object).to_numpy())
 
 
@@ -208,7 +200,13 @@ def _decay(at: pd.Series | np.ndarray, as_of: pd.Timestamp, half_life_days: floa
 
 
 def _per_kind(community: Any, half_life_days: float | None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Raw counts and decayed counts per points key, as arrays in owner order."""
+    """Raw counts and decayed counts per points key, as arrays in owner order (computed once
+    per community and half-life)."""
+    return community.memo("activity_per_kind", {"half_life_days": half_life_days},
+                          lambda: _per_kind_uncached(community, half_life_days))
+
+
+def _per_kind_uncached(community: Any, half_life_days: float | None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     t = community.tables
     n = len(community.owner_ids)
     as_of = community.as_of
@@ -264,6 +262,53 @@ def _check_points(points: Mapping[str, float] | None) -> dict[str, float]:
 # ---------------------------------------------------------------------------------------------
 # contribution
 # ---------------------------------------------------------------------------------------------
+_POINTS_MEANING = {
+    "post": "posts written",
+    "engagement_received": "likes, favorites, comments, replies and shares by other owners on their posts",
+    "event_attended": "events attended (checked in) as an attendee",
+    "event_organised": "events organised or hosted",
+    "volunteering": "events where they volunteered",
+    "referral_lead": "referrals still at the lead stage",
+    "referral_test_drive": "referrals that reached a test drive",
+    "referral_order": "referrals that ordered",
+    "referral_delivered": "referrals that took delivery",
+}
+
+
+@dataclass(frozen=True)
+class ContributionDetails:
+    """What :func:`contribution` computed with.
+
+    Attributes
+    ----------
+    points : dict of str to float
+        The points table used (:data:`DEFAULT_POINTS` with the overrides applied), points per
+        unit of each activity kind.
+    half_life_days : float or None
+        Half-life of the time decay in days (None: no decay).
+    """
+
+    points: dict[str, float]
+    half_life_days: float | None
+
+
+CONTRIBUTION = ResultSpec(
+    "contribution",
+    key=("owner_id",),
+    columns=(
+        Col("owner_id", "str", "", "the owner"),
+        Col("contribution", "float", "points", "total contribution points, recent activity counting more"),
+        *(Col(f"points_{k}", "float", "points", f"points earned from {m} (time-decayed)")
+          for k, m in _POINTS_MEANING.items()),
+    ),
+    sort=(("contribution", False), ("owner_id", True)),
+    reason=None,
+    details=ContributionDetails,
+    description="contribution points per owner by activity kind, time-decayed (staff included)",
+)
+
+
+@analysis(CONTRIBUTION)
 def contribution(
     community: Any,
     *,
@@ -300,7 +345,8 @@ def contribution(
         ``points_event_organised``, ``points_volunteering``, ``points_referral_lead``,
         ``points_referral_test_drive``, ``points_referral_order``,
         ``points_referral_delivered`` (points earned from that kind, decayed).
-        ``df.attrs["points"]`` holds the points table used and ``df.attrs["half_life_days"]``.
+        With ``details=True``: ``(table, ContributionDetails)``, the points table used and
+        the half-life.
 
     Raises
     ------
@@ -317,8 +363,9 @@ def contribution(
     ...                            "created_at": ["2024-01-01", "2024-06-29"]})})
     >>> contribution(c)[["owner_id", "contribution"]].values.tolist()  # 5 * 0.5 + 5 (180 days)
     [['a', 7.5], ['b', 0.0]]
-    >>> contribution(c, points={"post": 2}, half_life_days=None)["contribution"].tolist()
-    [4.0, 0.0]
+    >>> table, info = contribution(c, points={"post": 2}, half_life_days=None, details=True)
+    >>> table["contribution"].tolist(), info.points["post"]
+    ([4.0, 0.0], 2.0)
     """
     table = _check_points(points)
     if half_life_days is not None:
@@ -334,10 +381,7 @@ def contribution(
     for c, v in cols.items():
         out[c] = np.round(v, 6)
     out = out.sort_values(["contribution", "owner_id"], ascending=[False, True], kind="mergesort")
-    out = out.reset_index(drop=True)
-    out.attrs["points"] = table
-    out.attrs["half_life_days"] = half_life_days
-    return out
+    return out.reset_index(drop=True), ContributionDetails(points=table, half_life_days=half_life_days)
 
 
 def activity_counts(community: Any, *, _raw: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
@@ -410,6 +454,48 @@ def _meets(lv: Mapping[str, Any], contrib: np.ndarray, counts: pd.DataFrame) -> 
     return ok
 
 
+@dataclass(frozen=True)
+class LevelsDetails:
+    """The ladder :func:`owner_levels` used.
+
+    Attributes
+    ----------
+    levels : tuple of dict
+        The levels lowest first (``level_rank`` is the position), each normalised to
+        ``{"level": key, "en": name, "zh": name, "points": float, "all": {count: min},
+        "any": {count: min}}`` (see :data:`DEFAULT_LEVELS`).
+    """
+
+    levels: tuple[dict[str, Any], ...]
+
+
+OWNER_LEVELS = ResultSpec(
+    "owner_levels",
+    key=("owner_id",),
+    columns=(
+        Col("owner_id", "str", "", "the owner"),
+        Col("level", "str", "", "relationship level (key, e.g. fan)"),
+        Col("level_name", "str", "", "the level's name in the report language"),
+        Col("level_rank", "int", "rank", "position of the level on the ladder (0 = lowest)"),
+        Col("contribution", "float", "points", "contribution points (time-decayed) the level is based on"),
+        Col("posts", "int", "posts", "posts written (not decayed)"),
+        Col("events_attended", "int", "events", "events attended, checked in, any role"),
+        Col("events_led", "int", "events", "events organised, hosted or volunteered at"),
+        Col("referrals", "int", "referrals", "friends referred, any stage"),
+        Col("converted_referrals", "int", "referrals", "referred friends who ordered or took delivery"),
+        Col("next_level", "str", "", "the next level up (empty at the top)"),
+        Col("points_to_next", "float", "points", "points still missing for the next level (0 if enough)"),
+        Col("next_step", "str", "", "what to do to reach the next level"),
+        Col("reason", "str", "", "why the owner has this level"),
+    ),
+    sort=(("level_rank", False), ("contribution", False), ("owner_id", True)),
+    depends=("contribution",),
+    details=LevelsDetails,
+    description="relationship level of every non-staff owner from fixed thresholds",
+)
+
+
+@analysis(OWNER_LEVELS)
 def owner_levels(
     community: Any,
     *,
@@ -460,7 +546,8 @@ def owner_levels(
         ``posts``, ``events_attended``, ``events_led``, ``referrals``,
         ``converted_referrals`` (undecayed counts); ``next_level`` (key, empty at the top);
         ``points_to_next`` (points missing, 0 if enough); ``next_step`` (what to do to reach
-        the next level); ``reason`` (why this level).
+        the next level); ``reason`` (why this level).  With ``details=True``:
+        ``(table, LevelsDetails)``, the ladder used.
 
     Raises
     ------
@@ -483,12 +570,10 @@ def owner_levels(
     lang = check_lang(lang)
     levels = _check_levels(thresholds)
     zh = lang == "zh"
-    table = _check_points(points)
-    if half_life_days is not None:
-        _decay(pd.Series([], dtype="datetime64[ns]"), community.as_of, half_life_days)
-    raw, dec = _per_kind(community, half_life_days)  # owner order
-    counts = activity_counts(community, _raw=raw)
-    contrib = np.round(sum(dec[key] * pts for key, pts in table.items()), 6)
+    counts = activity_counts(community)  # owner order
+    points_table = contribution(community, points=points, half_life_days=half_life_days)
+    contrib = (points_table.set_index("owner_id")["contribution"]
+               .reindex(np.asarray(community.owner_ids, dtype=object)).to_numpy(float))
 
     rank = np.full(len(counts), -1, dtype=np.int64)
     ok_so_far = np.ones(len(counts), dtype=bool)
@@ -560,5 +645,4 @@ def owner_levels(
     out = out.sort_values(
         ["level_rank", "contribution", "owner_id"], ascending=[False, False, True], kind="mergesort"
     ).reset_index(drop=True)
-    out.attrs["levels"] = levels
-    return out
+    return out, LevelsDetails(levels=tuple(levels))

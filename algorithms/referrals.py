@@ -42,6 +42,7 @@ import pandas as pd
 from graphcrm.contract import CONVERTED_STAGES, REFERRAL_STAGES
 from graphcrm.errors import ConfigError
 from graphcrm.i18n import check_lang, join, pick
+from graphcrm.results import Col, ResultSpec, analysis
 
 if TYPE_CHECKING:  # pragma: no cover
     from graphcrm.community import Community
@@ -66,7 +67,10 @@ _STAGE_RANK = {s: i for i, s in enumerate(REFERRAL_STAGES)}
 _CONVERTED_RANK = min(_STAGE_RANK[s] for s in CONVERTED_STAGES)
 _KIND_ORDER = ("self_referral", "cycle", "double_claim", "staff_referral", "after_delivery", "burst")
 
-_ISSUE_COLUMNS = ["kind", "owner_id", "owners", "action", "evidence"]
+#: levels of attribution reported (``level_1`` ... ``level_3``); a longer decay is refused
+MAX_LEVELS = 3
+#: the three lists of the referrer board, in order
+BOARD_LISTS = ("top", "growers", "region")
 
 
 def _pl(n: float, word: str) -> str:
@@ -79,10 +83,100 @@ def _d(ts: pd.Timestamp) -> str:
 
 
 def _check_decay(decay: tuple[float, ...] | list[float]) -> np.ndarray:
-    arr = np.asarray(list(decay), dtype=np.float64)
+    try:
+        arr = np.asarray(list(decay), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(f"decay must be a list of numbers, got {decay!r}") from None
     if arr.ndim != 1 or len(arr) == 0 or not np.all(np.isfinite(arr)) or np.any(arr < 0):
         raise ConfigError(f"decay must be a non-empty list of non-negative numbers, got {decay!r}")
+    if len(arr) > MAX_LEVELS:
+        raise ConfigError(f"decay has {len(arr)} levels; at most {MAX_LEVELS} are attributed "
+                          f"(beyond three levels nobody plausibly influenced the purchase)")
     return arr
+
+
+_OWNER = Col("owner_id", "str", "", "the owner")
+
+REFERRAL_ISSUES = ResultSpec(
+    "referral_issues",
+    key=("finding_id",),
+    columns=(
+        Col("finding_id", "str", "", "stable id of the finding: kind:owner (#2, #3 ... when one owner has several)"),
+        Col("kind", "category", "", "what looks wrong: self_referral, cycle, double_claim, staff_referral, "
+                                    "after_delivery or burst"),
+        Col("owner_id", "str", "", "the owner the finding is about (the referrer; the referee for a double claim)"),
+        Col("owners", "str", "", "every owner involved, comma-separated"),
+        Col("action", "str", "", "what the cleaning did: dropped, first touch, no credit, not a conversion, flagged"),
+        Col("reason", "str", "", "plain-words evidence with dates"),
+    ),
+    sort=(("kind", True), ("owner_id", True), ("owners", True)),
+    description="referral integrity findings, one row per finding (keyed by finding_id, not owner_id)",
+)
+
+REFERRAL_CHAINS = ResultSpec(
+    "referral_chains",
+    key=("owner_id",),
+    columns=(
+        _OWNER,
+        Col("referrer_id", "str", "", "who referred them after cleaning (empty for the start of a chain)"),
+        Col("root_id", "str", "", "the owner who started their chain"),
+        Col("depth", "int", "levels", "levels below the start of the chain (0 = starts it)"),
+        Col("direct_referrals", "int", "owners", "owners they referred directly"),
+        Col("total_downstream", "int", "owners", "all owners below them in the chain"),
+        Col("direct_conversions", "int", "conversions", "directly referred owners who ordered or took delivery"),
+        Col("downstream_conversions", "int", "conversions", "owners below them, all levels, who converted"),
+        Col("stage", "str", "", "their own stage as a referee (empty for the start of a chain)"),
+        Col("days_to_delivery", "float", "days", "from their own referral to their delivery, when converted",
+            nullable=True),
+        Col("median_days_to_delivery", "float", "days", "median of that over their direct converted referees",
+            nullable=True),
+        Col("chain_size", "int", "owners", "owners in their whole chain"),
+        Col("chain_depth", "int", "levels", "levels of their whole chain"),
+        Col("reason", "str", "", "their place in the chain in plain words"),
+    ),
+    sort=(("total_downstream", False), ("downstream_conversions", False), ("owner_id", True)),
+    description="the cleaned referral forest, one row per owner in it",
+)
+
+REFERRAL_ATTRIBUTION = ResultSpec(
+    "referral_attribution",
+    key=("owner_id",),
+    columns=(
+        _OWNER,
+        Col("credit", "float", "conversions", "multi-level credit: 1 per direct converted referral, 0.5 one "
+                                              "level down, 0.25 two levels down (by default)"),
+        *(Col(f"level_{i}", "int", "conversions", f"converted referees {i} level{'s' if i > 1 else ''} below "
+                                                  f"(0 when the decay has fewer levels)")
+          for i in range(1, MAX_LEVELS + 1)),
+        Col("conversions", "int", "conversions", "converted referees credited, all levels"),
+        Col("region", "str", "", "the owner's region (empty if unknown)"),
+        Col("reason", "str", "", "where the credit comes from"),
+    ),
+    sort=(("credit", False), ("owner_id", True)),
+    description="multi-level referral credit per referrer with credit > 0",
+)
+
+TOP_REFERRERS = ResultSpec(
+    "top_referrers",
+    key=("list", "position"),
+    columns=(
+        Col("list", "category", "", "which list: top (overall), growers (fastest growing) or region"),
+        Col("position", "int", "rank", "row of the list, 1 = first (the region list runs region by region)"),
+        Col("region", "str", "", "the referrer's region (empty if unknown)"),
+        Col("rank", "int", "rank", "rank within the list (within the region for the region list)"),
+        _OWNER,
+        Col("conversions", "int", "conversions", "direct converted referrals dated in this period"),
+        Col("credit", "float", "conversions", "multi-level credit of this period's conversions"),
+        Col("previous_conversions", "int", "conversions", "direct converted referrals in the period before"),
+        Col("growth", "int", "conversions", "conversions minus previous_conversions"),
+        Col("period_start", "datetime", "", "first moment of the period"),
+        Col("period_end", "datetime", "", "end of the period (exclusive)"),
+        Col("reason", "str", "", "the numbers behind the place on the board"),
+    ),
+    sort=(("list", True), ("position", True)),
+    description="referrer board of one period: top N, fastest growers, top per region (keyed by list and "
+                "position; an owner can be on several lists)",
+)
 
 
 @dataclass
@@ -94,12 +188,30 @@ class CleanReferrals:
     (stage is order/delivered and the referral is not dated after the referee's delivery),
     ``late`` and ``staff_referrer``.  ``parent`` maps each owner position to its referrer's
     position (-1 for none).  ``issues`` is the findings table of :func:`referral_issues`.
+    Shared through the community's cache: read it, never change it.
     """
 
     edges: pd.DataFrame
     parent: np.ndarray
     issues: pd.DataFrame
     owner_ids: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Forest:
+    """The cleaned forest and the findings of the cleaning, in both languages (no options: the
+    forest does not depend on the burst rule or the language, so it is built once per community)."""
+
+    edges: pd.DataFrame
+    parent: np.ndarray
+    #: findings with ``evidence`` as ``{"en": ..., "zh": ...}``
+    findings: tuple[dict, ...]
+    #: the non-self claims before first touch (the burst rule looks at every claim made)
+    claims: pd.DataFrame
+
+
+def _both(*, en: str, zh: str) -> dict[str, str]:
+    return {"en": en, "zh": zh}
 
 
 def clean_referrals(
@@ -111,6 +223,9 @@ def clean_referrals(
     lang: str = "en",
 ) -> CleanReferrals:
     """Build the cleaned referral forest and the integrity findings.
+
+    The forest is built once per community (:meth:`graphcrm.community.Community.memo`): every
+    analysis here, the KOC conversion component and targeting share it.
 
     Parameters
     ----------
@@ -125,7 +240,7 @@ def clean_referrals(
         Robust threshold multiplier: ``median + burst_k * MAD`` (MAD scaled by 1.4826) over the
         per-referrer maximum window counts.
     lang : {"en", "zh"}
-        Language of the evidence texts.
+        Language of the findings' ``reason`` texts.
 
     Returns
     -------
@@ -153,132 +268,185 @@ def clean_referrals(
     lang = check_lang(lang)
     if burst_window_days <= 0 or burst_min < 1 or burst_k < 0:
         raise ConfigError("burst_window_days must be > 0, burst_min >= 1 and burst_k >= 0")
-    owners = community.owners
-    owner_ids = np.asarray(community.owner_ids)
-    n = len(owner_ids)
-    index = pd.Index(owner_ids)
+    options = dict(burst_window_days=burst_window_days, burst_min=burst_min, burst_k=burst_k, lang=lang)
+    return community.memo("clean_referrals", options, lambda: _with_findings(community, **options))
+
+
+def _with_findings(community: Community, *, burst_window_days: float, burst_min: int, burst_k: float,
+                   lang: str) -> CleanReferrals:
+    forest = community.memo("referral_forest", {}, lambda: _cleaned_forest(community))
+    findings = [dict(f, evidence=f["evidence"][lang]) for f in forest.findings]
+    findings += _bursts(forest.claims, burst_window_days, burst_min, burst_k, lang)
+    return CleanReferrals(edges=forest.edges, parent=forest.parent, issues=_issues_table(findings),
+                          owner_ids=np.asarray(community.owner_ids))
+
+
+def _issues_table(findings: list[dict]) -> pd.DataFrame:
+    """The findings as the :data:`REFERRAL_ISSUES` table: sorted, with a stable ``finding_id``."""
+    issues = pd.DataFrame(findings, columns=["kind", "owner_id", "owners", "action", "evidence"])
+    issues = issues.rename(columns={"evidence": "reason"}).astype(
+        {"kind": object, "owner_id": object, "owners": object, "action": object, "reason": object})
+    order = {k: i for i, k in enumerate(_KIND_ORDER)}
+    issues = (issues.assign(_k=issues["kind"].map(order))
+              .sort_values(["_k", "owner_id", "owners"], kind="mergesort")
+              .drop(columns="_k").reset_index(drop=True))
+    base = issues["kind"].astype(str) + ":" + issues["owner_id"].astype(str)
+    nth = base.groupby(base, sort=False).cumcount() + 1
+    issues.insert(0, "finding_id", np.where(nth > 1, base + "#" + nth.astype(str), base).astype(object))
+    issues["kind"] = pd.Categorical(issues["kind"], categories=_KIND_ORDER, ordered=True)
+    return issues
+
+
+def _placed_claims(community: Community) -> pd.DataFrame:
+    """The referrals with owner positions ``src``/``dst`` and stage ``rank``; rows whose owners
+    are unknown cannot be placed (a validated load never has them)."""
+    index = pd.Index(np.asarray(community.owner_ids))
     refs = community.tables["referrals"]
     refs = refs.loc[:, ["referrer_id", "referee_id", "referred_at", "stage"]].copy()
     refs["src"] = index.get_indexer(refs["referrer_id"])
     refs["dst"] = index.get_indexer(refs["referee_id"])
-    # rows whose owners are unknown cannot be placed (a validated load never has them)
     refs = refs[(refs["src"] >= 0) & (refs["dst"] >= 0)]
     refs["rank"] = refs["stage"].map(_STAGE_RANK).fillna(0).astype(np.int64)
-    is_staff = owners["is_staff"].to_numpy(dtype=bool) if "is_staff" in owners else np.zeros(n, bool)
-    purchased = pd.to_datetime(owners["purchased_at"]).to_numpy() if "purchased_at" in owners else None
-    findings: list[dict] = []
+    return refs
 
-    # 1. self-referrals -------------------------------------------------------------------
+
+def _drop_self_referrals(refs: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
+    """Step 1: self-referrals are dropped."""
     selfm = refs["src"].to_numpy() == refs["dst"].to_numpy()
-    for r in refs[selfm].sort_values(["referrer_id", "referred_at"]).itertuples(index=False):
-        findings.append(dict(
-            kind="self_referral", owner_id=r.referrer_id, owners=r.referrer_id, action="dropped",
-            evidence=pick(lang,
-                          en=f"{r.referrer_id} referred themselves on {_d(r.referred_at)} "
-                             f"(stage {r.stage}); dropped",
-                          zh=f"{r.referrer_id} 于 {_d(r.referred_at)} 推荐了自己（阶段 {r.stage}），已剔除")))
-    refs = refs[~selfm]
+    findings = [dict(
+        kind="self_referral", owner_id=r.referrer_id, owners=r.referrer_id, action="dropped",
+        evidence=_both(en=f"{r.referrer_id} referred themselves on {_d(r.referred_at)} (stage {r.stage}); dropped",
+                       zh=f"{r.referrer_id} 于 {_d(r.referred_at)} 推荐了自己（阶段 {r.stage}），已剔除"))
+        for r in refs[selfm].sort_values(["referrer_id", "referred_at"]).itertuples(index=False)]
+    return refs[~selfm], findings
 
-    # 2. staff referrals, referrals after delivery, bursts (flags on every non-self claim) --
+
+def _flag_staff(refs: pd.DataFrame, is_staff: np.ndarray) -> list[dict]:
+    """Staff referrals stay in the chain and are never credited."""
     staff_m = is_staff[refs["src"].to_numpy()]
-    for r in refs[staff_m].sort_values(["referrer_id", "referee_id"]).itertuples(index=False):
-        findings.append(dict(
-            kind="staff_referral", owner_id=r.referrer_id, owners=f"{r.referrer_id},{r.referee_id}",
-            action="no credit",
-            evidence=pick(lang,
-                          en=f"staff member {r.referrer_id} referred {r.referee_id} on "
-                             f"{_d(r.referred_at)}; kept in the chain, never credited",
-                          zh=f"员工 {r.referrer_id} 于 {_d(r.referred_at)} 推荐了 {r.referee_id}；"
-                             f"保留在链中，但不计奖励")))
+    return [dict(
+        kind="staff_referral", owner_id=r.referrer_id, owners=f"{r.referrer_id},{r.referee_id}",
+        action="no credit",
+        evidence=_both(en=f"staff member {r.referrer_id} referred {r.referee_id} on "
+                          f"{_d(r.referred_at)}; kept in the chain, never credited",
+                       zh=f"员工 {r.referrer_id} 于 {_d(r.referred_at)} 推荐了 {r.referee_id}；"
+                          f"保留在链中，但不计奖励"))
+        for r in refs[staff_m].sort_values(["referrer_id", "referee_id"]).itertuples(index=False)]
+
+
+def _flag_late(refs: pd.DataFrame, purchased: np.ndarray | None) -> tuple[pd.DataFrame, list[dict]]:
+    """Referrals dated after the referee's delivery (column ``late``): never a conversion."""
     if purchased is not None and len(refs):
         bought = purchased[refs["dst"].to_numpy()]
         ra = refs["referred_at"].to_numpy()
         late_m = ~pd.isna(bought) & ~pd.isna(ra) & (ra > bought)
     else:
         late_m = np.zeros(len(refs), dtype=bool)
-    refs["late"] = late_m
+    refs = refs.assign(late=late_m)
+    findings = []
     for r in refs[late_m].sort_values(["referee_id", "referrer_id"]).itertuples(index=False):
         b = pd.Timestamp(purchased[r.dst])
         days = (pd.Timestamp(r.referred_at) - b) / pd.Timedelta(days=1)
         findings.append(dict(
             kind="after_delivery", owner_id=r.referrer_id, owners=f"{r.referrer_id},{r.referee_id}",
             action="not a conversion",
-            evidence=pick(lang,
-                          en=f"{r.referrer_id} claimed {r.referee_id} on {_d(r.referred_at)}, "
-                             f"{days:.0f} days after their delivery on {_d(b)}; never counted "
-                             f"as a conversion",
-                          zh=f"{r.referrer_id} 于 {_d(r.referred_at)} 登记推荐 {r.referee_id}，"
-                             f"晚于其 {_d(b)} 提车 {days:.0f} 天；不计为转化")))
-    findings.extend(_bursts(refs, burst_window_days, burst_min, burst_k, lang))
+            evidence=_both(en=f"{r.referrer_id} claimed {r.referee_id} on {_d(r.referred_at)}, "
+                              f"{days:.0f} days after their delivery on {_d(b)}; never counted "
+                              f"as a conversion",
+                           zh=f"{r.referrer_id} 于 {_d(r.referred_at)} 登记推荐 {r.referee_id}，"
+                              f"晚于其 {_d(b)} 提车 {days:.0f} 天；不计为转化")))
+    return refs, findings
 
-    # 3. double claims: first touch wins --------------------------------------------------
+
+def _first_touch(refs: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
+    """Step 2: double claims are resolved first-touch; the winner takes the furthest stage."""
     refs = refs.sort_values(["dst", "referred_at", "referrer_id"], kind="mergesort", na_position="last")
     max_rank = refs.groupby("dst", sort=False)["rank"].transform("max")
     n_claims = refs.groupby("dst", sort=False)["src"].transform("size")
     first = ~refs["dst"].duplicated(keep="first")
     multi = refs[n_claims.to_numpy() > 1]
-    if len(multi):
-        for dst, grp in multi.groupby("dst", sort=True):
-            win = grp.iloc[0]
-            stage = REFERRAL_STAGES[int(grp["rank"].max())]
-            claims = ", ".join(f"{x.referrer_id} ({_d(x.referred_at)}, {x.stage})"
-                               for x in grp.itertuples(index=False))
-            claims_zh = "、".join(f"{x.referrer_id}（{_d(x.referred_at)}，{x.stage}）"
-                                 for x in grp.itertuples(index=False))
-            same_day = (grp["referred_at"] == win.referred_at).sum() > 1
-            why_en = ("earliest claim; tie on date broken by the smaller referrer id" if same_day
-                      else "earliest claim")
-            why_zh = "最早登记；同一时间则取编号较小者" if same_day else "最早登记"
-            findings.append(dict(
-                kind="double_claim", owner_id=win.referee_id,
-                owners=",".join([win.referee_id] + list(grp["referrer_id"])),
-                action="first touch",
-                evidence=pick(lang,
-                              en=f"{win.referee_id} claimed by {claims}; first-touch keeps "
-                                 f"{win.referrer_id} ({why_en}); other claims dropped; referee "
-                                 f"stage taken as {stage}",
-                              zh=f"{win.referee_id} 被多人登记：{claims_zh}；按首次触达归属 "
-                                 f"{win.referrer_id}（{why_zh}），其余登记剔除；被推荐人阶段取 {stage}")))
+    findings = []
+    for _dst, grp in (multi.groupby("dst", sort=True) if len(multi) else ()):
+        win = grp.iloc[0]
+        stage = REFERRAL_STAGES[int(grp["rank"].max())]
+        claims = ", ".join(f"{x.referrer_id} ({_d(x.referred_at)}, {x.stage})" for x in grp.itertuples(index=False))
+        claims_zh = "、".join(f"{x.referrer_id}（{_d(x.referred_at)}，{x.stage}）" for x in grp.itertuples(index=False))
+        same_day = (grp["referred_at"] == win.referred_at).sum() > 1
+        why_en = "earliest claim; tie on date broken by the smaller referrer id" if same_day else "earliest claim"
+        why_zh = "最早登记；同一时间则取编号较小者" if same_day else "最早登记"
+        findings.append(dict(
+            kind="double_claim", owner_id=win.referee_id,
+            owners=",".join([win.referee_id] + list(grp["referrer_id"])),
+            action="first touch",
+            evidence=_both(en=f"{win.referee_id} claimed by {claims}; first-touch keeps "
+                              f"{win.referrer_id} ({why_en}); other claims dropped; referee "
+                              f"stage taken as {stage}",
+                           zh=f"{win.referee_id} 被多人登记：{claims_zh}；按首次触达归属 "
+                              f"{win.referrer_id}（{why_zh}），其余登记剔除；被推荐人阶段取 {stage}")))
     refs = refs.assign(rank=max_rank)[first.to_numpy()].copy()
     refs["stage"] = [REFERRAL_STAGES[i] for i in refs["rank"].to_numpy()]
+    return refs, findings
 
-    # 4. cycles: drop the latest claim in each cycle -------------------------------------
+
+def _break_cycles(refs: pd.DataFrame, owner_ids: np.ndarray) -> tuple[pd.DataFrame, list[dict]]:
+    """Step 3: in each cycle (a strongly connected component) the latest claim is dropped."""
+    n = len(owner_ids)
     src = refs["src"].to_numpy(np.int64)
     dst = refs["dst"].to_numpy(np.int64)
     drop = np.zeros(len(refs), dtype=bool)
-    if len(refs):
-        import igraph as ig
+    findings: list[dict] = []
+    if not len(refs):
+        return refs, findings
+    import igraph as ig
 
-        g = ig.Graph(n=n, edges=np.column_stack([src, dst]).tolist(), directed=True)
-        memb = np.asarray(g.connected_components(mode="strong").membership, dtype=np.int64)
-        sizes = np.bincount(memb)
-        in_cycle = (memb[src] == memb[dst]) & (sizes[memb[src]] > 1)
-        if in_cycle.any():
-            cyc = refs[in_cycle].assign(comp=memb[src[in_cycle]], pos=np.flatnonzero(in_cycle))
-            cyc = cyc.sort_values(["comp", "referred_at", "referrer_id"], na_position="first")
-            parent_tmp = np.full(n, -1, dtype=np.int64)
-            parent_tmp[dst] = src
-            for _, grp in cyc.groupby("comp", sort=False):
-                last = grp.iloc[-1]
-                drop[int(last.pos)] = True
-                # the loop, read from the referee of the dropped claim down to its referrer
-                chain = [int(last.src)]
-                v = int(parent_tmp[int(last.src)])
-                while v != int(last.dst) and len(chain) <= len(grp):
-                    chain.append(v)
-                    v = int(parent_tmp[v])
-                chain.append(int(last.dst))
-                ids = [str(owner_ids[i]) for i in reversed(chain)]
-                loop = " → ".join(ids + [ids[0]])
-                findings.append(dict(
-                    kind="cycle", owner_id=last.referrer_id, owners=",".join(sorted(ids)),
-                    action="dropped",
-                    evidence=pick(lang,
-                                  en=f"referral cycle {loop}; dropped the latest claim "
-                                     f"{last.referrer_id} → {last.referee_id} ({_d(last.referred_at)})",
-                                  zh=f"推荐成环 {loop}；剔除最晚的登记 {last.referrer_id} → "
-                                     f"{last.referee_id}（{_d(last.referred_at)}）")))
-    refs = refs[~drop]
+    g = ig.Graph(n=n, edges=np.column_stack([src, dst]).tolist(), directed=True)
+    memb = np.asarray(g.connected_components(mode="strong").membership, dtype=np.int64)
+    sizes = np.bincount(memb)
+    in_cycle = (memb[src] == memb[dst]) & (sizes[memb[src]] > 1)
+    if not in_cycle.any():
+        return refs, findings
+    cyc = refs[in_cycle].assign(comp=memb[src[in_cycle]], pos=np.flatnonzero(in_cycle))
+    cyc = cyc.sort_values(["comp", "referred_at", "referrer_id"], na_position="first")
+    parent_tmp = np.full(n, -1, dtype=np.int64)
+    parent_tmp[dst] = src
+    for _, grp in cyc.groupby("comp", sort=False):
+        last = grp.iloc[-1]
+        drop[int(last.pos)] = True
+        # the loop, read from the referee of the dropped claim down to its referrer
+        chain = [int(last.src)]
+        v = int(parent_tmp[int(last.src)])
+        while v != int(last.dst) and len(chain) <= len(grp):
+            chain.append(v)
+            v = int(parent_tmp[v])
+        chain.append(int(last.dst))
+        ids = [str(owner_ids[i]) for i in reversed(chain)]
+        loop = " → ".join(ids + [ids[0]])
+        findings.append(dict(
+            kind="cycle", owner_id=last.referrer_id, owners=",".join(sorted(ids)), action="dropped",
+            evidence=_both(en=f"referral cycle {loop}; dropped the latest claim "
+                              f"{last.referrer_id} → {last.referee_id} ({_d(last.referred_at)})",
+                           zh=f"推荐成环 {loop}；剔除最晚的登记 {last.referrer_id} → "
+                              f"{last.referee_id}（{_d(last.referred_at)}）")))
+    return refs[~drop], findings
+
+
+def _cleaned_forest(community: Community) -> _Forest:
+    """Steps 1-3 of the module docstring and the flags, in order; see :func:`clean_referrals`."""
+    owners = community.owners
+    owner_ids = np.asarray(community.owner_ids)
+    n = len(owner_ids)
+    is_staff = owners["is_staff"].to_numpy(dtype=bool) if "is_staff" in owners else np.zeros(n, bool)
+    purchased = pd.to_datetime(owners["purchased_at"]).to_numpy() if "purchased_at" in owners else None
+
+    refs, findings = _drop_self_referrals(_placed_claims(community))
+    findings += _flag_staff(refs, is_staff)
+    refs, late = _flag_late(refs, purchased)
+    findings += late
+    claims = refs
+    refs, double = _first_touch(refs)
+    findings += double
+    refs, cycles = _break_cycles(refs, owner_ids)
+    findings += cycles
 
     edges = refs.drop(columns=["rank"]).reset_index(drop=True)
     edges["converted"] = edges["stage"].isin(CONVERTED_STAGES).to_numpy() & ~edges["late"].to_numpy()
@@ -286,16 +454,7 @@ def clean_referrals(
     edges = edges.sort_values(["referrer_id", "referee_id"], kind="mergesort").reset_index(drop=True)
     parent = np.full(n, -1, dtype=np.int64)
     parent[edges["dst"].to_numpy(np.int64)] = edges["src"].to_numpy(np.int64)
-
-    issues = pd.DataFrame(findings, columns=_ISSUE_COLUMNS)
-    if len(issues):
-        order = {k: i for i, k in enumerate(_KIND_ORDER)}
-        issues = (issues.assign(_k=issues["kind"].map(order))
-                  .sort_values(["_k", "owner_id", "owners"], kind="mergesort")
-                  .drop(columns="_k").reset_index(drop=True))
-    else:
-        issues = pd.DataFrame({c: pd.Series(dtype=object) for c in _ISSUE_COLUMNS})
-    return CleanReferrals(edges=edges, parent=parent, issues=issues, owner_ids=owner_ids)
+    return _Forest(edges=edges, parent=parent, findings=tuple(findings), claims=claims)
 
 
 def _bursts(refs: pd.DataFrame, window_days: float, min_count: int, k: float, lang: str) -> list[dict]:
@@ -346,6 +505,7 @@ def _bursts(refs: pd.DataFrame, window_days: float, min_count: int, k: float, la
     return out
 
 
+@analysis(REFERRAL_ISSUES)
 def referral_issues(
     community: Community,
     *,
@@ -371,16 +531,19 @@ def referral_issues(
     burst_window_days, burst_min, burst_k
         Burst rule parameters (see :func:`clean_referrals`).
     lang : {"en", "zh"}
-        Language of ``evidence``.
+        Language of ``reason``.
 
     Returns
     -------
     pandas.DataFrame
-        One row per finding, columns: ``kind``; ``owner_id`` (the owner the finding is about:
+        One row per finding (:data:`REFERRAL_ISSUES`), keyed by ``finding_id`` (``kind:owner_id``,
+        with ``#2``, ``#3`` ... when one owner has several findings of a kind); ``kind``
+        (categorical, in the order above); ``owner_id`` (the owner the finding is about:
         the referrer, or the referee for a double claim); ``owners`` (every owner involved,
         comma-separated); ``action`` (what the cleaning did: dropped, first touch, no credit,
-        not a conversion, flagged); ``evidence`` (plain-words explanation with dates).
-        Sorted by kind (in the order above), then owner_id.
+        not a conversion, flagged); ``reason`` (plain-words evidence with dates; this column
+        was called ``evidence`` before the result contract).  Sorted by kind (in the order
+        above), then owner_id, then owners.
 
     Raises
     ------
@@ -485,6 +648,7 @@ def _forest(clean: CleanReferrals, decay: np.ndarray):
     return in_forest, converted, out
 
 
+@analysis(REFERRAL_CHAINS)
 def referral_chains(
     community: Community,
     *,
@@ -702,6 +866,7 @@ def referral_trees(
     return df
 
 
+@analysis(REFERRAL_ATTRIBUTION)
 def referral_attribution(
     community: Community,
     *,
@@ -722,7 +887,7 @@ def referral_attribution(
     community : graphcrm.community.Community
         The community snapshot.
     decay : sequence of float, default (1.0, 0.5, 0.25)
-        Credit per level, direct first.
+        Credit per level, direct first; at most :data:`MAX_LEVELS` (3) levels.
     include_staff : bool, default False
         Staff are never credited unless this is True.
     top : int, optional
@@ -733,14 +898,16 @@ def referral_attribution(
     Returns
     -------
     pandas.DataFrame
-        Columns: ``owner_id``; ``credit`` (sum of decayed credit); ``level_1`` … ``level_L``
-        (converted referees at each level); ``conversions`` (sum of the levels); ``region``;
+        Columns: ``owner_id``; ``credit`` (sum of decayed credit); ``level_1``, ``level_2``,
+        ``level_3`` (converted referees credited at each level; 0 beyond the decay's length, so
+        the table has the same columns whatever the decay); ``conversions`` (sum of the
+        levels); ``region``;
         ``reason``.  Only owners with credit > 0; sorted by credit desc, owner_id asc.
 
     Raises
     ------
     ConfigError
-        For a bad ``decay`` or ``lang``.
+        For a bad ``decay`` (not numbers, negative, or more than three levels) or ``lang``.
 
     Example
     -------
@@ -754,7 +921,7 @@ def referral_attribution(
     """
     lang = check_lang(lang)
     dec = _check_decay(decay)
-    clean = clean_referrals(community, lang=lang)
+    clean = clean_referrals(community)  # the forest only: shared, whatever the language
     _in, _conv, (_o, _d_, _r, _s, _cd, _h, credit, levels) = _forest(clean, dec)
     ids = clean.owner_ids
     owners = community.owners
@@ -763,8 +930,8 @@ def referral_attribution(
         keep &= ~owners["is_staff"].to_numpy(dtype=bool)
     idx = np.flatnonzero(keep)
     df = pd.DataFrame({"owner_id": ids[idx], "credit": np.round(credit[idx], 10)})
-    for lv in range(len(dec)):
-        df[f"level_{lv + 1}"] = levels[idx, lv]
+    for lv in range(MAX_LEVELS):
+        df[f"level_{lv + 1}"] = levels[idx, lv] if lv < len(dec) else np.zeros(len(idx), dtype=np.int64)
     df["conversions"] = levels[idx].sum(axis=1)
     region = owners["region"] if "region" in owners else pd.Series([None] * len(ids))
     df["region"] = region.fillna("").astype(str).to_numpy()[idx]
@@ -802,6 +969,7 @@ def _period_bounds(as_of: pd.Timestamp, period: str) -> tuple[pd.Timestamp, pd.T
     return (p - 1).start_time, p.start_time, (p + 1).start_time
 
 
+@analysis(TOP_REFERRERS)
 def top_referrers(
     community: Community,
     *,
@@ -848,11 +1016,13 @@ def top_referrers(
     Returns
     -------
     pandas.DataFrame
-        Columns: ``list`` ("top", "growers" or "region"); ``region``; ``rank`` (1-based within
-        its list, and within its region for "region"); ``owner_id``; ``conversions`` (direct,
+        Keyed by (``list``, ``position``), not by owner_id (an owner can be on several lists):
+        ``list`` ("top", "growers" or "region", categorical in that order); ``position`` (row
+        of the list, 1-based; the region list runs region by region); ``region``; ``rank``
+        (1-based within its list, and within its region for "region"); ``owner_id``; ``conversions`` (direct,
         this period); ``credit`` (multi-level, this period); ``previous_conversions``;
         ``growth`` (conversions − previous_conversions); ``period_start``; ``period_end``
-        (exclusive); ``reason``.
+        (exclusive); ``reason``.  Sorted by list, then position.
 
     Raises
     ------
@@ -872,11 +1042,13 @@ def top_referrers(
     """
     lang = check_lang(lang)
     dec = _check_decay(decay)
-    cols = ["list", "region", "rank", "owner_id", "conversions", "credit", "previous_conversions",
-            "growth", "period_start", "period_end", "reason"]
-    as_of = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(community.as_of)
+    cols = list(TOP_REFERRERS.column_names)
+    try:
+        as_of = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(community.as_of)
+    except (TypeError, ValueError):
+        raise ConfigError(f"as_of={as_of!r} is not a date (use YYYY-MM-DD)") from None
     p0, p1, p2 = _period_bounds(as_of, period)
-    clean = clean_referrals(community, lang=lang)
+    clean = clean_referrals(community)  # the forest only: shared, whatever the language
     e = clean.edges
     e = e[e["converted"].to_numpy(bool)]
     owners = community.owners
@@ -927,10 +1099,14 @@ def top_referrers(
             df["rank"] = df.groupby("region").cumcount() + 1
         else:
             df["rank"] = np.arange(1, len(df) + 1)
+        df["position"] = np.arange(1, len(df) + 1)
         out.append(df)
     if not out:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+        empty["list"] = pd.Categorical([], categories=BOARD_LISTS, ordered=True)
+        return empty
     res = pd.concat(out, ignore_index=True)
+    res["list"] = pd.Categorical(res["list"], categories=BOARD_LISTS, ordered=True)
     res["period_start"] = p1
     res["period_end"] = p2
     reasons = []

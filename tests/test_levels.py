@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from graphcrm.algorithms.levels import DEFAULT_LEVELS, DEFAULT_POINTS, contribution, owner_levels
+from graphcrm.algorithms.levels import (DEFAULT_LEVELS, DEFAULT_POINTS, ContributionDetails, LevelsDetails,
+                                       contribution, owner_levels)
 from graphcrm.community import Community
 from graphcrm.errors import ConfigError
 
@@ -75,14 +76,16 @@ def test_contribution_half_life_halves_180_day_old_activity():
 
 
 def test_contribution_points_override_and_order():
-    df = contribution(tiny(), points={"referral_delivered": 0, "post": 100}, half_life_days=None)
+    df, info = contribution(tiny(), points={"referral_delivered": 0, "post": 100}, half_life_days=None,
+                            details=True)
     c = by_owner(df)["contribution"]
     assert c["a"] == pytest.approx(192.0 + 95.0)
     assert c["b"] == pytest.approx(146.0 - 120.0 + 95.0)
     assert list(df["owner_id"][:2]) == ["a", "b"]
     # ties (0 points) sorted by owner_id
     assert list(df["owner_id"][-3:]) == ["d", "o", "s"]
-    assert df.attrs["points"]["post"] == 100.0 and DEFAULT_POINTS["post"] == 5.0
+    assert isinstance(info, ContributionDetails) and info.half_life_days is None
+    assert info.points["post"] == 100.0 and DEFAULT_POINTS["post"] == 5.0
 
 
 @pytest.mark.parametrize("bad", [{"nonsense": 1}, {"post": "many"}])
@@ -182,3 +185,14 @@ def test_default_top_levels_need_their_conditions():
     assert lv.loc["a", "level"] == "companion" and lv.loc["a", "next_level"] == ""
     assert lv.loc["b", "level"] == "advocate"
     assert lv.loc["b", "next_step"] == "to reach Companion: organise or volunteer at 2 more event(s)"
+
+
+def test_levels_details_and_shared_index():
+    c = tiny()
+    df, info = owner_levels(c, details=True)
+    assert isinstance(info, LevelsDetails)
+    assert [lv["level"] for lv in info.levels] == [lv["level"] for lv in DEFAULT_LEVELS]
+    assert set(df["level_rank"]) <= set(range(len(info.levels)))
+    # the owner index and the activity counts live in the community's one cache
+    assert any(k.startswith("owner_index") for k in c._memo)
+    assert any(k.startswith("activity_per_kind") for k in c._memo)

@@ -57,16 +57,16 @@ def test_issues_found_and_explained(community):
     by = iss.set_index("kind")
     assert by.loc["self_referral", "owner_id"] == "x"
     assert by.loc["cycle", "owners"] == "f,g,h"
-    assert "h → f (2024-01-03)" in by.loc["cycle", "evidence"]
-    assert "f → g → h → f" in by.loc["cycle", "evidence"]
+    assert "h → f (2024-01-03)" in by.loc["cycle", "reason"]
+    assert "f → g → h → f" in by.loc["cycle", "reason"]
     assert by.loc["double_claim", "owner_id"] == "q"
-    assert "first-touch keeps p" in by.loc["double_claim", "evidence"]
-    assert "stage taken as delivered" in by.loc["double_claim", "evidence"]
+    assert "first-touch keeps p" in by.loc["double_claim", "reason"]
+    assert "stage taken as delivered" in by.loc["double_claim", "reason"]
     assert by.loc["staff_referral", "owners"] == "s,t"
     assert by.loc["after_delivery", "owners"] == "a,e"
-    assert "31 days after" in by.loc["after_delivery", "evidence"]
+    assert "31 days after" in by.loc["after_delivery", "reason"]
     zh = referral_issues(community, lang="zh")
-    assert "首次触达" in zh.loc[zh["kind"] == "double_claim", "evidence"].iloc[0]
+    assert "首次触达" in zh.loc[zh["kind"] == "double_claim", "reason"].iloc[0]
 
 
 def test_cleaned_forest(community):
@@ -115,7 +115,10 @@ def test_attribution_by_hand(community):
     assert with_staff.loc["s", "credit"] == 1.0
     flat = referral_attribution(community, decay=[1.0, 1.0]).set_index("owner_id")
     assert flat.loc["a", "credit"] == 2.0
-    assert "level_3" not in flat.columns
+    # the same columns whatever the decay: level_3 is 0 when the decay has two levels
+    assert (flat["level_3"] == 0).all() and flat.loc["a", "level_2"] == 1
+    with pytest.raises(ConfigError):  # more levels than are attributed
+        referral_attribution(community, decay=[1.0, 0.5, 0.25, 0.1])
     with pytest.raises(ConfigError):
         referral_attribution(community, decay=[1.0, -0.5])
 
@@ -159,7 +162,7 @@ def test_burst_threshold():
     iss = referral_issues(_burst_community(6))
     bursts = iss[iss["kind"] == "burst"]
     assert bursts["owner_id"].tolist() == ["big"]
-    assert "6 referrals within 1 day" in bursts["evidence"].iloc[0]
+    assert "6 referrals within 1 day" in bursts["reason"].iloc[0]
     assert referral_issues(_burst_community(4)).query("kind == 'burst'").empty
     # a 3-referral floor flags the 4-referral day too
     assert referral_issues(_burst_community(4), burst_min=3).query("kind == 'burst'")["owner_id"].tolist() == ["big"]
@@ -175,7 +178,7 @@ def test_deterministic_and_order_independent(community):
 def test_empty_and_windowed():
     c = Community.from_frames({"owners": OWNERS})
     assert referral_chains(c).empty and referral_attribution(c).empty and referral_issues(c).empty
-    assert list(referral_issues(c).columns) == ["kind", "owner_id", "owners", "action", "evidence"]
+    assert list(referral_issues(c).columns) == ["finding_id", "kind", "owner_id", "owners", "action", "reason"]
     assert top_referrers(c).empty
     w = Community.from_frames({"owners": OWNERS, "referrals": REFS}, until="2024-01-15")
     df = referral_chains(w).set_index("owner_id")
