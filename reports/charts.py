@@ -8,6 +8,12 @@ is deterministic (fixed hash salt, no date metadata).
 
 Each function returns the SVG markup as a string (``<svg ...>...</svg>``).  Strings given to
 matplotlib are escaped by matplotlib's SVG writer.
+
+User text is always literal text: mathtext and TeX are off for every Text object
+(``text.parse_math`` and ``text.usetex`` in :data:`STYLE`), so a city called ``$\frac{1$`` is
+drawn as those characters instead of failing to parse; and every string from the data passes
+:func:`plain` (line breaks and other control characters become spaces, bidi embedding/override
+controls are dropped so that they cannot reorder a label or the numbers drawn next to it).
 """
 from __future__ import annotations
 
@@ -65,7 +71,31 @@ STYLE = {
     "legend.frameon": False,
     "legend.fontsize": 9,
     "axes.unicode_minus": False,
+    # user text is literal: never mathtext ($...$) nor TeX, whatever the user's matplotlibrc says
+    "text.parse_math": False,
+    "text.usetex": False,
 }
+
+#: C0/C1 control characters and line/paragraph separators (drawn as a space)
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: bidi embeddings, overrides and isolates (dropped)
+_BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(text: object) -> str:
+    r"""A string from the data as one line of literal chart text.
+
+    Control characters (line breaks, tabs, NUL) become spaces; bidi embedding, override and
+    isolate controls (U+202A-U+202E, U+2066-U+2069) are dropped.  ``$``, ``\``, ``<`` and the
+    like stay as they are (mathtext is off, and the SVG writer escapes markup).
+
+    Example
+    -------
+    >>> plain(r"$\frac{1$" + "\n\u202e北京")
+    '$\\frac{1$ 北京'
+    """
+    return _CONTROL_RE.sub(" ", _BIDI_RE.sub("", str(text)))
+
 
 _counter = [0]
 
@@ -190,17 +220,17 @@ def koc_chart(names: Sequence[str], parts: pd.DataFrame, *, part_labels: dict[st
         left = np.zeros(n)
         for i, col in enumerate(parts.columns):
             vals = parts[col].to_numpy(float)
-            ax.barh(y, vals, left=left, height=0.68, color=SERIES[i % len(SERIES)], label=part_labels.get(col, col),
+            ax.barh(y, vals, left=left, height=0.68, color=SERIES[i % len(SERIES)], label=plain(part_labels.get(col, col)),
                     edgecolor="white", linewidth=0.6)
             left += vals
         for yi, total in zip(y, left):
             ax.text(total + max(left.max(), 1) * 0.01, yi, f"{total:.0f}", va="center", fontsize=9, color=INK)
         ax.set_yticks(y)
-        ax.set_yticklabels(list(names), fontsize=9)
+        ax.set_yticklabels([plain(n) for n in names], fontsize=9)
         ax.set_xlim(0, max(left.max(), 1) * 1.08)
-        ax.set_xlabel(score_label)
+        ax.set_xlabel(plain(score_label))
         ax.grid(axis="y", visible=False)
-        ax.set_title(title)
+        ax.set_title(plain(title))
         fig.legend(loc="outside upper right", ncols=len(parts.columns), fontsize=8.5)
         return to_svg(fig, title)
 
@@ -287,7 +317,7 @@ def circle_map(nodes: pd.DataFrame, edges: pd.DataFrame, *, title: str, legend: 
                                              alpha=0.22, zorder=1, capstyle="round"))
         for i, ((x, y), r, row) in enumerate(zip(xy, radius, nodes.itertuples(index=False))):
             ax.add_patch(Circle((x, y), r, facecolor=row.color, edgecolor="white", linewidth=1.6, alpha=0.95, zorder=2))
-            name = str(row.name) if row.name else f"#{row.circle}"
+            name = plain(row.name) if row.name else f"#{row.circle}"
             if r > 0.08:
                 ax.text(x, y, f"{name}\n{int(row.size):,}", ha="center", va="center", fontsize=10, color="white",
                         weight="bold", zorder=3, linespacing=1.3)
@@ -300,10 +330,10 @@ def circle_map(nodes: pd.DataFrame, edges: pd.DataFrame, *, title: str, legend: 
             pad = 0.04
             ax.set_xlim(lo[0] - pad, hi[0] + pad)
             ax.set_ylim(lo[1] - pad - 0.05, hi[1] + pad)
-        handles = [Patch(color=c, label=lbl) for lbl, c in legend]
+        handles = [Patch(color=c, label=plain(lbl)) for lbl, c in legend]
         if handles:
             ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)
-        ax.set_title(title)
+        ax.set_title(plain(title))
         return to_svg(fig, title)
 
 
@@ -381,9 +411,9 @@ def referral_trees(trees: Sequence[dict], *, labels: dict[str, str]) -> str:
             ax.set_xlim(-lim, lim)
             ax.set_ylim(-lim, lim)
             ax.set_axis_off()
-            ax.set_title(tr["title"], fontsize=9, loc="center")
+            ax.set_title(plain(tr["title"]), fontsize=9, loc="center")
             if tr.get("note"):
-                ax.text(0.5, -0.03, tr["note"], transform=ax.transAxes, ha="center", va="top", fontsize=8, color=MUTED)
+                ax.text(0.5, -0.03, plain(tr["note"]), transform=ax.transAxes, ha="center", va="top", fontsize=8, color=MUTED)
         for ax in axes[len(trees):]:
             ax.set_axis_off()
         handles = [Line2D([], [], marker="D", ls="", color=INK, label=labels["chain_root"]),
@@ -406,15 +436,15 @@ def hbar(labels_: Sequence[str], values: Sequence[float], *, title: str, xlabel:
         ax.barh(y, vals, color=color, height=0.62)
         top = vals.max() if n else 1.0
         for yi, v, a in zip(y, vals, annotate or [_fmt(v) for v in vals]):
-            ax.text(v + top * 0.01, yi, a, va="center", fontsize=9, color=INK)
+            ax.text(v + top * 0.01, yi, plain(a), va="center", fontsize=9, color=INK)
         ax.set_yticks(y)
-        ax.set_yticklabels(list(labels_), fontsize=9.5)
+        ax.set_yticklabels([plain(lbl) for lbl in labels_], fontsize=9.5)
         ax.set_xlim(0, (top or 1.0) * 1.15)
         ax.grid(axis="y", visible=False)
         if xlabel:
-            ax.set_xlabel(xlabel)
+            ax.set_xlabel(plain(xlabel))
         _int_axis(ax, "x")
-        ax.set_title(title)
+        ax.set_title(plain(title))
         return to_svg(fig, title)
 
 
@@ -476,10 +506,10 @@ def funnel(stages: Sequence[str], values: Sequence[float], *, title: str, highli
                 ax.text(0, yi, txt, ha="center", va="center", fontsize=9.5, color="white", weight="bold")
             else:
                 ax.text(wi / 2 + 0.02, yi, txt, ha="left", va="center", fontsize=9.5, color=INK, weight="bold")
-            ax.text(-0.53, yi, s, ha="right", va="center", fontsize=9.5, color=INK)
+            ax.text(-0.53, yi, plain(s), ha="right", va="center", fontsize=9.5, color=INK)
         ax.set_xlim(-1.35, 0.75)
         ax.set_axis_off()
-        ax.set_title(title)
+        ax.set_title(plain(title))
         return to_svg(fig, title)
 
 
@@ -497,12 +527,12 @@ def pyramid(levels: Sequence[str], counts: Sequence[float], *, title: str, width
         cols = [palette[min(i, len(palette) - 1)] for i in range(n)]
         ax.barh(y, w, left=-w / 2, height=0.82, color=cols)
         for yi, wi, v, s in zip(y, w, vals, levels):
-            ax.text(-wi / 2 - 0.02, yi, s, ha="right", va="center", fontsize=10.5, color=INK, weight="bold")
+            ax.text(-wi / 2 - 0.02, yi, plain(s), ha="right", va="center", fontsize=10.5, color=INK, weight="bold")
             ax.text(wi / 2 + 0.02, yi, f"{_fmt(v)}  ({v / total:.1%})", ha="left", va="center", fontsize=9.5, color=MUTED)
         ax.set_xlim(-0.9, 0.9)
         ax.set_ylim(-0.6, n - 0.4)
         ax.set_axis_off()
-        ax.set_title(title)
+        ax.set_title(plain(title))
         return to_svg(fig, title)
 
 
