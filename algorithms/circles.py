@@ -41,13 +41,8 @@ participation coefficient is one group-by over (owner, neighbour circle).
 """
 from __future__ import annotations
 
-import functools
-import inspect
-from typing import Any
-
-from typing import TYPE_CHECKING
-
-import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import igraph as ig
 import numpy as np
@@ -56,6 +51,7 @@ from numpy.typing import ArrayLike
 
 from graphcrm.errors import ConfigError
 from graphcrm.i18n import check_lang, join, pick
+from graphcrm.results import Col, ResultSpec, analysis
 
 if TYPE_CHECKING:  # pragma: no cover
     from graphcrm.community import Community
@@ -73,14 +69,6 @@ _LAYER_ALIASES = {"coattendance": "coattendance", "co-attendance": "coattendance
 def _pl(n: float, word: str) -> str:
     """English count with plural: 1 owner, 2 owners."""
     return f"{n:g} {word}" if n == 1 else f"{n:g} {word}s"
-
-
-def _cache(community: Community) -> dict:
-    c = community.__dict__.get("_analytics_i_cache")
-    if c is None:
-        c = {}
-        community.__dict__["_analytics_i_cache"] = c
-    return c
 
 
 def _layer_weights(layer_weights: dict[str, float] | None) -> dict[str, float]:
@@ -149,6 +137,15 @@ def combined_graph(
     ([0], [1], [1.0])
     """
     lw = _layer_weights(layer_weights)
+    # computed once per community and options (the community's one cache): circles, their
+    # profiles and the report read the same arrays - never change them
+    return community.memo("combined_graph", {"layer_weights": lw, "half_life_days": half_life_days,
+                                             "max_event_size": max_event_size},
+                          lambda: _combined_graph(community, lw, half_life_days, max_event_size))
+
+
+def _combined_graph(community: Community, lw: dict[str, float], half_life_days: float | None,
+                    max_event_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(community.owner_ids)
     parts_u, parts_v, parts_w = [], [], []
     if lw["coattendance"] > 0:
@@ -235,7 +232,29 @@ def _leiden(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, method: str,
     return memb
 
 
-def _circles_uncached(
+CIRCLES = ResultSpec(
+    "circles",
+    key=("owner_id",),
+    columns=(
+        Col("owner_id", "str", "", "the owner"),
+        Col("circle", "int", "", "the owner's circle (0 = largest; -1 = no ties to anyone)"),
+        Col("circle_size", "int", "owners", "owners in that circle"),
+        Col("degree", "int", "owners", "distinct owners they share an event or an interaction with"),
+        Col("strength", "float", "ties", "combined tie weight (1 = a typical tie of either kind)"),
+        Col("internal_share", "float", "share 0-1", "share of their tie weight inside their own circle"),
+        Col("n_circles", "int", "circles", "distinct circles among their ties"),
+        Col("participation", "float", "0-1", "how evenly their ties spread over circles (0 = all in one)"),
+        Col("is_bridge", "bool", "", "a bridge between circles (participation and degree above the thresholds)"),
+        Col("reason", "str", "", "their circle and ties in plain words"),
+    ),
+    sort=(("circle", True), ("strength", False), ("owner_id", True)),
+    last=(("circle", NO_TIES),),
+    description="owner -> circle by Leiden on the combined owner graph, with bridge scores",
+)
+
+
+@analysis(CIRCLES)
+def circles(
     community: Community,
     *,
     resolution: float = 1.0,
@@ -317,23 +336,10 @@ def _circles_uncached(
     if not 0 <= bridge_threshold <= 1:
         raise ConfigError("bridge_threshold must be between 0 and 1")
     lw = _layer_weights(layer_weights)
-    key = "circles" + json.dumps(dict(resolution=resolution, method=method, lw=lw, hl=half_life_days,
-                                      mes=max_event_size, seed=seed, it=n_iterations, engine=engine),
-                                 sort_keys=True)
-    cache = _cache(community)
-    if key not in cache:
-        from graphcrm.progress import steps
-
-        with steps(["combined graph", "Leiden"], desc="circles") as step:
-            step("combined graph")
-            u, v, w = combined_graph(community, layer_weights=lw, half_life_days=half_life_days,
-                                     max_event_size=max_event_size)
-            n = len(community.owner_ids)
-            step("Leiden")
-            memb = _leiden(n, u, v, w, method=method, resolution=resolution, seed=seed,
-                           n_iterations=n_iterations, engine=engine)
-        cache[key] = (u, v, w, memb)
-    u, v, w, memb = cache[key]
+    partition = dict(resolution=resolution, method=method, layer_weights=lw, half_life_days=half_life_days,
+                     max_event_size=max_event_size, seed=seed, n_iterations=n_iterations, engine=engine)
+    # the partition does not depend on the bridge rule or the language: one Leiden run per options
+    u, v, w, memb = community.memo("circle_partition", partition, lambda: _partition(community, **partition))
     n = len(community.owner_ids)
     strength = np.bincount(u, weights=w, minlength=n) + np.bincount(v, weights=w, minlength=n)
     degree = np.bincount(u, minlength=n) + np.bincount(v, minlength=n)
@@ -371,24 +377,24 @@ def _circles_uncached(
         "participation": participation,
         "is_bridge": is_bridge,
     })
-    df["_last"] = df["circle"] < 0
-    df = (df.sort_values(["_last", "circle", "strength", "owner_id"], ascending=[True, True, False, True],
-                         kind="mergesort").drop(columns="_last").reset_index(drop=True))
     df["reason"] = [_circle_reason(r, lang) for r in df.itertuples(index=False)]
-    return df
+    return df  # sorted as CIRCLES declares (circle, -1 last; strength desc; owner_id)
 
 
+def _partition(community: Community, *, resolution: float, method: str, layer_weights: dict[str, float],
+               half_life_days: float | None, max_event_size: int, seed: int, n_iterations: int,
+               engine: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The combined graph ``(u, v, w)`` and the Leiden membership of every owner."""
+    from graphcrm.progress import steps
 
-@functools.wraps(_circles_uncached)
-def circles(community: Community, **options: Any) -> pd.DataFrame:
-    # memoised on the community: KOCs, volunteers, ambassadors and the report reuse one run
-    bad = set(options) - set(inspect.signature(_circles_uncached).parameters)
-    if bad:
-        raise TypeError(f"circles() got unexpected option(s) {sorted(bad)}")
-    bound = inspect.signature(_circles_uncached).bind(community, **options)
-    bound.apply_defaults()
-    key = {k: v for k, v in bound.arguments.items() if k != "community"}
-    return community.memo("circles", key, lambda: _circles_uncached(community, **options))
+    with steps(["combined graph", "Leiden"], desc="circles") as step:
+        step("combined graph")
+        u, v, w = combined_graph(community, layer_weights=layer_weights, half_life_days=half_life_days,
+                                 max_event_size=max_event_size)
+        step("Leiden")
+        memb = _leiden(len(community.owner_ids), u, v, w, method=method, resolution=resolution, seed=seed,
+                       n_iterations=n_iterations, engine=engine)
+    return u, v, w, memb
 
 
 def _circle_reason(r, lang: str) -> str:
@@ -431,6 +437,30 @@ def _top_values(values: pd.Series, groups: np.ndarray, k: int, lang: str) -> pd.
     return txt.reindex(total.index).fillna("")
 
 
+CIRCLE_PROFILES = ResultSpec(
+    "circle_profiles",
+    key=("circle",),
+    columns=(
+        Col("circle", "int", "", "the circle (0 = largest; -1 = owners with no ties)"),
+        Col("size", "int", "owners", "owners in the circle"),
+        Col("share", "float", "share 0-1", "share of all owners"),
+        Col("top_cities", "str", "", "main cities with their share of the members"),
+        Col("top_car_models", "str", "", "main car models with their share of the members"),
+        Col("density", "float", "share 0-1", "ties inside the circle over possible pairs"),
+        Col("internal_share", "float", "share 0-1", "share of the members' tie weight that stays inside"),
+        Col("n_bridges", "int", "owners", "members who bridge to other circles"),
+        Col("leaders", "str", "", "top KOCs of the circle (owner ids, comma-separated)"),
+        Col("bridges", "str", "", "main bridges of the circle (owner ids, comma-separated)"),
+        Col("reason", "str", "", "the circle in plain words"),
+    ),
+    sort=(("circle", True),),
+    last=(("circle", NO_TIES),),
+    depends=("circles", "kocs"),
+    description="one row per circle (keyed by circle, not owner_id)",
+)
+
+
+@analysis(CIRCLE_PROFILES)
 def circle_profiles(
     community: Community,
     *,
@@ -440,8 +470,8 @@ def circle_profiles(
     leaders: int = 3,
     bridges: int = 3,
     include_no_ties: bool = True,
+    circle_options: Mapping[str, Any] | None = None,
     lang: str = "en",
-    **circle_options,
 ) -> pd.DataFrame:
     """One row per circle: size, who is in it, how dense it is, its leaders and bridges.
 
@@ -453,7 +483,8 @@ def circle_profiles(
         A result of :func:`circles` (computed with ``circle_options`` when absent).
     kocs_frame : DataFrame, optional
         A result of :func:`graphcrm.algorithms.koc.kocs` used to pick leaders (computed with
-        default options, on these circles, when absent).
+        default options on the same circles when absent; reused from the community's cache
+        when computed before).
     top_values : int, default 3
         Cities and car models listed per circle.
     leaders : int, default 3
@@ -462,10 +493,11 @@ def circle_profiles(
         Bridges listed per circle (highest participation first).
     include_no_ties : bool, default True
         Include the "no ties" pseudo-circle -1.
+    circle_options : mapping, optional
+        Options of :func:`circles` (resolution, method, layer_weights, seed, ...) used when
+        ``circles_frame`` is absent, and for the ties behind ``density``.
     lang : {"en", "zh"}
         Language of ``reason``.
-    **circle_options
-        Passed to :func:`circles` (resolution, method, layer_weights, seed, ...).
 
     Returns
     -------
@@ -474,7 +506,7 @@ def circle_profiles(
         ``top_car_models`` ("name share, ..."); ``density`` (ties inside / possible pairs);
         ``internal_share`` (share of the members' tie weight that stays inside);
         ``n_bridges``; ``leaders`` and ``bridges`` (owner ids, comma-separated); ``reason``.
-        Sorted by circle (-1 last).
+        Keyed by ``circle`` (not owner_id), sorted by circle (-1 last).
 
     Raises
     ------
@@ -493,7 +525,8 @@ def circle_profiles(
     [[0, 2, 'SH 100%', 1.0], [-1, 1, 'BJ 100%', 0.0]]
     """
     lang = check_lang(lang)
-    circ = circles_frame if circles_frame is not None else circles(community, lang=lang, **circle_options)
+    circle_options = dict(circle_options or {})
+    circ = circles_frame if circles_frame is not None else circles(community, **circle_options)
     circ = circ.set_index("owner_id").reindex(community.owner_ids)
     memb = circ["circle"].to_numpy(np.int64)
     owners = community.owners
@@ -530,7 +563,9 @@ def circle_profiles(
         if kocs_frame is None:
             from graphcrm.algorithms.koc import kocs
 
-            kocs_frame = kocs(community, circles_frame=circ.reset_index())
+            # the KOC scores do not depend on the language: the default-language run is shared
+            kocs_frame = (kocs(community, circles_frame=circles_frame) if circles_frame is not None
+                          else kocs(community, circle_options=circle_options or None))
         k = kocs_frame[["owner_id", "score"]].copy()
         k = k[k["score"] > 0]
         k["circle"] = k["owner_id"].map(circ["circle"])
@@ -541,10 +576,7 @@ def circle_profiles(
         df["leaders"] = ""
     if not include_no_ties:
         df = df[df["circle"] >= 0]
-    df["_last"] = df["circle"] < 0
-    df = df.sort_values(["_last", "circle"], kind="mergesort").drop(columns="_last").reset_index(drop=True)
-    df = df[["circle", "size", "share", "top_cities", "top_car_models", "density", "internal_share",
-             "n_bridges", "leaders", "bridges"]]
+    df = df.reset_index(drop=True)
     df["reason"] = [_profile_reason(r, lang) for r in df.itertuples(index=False)]
     return df
 

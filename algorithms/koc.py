@@ -82,11 +82,12 @@ import pandas as pd
 from graphcrm.errors import ConfigError
 from graphcrm.i18n import check_lang, join, pick
 from graphcrm.projections import interaction_weights
+from graphcrm.results import Col, ResultSpec, analysis
 
 if TYPE_CHECKING:  # pragma: no cover
     from graphcrm.community import Community
 
-__all__ = ["kocs", "engagement_pairs", "DEFAULT_WEIGHTS", "COMPONENTS"]
+__all__ = ["kocs", "engagement_pairs", "DEFAULT_WEIGHTS", "COMPONENTS", "KOCS"]
 
 COMPONENTS = ("reach", "engagement", "authority", "conversion", "bridging")
 #: default component weights (see the module docstring for the reasoning)
@@ -152,16 +153,16 @@ def _common_partners(indptr, indices, src, dst, max_deg):  # pragma: no cover - 
 
 def _interaction_rows(community: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Engager and author positions of every interaction (self-engagement and unknown owners
-    or posts dropped), and the row numbers kept; cached on the community."""
-    cache = community.__dict__.setdefault("_analytics_i_cache", {})
-    if "koc_rows" in cache:
-        return cache["koc_rows"]
+    or posts dropped), and the row numbers kept; computed once per community (its one cache)."""
+    return community.memo("interaction_rows", {}, lambda: _interaction_rows_uncached(community))
+
+
+def _interaction_rows_uncached(community: Community) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     t = community.tables
     inter, posts = t["interactions"], t["posts"]
     if not len(inter) or not len(posts):
         z = np.zeros(0, dtype=np.int64)
-        cache["koc_rows"] = (z, z, z)
-        return cache["koc_rows"]
+        return z, z, z
     index = pd.Index(community.owner_ids)
     p = posts.drop_duplicates("post_id")
     # post -> author position, then interaction -> post position: two look-ups instead of
@@ -171,8 +172,7 @@ def _interaction_rows(community: Community) -> tuple[np.ndarray, np.ndarray, np.
     a = np.where(post_pos >= 0, author_of_post[np.maximum(post_pos, 0)], -1)
     e = index.get_indexer(inter["owner_id"].astype(str))
     rows = np.flatnonzero((e >= 0) & (a >= 0) & (e != a))
-    cache["koc_rows"] = (e[rows].astype(np.int64), a[rows].astype(np.int64), rows)
-    return cache["koc_rows"]
+    return e[rows].astype(np.int64), a[rows].astype(np.int64), rows
 
 
 def engagement_pairs(
@@ -282,6 +282,32 @@ def _lognorm(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.log1p(x) / np.log1p(top)
 
 
+KOCS = ResultSpec(
+    "kocs",
+    key=("owner_id",),
+    columns=(
+        Col("owner_id", "str", "", "the owner"),
+        Col("rank", "int", "rank", "KOC rank, 1 = strongest"),
+        Col("score", "float", "0-100", "KOC score: weighted mix of the five components"),
+        Col("reach", "int", "owners", "distinct owners who engaged with their posts"),
+        Col("effective_reach", "float", "owners", "reach after the closed-group (like ring) discount"),
+        Col("engagement", "float", "points", "engagement received, weighted by kind and age, after the discount"),
+        Col("active_days", "int", "days", "distinct days on which others engaged with them"),
+        Col("closed_group_share", "float", "share 0-1", "share of their engagement discounted as a closed group"),
+        Col("authority", "float", "PageRank × owners", "being engaged by owners who are engaged themselves "
+                                                       "(1 = average)"),
+        Col("conversion", "float", "conversions", "multi-level referral credit (direct 1, then 0.5, 0.25)"),
+        Col("bridging", "float", "circles", "circles their independent audience comes from"),
+        Col("qualified", "bool", "", "enough independent engagers on enough days for engagement to count"),
+        Col("reason", "str", "", "why they rank here, in plain words"),
+    ),
+    sort=(("score", False), ("owner_id", True)),
+    depends=("referral_attribution", "circles"),
+    description="KOC ranking from reach, engagement, authority, conversion and bridging",
+)
+
+
+@analysis(KOCS)
 def kocs(
     community: Community,
     *,
@@ -374,103 +400,137 @@ def kocs(
     owners = community.owners
     pairs = engagement_pairs(community, kind_weights=kind_weights, half_life_days=half_life_days,
                              closed_group_discount=closed_group_discount, max_group_size=max_group_size)
-    pe = pairs["e"].to_numpy(np.int64)
-    pa = pairs["a"].to_numpy(np.int64)
-    pw = pairs["weight"].to_numpy(float)
-    pf = pairs["factor"].to_numpy(float)
-
-    reach = np.bincount(pa, minlength=n).astype(np.int64)
-    eff_reach = np.bincount(pa, weights=pf, minlength=n)
-    raw_eng = np.bincount(pa, weights=pw, minlength=n)
-    engagement = np.bincount(pa, weights=pw * pf, minlength=n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        closed_share = np.where(raw_eng > 0, 1.0 - engagement / raw_eng, 0.0)
-    closed_share = np.clip(closed_share, 0.0, 1.0)
-    days = _active_days(community, n)
-
-    # authority: PageRank with the discounted weight sent to a sink vertex
-    if len(pe):
-        lost = np.bincount(pe, weights=pw * (1.0 - pf), minlength=n)
-        src = np.concatenate([pe, np.flatnonzero(lost > 0)])
-        dst = np.concatenate([pa, np.full(int((lost > 0).sum()), n, dtype=np.int64)])
-        ew = np.concatenate([pw * pf, lost[lost > 0]])
-        keep = ew > 0
-        g = ig.Graph(n=n + 1, edges=np.column_stack([src[keep], dst[keep]]), directed=True)
-        g.es["weight"] = ew[keep].tolist()
-        pr = np.asarray(g.pagerank(weights="weight", damping=damping, directed=True), dtype=float)
-        authority = pr[:n] / pr[:n].sum() * n if pr[:n].sum() > 0 else np.ones(n)
-    else:
-        authority = np.ones(n)
-
-    # conversion: multi-level referral credit on the cleaned forest
-    from graphcrm.algorithms.referrals import DEFAULT_DECAY, referral_attribution
-
-    att = referral_attribution(community, decay=referral_decay or DEFAULT_DECAY, include_staff=True)
-    conversion = pd.Series(att["credit"].to_numpy(), index=att["owner_id"]).reindex(ids).fillna(0.0).to_numpy()
-
-    # bridging: circles of the independent audience
-    bridge = np.zeros(n)
-    if len(pe):
-        if circles_frame is None:
-            from graphcrm.algorithms.circles import circles
-
-            circles_frame = circles(community, **(circle_options or {}))
-        memb = (circles_frame.set_index("owner_id")["circle"].reindex(ids).fillna(-1)
-                .to_numpy(np.int64))
-        indep = (pf >= 0.5) & (memb[pe] >= 0)
-        ac = pd.DataFrame({"a": pa[indep], "c": memb[pe[indep]]})
-        if len(ac):
-            cnt = ac.groupby(["a", "c"], sort=False).size()
-            a_idx = cnt.index.get_level_values(0).to_numpy()
-            if bridging == "count":
-                bridge = np.bincount(a_idx, minlength=n).astype(float)
-            else:
-                tot = np.bincount(a_idx, weights=cnt.to_numpy(float), minlength=n)
-                p = cnt.to_numpy(float) / tot[a_idx]
-                h = np.bincount(a_idx, weights=-p * np.log(p), minlength=n)
-                bridge = np.where(tot > 0, np.exp(h), 0.0)
+    comp = _engagement(pairs, n)
+    comp["active_days"] = _active_days(community, n)
+    comp["authority"] = _authority(pairs, n, damping)
+    comp["conversion"] = _conversion(community, referral_decay)
+    comp["bridging"] = _bridging(community, pairs, n, bridging, circles_frame, circle_options)
 
     staff = owners["is_staff"].to_numpy(bool) if "is_staff" in owners else np.zeros(n, bool)
     ranked = np.ones(n, bool) if include_staff else ~staff
-    qualified = (eff_reach >= min_distinct_engagers - 1e-9) & (days >= min_distinct_days)
-    # engagement-based components count only for owners who pass the diversity gate
-    gate = qualified.astype(float)
-    norm = {
-        "reach": _lognorm(eff_reach, ranked) * gate,
-        "engagement": _lognorm(engagement, ranked) * gate,
-        "authority": _lognorm(authority, ranked) * gate,
-        "conversion": _lognorm(conversion, ranked),
-        "bridging": _lognorm(bridge, ranked) * gate,
-    }
-    total_w = sum(W.values())
-    score = sum(W[c] * norm[c] for c in COMPONENTS) / total_w * 100.0
-    score = np.round(score, 6)
+    qualified = (comp["effective_reach"] >= min_distinct_engagers - 1e-9) & (comp["active_days"] >= min_distinct_days)
+    score = _score(comp, ranked, qualified, W)
 
     idx = np.flatnonzero(ranked)
     df = pd.DataFrame({
         "owner_id": ids[idx],
         "score": score[idx],
-        "reach": reach[idx],
-        "effective_reach": np.round(eff_reach[idx], 6),
-        "engagement": np.round(engagement[idx], 6),
-        "active_days": days[idx],
-        "closed_group_share": np.round(closed_share[idx], 6),
-        "authority": np.round(authority[idx], 6),
-        "conversion": np.round(conversion[idx], 6),
-        "bridging": np.round(bridge[idx], 6),
+        "reach": comp["reach"][idx],
+        "effective_reach": np.round(comp["effective_reach"][idx], 6),
+        "engagement": np.round(comp["engagement"][idx], 6),
+        "active_days": comp["active_days"][idx],
+        "closed_group_share": np.round(comp["closed_group_share"][idx], 6),
+        "authority": np.round(comp["authority"][idx], 6),
+        "conversion": np.round(comp["conversion"][idx], 6),
+        "bridging": np.round(comp["bridging"][idx], 6),
         "qualified": qualified[idx],
     })
     df = df.sort_values(["score", "owner_id"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
     df.insert(1, "rank", np.arange(1, len(df) + 1))
     if top is not None:
         df = df.head(int(top))
+    df["reason"] = _reasons(df, lang, min_distinct_engagers, min_distinct_days, bridging)
+    return df
+
+
+def _engagement(pairs: pd.DataFrame, n: int) -> dict[str, np.ndarray]:
+    """Per owner (as author): reach, effective reach, discounted engagement and closed-group share."""
+    pa = pairs["a"].to_numpy(np.int64)
+    pw = pairs["weight"].to_numpy(float)
+    pf = pairs["factor"].to_numpy(float)
+    raw_eng = np.bincount(pa, weights=pw, minlength=n)
+    engagement = np.bincount(pa, weights=pw * pf, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        closed_share = np.where(raw_eng > 0, 1.0 - engagement / raw_eng, 0.0)
+    return {
+        "reach": np.bincount(pa, minlength=n).astype(np.int64),
+        "effective_reach": np.bincount(pa, weights=pf, minlength=n),
+        "engagement": engagement,
+        "closed_group_share": np.clip(closed_share, 0.0, 1.0),
+    }
+
+
+def _authority(pairs: pd.DataFrame, n: int, damping: float) -> np.ndarray:
+    """PageRank × owners on engager → author, the discounted weight sent to a sink vertex."""
+    pe = pairs["e"].to_numpy(np.int64)
+    pa = pairs["a"].to_numpy(np.int64)
+    pw = pairs["weight"].to_numpy(float)
+    pf = pairs["factor"].to_numpy(float)
+    if not len(pe):
+        return np.ones(n)
+    lost = np.bincount(pe, weights=pw * (1.0 - pf), minlength=n)
+    src = np.concatenate([pe, np.flatnonzero(lost > 0)])
+    dst = np.concatenate([pa, np.full(int((lost > 0).sum()), n, dtype=np.int64)])
+    ew = np.concatenate([pw * pf, lost[lost > 0]])
+    keep = ew > 0
+    g = ig.Graph(n=n + 1, edges=np.column_stack([src[keep], dst[keep]]), directed=True)
+    g.es["weight"] = ew[keep].tolist()
+    pr = np.asarray(g.pagerank(weights="weight", damping=damping, directed=True), dtype=float)
+    return pr[:n] / pr[:n].sum() * n if pr[:n].sum() > 0 else np.ones(n)
+
+
+def _conversion(community: Community, referral_decay) -> np.ndarray:
+    """Multi-level referral credit on the cleaned forest (staff included: they are ranked or
+    left out later), in owner order."""
+    from graphcrm.algorithms.referrals import DEFAULT_DECAY, referral_attribution
+
+    att = referral_attribution(community, decay=referral_decay or DEFAULT_DECAY, include_staff=True)
+    return (pd.Series(att["credit"].to_numpy(), index=att["owner_id"]).reindex(community.owner_ids)
+            .fillna(0.0).to_numpy())
+
+
+def _bridging(community: Community, pairs: pd.DataFrame, n: int, bridging: str,
+              circles_frame: pd.DataFrame | None, circle_options: dict | None) -> np.ndarray:
+    """Distinct circles (or exp(entropy) of them) of each owner's independent engagers."""
+    pe = pairs["e"].to_numpy(np.int64)
+    pa = pairs["a"].to_numpy(np.int64)
+    pf = pairs["factor"].to_numpy(float)
+    bridge = np.zeros(n)
+    if not len(pe):
+        return bridge
+    if circles_frame is None:
+        from graphcrm.algorithms.circles import circles
+
+        circles_frame = circles(community, **(circle_options or {}))
+    memb = (circles_frame.set_index("owner_id")["circle"].reindex(community.owner_ids).fillna(-1)
+            .to_numpy(np.int64))
+    indep = (pf >= 0.5) & (memb[pe] >= 0)
+    ac = pd.DataFrame({"a": pa[indep], "c": memb[pe[indep]]})
+    if not len(ac):
+        return bridge
+    cnt = ac.groupby(["a", "c"], sort=False).size()
+    a_idx = cnt.index.get_level_values(0).to_numpy()
+    if bridging == "count":
+        return np.bincount(a_idx, minlength=n).astype(float)
+    tot = np.bincount(a_idx, weights=cnt.to_numpy(float), minlength=n)
+    p = cnt.to_numpy(float) / tot[a_idx]
+    h = np.bincount(a_idx, weights=-p * np.log(p), minlength=n)
+    return np.where(tot > 0, np.exp(h), 0.0)
+
+
+def _score(comp: dict[str, np.ndarray], ranked: np.ndarray, qualified: np.ndarray,
+           W: dict[str, float]) -> np.ndarray:
+    """0-100: weighted log-normalised components; engagement-based ones only past the gate."""
+    gate = qualified.astype(float)
+    norm = {
+        "reach": _lognorm(comp["effective_reach"], ranked) * gate,
+        "engagement": _lognorm(comp["engagement"], ranked) * gate,
+        "authority": _lognorm(comp["authority"], ranked) * gate,
+        "conversion": _lognorm(comp["conversion"], ranked),
+        "bridging": _lognorm(comp["bridging"], ranked) * gate,
+    }
+    total_w = sum(W.values())
+    score = sum(W[c] * norm[c] for c in COMPONENTS) / total_w * 100.0
+    return np.round(score, 6)
+
+
+def _reasons(df: pd.DataFrame, lang: str, min_eng: float, min_days: int, bridging: str) -> np.ndarray:
     nothing = ((df["reach"] == 0) & (df["conversion"] == 0)).to_numpy()
     reasons = np.full(len(df), pick(lang, en="no engagement received and no converted referrals yet",
                                     zh="尚未获得互动，也没有成交推荐"), dtype=object)
-    reasons[~nothing] = [_reason(r, lang, min_distinct_engagers, min_distinct_days, bridging)
+    reasons[~nothing] = [_reason(r, lang, min_eng, min_days, bridging)
                          for r in df[~nothing].itertuples(index=False)]
-    df["reason"] = reasons
-    return df
+    return reasons
 
 
 def _active_days(community: Community, n: int) -> np.ndarray:

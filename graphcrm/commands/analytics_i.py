@@ -122,7 +122,7 @@ def circles_cmd(store, since, until, top, fmt, lang, members, resolution, method
     if members:
         emit(circ, fmt, top=top)
         return
-    prof = circle_profiles(community, circles_frame=circ, lang=lang, **opts)
+    prof = circle_profiles(community, circles_frame=circ, circle_options=opts, lang=lang)
     n_circ = int((prof["circle"] >= 0).sum())
     _note(f"{n_circ} circles; {int(circ['is_bridge'].sum())} bridges" if lang == "en"
           else f"共 {n_circ} 个圈层，{int(circ['is_bridge'].sum())} 位跨圈桥梁", fmt)
