@@ -14,6 +14,7 @@ import pandas as pd
 from graphcrm.community import Community
 from graphcrm.contract import TABLES, TABLE_NAMES
 from graphcrm.errors import ConfigError
+from graphcrm.files import RejectsFile
 from graphcrm.loaders import LoadReport, load_mapping, read_sources, validate, REJECT_COLUMNS
 from graphcrm.stores import Store, open_store
 
@@ -99,7 +100,10 @@ class CommunityGraph:
             CSV encoding; default: detect UTF-8 (with or without BOM) or GB18030/GBK.
         rejects_path
             Where to write rejected rows as CSV (default ``graphcrm-rejects.csv`` in the working
-            directory, only written when something was rejected).
+            directory), formula-safe, only when something was rejected; a load without rejects
+            removes an earlier rejects file there.  Never an input file (see
+            :class:`graphcrm.files.RejectsFile`); checked before anything is read, written in full
+            before the store commits.
         now
             Dates after this are rejected as future dates (default: the current time).
         progress
@@ -116,10 +120,16 @@ class CommunityGraph:
             A file cannot be used at all (missing required column, undecodable bytes); nothing is written.
         StoreError
             The store failed; the embedded store then rolled back and is unchanged.
+        OutputFileError
+            The rejects path is unsafe or cannot be written (raised before the commit: nothing
+            loaded), or, rarely, it could not be moved into place after the commit: the message
+            then says the rows were loaded.
         """
         from graphcrm.progress import steps
 
         m = load_mapping(mapping)
+        rejects_file = RejectsFile(rejects_path, header=REJECT_COLUMNS, source=source, mapping=mapping,
+                                   mapping_files=m.files.values(), store=self.store)
         with steps(["read", "validate", "write"], desc="loading", progress=progress) as step:
             step("read")
             sources, ignored_files = read_sources(source, mapping=m, encoding=encoding)
@@ -127,14 +137,15 @@ class CommunityGraph:
             now_ts = pd.Timestamp(now) if now is not None else None
             step("validate")
             v = validate(sources, mapping=m, lookup=lookup, now=now_ts)
+            rejects_file.stage(v.rejects[REJECT_COLUMNS])  # written in full before the commit
             step("write")
-            written = self.store.upsert(v.frames)
+            try:
+                written = self.store.upsert(v.frames)
+            except BaseException:
+                rejects_file.discard()
+                raise
         self._community_cache.clear()
-        rpath = None
-        if len(v.rejects):
-            rpath = Path(rejects_path or "graphcrm-rejects.csv")
-            v.rejects[REJECT_COLUMNS].to_csv(rpath, index=False, encoding="utf-8-sig")
-            rpath = str(rpath)
+        rpath = rejects_file.finish(loaded_into=self.store.uri)
         log.info("loaded %d rows, rejected %d", int(v.counts["loaded"].sum()), int(v.counts["rejected"].sum()))
         return LoadReport(
             store=self.store.uri,

@@ -43,7 +43,8 @@ def cli() -> None:
               help="TOML file mapping your headers and values onto the contract (see docs/data-contract.md).")
 @click.option("--encoding", default=None, help="CSV encoding (default: detect UTF-8, UTF-8 with BOM, or GB18030/GBK).")
 @click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write rejected rows (default ./graphcrm-rejects.csv).")
+              help="Where to write rejected rows (default ./graphcrm-rejects.csv; never an input file). "
+                   "A load with no rejects removes an earlier rejects file there.")
 @store_option
 @handle_errors
 def load(path: Path, mapping: Path | None, encoding: str | None, rejects_path: Path | None, store: str | None) -> None:
@@ -87,7 +88,10 @@ def info(store: str | None, fmt: str) -> None:
 def demo(n_owners: int, seed: int, out_dir: Path, store: str | None) -> None:
     """Generate the demo community (a NIO-like owner community), load it and print what was loaded."""
     from graphcrm.demo import write_demo
+    from graphcrm.files import check_output_dir
 
+    if not (out_dir / "demo_truth.json").exists():  # an earlier demo folder is rewritten, real exports never
+        check_output_dir(out_dir, what="--out")
     truth = write_demo(out_dir, n_owners=n_owners, seed=seed)
     click.echo(f"demo community with {n_owners:,} owners written to {out_dir}/ (seed {seed})")
     cg = open_cg(store)
@@ -109,14 +113,21 @@ def export(kind: str, output: Path, store: str | None, since: str | None, until:
 
     from graphcrm.projections import to_networkx
 
-    g = open_cg(store).graph(kind, since=since, until=until)
+    from graphcrm.files import atomic_output, check_output_path, store_files, write_csv
+
     suffix = output.suffix.lower()
+    if suffix not in (".csv", ".graphml", ".gexf"):
+        raise click.ClickException(f"unknown output format {suffix!r}: use .graphml, .gexf or .csv")
+    cg = open_cg(store)
+    protect = store_files(cg.store)
+    check_output_path(output, what="--output", protect=protect, input_check=suffix != ".csv")  # before the work
+    g = cg.graph(kind, since=since, until=until)
     if suffix == ".csv":
         names = g.vs["name"]
         edges = pd.DataFrame([(names[e.source], names[e.target], *[e[a] for a in g.es.attributes()]) for e in g.es],
                              columns=["source", "target", *g.es.attributes()])
-        edges.to_csv(output, index=False)
-    elif suffix in (".graphml", ".gexf"):
+        write_csv(edges, output, what="--output", protect=protect, encoding="utf-8")
+    else:
         import networkx as nx
 
         G = to_networkx(g)
@@ -125,9 +136,8 @@ def export(kind: str, output: Path, store: str | None, since: str | None, until:
                 if not isinstance(v, (int, float, str, bool)):
                     d[k] = str(v)
         G.graph = {k: v for k, v in G.graph.items() if isinstance(v, (int, float, str, bool))}
-        (nx.write_graphml if suffix == ".graphml" else nx.write_gexf)(G, output)
-    else:
-        raise click.ClickException(f"unknown output format {suffix!r}: use .graphml, .gexf or .csv")
+        with atomic_output(output, what="--output") as tmp:
+            (nx.write_graphml if suffix == ".graphml" else nx.write_gexf)(G, tmp)
     click.echo(f"{kind} graph: {g.vcount():,} owners, {g.ecount():,} edges written to {output}")
 
 

@@ -46,3 +46,12 @@ class ResultContractError(GraphCRMError):
 
     Always a bug in graphcrm (or in a user's own analysis), never a problem of the data.
     """
+
+
+class OutputFileError(GraphCRMError):
+    """A file graphcrm was asked to write cannot be written safely or at all.
+
+    Raised before anything is written when the path is unsafe (a folder, a missing folder, an
+    input file, the store); after a committed load the message says that the rows were loaded
+    and which file could not be written.
+    """

@@ -153,11 +153,14 @@ class _Ctx:
 
     # -- CSV --------------------------------------------------------------------------
     def csv(self, df: pd.DataFrame, name: str) -> str:
-        """Write ``df`` (PII columns dropped) as ``name``.csv (UTF-8 with BOM); return the file name."""
+        """Write ``df`` (PII columns dropped) as ``name``.csv (UTF-8 with BOM, formula-safe: see
+        :func:`graphcrm.files.escape_formulas`); return the file name."""
+        from graphcrm.files import write_csv
+
         df = _drop_pii(df)
         self.csv_dir.mkdir(parents=True, exist_ok=True)
         fname = f"{name}.csv"
-        df.to_csv(self.csv_dir / fname, index=False, encoding="utf-8-sig")
+        write_csv(df, self.csv_dir / fname, what="the report table")  # formula-safe, atomic
         if fname not in self.csvs:
             self.csvs.append(fname)
         return fname
@@ -890,6 +893,9 @@ def build_report(
     ------
     ConfigError
         Bad ``lang``, dates or options.
+    OutputFileError
+        ``path`` is a folder or the store file, or ``csv_dir`` already holds input tables
+        (``owners.csv`` ...); raised before any analysis runs.
 
     Example
     -------
@@ -911,6 +917,10 @@ def build_report(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     csv_path = Path(csv_dir) if csv_dir is not None else path.with_name(f"{path.stem}-csv")
+    from graphcrm.files import check_output_dir, check_output_path, store_files
+
+    check_output_path(path, what="the report file", protect=store_files(getattr(cg, "store", None)))
+    check_output_dir(csv_path, what="the CSV folder")  # never over a folder of input tables
     try:
         href = os.path.relpath(csv_path.resolve(), path.parent.resolve()).replace(os.sep, "/")
     except ValueError:  # different drives on Windows

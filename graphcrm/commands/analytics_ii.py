@@ -99,7 +99,8 @@ def levels_cmd(store, since, until, top, fmt, lang, half_life, only_level) -> No
 @format_option
 @lang_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the whole table to this CSV file (UTF-8 with BOM, opens in Excel).")
+              help="Write the whole table to this CSV file (UTF-8 with BOM, opens in Excel; text that "
+                   "a spreadsheet would run as a formula gets a leading ').")
 @click.option("--write-back", "campaign", default=None, metavar="CAMPAIGN",
               help="Write the targets back to the store under this campaign name (label Target).")
 @click.option("--program", "programs", multiple=True,
@@ -123,6 +124,10 @@ def targets_cmd(store, since, until, top, fmt, lang, output, campaign, programs,
     from graphcrm.algorithms.targeting import PROGRAMS, collapse_targets, targets
 
     cg = open_cg(store)
+    if output is not None:  # checked before the work: a folder, a missing folder, the store, an input
+        from graphcrm.files import check_output_path, store_files
+
+        check_output_path(output, what="--output", protect=store_files(cg.store))
     community = cg.community(since, until)
     df = targets(community, campaign=campaign, programs=programs or PROGRAMS, ambassadors_k=ambassadors_k,
                  volunteer_k=volunteer_k, referral_k=referral_k, reactivation_k=reactivation_k,
@@ -133,7 +138,9 @@ def targets_cmd(store, since, until, top, fmt, lang, output, campaign, programs,
     _note(("目标人数：" if lang == "zh" else "targets per program: ")
           + ", ".join(f"{p} {n:,}" for p, n in summary.items()), fmt)
     if output is not None:
-        df.to_csv(output, index=False, encoding="utf-8-sig")
+        from graphcrm.files import store_files, write_csv
+
+        write_csv(df, output, what="--output", protect=store_files(cg.store))  # formula-safe, atomic
         _note(f"{len(df):,} rows written to {output}", fmt)
     if campaign:
         per_owner = collapse_targets(df, lang=lang)

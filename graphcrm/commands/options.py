@@ -73,14 +73,17 @@ def open_community(store: str | None, since: str | None, until: str | None) -> "
 
 
 def emit(df: pd.DataFrame, fmt: str = "table", *, top: int | None = None, file=None) -> None:
-    """Print a frame as an aligned table, CSV or JSON records (``top`` rows; 0/None = all)."""
+    """Print a frame as an aligned table, CSV (formula-safe, see :mod:`graphcrm.files`) or JSON
+    records (``top`` rows; 0/None = all)."""
     import pandas as pd
 
     out = file or sys.stdout
     if top:
         df = df.head(top)
     if fmt == "csv":
-        df.to_csv(out, index=False)
+        from graphcrm.files import write_csv
+
+        write_csv(df, out)  # formula-safe: text cells a spreadsheet would run get a leading '
     elif fmt == "json":
         records = json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False))
         click.echo(json.dumps(records, ensure_ascii=False, indent=1), file=out)
