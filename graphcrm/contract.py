@@ -8,9 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 #: column types understood by the validator
-#: ``str``: non-empty text after stripping; ``datetime``: ISO-8601 or common Excel forms;
-#: ``bool``: true/false/1/0/yes/no/y/n/是/否; ``int``/``float``: numbers; ``enum``: one of ``values``.
+#: ``str``: non-empty text after cleaning; ``datetime``: ISO-8601 or common Excel forms;
+#: ``bool``: true/false/1/0/yes/no/y/n/是/否; ``int``: a whole number that fits 64 bits;
+#: ``float``: a finite number; ``enum``: one of ``values``.
 TYPES = ("str", "datetime", "bool", "int", "float", "enum")
+
+#: how the validator cleans the text of a ``str`` column (docs/data-contract.md, "Ids and text"):
+#: ``id``: Unicode NFKC, invisible/format/control characters removed, surrounding whitespace
+#: trimmed, an integral number written without ``.0`` (``7.0`` -> ``7``) -- the same in every table,
+#: so keys and the references to them match; ``label``: the same cleaning minus the number rule
+#: (categories such as city); ``free``: free text shown as written (names, titles): only control
+#: characters are removed and surrounding whitespace/invisible characters trimmed.
+TEXT_FORMS = ("id", "label", "free")
 
 
 @dataclass(frozen=True)
@@ -20,7 +29,8 @@ class Column:
     required: bool = False
     values: tuple[str, ...] = ()
     default: object = None
-    pii: bool = False  #: never printed in logs or error messages
+    pii: bool = False  #: never printed in logs, error messages or the rejects file
+    text: str = "label"  #: cleaning of a ``str`` column's text, one of :data:`TEXT_FORMS`
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,11 @@ class Table:
     def required(self) -> list[str]:
         return [c.name for c in self.columns if c.required]
 
+    @property
+    def id_columns(self) -> list[str]:
+        """The id-like columns (keys and references), cleaned with the ``id`` text form."""
+        return [c.name for c in self.columns if c.text == "id"]
+
     def column(self, name: str) -> Column:
         for c in self.columns:
             if c.name == name:
@@ -58,8 +73,8 @@ CONVERTED_STAGES = ("order", "delivered")
 OWNERS = Table(
     "owners",
     (
-        Column("owner_id", required=True),
-        Column("name", pii=True),
+        Column("owner_id", required=True, text="id"),
+        Column("name", pii=True, text="free"),
         Column("city"),
         Column("region"),
         Column("car_model"),
@@ -79,8 +94,8 @@ OWNERS = Table(
 REFERRALS = Table(
     "referrals",
     (
-        Column("referrer_id", required=True),
-        Column("referee_id", required=True),
+        Column("referrer_id", required=True, text="id"),
+        Column("referee_id", required=True, text="id"),
         Column("referred_at", "datetime", required=True),
         Column("stage", "enum", required=True, values=REFERRAL_STAGES),
     ),
@@ -93,8 +108,8 @@ REFERRALS = Table(
 EVENTS = Table(
     "events",
     (
-        Column("event_id", required=True),
-        Column("title"),
+        Column("event_id", required=True, text="id"),
+        Column("title", text="free"),
         Column("kind"),
         Column("city"),
         Column("starts_at", "datetime", required=True),
@@ -108,8 +123,8 @@ EVENTS = Table(
 ATTENDANCE = Table(
     "attendance",
     (
-        Column("event_id", required=True),
-        Column("owner_id", required=True),
+        Column("event_id", required=True, text="id"),
+        Column("owner_id", required=True, text="id"),
         Column("role", "enum", values=ATTENDANCE_ROLES, default="attendee"),
         Column("checked_in", "bool", default=True),
     ),
@@ -122,8 +137,8 @@ ATTENDANCE = Table(
 POSTS = Table(
     "posts",
     (
-        Column("post_id", required=True),
-        Column("author_id", required=True),
+        Column("post_id", required=True, text="id"),
+        Column("author_id", required=True, text="id"),
         Column("created_at", "datetime", required=True),
         Column("channel"),
     ),
@@ -136,8 +151,8 @@ POSTS = Table(
 INTERACTIONS = Table(
     "interactions",
     (
-        Column("owner_id", required=True),
-        Column("post_id", required=True),
+        Column("owner_id", required=True, text="id"),
+        Column("post_id", required=True, text="id"),
         Column("kind", "enum", required=True, values=INTERACTION_KINDS),
         Column("created_at", "datetime", required=True),
     ),

@@ -3,16 +3,34 @@
 Every input row ends up either loaded or rejected with at least one reason, so that for every
 table ``read = loaded + rejected``.  Rules, per row:
 
-* a required value is missing;
+* a problem found while reading the row (a row cut short, too many fields, a NUL byte: see
+  :attr:`graphcrm.loaders.Source.problems`);
+* a required value is missing (or is a "no date" placeholder, or an id that is empty once its
+  invisible characters are removed);
 * a value has the wrong type (not a date, not a number, not yes/no) or is not one of the
   allowed values of an enum column;
 * an impossible date: not a calendar date (2023-02-30), before 1970, or in the future;
+* a number that does not fit: not finite (``inf``, ``nan``), too large for its column
+  (``1e309``; a whole-number column holds 64-bit integers), not whole in a whole-number column;
 * a negative event capacity;
+* an id that Excel turned into scientific notation (``1.23457E+11``: the original id is lost);
 * a duplicate key within the input (the first row wins, later ones are rejected);
 * a reference to an unknown row (an interaction on a post that exists neither in this load nor
   in the store, a referral from an unknown owner, attendance of an unknown event, ...), including
   references to rows that were themselves rejected;
 * an interaction dated before the post it is on was created.
+
+Cleaning, before those rules: ids (keys and references, :attr:`graphcrm.contract.Table.id_columns`)
+are Unicode NFKC-normalised, stripped of invisible/format/control characters and trimmed, and an
+integral number becomes ``"7"`` (from ``7``, ``7.0`` or ``"7.0"``); category text (city, ...),
+enum, yes/no, date and number text gets the same cleaning (without the number rule) before it is
+parsed; free text (name, title) only loses control characters and surrounding blanks.
+
+A blank value is *missing*, never a default: the clean frames hold ``None`` (text, enum), ``<NA>``
+(yes/no in the nullable ``boolean`` dtype; whole numbers in ``Int64``), ``NaN`` (float) or ``NaT``
+(dates), so a store can keep a stored value where the input has none; a column that is blank in
+every loaded row is left out of the frame.  A documented set of "no date" placeholders
+(:data:`NO_DATE_DAYS`, ``0000-00-00``) is read as blank too.
 
 A whole file is refused (:class:`~graphcrm.errors.InputFileError`, nothing written) when a
 required column is missing.
@@ -20,13 +38,17 @@ required column is missing.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from graphcrm.contract import TABLES, Table
+from graphcrm.contract import TABLES, Column, Table
 from graphcrm.errors import InputFileError
 from graphcrm.loaders.mapping import Mapping
 from graphcrm.loaders.read import Source
@@ -37,84 +59,160 @@ _TRUE = {"true", "t", "yes", "y", "1", "1.0", "是", "√", "✓", "对"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0", "否", "×", "✗", "错"}
 MIN_DATE = pd.Timestamp("1970-01-01")
 
+#: days that CRMs, databases and spreadsheets write for "never" / "unknown" (any time on that
+#: day): .NET/Go zero time, Excel's day 0 and 1 (serials 0 and 1, shown as 1900-01-00/01),
+#: SQL Server's zero date, a NULL Unix time (1970-01-01, also 08:00 in UTC+8), "end of time".
+#: Such a value is read as blank (in a required column it is a reject).  ``0000-00-00`` (MySQL's
+#: zero date, which no parser accepts) is one too.
+NO_DATE_DAYS = ("0001-01-01", "1899-12-30", "1899-12-31", "1900-01-01", "1970-01-01", "9999-12-31")
+_NO_DATE_TEXT = r"^0000-00-00([ T]00:00(:00(\.0+)?)?)?$"
+#: Excel stores a date as days since 1899-12-30 (the 1900 date system); numbers in a date column
+#: in [0, 2958466) are read that way (45292 = 2024-01-01), other numbers are rejected
+EXCEL_EPOCH = np.datetime64("1899-12-30T00:00:00", "us")
+EXCEL_MAX_SERIAL = 2958466  # 10000-01-01
+_INT64_MAX = 2**63 - 1
+_INT64_MIN = -(2**63)
 
-@dataclass
-class Validated:
-    """Output of :func:`validate`: clean frames ready for a store, plus the accounting."""
+# ---- text cleaning (vectorised with pyarrow.compute; patterns are RE2) ------------------------
+#: invisible characters: controls (Cc), format characters (Cf: zero-width space/joiners, BOM,
+#: word joiner, soft hyphen, bidi marks ...), line/paragraph separators and the other Unicode
+#: Default_Ignorable_Code_Point characters (variation selectors, Hangul fillers, ...)
+_INVISIBLE_BODY = (
+    r"\p{Cc}\p{Cf}\p{Zl}\p{Zp}\x{034F}\x{115F}\x{1160}\x{17B4}\x{17B5}\x{180B}-\x{180F}"
+    r"\x{3164}\x{FE00}-\x{FE0F}\x{FFA0}\x{FFF0}-\x{FFF8}\x{1D173}-\x{1D17A}\x{E0000}-\x{E0FFF}"
+)
+_INVISIBLE = f"[{_INVISIBLE_BODY}]"
+#: free text keeps tab and line breaks (a title may hold them), loses the other controls
+_FREE_CONTROL = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x{9F}]"
+_EDGES = rf"^[\s\p{{Z}}{_INVISIBLE_BODY}]+|[\s\p{{Z}}{_INVISIBLE_BODY}]+$"
+_INTEGRAL_TEXT = r"^([+-]?[0-9]+)\.0+$"
+_EXCEL_SCIENTIFIC = r"(?i)^[0-9](\.[0-9]+)?e\+[0-9]+$"
+_THOUSANDS = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$"
+_NONFINITE_TEXT = r"(?i)^[+-]?(inf|infinity|nan)$"
+_NUMBER_TEXT = r"^[0-9]+(\.[0-9]+)?$"
+#: date words pandas would turn into the time of the load (so a re-load would change the value)
+_RELATIVE_DATES = {"now", "today", "yesterday", "tomorrow"}
+#: phone-like digit runs (7+ digits, optional + and single separators) masked in the rejects file
+_PHONE = re.compile(r"(?<![0-9])\+?[0-9](?:[ \-.]?[0-9]){6,}(?![0-9])")
+_PHONE_MASK = "<digits hidden>"
+_PII_MASK = "<hidden: personal data>"
+_TEXT = pa.large_string()
 
-    frames: dict[str, pd.DataFrame]
-    counts: pd.DataFrame
-    rejects: pd.DataFrame
-    ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+
+def _any(mask: pa.Array | pa.ChunkedArray) -> bool:
+    return bool(pc.any(mask).as_py())
 
 
-@dataclass
-class LoadReport:
-    """What a load did.
+def _clean(arr: pa.Array, form: str) -> pa.Array:
+    """Clean text values (nulls stay null); ``form`` as in :data:`graphcrm.contract.TEXT_FORMS`."""
+    if not len(arr):
+        return arr
+    if form == "free":
+        if _any(pc.match_substring_regex(arr, _FREE_CONTROL)):
+            arr = pc.replace_substring_regex(arr, pattern=_FREE_CONTROL, replacement="")
+        if _any(pc.match_substring_regex(arr, _EDGES)):
+            arr = pc.replace_substring_regex(arr, pattern=_EDGES, replacement="")
+        return arr
+    if pc.all(pc.string_is_ascii(arr)).as_py() is False:
+        arr = pc.utf8_normalize(arr, "NFKC")
+    if _any(pc.match_substring_regex(arr, _INVISIBLE)):
+        arr = pc.replace_substring_regex(arr, pattern=_INVISIBLE, replacement="")
+    return pc.utf8_trim_whitespace(arr)
 
-    Attributes
-    ----------
-    counts : DataFrame
-        One row per table read: ``table``, ``source_file``, ``read``, ``loaded``, ``rejected``
-        (always ``read == loaded + rejected``).
-    rejects : DataFrame
-        One row per problem: ``table``, ``source_file``, ``row`` (spreadsheet row number for
-        CSV, header = 1; position for DataFrames), ``column``, ``reason``, ``values`` (the
-        row's original values as JSON).  A row with several problems appears several times.
-    rejects_path : str or None
-        Where the rejects were written as CSV (None when there were none).
+
+def _mask(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean arrow result as numpy, null = False."""
+    return np.array(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _objects(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Text as a numpy object array (None for null)."""
+    return np.array(arr.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _str_array(arr: pa.Array) -> pd.api.extensions.ExtensionArray:
+    """Arrow text as pandas' default ``str`` dtype (no copy); null = missing."""
+    return pd.array(arr, dtype="str")
+
+
+def _is_blank(arr: pa.Array) -> np.ndarray:
+    return _mask(pc.or_kleene(pc.is_null(arr), pc.equal(pc.utf8_trim_whitespace(arr), "")))
+
+
+def _format_number(v: float) -> str:
+    if np.isfinite(v) and v == np.floor(v):
+        return str(int(v))
+    return repr(float(v))
+
+
+def _format_scalar(v: object) -> str | None:
+    """One raw value as text (None for a missing value); integral numbers without ``.0``."""
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return v
+    try:
+        if pd.isna(v) is True:
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return None if np.isnan(v) else _format_number(float(v))
+    return str(v)
+
+
+def _text_array(raw: pd.Series) -> tuple[pa.Array, np.ndarray]:
+    """Raw values as arrow text, and which of them were text in the input.
+
+    Numbers become text without a spurious ``.0`` (``7.0`` -> ``"7"``), so ids read from
+    Parquet/DataFrames as floats match the same ids written as text elsewhere.
     """
+    n = len(raw)
+    dtype = raw.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        raw = raw.astype(object)
+        dtype = raw.dtype
+    if pd.api.types.is_string_dtype(dtype) and dtype != object:
+        return _arrow_text(raw), np.ones(n, dtype=bool)
+    if dtype == object:
+        vals = raw.to_numpy(dtype=object)
+        if pd.api.types.infer_dtype(vals, skipna=True) in ("string", "empty"):
+            return pa.array(vals, type=_TEXT, from_pandas=True), np.ones(n, dtype=bool)
+        is_text = np.fromiter((isinstance(v, str) for v in vals), dtype=bool, count=n)
+        return pa.array([_format_scalar(v) for v in vals], type=_TEXT), is_text
+    missing = raw.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(dtype):
+        vals = raw.to_numpy(dtype=object, na_value=None)
+        out = [None if m else str(bool(v)) for v, m in zip(vals, missing)]
+    elif pd.api.types.is_integer_dtype(dtype):
+        vals = raw.to_numpy(dtype=object, na_value=None)
+        out = [None if m else str(int(v)) for v, m in zip(vals, missing)]
+    elif pd.api.types.is_float_dtype(dtype):
+        f = raw.to_numpy(dtype="float64", na_value=np.nan)
+        small = np.isfinite(f) & (f == np.floor(f)) & (np.abs(f) < 2**62)
+        out = np.where(small, np.where(small, f, 0).astype(np.int64).astype(str), "").astype(object)
+        for i in np.flatnonzero(~small & ~missing):
+            out[i] = _format_number(f[i])
+        out[missing] = None
+    else:
+        vals = raw.to_numpy(dtype=object, na_value=None)
+        out = [None if m else _format_scalar(v) for v, m in zip(vals, missing)]
+    return pa.array(list(out), type=_TEXT), np.zeros(n, dtype=bool)
 
-    store: str
-    counts: pd.DataFrame
-    rejects: pd.DataFrame
-    rejects_path: str | None = None
-    ignored_columns: dict[str, list[str]] = field(default_factory=dict)
-    ignored_files: list[str] = field(default_factory=list)
-    written: dict[str, int] = field(default_factory=dict)
 
-    @property
-    def read(self) -> int:
-        return int(self.counts["read"].sum()) if len(self.counts) else 0
-
-    @property
-    def loaded(self) -> int:
-        return int(self.counts["loaded"].sum()) if len(self.counts) else 0
-
-    @property
-    def rejected(self) -> int:
-        return int(self.counts["rejected"].sum()) if len(self.counts) else 0
-
-    def format(self) -> str:
-        """Human summary: a line per table, the rejects file, ignored files/columns."""
-        lines = [f"store: {self.store}"]
-        lines.append(f"{'table':<13}{'read':>10}{'loaded':>10}{'rejected':>10}  source")
-        for r in self.counts.itertuples(index=False):
-            lines.append(f"{r.table:<13}{r.read:>10,}{r.loaded:>10,}{r.rejected:>10,}  {r.source_file}")
-        lines.append(f"{'total':<13}{self.read:>10,}{self.loaded:>10,}{self.rejected:>10,}")
-        if self.rejected:
-            top = (
-                self.rejects.groupby(["table", "reason_kind"] if "reason_kind" in self.rejects else ["table", "column"])
-                .size()
-                .sort_values(ascending=False)
-                .head(8)
-            )
-            lines.append(f"{self.rejected:,} rows rejected ({len(self.rejects):,} problems); most common:")
-            for key, n in top.items():
-                lines.append(f"  {n:>8,}  {key[0]}: {key[1]}")
-            if self.rejects_path:
-                lines.append(f"rejects written to {self.rejects_path}")
-        else:
-            lines.append("no rows rejected")
-        for t, cols in self.ignored_columns.items():
-            if cols:
-                lines.append(f"{t}: columns not in the contract, not loaded: {', '.join(cols)}")
-        if self.ignored_files:
-            lines.append(f"files that hold no contract table, not read: {', '.join(self.ignored_files)}")
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.format()
+def _value_map(arr: pa.Array, vm: dict[str, str]) -> pa.Array:
+    """Apply a mapping's value renames; keys are cleaned like the values they match."""
+    keys = _objects(_clean(pa.array(list(vm), type=_TEXT), "label"))
+    uniq: dict[str, str] = {}
+    for k, v in zip(keys, vm.values()):
+        uniq.setdefault(k, v)
+    idx = pc.index_in(arr, value_set=pa.array(list(uniq), type=_TEXT))
+    mapped = pc.take(pa.array(list(uniq.values()), type=_TEXT), idx)
+    return pc.if_else(pc.is_null(idx), arr, mapped)
 
 
 class _Problems:
@@ -159,130 +257,514 @@ class _Problems:
         )
 
 
-def _blank(raw: pd.Series) -> np.ndarray:
-    """True where a raw value is missing (None/NaN/empty/whitespace)."""
-    isna = raw.isna().to_numpy()
-    if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
-        s = raw.astype("string").str.strip()
-        isna = isna | (s == "").fillna(True).to_numpy(dtype=bool)
-    return isna
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """A clean text column as one arrow array (no copy for pandas' arrow-backed ``str``)."""
+    arr = pa.array(values, type=_TEXT, from_pandas=True)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
-def _as_text(raw: pd.Series) -> pd.Series:
-    """Stripped text as an object Series (NA for missing); object dtype keeps isin/map fast."""
-    return raw.astype("string").str.strip().astype(object).where(raw.notna(), None)
+def _masks_phones(col: Column) -> bool:
+    """Whether a column's values are text a phone number could hide in (ids, dates and numbers
+    are shown as they are: the user needs them to find the row)."""
+    return col.type in ("str", "enum", "bool") and col.text != "id"
 
 
-def _in(values: pd.Series, allowed) -> np.ndarray:
-    """Membership test by plain set lookup (pandas' Arrow-string isin is slow on millions of rows)."""
-    allowed = set(allowed)
-    return np.fromiter((v in allowed for v in values.to_numpy(dtype=object)), dtype=bool, count=len(values))
+def _display(v: object, col: Column | None) -> str | None:
+    """A raw value as the rejects file may show it: personal data hidden, phone-like digits masked."""
+    s = _format_scalar(v)
+    if s is None:
+        return None
+    if col is not None and col.pii:
+        return _PII_MASK if s.strip() else s
+    if col is not None and _masks_phones(col):
+        return _PHONE.sub(_PHONE_MASK, s)
+    return s
 
 
-def _says(raw: pd.Series, column: str, what: str):
-    """A lazy reason builder: ``column='value' what`` for the failing indices only."""
-    values = raw.to_numpy(dtype=object)
-    return lambda idx: (f"{column}={q}{what}" for q in _quote(values[idx]))
-
-
-def _quote(values: pd.Series | np.ndarray, limit: int = 60) -> np.ndarray:
+def _quote(values: np.ndarray, col: Column | None = None, limit: int = 60) -> list[str]:
+    """Values quoted for a reason (``repr``, so invisible characters show as escapes)."""
     out = []
     for v in np.asarray(values, dtype=object):
-        s = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+        s = _display(v, col)
+        if col is not None and col.pii and s:
+            out.append(s)
+            continue
+        s = "" if s is None else s
         out.append(repr(s if len(s) <= limit else s[:limit] + "…"))
-    return np.array(out, dtype=object)
+    return out
 
 
-def _parse_datetime(raw: pd.Series) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+def _says(raw: pd.Series, col: Column, what: str, notes: np.ndarray | None = None):
+    """A lazy reason builder: ``column='value' what`` for the failing indices only."""
+
+    def build(idx):
+        values = raw.iloc[idx].to_numpy(dtype=object)
+        for i, q in zip(idx, _quote(values, col)):
+            note = notes[i] if notes is not None and notes[i] else ""
+            yield f"{col.name}={q}{what}{note}"
+
+    return build
+
+
+# ---- dates -------------------------------------------------------------------------------------
+def _to_us(parsed: pd.Series) -> np.ndarray:
+    """A parse result (datetime64 of any unit, maybe tz-aware) as naive UTC datetime64[us]."""
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    arr = parsed.to_numpy()
+    if arr.dtype != np.dtype("datetime64[us]"):
+        arr = _clip_to_us(arr)[0]
+    return arr if arr.flags.writeable else arr.copy()
+
+
+def _clip_to_us(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """datetime64 of any unit -> datetime64[us], plus masks of values before 0001 / after 9999
+    (set to NaT: microseconds cannot hold every year a coarser unit can)."""
+    lo = np.datetime64("0001-01-01T00:00:00", "us")
+    hi = np.datetime64("9999-12-31T23:59:59.999999", "us")
+    unit = np.datetime_data(arr.dtype)[0]
+    if unit in ("ns", "ps", "fs", "as"):
+        return arr.astype("datetime64[us]"), np.zeros(len(arr), bool), np.zeros(len(arr), bool)
+    if unit == "us":
+        native = arr
+    else:
+        native = arr
+        lo, hi = lo.astype(arr.dtype), hi.astype(arr.dtype)
+    nat = np.isnat(native)
+    far_past = ~nat & (native < lo)
+    far_future = ~nat & (native > hi)
+    safe = native.copy()
+    safe[far_past | far_future] = np.datetime64("NaT")
+    return safe.astype("datetime64[us]"), far_past, far_future
+
+
+def _serials_to_us(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Excel date serial numbers (days since 1899-12-30) -> datetime64[us]; and which were usable."""
+    ok = np.isfinite(x) & (x >= 0) & (x < EXCEL_MAX_SERIAL)
+    us = np.full(len(x), np.datetime64("NaT"), dtype="datetime64[us]")
+    micro = np.round(np.where(ok, x, 0) * 86_400_000_000).astype(np.int64)
+    us[ok] = EXCEL_EPOCH + micro[ok].astype("timedelta64[us]")
+    return us, ok
+
+
+def _parse_text_dates(arr: pa.Array, present: np.ndarray) -> np.ndarray:
+    """Cleaned date text -> datetime64[us] (NaT where blank or unparsable)."""
+    n = len(arr)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    if not present.any():
+        return out
+    s = pd.Series(_objects(arr.filter(pa.array(present))), dtype=object)
+    relative = _mask(pc.is_in(pc.utf8_lower(arr.filter(pa.array(present))),
+                              value_set=pa.array(sorted(_RELATIVE_DATES), type=_TEXT)))
+    got = _to_us(pd.to_datetime(s, format="ISO8601", errors="coerce", utc=True))
+    # a column mixing nanosecond strings with far dates parses at ns: retry the failures alone,
+    # then with the flexible parser (2024/5/1 10:00, ...)
+    for fmt in ("ISO8601", "mixed"):
+        bad = np.isnat(got) & ~relative
+        if not bad.any():
+            break
+        got[bad] = _to_us(pd.to_datetime(s[bad], format=fmt, errors="coerce", utc=True))
+    got[relative] = np.datetime64("NaT")
+    out[present] = got
+    return out
+
+
+def _dates(raw: pd.Series, col: Column, mapping_values: dict | None, now: pd.Timestamp, probs: _Problems) -> np.ndarray:
+    """Parse one date column; add its problems; return datetime64[ns] (NaT = missing or bad)."""
+    n = len(raw)
+    us = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    blank = raw.isna().to_numpy()
+    number = np.zeros(n, dtype=bool)      # value came as a number (an Excel serial?)
+    not_serial = np.zeros(n, dtype=bool)  # ... that is no usable Excel serial
+    no_date = np.zeros(n, dtype=bool)     # a "no date" placeholder
+    far_past = np.zeros(n, dtype=bool)
+    far_future = np.zeros(n, dtype=bool)
+    unparsable = np.zeros(n, dtype=bool)
+    dtype = raw.dtype
+    if mapping_values is None and pd.api.types.is_datetime64_any_dtype(dtype):
         s = raw
         if getattr(s.dt, "tz", None) is not None:
             s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-        return s.astype("datetime64[ns]")
-    text = _as_text(raw)
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-    bad = parsed.isna() & text.notna() & (text != "")
-    if bad.any():
-        parsed2 = pd.to_datetime(text[bad], format="mixed", errors="coerce", utc=True)
-        parsed = parsed.copy()
-        parsed[bad] = parsed2
-    return parsed.dt.tz_localize(None).astype("datetime64[ns]")
+        arr = s.to_numpy()
+        if not np.issubdtype(arr.dtype, np.datetime64):
+            arr = pd.to_datetime(s, utc=True).dt.tz_localize(None).to_numpy()
+        us, far_past, far_future = _clip_to_us(arr)
+        us = us if us.flags.writeable else us.copy()
+    elif (mapping_values is None and pd.api.types.is_numeric_dtype(dtype)
+          and not pd.api.types.is_bool_dtype(dtype)):
+        x = raw.to_numpy(dtype="float64", na_value=np.nan)
+        blank = np.isnan(x)
+        us, ok = _serials_to_us(x)
+        number = ~blank
+        not_serial = number & ~ok
+    else:
+        vals = raw.to_numpy(dtype=object) if dtype == object else None
+        kinds = (
+            pd.api.types.infer_dtype(vals, skipna=True) if vals is not None else "string"
+        )
+        text_pos = np.ones(n, dtype=bool)
+        if vals is not None and kinds not in ("string", "empty"):
+            # an object column of Python dates/datetimes/numbers (DataFrames, Excel readers)
+            is_dt = np.fromiter(
+                (isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "toordinal") for v in vals),
+                dtype=bool, count=n,
+            ) & ~blank
+            is_num = np.fromiter(
+                (isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+                 for v in vals),
+                dtype=bool, count=n,
+            ) & ~blank
+            if is_dt.any():
+                got = pd.to_datetime(pd.Series(vals[is_dt], dtype=object), errors="coerce", utc=True)
+                us[is_dt] = _to_us(got)
+                unparsable |= is_dt & np.isnat(us)
+            if is_num.any():
+                x = np.asarray(vals[is_num], dtype="float64")
+                got, ok = _serials_to_us(x)
+                us[is_num] = got
+                number[is_num] = True
+                not_serial[np.flatnonzero(is_num)[~ok]] = True
+            text_pos = ~(is_dt | is_num)
+            raw_text = pd.Series([_format_scalar(v) if p else None for v, p in zip(vals, text_pos)], dtype=object)
+        else:
+            raw_text = raw
+        arr, _ = _text_array(raw_text)
+        arr = _clean(arr, "label")
+        if mapping_values:
+            arr = _value_map(arr, mapping_values)
+        tblank = _is_blank(arr) & text_pos
+        blank = tblank | (blank & ~text_pos)
+        zero = _mask(pc.match_substring_regex(arr, _NO_DATE_TEXT)) & text_pos
+        no_date |= zero
+        numeric = _mask(pc.match_substring_regex(arr, _NUMBER_TEXT)) & text_pos
+        parsed = _parse_text_dates(arr, text_pos & ~tblank & ~zero)
+        # a plain number that no date parser reads (45292, 45292.5): an Excel serial
+        serial_like = numeric & np.isnat(parsed)
+        if serial_like.any():
+            x = np.array(pc.cast(arr.filter(pa.array(serial_like)), pa.float64()), dtype="float64")
+            got, ok = _serials_to_us(x)
+            parsed[serial_like] = got
+            number[serial_like] = True
+            not_serial[np.flatnonzero(serial_like)[~ok]] = True
+        us[text_pos] = parsed[text_pos]
+        unparsable |= text_pos & ~tblank & ~zero & ~serial_like & np.isnat(parsed)
+    # placeholders: any time on one of the NO_DATE_DAYS
+    days = us.astype("datetime64[D]")
+    no_date |= np.isin(days, np.array(NO_DATE_DAYS, dtype="datetime64[D]"))
+    us[no_date] = np.datetime64("NaT")
+    lo = np.datetime64(MIN_DATE.to_datetime64(), "us")
+    hi = np.datetime64(now.to_datetime64(), "us")
+    too_old = far_past | (~np.isnat(us) & (us < lo))
+    future = far_future | (~np.isnat(us) & (us > hi))
+    notes = None
+    if number.any():
+        notes = np.full(n, "", dtype=object)
+        idx = np.flatnonzero(number & ~np.isnat(us))
+        notes[idx] = [f" (read as an Excel date serial: {str(d)[:19].replace('T', ' ')})" for d in us[idx]]
+    if col.required:
+        probs.add(blank & ~no_date, col.name, "missing required value", "missing required value")
+        probs.add(no_date, col.name, _says(raw, col, f" is a placeholder for 'no date', but {col.name} is required"),
+                  "missing required value")
+    probs.add(unparsable, col.name,
+              _says(raw, col, " is not a valid date/time (use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)"), "impossible date")
+    probs.add(not_serial, col.name,
+              _says(raw, col, " is a number, not a date/time (Excel date serials such as 45292 = 2024-01-01 are "
+                              "read as dates; Unix timestamps are not: write YYYY-MM-DD HH:MM:SS)"), "impossible date")
+    probs.add(too_old, col.name, _says(raw, col, " is before 1970", notes), "impossible date")
+    probs.add(future, col.name, _says(raw, col, " is in the future", notes), "impossible date")
+    out = us.copy()
+    out[too_old | future] = np.datetime64("NaT")
+    return out.astype("datetime64[ns]")
 
 
-def _normalize(src: Source, mapping: Mapping, now: pd.Timestamp, probs: _Problems) -> pd.DataFrame:
+# ---- numbers -----------------------------------------------------------------------------------
+def _numbers(raw: pd.Series, col: Column, mapping_values: dict | None, probs: _Problems) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """Parse one int/float column; add its problems; return Int64 / float64 (NA/NaN = missing or bad)."""
+    n = len(raw)
+    dtype = raw.dtype
+    exact: dict[int, int] = {}  # position -> exact int where float64 cannot hold it
+    literal_nonfinite = np.zeros(n, dtype=bool)
+    thousands = np.zeros(n, dtype=bool)
+    if mapping_values is None and pd.api.types.is_integer_dtype(dtype):
+        blank = raw.isna().to_numpy()
+        objs = raw.to_numpy(dtype=object, na_value=None)
+        num = np.array(raw.to_numpy(dtype="float64", na_value=np.nan))
+        for i in np.flatnonzero(~blank & (np.abs(num) >= 2**53)):
+            exact[int(i)] = int(objs[i])
+        notnum = np.zeros(n, dtype=bool)
+    elif (mapping_values is None and pd.api.types.is_numeric_dtype(dtype)
+          and not pd.api.types.is_bool_dtype(dtype)):
+        num = np.array(raw.to_numpy(dtype="float64", na_value=np.nan))
+        blank = np.isnan(num)  # NaN in a numeric column is how pandas writes "missing"
+        notnum = np.zeros(n, dtype=bool)
+        literal_nonfinite = np.isinf(num)
+    else:
+        arr, _ = _text_array(raw)
+        arr = _clean(arr, "label")
+        if mapping_values:
+            arr = _value_map(arr, mapping_values)
+        blank = _is_blank(arr)
+        txt = _objects(arr)
+        literal_nonfinite = _mask(pc.match_substring_regex(arr, _NONFINITE_TEXT))
+        thousands = _mask(pc.match_substring_regex(arr, _THOUSANDS))
+        num = np.array(pd.to_numeric(pd.Series(txt, dtype=object), errors="coerce"), dtype="float64")
+        num[literal_nonfinite] = np.nan
+        notnum = ~blank & np.isnan(num) & ~literal_nonfinite
+        if col.type == "int":
+            for i in np.flatnonzero(~blank & np.isfinite(num) & (np.abs(num) >= 2**53)):
+                try:
+                    d = Decimal(txt[i])
+                except InvalidOperation:
+                    continue
+                if d != d.to_integral_value():
+                    num[i] = 0.5  # not whole: reported below
+                else:
+                    exact[int(i)] = int(d)
+    too_large = ~blank & np.isinf(num) & ~literal_nonfinite
+    nonfinite = ~blank & literal_nonfinite
+    probs.add(notnum & ~thousands, col.name, _says(raw, col, " is not a number"), "not a number")
+    probs.add(notnum & thousands, col.name,
+              _says(raw, col, " is not a number (write it without thousands separators: 1000, and '.' for decimals)"),
+              "not a number")
+    probs.add(nonfinite, col.name, _says(raw, col, " is not a finite number"), "not a number")
+    if col.type == "float":
+        probs.add(too_large, col.name, _says(raw, col, " is too large"), "not a number")
+        out = num.copy()
+        out[~np.isfinite(out)] = np.nan
+        return out
+    finite = np.isfinite(num)
+    frac = finite & (num != np.floor(num))
+    in_exact = np.zeros(n, dtype=bool)
+    outside = np.zeros(n, dtype=bool)
+    for i, v in exact.items():
+        in_exact[i] = True
+        outside[i] = not (_INT64_MIN <= v <= _INT64_MAX)
+    # floats (from a numeric column, or text Decimal cannot read): beyond int64 is too large too
+    outside |= finite & ~frac & (np.abs(num) >= 2**63) & ~in_exact
+    probs.add(too_large | outside, col.name,
+              _says(raw, col, f" is too large (a whole number between {_INT64_MIN} and {_INT64_MAX})"), "not a number")
+    probs.add(frac, col.name, _says(raw, col, " is not a whole number"), "not a number")
+    ok = finite & ~frac & ~outside
+    neg = ok & (num < 0)
+    probs.add(neg, col.name, _says(raw, col, " is negative"), "not a number")
+    ints = np.where(ok & (np.abs(num) < 2**63), num, 0).astype(np.int64)
+    for i, v in exact.items():
+        if ok[i]:
+            ints[i] = v
+    out = pd.array(ints, dtype="Int64")
+    out[~ok] = pd.NA
+    return out
+
+
+# ---- one table -----------------------------------------------------------------------------
+def _normalize(src: Source, mapping: Mapping, now: pd.Timestamp, probs: _Problems) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Typed, cleaned columns of one source (missing = None/NA/NaN/NaT) and the count of id
+    values cleaning changed, per column."""
     t: Table = TABLES[src.table]
     frame = src.frame
-    out: dict[str, pd.Series | np.ndarray] = {}
+    out: dict[str, object] = {}
+    changed_ids: dict[str, int] = {}
     value_maps = mapping.values.get(src.table, {})
     n = len(frame)
     for col in t.columns:
         if col.name not in frame.columns:
             continue
         raw = frame[col.name].reset_index(drop=True)
-        if col.name in value_maps:
-            vm = value_maps[col.name]
-            txt = _as_text(raw)
-            raw = txt.map(lambda v, vm=vm: vm.get(v, v) if v is not pd.NA else v)
-        blank = _blank(raw)
+        vm = value_maps.get(col.name)
+        if col.type == "datetime":
+            out[col.name] = _dates(raw, col, vm, now, probs)
+            continue
+        if col.type in ("int", "float"):
+            out[col.name] = _numbers(raw, col, vm, probs)
+            continue
+        if col.type == "bool" and vm is None and pd.api.types.is_bool_dtype(raw.dtype):
+            out[col.name] = pd.array(raw, dtype="boolean")
+            continue
+        arr, from_text = _text_array(raw)
+        blank_raw = _is_blank(arr)
+        form = col.text if col.type == "str" else "label"
+        cleaned = _clean(arr, form)
+        if form == "id":
+            cleaned = pc.replace_substring_regex(cleaned, pattern=_INTEGRAL_TEXT, replacement=r"\1")
+            changed = _mask(pc.not_equal(cleaned, pc.utf8_trim_whitespace(arr))) & from_text
+            changed_ids[col.name] = int(changed.sum())
+            sci = _mask(pc.match_substring_regex(cleaned, _EXCEL_SCIENTIFIC)) & from_text
+            probs.add(sci, col.name,
+                      _says(raw, col, " looks like a number Excel shortened to scientific notation (the original "
+                                      "id is lost): format the column as text before exporting"),
+                      "bad id")
+        if vm is not None:
+            cleaned = _value_map(cleaned, vm)
+        blank = _is_blank(cleaned)
+        emptied = blank & ~blank_raw
         if col.required:
-            probs.add(blank, col.name, "missing required value", "missing required value")
+            probs.add(blank_raw, col.name, "missing required value", "missing required value")
+            probs.add(emptied, col.name, f"{col.name} is empty after removing invisible characters",
+                      "missing required value")
         if col.type == "str":
-            vals = _as_text(raw).astype(object).copy()
-            vals[blank] = None
-            out[col.name] = vals.to_numpy(dtype=object)
-        elif col.type == "enum":
-            txt = _as_text(raw).str.lower()
-            ok = _in(txt, col.values)
+            out[col.name] = _str_array(pc.if_else(pa.array(blank), pa.scalar(None, _TEXT), cleaned))
+            continue
+        low = pc.utf8_lower(cleaned)
+        if col.type == "enum":
+            ok = _mask(pc.is_in(low, value_set=pa.array(list(col.values), type=_TEXT)))
             bad = ~ok & ~blank
-            probs.add(
-                bad, col.name,
-                _says(raw, col.name, f" is not one of {'|'.join(col.values)}"),
-                "bad enum value",
-            )
-            vals = txt.astype(object).to_numpy(dtype=object, copy=True)
-            vals[blank] = col.default
-            vals[bad] = None
-            out[col.name] = vals
+            probs.add(bad, col.name, _says(raw, col, f" is not one of {'|'.join(col.values)}"), "bad enum value")
+            out[col.name] = _str_array(pc.if_else(pa.array(ok), low, pa.scalar(None, _TEXT)))
         elif col.type == "bool":
-            if pd.api.types.is_bool_dtype(raw.dtype):
-                out[col.name] = raw.to_numpy(dtype=bool)
-                continue
-            txt = _as_text(raw).str.lower()
-            is_t = _in(txt, _TRUE)
-            is_f = _in(txt, _FALSE)
+            is_t = _mask(pc.is_in(low, value_set=pa.array(sorted(_TRUE), type=_TEXT)))
+            is_f = _mask(pc.is_in(low, value_set=pa.array(sorted(_FALSE), type=_TEXT)))
             bad = ~(is_t | is_f) & ~blank
-            probs.add(bad, col.name, _says(raw, col.name, " is not a yes/no value"), "bad yes/no value")
-            vals = np.where(blank, bool(col.default) if col.default is not None else False, is_t)
-            out[col.name] = vals.astype(bool)
-        elif col.type == "datetime":
-            parsed = _parse_datetime(raw)
-            unparsable = parsed.isna().to_numpy() & ~blank
-            probs.add(
-                unparsable, col.name,
-                _says(raw, col.name, " is not a valid date/time (use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)"),
-                "impossible date",
-            )
-            too_old = (parsed < MIN_DATE).fillna(False).to_numpy(dtype=bool)
-            probs.add(too_old, col.name, _says(raw, col.name, " is before 1970"), "impossible date")
-            future = (parsed > now).fillna(False).to_numpy(dtype=bool)
-            probs.add(future, col.name, _says(raw, col.name, " is in the future"), "impossible date")
-            out[col.name] = parsed.to_numpy()
-        elif col.type in ("int", "float"):
-            num = pd.to_numeric(raw if not (raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype)) else _as_text(raw), errors="coerce")
-            num = pd.Series(num, dtype="float64")
-            bad = num.isna().to_numpy() & ~blank
-            probs.add(bad, col.name, _says(raw, col.name, " is not a number"), "not a number")
-            if col.type == "int":
-                frac = (num.notna() & (num != np.floor(num))).to_numpy()
-                probs.add(frac, col.name, _says(raw, col.name, " is not a whole number"), "not a number")
-                neg = (num < 0).fillna(False).to_numpy(dtype=bool)
-                probs.add(neg, col.name, _says(raw, col.name, " is negative"), "not a number")
-                out[col.name] = pd.array(np.where(num.isna(), 0, num).astype("int64"), dtype="Int64")
-                out[col.name][num.isna().to_numpy()] = pd.NA
+            probs.add(bad, col.name, _says(raw, col, " is not a yes/no value"), "bad yes/no value")
+            vals = pd.array(is_t, dtype="boolean")
+            vals[~(is_t | is_f)] = pd.NA
+            out[col.name] = vals
+        else:  # pragma: no cover - the contract only has the types above
+            raise AssertionError(col.type)
+    return pd.DataFrame(out, index=pd.RangeIndex(n)), changed_ids
+
+
+def _read_problems(src: Source, n: int, probs: _Problems) -> None:
+    """Row-level problems found while reading (:attr:`Source.problems`): each rejects its row."""
+    groups: dict[tuple[str, str], dict[int, str]] = {}
+    for pos, column, reason, kind in src.problems:
+        pos = int(pos)
+        if not 0 <= pos < n:
+            raise InputFileError(f"{src.file}: a read problem names row position {pos} of {n} (internal error)")
+        g = groups.setdefault((str(column or ""), str(kind)), {})
+        g[pos] = str(reason) if pos not in g else f"{g[pos]}; {reason}"
+    for (column, kind), g in groups.items():
+        idx = np.fromiter(g, dtype=np.int64, count=len(g))
+        mask = np.zeros(n, dtype=bool)
+        mask[idx] = True
+        reasons = np.empty(n, dtype=object)
+        reasons[idx] = list(g.values())
+        probs.add(mask, column, reasons, kind)
+
+
+def _json_safe(s: str) -> str:
+    """JSON text with invisible characters written as \\u escapes (so a reader sees them)."""
+    if s.isprintable():
+        return s
+    out = []
+    for ch in s:
+        if ch.isprintable() or ch == " ":
+            out.append(ch)
+        else:
+            o = ord(ch)
+            if o > 0xFFFF:
+                o -= 0x10000
+                out.append(f"\\u{0xD800 + (o >> 10):04x}\\u{0xDC00 + (o & 0x3FF):04x}")
             else:
-                out[col.name] = num.to_numpy()
-    res = pd.DataFrame(out, index=pd.RangeIndex(n))
-    return res
+                out.append(f"\\u{o:04x}")
+    return "".join(out)
+
+
+def _reject_values(raw: pd.DataFrame, t: Table, positions: np.ndarray) -> dict[int, str]:
+    """The original values of rejected rows as JSON, personal data hidden and phone-like digits masked."""
+    cols = list(raw.columns)
+    per_col = []
+    for c in cols:
+        try:
+            col = t.column(c)
+        except KeyError:
+            col = None
+        vals = raw[c].to_numpy(dtype=object)[positions]
+        per_col.append([_display(v, col) for v in vals])
+    out = {}
+    for j, pos in enumerate(positions):
+        text = json.dumps({c: per_col[k][j] for k, c in enumerate(cols)}, ensure_ascii=False)
+        out[int(pos)] = _json_safe(text)
+    return out
+
+
+# ---- results -------------------------------------------------------------------------------
+@dataclass
+class Validated:
+    """Output of :func:`validate`: clean frames ready for a store, plus the accounting."""
+
+    frames: dict[str, pd.DataFrame]
+    counts: pd.DataFrame
+    rejects: pd.DataFrame
+    ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+    #: per table and id column, how many values cleaning changed (see :func:`validate`)
+    normalized_ids: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass
+class LoadReport:
+    """What a load did.
+
+    Attributes
+    ----------
+    counts : DataFrame
+        One row per table read: ``table``, ``source_file``, ``read``, ``loaded``, ``rejected``
+        (always ``read == loaded + rejected``).
+    rejects : DataFrame
+        One row per problem: ``table``, ``source_file``, ``row`` (spreadsheet row number for
+        CSV, header = 1; position for DataFrames), ``column``, ``reason``, ``values`` (the
+        row's original values as JSON, personal data hidden), ``reason_kind``.  A row with
+        several problems appears several times.
+    rejects_path : str or None
+        Where the rejects were written as CSV (None when there were none).
+    normalized_ids : dict
+        ``{table: {column: n}}``: how many id values were changed by cleaning (invisible
+        characters removed, NFKC width/compatibility forms, ``"7.0"`` -> ``"7"``); zero counts omitted.
+    """
+
+    store: str
+    counts: pd.DataFrame
+    rejects: pd.DataFrame
+    rejects_path: str | None = None
+    ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+    ignored_files: list[str] = field(default_factory=list)
+    written: dict[str, int] = field(default_factory=dict)
+    normalized_ids: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def read(self) -> int:
+        return int(self.counts["read"].sum()) if len(self.counts) else 0
+
+    @property
+    def loaded(self) -> int:
+        return int(self.counts["loaded"].sum()) if len(self.counts) else 0
+
+    @property
+    def rejected(self) -> int:
+        return int(self.counts["rejected"].sum()) if len(self.counts) else 0
+
+    def format(self) -> str:
+        """Human summary: a line per table, the rejects file, normalised ids, ignored files/columns."""
+        lines = [f"store: {self.store}"]
+        lines.append(f"{'table':<13}{'read':>10}{'loaded':>10}{'rejected':>10}  source")
+        for r in self.counts.itertuples(index=False):
+            lines.append(f"{r.table:<13}{r.read:>10,}{r.loaded:>10,}{r.rejected:>10,}  {r.source_file}")
+        lines.append(f"{'total':<13}{self.read:>10,}{self.loaded:>10,}{self.rejected:>10,}")
+        if self.rejected:
+            top = (
+                self.rejects.groupby(["table", "reason_kind"] if "reason_kind" in self.rejects else ["table", "column"])
+                .size()
+                .sort_values(ascending=False)
+                .head(8)
+            )
+            lines.append(f"{self.rejected:,} rows rejected ({len(self.rejects):,} problems); most common:")
+            for key, n in top.items():
+                lines.append(f"  {n:>8,}  {key[0]}: {key[1]}")
+            if self.rejects_path:
+                lines.append(f"rejects written to {self.rejects_path}")
+        else:
+            lines.append("no rows rejected")
+        changed = [f"{t}.{c} {n:,}" for t, cols in self.normalized_ids.items() for c, n in cols.items() if n]
+        if changed:
+            lines.append("ids cleaned (invisible characters, full-width forms, spaces, 7.0 -> 7): " + ", ".join(changed))
+        for t, cols in self.ignored_columns.items():
+            if cols:
+                lines.append(f"{t}: columns not in the contract, not loaded: {', '.join(cols)}")
+        if self.ignored_files:
+            lines.append(f"files that hold no contract table, not read: {', '.join(self.ignored_files)}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.format()
 
 
 def validate(
@@ -290,7 +772,7 @@ def validate(
     *,
     mapping: Mapping | None = None,
     lookup: Callable[[str, list[str]], pd.DataFrame] | None = None,
-    now: pd.Timestamp | None = None,
+    now: pd.Timestamp | str | None = None,
 ) -> Validated:
     """Validate raw sources against the contract, collecting every problem.
 
@@ -299,27 +781,58 @@ def validate(
     sources
         Raw tables from :func:`graphcrm.loaders.read_sources`.
     mapping
-        Value renames for enum/bool columns.
+        Value renames (matched against the cleaned text of any column).
     lookup
         ``lookup(table, columns)`` returns those columns of a table already in the store
         (used to resolve references to rows loaded earlier).  None: an empty store.
     now
-        Dates after ``now`` (plus one day of slack for time zones) are rejected as future dates.
+        Dates after ``now`` (plus one day of slack for time zones) are rejected as future dates
+        (default: the current time; a time-zone-aware ``now`` is compared in UTC).
 
     Returns
     -------
     Validated
-        ``frames``: clean typed frames (accepted rows, contract columns present in the input);
-        ``counts``: table, source_file, read, loaded, rejected; ``rejects``: the problems
-        (see :class:`LoadReport`).
+        ``frames``: clean typed frames (accepted rows; the contract columns present in the input,
+        minus those blank in every accepted row).  Dtypes: text and enum columns ``str``,
+        dates ``datetime64[ns]`` (naive UTC), yes/no ``boolean``, whole numbers ``Int64``,
+        other numbers ``float64``; a blank input value is missing (``NaN``/``<NA>``/``NaT``),
+        never the column default.
+        ``counts``: table, source_file, read, loaded, rejected (rows);
+        ``rejects``: the problems (see :class:`LoadReport`; personal data hidden);
+        ``normalized_ids``: ``{table: {column: n}}`` id values changed by cleaning (text values
+        whose cleaned form differs from the value with surrounding whitespace trimmed; numbers
+        turned into text are not counted), plus those counted while reading
+        (:attr:`Source.normalized_ids`).
 
     Raises
     ------
     InputFileError
         A required column is missing from a file (nothing is loaded).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from graphcrm.loaders import Source, validate
+    >>> owners = pd.DataFrame({"owner_id": ["o1", "o1\\u200b", "ｏ２"],
+    ...                        "marketing_opt_out": ["true", "false", ""],
+    ...                        "joined_at": ["2024-01-05", "", "9999-12-31"]})
+    >>> v = validate({"owners": Source("owners", owners, "<owners>", np.arange(3))}, now="2026-01-01")
+    >>> v.frames["owners"]["owner_id"].tolist()
+    ['o1', 'o2']
+    >>> v.frames["owners"]["marketing_opt_out"].tolist()
+    [True, <NA>]
+    >>> v.frames["owners"]["joined_at"].isna().tolist()
+    [False, True]
+    >>> v.rejects["reason"].tolist()
+    ['duplicate key (owner_id) first seen at row 0']
+    >>> v.normalized_ids
+    {'owners': {'owner_id': 2}}
     """
     mapping = mapping or Mapping()
-    now = (now or pd.Timestamp.now()) + pd.Timedelta(days=1)
+    now = pd.Timestamp(now) if now is not None else pd.Timestamp.now()
+    if now.tzinfo is not None:
+        now = now.tz_convert("UTC").tz_localize(None)
+    now = now + pd.Timedelta(days=1)
     # file-level problems first: nothing is loaded if any file is unusable
     missing_msgs = []
     for name, src in sources.items():
@@ -338,12 +851,19 @@ def validate(
 
     frames: dict[str, pd.DataFrame] = {}
     probs: dict[str, _Problems] = {}
+    normalized: dict[str, dict[str, int]] = {}
     for name in TABLES:
         if name not in sources:
             continue
         p = _Problems()
-        frames[name] = _normalize(sources[name], mapping, now, p)
+        src = sources[name]
+        frames[name], changed = _normalize(src, mapping, now, p)
+        _read_problems(src, len(frames[name]), p)
         probs[name] = p
+        for c, k in (src.normalized_ids or {}).items():
+            changed[c] = changed.get(c, 0) + int(k)
+        if any(changed.values()):
+            normalized[name] = {c: k for c, k in changed.items() if k}
         # duplicate keys within the input: first occurrence wins
         t = TABLES[name]
         df = frames[name]
@@ -364,16 +884,17 @@ def validate(
                 p.add(mask, ",".join(t.key), reasons, "duplicate key")
 
     # references, in contract order (referenced tables come first)
-    accepted_keys: dict[str, pd.Index] = {}
+    accepted_keys: dict[str, pa.Array] = {}
     rejected_keys: dict[str, set] = {}
 
-    def key_index(tname: str, col: str) -> pd.Index:
-        own = accepted_keys.get(tname)
-        stored = lookup(tname, [col])[col] if lookup is not None else pd.Series([], dtype=object)
-        parts = [pd.Index(stored.astype(object))]
-        if own is not None:
-            parts.append(own)
-        return parts[0].append(parts[1:]) if len(parts) > 1 else parts[0]
+    def key_index(tname: str, col: str) -> pa.Array:
+        parts = []
+        if lookup is not None:
+            stored = lookup(tname, [col])[col].reset_index(drop=True)
+            parts.append(_text_array(stored)[0])
+        if tname in accepted_keys:
+            parts.append(accepted_keys[tname])
+        return pa.concat_arrays(parts) if parts else pa.array([], type=_TEXT)
 
     for name in TABLES:
         if name not in frames:
@@ -383,16 +904,16 @@ def validate(
         p = probs[name]
         for col, rtable, rcol in t.references:
             known = key_index(rtable, rcol)
-            vals = pd.Series(df[col].to_numpy(dtype=object))
-            present = ~pd.isna(vals).to_numpy()
-            ok = _in(vals, known.to_numpy(dtype=object))
+            vals = _arrow_text(df[col])
+            present = ~_mask(pc.is_null(vals))
+            ok = _mask(pc.is_in(vals, value_set=known))
             bad = present & ~ok
             if bad.any():
                 rej = rejected_keys.get(rtable, set())
                 where = sources[rtable].file if rtable in sources else f"{rtable} input"
                 reasons = np.empty(len(df), dtype=object)
-                for i in np.flatnonzero(bad):
-                    v = vals.iat[i]
+                idx = np.flatnonzero(bad)
+                for i, v in zip(idx, _objects(vals.filter(pa.array(bad)))):
                     if v in rej:
                         reasons[i] = f"{col}={v!r}: that {rtable} row was rejected in this load"
                     else:
@@ -402,8 +923,8 @@ def validate(
             posts = lookup("posts", ["post_id", "created_at"]) if lookup is not None else None
             parts = [x for x in (posts, frames.get("posts")) if x is not None and len(x)]
             if parts and "created_at" in df:
-                pc = pd.concat([x[["post_id", "created_at"]] for x in parts]).drop_duplicates("post_id", keep="last")
-                post_time = df["post_id"].map(pc.set_index("post_id")["created_at"])
+                post_times = pd.concat([x[["post_id", "created_at"]] for x in parts]).drop_duplicates("post_id", keep="last")
+                post_time = df["post_id"].map(post_times.set_index("post_id")["created_at"])
                 early = (df["created_at"] < post_time - pd.Timedelta(minutes=1)).fillna(False).to_numpy(dtype=bool)
                 p.add(early, "created_at", "interaction dated before its post was created", "impossible date")
         bad_pos = p.positions()
@@ -411,8 +932,12 @@ def validate(
         keep[bad_pos] = False
         if len(t.key) == 1:
             k = t.key[0]
-            accepted_keys[name] = pd.Index(df.loc[keep, k].astype(object))
-            rejected_keys[name] = set(df.loc[~keep, k].dropna()) - set(accepted_keys[name])
+            keys = _arrow_text(df[k])
+            accepted_keys[name] = keys.filter(pa.array(keep))
+            if not keep.all():
+                rejected = keys.filter(pa.array(~keep))
+                rejected = rejected.filter(pc.invert(pc.fill_null(pc.is_in(rejected, value_set=accepted_keys[name]), True)))
+                rejected_keys[name] = set(_objects(rejected))
 
     # assemble
     counts_rows = []
@@ -425,18 +950,18 @@ def validate(
         bad_pos = p.positions()
         keep = np.ones(len(df), dtype=bool)
         keep[bad_pos] = False
-        clean[name] = df.loc[keep].reset_index(drop=True)
+        kept = df.loc[keep].reset_index(drop=True)
+        # a column blank in every loaded row carries nothing: leave it out, so that no store can
+        # mistake it for values (a re-export with an empty opt-out column changes no flag)
+        t = TABLES[name]
+        empty = [c for c in kept.columns if c not in t.key and len(kept) and bool(kept[c].isna().all())]
+        clean[name] = kept.drop(columns=empty)
         counts_rows.append(
             {"table": name, "source_file": src.file, "read": len(df), "loaded": int(keep.sum()), "rejected": int(len(bad_pos))}
         )
         pf = p.frame()
         if len(pf):
-            raw = src.frame.reset_index(drop=True)
-            cols = list(raw.columns)
-            values = {}
-            for pos in np.unique(pf["pos"].to_numpy()):
-                row = raw.iloc[pos]
-                values[pos] = json.dumps({c: (None if pd.isna(row[c]) else str(row[c])) for c in cols}, ensure_ascii=False)
+            values = _reject_values(src.frame.reset_index(drop=True), TABLES[name], np.unique(pf["pos"].to_numpy()))
             pf = pf.sort_values(["pos", "column"], kind="stable")
             reject_parts.append(
                 pd.DataFrame(
@@ -459,4 +984,4 @@ def validate(
     )
     rejects["row"] = rejects["row"].astype("int64")
     ignored = {name: src.ignored_columns for name, src in sources.items() if src.ignored_columns}
-    return Validated(clean, counts, rejects, ignored)
+    return Validated(clean, counts, rejects, ignored, normalized)
