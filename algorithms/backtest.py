@@ -18,11 +18,11 @@ something of owner ``u``'s:
 Reach after ``T``
 -----------------
 For a seed set ``S`` the reach time ``r(v)`` of every owner is the earliest arrival along
-time-respecting chains of exposures inside the evaluation window ``[T, T_end]``:
+time-respecting chains of exposures inside the evaluation window ``(T, T_end]``:
 
 * ``r(s) = T`` for every pick ``s`` (the campaign starts at ``T``);
 * ``v`` is reached at ``t`` when there is an exposure ``u -> v`` at ``t`` with
-  ``T <= t <= T_end`` and ``u`` a pick or reached *strictly before* ``t``;
+  ``T < t <= T_end`` and ``u`` a pick or reached *strictly before* ``t``;
 * a chain has at most ``max_hops`` exposures (default 2: the picks' own audience and that
   audience's audience, later than it was reached; ``None`` = no limit).
 
@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-#: default share of the time span used for picking (the rest is the evaluation period)
+#: default split: this share of the time span of the exposures (picking before, counting after)
 DEFAULT_SPLIT = 0.7
 #: default "recent" window of the recent-engagers baseline (capped at a quarter of the training span)
 DEFAULT_RECENT_DAYS = 30.0
@@ -212,10 +212,17 @@ def _distinct_out(exp: pd.DataFrame, n: int, since: int | None = None) -> np.nda
     return np.bincount(pairs // n, minlength=n).astype(np.float64)
 
 
-def _pagerank(train: Any) -> np.ndarray:
-    g = train.graph("interactions")
-    if not g.ecount():
-        return np.zeros(g.vcount())
+def _pagerank(exp: pd.DataFrame, n: int) -> np.ndarray:
+    """Weighted PageRank (damping 0.85) on the exposure graph reversed: ``v -> u`` for every
+    exposure ``u -> v`` (engager -> author, attendee -> organiser, referee -> referrer),
+    weight = number of exposures of the pair."""
+    import igraph as ig
+
+    if not len(exp):
+        return np.zeros(n)
+    key, cnt = np.unique(exp["dst"].to_numpy() * n + exp["src"].to_numpy(), return_counts=True)
+    g = ig.Graph(n=n, edges=np.column_stack([key // n, key % n]), directed=True)
+    g.es["weight"] = cnt.astype(np.float64).tolist()
     return np.asarray(g.pagerank(weights="weight", directed=True, damping=0.85), dtype=np.float64)
 
 
@@ -231,8 +238,8 @@ def _split_time(community: Any, at: Any) -> tuple[pd.Timestamp, pd.Timestamp, pd
                             "or referrals")
     t0, t1 = pd.Timestamp(int(ex["t"].iloc[0])), pd.Timestamp(int(ex["t"].iloc[-1]))
     if at is None:
-        cut = t0 + (t1 - t0) * DEFAULT_SPLIT
-    elif isinstance(at, float) and 0 < at < 1:
+        at = DEFAULT_SPLIT
+    if isinstance(at, float) and 0 < at < 1:
         cut = t0 + (t1 - t0) * at
     else:
         cut = _ts(at, "at")
@@ -268,7 +275,8 @@ def backtest(
     ``at`` with the evaluation window length as horizon), ``kocs`` (KOC score top k),
     ``out_degree`` (most distinct owners exposed to the owner before ``at``: engaged with their
     posts, checked in at events they organised or hosted, or were referred by them),
-    ``pagerank`` (weighted PageRank on the engager -> author graph), ``recent_engagers`` (most
+    ``pagerank`` (weighted PageRank on the exposures reversed: engager -> author,
+    attendee -> organiser, referee -> referrer), ``recent_engagers`` (most
     distinct owners exposed to them in the last ``recent_days`` before ``at``), ``random``
     (``k`` eligible owners drawn with ``seed``) and ``picks`` (the given list, as is).
 
@@ -277,8 +285,10 @@ def backtest(
     community : graphcrm.community.Community
         The whole history (no ``until``); a window limits what is replayed.
     at : date, timestamp or float in (0, 1), optional
-        The split ``T``; a float is a share of the time span of the exposures.  Default 0.7
-        (the first 70% for picking, the last 30% for counting).
+        The split ``T``; a float ``q`` means ``first + q * (last - first)`` over the times of
+        the exposures.  Default 0.7 (the first 70% of the time span for picking, the last 30%
+        for counting).  Data up to ``T`` inclusive are for picking, reach counts after ``T``.
+        With a long, sparse start (years of referrals before the app's posts) give a date.
     k : int, default 50
     methods : list of str, optional
         Default: every ambassadors probability model, kocs, out_degree, pagerank,
@@ -394,7 +404,7 @@ def backtest(
         elif m == "recent_engagers":
             sel = _rank_top(_distinct_out(ex_tr, n_tr, since=cut_ns - int(rdays * _NS_DAY)), tr_ids, elig, int(k))
         elif m == "pagerank":
-            sel = _rank_top(_pagerank(train), tr_ids, elig, int(k))
+            sel = _rank_top(_pagerank(ex_tr, n_tr), tr_ids, elig, int(k))
         elif m == "random":
             rng = np.random.default_rng([int(seed), 0xBAC7])
             pool = np.flatnonzero(elig)
@@ -411,7 +421,7 @@ def backtest(
     n = len(ids)
     ex = exposures(community)
     end_ns = int(end.value)
-    win = ex[(ex["t"] >= cut_ns) & (ex["t"] <= end_ns)]
+    win = ex[(ex["t"] > cut_ns) & (ex["t"] <= end_ns)]
     src, dst, tt = (win[c].to_numpy() for c in ("src", "dst", "t"))
     active_src = np.zeros(n, dtype=bool)
     active_src[src] = True
@@ -423,7 +433,7 @@ def backtest(
         if m == "picks":
             unknown = [str(x) for x, i in zip(chosen[m], idx) if i < 0]
         idx = idx[idx >= 0]
-        hops = temporal_reach(src, dst, tt, n, idx, start=cut_ns, end=end_ns, max_hops=max_hops)
+        hops = temporal_reach(src, dst, tt, n, idx, start=cut_ns + 1, end=end_ns, max_hops=max_hops)
         mask = hops > 0
         reached[m] = mask
         rows.append({"method": m, "k": int(len(chosen[m])), "reach": int(mask.sum()),

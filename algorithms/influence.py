@@ -84,6 +84,8 @@ LAYERS = ("interactions", "referrals", "coattendance")
 #: default layer weights (see the module docstring)
 DEFAULT_LAYERS: dict[str, float] = {"interactions": 1.0, "referrals": 5.0, "coattendance": 10.0}
 DEFAULT_LAM = 0.1
+#: the probability model of :func:`ambassadors` and :func:`spread` when none is given (docs/validation.md)
+DEFAULT_PROBABILITY = "learned"
 #: rounds of the IC cascade under the learned model (the backtest's chains of at most 2 exposures)
 LEARNED_MAX_HOPS = 2
 #: RR sets (at least) behind the reported marginal gains and spread curve of :func:`ambassadors`
@@ -759,7 +761,7 @@ def ambassadors(
     eps: float = 0.1,
     delta: float | None = None,
     model: str = "ic",
-    probability: str = "wc",
+    probability: str | None = None,
     lam: float = DEFAULT_LAM,
     layers: Any = None,
     half_life_days: float | None = None,
@@ -860,6 +862,7 @@ def ambassadors(
     from graphcrm.i18n import check_lang
 
     lang = check_lang(lang)
+    probability = DEFAULT_PROBABILITY if probability is None else probability
     if model not in MODELS:
         raise _config_error(f"model must be one of {MODELS}, got {model!r}")
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
@@ -880,25 +883,9 @@ def ambassadors(
     owners = community.owners
     ids = community.owner_ids
     n = len(ids)
-    if probability not in PROBABILITIES:
-        raise _config_error(f"probability must be one of {PROBABILITIES}, got {probability!r}")
-    learned_info = None
-    if max_hops is None:
-        hops = LEARNED_MAX_HOPS if probability == "learned" and model == "ic" else 0
-    elif isinstance(max_hops, (int, np.integer)) and not isinstance(max_hops, bool) and max_hops >= 0:
-        hops = int(max_hops)
-    else:
-        raise _config_error("max_hops must be a non-negative integer (0 = no limit)")
-    if hops and model != "ic":
-        raise _config_error("max_hops applies to the IC model only")
-    if probability == "learned":
-        graph, edges, learned_info = _learned_graph(community, model=model, horizon_days=horizon_days,
-                                                    max_hops=hops)
-    else:
-        edges = influence_edges(community, layers=layers, half_life_days=half_life_days)
-        prob = edge_probabilities(edges, n, probability=probability, lam=lam, model=model)
-        graph = influence_graph(n, edges["src"].to_numpy(), edges["dst"].to_numpy(), prob, model=model,
-                                max_hops=hops)
+    graph, edges, learned_info, hops = _build_graph(community, model=model, probability=probability, lam=lam,
+                                                    layers=layers, half_life_days=half_life_days,
+                                                    horizon_days=horizon_days, max_hops=max_hops)
     n_graph = graph.n  # owners, then (learned model) audience nodes that are never picked
 
     eligible = community.eligible().copy()
@@ -972,7 +959,8 @@ def ambassadors(
     df.attrs["mc_check"] = mc
     df.attrs["approximation"] = sel.approximation
     df.attrs["stats"] = {
-        "owners": n, "edges": graph.m, "model": model, "probability": probability, "max_hops": hops,
+        "owners": n, "edges": graph.m, "model": model,
+        "probability": "wc" if (learned_info or {}).get("fallback") else probability, "max_hops": hops,
         "eps": float(eps),
         "delta": float(delta) if delta is not None else 1.0 / max(n, 2), "r1_sets": sel.r1_sets,
         "r2_sets": sel.r2_sets,
@@ -985,14 +973,134 @@ def ambassadors(
     return df
 
 
+def _build_graph(community: Any, *, model: str, probability: str, lam: float, layers: Any,
+                 half_life_days: float | None, horizon_days: float | None,
+                 max_hops: int | None) -> tuple[InfluenceGraph, pd.DataFrame, dict | None, int]:
+    """The influence graph of a community under a probability model: ``(graph, edges with
+    per-layer columns, learned-model info or None, hops)``."""
+    if model not in MODELS:
+        raise _config_error(f"model must be one of {MODELS}, got {model!r}")
+    if probability not in PROBABILITIES:
+        raise _config_error(f"probability must be one of {PROBABILITIES}, got {probability!r}")
+    if max_hops is None:
+        hops = LEARNED_MAX_HOPS if probability == "learned" and model == "ic" else 0
+    elif isinstance(max_hops, (int, np.integer)) and not isinstance(max_hops, bool) and max_hops >= 0:
+        hops = int(max_hops)
+    else:
+        raise _config_error("max_hops must be a non-negative integer (0 = no limit)")
+    if hops and model != "ic":
+        raise _config_error("max_hops applies to the IC model only")
+    n = len(community.owner_ids)
+    if probability == "learned":
+        graph, edges, info = _learned_graph(community, model=model, horizon_days=horizon_days, max_hops=hops)
+        if graph is not None:
+            return graph, edges, info, hops
+        # too little history to learn from: the documented fallback is the weighted cascade
+        if max_hops is None:
+            hops = 0
+        info = {**info, "fallback": "wc"}
+        edges = influence_edges(community, layers=layers, half_life_days=half_life_days)
+        prob = edge_probabilities(edges, n, probability="wc", model=model)
+        graph = influence_graph(n, edges["src"].to_numpy(), edges["dst"].to_numpy(), prob, model=model,
+                                max_hops=hops)
+        return graph, edges, info, hops
+    edges = influence_edges(community, layers=layers, half_life_days=half_life_days)
+    prob = edge_probabilities(edges, n, probability=probability, lam=lam, model=model)
+    graph = influence_graph(n, edges["src"].to_numpy(), edges["dst"].to_numpy(), prob, model=model, max_hops=hops)
+    return graph, edges, None, hops
+
+
+def spread(
+    community: Any,
+    seeds: Iterable[str],
+    *,
+    model: str = "ic",
+    probability: str | None = None,
+    lam: float = DEFAULT_LAM,
+    layers: Any = None,
+    half_life_days: float | None = None,
+    horizon_days: float | None = None,
+    max_hops: int | None = None,
+    runs: int = 2000,
+    seed: int = 0,
+    threads: int | None = None,
+) -> dict[str, Any]:
+    """Expected reach of any set of owners under a chosen influence model, with a 95% interval.
+
+    The same influence graph as :func:`ambassadors` with the same options, simulated forward
+    ``runs`` times (Monte Carlo, compiled, deterministic per ``seed``).  Use it to compare
+    marketing's own list with the ambassadors, or two models on one list.
+
+    Parameters
+    ----------
+    community : graphcrm.community.Community
+    seeds : iterable of str
+        Owner ids (unknown ids are ignored and listed in ``unknown``).
+    model, probability, lam, layers, half_life_days, horizon_days, max_hops
+        As in :func:`ambassadors` (``probability`` defaults to :data:`DEFAULT_PROBABILITY`).
+    runs : int, default 2000
+        Monte Carlo runs.
+    seed : int, default 0
+    threads : int, optional
+
+    Returns
+    -------
+    dict
+        ``mean`` (expected number of owners reached, the seeds included; under the learned
+        model this includes the expected new audience), ``others`` (``mean`` minus the
+        number of known seeds), ``ci_low``, ``ci_high`` (95%, normal approximation, owners),
+        ``std`` (of one run), ``runs``, ``seeds`` (known seeds), ``unknown`` (ids not in the
+        community), ``model``, ``probability``, ``max_hops``.
+
+    Raises
+    ------
+    ConfigError
+        Bad options.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> from graphcrm.community import Community
+    >>> o = pd.DataFrame({"owner_id": ["a", "b", "c"]})
+    >>> r = pd.DataFrame({"referrer_id": ["a", "a"], "referee_id": ["b", "c"], "stage": ["order"] * 2,
+    ...                   "referred_at": ["2024-01-01"] * 2})
+    >>> spread(Community.from_frames({"owners": o, "referrals": r}), ["a"], probability="wc", runs=100)["mean"]
+    3.0
+    """
+    probability = DEFAULT_PROBABILITY if probability is None else probability
+    runs = int(runs)
+    if runs < 1:
+        raise _config_error("runs must be a positive integer")
+    ids = _read_exclude(seeds)
+    idx = community.index_of(ids) if ids else np.zeros(0, dtype=np.int64)
+    unknown = [x for x, i in zip(ids, idx) if i < 0]
+    known = np.unique(idx[idx >= 0]).astype(np.int64)
+    graph, _, info, hops = _build_graph(community, model=model, probability=probability, lam=lam, layers=layers,
+                                        half_life_days=half_life_days, horizon_days=horizon_days, max_hops=max_hops)
+    if info and info.get("fallback"):
+        probability = info["fallback"]
+    if len(known):
+        mc = spread_mc(graph, known, runs=runs, seed=seed, threads=threads)
+    else:
+        mc = {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0, "std": 0.0, "runs": runs}
+    mc.update({"others": mc["mean"] - len(known), "seeds": int(len(known)), "unknown": unknown, "model": model,
+               "probability": probability, "max_hops": hops})
+    return mc
+
+
 def _learned_graph(community: Any, *, model: str, horizon_days: float | None,
-                   max_hops: int = 0) -> tuple[InfluenceGraph, pd.DataFrame, dict]:
+                   max_hops: int = 0) -> tuple[InfluenceGraph | None, pd.DataFrame | None, dict]:
     """The influence graph of the learned model (audience nodes after the owners) and
     :func:`influence_edges`-like per-layer columns for the reasons."""
     from graphcrm.algorithms.influence_learning import learn_influence, learned_graph_arrays
 
+    from graphcrm.algorithms.influence_learning import MIN_POSITIVES
+
     n = len(community.owner_ids)
     li = learn_influence(community, horizon_days=horizon_days)
+    info = {k: (str(v) if isinstance(v, pd.Timestamp) else v) for k, v in li.info.items()}
+    if li.info.get("positives_train", 0) < MIN_POSITIVES:
+        return None, None, info
     n_total, src, dst, prob, _ = learned_graph_arrays(li, n)
     if model == "lt" and len(prob):
         tot = np.bincount(dst, weights=prob, minlength=n_total)
@@ -1005,7 +1113,6 @@ def _learned_graph(community: Any, *, model: str, horizon_days: float | None,
     edges = pd.DataFrame({"src": e["src"].to_numpy(dtype=np.int64), "dst": e["dst"].to_numpy(dtype=np.int64),
                           "weight": p, "interactions": np.where(~ref & ~co, p, 0.0),
                           "referrals": np.where(ref, p, 0.0), "coattendance": np.where(co, p, 0.0)})
-    info = {k: (str(v) if isinstance(v, pd.Timestamp) else v) for k, v in li.info.items()}
     return graph, edges, info
 
 

@@ -59,9 +59,13 @@ import numpy as np
 import pandas as pd
 
 _NS_DAY = 86_400 * 10**9
-#: default horizon when none is given: this share of the history's time span
-DEFAULT_HORIZON_SHARE = 3.0 / 7.0
+#: default horizon when none is given: a quarter, at most half the history's time span
+DEFAULT_HORIZON_DAYS = 90.0
 DEFAULT_L2 = 1.0
+#: internal label window as a share of the horizon (docs/validation.md: 0.5 and 1.0 compared)
+DEFAULT_LABEL_SHARE = 0.5
+#: fewer transmissions than this in the internal split: too little history to learn from
+MIN_POSITIVES = 5
 
 
 def _config_error(msg: str) -> Exception:
@@ -256,7 +260,7 @@ def _predict(model: dict, x: np.ndarray) -> np.ndarray:
 def _horizon_ns(ex: pd.DataFrame, horizon_days: float | None) -> tuple[int, float]:
     span = int(ex["t"].iloc[-1] - ex["t"].iloc[0]) if len(ex) else 0
     if horizon_days is None:
-        h = max(int(span * DEFAULT_HORIZON_SHARE), 1)
+        h = max(min(int(DEFAULT_HORIZON_DAYS * _NS_DAY), span // 2), 1)
     else:
         h = float(horizon_days)
         if not math.isfinite(h) or h <= 0:
@@ -276,7 +280,7 @@ def _source_audience(ex: pd.DataFrame, n: int, cut_ns: int, h_ns: int) -> tuple[
 
 
 def learn_influence(community: Any, *, horizon_days: float | None = None, l2: float = DEFAULT_L2,
-                    new_audience: bool = True) -> LearnedInfluence:
+                    label_share: float | None = None, new_audience: bool = True) -> LearnedInfluence:
     """Learn tie transmission probabilities (and new-audience rates) from the history.
 
     Parameters
@@ -284,10 +288,15 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
     community : graphcrm.community.Community
         Everything in it is "the past"; its end is the latest exposure.
     horizon_days : float, optional
-        The horizon ``H`` the probabilities refer to (default: 3/7 of the time span of the
-        exposures, i.e. what follows a 70% training share).
+        The horizon ``H`` the probabilities refer to (default 90 days, at most half the time
+        span of the exposures).
     l2 : float, default 1.0
         Ridge penalty of both regressions (on standardised features, per observation x n).
+    label_share : float, optional
+        Default :data:`DEFAULT_LABEL_SHARE` (0.5).
+        Length of the internal label window as a share of ``H`` (the internal split is at
+        ``end - label_share * H``, at most half-way into the history); the learned rates are
+        rescaled to ``H``.  A shorter window fits the most recent behaviour.
     new_audience : bool, default True
         Also learn ``a(u)``, the expected new owners each owner exposes within ``H``.
 
@@ -313,6 +322,9 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
     l2 = float(l2)
     if not math.isfinite(l2) or l2 < 0:
         raise _config_error("l2 must be a non-negative number")
+    label_share = float(DEFAULT_LABEL_SHARE if label_share is None else label_share)
+    if not 0 < label_share <= 1:
+        raise _config_error("label_share must lie in (0, 1]")
     ids = community.owner_ids
     n = len(ids)
     index = pd.Index(ids)
@@ -323,7 +335,7 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
     if len(ex) < 2:
         return LearnedInfluence(empty, np.zeros(n), {"horizon_days": h_days, "pairs_train": 0})
     t_start, t_end = int(ex["t"].iloc[0]), int(ex["t"].iloc[-1])
-    cut_i = max(t_end - h_ns, t_start + (t_end - t_start) // 2)
+    cut_i = max(t_end - int(h_ns * label_share), t_start + (t_end - t_start) // 2)
     label_ns = t_end - cut_i
     scale = h_ns / label_ns if label_ns > 0 else 1.0
     # --- internal split: fit the tie model
@@ -345,6 +357,7 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
         srcs = np.flatnonzero(all_i > 0)
         aud_model = _fit_glm(_aud_matrix(all_i[srcs], h_i[srcs], q_i[srcs]), new_cnt[srcs], family="poisson", l2=l2)
         aud_fit = _predict(aud_model, _aud_matrix(all_i[srcs], h_i[srcs], q_i[srcs]))
+        aud_cap = float(new_cnt[srcs].max()) if len(srcs) else 0.0
         aud_info = {"sources_train": int(len(srcs)), "new_audience_train": float(new_cnt[srcs].sum()),
                     "new_audience_fitted": float(aud_fit.sum()),
                     "audience_coefficients": _coefs(aud_model, AUDIENCE_FEATURES)}
@@ -357,7 +370,11 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
     if aud_model is not None:
         all_, h_, q_ = _source_audience(ex, n, t_end + 1, h_ns)
         srcs = np.flatnonzero(all_ > 0)
-        audience[srcs] = _predict(aud_model, _aud_matrix(all_[srcs], h_[srcs], q_[srcs])) * scale
+        a = _predict(aud_model, _aud_matrix(all_[srcs], h_[srcs], q_[srcs]))
+        # never more than the most any owner gained in the internal split, nor more owners than
+        # are left without a tie to the source
+        ties = np.bincount(prof["src"].to_numpy(), minlength=n)[srcs]
+        audience[srcs] = np.minimum(np.minimum(a, aud_cap) * scale, np.maximum(n - 1 - ties, 0))
     di = prof_i["days"].to_numpy()
     lay = {
         "with_exposures": _mean(y, di > 0),
@@ -369,7 +386,7 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
     }
     info = {
         "horizon_days": h_days, "internal_split": pd.Timestamp(cut_i), "label_days": label_ns / _NS_DAY,
-        "l2": l2, "pairs_train": int(len(y)), "positives_train": int(y.sum()),
+        "l2": l2, "label_share": label_share, "pairs_train": int(len(y)), "positives_train": int(y.sum()),
         "base_rate": float(y.mean()) if len(y) else 0.0, "layer_rates": lay,
         "predicted_train": float(fitted_i.sum()), "observed_train": float(y.sum()),
         "tie_coefficients": _coefs(tie_model, TIE_FEATURES), "pairs": int(len(prof)),

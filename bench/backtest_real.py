@@ -109,14 +109,40 @@ SETS = {
 }
 
 
+def _contract_frames(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The adapters' frames with every contract column (the adapters build clean, typed data, so
+    the loader's validation is not needed here; missing columns get their defaults)."""
+    from graphcrm.community import empty_table
+    from graphcrm.contract import TABLES
+
+    out = {}
+    for name, df in tables.items():
+        base = empty_table(name)
+        df = df.copy()
+        for col in base.columns:
+            if col not in df.columns:
+                default = TABLES[name].column(col).default
+                df[col] = default if default is not None else pd.Series([None] * len(df), dtype=base[col].dtype)
+        out[name] = df[list(base.columns)]
+    return out
+
+
+def demo_split(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
+    """The demo's app (posts, interactions, events) starts years after its first referrals, so
+    its split is 70% into the span of the interactions rather than of everything."""
+    t = tables["interactions"]["created_at"]
+    return t.min() + (t.max() - t.min()) * 0.7
+
+
 def run(name: str, tables: dict[str, pd.DataFrame], ks: list[int], methods: list[str] | None,
         bootstrap: int, max_hops: int | None) -> None:
     t = time.perf_counter()
-    c = Community.from_frames(tables) if name != "demo" else Community(tables)
+    c = Community(_contract_frames(tables)) if name != "demo" else Community(tables)
     load = time.perf_counter() - t
     for k in ks:
         t = time.perf_counter()
-        df = backtest(c, k=k, methods=methods, bootstrap=bootstrap, max_hops=max_hops)
+        at = demo_split(tables) if name == "demo" else None
+        df = backtest(c, at=at, k=k, methods=methods, bootstrap=bootstrap, max_hops=max_hops)
         a = df.attrs
         say(f"### {name}, k = {k} ({a['owners']:,} owners; picks before {a['at']:%Y-%m-%d %H:%M}, reach to "
             f"{a['end']:%Y-%m-%d %H:%M}, {a['exposures_after']:,} exposures after; best baseline "
@@ -140,7 +166,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--demo-owners", type=int, default=20000)
     ap.add_argument("--bootstrap", type=int, default=200)
     ap.add_argument("--max-hops", type=int, default=2, help="0 = no limit")
+    ap.add_argument("--label-share", type=float, default=None,
+                    help="internal label window of the learned model as a share of the horizon")
     args = ap.parse_args(argv)
+    if args.label_share is not None:
+        import graphcrm.algorithms.influence_learning as il
+
+        il.DEFAULT_LABEL_SHARE = args.label_share
     names = args.only or ["demo", *SETS]
     for name in names:
         if name == "demo":

@@ -243,6 +243,21 @@ class CommunityGraph:
     contribution = _AnalysisMethod("contribution")
     owner_levels = _AnalysisMethod("owner_levels")
     targets = _AnalysisMethod("targets")
+    movement = _AnalysisMethod("movement")
+    level_transitions = _AnalysisMethod("level_transitions")
+    rising_stars = _AnalysisMethod("rising_stars")
+    drifting_owners = _AnalysisMethod("drifting_owners")
+    new_owner_cohort = _AnalysisMethod("new_owner_cohort")
+
+    def backtest(self, *, since: Any = None, until: Any = None, **options: Any) -> pd.DataFrame:
+        """Backtest ambassador picks against simple baselines on the stored history (picks made
+        before a split time, reach counted after it); see :func:`graphcrm.algorithms.backtest.backtest`."""
+        return _algorithm("algorithms.backtest", "backtest")(self.community(since, until), **options)
+
+    def spread(self, seeds: Any, *, since: Any = None, until: Any = None, **options: Any) -> dict:
+        """Expected reach of any set of owners under a chosen influence model, with a 95% interval;
+        see :func:`graphcrm.algorithms.influence.spread`."""
+        return _algorithm("algorithms.influence", "spread")(self.community(since, until), seeds, **options)
 
     def report(self, path: str | os.PathLike = "report.html", **options: Any):
         """The self-contained HTML community report; see :func:`graphcrm.reports.html.build_report`."""

@@ -88,8 +88,9 @@ def format_check(df: pd.DataFrame, lang: str) -> str:
               show_default=True, help="OPIM-C approximation slack: (1-1/e-eps) guarantee.")
 @click.option("--model", type=click.Choice(["ic", "lt"]), default="ic", show_default=True,
               help="Diffusion model: Independent Cascade or Linear Threshold.")
-@click.option("--probability", type=click.Choice(["wc", "exp"]), default="wc", show_default=True,
-              help="Edge probability: weighted cascade (weight share) or 1-exp(-lam*weight).")
+@click.option("--probability", type=click.Choice(["learned", "wc", "exp"]), default="learned", show_default=True,
+              help="Edge probability: learned from the history (see graphcrm backtest), weighted cascade "
+                   "(weight share) or 1-exp(-lam*weight).")
 @click.option("--lam", type=click.FloatRange(min=0, min_open=True), default=0.1, show_default=True,
               help="Rate of the exp probability rule.")
 @click.option("--per-city", type=click.IntRange(min=1), default=None, help="At most N ambassadors per city.")
