@@ -524,3 +524,18 @@ def test_demo_never_overwrites_real_exports(tmp_path):
                                    "--store", str(tmp_path / "d.duckdb")])
     assert res.exit_code == 1 and "holds input tables (owners.csv, posts.csv)" in res.output, res.output
     assert (exports / "owners.csv").read_text(encoding="utf-8") == OWNERS and _files(exports) == ["owners.csv", "posts.csv"]
+
+
+def test_every_csv_writer_goes_through_write_csv():
+    """No module writes CSV but graphcrm.files (the demo writes its generated input tables in the
+    contract's own format: synthetic data, read back by the loader, so never escaped)."""
+    root = Path(__file__).resolve().parents[1]
+    writers = re.compile(r"\.to_csv\(|csv\.writer\(|csv\.DictWriter\(|pa_csv\.write_csv\(|\.to_excel\(")
+    found = []
+    for folder in ("graphcrm", "loaders", "algorithms", "reports"):
+        for path in sorted((root / folder).rglob("*.py")):
+            rel = path.relative_to(root).as_posix()
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if writers.search(line) and rel not in ("graphcrm/files.py", "graphcrm/demo.py"):
+                    found.append(f"{rel}:{n}: {line.strip()}")
+    assert not found, "CSV written without graphcrm.files.write_csv:\n" + "\n".join(found)
