@@ -41,7 +41,7 @@ product per iteration for all folds.  Measured numbers: ``docs/validation.md``.
 """
 from __future__ import annotations
 
-import inspect
+from dataclasses import dataclass
 from typing import Any
 
 import igraph as ig
@@ -55,6 +55,7 @@ from scipy.stats import rankdata
 from graphcrm.algorithms.levels import activity_log, owner_positions
 from graphcrm.errors import AnalysisError, ConfigError
 from graphcrm.i18n import check_lang, join
+from graphcrm.results import Col, ResultSpec, analysis
 
 FEATURES: tuple[str, ...] = (
     "closeness",
@@ -154,49 +155,20 @@ def _ppr_folds(walk: tuple[sp.csr_matrix, np.ndarray], seeds: np.ndarray, *, fol
 
 
 def _circle_labels(community: Any, *, seed: int, circles: pd.DataFrame | None = None) -> np.ndarray:
-    """Circle label per owner (owner order); -1 for owners outside any circle."""
-    n = len(community.owner_ids)
-    if circles is not None:
-        fn = None
-        df = circles
-    else:
-        try:
-            from graphcrm.algorithms import circles as circles_mod  # noqa: PLC0415
+    """Circle label per owner (owner order, the ``circle`` column of a
+    :func:`graphcrm.algorithms.circles.circles` result); -1 for owners outside any circle."""
+    from graphcrm.algorithms.circles import CIRCLES, circles as find_circles  # noqa: PLC0415
 
-            fn = circles_mod.circles
-        except (ImportError, AttributeError):
-            fn = None
-        df = None
-        if fn is not None:
-            kwargs = {"seed": seed} if "seed" in inspect.signature(fn).parameters else {}
-            df = fn(community, **kwargs)
-    if df is not None:
-        col = next((c for c in ("circle_id", "circle", "community", "cluster") if c in df.columns), None)
-        if col is not None and "owner_id" in df.columns:
-            labels = np.full(n, -1, dtype=np.int64)
-            pos = owner_positions(community, df["owner_id"])
-            vals = df[col]
-            if pd.api.types.is_integer_dtype(vals.dtype):
-                codes = np.where(vals.to_numpy() >= 0, vals.to_numpy(), -1)  # -1 = no ties, no circle
-            else:
-                codes = np.where(vals.notna(), pd.factorize(vals.astype(str))[0], -1)
-            ok = pos >= 0
-            labels[pos[ok]] = codes[ok]
-            return labels
-        if circles is not None:
-            raise ConfigError("circles must have owner_id and circle columns (a circles() result)")
-    # fallback: Leiden (modularity) on the co-attendance graph, seeded
-    import leidenalg  # noqa: PLC0415
-
-    g = _coattendance(community)
-    if g.ecount() == 0:
-        return np.full(n, -1, dtype=np.int64)
-    part = leidenalg.find_partition(
-        g, leidenalg.ModularityVertexPartition, weights="weight" if "weight" in g.edge_attributes() else None,
-        seed=int(seed),
-    )
-    labels = np.asarray(part.membership, dtype=np.int64)
-    labels[np.asarray(g.degree()) == 0] = -1
+    df = circles if circles is not None else find_circles(community, seed=seed)
+    if not {"owner_id", "circle"} <= set(df.columns):
+        raise ConfigError("circles must have the owner_id and circle columns of a circles() result "
+                          f"({', '.join(CIRCLES.column_names)})")
+    labels = np.full(len(community.owner_ids), -1, dtype=np.int64)
+    pos = owner_positions(community, df["owner_id"])
+    vals = pd.to_numeric(df["circle"], errors="coerce").fillna(-1).to_numpy(np.int64)
+    codes = np.where(vals >= 0, vals, -1)  # -1 = no ties, no circle
+    ok = pos >= 0
+    labels[pos[ok]] = codes[ok]
     return labels
 
 
@@ -373,6 +345,88 @@ def _auc(scores: np.ndarray, positive: np.ndarray) -> float:
     return float((r[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
+@dataclass(frozen=True)
+class VolunteerValidation:
+    """How well the model finds volunteers it was not shown (see :func:`volunteer_candidates`).
+
+    Attributes
+    ----------
+    auc : float
+        Chance that a hidden volunteer outranks a random non-volunteer candidate (0.5 = chance).
+    recall_at_k : float
+        Share of the hidden volunteers among the top ``k`` candidates (0-1).
+    recall_at_k_no_role : float
+        The same within candidates who never organised, hosted or volunteered (0-1).
+    k : int
+        The cut-off used (at most the number of candidates).
+    hidden : int
+        Volunteers hidden.
+    seed : int
+        Seed of the draw.
+    candidates : int
+        Owners ranked in the validation.
+    masked_roles : int
+        Attendance rows whose organizer/host/volunteer role was masked to attendee.
+    """
+
+    auc: float
+    recall_at_k: float
+    recall_at_k_no_role: float
+    k: int
+    hidden: int
+    seed: int
+    candidates: int
+    masked_roles: int
+
+
+@dataclass(frozen=True)
+class VolunteerDetails:
+    """The side results of :func:`volunteer_candidates`.
+
+    Attributes
+    ----------
+    validation : VolunteerValidation or None
+        The hold-out validation; None when not run (``validate=False``) or with fewer than
+        5 volunteers.
+    coefficients : dict of str to float
+        Weight of each standardised component (``weight * z`` is its share of the log-odds).
+    intercept : float
+        Intercept of the logistic model (log-odds).
+    volunteers : int
+        Volunteers the model learned from (non-staff owners with ``is_volunteer``).
+    """
+
+    validation: VolunteerValidation | None
+    coefficients: dict[str, float]
+    intercept: float
+    volunteers: int
+
+
+VOLUNTEER_CANDIDATES = ResultSpec(
+    "volunteer_candidates",
+    key=("owner_id",),
+    columns=(
+        Col("owner_id", "str", "", "the owner (volunteers and staff are not listed)"),
+        Col("score", "float", "0-1", "how much they resemble the current volunteers (fitted probability)"),
+        Col("closeness", "float", "× average", "how often they are at the same events as volunteers, directly "
+                                               "or through friends (1 = average)"),
+        Col("events_attended", "int", "events", "events attended, checked in, any role"),
+        Col("events_led", "int", "events", "events where they organised, hosted or volunteered"),
+        Col("active_weeks", "int", "weeks", "distinct weeks with any activity"),
+        Col("tenure_days", "float", "days", "days since they joined"),
+        Col("helping", "int", "comments", "comments and replies on other owners' posts"),
+        Col("circle_share", "float", "share 0-1", "share of the other members of their circle who volunteer"),
+        Col("opted_out", "bool", "", "opted out of marketing: scored, but never targeted"),
+        Col("reason", "str", "", "the two strongest reasons, in plain words"),
+    ),
+    sort=(("score", False), ("owner_id", True)),
+    depends=("circles",),
+    details=VolunteerDetails,
+    description="non-volunteer, non-staff owners scored by resemblance to the current volunteers",
+)
+
+
+@analysis(VOLUNTEER_CANDIDATES)
 def volunteer_candidates(
     community: Any,
     *,
@@ -393,22 +447,23 @@ def volunteer_candidates(
     docstring: ``closeness``, ``events_attended``, ``events_led``, ``active_weeks``,
     ``tenure_days``, ``helping``, ``circle_share``) are standardised and combined by an L2
     logistic regression fitted on volunteers vs the other non-staff owners; the score is the
-    fitted probability.  ``df.attrs["coefficients"]`` holds the weight of each standardised
-    component, so ``weight * z`` is the component's share of the log-odds; the reason names
-    the two largest positive shares.
+    fitted probability.  ``details.coefficients`` (with ``details=True``) holds the weight of
+    each standardised component, so ``weight * z`` is the component's share of the log-odds;
+    the reason names the two largest positive shares.
 
     With ``validate`` (default), a seeded random ``holdout`` share of the volunteers is hidden
     (treated as non-volunteers, removed from the PageRank seeds, and their organizer / host /
     volunteer attendance roles masked to attendee), the model is refitted and
-    ``df.attrs["validation"] = {"auc", "recall_at_k", "recall_at_k_no_role", "k", "hidden",
-    "seed", "candidates", "masked_roles"}``
+    ``details.validation`` (a :class:`VolunteerValidation`: ``auc``, ``recall_at_k``,
+    ``recall_at_k_no_role``, ``k``, ``hidden``, ``seed``, ``candidates``, ``masked_roles``)
     reports how the hidden volunteers rank among all candidates (AUC: chance a hidden
     volunteer outranks a random non-volunteer; recall@k: share of hidden volunteers in the
     top ``k``; ``recall_at_k_no_role``: the same within candidates who never organised,
     hosted or volunteered - after masking, the hidden volunteers' own group, while owners who
     already help at events rightly rank above them).  Extra keys: ``candidates`` (number
     ranked) and ``masked_roles`` (attendance rows masked).  It is ``None`` when there are
-    fewer than 5 volunteers.
+    fewer than 5 volunteers.  The model on all volunteers is fitted once per community and
+    options and shared by ``validate=True`` and ``validate=False`` (e.g. by :func:`targets`).
 
     Parameters
     ----------
@@ -446,7 +501,8 @@ def volunteer_candidates(
         probability, 0-1); the raw components ``closeness``, ``events_attended``,
         ``events_led``, ``active_weeks``, ``tenure_days``, ``helping``, ``circle_share``;
         ``opted_out`` (marketing opt-out: scored, but never targeted); ``reason``.
-        Volunteers and staff are excluded.
+        Volunteers and staff are excluded.  With ``details=True``: ``(table,
+        VolunteerDetails)`` (validation, coefficients, intercept, volunteers).
 
     Raises
     ------
@@ -460,8 +516,8 @@ def volunteer_candidates(
     >>> from graphcrm.community import Community
     >>> from graphcrm.demo import generate_demo
     >>> tables, truth = generate_demo(3000, seed=0)
-    >>> df = volunteer_candidates(Community(tables), top=20)
-    >>> df.attrs["validation"]["auc"] >= 0.85
+    >>> df, info = volunteer_candidates(Community(tables), top=20, details=True)
+    >>> info.validation.auc >= 0.85
     True
     >>> df.columns[:3].tolist()
     ['owner_id', 'score', 'closeness']
@@ -471,63 +527,98 @@ def volunteer_candidates(
         raise ConfigError(f"holdout must be between 0 and 1, got {holdout!r}")
     if k < 1 or folds < 1:
         raise ConfigError("k and folds must be at least 1")
-    owners = community.owners.set_index("owner_id").reindex(np.asarray(community.owner_ids, dtype=object))
-    vol = owners["is_volunteer"].fillna(False).astype(bool).to_numpy().copy()
-    staff = owners["is_staff"].fillna(False).astype(bool).to_numpy().copy()
-    opted = owners["marketing_opt_out"].fillna(False).astype(bool).to_numpy().copy()
-    vol &= ~staff
+    vol, staff, opted = _owner_flags(community)
     eligible = ~vol & ~staff
     if not vol.any():
         raise AnalysisError("no volunteers (is_volunteer) among non-staff owners: nothing to learn from")
     if not eligible.any():
         raise AnalysisError("every non-staff owner is already a volunteer: no candidates to score")
 
-    labels = _circle_labels(community, seed=seed, circles=circles)
-    walk = transition_matrix(_coattendance(community))
-    attendance = community.tables["attendance"]
-    static = _static_features(community, attendance)
-    opts = dict(walk=walk, folds=folds, damping=damping, l2=l2, seed=seed)
-
+    fit = dict(folds=folds, damping=damping, l2=l2, seed=seed, circles=circles)
+    # the model on all volunteers does not depend on the validation: shared by validate=True/False
+    raw, Z, w, b0, score = community.memo("volunteer_model", fit, lambda: _full_model(community, **fit))
     validation = None
-    vol_idx = np.flatnonzero(vol)
-    if validate and len(vol_idx) >= 5:
-        rng = np.random.default_rng(seed)
-        n_hidden = max(1, int(round(holdout * len(vol_idx))))
-        hidden = np.sort(rng.choice(vol_idx, size=n_hidden, replace=False))
-        is_hidden = np.zeros(len(vol), dtype=bool)
-        is_hidden[hidden] = True
-        hidden_ids = set(np.asarray(community.owner_ids, dtype=object)[hidden])
-        masked = attendance.copy()
-        m = masked["owner_id"].isin(hidden_ids).to_numpy() & masked["role"].astype(str).isin(_LED_ROLES).to_numpy()
-        masked["role"] = masked["role"].astype(object)
-        masked.loc[m, "role"] = "attendee"
-        known = vol & ~is_hidden
-        cand = eligible | is_hidden
-        vstatic = static.copy()  # masking changes roles only, so only events_led moves
-        vstatic["events_led"] = _events_led(community, masked)
-        vraw, _, _, _, vscore = _model(community, known=known, eligible=cand, static=vstatic, labels=labels,
-                                       **opts)
-        s = vscore[cand]
-        h = is_hidden[cand]
-        ids = np.asarray(community.owner_ids, dtype=object)[cand]
-        order = np.lexsort((ids, -s))
-        kk = int(min(k, len(s)))
-        # the same among candidates without any organizer/host/volunteer role, the group the
-        # masked volunteers now belong to (owners with a role rank first and are right to)
-        no_role = order[vraw["events_led"].to_numpy()[cand][order] == 0]
-        validation = {
-            "auc": _auc(s, h),
-            "recall_at_k": float(h[order[:kk]].sum() / h.sum()),
-            "recall_at_k_no_role": float(h[no_role[:kk]].sum() / h.sum()),
-            "k": kk,
-            "hidden": int(h.sum()),
-            "seed": int(seed),
-            "candidates": int(len(s)),
-            "masked_roles": int(m.sum()),
-        }
+    if validate and vol.sum() >= 5:
+        validation = _holdout_validation(community, vol, eligible, holdout=holdout, k=k, **fit)
 
-    raw, Z, w, b0, score = _model(community, known=vol, eligible=eligible, static=static,
-                                  labels=labels, **opts)
+    out = _candidate_table(community, raw, Z, w, score, eligible, opted, top=top, lang=lang)
+    return out, VolunteerDetails(validation=validation, coefficients={f: float(c) for f, c in zip(FEATURES, w)},
+                                 intercept=float(b0), volunteers=int(vol.sum()))
+
+
+def _owner_flags(community: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Volunteer (non-staff), staff and marketing opt-out flags in owner order."""
+    owners = community.owners.set_index("owner_id").reindex(np.asarray(community.owner_ids, dtype=object))
+    vol = owners["is_volunteer"].fillna(False).astype(bool).to_numpy().copy()
+    staff = owners["is_staff"].fillna(False).astype(bool).to_numpy().copy()
+    opted = owners["marketing_opt_out"].fillna(False).astype(bool).to_numpy().copy()
+    return vol & ~staff, staff, opted
+
+
+def _model_inputs(community: Any, *, seed: int, circles: pd.DataFrame | None) -> dict[str, Any]:
+    """Circle labels, the co-attendance walk and the static features: shared by both fits."""
+    return community.memo("volunteer_inputs", {"seed": seed, "circles": circles}, lambda: dict(
+        labels=_circle_labels(community, seed=seed, circles=circles),
+        walk=transition_matrix(_coattendance(community)),
+        static=_static_features(community, community.tables["attendance"]),
+    ))
+
+
+def _full_model(community: Any, *, folds: int, damping: float, l2: float, seed: int,
+                circles: pd.DataFrame | None) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, float, np.ndarray]:
+    """The model fitted on all volunteers vs the other non-staff owners."""
+    vol, staff, _ = _owner_flags(community)
+    inp = _model_inputs(community, seed=seed, circles=circles)
+    return _model(community, known=vol, eligible=~vol & ~staff, static=inp["static"], labels=inp["labels"],
+                  walk=inp["walk"], folds=folds, damping=damping, l2=l2, seed=seed)
+
+
+def _holdout_validation(community: Any, vol: np.ndarray, eligible: np.ndarray, *, holdout: float, k: int,
+                        folds: int, damping: float, l2: float, seed: int,
+                        circles: pd.DataFrame | None) -> VolunteerValidation:
+    """Hide a seeded share of the volunteers (roles masked), refit, and rank the hidden ones."""
+    inp = _model_inputs(community, seed=seed, circles=circles)
+    attendance = community.tables["attendance"]
+    vol_idx = np.flatnonzero(vol)
+    rng = np.random.default_rng(seed)
+    n_hidden = max(1, int(round(holdout * len(vol_idx))))
+    hidden = np.sort(rng.choice(vol_idx, size=n_hidden, replace=False))
+    is_hidden = np.zeros(len(vol), dtype=bool)
+    is_hidden[hidden] = True
+    hidden_ids = set(np.asarray(community.owner_ids, dtype=object)[hidden])
+    masked = attendance.copy()
+    m = masked["owner_id"].isin(hidden_ids).to_numpy() & masked["role"].astype(str).isin(_LED_ROLES).to_numpy()
+    masked["role"] = masked["role"].astype(object)
+    masked.loc[m, "role"] = "attendee"
+    known = vol & ~is_hidden
+    cand = eligible | is_hidden
+    vstatic = inp["static"].copy()  # masking changes roles only, so only events_led moves
+    vstatic["events_led"] = _events_led(community, masked)
+    vraw, _, _, _, vscore = _model(community, known=known, eligible=cand, static=vstatic, labels=inp["labels"],
+                                   walk=inp["walk"], folds=folds, damping=damping, l2=l2, seed=seed)
+    s = vscore[cand]
+    h = is_hidden[cand]
+    ids = np.asarray(community.owner_ids, dtype=object)[cand]
+    order = np.lexsort((ids, -s))
+    kk = int(min(k, len(s)))
+    # the same among candidates without any organizer/host/volunteer role, the group the
+    # masked volunteers now belong to (owners with a role rank first and are right to)
+    no_role = order[vraw["events_led"].to_numpy()[cand][order] == 0]
+    return VolunteerValidation(
+        auc=_auc(s, h),
+        recall_at_k=float(h[order[:kk]].sum() / h.sum()),
+        recall_at_k_no_role=float(h[no_role[:kk]].sum() / h.sum()),
+        k=kk,
+        hidden=int(h.sum()),
+        seed=int(seed),
+        candidates=int(len(s)),
+        masked_roles=int(m.sum()),
+    )
+
+
+def _candidate_table(community: Any, raw: pd.DataFrame, Z: np.ndarray, w: np.ndarray, score: np.ndarray,
+                     eligible: np.ndarray, opted: np.ndarray, *, top: int | None, lang: str) -> pd.DataFrame:
+    """The VOLUNTEER_CANDIDATES table: eligible owners by score, components rounded, reasons."""
     sel = eligible
     out = pd.DataFrame({"owner_id": np.asarray(community.owner_ids, dtype=object)[sel], "score": score[sel]})
     for f in FEATURES:
@@ -544,9 +635,5 @@ def volunteer_candidates(
     keep = out.index.to_numpy()
     sel_idx = np.flatnonzero(sel)[keep]
     out["reason"] = _reasons(raw.iloc[sel_idx].reset_index(drop=True), Z[sel_idx], w, lang)
-    out = out.reset_index(drop=True)
-    out.attrs["validation"] = validation
-    out.attrs["coefficients"] = {f: float(c) for f, c in zip(FEATURES, w)}
-    out.attrs["intercept"] = b0
-    out.attrs["volunteers"] = int(vol.sum())
-    return out
+    return out.reset_index(drop=True)
+

@@ -8,6 +8,8 @@ import pytest
 
 from graphcrm.algorithms.volunteers import (
     FEATURES,
+    VolunteerDetails,
+    VolunteerValidation,
     _auc,
     _circle_share,
     _ppr_folds,
@@ -69,7 +71,7 @@ def community() -> Community:
 
 
 def test_components_by_hand_on_tiny():
-    df = volunteer_candidates(tiny())
+    df, info = volunteer_candidates(tiny(), details=True)
     v = df.set_index("owner_id")
     # a is the volunteer, s is staff: neither is a candidate; o (opted out) is scored but flagged
     assert set(v.index) == {"b", "c", "d", "o"}
@@ -84,7 +86,8 @@ def test_components_by_hand_on_tiny():
     assert v.loc["b", "tenure_days"] == 366.0  # 2023-12-31 -> 2024-12-31 (leap year)
     # closeness: b shares two events with a (edge weight 1.5), c one (0.5), d and o none
     assert v.loc["b", "closeness"] > v.loc["c", "closeness"] > 0 == v.loc["d", "closeness"] == v.loc["o", "closeness"]
-    assert df.attrs["validation"] is None  # fewer than 5 volunteers
+    assert info.validation is None  # fewer than 5 volunteers
+    assert info.volunteers == 1 and set(info.coefficients) == set(FEATURES)
     assert list(df.columns) == ["owner_id", "score", *FEATURES, "opted_out", "reason"]
     assert df["score"].is_monotonic_decreasing
 
@@ -149,14 +152,14 @@ def test_ppr_out_of_fold_does_not_reward_being_a_seed():
 
 
 def test_validation_on_planted_community(community):
-    df = volunteer_candidates(community, k=30, seed=0)
-    val = df.attrs["validation"]
-    assert set(val) >= {"auc", "recall_at_k", "k", "hidden", "seed"}
-    assert val["hidden"] == 6 and val["k"] == 30 and val["seed"] == 0
-    assert val["auc"] >= 0.85
-    assert val["recall_at_k"] >= 0.5
+    df, info = volunteer_candidates(community, k=30, seed=0, details=True)
+    val = info.validation
+    assert isinstance(info, VolunteerDetails) and isinstance(val, VolunteerValidation)
+    assert val.hidden == 6 and val.k == 30 and val.seed == 0
+    assert val.auc >= 0.85
+    assert val.recall_at_k >= 0.5
     # roles of hidden volunteers were masked (each had some volunteer roles in the planted data)
-    assert val["masked_roles"] > 0
+    assert val.masked_roles > 0
     # latent volunteers (o030-o039) dominate the top of the ranking
     top = set(df["owner_id"].head(20))
     assert len(top & {f"o{i:03d}" for i in range(30, 40)}) >= 7
@@ -172,10 +175,11 @@ def test_excludes_volunteers_and_staff(community):
 
 
 def test_deterministic_under_seed(community):
-    a = volunteer_candidates(community, seed=3)
-    b = volunteer_candidates(community, seed=3)
+    a, va = volunteer_candidates(community, seed=3, details=True)
+    fresh = Community(community.tables, since=community.since, until=community.until)  # a new community: nothing cached, computed again
+    b, vb = volunteer_candidates(fresh, seed=3, details=True)
     pd.testing.assert_frame_equal(a, b)
-    assert a.attrs["validation"] == b.attrs["validation"]
+    assert va == vb
     top = volunteer_candidates(community, seed=3, top=10, validate=False)
     pd.testing.assert_frame_equal(top, a.head(10).reset_index(drop=True))
     # sorted by score desc, then owner_id
@@ -198,9 +202,8 @@ def test_bad_options(opts):
 def test_demo_community_auc():
     demo = pytest.importorskip("graphcrm.demo")
     tables, truth = demo.generate_demo(3000, seed=0)
-    df = volunteer_candidates(Community(tables), seed=0)
-    val = df.attrs["validation"]
-    assert val["auc"] >= 0.85
+    df, info = volunteer_candidates(Community(tables), seed=0, details=True)
+    assert info.validation.auc >= 0.85
     # the planted look-alike helpers fill the top of the list
     latent = set(truth["latent_helpers"])
     assert len(set(df["owner_id"].head(len(latent))) & latent) >= 0.6 * len(latent)
