@@ -485,3 +485,10 @@ def test_property_bool_column_is_explicit_value_or_missing(cells):
         assert "marketing_opt_out" not in frame
     else:
         assert frame["marketing_opt_out"].tolist() == expect
+
+
+def test_id_cleaning_keeps_leading_zeros_case_and_inner_spaces():
+    owners = pd.DataFrame({"owner_id": ["007", "O1", "o1", "a b", "7.00", "-3.0"]})
+    v = run(owners=owners)
+    assert v.rejects.empty
+    assert v.frames["owners"]["owner_id"].tolist() == ["007", "O1", "o1", "a b", "7", "-3"]
