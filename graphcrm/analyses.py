@@ -36,6 +36,11 @@ REGISTRY: dict[str, str] = {
     "contribution": "graphcrm.algorithms.levels",
     "owner_levels": "graphcrm.algorithms.levels",
     "targets": "graphcrm.algorithms.targeting",
+    "movement": "graphcrm.algorithms.movement",
+    "level_transitions": "graphcrm.algorithms.movement",
+    "rising_stars": "graphcrm.algorithms.movement",
+    "drifting_owners": "graphcrm.algorithms.movement",
+    "new_owner_cohort": "graphcrm.algorithms.movement",
 }
 
 

@@ -151,6 +151,7 @@ from graphcrm.commands import report as _report  # noqa: E402
 for _module in (_analytics_i, _ambassadors, _analytics_ii, _report):
     _module.register(cli)
 __import__("graphcrm.commands.backtest", fromlist=["register"]).register(cli)  # backtest, spread
+__import__("graphcrm.commands.movement", fromlist=["register"]).register(cli)  # movement, owner
 # --- end registered commands ---
 
 

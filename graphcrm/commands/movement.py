@@ -1,0 +1,164 @@
+"""CLI commands ``graphcrm movement`` (who moved between two periods) and ``graphcrm owner ID``
+(one owner's story)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from graphcrm.commands.options import (
+    emit,
+    format_option,
+    handle_errors,
+    lang_option,
+    open_cg,
+    store_option,
+    top_option,
+    window_options,
+)
+
+#: --table choice -> analysis function name
+TABLES = {
+    "owners": "movement",
+    "transitions": "level_transitions",
+    "rising": "rising_stars",
+    "drifting": "drifting_owners",
+    "cohort": "new_owner_cohort",
+}
+
+_HEAD = {
+    "transitions": ("Level transitions (per level then: moved up / held / moved down)", "等级变化（按期初等级：升级/保持/降级）"),
+    "rising": ("Rising stars (largest KOC rank gains with enough activity to be real)", "新星（KOC 排名上升最多且活跃度足够）"),
+    "drifting": ("Drifting owners (high past contribution, falling activity)", "流失风险车主（过往贡献高、活跃度下降）"),
+    "cohort": ("New owners' first 90 days, by join month", "新车主前 90 天（按加入月份）"),
+}
+
+
+def _note(text: str, fmt: str) -> None:
+    click.echo(text, err=fmt != "table")
+
+
+@click.command("movement")
+@store_option
+@window_options
+@top_option(15)
+@format_option
+@lang_option
+@click.option("--period", default="30D", show_default=True,
+              help="Length of each period: 30D, 4W, 1M (30 days), 1Q (91 days) or a number of days.")
+@click.option("--as-of", "as_of", default=None, metavar="DATE",
+              help="End of the current period (default: the latest data).")
+@click.option("--grace-days", type=click.FloatRange(min=0), default=60.0, show_default=True,
+              help="A level drops only after the record stayed below it this many days (0 = no grace).")
+@click.option("--table", "which", type=click.Choice(["summary", *TABLES]), default="summary", show_default=True,
+              help="Which table: summary (all four, for the terminal) or one of them (for --format csv/json).")
+@handle_errors
+def movement_cmd(store, since, until, top, fmt, lang, period, as_of, grace_days, which) -> None:
+    """Who moved between two periods of the same length (default: the last 30 days vs the 30 before).
+
+    Per owner: level then and now (level downgrades wait the grace period), KOC rank, circle and
+    activity then and now.  The summary shows the level transition matrix, rising stars, drifting
+    owners and the new owners' first 90 days; --table owners|transitions|rising|drifting|cohort
+    prints one table in full (-k rows; 0 = all).
+    """
+    from graphcrm import analyses
+
+    cg = open_cg(store)
+    community = cg.community(since, until)
+    common = {"period": period, "as_of": as_of}
+    opts = {
+        "movement": {**common, "grace_days": grace_days, "lang": lang},
+        "level_transitions": {**common, "grace_days": grace_days, "lang": lang},
+        "rising_stars": {**common, "lang": lang},
+        "drifting_owners": {**common, "lang": lang},
+        "new_owner_cohort": {"as_of": as_of, "lang": lang},
+    }
+    if which != "summary":
+        name = TABLES[which]
+        df, det = analyses.function(name)(community, **opts[name], details=True)
+        if hasattr(det, "label"):
+            _note(_header(det, lang), fmt)
+        emit(df, fmt, top=top if which != "transitions" else None)
+        return
+    if fmt != "table":
+        raise click.UsageError("--format csv/json prints one table: add --table owners|transitions|rising|drifting|cohort")
+    if grace_days != 60.0:  # the companions use the default grace period
+        opts["rising_stars"] = opts["drifting_owners"] = None
+    t, det = analyses.function("level_transitions")(community, **opts["level_transitions"], details=True)
+    click.echo(_header(det, lang))
+    zh = lang == "zh"
+    click.echo(("升级 {u:,}，保持 {h:,}（宽限期保留 {g:,}），降级 {d:,}，新加入 {n:,}" if zh else
+                "moved up {u:,}, held {h:,} ({g:,} by the grace period), moved down {d:,}, new {n:,}")
+               .format(u=det.moved_up, h=det.held, g=det.held_by_grace, d=det.moved_down, n=det.new))
+    for key, name in (("transitions", "level_transitions"), ("rising", "rising_stars"),
+                      ("drifting", "drifting_owners"), ("cohort", "new_owner_cohort")):
+        if opts.get(name) is None:
+            continue
+        df = t if key == "transitions" else analyses.function(name)(community, **opts[name])
+        click.echo("")
+        click.echo(_HEAD[key][1 if zh else 0] + (f"  [{len(df):,}]" if key in ("rising", "drifting") else ""))
+        show = df.drop(columns=["reason"]) if key in ("transitions", "cohort") else df
+        emit(show, "table", top=None if key in ("transitions", "cohort") else top)
+    click.echo("")
+    click.echo("全部车主明细：graphcrm movement --table owners" if zh
+               else "every owner: graphcrm movement --table owners (-k 0 for all rows; --format csv)")
+
+
+def _header(det, lang: str) -> str:
+    zh = lang == "zh"
+    return ((f"对比：{det.label()}（每期 {det.period_days:g} 天）\n宽限期：{det.grace_rule}") if zh else
+            (f"periods: {det.label()} ({det.period_days:g} days each)\ngrace period: {det.grace_rule}"))
+
+
+@click.command("owner")
+@click.argument("owner_id")
+@store_option
+@window_options
+@lang_option
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the profile as a small self-contained HTML page.")
+@click.option("--show-names", is_flag=True, default=False,
+              help="Show the owner's name on the terminal (and in --html). Never shown otherwise.")
+@click.option("--targets/--no-targets", "with_targets", default=True, show_default=True,
+              help="List the programs the owner is targeted for (runs the targeting, the slowest part).")
+@click.option("--grace-days", type=click.FloatRange(min=0), default=60.0, show_default=True,
+              help="Grace period of a level downgrade, in days.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the targeting models.")
+@handle_errors
+def owner_cmd(owner_id, store, since, until, lang, html_path, show_names, with_targets, grace_days, seed) -> None:
+    """Everything graphcrm knows about one owner: level and next step, contribution by kind, KOC rank
+    and components, circle, referral chain, findings, programs and a month-by-month timeline.
+
+    Names stay out unless --show-names is given (shown on a terminal only, and in --html).
+    An unknown id is an error that suggests close ids.
+    """
+    from graphcrm.algorithms.owner import owner_profile
+
+    cg = open_cg(store)
+    if html_path is not None:
+        from graphcrm.files import check_output_path, store_files
+
+        check_output_path(html_path, what="--html", protect=store_files(cg.store))
+    community = cg.community(since, until)
+    profile = owner_profile(community, owner_id, grace_days=grace_days, include_targets=with_targets,
+                            show_names=show_names, seed=seed, lang=lang)
+    on_terminal = sys.stdout.isatty()
+    if show_names and not on_terminal:
+        click.echo("note: --show-names shows names on a terminal only; the output is not a terminal", err=True)
+    click.echo(profile.to_text(show_names=show_names and on_terminal))
+    if html_path is not None:
+        from graphcrm.files import atomic_output
+
+        with atomic_output(html_path, what="--html") as tmp:
+            tmp.write_text(profile.to_html(show_names=show_names), encoding="utf-8")
+        click.echo(f"profile written to {html_path}")
+
+
+def register(group: click.Group) -> None:
+    """Add ``movement`` and ``owner`` to the ``graphcrm`` group."""
+    for cmd in (movement_cmd, owner_cmd):
+        group.add_command(cmd)
+
+
+__all__ = ["register", "movement_cmd", "owner_cmd"]
