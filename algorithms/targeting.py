@@ -16,21 +16,25 @@ reactivation      owners with at least ``min_activities``          lapsed engage
 ================  ==============================================  ==================================
 
 Staff, marketing opt-outs and owners in ``exclude`` never appear, whatever the source says.
-An owner may appear in several programs (one row each); :func:`collapse_targets` makes one
-row per owner for write-back.
+An owner may appear in several programs (one row each: the table is keyed by ``(program,
+owner_id)``); :func:`collapse_targets` makes one row per owner for write-back.
+
+The sources are the analyses themselves, called with the same options a user (or the report)
+would pass, so that results already computed on the community are reused from its cache.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from graphcrm.algorithms.levels import activity_log
-from graphcrm.contract import CONVERTED_STAGES
-from graphcrm.errors import ConfigError
+from graphcrm.errors import AnalysisError, ConfigError
 from graphcrm.i18n import check_lang, join
+from graphcrm.results import Col, ResultSpec, analysis
 
 PROGRAMS: tuple[str, ...] = ("ambassador", "volunteer_invite", "referral_reward", "reactivation")
 COLUMNS: tuple[str, ...] = ("owner_id", "program", "priority", "expected_impact", "reason")
@@ -61,28 +65,19 @@ def _rows(program: str, ids, impact, reasons, k: int | None) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _first_col(df: pd.DataFrame, names: Iterable[str]) -> str | None:
-    return next((c for c in names if c in df.columns), None)
-
-
 # ---------------------------------------------------------------------------------------------
 # the four programs
 # ---------------------------------------------------------------------------------------------
 def _ambassadors(community: Any, k: int, seed: int, lang: str, blocked: set[str],
                  options: Mapping[str, Any]) -> tuple[pd.DataFrame, str | None]:
-    try:
-        from graphcrm.algorithms.influence import ambassadors  # noqa: PLC0415
-    except ImportError as exc:
-        return _empty(), f"ambassador program skipped: {exc}"
+    from graphcrm.algorithms.influence import ambassadors  # noqa: PLC0415 - heavy, imported when used
+
     opts = {"k": k, "seed": seed, "lang": lang, **dict(options)}
     if blocked:
         opts.setdefault("exclude", sorted(blocked))
     df = ambassadors(community, **opts)
-    gain = _first_col(df, ("marginal_gain", "gain", "marginal", "expected_gain", "score"))
-    if gain is None:
-        raise ConfigError("ambassadors() returned no marginal-gain column")
-    reasons = df["reason"] if "reason" in df.columns else [""] * len(df)
-    out = _rows("ambassador", df["owner_id"], df[gain], reasons, None)
+    # ambassadors' declared columns: marginal_gain (owners) and reason
+    out = _rows("ambassador", df["owner_id"], df["marginal_gain"], df["reason"], None)
     # keep the influence ranking (greedy order), not a re-sort by marginal gain
     order = pd.Series(np.arange(len(df)), index=df["owner_id"].astype(str).to_numpy())
     out = out.iloc[np.argsort(order.reindex(out["owner_id"]).to_numpy(), kind="stable")].reset_index(drop=True)
@@ -92,9 +87,9 @@ def _ambassadors(community: Any, k: int, seed: int, lang: str, blocked: set[str]
 
 def _volunteers(community: Any, k: int, seed: int, lang: str) -> tuple[pd.DataFrame, str | None]:
     from graphcrm.algorithms.volunteers import volunteer_candidates  # noqa: PLC0415
-    from graphcrm.errors import AnalysisError  # noqa: PLC0415
 
     try:
+        # the model on all volunteers is shared with volunteer_candidates(seed=seed) of the report
         df = volunteer_candidates(community, validate=False, seed=seed, lang=lang)
     except AnalysisError as exc:
         return _empty(), f"volunteer_invite program skipped: {exc}"
@@ -102,26 +97,12 @@ def _volunteers(community: Any, k: int, seed: int, lang: str) -> tuple[pd.DataFr
     return _rows("volunteer_invite", df["owner_id"], df["score"].round(4), df["reason"], None), None
 
 
-def _referrals(community: Any, lang: str) -> tuple[pd.DataFrame, str | None]:
-    """Attributed conversions per referrer (referral_attribution, else direct counts)."""
-    zh = lang == "zh"
-    try:
-        from graphcrm.algorithms.referrals import referral_attribution  # noqa: PLC0415
-    except ImportError as exc:
-        note = f"referral_attribution unavailable ({exc}); counted converted referrals directly"
-        ref = community.tables["referrals"]
-        conv = ref[ref["stage"].astype(str).isin(CONVERTED_STAGES)]
-        direct = conv.groupby(conv["referrer_id"].astype(str)).size()
-        direct = direct[direct > 0]
-        reasons = [f"直接推荐成交 {d} 人" if zh else f"{d} direct referrals ordered" for d in direct.to_numpy()]
-        return _rows("referral_reward", direct.index, direct.to_numpy(float), reasons, None), note
-    att = referral_attribution(community, lang=lang)
-    col = _first_col(att, ("credit", "attributed_conversions", "conversions"))
-    if col is None or "owner_id" not in att.columns:
-        raise ConfigError("referral_attribution() returned no owner_id / credit columns")
-    att = att[att[col] > 0]
-    reasons = att["reason"] if "reason" in att.columns else [""] * len(att)
-    return _rows("referral_reward", att["owner_id"], att[col].round(4).to_numpy(), reasons, None), None
+def _referrals(community: Any, lang: str) -> pd.DataFrame:
+    """Attributed conversions per referrer (the ``credit`` of referral_attribution)."""
+    from graphcrm.algorithms.referrals import referral_attribution  # noqa: PLC0415
+
+    att = referral_attribution(community, lang=lang)  # only owners with credit > 0
+    return _rows("referral_reward", att["owner_id"], att["credit"].round(4).to_numpy(), att["reason"], None)
 
 
 def _reactivation(community: Any, quiet_days: float, min_activities: int, lang: str) -> pd.DataFrame:
@@ -153,6 +134,48 @@ def _reactivation(community: Any, quiet_days: float, min_activities: int, lang: 
 # ---------------------------------------------------------------------------------------------
 # public
 # ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TargetDetails:
+    """The side results of :func:`targets`.
+
+    Attributes
+    ----------
+    notes : tuple of str
+        Programs that were skipped, and why (e.g. no volunteers to learn from).
+    campaign : str or None
+        The campaign name given (also the ``campaign`` column).
+    as_of : pandas.Timestamp
+        "Now" of the community (``community.as_of``): quiet days are counted up to it.
+    """
+
+    notes: tuple[str, ...]
+    campaign: str | None
+    as_of: pd.Timestamp
+
+
+TARGETS = ResultSpec(
+    "targets",
+    key=("program", "owner_id"),
+    columns=(
+        Col("owner_id", "str", "", "the owner to target (never staff or opted out)"),
+        Col("program", "category", "", "the incentive program: ambassador, volunteer_invite, referral_reward "
+                                       "or reactivation"),
+        Col("priority", "int", "rank", "order within the program, 1 = first"),
+        Col("expected_impact", "float", "per program", "ambassador: extra owners reached; volunteer_invite: "
+                                                       "score 0-1; referral_reward: credited conversions; "
+                                                       "reactivation: activities per month before going quiet"),
+        Col("reason", "str", "", "why this owner, in plain words"),
+        Col("campaign", "str", "", "the campaign name (empty when none was given)", nullable=True),
+    ),
+    sort=(("program", True), ("priority", True)),
+    depends=("ambassadors", "volunteer_candidates", "referral_attribution"),
+    details=TargetDetails,
+    description="incentive targets across four programs (keyed by program and owner_id: an owner can be "
+                "in several programs)",
+)
+
+
+@analysis(TARGETS)
 def targets(
     community: Any,
     *,
@@ -180,8 +203,8 @@ def targets(
       (probability-like, 0-1);
     * ``referral_reward`` - the ``referral_k`` owners with the most conversion credit from
       :func:`graphcrm.algorithms.referrals.referral_attribution` (multi-level: a converted
-      referee credits 1 to the referrer, 0.5 to the referrer's referrer, ...; direct converted
-      referrals if that module is unavailable); impact = attributed conversions (credit);
+      referee credits 1 to the referrer, 0.5 to the referrer's referrer, ...); impact =
+      attributed conversions (credit);
     * ``reactivation`` - owners with at least ``min_activities`` activities (posts,
       interactions, events, referrals) and none in the last ``quiet_days`` days before
       ``community.as_of``; impact = lapsed engagement, their activities per month over the
@@ -216,10 +239,12 @@ def targets(
     Returns
     -------
     DataFrame
-        Sorted by program (in the order above) then ``priority``: ``owner_id``; ``program``;
-        ``priority`` (1 = first within the program); ``expected_impact`` (per program, see
-        above); ``reason``; ``campaign`` (only when ``campaign`` is given).
-        ``df.attrs["notes"]`` lists programs that were skipped or degraded, and why.
+        Keyed by (``program``, ``owner_id``), sorted by program (in the order above, a
+        categorical) then ``priority``: ``owner_id``; ``program``; ``priority`` (1 = first
+        within the program); ``expected_impact`` (per program, see above); ``reason``;
+        ``campaign`` (the campaign name, missing when none is given).  With
+        ``details=True``: ``(table, TargetDetails)``; its ``notes`` list programs that were
+        skipped, and why.
 
     Raises
     ------
@@ -232,8 +257,8 @@ def targets(
     >>> from graphcrm.demo import generate_demo
     >>> tables, truth = generate_demo(3000, seed=0)
     >>> t = targets(Community(tables), campaign="spring-2025", programs=["volunteer_invite", "reactivation"])
-    >>> t.groupby("program")["priority"].max().to_dict()
-    {'reactivation': 100, 'volunteer_invite': 50}
+    >>> t.groupby("program")["priority"].max().to_dict()  # programs in their declared order
+    {'volunteer_invite': 50, 'reactivation': 100}
     """
     lang = check_lang(lang)
     programs = list(programs)
@@ -267,9 +292,7 @@ def targets(
         parts.append(keep(df, volunteer_k))
         notes += [note] if note else []
     if "referral_reward" in programs and referral_k > 0:
-        df, note = _referrals(community, lang)
-        parts.append(keep(df, referral_k))
-        notes += [note] if note else []
+        parts.append(keep(_referrals(community, lang), referral_k))
     if "reactivation" in programs and reactivation_k > 0:
         parts.append(keep(_reactivation(community, quiet_days, min_activities, lang), reactivation_k))
 
@@ -280,12 +303,10 @@ def targets(
     out = out.assign(_p=out["program"].map(rank)).sort_values(["_p", "priority"], kind="mergesort")
     out = out.drop(columns="_p").reset_index(drop=True)
     out["priority"] = out["priority"].astype(np.int64)
-    if campaign is not None:
-        out["campaign"] = str(campaign)
-    out.attrs["notes"] = notes
-    out.attrs["campaign"] = campaign
-    out.attrs["as_of"] = str(community.as_of)
-    return out
+    out["program"] = pd.Categorical(out["program"].astype(object), categories=PROGRAMS, ordered=True)
+    out["campaign"] = pd.Series([None if campaign is None else str(campaign)] * len(out), dtype=object)
+    return out, TargetDetails(notes=tuple(notes), campaign=None if campaign is None else str(campaign),
+                              as_of=pd.Timestamp(community.as_of))
 
 
 def collapse_targets(df: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
@@ -294,7 +315,7 @@ def collapse_targets(df: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     Parameters
     ----------
     df : DataFrame
-        Output of :func:`targets`.
+        Output of :func:`targets` (a ``campaign`` column is kept when it holds a name).
     lang : {"en", "zh"}
         Language of the joined reason.
 
@@ -318,6 +339,7 @@ def collapse_targets(df: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
         base = _empty().rename(columns={"program": "programs"})
         return base
     rank = {p: i for i, p in enumerate(PROGRAMS)}
+    df = df.assign(program=df["program"].astype(object))
     d = df.assign(_p=df["program"].map(rank)).sort_values(["owner_id", "_p", "priority"], kind="mergesort")
     g = d.groupby("owner_id", sort=True)
     out = pd.DataFrame({
@@ -326,6 +348,6 @@ def collapse_targets(df: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
         "expected_impact": g["expected_impact"].first(),
         "reason": g["reason"].agg(lambda s: join([str(x) for x in s], lang)),
     })
-    if "campaign" in d.columns:
+    if "campaign" in d.columns and d["campaign"].notna().any():
         out["campaign"] = g["campaign"].first()
     return out.reset_index()

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from graphcrm.algorithms.targeting import PROGRAMS, collapse_targets, targets
+from graphcrm.algorithms.targeting import PROGRAMS, TargetDetails, collapse_targets, targets
 from graphcrm.community import Community
 from graphcrm.errors import ConfigError
 
@@ -136,15 +136,21 @@ def test_table_shape_order_and_collapse(fake_influence):
 def test_deterministic_under_seed(fake_influence):
     big = planted()
     a = targets(big, seed=5, quiet_days=30)
-    b = targets(big, seed=5, quiet_days=30)
+    b = targets(planted(), seed=5, quiet_days=30)  # a new community: computed again, not cached
     pd.testing.assert_frame_equal(a, b)
 
 
-def test_missing_influence_module_is_a_note(monkeypatch):
-    monkeypatch.setitem(sys.modules, "graphcrm.algorithms.influence", None)  # import raises ImportError
-    t = targets(shop(), quiet_days=90, min_activities=1)
-    assert "ambassador" not in set(t["program"])
-    assert any("ambassador" in n for n in t.attrs["notes"])
+def test_details_and_notes(fake_influence):
+    t, info = targets(shop(), campaign="spring", quiet_days=90, min_activities=1, details=True)
+    assert isinstance(info, TargetDetails) and info.campaign == "spring" and info.notes == ()
+    assert info.as_of == shop().as_of
+    assert t["campaign"].eq("spring").all()
+    # no volunteers to learn from: that program is skipped with a note, the others run
+    c = Community.from_frames({"owners": pd.DataFrame({"owner_id": ["a", "b"]})})
+    t, info = targets(c, programs=["volunteer_invite", "reactivation"], details=True)
+    assert t.empty and any("volunteer_invite" in n for n in info.notes)
+    plain = targets(shop(), quiet_days=90, min_activities=1)
+    assert plain["campaign"].isna().all() and "campaign" not in collapse_targets(plain).columns
 
 
 @pytest.mark.parametrize("opts", [{"programs": ["coupons"]}, {"volunteer_k": -1}, {"lang": "de"}])
