@@ -467,3 +467,102 @@ def test_cli_ambassadors(tmp_path):
     assert "Monte Carlo" in res.output and "spring" in res.output
     res = runner.invoke(cli, ["ambassadors", "--store", store, "--costs", str(tmp_path / "ex.txt")])
     assert res.exit_code == 1
+
+
+# ----------------------------------------------------------------------------- hop-limited IC, spread()
+def exact_ic_spread_hops(n, src, dst, p, seeds, hops):
+    """Expected number of nodes within ``hops`` live edges of the seeds (all 2^m worlds)."""
+    total = 0.0
+    m = len(src)
+    for live in itertools.product((0, 1), repeat=m):
+        pr = 1.0
+        adj: dict[int, list[int]] = {}
+        for i, on in enumerate(live):
+            pr *= p[i] if on else 1 - p[i]
+            if on:
+                adj.setdefault(src[i], []).append(dst[i])
+        dist = {s: 0 for s in seeds}
+        frontier = list(seeds)
+        for d in range(1, hops + 1):
+            nxt = []
+            for u in frontier:
+                for w in adj.get(u, []):
+                    if w not in dist:
+                        dist[w] = d
+                        nxt.append(w)
+            frontier = nxt
+        total += pr * len(dist)
+    return total
+
+
+def test_max_hops_path_by_hand():
+    # path 0 -> 1 -> 2 -> 3 -> 4 with p = 1: two rounds reach exactly 0, 1, 2
+    g = im.influence_graph(5, np.arange(4), np.arange(1, 5), np.ones(4), max_hops=2)
+    assert im.spread_mc(g, [0], runs=50)["mean"] == 3.0
+    sel = im.select_seeds(g, k=1, seed=0, eval_sets=20_000)
+    # each node reaches itself and two more, except near the end: 3, 3, 3, 2, 1 -> node 0..2 tie
+    assert sel.reach == pytest.approx(3.0, rel=0.03)
+    # no limit (0) keeps the old behaviour: the whole path
+    g0 = im.influence_graph(5, np.arange(4), np.arange(1, 5), np.ones(4))
+    assert im.spread_mc(g0, [0], runs=10)["mean"] == 5.0
+    with pytest.raises(ValueError):
+        im.influence_graph(3, [0], [1], [0.5], model="lt", max_hops=1)
+
+
+def test_max_hops_matches_enumeration():
+    src = [0, 0, 1, 2, 3, 1]
+    dst = [1, 2, 3, 3, 4, 4]
+    p = [0.6, 0.5, 0.7, 0.4, 0.9, 0.3]
+    for hops in (1, 2):
+        g = im.influence_graph(5, src, dst, p, max_hops=hops)
+        exp = exact_ic_spread_hops(5, src, dst, p, [0], hops)
+        assert_mc_close(g, [0], exp)
+        coll = rr.RRCollection(g.reverse, g.model, seed=3, stream=1, max_depth=hops)
+        coll.grow_to(200_000)
+        hits = sum(1 for i in range(len(coll)) if 0 in set(coll.flat[coll.offsets[i]:coll.offsets[i + 1]].tolist()))
+        assert 5 * hits / len(coll) == pytest.approx(exp, rel=0.02)
+
+
+def _star_community():
+    o = pd.DataFrame({"owner_id": ["a", "b", "c", "d"]})
+    r = pd.DataFrame({"referrer_id": ["a", "a", "a"], "referee_id": ["b", "c", "d"],
+                      "stage": ["order"] * 3, "referred_at": ["2024-01-01"] * 3})
+    return Community.from_frames({"owners": o, "referrals": r})
+
+
+def test_spread_public_by_hand():
+    c = _star_community()
+    res = im.spread(c, ["a", "zz"], probability="wc", runs=200)
+    # weighted cascade: each referee has one referrer -> p = 1: a reaches all four
+    assert res["mean"] == 4.0 and res["others"] == 3.0 and res["seeds"] == 1
+    assert res["unknown"] == ["zz"] and res["ci_low"] <= 4.0 <= res["ci_high"]
+    assert im.spread(c, ["b"], probability="wc", runs=50)["mean"] == 1.0
+    assert im.spread(c, [], probability="wc")["mean"] == 0.0
+    # one timestamp only: too little history to learn from -> documented fallback to wc
+    res = im.spread(c, ["a"], runs=50)
+    assert res["probability"] == "wc" and res["mean"] == 4.0
+    with pytest.raises(ConfigError):
+        im.spread(c, ["a"], probability="nope")
+    with pytest.raises(ConfigError):
+        im.spread(c, ["a"], runs=0)
+
+
+def test_ambassadors_learned_reports_model(tmp_path):
+    from graphcrm.demo import generate_demo
+
+    tables, _ = generate_demo(1000, seed=2)
+    c = Community(tables)
+    df = im.ambassadors(c, k=5, mc_runs=100, seed=1)
+    st = df.attrs["stats"]
+    assert st["probability"] == "learned" and st["max_hops"] == 2
+    assert "tie_coefficients" in st["learned"] and st["audience_nodes"] >= 0
+    assert df["owner_id"].isin(c.owner_ids[c.eligible()]).all() and len(df) == 5
+    again = im.ambassadors(c, k=5, mc_runs=100, seed=1)
+    assert again["owner_id"].tolist() == df["owner_id"].tolist()
+    # the reported reach and the Monte Carlo check agree (the same hop-limited model)
+    mc = df.attrs["mc_check"]
+    assert abs(df["cumulative_reach"].iloc[-1] - mc["mean"]) < 0.1 * mc["mean"] + 5
+    with pytest.raises(ConfigError):
+        im.ambassadors(c, k=2, model="lt", max_hops=2)
+    with pytest.raises(ConfigError):
+        im.edge_probabilities(pd.DataFrame({"src": [0], "dst": [1], "weight": [1.0]}), 2, probability="learned")

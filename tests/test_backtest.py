@@ -1,0 +1,242 @@
+"""Backtest and the learned influence model on hand-built histories (counted by hand)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from graphcrm.algorithms import backtest as bt
+from graphcrm.algorithms import influence_learning as il
+from graphcrm.community import Community
+from graphcrm.errors import AnalysisError, ConfigError
+
+
+def _history() -> Community:
+    """Owners a..i.  Before T (2024-06-01): a and g post and are engaged with.  After T:
+
+    * b likes a's post (06-02), and b likes it again (06-05): b counted once;
+    * c comments on b's post on 06-03, after b was reached (06-02): chain, hop 2;
+    * d likes b's post on 06-01 10:00, before b was reached: not a chain;
+    * h likes c's post on 06-04: a third hop (counted only with max_hops >= 3);
+    * a refers e (06-06); f checks in at a's drive (a hosts, 06-07); i registered but did not check in;
+    * a likes g's post (06-08): a is a pick and is never counted.
+    """
+    d = pd.Timestamp
+    owners = pd.DataFrame({"owner_id": list("abcdefghi"), "is_staff": [False] * 8 + [True]})
+    posts = pd.DataFrame({"post_id": ["pa", "pb", "pc", "pg"], "author_id": ["a", "b", "c", "g"],
+                          "created_at": [d("2024-01-01"), d("2024-01-02"), d("2024-01-03"), d("2024-01-04")]})
+    inter = pd.DataFrame({
+        "owner_id": ["d", "e", "b", "b", "c", "d", "h", "a"],
+        "post_id": ["pa", "pg", "pa", "pa", "pb", "pb", "pc", "pg"],
+        "kind": ["like", "like", "like", "like", "comment", "like", "like", "like"],
+        "created_at": [d("2024-02-01"), d("2024-03-01"), d("2024-06-02"), d("2024-06-05"), d("2024-06-03"),
+                       d("2024-06-01 10:00"), d("2024-06-04"), d("2024-06-08")],
+    })
+    events = pd.DataFrame({"event_id": ["e1"], "starts_at": [d("2024-06-07")], "title": ["drive"]})
+    att = pd.DataFrame({"event_id": ["e1"] * 3, "owner_id": ["a", "f", "i"], "role": ["host", "attendee", "attendee"],
+                        "checked_in": [True, True, False]})
+    refs = pd.DataFrame({"referrer_id": ["a"], "referee_id": ["e"], "stage": ["lead"], "referred_at": [d("2024-06-06")]})
+    return Community.from_frames({"owners": owners, "posts": posts, "interactions": inter, "events": events,
+                                  "attendance": att, "referrals": refs})
+
+
+def test_exposures_by_hand():
+    c = _history()
+    ex = bt.exposures(c)
+    ids = c.owner_ids
+    got = {(ids[s], ids[t], int(l)) for s, t, l in ex[["src", "dst", "layer"]].itertuples(index=False)}
+    assert ("a", "b", 0) in got and ("b", "c", 0) in got and ("g", "a", 0) in got  # author -> engager
+    assert ("a", "f", 1) in got and ("a", "i", 1) not in got  # host -> checked-in attendee only
+    assert ("a", "e", 2) in got  # referrer -> referee
+    assert len(ex) == 8 + 1 + 1 and ex["t"].is_monotonic_increasing
+
+
+def test_backtest_reach_by_hand():
+    c = _history()
+    df = bt.backtest(c, at="2024-06-01", methods=[], picks=["a", "zz"], bootstrap=50)
+    row = df.set_index("method").loc["picks"]
+    # b, e, f directly; c through b (after b was reached); d's like came before b was reached
+    assert row["reach"] == 4 and row["direct_reach"] == 3 and row["k"] == 2
+    assert df.attrs["unknown_picks"] == ["zz"]
+    assert row["reach_low"] <= 4 <= row["reach_high"]
+    one = bt.backtest(c, at="2024-06-01", methods=[], picks=["a"], max_hops=1, bootstrap=0)
+    assert one["reach"].iloc[0] == 3 and np.isnan(one["reach_low"].iloc[0])
+    three = bt.backtest(c, at="2024-06-01", methods=[], picks=["a"], max_hops=3, bootstrap=0)
+    assert three["reach"].iloc[0] == 5  # + h, who liked c's post after c was reached
+    both = bt.backtest(c, at="2024-06-01", methods=[], picks=["a", "b"], bootstrap=0)
+    # b is now a pick (never counted); d liked b's post after T, so d counts; c directly, h via c
+    assert both["reach"].iloc[0] == 5 and both["direct_reach"].iloc[0] == 4
+    ex = bt.exposures(c)
+    hops = bt.temporal_reach(ex["src"].to_numpy(), ex["dst"].to_numpy(), ex["t"].to_numpy(), len(c.owner_ids),
+                             c.index_of(["a", "b"]), start=pd.Timestamp("2024-06-01").value + 1, max_hops=2)
+    assert sorted(c.owner_ids[hops > 0]) == ["c", "d", "e", "f", "h"]
+    assert {o: int(h) for o, h in zip(c.owner_ids, hops) if h >= 0} == {"a": 0, "b": 0, "c": 1, "d": 1, "e": 1,
+                                                                        "f": 1, "h": 2}
+
+
+def test_temporal_reach_needs_strictly_later_links():
+    # 0 -> 1 at t=5, 1 -> 2 also at t=5 (same moment: no chain), 1 -> 3 at t=6
+    src, dst, t = np.array([0, 1, 1]), np.array([1, 2, 3]), np.array([5, 5, 6])
+    assert bt.temporal_reach(src, dst, t, 4, [0], start=0).tolist() == [0, 1, -1, 2]
+    # the window: links before start or after end do not count
+    assert bt.temporal_reach(src, dst, t, 4, [0], start=6).tolist() == [0, -1, -1, -1]
+    assert bt.temporal_reach(src, dst, t, 4, [0], start=0, end=5).tolist() == [0, 1, -1, -1]
+    # an earlier arrival through a longer chain still opens later links
+    src, dst, t = np.array([0, 0, 2, 1]), np.array([1, 2, 1, 3]), np.array([10, 1, 2, 5])
+    assert bt.temporal_reach(src, dst, t, 4, [0], start=0, max_hops=None).tolist() == [0, 1, 1, 3]
+
+
+def _demo() -> Community:
+    from graphcrm.demo import generate_demo
+
+    return Community(generate_demo(1500, seed=3)[0])
+
+
+def test_backtest_methods_and_properties():
+    c = _demo()
+    df = bt.backtest(c, at="2026-01-01", k=10, seed=1, bootstrap=100)
+    assert list(df["method"]) == list(bt.default_methods())
+    assert df.columns.tolist() == ["method", "k", "reach", "reach_low", "reach_high", "direct_reach",
+                                   "ratio_to_best_baseline", "ratio_low", "ratio_high", "active_picks", "seconds"]
+    best = df.attrs["best_baseline"]
+    assert best in bt.BASELINES
+    base = df.set_index("method")
+    assert base.loc[best, "ratio_to_best_baseline"] == 1.0
+    assert base.loc[best, "reach"] == base.loc[list(bt.BASELINES), "reach"].max()
+    assert (df["reach_low"] <= df["reach"]).all() and (df["reach"] <= df["reach_high"]).all()
+    assert (df["direct_reach"] <= df["reach"]).all() and (df["k"] <= 10).all()
+    train = Community(c.tables, until="2026-01-01")
+    elig = set(train.owner_ids[train.eligible()])
+    for m, ids in df.attrs["picks"].items():
+        assert set(ids) <= elig, m  # never staff or opted out
+    assert df.attrs["models"]["ambassadors:learned"]["probability"] == "learned"
+    again = bt.backtest(c, at="2026-01-01", k=10, seed=1, bootstrap=100)
+    pd.testing.assert_frame_equal(df.drop(columns="seconds"), again.drop(columns="seconds"))
+
+
+def test_backtest_reach_is_recounted_from_the_picks():
+    """The reach of each method equals the reach of its picks given as a user list."""
+    c = _demo()
+    df = bt.backtest(c, at=0.8, k=8, methods=["out_degree", "recent_engagers"], bootstrap=0)
+    for m in ("out_degree", "recent_engagers"):
+        mine = bt.backtest(c, at=0.8, methods=[], picks=df.attrs["picks"][m], bootstrap=0)
+        assert mine["reach"].iloc[0] == df.set_index("method").loc[m, "reach"]
+
+
+def test_backtest_errors():
+    c = _history()
+    with pytest.raises(ConfigError):
+        bt.backtest(c, methods=["nope"])
+    with pytest.raises(ConfigError):
+        bt.backtest(c, methods=["picks"])
+    with pytest.raises(ConfigError):
+        bt.backtest(c, at="2030-01-01")
+    with pytest.raises(ConfigError):
+        bt.backtest(c, k=0)
+    with pytest.raises(ConfigError):
+        bt.backtest(c, max_hops=0)
+    empty = Community.from_frames({"owners": pd.DataFrame({"owner_id": ["a"]})})
+    with pytest.raises(AnalysisError):
+        bt.backtest(empty)
+
+
+# ----------------------------------------------------------------------------- the learned model
+def test_glm_gives_group_rates_by_hand():
+    # one binary feature, no penalty: the logistic fit is saturated -> the group rates 2/10, 5/10
+    x = np.r_[np.zeros(10), np.ones(10)][:, None]
+    y = np.r_[np.ones(2), np.zeros(8), np.ones(5), np.zeros(5)]
+    m = il._fit_glm(x, y, family="binomial", l2=0.0)
+    assert il._predict(m, np.array([[0.0], [1.0]])) == pytest.approx([0.2, 0.5], abs=1e-4)
+    # Poisson: the group means 1.5 and 4
+    y = np.r_[np.full(10, 1.5), np.full(10, 4.0)]
+    m = il._fit_glm(x, y, family="poisson", l2=0.0)
+    assert il._predict(m, np.array([[0.0], [1.0]])) == pytest.approx([1.5, 4.0], rel=1e-4)
+    # a penalty shrinks both towards the overall rate
+    m = il._fit_glm(x, np.r_[np.ones(2), np.zeros(8), np.ones(5), np.zeros(5)], family="binomial", l2=5.0)
+    lo, hi = il._predict(m, np.array([[0.0], [1.0]]))
+    assert 0.2 < lo < hi < 0.5
+
+
+def _log(rows) -> Community:
+    """A Goyal-style action log: (engager, author, day) -> one interaction per row."""
+    owners = sorted({x for r in rows for x in r[:2]})
+    authors = sorted({r[1] for r in rows})
+    posts = pd.DataFrame({"post_id": [f"p{a}" for a in authors], "author_id": authors,
+                          "created_at": [pd.Timestamp("2024-01-01")] * len(authors)})
+    inter = pd.DataFrame({"owner_id": [r[0] for r in rows], "post_id": [f"p{r[1]}" for r in rows],
+                          "kind": "like", "created_at": [pd.Timestamp("2024-01-01") + pd.Timedelta(days=r[2]) for r in rows]})
+    return Community.from_frames({"owners": pd.DataFrame({"owner_id": owners}), "posts": posts, "interactions": inter})
+
+
+def test_profiles_by_hand():
+    # u engages a on days 1, 2, 2.5 (two distinct days), a engages u on day 3; v engages a on day 7
+    c = _log([("u", "a", 1), ("u", "a", 2), ("u", "a", 2.5), ("a", "u", 3), ("v", "a", 7)])
+    ex = bt.exposures(c)
+    n = len(c.owner_ids)
+    cut = pd.Timestamp("2024-01-10").value
+    h = 4 * 86_400 * 10**9
+    prof = il._profiles(ex, np.zeros((0, 2), dtype=np.int64), n, cut, h).set_index(["src", "dst"])
+    a, u, v = (int(c.index_of([x])[0]) for x in "auv")
+    au = prof.loc[(a, u)]
+    assert au["days"] == 2 and au["n_h"] == 0 and au["rev_days"] == 1
+    assert au["age"] == pytest.approx((cut - pd.Timestamp("2024-01-03 12:00").value) / h)
+    assert au["src_all"] == 2 and au["src_h"] == 1 and au["src_q"] == 0  # a exposed u and v; v within H
+    ua = prof.loc[(u, a)]
+    assert ua["days"] == 1 and ua["rev_days"] == 2
+    va = prof.loc[(v, a)]  # only the reverse tie exists: no exposure history of its own
+    assert va["days"] == 0 and va["age"] == 4.0 and va["rev_days"] == 1
+    assert not prof["referral"].any() and not prof["coattend"].any()
+
+
+def test_learned_probabilities_follow_repeat_engagement():
+    """Engagers who came back in every past week are likelier to come back than one-off engagers."""
+    rows = []
+    for w in range(12):  # 12 weeks; author A0..A3, loyal fans L*, one-off visitors V*
+        for a in range(4):
+            for f in range(3):
+                rows.append((f"L{a}{f}", f"A{a}", 7 * w + f))
+            rows.append((f"V{a}{w}", f"A{a}", 7 * w + 3))
+    c = _log(rows)
+    li = il.learn_influence(c, horizon_days=14)
+    e = li.edges.assign(src_id=c.owner_ids[li.edges["src"]], dst_id=c.owner_ids[li.edges["dst"]])
+    fwd = e[e["src_id"].str.startswith("A")]
+    loyal = fwd[fwd["dst_id"].str.startswith("L")]["prob"]
+    once = fwd[fwd["dst_id"].str.startswith("V")]["prob"]
+    assert loyal.min() > once.max()
+    assert ((li.edges["prob"] >= 0) & (li.edges["prob"] <= 1)).all()
+    info = li.info
+    assert info["positives_train"] > 0 and info["predicted_train"] == pytest.approx(info["observed_train"], rel=0.05)
+    # every author keeps getting new visitors: a positive expected new audience for authors only
+    aud = pd.Series(li.audience, index=c.owner_ids)
+    assert (aud[[f"A{a}" for a in range(4)]] > 0.5).all()
+    assert aud[aud.index.str.startswith("V")].max() == 0
+    with pytest.raises(ConfigError):
+        il.learn_influence(c, horizon_days=0)
+    with pytest.raises(ConfigError):
+        il.learn_influence(c, label_share=2)
+
+
+def test_cli_backtest_and_spread(tmp_path):
+    from click.testing import CliRunner
+
+    from graphcrm.cli import cli
+
+    store = str(tmp_path / "s.duckdb")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["demo", "--owners", "1000", "--seed", "1", "--store", store]).exit_code == 0
+    picks = tmp_path / "picks.csv"
+    picks.write_text("owner_id\nO000001\nO000002\n", encoding="utf-8")
+    r = runner.invoke(cli, ["backtest", "--store", store, "-k", "5", "--picks", str(picks), "--methods",
+                            "out_degree,random", "--bootstrap", "20", "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    lines = [ln for ln in r.stdout.splitlines() if ln.strip()]
+    assert lines[0].startswith("method,k,reach") and [ln.split(",")[0] for ln in lines[1:]] == ["out_degree", "random",
+                                                                                                  "picks"]
+    r = runner.invoke(cli, ["backtest", "--store", store, "--methods", "nope"])
+    assert r.exit_code == 1 and "unknown method" in r.output
+    r = runner.invoke(cli, ["backtest", "--store", store, "--at", "1.5"])
+    assert r.exit_code == 1
+    r = runner.invoke(cli, ["spread", "--store", store, "--seeds", str(picks), "--probability", "wc", "--runs", "50",
+                            "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert '"seeds": 2' in r.stdout
