@@ -186,11 +186,19 @@ class CommunityGraph:
         """
         return self.community(since, until).graph(kind, **options)
 
-    def to_networkx(self, kind: str, **options: Any):
-        """A projection as a networkx graph with owner ids as nodes."""
-        from graphcrm.projections import to_networkx
+    def to_networkx(self, kind: str, *, attributes: bool = True, since: Any = None, until: Any = None,
+                    **options: Any):
+        """A projection as a networkx graph: owner ids as nodes with their attributes (city,
+        region, car_model, level, circle, koc_score, koc_rank, ...), ``layer`` and ``weight`` on
+        the edges; see :func:`graphcrm.exports.to_networkx` (``attributes=False``: ids only)."""
+        from graphcrm.exports import to_networkx
 
-        return to_networkx(self.graph(kind, **options))
+        return to_networkx(self.community(since, until), kind, attributes=attributes, **options)
+
+    def owner(self, owner_id: str, *, since: Any = None, until: Any = None, **options: Any):
+        """Everything graphcrm knows about one owner (an :class:`~graphcrm.algorithms.owner.OwnerProfile`
+        with ``to_text()`` and ``to_html()``); see :func:`graphcrm.algorithms.owner.owner_profile`."""
+        return _algorithm("algorithms.owner", "owner_profile")(self.community(since, until), owner_id, **options)
 
     def info(self) -> pd.DataFrame:
         """Rows and date range per table, and the size of each graph projection.

@@ -130,7 +130,9 @@ def export(kind: str, output: Path, store: str | None, since: str | None, until:
     else:
         import networkx as nx
 
-        G = to_networkx(g)
+        from graphcrm.exports import to_networkx as with_context  # owner attributes on nodes, layer/weight on edges
+
+        G = with_context(cg.community(since, until), kind)
         for _, _, d in G.edges(data=True):
             for k, v in list(d.items()):
                 if not isinstance(v, (int, float, str, bool)):

@@ -1,0 +1,223 @@
+"""Movement between periods on a tiny hand-checked community: an owner who moves up, one who
+drifts, one rising star, a new owner, and the grace period of level downgrades."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import graphcrm
+from graphcrm.algorithms.movement import (
+    DEFAULT_GRACE_DAYS,
+    drifting_owners,
+    grace_levels,
+    level_transitions,
+    movement,
+    new_owner_cohort,
+    parse_period,
+    rising_stars,
+)
+from graphcrm.community import Community
+from graphcrm.errors import ConfigError
+
+# current period: (2024-06-01, 2024-07-01]; earlier period: (2024-05-02, 2024-06-01]
+AS_OF = pd.Timestamp("2024-07-01")
+JOINED = "2024-01-01"
+
+
+def _frames() -> dict[str, pd.DataFrame]:
+    owners = ["U", "D", "S", "R", "K1", "K2", "E1", "E2", "E3", "E4", "G", "G2", "N", "staff"]
+    joined = {o: JOINED for o in owners}
+    joined["N"] = "2024-06-15"
+    own = pd.DataFrame({"owner_id": owners, "joined_at": [joined[o] for o in owners],
+                        "name": [f"name-{o}" for o in owners], "is_staff": [o == "staff" for o in owners]})
+    posts, inter = [], []
+
+    def post(author: str, when: str, engagers: tuple[str, ...] = (), delay_h: int = 2) -> None:
+        pid = f"p{len(posts)}"
+        posts.append({"post_id": pid, "author_id": author, "created_at": when})
+        for e in engagers:
+            inter.append({"owner_id": e, "post_id": pid, "kind": "like",
+                          "created_at": str(pd.Timestamp(when) + pd.Timedelta(hours=delay_h))})
+
+    # U moves up: 6 posts in June (30 points; member needs 20), nothing before
+    for d in range(10, 16):
+        post("U", f"2024-06-{d:02d}")
+    # D drifts: 10 posts in May, nothing in June
+    for d in range(10, 20):
+        post("D", f"2024-05-{d:02d}")
+    # S is steady: 3 posts in May and 3 in June
+    for d in (10, 11, 12):
+        post("S", f"2024-05-{d:02d}")
+        post("S", f"2024-06-{d:02d}")
+    # K1, K2 were KOCs then (3 engagers on 2 days in May); quiet since
+    for k in ("K1", "K2"):
+        post(k, "2024-05-20", ("E1", "E2", "E3"))
+        post(k, "2024-05-22", ("E1", "E2", "E3"))
+    # R rises: unknown in May, 3 posts in June each engaged by 4 owners
+    for d in (20, 21, 22):
+        post("R", f"2024-06-{d:02d}", ("E1", "E2", "E3", "E4"))
+    # G: 8 posts on 25 May (40 points; with a 30-day half-life member until ~24 June)
+    for i in range(8):
+        post("G", f"2024-05-25 {10 + i}:00")
+    # G2: 8 posts on 20 March (member only until early April)
+    for i in range(8):
+        post("G2", f"2024-03-20 {10 + i}:00")
+    # N joined mid-June and posted
+    post("N", "2024-06-20")
+    frames = {"owners": own, "posts": pd.DataFrame(posts), "interactions": pd.DataFrame(inter)}
+    return frames
+
+
+@pytest.fixture(scope="module")
+def community() -> Community:
+    return Community.from_frames(_frames(), now="2025-01-01")
+
+
+@pytest.fixture(scope="module")
+def moved(community):
+    return movement(community, as_of=AS_OF, half_life_days=None, details=True)
+
+
+def _row(df: pd.DataFrame, oid: str) -> pd.Series:
+    hit = df[df["owner_id"] == oid]
+    assert len(hit) == 1, oid
+    return hit.iloc[0]
+
+
+def test_periods_and_details(moved):
+    m, det = moved
+    assert det.now_end == AS_OF and det.now_start == pd.Timestamp("2024-06-01")
+    assert det.then_end == pd.Timestamp("2024-06-01") and det.then_start == pd.Timestamp("2024-05-02")
+    assert det.grace_days == DEFAULT_GRACE_DAYS and "60 days" in det.grace_rule
+    assert det.moved_up + det.held + det.moved_down + det.new == det.owners == len(m)
+    assert "staff" not in set(m["owner_id"])  # staff have no level
+
+
+def test_owner_who_moves_up(moved):
+    m, _ = moved
+    u = _row(m, "U")
+    assert (u["direction"], u["level_then"], u["level_now"]) == ("up", "buyer", "member")
+    assert (u["activity_then"], u["activity_now"]) == (0, 6)
+    assert u["contribution_now"] == 30.0 and u["contribution_then"] == 0.0
+    assert "buyer -> Member (up)".lower() in u["reason"].lower()
+
+
+def test_activity_is_counted_inside_each_period(moved):
+    m, _ = moved
+    s = _row(m, "S")
+    assert (s["activity_then"], s["activity_now"]) == (3, 3)
+    e1 = _row(m, "E1")
+    assert (e1["activity_then"], e1["activity_now"]) == (4, 3)  # likes given: 2 posts each of K1, K2; 3 of R
+    k1 = _row(m, "K1")
+    assert (k1["engagement_then"], k1["engagement_now"]) == (6, 0)
+    r = _row(m, "R")
+    assert (r["engagement_now"], r["engagers_now"]) == (12, 4)
+
+
+def test_new_owner(moved, community):
+    m, _ = moved
+    n = _row(m, "N")
+    assert n["direction"] == "new" and pd.isna(n["level_then"]) and pd.isna(n["level_rank_then"])
+    c = new_owner_cohort(community, as_of=AS_OF, months=3)  # as_of is 1 July 00:00: July is a month too
+    assert c["cohort"].tolist() == ["2024-07", "2024-06", "2024-05"]
+    june = c.iloc[1]
+    assert (june["owners"], june["posted"], june["attended"], june["referred"]) == (1, 1, 0, 0)
+    assert not june["complete"] and c.iloc[0]["owners"] == 0 and c.iloc[2]["owners"] == 0
+
+
+def test_drifting_owner(community):
+    d = drifting_owners(community, as_of=AS_OF)
+    assert d["owner_id"].tolist() == ["D"]  # highest contribution then, 10 -> 0 activities
+    row = d.iloc[0]
+    assert (row["activity_then"], row["activity_now"], row["activity_drop"]) == (10, 0, 1.0)
+    # S has the same activity in both periods; K1 is not in the top decile of contribution
+    loose = drifting_owners(community, as_of=AS_OF, contribution_quantile=0.0, min_activity=1)
+    assert "S" not in set(loose["owner_id"]) and {"D", "K1", "K2"} <= set(loose["owner_id"])
+
+
+def test_rising_star(community, moved):
+    m, _ = moved
+    r = rising_stars(community, as_of=AS_OF)
+    assert r["owner_id"].tolist() == ["R"]
+    row = r.iloc[0]
+    k_then = m[m["koc_rank_then"].notna()]
+    assert set(k_then["owner_id"]) == {"K1", "K2"}  # the only KOC scores then
+    assert pd.isna(row["koc_rank_then"]) and row["koc_rank_now"] == 1
+    assert row["koc_rank_gain"] == 3 - 1  # unscored then = tied last = 2 scored + 1
+    # U did more but nobody engaged: not a star; a stricter engager threshold drops R
+    assert len(rising_stars(community, as_of=AS_OF, min_engagers=5)) == 0
+    assert len(rising_stars(community, as_of=AS_OF, min_activity=4)) == 0
+
+
+def test_grace_period_keeps_a_level_then_lets_it_drop(community):
+    m = movement(community, as_of=AS_OF, half_life_days=30)
+    g = _row(m, "G")
+    # 40 points on 25 May: member on 1 June (34 pts), 17 pts on 1 July: below member for 7 days
+    assert (g["level_then"], g["raw_level_now"], g["level_now"]) == ("member", "buyer", "member")
+    assert g["grace_hold"] and g["direction"] == "held" and "grace" in g["reason"]
+    g2 = _row(m, "G2")
+    # 40 points on 20 March: member at the 2 April checkpoint, below since early April: dropped
+    assert (g2["level_then"], g2["level_now"], g2["direction"]) == ("member", "buyer", "down")
+    off = movement(community, as_of=AS_OF, half_life_days=30, grace_days=0)
+    g = _row(off, "G")
+    assert (g["level_then"], g["level_now"], g["direction"], g["grace_hold"]) == ("member", "buyer", "down", False)
+    assert _row(off, "G2")["level_then"] == "buyer"  # without grace G2 was a buyer already on 1 June
+
+
+def test_grace_levels_never_below_raw_and_monotone_in_grace(community):
+    ids = community.owner_ids
+    dates = [AS_OF]
+    prev = None
+    for grace in (0, 30, 60, 120):
+        g = grace_levels(community, ids, dates, grace_days=grace, level_options={"half_life_days": 30})[AS_OF]
+        assert (g["held"] >= g["raw"]).all()
+        if prev is not None:
+            assert (g["held"] >= prev).all()
+        prev = g["held"]
+
+
+def test_transition_matrix_adds_up(community, moved):
+    m, _ = moved
+    t = level_transitions(community, as_of=AS_OF, half_life_days=None)
+    assert t["level"].tolist() == ["companion", "advocate", "fan", "member", "buyer"]
+    assert (t["owners_then"] == t["moved_up"] + t["held"] + t["moved_down"]).all()
+    assert (t["owners_now"] == t["held"] + t["arrived"] + t["new"]).all()
+    assert t["owners_now"].sum() == len(m) and t["owners_then"].sum() == (m["direction"] != "new").sum()
+    buyer = t.set_index("level").loc["buyer"]
+    assert buyer["moved_up"] == (m["direction"] == "up").sum()
+
+
+def test_bad_options_are_config_errors(community):
+    with pytest.raises(ConfigError, match="period"):
+        movement(community, period="soon")
+    with pytest.raises(ConfigError, match="grace_days"):
+        movement(community, grace_days=-1)
+    with pytest.raises(ConfigError, match="as_of"):
+        movement(community, as_of="not a date")
+    assert parse_period("1Q").days == 91 and parse_period(7).days == 7
+
+
+def test_api_and_cli(tmp_path):
+    store = str(tmp_path / "s.duckdb")
+    cg = graphcrm.open(store)
+    cg.load(_frames(), now="2025-01-01")
+    m = cg.movement(as_of=AS_OF, half_life_days=None)
+    assert _row(m, "U")["direction"] == "up"
+    assert cg.rising_stars(as_of=AS_OF)["owner_id"].tolist() == ["R"]
+    cg.close()
+    from graphcrm.cli import cli
+
+    runner = CliRunner()
+    res = runner.invoke(cli, ["movement", "--store", store, "--as-of", "2024-06-30"])
+    assert res.exit_code == 0, res.output
+    assert "grace period" in res.output and "Rising stars" in res.output and "Drifting owners" in res.output
+    assert "name-" not in res.output
+    res = runner.invoke(cli, ["movement", "--store", store, "--as-of", "2024-06-30", "--table", "drifting",
+                              "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines()[0].startswith("owner_id,level_then") and "\nD," in res.stdout
+    res = runner.invoke(cli, ["movement", "--store", store, "--format", "json"])
+    assert res.exit_code != 0 and "--table" in res.output
+    res = runner.invoke(cli, ["movement", "--store", store, "--period", "soon"])
+    assert res.exit_code == 1 and "period" in res.output
