@@ -251,14 +251,13 @@ def check_output_path(
     return real
 
 
-def check_output_dir(folder: str | os.PathLike, *, what: str, protect: Iterable[str | os.PathLike] = ()) -> Path:
+def check_output_dir(folder: str | os.PathLike, *, what: str) -> Path:
     """Check a folder that will receive output files (it may not exist yet); return it resolved.
 
     Raises
     ------
     OutputFileError
-        ``folder`` is a file, or it already holds input tables (``owners.csv`` ...), or it is the
-        folder of one of the ``protect`` files.
+        ``folder`` is a file, or it already holds input tables (``owners.csv`` ...) or workbooks.
     """
     p = Path(folder).expanduser()
     real = p.resolve()
@@ -341,12 +340,7 @@ def atomic_output(target: str | os.PathLike, *, what: str = "the output file") -
     OutputFileError
         The file cannot be written; ``target`` is then unchanged.
     """
-    holder: list[Path] = []
-
-    def keep(tmp: Path) -> None:
-        holder.append(tmp)
-
-    staged = stage(target, keep, what=what)
+    staged = stage(target, lambda tmp: None, what=what)
     try:
         yield staged.tmp
     except OSError as exc:
@@ -577,15 +571,8 @@ class RejectsFile:
         return None
 
 
-def csv_text(df: pd.DataFrame) -> str:
-    """``df`` as formula-safe CSV text (for tests and previews)."""
-    buf = io.StringIO()
-    write_csv(df, buf)
-    return buf.getvalue()
-
-
 __all__ = [
     "FORMULA_CHARS", "FORMULA_LEAD", "escape_formula", "escape_formulas", "looks_like_input", "csv_header",
-    "check_output_path", "check_output_dir", "StagedFile", "stage", "atomic_output", "write_csv", "csv_text",
+    "check_output_path", "check_output_dir", "StagedFile", "stage", "atomic_output", "write_csv",
     "store_files", "is_rejects_file", "RejectsFile",
 ]
