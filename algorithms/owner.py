@@ -137,7 +137,7 @@ class OwnerProfile:
         lines.append(pick(L, en="Findings", zh="异常发现"))
         if len(self.findings):
             for row in self.findings.itertuples(index=False):
-                lines.append(f"  {row.kind}: {row.action}; {row.evidence}")
+                lines.append(f"  {row.kind}: {row.action}; {getattr(row, 'reason', getattr(row, 'evidence', ''))}")
         else:
             lines.append("  " + pick(L, en="none", zh="无"))
         lines.append("")
@@ -282,7 +282,7 @@ def close_ids(owner_id: str, ids: np.ndarray, *, n: int = 5) -> list[str]:
 
     low = np.char.lower(ids.astype(str))
     add(ids[low == s.lower()])
-    for k in range(len(s) - 1, 1, -1):
+    for k in range(len(s) - 1, 0, -1):
         pre = ids[np.char.startswith(ids.astype(str), s[:k])]
         if len(pre):
             add(pre[:n])
