@@ -118,10 +118,10 @@ print(amb.attrs["spread_curve"].tail(3))
 # ## 8. Volunteer candidates, with the built-in hold-out validation
 
 # %%
-vol = cg.volunteer_candidates(seed=SEED, lang=LANG)
+vol, info = cg.volunteer_candidates(seed=SEED, lang=LANG, details=True)  # details: typed side results
 print(vol[["owner_id", "score", "events_attended", "events_led", "reason"]].head(8))
-v = vol.attrs["validation"]
-print(f"validation: AUC {v['auc']:.3f}, recall@{v['k']} {v['recall_at_k']:.2f} ({v['hidden']} hidden volunteers)")
+v = info.validation
+print(f"validation: AUC {v.auc:.3f}, recall@{v.k} {v.recall_at_k:.2f} ({v.hidden} hidden volunteers)")
 
 # %% [markdown]
 # ## 9. Owner levels (fixed, explainable thresholds) and what each owner needs next

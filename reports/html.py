@@ -1,16 +1,18 @@
 """The community report: one self-contained HTML file, plus every table as CSV.
 
 :func:`build_report` runs the analyses through the :class:`~graphcrm.api.CommunityGraph`
-methods, draws the charts with matplotlib (inline SVG, text kept as text so Chinese is drawn by
+methods (the analyses of :data:`graphcrm.analyses.REGISTRY`, with ``details=True``: side
+results are the typed details each analysis declares, and results already computed on the
+community with the same options are reused from its cache), draws the charts with matplotlib (inline SVG, text kept as text so Chinese is drawn by
 the browser's fonts) and writes one HTML file that needs no network: no scripts, fonts,
 stylesheets or images from anywhere else.
 
 Sections: headline numbers with the change against the previous period; the KOC leaderboard;
 the circle map; referral chains (level and size distributions, the largest chains as trees);
 referral integrity findings; ambassador picks with the spread-vs-k curve; the volunteer pipeline
-with its validation AUC; owner levels as a pyramid.  A section whose analysis is not installed
-(ImportError) or cannot run on the data (:class:`~graphcrm.errors.GraphCRMError`) shows a visible
-note saying so instead of being left out; an unexpected error in one section is reported in that
+with its validation AUC; owner levels as a pyramid.  A section whose analysis cannot run on the
+data (:class:`~graphcrm.errors.GraphCRMError`) shows a visible note saying so instead of being
+left out; an unexpected error in one section is reported in that
 section (and logged) without stopping the others, unless ``strict=True``.
 
 Privacy: owner names are never shown or written: owners appear by ``owner_id`` with city and car
@@ -18,10 +20,9 @@ model.  Every string that comes from the data is HTML-escaped.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import html
-import importlib
-import inspect
 import itertools
 import logging
 import math
@@ -36,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from graphcrm.contract import CONVERTED_STAGES
-from graphcrm.errors import GraphCRMError
+from graphcrm.errors import GraphCRMError, ResultContractError
 from graphcrm.i18n import check_lang
 from graphcrm.progress import Progress, steps
 from graphcrm.reports import charts
@@ -60,38 +61,6 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 #: columns never shown nor written (personal data)
 PII_COLUMNS = ("name", "phone", "mobile", "email", "wechat", "id_card")
 
-#: what each analysis is called in "not available" notes
-_WHAT = {
-    "kocs": ("the KOC ranking", "KOC 排名分析"),
-    "circles": ("the circle analysis", "圈层分析"),
-    "referrals": ("the referral chain analysis", "推荐链分析"),
-    "integrity": ("the referral integrity check", "推荐核查"),
-    "ambassadors": ("the ambassador selection", "大使选择分析"),
-    "volunteers": ("the volunteer model", "志愿者模型"),
-    "levels": ("the owner levels", "车主等级分析"),
-}
-
-#: method name on CommunityGraph -> (module under graphcrm, function)
-_METHODS = {
-    "kocs": ("algorithms.koc", "kocs"),
-    "circles": ("algorithms.circles", "circles"),
-    "circle_profiles": ("algorithms.circles", "circle_profiles"),
-    "referral_chains": ("algorithms.referrals", "referral_chains"),
-    "referral_issues": ("algorithms.referrals", "referral_issues"),
-    "ambassadors": ("algorithms.influence", "ambassadors"),
-    "volunteer_candidates": ("algorithms.volunteers", "volunteer_candidates"),
-    "owner_levels": ("algorithms.levels", "owner_levels"),
-}
-
-
-class _Missing(Exception):
-    """An analysis module or function is not installed."""
-
-    def __init__(self, detail: str):
-        super().__init__(detail)
-        self.detail = detail
-
-
 def esc(value: Any) -> str:
     """HTML-escape any value (None and NaN become an empty string)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -103,7 +72,7 @@ def esc(value: Any) -> str:
 class Section:
     key: str
     title: str
-    status: str = "ok"  #: ok | missing | unavailable | failed
+    status: str = "ok"  #: ok | unavailable | failed
     body: str = ""
     note: str = ""
 
@@ -127,19 +96,11 @@ class _Ctx:
     results: dict = field(default_factory=dict)
     csvs: list = field(default_factory=list)
 
-    def call(self, method: str, **options: Any) -> Any:
-        """Run an analysis through the CommunityGraph method, passing only options it accepts."""
-        module, func = _METHODS[method]
-        try:
-            fn = getattr(importlib.import_module(f"graphcrm.{module}"), func)
-        except ImportError as exc:
-            raise _Missing(f"graphcrm.{module}: {exc}") from None
-        except AttributeError:
-            raise _Missing(f"graphcrm.{module}.{func}") from None
-        params = inspect.signature(fn).parameters
-        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-            options = {k: v for k, v in options.items() if k in params}
-        return getattr(self.cg, method)(since=self.since, until=self.until, **options)
+    def call(self, name: str, **options: Any) -> tuple[pd.DataFrame, Any]:
+        """Run analysis ``name`` (of :data:`graphcrm.analyses.REGISTRY`) through its
+        CommunityGraph method on the report's window with exactly ``options`` (an option the
+        analysis does not take is an error, never dropped); return ``(table, details)``."""
+        return getattr(self.cg, name)(since=self.since, until=self.until, details=True, **options)
 
     # -- owners -------------------------------------------------------------------------
     def owner_label(self, oid: str) -> str:
@@ -172,11 +133,7 @@ class _Ctx:
 
 def _drop_pii(df: pd.DataFrame) -> pd.DataFrame:
     drop = [c for c in df.columns if str(c).lower() in PII_COLUMNS]
-    out = df.drop(columns=drop) if drop else df
-    attrs = dict(df.attrs)
-    out = out.copy()
-    out.attrs = attrs
-    return out
+    return (df.drop(columns=drop) if drop else df).copy()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -221,7 +178,9 @@ def table(ctx: _Ctx, df: pd.DataFrame, cols: list[Col], *, csv_name: str | None,
     """An HTML table of the first ``rows`` rows (every cell escaped) and a line naming its CSV."""
     rows = ctx.top if rows is None else rows
     total = len(df) if total is None else total
-    cols = [c for c in cols if c.name in df.columns]
+    missing = [c.name for c in cols if c.name not in df.columns]
+    if missing:  # the sections name declared columns: a missing one is a bug, never skipped
+        raise ResultContractError(f"report table {csv_name or ''}: no column(s) {missing}")
     head = "".join(f'<th class="{c.kind}">{esc(c.header)}</th>' for c in cols)
     body = []
     for rec in df.head(rows).to_dict("records"):
@@ -316,31 +275,25 @@ def _headline(ctx: _Ctx) -> str:
 
 def _koc_parts(df: pd.DataFrame) -> pd.DataFrame:
     """Each component's share of the score (log-normalised and weighted as in the KOC module)."""
-    try:
-        from graphcrm.algorithms.koc import COMPONENTS, DEFAULT_WEIGHTS
-    except ImportError:  # pragma: no cover - koc module without these names
-        COMPONENTS = tuple(c for c in ("reach", "engagement", "authority", "conversion", "bridging") if c in df)
-        DEFAULT_WEIGHTS = {c: 1.0 for c in COMPONENTS}
-    comps = [c for c in COMPONENTS if c in df.columns]
+    from graphcrm.algorithms.koc import COMPONENTS, DEFAULT_WEIGHTS
+
     parts = pd.DataFrame(index=df.index)
-    for c in comps:
-        x = pd.to_numeric(df[c], errors="coerce").fillna(0.0).clip(lower=0).to_numpy(float)
+    for c in COMPONENTS:  # declared columns of KOCS
+        x = df[c].clip(lower=0).to_numpy(float)
         mx = x.max() if len(x) else 0.0
-        parts[c] = DEFAULT_WEIGHTS.get(c, 0.0) * (np.log1p(x) / np.log1p(mx) if mx > 0 else 0.0)
-    if "qualified" in df.columns:
-        gated = ~df["qualified"].astype(bool).to_numpy()
-        for c in ("reach", "engagement", "authority", "bridging"):
-            if c in parts:
-                parts.loc[gated, c] = 0.0
+        parts[c] = DEFAULT_WEIGHTS[c] * (np.log1p(x) / np.log1p(mx) if mx > 0 else 0.0)
+    gated = ~df["qualified"].to_numpy(bool)
+    for c in ("reach", "engagement", "authority", "bridging"):
+        parts.loc[gated, c] = 0.0
     tot = parts.sum(axis=1).to_numpy()
-    score = pd.to_numeric(df["score"], errors="coerce").fillna(0.0).to_numpy(float)
+    score = df["score"].to_numpy(float)
     scale = np.divide(score, tot, out=np.zeros_like(score), where=tot > 0)
     return parts.mul(scale, axis=0)
 
 
 def _kocs(ctx: _Ctx) -> str:
     L = ctx.lang
-    df = ctx.call("kocs", lang=L)
+    df, _ = ctx.call("kocs", lang=L)
     ctx.results["kocs"] = df
     fname = ctx.csv(df, "kocs")
     if df.empty:
@@ -387,15 +340,15 @@ def _inter_circle_ties(ctx: _Ctx, memb: np.ndarray) -> pd.DataFrame:
 
 def _circles(ctx: _Ctx) -> str:
     L = ctx.lang
-    circ = ctx.call("circles", seed=ctx.seed, lang=L)
+    circ, _ = ctx.call("circles", seed=ctx.seed, lang=L)
     ctx.results["circles"] = circ
     ctx.csv(circ, "circle_members")
-    opts: dict[str, Any] = {"circles_frame": circ, "lang": L, "seed": ctx.seed}
+    opts: dict[str, Any] = {"circles_frame": circ, "lang": L, "circle_options": {"seed": ctx.seed}}
     if isinstance(ctx.results.get("kocs"), pd.DataFrame):
         opts["kocs_frame"] = ctx.results["kocs"]
     else:
         opts["leaders"] = 0
-    prof = ctx.call("circle_profiles", **opts)
+    prof, _ = ctx.call("circle_profiles", **opts)
     fname = ctx.csv(prof, "circles")
     owners = ctx.community.owners
     memb = circ.set_index("owner_id")["circle"].reindex(ctx.community.owner_ids).fillna(-1).to_numpy(np.int64)
@@ -484,7 +437,7 @@ def _tree_sample(m: pd.DataFrame, root: str, *, max_nodes: int, max_children: in
 
 def _referrals(ctx: _Ctx) -> str:
     L = ctx.lang
-    ch = ctx.call("referral_chains", lang=L)
+    ch, _ = ctx.call("referral_chains", lang=L)
     ctx.results["chains"] = ch
     ctx.csv(ch, "referral_chains")
     if ch.empty:
@@ -539,72 +492,57 @@ _ISSUE_ORDER = ("self_referral", "cycle", "double_claim", "staff_referral", "aft
 
 def _integrity(ctx: _Ctx) -> str:
     L = ctx.lang
-    df = ctx.call("referral_issues", lang=L)
+    df, _ = ctx.call("referral_issues", lang=L)
     fname = ctx.csv(df, "referral_issues")
     if df.empty:
         return f'<p class="lead">{esc(t("integrity_lead", L))}</p>' + _note("ok", t("integrity_ok", L))
-    counts = df["kind"].value_counts()
+    counts = df["kind"].astype(str).value_counts()
     kinds = [k for k in _ISSUE_ORDER if k in counts.index] + sorted(k for k in counts.index if k not in _ISSUE_ORDER)
     names = [t(k, L) if k in _ISSUE_ORDER else k for k in kinds]
     svg = charts.hbar(names, [int(counts[k]) for k in kinds], title=t("integrity_chart", L), color=charts.SERIES[3],
                       width=7.5)
     shown = df.copy()
-    shown["kind"] = [t(k, L) if k in _ISSUE_ORDER else k for k in shown["kind"]]
+    shown["kind"] = [t(k, L) if k in _ISSUE_ORDER else k for k in shown["kind"].astype(str)]
     shown["action"] = [_val(a, L) for a in shown["action"]]
     cols = [Col("kind", t("h_kind", L), "text"), Col("owner_id", t("h_owner", L), "owner"), Col("owners", t("h_owners", L), "owners"),
-            Col("action", t("h_action", L), "text"), Col("evidence", t("h_evidence", L), "reason")]
+            Col("action", t("h_action", L), "text"), Col("reason", t("h_evidence", L), "reason")]
     return (f'<p class="lead">{esc(t("integrity_lead", L))}</p>' + _chart(svg, "narrow")
             + table(ctx, shown, cols, csv_name=fname, total=len(df), cls="scroll"))
 
 
-def _first(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
-    return next((c for c in names if c in df.columns), None)
-
-
 def _ambassadors(ctx: _Ctx) -> str:
+    from graphcrm.reports.ambassador_side import ambassador_results
+
     L = ctx.lang
-    df = ctx.call("ambassadors", k=ctx.k, seed=ctx.seed, lang=L, progress=ctx.progress)
+    df, side = ambassador_results(ctx.community, k=ctx.k, seed=ctx.seed, lang=L, progress=ctx.progress)
     fname = ctx.csv(df, "ambassadors")
     parts = [f'<p class="lead">{esc(t("ambassadors_lead", L))}</p>']
-    curve = df.attrs.get("spread_curve")
-    if curve is not None and not isinstance(curve, pd.DataFrame):
-        curve = pd.DataFrame(curve)
-    mc = df.attrs.get("mc_check") or df.attrs.get("monte_carlo")
     mc_t = None
-    if isinstance(mc, dict):
-        mean = mc.get("mean", mc.get("spread"))
-        lo = mc.get("ci_low", mc.get("lo", mc.get("low")))
-        hi = mc.get("ci_high", mc.get("hi", mc.get("high")))
-        if None not in (mean, lo, hi):
-            mc_t = (float(mean), float(lo), float(hi))
-            parts.append(f'<p class="summary">{esc(t("spread_mc", L, k=len(df), mean=f"{mean:,.0f}", lo=f"{lo:,.0f}", hi=f"{hi:,.0f}"))}</p>')
-    if isinstance(curve, pd.DataFrame) and len(curve):
+    if side.mc_mean is not None:
+        mean, lo, hi = side.mc_mean, side.mc_ci_low, side.mc_ci_high
+        mc_t = (mean, lo, hi)
+        parts.append(f'<p class="summary">{esc(t("spread_mc", L, k=len(df), mean=f"{mean:,.0f}", lo=f"{lo:,.0f}", hi=f"{hi:,.0f}"))}</p>')
+    curve = side.spread_curve
+    if len(curve):
         ctx.csv(curve, "spread_curve")
-        kc = _first(curve, ("k", "seeds", "n"))
-        sc = _first(curve, ("expected_reach", "spread", "expected_spread", "cumulative_reach", "reach"))
-        if kc and sc:
-            lo_c = _first(curve, ("lower", "ci_low", "lo", "spread_low"))
-            hi_c = _first(curve, ("upper", "ci_high", "hi", "spread_high"))
-            labels = {k: t(k, L) for k in ("spread_title", "spread_k", "spread_y")}
-            svg = charts.spread_curve(curve[kc].to_numpy(float), curve[sc].to_numpy(float),
-                                      lo=curve[lo_c].to_numpy(float) if lo_c and hi_c else None,
-                                      hi=curve[hi_c].to_numpy(float) if lo_c and hi_c else None,
-                                      picked=len(df) if len(df) else None, mc=mc_t if len(df) else None, labels=labels)
-            parts.append(_chart(svg))
+        labels = {k: t(k, L) for k in ("spread_title", "spread_k", "spread_y")}
+        svg = charts.spread_curve(curve["k"].to_numpy(float), curve["expected_reach"].to_numpy(float),
+                                  lo=None, hi=None, picked=len(df) if len(df) else None,
+                                  mc=mc_t if len(df) else None, labels=labels)
+        parts.append(_chart(svg))
     cols = [Col("rank", "#", "num"), Col("owner_id", t("h_owner", L), "owner"),
             Col("marginal_gain", t("h_gain", L), "num", 1), Col("cumulative_reach", t("h_cum", L), "num", 0),
             Col("direct_reach", t("h_direct", L), "num"), Col("main_channel", t("h_channel", L), "text"),
             Col("reason", t("h_reason", L), "reason")]
     shown = df.copy()
-    if "main_channel" in shown:
-        shown["main_channel"] = [_val(x, L) for x in shown["main_channel"]]
+    shown["main_channel"] = [_val(x, L) for x in shown["main_channel"]]
     parts.append(table(ctx, shown, cols, csv_name=fname, total=len(df), cls="scroll"))
     return "".join(parts)
 
 
 def _volunteers(ctx: _Ctx) -> str:
     L = ctx.lang
-    df = ctx.call("volunteer_candidates", seed=ctx.seed, lang=L)
+    df, info = ctx.call("volunteer_candidates", seed=ctx.seed, lang=L)
     fname = ctx.csv(df, "volunteer_candidates")
     c = ctx.community
     owners = c.owners
@@ -615,24 +553,24 @@ def _volunteers(ctx: _Ctx) -> str:
     per = att.groupby("owner_id")["event_id"].nunique()
     led = att[att["role"].isin(("organizer", "host", "volunteer"))]["owner_id"].nunique()
     vols = int(owners["is_volunteer"].fillna(False).astype(bool)[~staff].sum())
-    cands = int((pd.to_numeric(df["score"], errors="coerce") >= 0.5).sum()) if "score" in df else 0
+    cands = int((df["score"] >= 0.5).sum())
     stages = [t("f_owners", L), t("f_attended", L), t("f_regular", L), t("f_led", L), t("f_volunteers", L),
               t("f_candidates", L)]
     values = [len(ids), int((per >= 1).sum()), int((per >= 3).sum()), int(led), vols, cands]
     ctx.csv(pd.DataFrame({"stage": ["owners", "attended", "attended_3_plus", "led_or_helped", "volunteers",
                                     "candidates_score_0_5"], "owners": values}), "volunteer_pipeline")
     svg = charts.funnel(stages, values, title=t("funnel_title", L), highlight_last=True)
-    val = df.attrs.get("validation")
-    if isinstance(val, dict) and val.get("auc") is not None:
-        auc = float(val["auc"])
-        rec = val.get("recall_at_k")
-        kk = val.get("k", 50)
+    val = info.validation
+    if val is not None and not math.isnan(val.auc):
+        auc = val.auc
+        rec = val.recall_at_k
+        kk = val.k
         grade = "good" if auc >= 0.85 else ("fair" if auc >= 0.7 else "poor")
         side = (f'<div class="auc auc-{grade}"><div class="kpi-label">{esc(t("auc", L))}</div>'
                 f'<div class="auc-value">{auc:.2f}</div>'
-                + (f'<div class="kpi-note">{esc(t("recall", L, k=kk))}: {esc(_pct(float(rec)))}</div>' if rec is not None else "")
-                + f'<p class="auc-note">{esc(t("auc_note", L, hidden=val.get("hidden", "?"), auc=f"{auc:.2f}", recall=_pct(float(rec or 0)), k=kk))}</p></div>')
-        ctx.csv(pd.DataFrame([{k: v for k, v in val.items() if not isinstance(v, (list, dict))}]), "volunteer_validation")
+                + f'<div class="kpi-note">{esc(t("recall", L, k=kk))}: {esc(_pct(rec))}</div>'
+                + f'<p class="auc-note">{esc(t("auc_note", L, hidden=val.hidden, auc=f"{auc:.2f}", recall=_pct(rec), k=kk))}</p></div>')
+        ctx.csv(pd.DataFrame([dataclasses.asdict(val)]), "volunteer_validation")
     else:
         side = _note("info", t("no_validation", L))
     cols = [Col("owner_id", t("h_owner", L), "owner"), Col("score", t("score", L), "num", 2),
@@ -646,21 +584,16 @@ def _volunteers(ctx: _Ctx) -> str:
 
 def _levels(ctx: _Ctx) -> str:
     L = ctx.lang
-    df = ctx.call("owner_levels", lang=L)
+    df, info = ctx.call("owner_levels", lang=L)
     fname = ctx.csv(df, "owner_levels")
     if df.empty:
         return _note("info", t("empty", L))
-    levels = df.attrs.get("levels")
-    ranks = sorted(df["level_rank"].unique())
-    if levels:
-        names = [lv.get(L, lv.get("level", str(i))) for i, lv in enumerate(levels)]
-        ranks = list(range(len(levels)))
-    else:
-        first = df.drop_duplicates("level_rank").set_index("level_rank")["level_name"]
-        names = [first.get(r, str(r)) for r in ranks]
+    levels = info.levels  # the ladder used, lowest first (level_rank is the position)
+    names = [lv[L] for lv in levels]
+    ranks = list(range(len(levels)))
     counts = df["level_rank"].value_counts().reindex(ranks, fill_value=0)
     med = df.groupby("level_rank")["contribution"].median().reindex(ranks)
-    summary = pd.DataFrame({"level": [lv.get("level", "") for lv in levels] if levels else [str(r) for r in ranks],
+    summary = pd.DataFrame({"level": [lv["level"] for lv in levels],
                             "level_name": names, "owners": counts.to_numpy(),
                             "share": counts.to_numpy() / max(len(df), 1), "median_contribution": med.to_numpy()})
     sname = ctx.csv(summary, "level_summary")
@@ -689,11 +622,13 @@ def _run_section(ctx: _Ctx, key: str, label: str) -> Section:
     sec = Section(key=key, title=t(label, L))
     try:
         sec.body = _BUILDERS[key](ctx)
-    except _Missing as exc:
-        what = _WHAT.get(key, (key, key))[1 if L == "zh" else 0]
-        sec.status, sec.note = "missing", t("missing", L, what=what, detail=exc.detail)
-        log.info("report section %s: analysis not installed (%s)", key, exc.detail)
     except GraphCRMError as exc:
+        if isinstance(exc, ResultContractError):  # a bug in graphcrm, not the data: a failed section
+            if ctx.strict:
+                raise
+            log.exception("report section %s failed", key)
+            sec.status, sec.note = "failed", t("failed", L, detail=f"{type(exc).__name__}: {exc}")
+            return sec
         sec.status, sec.note = "unavailable", t("unavailable", L, detail=str(exc))
         log.info("report section %s: %s", key, exc)
     except Exception as exc:  # noqa: BLE001 - one broken section must not sink the weekly report
@@ -876,9 +811,10 @@ def build_report(
     progress : bool or None
         Progress bar: ``None`` on a terminal only, ``True`` always, ``False`` never.
     strict : bool, default False
-        Re-raise unexpected errors of a section instead of reporting them in the page.  Missing
-        analyses (ImportError) and :class:`~graphcrm.errors.GraphCRMError` are always reported as
-        a note in their section.
+        Re-raise unexpected errors of a section (and a result that breaks its declaration,
+        :class:`~graphcrm.errors.ResultContractError`) instead of reporting them in the page.
+        Other :class:`~graphcrm.errors.GraphCRMError` (the data cannot support the analysis)
+        are always reported as a note in their section.
 
     Returns
     -------

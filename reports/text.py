@@ -28,8 +28,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "footer": ("Made with graphcrm {version}. Self-contained file: no network needed to view it.",
                "由 graphcrm {version} 生成。本文件自包含，离线即可查看。"),
     # section states
-    "missing": ("Not available yet: {what} is not part of this installation ({detail}).",
-                "暂不可用：当前安装中还没有{what}（{detail}）。"),
     "unavailable": ("Cannot be computed on this data: {detail}", "无法基于当前数据计算：{detail}"),
     "failed": ("This section failed ({detail}); the rest of the report is unaffected.",
                "本节生成失败（{detail}）；报告其余部分不受影响。"),

@@ -12,6 +12,8 @@ from graphcrm.errors import InputFileError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from graphcrm.reports.ambassador_side import AmbassadorSide
+
 
 def _note(text: str, fmt: str) -> None:
     """Human notes go to stdout with a table, to stderr with csv/json (keeps those parseable)."""
@@ -59,21 +61,24 @@ def read_costs(path: Path) -> pd.Series:
     return pd.Series(pd.to_numeric(df["cost"], errors="coerce").to_numpy(), index=df["owner_id"].astype(str))
 
 
-def format_check(df: pd.DataFrame, lang: str) -> str:
-    """One line with the Monte Carlo check and the certified approximation ratio."""
-    mc = df.attrs.get("mc_check", {})
-    st = df.attrs.get("stats", {})
-    approx = df.attrs.get("approximation", 0.0)
+def format_check(df: pd.DataFrame, side: AmbassadorSide, lang: str) -> str:
+    """One line with the Monte Carlo check and the certified approximation ratio (``side`` from
+    :func:`graphcrm.reports.ambassador_side.ambassador_results`)."""
+    st = side.stats
+    approx = side.approximation
+    runs = side.mc_runs
+    mean, lo, hi = (side.mc_mean or 0.0), (side.mc_ci_low or 0.0), (side.mc_ci_high or 0.0)
     reach = df["cumulative_reach"].iloc[-1] if len(df) else 0.0
     if lang == "zh":
-        line = (f"{len(df)} 位大使预计影响 {reach:,.1f} 位车主（RR 估计）；蒙特卡洛 {mc.get('runs', 0):,} 次："
-                f"{mc.get('mean', 0):,.1f}（95% 置信区间 {mc.get('ci_low', 0):,.1f}–{mc.get('ci_high', 0):,.1f}）；"
-                f"近似保证 ≥ {approx:.3f}×最优（{st.get('model', 'ic').upper()}，{st.get('r1_sets', 0):,} + {st.get('r2_sets', 0):,} 个 RR 集）")
+        line = (f"{len(df)} 位大使预计影响 {reach:,.1f} 位车主（RR 估计）；蒙特卡洛 {runs:,} 次："
+                f"{mean:,.1f}（95% 置信区间 {lo:,.1f}–{hi:,.1f}）；"
+                f"近似保证 ≥ {approx:.3f}×最优（{st.get('model', 'ic').upper()}，{st.get('probability', 'wc')} 概率，{st.get('r1_sets', 0):,} + {st.get('r2_sets', 0):,} 个 RR 集）")
     else:
         line = (f"{len(df)} ambassadors reach {reach:,.1f} owners in expectation (RR estimate); Monte Carlo "
-                f"({mc.get('runs', 0):,} runs): {mc.get('mean', 0):,.1f} (95% CI {mc.get('ci_low', 0):,.1f}-"
-                f"{mc.get('ci_high', 0):,.1f}); certified >= {approx:.3f} x optimum "
-                f"({st.get('model', 'ic').upper()}, {st.get('r1_sets', 0):,} + {st.get('r2_sets', 0):,} RR sets)")
+                f"({runs:,} runs): {mean:,.1f} (95% CI {lo:,.1f}-"
+                f"{hi:,.1f}); certified >= {approx:.3f} x optimum "
+                f"({st.get('model', 'ic').upper()}, {st.get('probability', 'wc')} probabilities, "
+                f"{st.get('r1_sets', 0):,} + {st.get('r2_sets', 0):,} RR sets)")
     return line
 
 
@@ -115,8 +120,8 @@ def ambassadors_cmd(store, since, until, k, fmt, lang, eps, model, probability, 
     picked.  Columns: rank, owner_id, city, marginal_gain, cumulative_reach, direct_reach,
     main_channel, reason.  The Monte Carlo check of the whole set is printed first.
     """
-    from graphcrm.algorithms.influence import ambassadors
     from graphcrm.errors import ConfigError
+    from graphcrm.reports.ambassador_side import ambassador_results
 
     if (costs_file is None) != (budget is None):
         raise ConfigError("--costs and --budget go together")
@@ -124,10 +129,10 @@ def ambassadors_cmd(store, since, until, k, fmt, lang, eps, model, probability, 
     community = cg.community(since, until)
     exclude = read_id_file(exclude_file) if exclude_file else ()
     costs = read_costs(costs_file) if costs_file else None
-    df = ambassadors(community, k=k, eps=eps, model=model, probability=probability, lam=lam,
-                     per_city=per_city, per_circle=per_circle, exclude=exclude, costs=costs, budget=budget,
-                     mc_runs=mc_runs, seed=seed, lang=lang)
-    _note(format_check(df, lang), fmt)
+    df, side = ambassador_results(community, k=k, eps=eps, model=model, probability=probability, lam=lam,
+                                  per_city=per_city, per_circle=per_circle, exclude=exclude, costs=costs,
+                                  budget=budget, mc_runs=mc_runs, seed=seed, lang=lang)
+    _note(format_check(df, side, lang), fmt)
     if campaign:
         n = cg.write_results(df, name="ambassadors", label="Ambassador", campaign=campaign)
         _note(f"{n:,} owners written back to {cg.store.uri} as Ambassador (campaign {campaign!r})", fmt)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,24 +20,28 @@ from graphcrm.commands.options import (
     window_options,
 )
 
+if TYPE_CHECKING:  # pragma: no cover
+    from graphcrm.algorithms.volunteers import VolunteerValidation
+
 
 def _note(text: str, fmt: str) -> None:
     """Human notes go to stdout with a table, to stderr with csv/json (keeps those parseable)."""
     click.echo(text, err=fmt != "table")
 
 
-def format_validation(v: dict | None, lang: str = "en") -> str:
-    """One line with the volunteer hold-out validation numbers."""
-    if not v:
+def format_validation(v: "VolunteerValidation | None", lang: str = "en") -> str:
+    """One line with the volunteer hold-out validation numbers
+    (:class:`graphcrm.algorithms.volunteers.VolunteerValidation`, None when not run)."""
+    if v is None:
         return ("验证：志愿者少于 5 人，未做留出验证" if lang == "zh"
                 else "validation: fewer than 5 volunteers, hold-out validation not run")
     if lang == "zh":
-        return (f"验证（随机隐藏 {v['hidden']} 名志愿者，seed {v['seed']}，其组织/志愿角色改为参与者）："
-                f"AUC {v['auc']:.3f}，前 {v['k']} 名召回率 {v['recall_at_k']:.2f}"
-                f"（在尚无组织/志愿角色的候选人中 {v['recall_at_k_no_role']:.2f}）")
-    return (f"validation (hid {v['hidden']} random volunteers, seed {v['seed']}, their organizer/host/"
-            f"volunteer roles masked to attendee): AUC {v['auc']:.3f}, recall@{v['k']} {v['recall_at_k']:.2f} "
-            f"({v['recall_at_k_no_role']:.2f} among candidates with no organizer/volunteer role yet)")
+        return (f"验证（随机隐藏 {v.hidden} 名志愿者，seed {v.seed}，其组织/志愿角色改为参与者）："
+                f"AUC {v.auc:.3f}，前 {v.k} 名召回率 {v.recall_at_k:.2f}"
+                f"（在尚无组织/志愿角色的候选人中 {v.recall_at_k_no_role:.2f}）")
+    return (f"validation (hid {v.hidden} random volunteers, seed {v.seed}, their organizer/host/"
+            f"volunteer roles masked to attendee): AUC {v.auc:.3f}, recall@{v.k} {v.recall_at_k:.2f} "
+            f"({v.recall_at_k_no_role:.2f} among candidates with no organizer/volunteer role yet)")
 
 
 @click.command("volunteers")
@@ -60,9 +65,9 @@ def volunteers_cmd(store, since, until, top, fmt, lang, seed, validate, recall_k
     from graphcrm.algorithms.volunteers import volunteer_candidates
 
     community = open_cg(store).community(since, until)
-    df = volunteer_candidates(community, validate=validate, k=recall_k, seed=seed, lang=lang)
+    df, info = volunteer_candidates(community, validate=validate, k=recall_k, seed=seed, lang=lang, details=True)
     if validate:
-        _note(format_validation(df.attrs.get("validation"), lang), fmt)
+        _note(format_validation(info.validation, lang), fmt)
     emit(df, fmt, top=top)
 
 
@@ -129,10 +134,12 @@ def targets_cmd(store, since, until, top, fmt, lang, output, campaign, programs,
 
         check_output_path(output, what="--output", protect=store_files(cg.store))
     community = cg.community(since, until)
-    df = targets(community, campaign=campaign, programs=programs or PROGRAMS, ambassadors_k=ambassadors_k,
-                 volunteer_k=volunteer_k, referral_k=referral_k, reactivation_k=reactivation_k,
-                 quiet_days=quiet_days, seed=seed, lang=lang)
-    for note in df.attrs.get("notes", []):
+    df, info = targets(community, campaign=campaign, programs=programs or PROGRAMS, ambassadors_k=ambassadors_k,
+                       volunteer_k=volunteer_k, referral_k=referral_k, reactivation_k=reactivation_k,
+                       quiet_days=quiet_days, seed=seed, lang=lang, details=True)
+    if campaign is None:
+        df = df.drop(columns="campaign")  # no campaign: no empty column in the printout and the CSV
+    for note in info.notes:
         _note(f"note: {note}", fmt)
     summary = df["program"].value_counts().reindex(list(PROGRAMS)).fillna(0).astype(int)
     _note(("目标人数：" if lang == "zh" else "targets per program: ")
