@@ -97,3 +97,117 @@ class Store(ABC):
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    # -- campaigns (a named program run: who was treated, who was held out) ---------------
+    # Appended for issue 17 (campaign loop).  A campaign is a plain mapping with the keys of
+    # CAMPAIGN_FIELDS; its members a frame with CAMPAIGN_MEMBER_COLUMNS.
+    def write_campaign(self, campaign: Mapping, members: pd.DataFrame, *, replace: bool = False) -> int:
+        """Record a campaign and its members (treated and control).
+
+        Parameters
+        ----------
+        campaign
+            ``name`` (str, the campaign's key), ``program`` (str), ``start`` (Timestamp),
+            ``window_days`` (int, days), ``created_at`` (Timestamp), ``options`` (JSON text).
+        members
+            ``owner_id``; ``group`` (``"treated"`` or ``"control"``); ``matched_to`` (for a
+            matched control, the treated owner it stands in for; else missing).
+        replace
+            Re-recording a campaign of the same name replaces it; without ``replace`` that is
+            an error.
+
+        Returns
+        -------
+        int
+            Members written.
+
+        Raises
+        ------
+        StoreError
+            A campaign of that name exists (and ``replace`` is False), or the store failed.
+        ConfigError
+            Malformed campaign or members.
+        """
+        raise NotImplementedError  # pragma: no cover - every store implements it
+
+    def campaigns(self) -> pd.DataFrame:
+        """Recorded campaigns, oldest first (columns :data:`CAMPAIGN_COLUMNS`: the fields of
+        :meth:`write_campaign` plus ``treated`` and ``control``, members per group)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def campaign_members(self, name: str) -> pd.DataFrame:
+        """The members of campaign ``name`` (:data:`CAMPAIGN_MEMBER_COLUMNS`), sorted by
+        group (treated first) then owner_id.
+
+        Raises
+        ------
+        StoreError
+            No campaign of that name.
+        """
+        raise NotImplementedError  # pragma: no cover
+
+
+#: the fields of a recorded campaign (write_campaign's mapping)
+CAMPAIGN_FIELDS: tuple[str, ...] = ("name", "program", "start", "window_days", "created_at", "options")
+#: what Store.campaigns() returns
+CAMPAIGN_COLUMNS: tuple[str, ...] = CAMPAIGN_FIELDS + ("treated", "control")
+#: what Store.campaign_members() returns
+CAMPAIGN_MEMBER_COLUMNS: tuple[str, ...] = ("owner_id", "group", "matched_to")
+CAMPAIGN_GROUPS: tuple[str, ...] = ("treated", "control")
+
+
+def check_campaign(campaign: Mapping, members: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
+    """The campaign and members as every store writes them (checked, typed).
+
+    Raises
+    ------
+    ConfigError
+        A field or column missing, an empty name, an unknown group, a duplicate member.
+    """
+    import json
+
+    import pandas as pd
+
+    from graphcrm.errors import ConfigError
+
+    missing = [f for f in CAMPAIGN_FIELDS if f not in campaign]
+    if missing:
+        raise ConfigError(f"campaign record lacks {missing}")
+    name = campaign["name"]
+    if not isinstance(name, str) or not name.strip() or len(name) > 200 or "\x00" in name:
+        raise ConfigError(f"campaign name must be non-empty text of at most 200 characters, got {name!r}")
+    program = campaign["program"]
+    if not isinstance(program, str) or not program.strip() or len(program) > 100:
+        raise ConfigError(f"campaign program must be non-empty text, got {program!r}")
+    try:
+        start, created = pd.Timestamp(campaign["start"]), pd.Timestamp(campaign["created_at"])
+        window = int(campaign["window_days"])
+    except (TypeError, ValueError):
+        raise ConfigError("campaign start/created_at must be dates and window_days a whole number") from None
+    if pd.isna(start) or pd.isna(created) or window < 1:
+        raise ConfigError("campaign start and created_at are required and window_days must be >= 1")
+    options = campaign["options"]
+    options = options if isinstance(options, str) else json.dumps(options or {}, sort_keys=True, default=str)
+    cols = [c for c in CAMPAIGN_MEMBER_COLUMNS if c not in members.columns and c != "matched_to"]
+    if cols:
+        raise ConfigError(f"campaign members lack the column(s) {cols}")
+    m = pd.DataFrame({
+        "owner_id": members["owner_id"].astype(object).map(lambda v: None if pd.isna(v) else str(v)),
+        "group": members["group"].astype(object),
+        "matched_to": (members["matched_to"].astype(object).map(lambda v: None if pd.isna(v) else str(v))
+                       if "matched_to" in members.columns else None),
+    })
+    if m["owner_id"].isna().any():
+        raise ConfigError("campaign members without owner_id")
+    bad = sorted(set(m["group"].map(str)) - set(CAMPAIGN_GROUPS))
+    if bad:
+        raise ConfigError(f"campaign member group must be treated or control, got {bad}")
+    if m["owner_id"].duplicated().any():
+        raise ConfigError("an owner appears twice among the campaign members")
+
+    def naive(ts: pd.Timestamp) -> pd.Timestamp:
+        return (ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts).floor("s")
+
+    rec = {"name": name, "program": program, "start": naive(start), "window_days": window,
+           "created_at": naive(created), "options": options}
+    return rec, m.reset_index(drop=True)

@@ -1178,6 +1178,111 @@ class BoltStore(Store):
     def __del__(self) -> None:
         self.close()
 
+    # -- campaigns (issue 17): a :Campaign {name} node, (:Owner)-[:IN_CAMPAIGN {group}]->(:Campaign) --
+    def write_campaign(self, campaign, members, *, replace: bool = False) -> int:
+        """Record a campaign as a ``:Campaign {name}`` node (times as ISO text, options as JSON
+        text) and its members as ``(:Owner)-[:IN_CAMPAIGN {group, matched_to}]->(:Campaign)``,
+        in batches (see :meth:`graphcrm.stores.base.Store.write_campaign`).
+
+        Not one transaction: if the server fails midway, re-run with ``replace=True``.
+        """
+        from graphcrm.stores.base import check_campaign
+
+        rec, m = check_campaign(campaign, members)
+        if self._escape and len(rec["options"].encode("utf-8")) > 2000:
+            raise ConfigError("campaign options are too long for this Bolt server (FalkorDB: about 2 KB)")
+        self._ensure_schema()
+        name = rec["name"]
+        if self._read("MATCH (c:Campaign {name: $name}) RETURN count(c)", {"name": name})[0][0]:
+            if not replace:
+                raise StoreError(f"a campaign named {name!r} is already recorded in {self.uri} "
+                                 f"(choose another name, or replace it)")
+            self._delete_campaign(name)
+        self._write_small(
+            "CREATE (c:Campaign {name: $name, program: $program, start: $start, window_days: $window, "
+            "created_at: $created, options: $options, complete: false})",
+            {"name": name, "program": rec["program"], "start": rec["start"].isoformat(),
+             "window": rec["window_days"], "created": rec["created_at"].isoformat(), "options": rec["options"]})
+        escape = self._escape
+        shape = _Shape(("owner_id", "group", "matched_to"), ("str", "str", "str"))
+        columns = [_column_values(m[c], "str", escape) for c in shape.cols]
+        written = 0
+        pname = self._param(name)
+        for rows in self._rows(shape, columns):
+            sh = rows.shape
+            query = (f"{sh.head}MATCH (c:Campaign {{name: $name}})\n"
+                     f"MATCH (o:Owner {{owner_id: {sh.ref('owner_id')}}})\n"
+                     f"CREATE (o)-[:IN_CAMPAIGN {{`group`: {sh.value('group')}, matched_to: {sh.value('matched_to')}}}]->(c)\n"
+                     "RETURN count(*)")
+            for start, end in self._plan(query, rows, {"name": pname}):
+                res = self._write_small(query, {"rows": rows.payload(start, end), "name": pname},
+                                        escaped=("rows", "name"))
+                written += int(res[0][0]) if res else 0
+        if written != len(m):
+            raise StoreError(f"campaign {name!r}: {len(m) - written} member(s) are not owners in {self.uri}; "
+                             f"{written} recorded (re-record with replace=True after loading them)")
+        self._write_small("MATCH (c:Campaign {name: $name}) SET c.complete = true", {"name": name})
+        return written
+
+    def _delete_campaign(self, name: str) -> None:
+        while True:
+            res = self._write_small(
+                "MATCH (:Owner)-[e:IN_CAMPAIGN]->(:Campaign {name: $name}) WITH e LIMIT $limit DELETE e "
+                "RETURN count(*)", {"name": name, "limit": READ_PAGE})
+            if not res or int(res[0][0]) == 0:
+                break
+        self._write_small("MATCH (c:Campaign {name: $name}) DELETE c", {"name": name})
+
+    def campaigns(self) -> pd.DataFrame:
+        """Recorded campaigns, oldest first (see :meth:`graphcrm.stores.base.Store.campaigns`)."""
+        from graphcrm.stores.base import CAMPAIGN_COLUMNS
+
+        rows = self._read(
+            "MATCH (c:Campaign) OPTIONAL MATCH (:Owner)-[e:IN_CAMPAIGN]->(c) "
+            "WITH c, sum(CASE WHEN e.`group` = 'treated' THEN 1 ELSE 0 END) AS treated, "
+            "sum(CASE WHEN e.`group` = 'control' THEN 1 ELSE 0 END) AS control "
+            "RETURN c.name, c.program, c.start, c.window_days, c.created_at, c.options, treated, control")
+        df = pd.DataFrame(rows, columns=list(CAMPAIGN_COLUMNS)) if rows else pd.DataFrame(
+            {c: pd.Series([], dtype=object) for c in CAMPAIGN_COLUMNS})
+        if not len(df):
+            return df
+        for c in ("start", "created_at"):
+            df[c] = pd.to_datetime(df[c].astype(object), format="ISO8601").astype("datetime64[ns]")
+        for c in ("window_days", "treated", "control"):
+            df[c] = df[c].astype("int64")
+        for c in ("name", "program", "options"):
+            df[c] = df[c].astype(object)
+        return df.sort_values(["created_at", "name"], kind="stable", ignore_index=True)
+
+    def campaign_members(self, name: str) -> pd.DataFrame:
+        """Members of campaign ``name``, read in keyset pages (see
+        :meth:`graphcrm.stores.base.Store.campaign_members`)."""
+        from graphcrm.stores.base import CAMPAIGN_MEMBER_COLUMNS
+
+        found = self._read("MATCH (c:Campaign {name: $name}) RETURN c.complete", {"name": name})
+        if not found:
+            raise StoreError(f"no campaign named {name!r} in {self.uri} (graphcrm campaigns lists them)")
+        if found[0][0] is not True:
+            raise StoreError(f"recording campaign {name!r} in {self.uri} was interrupted; record it again "
+                             f"with replace=True")
+        rows: list[list[Any]] = []
+        after = ""
+        while True:
+            page = self._read(
+                "MATCH (o:Owner)-[e:IN_CAMPAIGN]->(:Campaign {name: $name}) WHERE o.owner_id > $after "
+                "RETURN o.owner_id, e.`group`, e.matched_to ORDER BY o.owner_id LIMIT $limit",
+                {"name": name, "after": after, "limit": READ_PAGE})
+            rows.extend(page)
+            if len(page) < READ_PAGE:
+                break
+            after = page[-1][0]
+        df = pd.DataFrame(rows, columns=list(CAMPAIGN_MEMBER_COLUMNS)) if rows else pd.DataFrame(
+            {c: pd.Series([], dtype=object) for c in CAMPAIGN_MEMBER_COLUMNS})
+        for c in df.columns:
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
+        order = (df["group"] != "treated").astype(int)
+        return df.assign(_o=order).sort_values(["_o", "owner_id"], kind="stable").drop(columns="_o").reset_index(drop=True)
+
 
 # ---------------------------------------------------------------------------------------------
 # helpers

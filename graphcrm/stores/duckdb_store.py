@@ -177,6 +177,85 @@ class DuckDBStore(Store):
         except duckdb.Error:
             pass
 
+    # -- campaigns (issue 17): tables campaigns and campaign_members, created on first write ----
+    _CAMPAIGN_DDL = (
+        'CREATE TABLE IF NOT EXISTS campaigns (name VARCHAR NOT NULL, program VARCHAR NOT NULL, '
+        '"start" TIMESTAMP NOT NULL, window_days BIGINT NOT NULL, created_at TIMESTAMP NOT NULL, options VARCHAR)',
+        'CREATE TABLE IF NOT EXISTS campaign_members (campaign VARCHAR NOT NULL, owner_id VARCHAR NOT NULL, '
+        '"group" VARCHAR NOT NULL, matched_to VARCHAR)',
+    )
+
+    def _has_campaigns(self) -> bool:
+        return bool(self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'campaigns'").fetchone()[0])
+
+    def write_campaign(self, campaign, members, *, replace: bool = False) -> int:
+        from graphcrm.stores.base import check_campaign
+
+        rec, m = check_campaign(campaign, members)
+        cur = self.con.cursor()
+        try:
+            cur.execute("BEGIN TRANSACTION")
+            for ddl in self._CAMPAIGN_DDL:
+                cur.execute(ddl)
+            exists = cur.execute("SELECT count(*) FROM campaigns WHERE name = ?", [rec["name"]]).fetchone()[0]
+            if exists and not replace:
+                raise StoreError(f"a campaign named {rec['name']!r} is already recorded in {self.uri} "
+                                 f"(choose another name, or replace it)")
+            cur.execute("DELETE FROM campaign_members WHERE campaign = ?", [rec["name"]])
+            cur.execute("DELETE FROM campaigns WHERE name = ?", [rec["name"]])
+            cur.execute('INSERT INTO campaigns VALUES (?, ?, ?, ?, ?, ?)',
+                        [rec["name"], rec["program"], rec["start"].to_pydatetime(), rec["window_days"],
+                         rec["created_at"].to_pydatetime(), rec["options"]])
+            if len(m):
+                cur.register("_members", _for_duckdb(m.assign(campaign=rec["name"])))
+                cur.execute('INSERT INTO campaign_members SELECT campaign, owner_id, "group", matched_to FROM _members')
+                cur.unregister("_members")
+            cur.execute("COMMIT")
+        except BaseException as exc:
+            try:
+                cur.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            if isinstance(exc, duckdb.Error):
+                raise StoreError(f"recording campaign {rec['name']!r} failed and was rolled back: {exc}") from None
+            raise
+        finally:
+            cur.close()
+        return len(m)
+
+    def campaigns(self) -> pd.DataFrame:
+        from graphcrm.stores.base import CAMPAIGN_COLUMNS
+
+        if not self._has_campaigns():
+            return pd.DataFrame({c: pd.Series([], dtype=object) for c in CAMPAIGN_COLUMNS})
+        df = self.con.execute(
+            'SELECT c.name, c.program, c."start", c.window_days, c.created_at, c.options, '
+            "count(m.owner_id) FILTER (WHERE m.\"group\" = 'treated') AS treated, "
+            "count(m.owner_id) FILTER (WHERE m.\"group\" = 'control') AS control "
+            "FROM campaigns c LEFT JOIN campaign_members m ON m.campaign = c.name "
+            'GROUP BY ALL ORDER BY c.created_at, c.name').df()
+        for c in ("start", "created_at"):
+            df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
+        for c in ("window_days", "treated", "control"):
+            df[c] = df[c].astype("int64")
+        for c in ("name", "program", "options"):
+            df[c] = df[c].astype(object)
+        return df[list(CAMPAIGN_COLUMNS)]
+
+    def campaign_members(self, name: str) -> pd.DataFrame:
+        from graphcrm.stores.base import CAMPAIGN_MEMBER_COLUMNS
+
+        if not self._has_campaigns() or not self.con.execute(
+                "SELECT count(*) FROM campaigns WHERE name = ?", [name]).fetchone()[0]:
+            raise StoreError(f"no campaign named {name!r} in {self.uri} (graphcrm campaigns lists them)")
+        df = self.con.execute(
+            'SELECT owner_id, "group", matched_to FROM campaign_members WHERE campaign = ? '
+            """ORDER BY CASE "group" WHEN 'treated' THEN 0 ELSE 1 END, owner_id""", [name]).df()
+        for c in df.columns:
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
+        return df[list(CAMPAIGN_MEMBER_COLUMNS)]
+
 
 def _for_duckdb(df: pd.DataFrame):
     """Hand a frame to DuckDB as an Arrow table (zero-copy scan; text columns become VARCHAR)."""
