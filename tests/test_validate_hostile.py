@@ -492,3 +492,58 @@ def test_id_cleaning_keeps_leading_zeros_case_and_inner_spaces():
     v = run(owners=owners)
     assert v.rejects.empty
     assert v.frames["owners"]["owner_id"].tolist() == ["007", "O1", "o1", "a b", "7", "-3"]
+
+
+HOSTILE = ["", " ", None, "\u200b", "\ufeff", "o1", "o1\u200b", "ｏ１", "7", "7.0", "1.23457E+11", "true", "FALSE ",
+           "是", "maybe", "9999-12-31", "0000-00-00", "2024-02-30", "2263-01-01", "1600-01-01", "45292", "today",
+           "2024-05-01 10:00:00", "2024-05-01T10:00:00+08:00", "1e20", "1e309", "inf", "-Infinity", "nan", "1,000",
+           "１２", "-3", "12.5", "99999999999999999999", "like", "ＬＩＫＥ", "host", "13800000000", "\x00", "a\tb",
+           "=1+1", "上海", "\u202eevil"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_property_hostile_cells_never_crash_and_account_for_every_row(data):
+    n = data.draw(st.integers(min_value=0, max_value=12))
+    cell = st.sampled_from(HOSTILE)
+    owners = pd.DataFrame({c: data.draw(st.lists(cell, min_size=n, max_size=n)) for c in
+                           ["owner_id", "name", "city", "joined_at", "is_staff", "marketing_opt_out", "points"]},
+                          dtype=object)
+    events = pd.DataFrame({c: data.draw(st.lists(cell, min_size=n, max_size=n)) for c in
+                           ["event_id", "title", "starts_at", "capacity"]}, dtype=object)
+    attendance = pd.DataFrame({c: data.draw(st.lists(cell, min_size=n, max_size=n)) for c in
+                               ["event_id", "owner_id", "role", "checked_in"]}, dtype=object)
+    v = run(owners=owners, events=events, attendance=attendance)
+    accounting_holds(v)
+    o, e = v.frames["owners"], v.frames["events"]
+    for frame, key in ((o, "owner_id"), (e, "event_id")):
+        ids = frame[key].tolist()
+        assert len(set(ids)) == len(ids) and all(isinstance(i, str) and i for i in ids)
+        assert all(i.isprintable() and i == i.strip() for i in ids)
+    for c in ("is_staff", "marketing_opt_out"):
+        if c in o:
+            assert o[c].dtype == "boolean"
+    if "joined_at" in o:
+        assert o["joined_at"].dtype == "datetime64[ns]"
+    if "points" in o:
+        assert np.isfinite(o["points"].dropna()).all()
+    if "capacity" in e:
+        assert e["capacity"].dtype == "Int64" and (e["capacity"].dropna() >= 0).all()
+    # phone-like digits never show from text columns (ids, dates and numbers are shown as they are)
+    text_columns = {"name", "city", "title", "role", "checked_in", "is_staff", "marketing_opt_out"}
+    for values, column, reason in zip(v.rejects["values"], v.rejects["column"], v.rejects["reason"]):
+        assert not any("13800000000" in (x or "") for k, x in json.loads(values).items() if k in text_columns)
+        assert column not in text_columns or "13800000000" not in reason
+
+
+def test_empty_tables_and_tables_rejected_whole():
+    empty = {n: pd.DataFrame({c: pd.Series([], dtype=object) for c in cols}) for n, cols in
+             {"owners": ["owner_id", "joined_at", "is_staff"], "events": ["event_id", "starts_at"]}.items()}
+    v = run(**empty)
+    accounting_holds(v)
+    assert v.counts["read"].tolist() == [0, 0]
+    att = pd.DataFrame({"event_id": ["e1", "e2"], "owner_id": ["o1", "o2"]})
+    v = run(owners=pd.DataFrame({"owner_id": ["", None]}), events=pd.DataFrame({"event_id": ["e1"], "starts_at": [""]}),
+            attendance=att)
+    accounting_holds(v)
+    assert v.counts["loaded"].tolist() == [0, 0, 0]
