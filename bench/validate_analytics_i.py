@@ -282,7 +282,7 @@ def run_referrals(n_owners: int, seeds: list[int]) -> None:
         c_fp = len(set(cyc["owners"]) - set(want_c))
         dc = found.get("double_claim", empty).set_index("owner_id")
         ok = sum(1 for d in a["double_claims"] if d["referee_id"] in dc.index
-                 and f"keeps {d['first_touch_referrer']} " in dc.loc[d["referee_id"], "evidence"])
+                 and f"keeps {d['first_touch_referrer']} " in dc.loc[d["referee_id"], "reason"])
         d_fp = len(set(dc.index) - {d["referee_id"] for d in a["double_claims"]})
         st_hit, st_fp = hits("staff_referral", [f"{x['referrer_id']},{x['referee_id']}" for x in a["staff_referrals"]])
         late_hit, late_fp = hits("after_delivery", [f"{x['referrer_id']},{x['referee_id']}" for x in a["after_purchase"]])
