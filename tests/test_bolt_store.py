@@ -208,7 +208,8 @@ def test_hostile_ids_are_stored_verbatim(bolt_uri, tmp_path):
     assert report.written == ref.store.counts()
     got = snapshot(cg)
     assert_same(got, snapshot(ref))
-    assert set(ids) <= set(got["owners"]["owner_id"])
+    # ids lose control characters (tab, line break) in every table: docs/data-contract.md "Ids and text"
+    assert {h.replace("\t", "").replace("\n", "") for h in ids} <= set(got["owners"]["owner_id"])
     assert "'}) MATCH (n) DETACH DELETE n //" in set(got["owners"]["owner_id"])
     assert cg.store.counts() == ref.store.counts()  # nothing was deleted by an "injected" query
     cg.close()
