@@ -102,6 +102,8 @@ _GIVEN = (
 POSTS_PER_OWNER = 0.5
 EVENTS_PER_OWNER = 0.075
 NATIONAL_DAY_SHARE = 0.17
+#: planted rising stars and drifters change in the last MOVE_DAYS days (see _Demo.plant_movement)
+MOVE_DAYS = 30
 
 
 # --------------------------------------------------------------------------------------------
@@ -824,6 +826,95 @@ class _Demo:
             },
         }
 
+    # -- movement: rising stars and drifters ---------------------------------------------------------
+    def plant_movement(self) -> dict:
+        """Plant owners who rise and owners who drift in the last ``MOVE_DAYS`` days (own stream).
+
+        *Rising stars*: ordinary owners who never posted and have no converted referral start
+        posting in the last month (5-8 posts, ~20 engagers each, drawn like a KOC's audience:
+        circle, city and anywhere).  *Drifters*: ordinary owners with the largest record of the
+        half year before ``cut = end - MOVE_DAYS - 2`` days (and >= 5 own activities in the month
+        before it) get 6-9 more posts in the five months before the cut (so that their past
+        contribution is high) and stop entirely after it: their posts, interactions and
+        attendance after the cut are removed, and they engage with nobody's new posts.
+        """
+        r = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(10,)))
+        n, end = self.n, self.end_s
+        cut = end - (MOVE_DAYS + 2) * DAY
+        special = (self.staff | self.opt_out | self.is_koc | self.is_ring | self.is_star | self.is_vol
+                   | self.is_latent | ~self.buyer)
+        old = self.joined < self.start_s
+        posted = np.bincount(self.post_author, minlength=n) > 0
+        converts = np.bincount(self.r_from[self.r_stage >= 2], minlength=n) > 0
+        rise = _weighted_choice(r, (old & ~special & ~posted & ~converts).astype(float), max(5, n // 2000))
+        # drifters: the largest contribution-like record of the half year before the cut (posts 5,
+        # engagement received 1, events 10 points) among owners with >= 5 own activities in the
+        # month before it
+        def own(lo: int) -> tuple[np.ndarray, np.ndarray]:
+            pm = (self.post_t > lo) & (self.post_t <= cut)
+            im = (self.int_t > lo) & (self.int_t <= cut)
+            ev = self.ev_starts[self.att_event]
+            am = (ev > lo) & (ev <= cut) & self.att_checked
+            posts = np.bincount(self.post_author[pm], minlength=n)
+            recv = np.bincount(self.post_author[self.int_post[im]], minlength=n)
+            made = np.bincount(self.int_owner[im], minlength=n)
+            events = np.bincount(self.att_owner[am], minlength=n)
+            return 5.0 * posts + recv + 10.0 * events, posts + made + events
+        points, _ = own(cut - 180 * DAY)
+        _, recent = own(cut - MOVE_DAYS * DAY)
+        points[special | (recent < 5)] = 0
+        points[rise] = 0
+        drift = np.argsort(-(points + r.random(n) * 0.5), kind="stable")[: max(10, n // 1000)]
+        drift = drift[points[drift] > 0]
+        is_drift = np.zeros(n, bool)
+        is_drift[drift] = True
+        # remove the drifters' own activity in the last month
+        keep_post = ~(is_drift[self.post_author] & (self.post_t > cut))
+        keep_int = ~(is_drift[self.int_owner] & (self.int_t > cut)) & keep_post[self.int_post]
+        keep_att = ~(is_drift[self.att_owner] & (self.ev_starts[self.att_event] > cut))
+        self.att_event, self.att_owner = self.att_event[keep_att], self.att_owner[keep_att]
+        self.att_role, self.att_checked = self.att_role[keep_att], self.att_checked[keep_att]
+        # the risers' posts in the last month and the drifters' in the five months before the cut
+        # (so that their past contribution is high), with engagement like a KOC's audience
+        k = r.poisson(2.0, len(rise)) + 5
+        kd = r.poisson(2.0, len(drift)) + 6
+        authors = np.concatenate([np.repeat(rise, k), np.repeat(drift, kd)])
+        t = np.concatenate([
+            end - (MOVE_DAYS - 3) * DAY + ((MOVE_DAYS - 5) * DAY * r.random(int(k.sum()))).astype(np.int64),
+            cut - 150 * DAY + (147 * DAY * r.random(int(kd.sum()))).astype(np.int64),
+        ])
+        m0 = len(self.post_author)
+        new_ids = np.arange(m0, m0 + len(authors))
+        ecount = r.poisson(_lognormal(r, len(authors), 0.3, 20.0))
+        eo, ep, ek, et = self._engagements(r, new_ids, authors, np.ones(len(authors), np.int8), t, ecount)
+        ne = pd.DataFrame({"o": eo, "p": ep, "k": ek, "t": et})[~is_drift[eo]]  # drifters stay quiet
+        once = ne["k"].isin([0, 2, 4]).to_numpy()
+        ne = pd.concat([ne[once].sort_values("t", kind="stable").drop_duplicates(["o", "p", "k"]),
+                        ne[~once].drop_duplicates(["o", "p", "k", "t"])])
+        # re-assemble posts in time order (ids follow time) and interactions in their order
+        p_auth = np.concatenate([self.post_author[keep_post], authors])
+        p_t = np.concatenate([self.post_t[keep_post], t])
+        p_type = np.concatenate([self.ptype[keep_post], np.ones(len(authors), np.int8)])
+        p_ch = np.concatenate([self.post_channel[keep_post], np.zeros(len(authors), np.int64)])
+        old_new = np.full(m0 + len(authors), -1, np.int64)
+        old_new[np.flatnonzero(keep_post)] = np.arange(int(keep_post.sum()))
+        old_new[m0:] = np.arange(int(keep_post.sum()), len(p_auth))
+        order = np.lexsort((p_auth, p_t))
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        self.post_author, self.post_t, self.ptype, self.post_channel = p_auth[order], p_t[order], p_type[order], p_ch[order]
+        df = pd.DataFrame({
+            "o": np.concatenate([self.int_owner[keep_int], ne["o"].to_numpy()]),
+            "p": rank[old_new[np.concatenate([self.int_post[keep_int], ne["p"].to_numpy()])]],
+            "k": np.concatenate([self.int_kind[keep_int], ne["k"].to_numpy()]),
+            "t": np.concatenate([self.int_t[keep_int], ne["t"].to_numpy()]),
+        }).sort_values(["t", "p", "o", "k"], kind="stable")
+        self.int_owner, self.int_post = df["o"].to_numpy(), df["p"].to_numpy()
+        self.int_kind, self.int_t = df["k"].to_numpy(), df["t"].to_numpy()
+        return {"period_days": MOVE_DAYS, "as_of": str(pd.Timestamp(end, unit="s")),
+                "rising_stars": self.owner_ids[np.sort(rise)].tolist(),
+                "drifters": self.owner_ids[np.sort(drift)].tolist()}
+
     # -- points, tables, truth ------------------------------------------------------------------
     def run(self) -> tuple[dict[str, pd.DataFrame], dict]:
         self.owners()
@@ -833,6 +924,7 @@ class _Demo:
         self.events()
         self.referrals()
         anomalies = self.anomalies()
+        movement = self.plant_movement()  # rising stars and drifters in the last 30 days (docs/validation.md)
         tables = self.tables()
         truth = {
             "params": {"n_owners": self.n, "seed": self.seed, "end": str(pd.Timestamp(self.end_s, unit="s")),
@@ -849,6 +941,7 @@ class _Demo:
                 "attendees": int((self.att_event == self.nd_index).sum()),
             },
             "referral_anomalies": anomalies,
+            "movement": movement,
             "circles": {
                 "names": [f"{c}/{h}" for c, _ in CITIES for h, _ in HOBBIES],
                 "of_owner": self.circle.astype(int).tolist(),

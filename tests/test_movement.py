@@ -221,3 +221,31 @@ def test_api_and_cli(tmp_path):
     assert res.exit_code != 0 and "--table" in res.output
     res = runner.invoke(cli, ["movement", "--store", store, "--period", "soon"])
     assert res.exit_code == 1 and "period" in res.output
+
+
+def test_demo_plants_movers_and_drifters():
+    from graphcrm.algorithms.levels import activity_log
+    from graphcrm.demo import generate_demo
+
+    tables, truth = generate_demo(2_000, seed=11)
+    planted = truth["movement"]
+    rise, drift = planted["rising_stars"], planted["drifters"]
+    assert len(rise) == 5 and 5 <= len(drift) <= 10 and not set(rise) & set(drift)  # drifters need a strong record
+    c = Community(tables)
+    # planted truth holds in the tables: drifters do nothing themselves in the last 30 days,
+    # rising stars had never posted before it
+    log = activity_log(c)
+    ids = pd.Series(c.owner_ids)
+    last = log[log["at"] > c.as_of - pd.Timedelta(days=30)]
+    assert not set(ids[last["pos"]]) & set(drift)
+    posts = tables["posts"]
+    early = posts[posts["created_at"] <= c.as_of - pd.Timedelta(days=30)]
+    assert not set(early["author_id"]) & set(rise)
+    # ... and the tables find them
+    rs = rising_stars(c)
+    assert set(rs["owner_id"].head(len(rise))) == set(rise)
+    dr = drifting_owners(c)
+    assert set(drift) <= set(dr["owner_id"])
+    m = movement(c).set_index("owner_id")
+    assert (m.loc[rise, "direction"] == "up").all()
+    assert (m.loc[drift, "activity_now"] == 0).all()
