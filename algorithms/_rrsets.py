@@ -540,12 +540,18 @@ def _encode_into(queue, qend, out, pos):
 
 
 @njit(nogil=True, cache=True)
-def sample_rr_range(nodes, indptr, indices, probs, logq, cum, n, model, base, stream, start, count, max_depth=0):
+def sample_rr_range(nodes, indptr, indices, probs, logq, cum, n, model, base, stream, start, count, max_depth=0,
+                    leaf_start=-1):
     """Generate RR sets number ``start .. start+count-1`` of ``stream``.
 
     Returns ``(flat, sizes)``: the concatenated node ids (uint32, each set starting with
-    its root) and each set's size.
+    its root) and each set's size.  IC only: ``max_depth`` limits the reverse hops (0 = no
+    limit); a root ``>= leaf_start`` (``leaf_start >= 0``) is a *leaf* whose set holds only its
+    direct live in-neighbours (leaves are reached from seeds only, see
+    :func:`graphcrm.algorithms.influence_learning.learned_graph_arrays`).
     """
+    if leaf_start < 0:
+        leaf_start = n
     mark = np.zeros(n, dtype=np.uint32)
     queue = np.empty(n, dtype=np.uint32)
     scratch = np.empty(64, dtype=np.int64)
@@ -560,7 +566,8 @@ def sample_rr_range(nodes, indptr, indices, probs, logq, cum, n, model, base, st
         mark[root] = stamp
         queue[0] = root
         if model == MODEL_IC:
-            qend, s = _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, 1, scratch, max_depth)
+            depth = 1 if root >= leaf_start else max_depth
+            qend, s = _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, 1, scratch, depth)
         else:
             qend, s = _lt_walk(indptr, indices, cum, s, mark, stamp, queue, 1)
         if pos + qend > cap:
@@ -577,7 +584,7 @@ def sample_rr_range(nodes, indptr, indices, probs, logq, cum, n, model, base, st
 
 @njit(nogil=True, cache=True)
 def sample_rr_range_packed(nodes, indptr, indices, probs, logq, cum, n, model, base, stream, start, count, counts,
-                           tab, max_depth=0):
+                           tab, max_depth=0, leaf_start=-1):
     """Like :func:`sample_rr_range` (the same sets), stored packed.
 
     Each set's ids are sorted and written as LEB128 varints of the first id and of the gaps
@@ -586,6 +593,8 @@ def sample_rr_range_packed(nodes, indptr, indices, probs, logq, cum, n, model, b
     number of nodes of each set; adds one to ``counts[v]`` for every stored id.  ``tab`` is
     :data:`_DEBRUIJN_INDEX`.
     """
+    if leaf_start < 0:
+        leaf_start = n
     mark = np.zeros(n, dtype=np.uint32)
     queue = np.empty(n, dtype=np.uint32)
     scratch = np.empty(64, dtype=np.int64)
@@ -602,7 +611,8 @@ def sample_rr_range_packed(nodes, indptr, indices, probs, logq, cum, n, model, b
         mark[root] = stamp
         queue[0] = root
         if model == MODEL_IC:
-            qend, s = _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, 1, scratch, max_depth)
+            depth = 1 if root >= leaf_start else max_depth
+            qend, s = _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, 1, scratch, depth)
         else:
             qend, s = _lt_walk(indptr, indices, cum, s, mark, stamp, queue, 1)
         sizes[t] = qend
@@ -1050,10 +1060,12 @@ class RRCollection:
     """
 
     def __init__(self, graph: CSRGraph, model: int, seed: int, stream: int, *, packed: bool = False,
-                 max_depth: int = 0):
+                 max_depth: int = 0, leaf_start: int = -1):
         self.graph = graph
         #: IC only: RR sets hold the nodes within this many live reverse hops (0 = no limit)
         self.max_depth = int(max_depth)
+        #: IC only: roots from this id on are leaves (reached from seeds only; -1 = none)
+        self.leaf_start = int(leaf_start)
         self.model = int(model)
         self.base = base_seed(seed)
         self.stream = int(stream)
@@ -1115,13 +1127,14 @@ class RRCollection:
         def work(p):
             if not self.packed:
                 return kernel(g.nodes, g.indptr, g.indices, g.probs, g.logq, g.cum, g.n, self.model,
-                              self.base, self.stream, p[0], p[1], self.max_depth)
+                              self.base, self.stream, p[0], p[1], self.max_depth, self.leaf_start)
             tally = getattr(local, "tally", None)
             if tally is None:  # one per thread: increments commute, so results stay exact
                 tally = local.tally = np.zeros(g.n, dtype=np.int64)
                 tallies.append(tally)
             return kernel(g.nodes, g.indptr, g.indices, g.probs, g.logq, g.cum, g.n, self.model,
-                          self.base, self.stream, p[0], p[1], tally, _DEBRUIJN_INDEX, self.max_depth)
+                          self.base, self.stream, p[0], p[1], tally, _DEBRUIJN_INDEX, self.max_depth,
+                          self.leaf_start)
 
         lengths = []
         for (start, count), res in zip(parts, _iter_chunks(work, parts, threads)):

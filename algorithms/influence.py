@@ -117,6 +117,9 @@ class InfluenceGraph:
     _forward: rr.CSRGraph | None = field(default=None, repr=False)
     #: IC only: the cascade runs at most this many rounds (0 = until it stops)
     max_hops: int = 0
+    #: IC only: nodes from this id on are leaves, reached from seeds only (-1 = none)
+    leaf_start: int = -1
+    _forward_core: rr.CSRGraph | None = field(default=None, repr=False)
 
     @property
     def m(self) -> int:
@@ -128,8 +131,19 @@ class InfluenceGraph:
             self._forward = rr.build_csr(self.n, self.src, self.dst, self.prob)
         return self._forward
 
+    @property
+    def forward_core(self) -> rr.CSRGraph:
+        """Out-edges without the edges into leaves (the cascade among non-leaf nodes)."""
+        if self.leaf_start < 0:
+            return self.forward
+        if self._forward_core is None:
+            keep = self.dst.astype(np.int64) < self.leaf_start
+            self._forward_core = rr.build_csr(self.n, self.src[keep], self.dst[keep], self.prob[keep])
+        return self._forward_core
 
-def influence_graph(n: int, src: Any, dst: Any, prob: Any, *, model: str = "ic", max_hops: int = 0) -> InfluenceGraph:
+
+def influence_graph(n: int, src: Any, dst: Any, prob: Any, *, model: str = "ic", max_hops: int = 0,
+                    leaf_start: int = -1) -> InfluenceGraph:
     """Validate edges ``src -> dst`` with probabilities (IC) or weights (LT) and index them.
 
     Parameters
@@ -147,6 +161,11 @@ def influence_graph(n: int, src: Any, dst: Any, prob: Any, *, model: str = "ic",
         IC only: influence travels at most this many ties from a seed (the cascade runs
         this many rounds; 0 = no limit).  The expected spread stays monotone and
         submodular, so the OPIM-C guarantee holds for this model too.
+    leaf_start : int, default -1
+        IC only: nodes ``leaf_start .. n-1`` are *leaves*: reached only straight from a seed
+        (over their one in-edge), never further down a cascade.  The spread is then the
+        hop-limited spread over the other nodes plus the expected live leaf edges of the
+        seeds: still monotone and submodular (used for the learned model's new audience).
 
     Returns
     -------
@@ -168,6 +187,9 @@ def influence_graph(n: int, src: Any, dst: Any, prob: Any, *, model: str = "ic",
     max_hops = int(max_hops)
     if max_hops < 0 or (max_hops and model != "ic"):
         raise ValueError("max_hops must be 0 or more, and only applies to the IC model")
+    leaf_start = int(leaf_start)
+    if leaf_start >= 0 and model != "ic":
+        raise ValueError("leaves only apply to the IC model")
     src = np.asarray(src, dtype=np.int64).ravel()
     dst = np.asarray(dst, dtype=np.int64).ravel()
     p = np.asarray(prob, dtype=np.float64).ravel()
@@ -185,7 +207,7 @@ def influence_graph(n: int, src: Any, dst: Any, prob: Any, *, model: str = "ic",
     reverse = rr.build_csr(n, dst, src, p, with_cum=mcode == rr.MODEL_LT)
     small = np.uint32 if n < 2**32 else np.int64
     return InfluenceGraph(n, mcode, src.astype(small), dst.astype(small), p.astype(np.float32), reverse,
-                          max_hops=max_hops)
+                          max_hops=max_hops, leaf_start=leaf_start if 0 <= leaf_start < n else -1)
 
 
 # =============================================================================== OPIM-C
@@ -376,8 +398,10 @@ def select_seeds(
         rounds = max(1, min(rounds, int(max_rounds)))
     a1 = math.log(3.0 * rounds / delta)
 
-    r1 = rr.RRCollection(graph.reverse, graph.model, seed, stream=1, packed=True, max_depth=graph.max_hops)
-    r2 = rr.RRCollection(graph.reverse, graph.model, seed, stream=2, max_depth=graph.max_hops)
+    r1 = rr.RRCollection(graph.reverse, graph.model, seed, stream=1, packed=True, max_depth=graph.max_hops,
+                         leaf_start=graph.leaf_start)
+    r2 = rr.RRCollection(graph.reverse, graph.model, seed, stream=2, max_depth=graph.max_hops,
+                         leaf_start=graph.leaf_start)
     secs = {"sampling": 0.0, "greedy": 0.0, "validation": 0.0}
     bound_every = 1 if n * k_eff <= 50_000_000 else max(1, k_eff // 16)
     picks = np.zeros(0, dtype=np.int64)
@@ -569,8 +593,18 @@ def spread_mc(graph: InfluenceGraph, seeds: Any, *, runs: int = 1000, seed: int 
     runs = int(runs)
     if runs < 1:
         raise ValueError("runs must be positive")
-    s = rr.monte_carlo(graph.forward, graph.model, np.asarray(seeds, dtype=np.int64), runs, seed,
+    seeds = np.unique(np.asarray(seeds, dtype=np.int64))
+    s = rr.monte_carlo(graph.forward_core, graph.model, seeds, runs, seed,
                        threads=threads, max_depth=graph.max_hops).astype(np.float64)
+    if graph.leaf_start >= 0 and seeds.size:
+        # leaves hang off seeds only: add each run's live leaf edges of the seeds
+        d = graph.dst.astype(np.int64)
+        on = (d >= graph.leaf_start) & np.isin(graph.src.astype(np.int64), seeds)
+        if on.any():
+            p = graph.prob[on].astype(np.float64)
+            pv, cnt = np.unique(p, return_counts=True)
+            rng = np.random.default_rng([int(seed), 0x1EAF])
+            s = s + rng.binomial(cnt[None, :], pv[None, :], size=(runs, len(pv))).sum(axis=1)
     mean = float(s.mean())
     std = float(s.std(ddof=1)) if runs > 1 else 0.0
     half = 1.96 * std / math.sqrt(runs)
@@ -1105,7 +1139,7 @@ def _learned_graph(community: Any, *, model: str, horizon_days: float | None,
     if model == "lt" and len(prob):
         tot = np.bincount(dst, weights=prob, minlength=n_total)
         prob = prob * np.where(tot > 1.0, 1.0 / np.maximum(tot, 1e-300), 1.0)[dst]
-    graph = influence_graph(n_total, src, dst, prob, model=model, max_hops=max_hops)
+    graph = influence_graph(n_total, src, dst, prob, model=model, max_hops=max_hops, leaf_start=n)
     e = li.edges
     p = e["prob"].to_numpy(dtype=np.float64)
     ref = e["referral"].to_numpy(dtype=bool)

@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--only", nargs="*", default=None, help="data sets (demo, " + ", ".join(SETS) + ")")
     ap.add_argument("--k", nargs="*", type=int, default=[10, 50, 100])
     ap.add_argument("--methods", nargs="*", default=None)
-    ap.add_argument("--demo-owners", type=int, default=20000)
+    ap.add_argument("--demo-owners", type=int, default=5000)
     ap.add_argument("--bootstrap", type=int, default=200)
     ap.add_argument("--max-hops", type=int, default=2, help="0 = no limit")
     ap.add_argument("--label-share", type=float, default=None,
