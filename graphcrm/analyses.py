@@ -41,6 +41,7 @@ REGISTRY: dict[str, str] = {
     "rising_stars": "graphcrm.algorithms.movement",
     "drifting_owners": "graphcrm.algorithms.movement",
     "new_owner_cohort": "graphcrm.algorithms.movement",
+    "campaign_lift": "graphcrm.algorithms.campaigns",
 }
 
 

@@ -256,6 +256,7 @@ class CommunityGraph:
     rising_stars = _AnalysisMethod("rising_stars")
     drifting_owners = _AnalysisMethod("drifting_owners")
     new_owner_cohort = _AnalysisMethod("new_owner_cohort")
+    campaign_lift = _AnalysisMethod("campaign_lift")
 
     def backtest(self, *, since: Any = None, until: Any = None, **options: Any) -> pd.DataFrame:
         """Backtest ambassador picks against simple baselines on the stored history (picks made
@@ -266,6 +267,57 @@ class CommunityGraph:
         """Expected reach of any set of owners under a chosen influence model, with a 95% interval;
         see :func:`graphcrm.algorithms.influence.spread`."""
         return _algorithm("algorithms.influence", "spread")(self.community(since, until), seeds, **options)
+
+    # -- campaigns: record a program run with its hold-out, evaluate it after the window ------
+    def record_campaign(self, name: str, *, program: str, start: Any = None, window_days: int = 30,
+                        holdout: float = 0.1, seed: int = 0, targets_frame: pd.DataFrame | None = None,
+                        matches: int = 1, replace: bool = False, since: Any = None, until: Any = None,
+                        target_options: Mapping[str, Any] | None = None):
+        """Plan a campaign (treated and a never-contacted control, see
+        :func:`graphcrm.algorithms.campaigns.plan_campaign`) and record it in the store.
+
+        Returns the :class:`~graphcrm.algorithms.campaigns.CampaignPlan`; export only its
+        ``treated`` members to a CRM (the control must never be contacted).
+
+        Raises
+        ------
+        StoreError
+            A campaign of that name is already recorded (pass ``replace=True`` to replace it).
+        """
+        plan = _algorithm("algorithms.campaigns", "plan_campaign")(
+            self.community(since, until), name=name, program=program, start=start, window_days=window_days,
+            holdout=holdout, seed=seed, targets_frame=targets_frame, matches=matches, target_options=target_options)
+        self.store.write_campaign(plan.campaign.to_record(), plan.members, replace=replace)
+        return plan
+
+    def campaigns(self) -> pd.DataFrame:
+        """Recorded campaigns, oldest first: name, program, start, window_days, created_at,
+        options (JSON), treated, control (members per group)."""
+        return self.store.campaigns()
+
+    def campaign(self, name: str):
+        """A recorded campaign and its members: ``(Campaign, DataFrame of owner_id, group, matched_to)``.
+
+        Raises
+        ------
+        StoreError
+            No campaign of that name.
+        """
+        Campaign = _algorithm("algorithms.campaigns", "Campaign")
+        rows = self.store.campaigns()
+        row = rows[rows["name"] == name]
+        if not len(row):
+            from graphcrm.errors import StoreError
+
+            raise StoreError(f"no campaign named {name!r} in {self.store.uri} (graphcrm campaigns lists them)")
+        return Campaign.from_record(row.iloc[0].to_dict()), self.store.campaign_members(name)
+
+    def evaluate(self, name: str, **options: Any):
+        """The lift of the recorded campaign ``name`` on the whole stored history: treated vs
+        control per member and among graph neighbours; options and output as
+        :func:`graphcrm.algorithms.campaigns.campaign_lift` (``details=True`` for the notes)."""
+        camp, members = self.campaign(name)
+        return self.campaign_lift(campaign=camp, members=members, **options)
 
     def report(self, path: str | os.PathLike = "report.html", **options: Any):
         """The self-contained HTML community report; see :func:`graphcrm.reports.html.build_report`."""

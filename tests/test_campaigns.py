@@ -89,3 +89,167 @@ def test_campaigns_in_the_bolt_store(bolt_uri, tmp_path):
     with pytest.raises(StoreError, match="interrupted"):
         cg.store.campaign_members("ghost")
     cg.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# planning and lift on a hand-built community
+# ---------------------------------------------------------------------------------------------
+from graphcrm.algorithms.campaigns import Campaign, campaign_lift, neighbour_edges, outcome_counts, plan_campaign  # noqa: E402
+from graphcrm.community import Community  # noqa: E402
+
+START = pd.Timestamp("2026-03-01")
+PRE, IN = "2026-02-10 10:00:00", "2026-03-10 10:00:00"
+
+
+def tiny() -> Community:
+    """Treated t1 t2 t3, control c1 c2.  Before the start: n1 liked t1's post, t2 referred n2,
+    n3 commented on c1's post, n4 liked posts of t1 and of c2 (adjacent to both), staff s liked
+    t1's post, t1 liked c1's post (members are never neighbours).  In the window: posts t1 x2,
+    t2 x1, c1 x1, n1 x1, n2 x1; n1 liked t1's window post, t1 liked its own; t2 referred k1
+    (order); event e1: t3 volunteered, c1 and n3 attended."""
+    ids = ["t1", "t2", "t3", "c1", "c2", "n1", "n2", "n3", "n4", "k1", "s", "x"]
+    owners = pd.DataFrame({"owner_id": ids, "is_staff": [i == "s" for i in ids],
+                           "marketing_opt_out": [i == "x" for i in ids]})
+    posts = pd.DataFrame([
+        ("old_t1", "t1", PRE), ("old_c1", "c1", PRE), ("old_c2", "c2", PRE),
+        ("w_t1a", "t1", IN), ("w_t1b", "t1", IN), ("w_t2", "t2", IN), ("w_c1", "c1", IN),
+        ("w_n1", "n1", IN), ("w_n2", "n2", IN)], columns=["post_id", "author_id", "created_at"])
+    inter = pd.DataFrame([
+        ("n1", "old_t1", "like", PRE), ("n3", "old_c1", "comment", PRE), ("n4", "old_t1", "like", PRE),
+        ("n4", "old_c2", "like", PRE), ("s", "old_t1", "like", PRE), ("t1", "old_c1", "like", PRE),
+        ("n1", "w_t1a", "like", IN), ("t1", "w_t1a", "like", IN)],
+        columns=["owner_id", "post_id", "kind", "created_at"])
+    refs = pd.DataFrame([("t2", "n2", "2026-01-05", "delivered"), ("t2", "k1", "2026-03-05", "order")],
+                        columns=["referrer_id", "referee_id", "referred_at", "stage"])
+    events = pd.DataFrame({"event_id": ["e1"], "starts_at": ["2026-03-15 14:00:00"]})
+    att = pd.DataFrame({"event_id": ["e1"] * 3, "owner_id": ["t3", "c1", "n3"],
+                        "role": ["volunteer", "attendee", "attendee"]})
+    return Community.from_frames({"owners": owners, "posts": posts, "interactions": inter, "referrals": refs,
+                                  "events": events, "attendance": att}, now=NOW)
+
+
+def tiny_members() -> pd.DataFrame:
+    return pd.DataFrame({"owner_id": ["t1", "t2", "t3", "c1", "c2"],
+                         "group": ["treated"] * 3 + ["control"] * 2})
+
+
+CAMP = Campaign("tiny", "my_program", START, 30, pd.Timestamp("2026-02-28"))
+HAND = ["referrals_made", "referrals_converted", "events_attended", "events_led", "posts",
+        "engagement_received", "engagement_given"]
+
+
+def test_outcomes_counted_by_hand():
+    c = tiny()
+    got = outcome_counts(c, START, CAMP.end, outcomes=HAND).set_index("owner_id")
+    assert got.loc["t1"].tolist() == [0, 0, 0, 0, 2, 1, 0]  # own like on own post not counted
+    assert got.loc["t2"].tolist() == [1, 1, 0, 0, 1, 0, 0]
+    assert got.loc["t3"].tolist() == [0, 0, 1, 1, 0, 0, 0]
+    assert got.loc["c1"].tolist() == [0, 0, 1, 0, 1, 0, 0]
+    assert got.loc["n1"].tolist() == [0, 0, 0, 0, 1, 0, 1]
+    assert got.loc["n3"].tolist() == [0, 0, 1, 0, 0, 0, 0]
+
+
+def test_lift_and_spillover_by_hand():
+    c = tiny()
+    t, info = campaign_lift(c, campaign=CAMP, members=tiny_members(), outcomes=HAND, bootstrap=0, min_group=2,
+                            details=True)
+    m = t[t["scope"] == "members"].set_index("outcome")
+    assert m["treated_n"].unique().tolist() == [3] and m["control_n"].unique().tolist() == [2]
+    assert m.loc["posts", ["treated_mean", "control_mean", "difference"]].tolist() == pytest.approx([1.0, 0.5, 0.5])
+    assert m.loc["engagement_received", "difference"] == pytest.approx(1 / 3)
+    assert m.loc["events_attended", "difference"] == pytest.approx(1 / 3 - 1 / 2)
+    assert m.loc["events_led", "difference"] == pytest.approx(1 / 3)
+    assert m.loc["referrals_converted", "difference"] == pytest.approx(1 / 3)
+    # neighbours: n1 (of t1) and n2 (of t2, by the referral) vs n3 (of c1); n4 touches both, s is staff
+    assert (info.neighbours_treated, info.neighbours_control, info.neighbours_both) == (2, 1, 1)
+    nb = t[t["scope"] == "neighbours"].set_index("outcome")
+    assert nb.loc["posts", ["treated_mean", "control_mean", "difference"]].tolist() == pytest.approx([1.0, 0.0, 1.0])
+    assert nb.loc["engagement_given", "difference"] == pytest.approx(0.5)
+    assert nb.loc["events_attended", "difference"] == pytest.approx(-1.0)
+    # Welch interval around the difference: posts of members 1 +- z * sqrt(var(2,1,0)/3 + var(1,0)/2)
+    se = (1.0 / 3 + 0.5 / 2) ** 0.5
+    assert m.loc["posts", "ci_low"] == pytest.approx(0.5 - 1.959964 * se, rel=1e-5)
+    assert m.loc["posts", "ci_high"] == pytest.approx(0.5 + 1.959964 * se, rel=1e-5)
+    assert m.loc["posts", "verdict"] == "no measurable effect"
+    # one neighbour in the control: no interval, too small to tell
+    assert set(nb["verdict"]) == {"too small to tell"} and nb["ci_low"].isna().all()
+    # with the default minimum group (30) every verdict says so, and the notes say why
+    t30, info30 = campaign_lift(c, campaign=CAMP, members=tiny_members(), outcomes=HAND, bootstrap=200, details=True)
+    assert set(t30["verdict"]) == {"too small to tell"}
+    assert any("fewer than 30" in n for n in info30.notes)
+    assert t30["reason"].str.contains("too small to tell").all()
+
+
+def test_neighbour_edges_before_the_start_only():
+    c = tiny()
+    e = neighbour_edges(c, before=START)
+    names = {tuple(sorted((c.owner_ids[a], c.owner_ids[b]))) for a, b in e}
+    assert names == {("n1", "t1"), ("c1", "n3"), ("n4", "t1"), ("c2", "n4"), ("s", "t1"), ("c1", "t1"), ("n2", "t2")}
+    assert ("n1", "t1") in {tuple(sorted((c.owner_ids[a], c.owner_ids[b]))) for a, b in neighbour_edges(c)}
+    assert len(neighbour_edges(c, before=START, layers=["referrals"])) == 1
+
+
+def test_bootstrap_is_seeded_and_close_to_welch():
+    c = tiny()
+    a = campaign_lift(c, campaign=CAMP, members=tiny_members(), outcomes=["posts"], bootstrap=2000, seed=3, min_group=2)
+    b = campaign_lift(c, campaign=CAMP, members=tiny_members(), outcomes=["posts"], bootstrap=2000, seed=3, min_group=2)
+    pd.testing.assert_frame_equal(a, b)
+    lo, hi = a.loc[0, ["ci_low", "ci_high"]]
+    assert lo <= 0.5 <= hi and lo < 0 < hi
+
+
+def test_level_change_is_the_level_difference():
+    from graphcrm.algorithms.levels import owner_levels
+
+    c = tiny()
+    got = outcome_counts(c, START, CAMP.end, outcomes=["level_change"]).set_index("owner_id")["level_change"]
+
+    def rank(at):
+        lv = owner_levels(Community(c.tables, until=at - pd.Timedelta(microseconds=1)))
+        return lv.set_index("owner_id")["level_rank"].reindex(c.owner_ids).fillna(0)
+
+    want = rank(CAMP.end) - rank(START)
+    assert got.to_dict() == want.to_dict()
+
+
+def test_holdout_is_seeded_and_never_staff_or_opted_out():
+    ids = [f"o{i:03d}" for i in range(200)]
+    owners = pd.DataFrame({"owner_id": ids + ["staff1", "optout1"], "is_staff": [False] * 200 + [True, False],
+                           "marketing_opt_out": [False] * 201 + [True]})
+    c = Community.from_frames({"owners": owners})
+    frame = pd.DataFrame({"owner_id": ids + ["staff1", "optout1", "ghost"]})
+    p1 = plan_campaign(c, name="x", program="mine", start="2026-01-01", holdout=0.1, seed=7, targets_frame=frame)
+    p2 = plan_campaign(c, name="x", program="mine", start="2026-01-01", holdout=0.1, seed=7,
+                       targets_frame=frame.sample(frac=1, random_state=1))
+    p3 = plan_campaign(c, name="x", program="mine", start="2026-01-01", holdout=0.1, seed=8, targets_frame=frame)
+    assert sorted(p1.control["owner_id"]) == sorted(p2.control["owner_id"])  # input order does not matter
+    assert sorted(p1.control["owner_id"]) != sorted(p3.control["owner_id"])
+    assert len(p1.control) == 20 and len(p1.treated) == 180
+    assert not {"staff1", "optout1", "ghost"} & set(p1.members["owner_id"])
+    assert any("staff or opted-out" in n for n in p1.notes) and any("not owners" in n for n in p1.notes)
+    assert plan_campaign(c, name="x", program="mine", holdout=0, targets_frame=frame).control.empty
+    with pytest.raises(GraphCRMError, match="targets_frame"):
+        plan_campaign(c, name="x", program="mine")
+
+
+def test_ambassador_control_is_matched_on_audience():
+    """Picks p1 (audience 4) and p2 (2); not picked: q4 (4), q3 (3), q2 (2), staff s4 (4); each
+    like comes from a fan of its own (audience 1)."""
+    hub = {"p1": 4, "p2": 2, "q4": 4, "q3": 3, "q2": 2, "s4": 4}
+    fans = [f"f_{o}_{j}" for o, k in hub.items() for j in range(k)]
+    ids = list(hub) + fans
+    owners = pd.DataFrame({"owner_id": ids, "is_staff": [i == "s4" for i in ids]})
+    posts = pd.DataFrame({"post_id": [f"p_{o}" for o in hub], "author_id": list(hub), "created_at": PRE})
+    inter = pd.DataFrame([(f"f_{o}_{j}", f"p_{o}", "like", PRE) for o, k in hub.items() for j in range(k)],
+                         columns=["owner_id", "post_id", "kind", "created_at"])
+    c = Community.from_frames({"owners": owners, "posts": posts, "interactions": inter}, now=NOW)
+    picks = pd.DataFrame({"owner_id": ["p1", "p2"], "priority": [1, 2], "expected_impact": [9.0, 3.0]})
+    plan = plan_campaign(c, name="amb", program="ambassador", start=START, holdout=0.1, targets_frame=picks)
+    assert plan.treated["owner_id"].tolist() == ["p1", "p2"]
+    assert plan.members.set_index("owner_id")["audience"].to_dict() == {"p1": 4, "p2": 2, "q4": 4, "q2": 2}
+    pairs = dict(zip(plan.control["matched_to"], plan.control["owner_id"]))
+    assert pairs == {"p1": "q4", "p2": "q2"} and plan.balance == 0.0
+    two = plan_campaign(c, name="amb", program="ambassador", start=START, holdout=0.1, targets_frame=picks, matches=2)
+    assert sorted(two.control[two.control["matched_to"] == "p1"]["owner_id"]) == ["q3", "q4"]
+    assert "s4" not in set(two.control["owner_id"]) and len(two.control) == 4
+    assert plan_campaign(c, name="amb", program="ambassador", start=START, holdout=0, targets_frame=picks).control.empty
