@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_DIRS = ["graphcrm", "loaders", "algorithms", "reports"]
 #: import name -> distribution name where they differ
-DIST = {"igraph": "python-igraph"}
+DIST = {"igraph": "python-igraph", "python_calamine": "python-calamine"}
 
 
 def declared() -> set[str]:
