@@ -508,35 +508,73 @@ def _level_rank(community: Any, at: pd.Timestamp) -> np.ndarray:
     return ranks.reindex(community.owner_ids).fillna(0.0).to_numpy(dtype=float)
 
 
-def _boot_means(x: np.ndarray, b: int, rng: np.random.Generator) -> np.ndarray:
-    """``b`` bootstrap means of each column of ``x`` (rows resampled with replacement), shape (b, m)."""
-    n = len(x)
-    out = np.empty((b, x.shape[1]))
+def _boot_ratio(u: np.ndarray, d: np.ndarray, b: int, rng: np.random.Generator) -> np.ndarray:
+    """``b`` bootstrap values of ``sum(u) / sum(d)`` per column of ``u``, resampling rows
+    (clusters) with replacement; shape (b, m)."""
+    n = len(u)
+    out = np.empty((b, u.shape[1]))
     step = max(1, 2_000_000 // max(n, 1))
     for s in range(0, b, step):
         k = min(step, b - s)
         draw = rng.integers(0, n, size=(k, n))
-        out[s:s + k] = x[draw].mean(axis=1)
+        den = d[draw].sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[s:s + k] = u[draw].sum(axis=1) / den[:, None]
     return out
 
 
-def _compare(xt: np.ndarray, xc: np.ndarray, *, bootstrap: int, confidence: float,
-             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Means of each group, their difference and its interval, per outcome column."""
-    m = xt.shape[1]
-    mt = xt.mean(axis=0) if len(xt) else np.full(m, np.nan)
-    mc = xc.mean(axis=0) if len(xc) else np.full(m, np.nan)
+def _clusters(edges: np.ndarray, group: np.ndarray, kept: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Neighbour outcomes summed per member of ``group`` (the clusters of the spillover bootstrap).
+
+    A neighbour adjacent to ``k`` members of the group counts ``1/k`` to each, so the clusters
+    add up to every neighbour once: ``u`` (members x outcomes) and ``d`` (neighbours per member).
+    """
+    n = len(x)
+    slot = np.full(n, -1)
+    slot[group] = np.arange(len(group))
+    ok = np.zeros(n, dtype=bool)
+    ok[kept] = True
+    pairs = [edges[(slot[edges[:, 0]] >= 0) & ok[edges[:, 1]]], edges[(slot[edges[:, 1]] >= 0) & ok[edges[:, 0]]][:, ::-1]]
+    e = np.concatenate(pairs) if len(edges) else np.empty((0, 2), dtype=np.int64)
+    deg = np.bincount(e[:, 1], minlength=n).astype(float)
+    w = 1.0 / deg[e[:, 1]] if len(e) else np.empty(0)
+    u = np.zeros((len(group), x.shape[1]))
+    np.add.at(u, slot[e[:, 0]], w[:, None] * x[e[:, 1]])
+    d = np.bincount(slot[e[:, 0]], weights=w, minlength=len(group)).astype(float)
+    return u, d
+
+
+def _compare(side_t: tuple[np.ndarray, np.ndarray], side_c: tuple[np.ndarray, np.ndarray], *, bootstrap: int,
+             confidence: float, rng: np.random.Generator):
+    """Means of each side, their difference and its interval, per outcome column.
+
+    Each side is ``(u, d)``: per cluster (a member) the outcome sums ``u`` and the owners ``d``
+    they cover; the side's mean is ``sum(u) / sum(d)``.  Members are their own clusters (``d``
+    = 1); neighbours are grouped by the member(s) they are adjacent to, so the interval resamples
+    members, not neighbours (neighbours of one member are not independent).
+    """
+    m = side_t[0].shape[1]
+    nan = np.full(m, np.nan)
+
+    def mean(u, d):
+        return u.sum(axis=0) / d.sum() if d.sum() > 0 else nan
+
+    mt, mc = mean(*side_t), mean(*side_c)
     diff = mt - mc
-    if len(xt) < 2 or len(xc) < 2:
-        return mt, mc, diff, np.full(m, np.nan), np.full(m, np.nan)
+    if (side_t[1] > 0).sum() < 2 or (side_c[1] > 0).sum() < 2:
+        return mt, mc, diff, nan, nan
     alpha = 1 - confidence
     if bootstrap:
-        d = _boot_means(xt, bootstrap, rng) - _boot_means(xc, bootstrap, rng)
-        lo, hi = np.quantile(d, [alpha / 2, 1 - alpha / 2], axis=0)
-    else:
+        dd = _boot_ratio(*side_t, bootstrap, rng) - _boot_ratio(*side_c, bootstrap, rng)
+        lo, hi = np.nanquantile(dd, [alpha / 2, 1 - alpha / 2], axis=0)
+    else:  # Welch-type normal interval; the ratio's variance by linearisation over clusters
         from scipy.stats import norm  # noqa: PLC0415
 
-        se = np.sqrt(xt.var(axis=0, ddof=1) / len(xt) + xc.var(axis=0, ddof=1) / len(xc))
+        def var(u, d, r):
+            z = (u - r[None, :] * d[:, None]) / d.mean()
+            return z.var(axis=0, ddof=1) / len(d)
+
+        se = np.sqrt(var(*side_t, mt) + var(*side_c, mc))
         z = norm.ppf(1 - alpha / 2)
         lo, hi = diff - z * se, diff + z * se
     return mt, mc, diff, lo, hi
@@ -740,8 +778,10 @@ def campaign_lift(
 
     rng = np.random.default_rng(seed)
     rows = []
-    for scope, a, b in (("members", t_pos, c_pos), ("neighbours", nt, nc)):
-        mt, mc, diff, lo, hi = _compare(x[a], x[b], bootstrap=int(bootstrap), confidence=confidence, rng=rng)
+    sides = {"members": ((x[t_pos], np.ones(len(t_pos))), (x[c_pos], np.ones(len(c_pos))), t_pos, c_pos),
+             "neighbours": (_clusters(edges, t_pos, nt, x), _clusters(edges, c_pos, nc, x), nt, nc)}
+    for scope, (st, sc, a, b) in sides.items():
+        mt, mc, diff, lo, hi = _compare(st, sc, bootstrap=int(bootstrap), confidence=confidence, rng=rng)
         small = len(a) < min_group or len(b) < min_group
         for j, o in enumerate(outcomes):
             if small or np.isnan(lo[j]):

@@ -1282,3 +1282,135 @@ def write_demo(
         json.dumps(truth, ensure_ascii=False, sort_keys=True, indent=1), encoding="utf-8"
     )
     return {**truth, "files": files}
+
+
+# --------------------------------------------------------------------------------------------
+# a planted campaign with a known effect (issue 17: graphcrm evaluate recovers it)
+# --------------------------------------------------------------------------------------------
+def plant_campaign(
+    tables: dict[str, pd.DataFrame],
+    *,
+    start: str = "2026-08-01",
+    window_days: int = 30,
+    members: int = 600,
+    holdout: float = 0.5,
+    effect: float = 1.0,
+    spillover: float = 0.5,
+    seed: int = 0,
+    name: str = "planted",
+    program: str = "planted_posts",
+) -> tuple[dict[str, pd.DataFrame], dict, pd.DataFrame, dict]:
+    """Plant a campaign with a known effect on posts (and spillover) into demo tables.
+
+    ``members`` eligible owners (not staff, not opted out, joined before ``start``) are drawn at
+    random; a random share ``holdout`` of them is the control.  In ``[start, start +
+    window_days)`` every treated member writes Poisson(``effect``) extra posts, and every owner
+    one hop from a treated member (before ``start``: engaged with their posts or they with the
+    owner's, or a referral between them; members and staff left out) writes
+    Poisson(``spillover``) extra posts.  So the true lift in posts per member is ``effect`` and
+    among neighbours ``spillover``; nothing else changes (``effect=spillover=0``: a placebo).
+
+    Parameters
+    ----------
+    tables
+        The tables of :func:`generate_demo` (not modified).
+    start, window_days
+        The campaign window; it must end by the data's last post.
+    members, holdout
+        Campaign size and control share.
+    effect, spillover
+        Planted extra posts per treated member / per neighbour of a treated member (>= 0).
+    seed
+        Random seed (same arguments, same campaign).
+    name, program
+        The campaign's name and program.
+
+    Returns
+    -------
+    tables : dict of DataFrame
+        The tables with the planted posts added (post ids ``CP000001``...).
+    campaign : dict
+        The record for :meth:`graphcrm.stores.base.Store.write_campaign`.
+    members : DataFrame
+        ``owner_id``, ``group`` (treated / control).
+    truth : dict
+        ``effect``, ``spillover``, ``treated``, ``control``, ``planted_member_posts``,
+        ``planted_neighbour_posts``, ``neighbours`` (owners given the spillover) and the window.
+
+    Raises
+    ------
+    ConfigError
+        Bad sizes or shares, or a window past the data.
+
+    Example
+    -------
+    >>> tables, _ = generate_demo(1_000, seed=2)
+    >>> new, camp, members, truth = plant_campaign(tables, members=200, seed=1)
+    >>> len(new["posts"]) - len(tables["posts"]) == truth["planted_member_posts"] + truth["planted_neighbour_posts"]
+    True
+    """
+    if not (isinstance(members, (int, np.integer)) and members >= 2) or not (0 < holdout < 1):
+        raise ConfigError("plant_campaign needs members >= 2 and 0 < holdout < 1")
+    if effect < 0 or spillover < 0 or not isinstance(window_days, (int, np.integer)) or window_days < 1:
+        raise ConfigError("plant_campaign needs effect, spillover >= 0 and window_days >= 1")
+    try:
+        lo = pd.Timestamp(start)
+    except (TypeError, ValueError):
+        raise ConfigError(f"start={start!r} is not a date") from None
+    hi = lo + pd.Timedelta(days=int(window_days))
+    posts, owners = tables["posts"], tables["owners"]
+    if hi > posts["created_at"].max():
+        raise ConfigError(f"the window {lo.date()} + {window_days} days goes past the data ({posts['created_at'].max()})")
+    rng = np.random.default_rng(seed)
+    ids = owners["owner_id"].astype(str).to_numpy()
+    ok = ~(owners["is_staff"].to_numpy(dtype=bool) | owners["marketing_opt_out"].to_numpy(dtype=bool))
+    ok &= (owners["joined_at"] < lo).fillna(True).to_numpy(dtype=bool)
+    pool = np.flatnonzero(ok)
+    if len(pool) < members:
+        raise ConfigError(f"only {len(pool)} eligible owners for {members} members")
+    chosen = np.sort(rng.choice(pool, size=int(members), replace=False))
+    is_control = np.zeros(len(chosen), dtype=bool)
+    is_control[rng.permutation(len(chosen))[: int(round(holdout * len(chosen)))]] = True
+    treated, control = chosen[~is_control], chosen[is_control]
+    # one hop before the start: engager <-> author, referrer <-> referee
+    pos = pd.Series(np.arange(len(ids)), index=ids)
+    it = tables["interactions"][tables["interactions"]["created_at"] < lo]
+    author = it["post_id"].map(posts.set_index("post_id")["author_id"])
+    rf = tables["referrals"][tables["referrals"]["referred_at"] < lo]
+    a = np.concatenate([pos.reindex(it["owner_id"]).to_numpy(), pos.reindex(rf["referrer_id"]).to_numpy()])
+    b = np.concatenate([pos.reindex(author).to_numpy(), pos.reindex(rf["referee_id"]).to_numpy()])
+    good = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[good].astype(np.int64), b[good].astype(np.int64)
+    is_t = np.zeros(len(ids), dtype=bool)
+    is_t[treated] = True
+    near = np.zeros(len(ids), dtype=bool)
+    near[b[is_t[a]]] = True
+    near[a[is_t[b]]] = True
+    near[chosen] = False
+    near &= ~owners["is_staff"].to_numpy(dtype=bool)
+    neighbours = np.flatnonzero(near)
+    k_t = rng.poisson(effect, size=len(treated)) if effect > 0 else np.zeros(len(treated), dtype=np.int64)
+    k_n = rng.poisson(spillover, size=len(neighbours)) if spillover > 0 else np.zeros(len(neighbours), dtype=np.int64)
+    authors = np.concatenate([np.repeat(treated, k_t), np.repeat(neighbours, k_n)])
+    span = int((hi - lo).total_seconds())
+    at = lo + pd.to_timedelta(rng.integers(0, span, size=len(authors)), unit="s")
+    channel = posts["channel"].mode().iloc[0] if posts["channel"].notna().any() else None
+    new_posts = pd.DataFrame({
+        "post_id": pd.Series([f"CP{i:06d}" for i in range(1, len(authors) + 1)], dtype=posts["post_id"].dtype),
+        "author_id": pd.Series(ids[authors], dtype=posts["author_id"].dtype),
+        "created_at": pd.Series(at, dtype="datetime64[ns]").astype(posts["created_at"].dtype),
+        "channel": pd.Series([channel] * len(authors), dtype=posts["channel"].dtype),
+    })
+    out = dict(tables)
+    out["posts"] = pd.concat([posts, new_posts], ignore_index=True)
+    member_frame = pd.DataFrame({"owner_id": ids[chosen].astype(object),
+                                 "group": np.where(is_control, "control", "treated").astype(object)})
+    record = {"name": name, "program": program, "start": lo, "window_days": int(window_days),
+              "created_at": lo - pd.Timedelta(days=1),
+              "options": json.dumps({"planted": True, "effect": effect, "spillover": spillover, "seed": seed,
+                                     "holdout": holdout}, sort_keys=True)}
+    truth = {"name": name, "start": str(lo.date()), "window_days": int(window_days), "effect": float(effect),
+             "spillover": float(spillover), "treated": int(len(treated)), "control": int(len(control)),
+             "neighbours": int(len(neighbours)), "planted_member_posts": int(k_t.sum()),
+             "planted_neighbour_posts": int(k_n.sum())}
+    return out, record, member_frame, truth

@@ -253,3 +253,45 @@ def test_ambassador_control_is_matched_on_audience():
     assert sorted(two.control[two.control["matched_to"] == "p1"]["owner_id"]) == ["q3", "q4"]
     assert "s4" not in set(two.control["owner_id"]) and len(two.control) == 4
     assert plan_campaign(c, name="amb", program="ambassador", start=START, holdout=0, targets_frame=picks).control.empty
+
+
+# ---------------------------------------------------------------------------------------------
+# the demo with a planted campaign: recovered within its interval; a placebo shows nothing
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def demo_tables():
+    from graphcrm.demo import generate_demo
+
+    return generate_demo(3000, seed=0)[0]
+
+
+def _evaluate_planted(demo_tables, tmp_path, **plant):
+    from graphcrm.demo import plant_campaign
+
+    tables, record, members, truth = plant_campaign(demo_tables, members=600, seed=1, **plant)
+    cg = graphcrm.open(tmp_path / "demo.duckdb")
+    cg.load(tables, rejects_path=tmp_path / "rejects.csv")
+    cg.store.write_campaign(record, members)
+    t, info = cg.evaluate("planted", outcomes=["posts", "engagement_given", "events_attended"], details=True)
+    cg.close()
+    return t.set_index(["scope", "outcome"]), info, truth
+
+
+def test_planted_campaign_is_recovered(demo_tables, tmp_path):
+    t, info, truth = _evaluate_planted(demo_tables, tmp_path, effect=1.0, spillover=0.5)
+    assert (info.treated, info.control) == (truth["treated"], truth["control"]) == (300, 300)
+    assert info.complete and not info.matched
+    m, nb = t.loc[("members", "posts")], t.loc[("neighbours", "posts")]
+    assert m["ci_low"] <= 1.0 <= m["ci_high"] and m["verdict"] == "higher" and m["ci_low"] > 0.5
+    assert nb["ci_low"] <= 0.5 <= nb["ci_high"] and nb["verdict"] == "higher" and nb["ci_low"] > 0.25
+    # nothing else was planted: no effect on engagement or events
+    for scope in ("members", "neighbours"):
+        for o in ("engagement_given", "events_attended"):
+            assert t.loc[(scope, o), "verdict"] == "no measurable effect", (scope, o)
+
+
+def test_placebo_campaign_shows_no_effect(demo_tables, tmp_path):
+    t, info, truth = _evaluate_planted(demo_tables, tmp_path, effect=0.0, spillover=0.0)
+    assert truth["planted_member_posts"] == truth["planted_neighbour_posts"] == 0
+    assert set(t["verdict"]) == {"no measurable effect"}
+    assert (t["ci_low"] <= 0).all() and (t["ci_high"] >= 0).all()
