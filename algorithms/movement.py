@@ -41,7 +41,8 @@ A rank gain counts when the owner, NOW, (1) passes the KOC diversity gate (``qua
 engagement from at least 3 independent owners on at least 2 days), (2) did at least
 ``min_activity`` (default 3) things themselves in the current period, (3) was engaged by at
 least ``min_engagers`` (default 3) distinct owners in the current period and (4) ranks within
-the first ``rising_top`` (default 500) KOCs.  Owners with no KOC score then are counted as
+the first ``rising_top`` KOCs (default: the top 2 % of owners with a KOC score now, at least
+100 ranks: 150 ranks on the 20,000-owner demo, 750 at 100,000).  Owners with no KOC score then are counted as
 tied last then (rank = number of owners with a positive score + 1), so an owner appearing from
 nowhere shows their full climb.
 
@@ -49,8 +50,9 @@ Cost
 ----
 The current-period analyses are the ones a report runs anyway (and are reused through the
 community's cache); the earlier period runs KOCs and circles once more on a windowed
-community, and levels once per grace checkpoint (four by default).  About 30 s at 100,000
-owners (docs/benchmarks.md, "Movement").
+community, and levels once per grace checkpoint (four by default); both are kept in the
+community's cache, so the companion tables and other options reuse them.  See
+docs/benchmarks.md, "Movement" for the time at 20,000 and 100,000 owners.
 """
 from __future__ import annotations
 
@@ -191,7 +193,20 @@ def _as_of(community: Any, as_of: Any) -> pd.Timestamp:
 
 def _cut(community: Any, t: pd.Timestamp) -> Any:
     """The community as known at ``t``: every row dated after ``t`` left out (a fast
-    ``until=t`` window for level checkpoints; ``as_of`` is ``t``)."""
+    ``until=t`` window for level checkpoints; ``as_of`` is ``t``), kept in ``community``'s
+    cache so that the analyses run on it are computed once."""
+    return community.memo("movement:cut", {"t": str(pd.Timestamp(t))}, lambda: _cut_uncached(community, t))
+
+
+def _then(community: Any, until: pd.Timestamp) -> Any:
+    """``community`` windowed to ``until`` (cached in ``community``: its KOCs and circles are reused)."""
+    from graphcrm.community import Community
+
+    return community.memo("movement:until", {"until": str(pd.Timestamp(until))},
+                          lambda: Community(community.tables, until=until))
+
+
+def _cut_uncached(community: Any, t: pd.Timestamp) -> Any:
     from graphcrm.community import Community
 
     tb = community.tables
@@ -473,11 +488,9 @@ def movement(
     then_end, then_start = now_start, now_start - td
     level_options = {"thresholds": thresholds, "points": points, "half_life_days": half_life_days}
 
-    from graphcrm.community import Community
-
     full = community.since is None and community.until is None
-    now_c = community if (full and now_end == pd.Timestamp(community.as_of)) else Community(community.tables, until=now_end)
-    then_c = Community(community.tables, until=then_end)
+    now_c = community if (full and now_end == pd.Timestamp(community.as_of)) else _then(community, now_end)
+    then_c = _then(community, then_end)
 
     owners = now_c.owners
     staff = owners["is_staff"].astype(bool).to_numpy()
@@ -721,9 +734,10 @@ def rising_stars(
     *,
     period: str | int | pd.Timedelta = "30D",
     as_of: Any = None,
+    grace_days: float = DEFAULT_GRACE_DAYS,
     min_activity: int = 3,
     min_engagers: int = 3,
-    rising_top: int = 500,
+    rising_top: int | None = None,
     koc_options: Mapping[str, Any] | None = None,
     top: int | None = None,
     lang: str = "en",
@@ -733,19 +747,21 @@ def rising_stars(
     Listed: owners who now pass the KOC diversity gate, did at least ``min_activity`` things
     themselves in the current period, were engaged by at least ``min_engagers`` distinct owners
     in it, rank within the first ``rising_top`` KOCs and climbed (see the module docstring).
+    ``grace_days`` only affects the level columns.
 
     Parameters
     ----------
     community : Community
         The community snapshot.
-    period, as_of, koc_options
+    period, as_of, grace_days, koc_options
         As in :func:`movement`.
     min_activity : int, default 3
         Own activities (posts, interactions, events, referrals) needed in the current period.
     min_engagers : int, default 3
         Distinct owners engaging with their posts needed in the current period.
-    rising_top : int, default 500
-        Only owners now ranked within this many KOCs.
+    rising_top : int, optional
+        Only owners now ranked within this many KOCs (default: 2 % of the owners with a KOC
+        score now, at least 100).
     top : int, optional
         Keep the first ``top`` rows.
     lang : {"en", "zh"}
@@ -775,9 +791,12 @@ def rising_stars(
     0
     """
     lang = check_lang(lang)
-    if min_activity < 0 or min_engagers < 0 or rising_top < 1:
+    if min_activity < 0 or min_engagers < 0 or (rising_top is not None and rising_top < 1):
         raise ConfigError("min_activity and min_engagers must be >= 0 and rising_top >= 1")
-    m, det = movement(community, period=period, as_of=as_of, koc_options=koc_options, lang=lang, details=True)
+    m, det = movement(community, period=period, as_of=as_of, grace_days=grace_days, koc_options=koc_options,
+                      lang=lang, details=True)
+    if rising_top is None:
+        rising_top = max(100, int(np.ceil(0.02 * int(m["koc_rank_now"].notna().sum()))))
     ok = (m["qualified_now"] & (m["activity_now"] >= min_activity) & (m["engagers_now"] >= min_engagers)
           & m["koc_rank_now"].notna() & (m["koc_rank_gain"].fillna(0) > 0))
     ok &= m["koc_rank_now"].fillna(rising_top + 1) <= rising_top
@@ -832,6 +851,7 @@ def drifting_owners(
     *,
     period: str | int | pd.Timedelta = "30D",
     as_of: Any = None,
+    grace_days: float = DEFAULT_GRACE_DAYS,
     contribution_quantile: float = 0.9,
     min_activity: int = 3,
     min_drop: float = 0.5,
@@ -851,8 +871,8 @@ def drifting_owners(
     ----------
     community : Community
         The community snapshot.
-    period, as_of
-        As in :func:`movement`.
+    period, as_of, grace_days
+        As in :func:`movement` (``grace_days`` only affects ``level_now``).
     contribution_quantile : float, default 0.9
         Quantile (0-1) of positive contributions then that counts as "high".
     min_activity : int, default 3
@@ -890,7 +910,7 @@ def drifting_owners(
     lang = check_lang(lang)
     if not 0 <= contribution_quantile <= 1 or not 0 < min_drop <= 1 or min_activity < 1:
         raise ConfigError("contribution_quantile must be in [0, 1], min_drop in (0, 1] and min_activity >= 1")
-    m, det = movement(community, period=period, as_of=as_of, lang=lang, details=True)
+    m, det = movement(community, period=period, as_of=as_of, grace_days=grace_days, lang=lang, details=True)
     m = m[m["direction"] != "new"]
     pos = m["contribution_then"].fillna(0.0)
     high = float(np.quantile(pos[pos > 0], contribution_quantile)) if (pos > 0).any() else np.inf

@@ -66,12 +66,11 @@ def movement_cmd(store, since, until, top, fmt, lang, period, as_of, grace_days,
 
     cg = open_cg(store)
     community = cg.community(since, until)
-    common = {"period": period, "as_of": as_of}
+    # a whole number of days is passed as an int: the same cache key as the default
+    grace = int(grace_days) if float(grace_days).is_integer() else float(grace_days)
+    common = {"period": period, "as_of": as_of, "grace_days": grace, "lang": lang}
     opts = {
-        "movement": {**common, "grace_days": grace_days, "lang": lang},
-        "level_transitions": {**common, "grace_days": grace_days, "lang": lang},
-        "rising_stars": {**common, "lang": lang},
-        "drifting_owners": {**common, "lang": lang},
+        "movement": common, "level_transitions": common, "rising_stars": common, "drifting_owners": common,
         "new_owner_cohort": {"as_of": as_of, "lang": lang},
     }
     if which != "summary":
@@ -83,8 +82,6 @@ def movement_cmd(store, since, until, top, fmt, lang, period, as_of, grace_days,
         return
     if fmt != "table":
         raise click.UsageError("--format csv/json prints one table: add --table owners|transitions|rising|drifting|cohort")
-    if grace_days != 60.0:  # the companions use the default grace period
-        opts["rising_stars"] = opts["drifting_owners"] = None
     t, det = analyses.function("level_transitions")(community, **opts["level_transitions"], details=True)
     click.echo(_header(det, lang))
     zh = lang == "zh"
@@ -93,8 +90,6 @@ def movement_cmd(store, since, until, top, fmt, lang, period, as_of, grace_days,
                .format(u=det.moved_up, h=det.held, g=det.held_by_grace, d=det.moved_down, n=det.new))
     for key, name in (("transitions", "level_transitions"), ("rising", "rising_stars"),
                       ("drifting", "drifting_owners"), ("cohort", "new_owner_cohort")):
-        if opts.get(name) is None:
-            continue
         df = t if key == "transitions" else analyses.function(name)(community, **opts[name])
         click.echo("")
         click.echo(_HEAD[key][1 if zh else 0] + (f"  [{len(df):,}]" if key in ("rising", "drifting") else ""))
