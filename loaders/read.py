@@ -781,7 +781,7 @@ def _ctrl_reason(column: str, value: str) -> str:
     m = _CTRL.search(value)
     code = ord(m.group()) if m else 0
     what = "a NUL character (U+0000)" if code == 0 else f"the control character U+{code:04X}"
-    return f"{column} contains {what}: the file is damaged, or was saved in another encoding (UTF-16?)"
+    return f"{column} contains {what}: damaged data, or text read in the wrong encoding (UTF-16?)"
 
 
 def _frame_problems(frame: pd.DataFrame) -> list[tuple[int, str, str, str]]:
@@ -789,12 +789,13 @@ def _frame_problems(frame: pd.DataFrame) -> list[tuple[int, str, str, str]]:
     out = []
     for col in frame.columns:
         s = frame[col]
-        if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
-            mask = s.str.contains(_CTRL_PATTERN, regex=True, na=False).to_numpy(dtype=bool)
-        elif s.dtype == object:
-            mask = np.fromiter((isinstance(v, str) and _CTRL.search(v) is not None for v in s), dtype=bool, count=len(s))
-        else:
+        if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
             continue
+        try:
+            arr = pa.array(s, type=pa.large_string(), from_pandas=True)
+            mask = np.asarray(pc.fill_null(pc.match_substring_regex(arr, _CTRL_PATTERN), False), dtype=bool)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # an object column mixing text and other values
+            mask = np.fromiter((isinstance(v, str) and _CTRL.search(v) is not None for v in s), dtype=bool, count=len(s))
         for p in np.flatnonzero(mask):
             out.append((int(p), str(col), _ctrl_reason(str(col), s.iat[int(p)]), BAD_CHARACTERS))
     return out

@@ -261,8 +261,8 @@ def test_short_long_and_nul_rows_are_rejected_with_their_reason(tmp_path):
         (6, "(row)", "row has 11 fields but the header names 10 (a value holding an unquoted comma, or a shifted row?)"),
     ]
     assert rejects_of(r, "bad characters") == [
-        (7, "name", "name contains a NUL character (U+0000): the file is damaged, or was saved in another encoding (UTF-16?)"),
-        (8, "city", "city contains the control character U+0007: the file is damaged, or was saved in another encoding (UTF-16?)"),
+        (7, "name", "name contains a NUL character (U+0000): damaged data, or text read in the wrong encoding (UTF-16?)"),
+        (8, "city", "city contains the control character U+0007: damaged data, or text read in the wrong encoding (UTF-16?)"),
     ]
     assert sorted(cg.table("owners")["owner_id"]) == ["o1", "o2", "o3"]
     # the rejects file carries them too, with file, row and reason
@@ -400,7 +400,7 @@ def test_dataframe_with_nul_is_a_row_reject(tmp_path):
 
 # ---- the fast parser and the csv module agree -----------------------------------------------------
 def _random_table(rng: random.Random, delim: str, eol: str) -> str:
-    alphabet = ["a", "张", "三", " ", delim, '"', "\n", "x", "1", ",", "é"]
+    alphabet = ["a", "张", "三", " ", delim, '"', "\n", "\r", "x", "1", ",", "é", "\x00"]
     ncol = rng.randint(1, 6)
     out = io.StringIO()
     w = csv.writer(out, delimiter=delim, lineterminator=eol)
@@ -419,7 +419,7 @@ def _as_lists(p: rd._Parsed):
     return p.header, [c.to_pylist() for c in p.columns], p.rows.tolist(), p.malformed
 
 
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", range(60))
 def test_fast_parser_equals_csv_module_on_random_tables(seed):
     """Property: on random, randomly malformed tables (quotes, delimiters and newlines inside values,
     short and long rows, blank lines, any line ending) the vectorised scan + pyarrow gives exactly the
@@ -437,6 +437,25 @@ def test_fast_parser_equals_csv_module_on_random_tables(seed):
     fast = rd._parse_fast(text.encode(), delim, "t.csv")
     assert fast is not None  # csv.writer output is regular: the fast path must take it
     assert _as_lists(fast) == slow
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_fast_parser_never_disagrees_with_csv_module_on_raw_text(seed):
+    """Property: on raw random text (stray quotes anywhere, any line ends) the fast path either
+    declines (None: the csv module reads the file) or gives exactly the csv module's result."""
+    rng = random.Random(1000 + seed)
+    delim = rng.choice(rd.DELIMITERS)
+    pieces = ["a", "张", '"', '""', delim, delim, "\n", "\r\n", "\r", " ", "1"]
+    text = "h1" + delim + "h2" + delim + "h3\n" + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 200)))
+    try:
+        fast = rd._parse_fast(text.encode(), delim, "t.csv")
+    except InputFileError as exc:
+        with pytest.raises(InputFileError) as ei:
+            rd._parse_python(text, delim, "t.csv", irregular=False)
+        assert str(ei.value) == str(exc)
+        return
+    if fast is not None:
+        assert _as_lists(fast) == _as_lists(rd._parse_python(text, delim, "t.csv", irregular=False))
 
 
 def test_irregular_quoting_falls_back_to_the_csv_module():
