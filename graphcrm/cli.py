@@ -154,6 +154,7 @@ for _module in (_analytics_i, _ambassadors, _analytics_ii, _report):
     _module.register(cli)
 __import__("graphcrm.commands.backtest", fromlist=["register"]).register(cli)  # backtest, spread
 __import__("graphcrm.commands.movement", fromlist=["register"]).register(cli)  # movement, owner
+__import__("graphcrm.commands.campaigns", fromlist=["register"]).register(cli)  # campaigns, evaluate
 # --- end registered commands ---
 
 

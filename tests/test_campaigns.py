@@ -295,3 +295,90 @@ def test_placebo_campaign_shows_no_effect(demo_tables, tmp_path):
     assert truth["planted_member_posts"] == truth["planted_neighbour_posts"] == 0
     assert set(t["verdict"]) == {"no measurable effect"}
     assert (t["ci_low"] <= 0).all() and (t["ci_high"] >= 0).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# the command line: targets/ambassadors --campaign, campaigns, evaluate
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def demo_store(demo_tables, tmp_path):
+    from graphcrm.demo import plant_campaign
+
+    tables, record, members, _ = plant_campaign(demo_tables, members=600, seed=1)
+    store = str(tmp_path / "cli.duckdb")
+    cg = graphcrm.open(store)
+    cg.load(tables, rejects_path=tmp_path / "rejects.csv")
+    cg.store.write_campaign(record, members)
+    cg.close()
+    return store
+
+
+def test_cli_targets_campaign_exports_only_the_treated(demo_store, tmp_path):
+    from click.testing import CliRunner
+
+    from graphcrm.cli import cli
+
+    out = tmp_path / "crm.csv"
+    args = ["targets", "--store", demo_store, "--program", "reactivation", "--reactivation", "200",
+            "--campaign", "win back", "--holdout", "0.2", "--start", "2026-08-01", "-o", str(out)]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 0, res.output
+    assert "never contact the control" in res.output and "160 treated" in res.output and "40 control" in res.output
+    cg = graphcrm.open(demo_store)
+    members = cg.store.campaign_members("win back")
+    exported = set(pd.read_csv(out, dtype=str, encoding="utf-8-sig")["owner_id"])
+    assert exported == set(members.loc[members["group"] == "treated", "owner_id"])
+    assert not exported & set(members.loc[members["group"] == "control", "owner_id"])
+    staff = set(cg.table("owners").query("is_staff or marketing_opt_out")["owner_id"])
+    assert not staff & set(members["owner_id"])
+    cg.close()
+    # the same name again: a clear error (exit 1), unless --replace
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 1 and "already recorded" in again.output
+    assert CliRunner().invoke(cli, args + ["--replace"]).exit_code == 0
+    # a campaign runs one program
+    bad = CliRunner().invoke(cli, ["targets", "--store", demo_store, "--campaign", "x"])
+    assert bad.exit_code == 2 and "one program" in bad.output
+    listed = CliRunner().invoke(cli, ["campaigns", "--store", demo_store, "--format", "csv"])
+    assert listed.exit_code == 0
+    rows = pd.read_csv(__import__("io").StringIO(listed.output))
+    assert rows["name"].tolist() == ["planted", "win back"]
+    assert rows.set_index("name").loc["win back", ["treated", "control"]].tolist() == [160, 40]
+
+
+def test_cli_evaluate(demo_store):
+    from click.testing import CliRunner
+
+    from graphcrm.cli import cli
+
+    res = CliRunner().invoke(cli, ["evaluate", "planted", "--store", demo_store, "--outcome", "posts",
+                                   "--bootstrap", "500", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    import json
+
+    rows = json.loads(res.stdout)
+    by = {r["scope"]: r for r in rows}
+    assert by["members"]["verdict"] == "higher" and by["members"]["ci_low"] <= 1.0 <= by["members"]["ci_high"]
+    assert "300 treated vs 300 control" in res.stderr
+    missing = CliRunner().invoke(cli, ["evaluate", "nope", "--store", demo_store])
+    assert missing.exit_code == 1 and "no campaign named 'nope'" in missing.output
+
+
+def test_cli_ambassadors_campaign_records_matched_controls(demo_store):
+    from click.testing import CliRunner
+
+    from graphcrm.cli import cli
+
+    res = CliRunner().invoke(cli, ["ambassadors", "--store", demo_store, "-k", "5", "--probability", "wc",
+                                   "--mc-runs", "0", "--campaign", "amb", "--start", "2026-08-01", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    printed = set(pd.read_csv(__import__("io").StringIO(res.stdout), dtype=str)["owner_id"])
+    cg = graphcrm.open(demo_store)
+    m = cg.store.campaign_members("amb")
+    treated, control = m[m["group"] == "treated"], m[m["group"] == "control"]
+    assert set(treated["owner_id"]) == printed and len(printed) == 5
+    assert len(control) == 5 and set(control["matched_to"]) == printed and not printed & set(control["owner_id"])
+    owners = cg.table("owners").set_index("owner_id")
+    assert not owners.loc[list(control["owner_id"]), ["is_staff", "marketing_opt_out"]].any().any()
+    assert cg.campaigns().set_index("name").loc["amb", "program"] == "ambassador"
+    cg.close()

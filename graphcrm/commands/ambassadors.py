@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from graphcrm.commands.campaigns import campaign_options, record_and_keep_treated
 from graphcrm.commands.options import emit, format_option, handle_errors, lang_option, open_cg, store_option, window_options
 from graphcrm.errors import InputFileError
 
@@ -110,9 +111,11 @@ def format_check(df: pd.DataFrame, side: AmbassadorSide, lang: str) -> str:
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same picks).")
 @click.option("--write-back", "campaign", default=None, metavar="CAMPAIGN",
               help="Write the picks back to the store under this campaign name (label Ambassador).")
+@campaign_options
 @handle_errors
 def ambassadors_cmd(store, since, until, k, fmt, lang, eps, model, probability, lam, per_city, per_circle,
-                    exclude_file, costs_file, budget, mc_runs, seed, campaign) -> None:
+                    exclude_file, costs_file, budget, mc_runs, seed, campaign, campaign_name, holdout, window_days,
+                    campaign_start, replace_campaign) -> None:
     """Ambassadors: the owners whose word reaches the most owners (influence maximization).
 
     OPIM-C with SUBSIM sampling under the IC (or LT) model on the influence graph: author ->
@@ -133,6 +136,11 @@ def ambassadors_cmd(store, since, until, k, fmt, lang, eps, model, probability, 
                                   per_city=per_city, per_circle=per_circle, exclude=exclude, costs=costs,
                                   budget=budget, mc_runs=mc_runs, seed=seed, lang=lang)
     _note(format_check(df, side, lang), fmt)
+    if campaign_name is not None:  # every pick is treated; matched non-picks are the control
+        picks = df.rename(columns={"rank": "priority", "marginal_gain": "expected_impact"})
+        record_and_keep_treated(cg, picks, name=campaign_name, program="ambassador", holdout=holdout,
+                                window_days=window_days, start=campaign_start, replace=replace_campaign,
+                                seed=seed, since=since, until=until, fmt=fmt)
     if campaign:
         n = cg.write_results(df, name="ambassadors", label="Ambassador", campaign=campaign)
         _note(f"{n:,} owners written back to {cg.store.uri} as Ambassador (campaign {campaign!r})", fmt)

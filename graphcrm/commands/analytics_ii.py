@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from graphcrm.commands.campaigns import campaign_options, record_and_keep_treated
 from graphcrm.commands.options import (
     emit,
     format_option,
@@ -118,9 +119,11 @@ def levels_cmd(store, since, until, top, fmt, lang, half_life, only_level) -> No
 @click.option("--quiet-days", type=float, default=90, show_default=True,
               help="Days without activity after which an active owner is due for reactivation.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@campaign_options
 @handle_errors
 def targets_cmd(store, since, until, top, fmt, lang, output, campaign, programs, ambassadors_k, volunteer_k,
-                referral_k, reactivation_k, quiet_days, seed) -> None:
+                referral_k, reactivation_k, quiet_days, seed, campaign_name, holdout, window_days, campaign_start,
+                replace_campaign) -> None:
     """Incentive targeting for the CRM: ambassadors, volunteer invitations, referral rewards and
     reactivation in one table (owner_id, program, priority, expected_impact, reason).
 
@@ -129,6 +132,8 @@ def targets_cmd(store, since, until, top, fmt, lang, output, campaign, programs,
     from graphcrm.algorithms.targeting import PROGRAMS, collapse_targets, targets
 
     cg = open_cg(store)
+    if campaign_name is not None and len(programs) != 1:
+        raise click.UsageError("a campaign runs one program: add --program (e.g. --program reactivation)")
     if output is not None:  # checked before the work: a folder, a missing folder, the store, an input
         from graphcrm.files import check_output_path, store_files
 
@@ -137,6 +142,10 @@ def targets_cmd(store, since, until, top, fmt, lang, output, campaign, programs,
     df, info = targets(community, campaign=campaign, programs=programs or PROGRAMS, ambassadors_k=ambassadors_k,
                        volunteer_k=volunteer_k, referral_k=referral_k, reactivation_k=reactivation_k,
                        quiet_days=quiet_days, seed=seed, lang=lang, details=True)
+    if campaign_name is not None:  # from here on only the treated members: the control is never contacted
+        df = record_and_keep_treated(cg, df, name=campaign_name, program=programs[0], holdout=holdout,
+                                     window_days=window_days, start=campaign_start, replace=replace_campaign,
+                                     seed=seed, since=since, until=until, fmt=fmt)
     if campaign is None:
         df = df.drop(columns="campaign")  # no campaign: no empty column in the printout and the CSV
     for note in info.notes:

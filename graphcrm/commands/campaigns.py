@@ -1,0 +1,139 @@
+"""``graphcrm campaigns`` (recorded campaigns) and ``graphcrm evaluate NAME`` (their lift);
+:func:`record_and_keep_treated`, used by ``targets --campaign`` and ``ambassadors --campaign``."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from graphcrm.commands.options import emit, format_option, handle_errors, lang_option, open_cg, store_option
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    import graphcrm
+
+
+def _note(text: str, fmt: str) -> None:
+    """Human notes go to stdout with a table, to stderr with csv/json (keeps those parseable)."""
+    click.echo(text, err=fmt != "table")
+
+
+def campaign_options(f):
+    """``--campaign NAME --holdout SHARE --window-days N --start DATE --replace``."""
+    f = click.option("--replace", "replace_campaign", is_flag=True,
+                     help="Replace an earlier campaign of the same name (otherwise that is an error).")(f)
+    f = click.option("--start", "campaign_start", default=None, metavar="DATE",
+                     help="Campaign start (default: the day after the latest data).")(f)
+    f = click.option("--window-days", "window_days", type=click.IntRange(min=1), default=30, show_default=True,
+                     help="Days after the start over which `graphcrm evaluate` counts outcomes.")(f)
+    f = click.option("--holdout", type=click.FloatRange(min=0, max=1, max_open=True), default=0.1,
+                     show_default=True,
+                     help="Share of the eligible targets kept as a never-contacted control group (seeded by "
+                          "--seed). Ambassadors: > 0 records one matched control per pick instead.")(f)
+    f = click.option("--campaign", "campaign_name", default=None, metavar="NAME",
+                     help="Record a campaign of this name in the store with a hold-out control group; the "
+                          "list printed and written (-o) then holds only the treated members.")(f)
+    return f
+
+
+def record_and_keep_treated(cg: "graphcrm.CommunityGraph", frame: "pd.DataFrame", *, name: str, program: str,
+                            holdout: float, window_days: int, start: Any, replace: bool, seed: int,
+                            since: Any, until: Any, fmt: str) -> "pd.DataFrame":
+    """Record campaign ``name`` from ``frame`` (the program's targets) and return the rows of
+    ``frame`` for the treated members only: the control group is never contacted, so it is never
+    printed, exported or written back."""
+    plan = cg.record_campaign(name, program=program, start=start, window_days=window_days, holdout=holdout,
+                              seed=seed, targets_frame=frame, replace=replace, since=since, until=until)
+    for note in plan.notes:
+        _note(f"note: {note}", fmt)
+    treated = set(plan.treated["owner_id"])
+    c = plan.campaign
+    extra = (f"; matched on one-hop audience, mean |log gap| {plan.balance:.3f}" if plan.balance is not None else "")
+    _note(f"campaign {c.name!r} recorded in {cg.store.uri}: {program}, {c.start.date()} + {c.window_days} days; "
+          f"{len(treated):,} treated (listed here and in any export), {len(plan.control):,} control held out"
+          f"{extra} - never contact the control: it is not in this list or any export. "
+          f"After the window: graphcrm evaluate {c.name!r}", fmt)
+    return frame[frame["owner_id"].astype(str).isin(treated).to_numpy()].reset_index(drop=True)
+
+
+@click.command("campaigns")
+@store_option
+@format_option
+@handle_errors
+def campaigns_cmd(store: str | None, fmt: str) -> None:
+    """Recorded campaigns (oldest first): name, program, start, window, end, members per group."""
+    import pandas as pd
+
+    df = open_cg(store).campaigns()
+    if len(df):
+        df.insert(4, "end", df["start"] + pd.to_timedelta(df["window_days"], unit="D"))
+    emit(df.drop(columns="options") if fmt == "table" else df, fmt)
+
+
+@click.command("evaluate")
+@click.argument("name")
+@store_option
+@format_option
+@lang_option
+@click.option("--outcome", "outcomes", multiple=True,
+              type=click.Choice(["referrals_made", "referrals_converted", "events_attended", "events_led", "posts",
+                                 "engagement_received", "engagement_given", "level_change"]),
+              help="Only these outcomes (repeatable; default all).")
+@click.option("--bootstrap", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Bootstrap resamples for the intervals (0 = Welch normal interval).")
+@click.option("--confidence", type=click.FloatRange(min=0.5, max=1, max_open=True), default=0.95, show_default=True)
+@click.option("--min-group", type=click.IntRange(min=2), default=30, show_default=True,
+              help="Fewer owners than this on a side: 'too small to tell'.")
+@click.option("--neighbours-via", "layers", multiple=True, type=click.Choice(["interactions", "referrals", "coattendance"]),
+              help="Links that make owners neighbours (repeatable; default interactions and referrals).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the table to this CSV file.")
+@handle_errors
+def evaluate_cmd(name, store, fmt, lang, outcomes, bootstrap, confidence, min_group, layers, seed, output) -> None:
+    """The lift of a recorded campaign: treated vs control per member on referrals, events, posts,
+    engagement and level movement (difference in means with an interval), and the same for their
+    graph neighbours (spillover).  Says 'too small to tell' when a group is too small."""
+    from graphcrm.algorithms.campaigns import OUTCOMES
+
+    cg = open_cg(store)
+    if output is not None:
+        from graphcrm.files import check_output_path, store_files
+
+        check_output_path(output, what="--output", protect=store_files(cg.store))
+    opts: dict[str, Any] = {"outcomes": list(outcomes) or list(OUTCOMES), "bootstrap": bootstrap,
+                            "confidence": confidence, "min_group": min_group, "seed": seed, "lang": lang}
+    if layers:
+        opts["neighbour_layers"] = list(layers)
+    df, info = cg.evaluate(name, details=True, **opts)
+    zh = lang == "zh"
+    head = (f"活动 {info.campaign!r}（{info.program}）：{info.start.date()} 起 {(info.end - info.start).days} 天；"
+            f"处理组 {info.treated:,} 人，对照组 {info.control:,} 人；邻居 {info.neighbours_treated:,} / "
+            f"{info.neighbours_control:,}（同时邻接两组的 {info.neighbours_both:,} 人不计）" if zh else
+            f"campaign {info.campaign!r} ({info.program}): {info.start.date()} + {(info.end - info.start).days} days; "
+            f"{info.treated:,} treated vs {info.control:,} control; neighbours {info.neighbours_treated:,} vs "
+            f"{info.neighbours_control:,} ({info.neighbours_both:,} adjacent to both left out); "
+            + (f"{info.bootstrap:,} bootstrap resamples" if info.bootstrap else "Welch normal intervals")
+            + f", {info.confidence:.0%}")
+    _note(head, fmt)
+    for note in info.notes:
+        _note(f"note: {note}", fmt)
+    if output is not None:
+        from graphcrm.files import store_files, write_csv
+
+        write_csv(df, output, what="--output", protect=store_files(cg.store))
+        _note(f"{len(df):,} rows written to {output}", fmt)
+    if fmt == "table":
+        df = df.drop(columns="reason").round(4)
+    emit(df, fmt)
+
+
+def register(group: click.Group) -> None:
+    """Add ``graphcrm campaigns`` and ``graphcrm evaluate`` to the ``graphcrm`` group."""
+    group.add_command(campaigns_cmd)
+    group.add_command(evaluate_cmd)
+
+
+__all__ = ["register", "campaigns_cmd", "evaluate_cmd", "campaign_options", "record_and_keep_treated"]
