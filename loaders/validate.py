@@ -90,6 +90,8 @@ _EXCEL_SCIENTIFIC = r"(?i)^[0-9](\.[0-9]+)?e\+[0-9]+$"
 _THOUSANDS = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$"
 _NONFINITE_TEXT = r"(?i)^[+-]?(inf|infinity|nan)$"
 _NUMBER_TEXT = r"^[0-9]+(\.[0-9]+)?$"
+#: text that names a whole date (a 4-digit year, or day/month/year with 2-digit year)
+_HAS_DATE = r"[0-9]{4}|(^|[^0-9])[0-9]{1,2}[/.\-][0-9]{1,2}[/.\-][0-9]{2}([^0-9]|$)"
 #: date words pandas would turn into the time of the load (so a re-load would change the value)
 _RELATIVE_DATES = {"now", "today", "yesterday", "tomorrow"}
 #: phone-like digit runs (7+ digits, optional + and single separators) masked in the rejects file
@@ -356,13 +358,16 @@ def _parse_text_dates(arr: pa.Array, present: np.ndarray) -> np.ndarray:
     s = pd.Series(_objects(arr.filter(pa.array(present))), dtype=object)
     relative = _mask(pc.is_in(pc.utf8_lower(arr.filter(pa.array(present))),
                               value_set=pa.array(sorted(_RELATIVE_DATES), type=_TEXT)))
+    # the flexible parser fills a missing year or date from defaults (year 1, today): only text
+    # naming a whole date may use it ("10:00" and "5 May" are no dates)
+    dated = _mask(pc.match_substring_regex(arr.filter(pa.array(present)), _HAS_DATE))
     got = _to_us(pd.to_datetime(s, format="ISO8601", errors="coerce", utc=True))
     # a column mixing nanosecond strings with far dates parses at ns: retry the failures alone,
-    # then with the flexible parser (2024/5/1 10:00, ...)
+    # then with the flexible parser (2024/5/1 10:00, Jan 5 2024, ...)
     for fmt in ("ISO8601", "mixed"):
-        bad = np.isnat(got) & ~relative
+        bad = np.isnat(got) & ~relative & (dated if fmt == "mixed" else True)
         if not bad.any():
-            break
+            continue
         got[bad] = _to_us(pd.to_datetime(s[bad], format=fmt, errors="coerce", utc=True))
     got[relative] = np.datetime64("NaT")
     out[present] = got

@@ -572,3 +572,16 @@ def test_partly_blank_columns_never_overwrite_and_new_rows_take_defaults():
         a = cg.table("attendance").set_index("owner_id")
         assert a.loc["o1", "role"] == "host" and not a.loc["o1", "checked_in"]   # kept
         assert a.loc["o2", "role"] == "attendee" and not a.loc["o2", "checked_in"]  # new: default role
+
+
+def test_text_without_a_whole_date_is_no_date():
+    # the flexible parser would fill the missing parts from today / year 1 (a different value each day)
+    texts = ["10:00:00", "10:00", "Jan", "May 5", "Jan 5 2024", "2024/5/1 10:00", "2024-01-01 10:00:00.123456789",
+             "9999-12-31"]
+    owners = pd.DataFrame({"owner_id": [f"o{i}" for i in range(len(texts))], "joined_at": texts})
+    v = run(owners=owners)
+    bad = " is not a valid date/time (use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)"
+    assert reasons(v) == {i: [f"joined_at={texts[i]!r}{bad}"] for i in range(4)}
+    j = v.frames["owners"]["joined_at"].tolist()
+    assert j[:3] == [pd.Timestamp("2024-01-05"), pd.Timestamp("2024-05-01 10:00"),
+                     pd.Timestamp("2024-01-01 10:00:00.123456")] and pd.isna(j[3])
