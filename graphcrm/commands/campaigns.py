@@ -82,7 +82,8 @@ def campaigns_cmd(store: str | None, fmt: str) -> None:
                                  "engagement_received", "engagement_given", "level_change"]),
               help="Only these outcomes (repeatable; default all).")
 @click.option("--bootstrap", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Bootstrap resamples for the intervals (0 = Welch normal interval).")
+              help="Bootstrap resamples for the members' intervals (0 = Welch normal interval) and "
+                   "re-drawn hold-outs for the neighbours' (0 = 1,000).")
 @click.option("--confidence", type=click.FloatRange(min=0.5, max=1, max_open=True), default=0.95, show_default=True)
 @click.option("--min-group", type=click.IntRange(min=2), default=30, show_default=True,
               help="Fewer owners than this on a side: 'too small to tell'.")
@@ -115,7 +116,8 @@ def evaluate_cmd(name, store, fmt, lang, outcomes, bootstrap, confidence, min_gr
             f"campaign {info.campaign!r} ({info.program}): {info.start.date()} + {(info.end - info.start).days} days; "
             f"{info.treated:,} treated vs {info.control:,} control; neighbours {info.neighbours_treated:,} vs "
             f"{info.neighbours_control:,} ({info.neighbours_both:,} adjacent to both left out); "
-            + (f"{info.bootstrap:,} bootstrap resamples" if info.bootstrap else "Welch normal intervals")
+            + (f"members: {info.bootstrap:,} bootstrap resamples" if info.bootstrap else "members: Welch intervals")
+            + f", neighbours: {info.bootstrap or 1000:,} re-drawn hold-outs"
             + f", {info.confidence:.0%}")
     _note(head, fmt)
     for note in info.notes:
