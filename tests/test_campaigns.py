@@ -101,7 +101,7 @@ START = pd.Timestamp("2026-03-01")
 PRE, IN = "2026-02-10 10:00:00", "2026-03-10 10:00:00"
 
 
-def tiny() -> Community:
+def tiny_frames() -> dict:
     """Treated t1 t2 t3, control c1 c2.  Before the start: n1 liked t1's post, t2 referred n2,
     n3 commented on c1's post, n4 liked posts of t1 and of c2 (adjacent to both), staff s liked
     t1's post, t1 liked c1's post (members are never neighbours).  In the window: posts t1 x2,
@@ -124,8 +124,12 @@ def tiny() -> Community:
     events = pd.DataFrame({"event_id": ["e1"], "starts_at": ["2026-03-15 14:00:00"]})
     att = pd.DataFrame({"event_id": ["e1"] * 3, "owner_id": ["t3", "c1", "n3"],
                         "role": ["volunteer", "attendee", "attendee"]})
-    return Community.from_frames({"owners": owners, "posts": posts, "interactions": inter, "referrals": refs,
-                                  "events": events, "attendance": att}, now=NOW)
+    return {"owners": owners, "posts": posts, "interactions": inter, "referrals": refs, "events": events,
+            "attendance": att}
+
+
+def tiny() -> Community:
+    return Community.from_frames(tiny_frames(), now=NOW)
 
 
 def tiny_members() -> pd.DataFrame:
@@ -381,4 +385,24 @@ def test_cli_ambassadors_campaign_records_matched_controls(demo_store):
     owners = cg.table("owners").set_index("owner_id")
     assert not owners.loc[list(control["owner_id"]), ["is_staff", "marketing_opt_out"]].any().any()
     assert cg.campaigns().set_index("name").loc["amb", "program"] == "ambassador"
+    cg.close()
+
+
+@pytest.mark.parametrize("backend", ["duckdb", "bolt"])
+def test_record_and_evaluate_through_either_store(backend, tmp_path, request):
+    uri = str(tmp_path / "t.duckdb") if backend == "duckdb" else request.getfixturevalue("falkordb_uri")
+    cg = graphcrm.open(uri)
+    cg.load(tiny_frames(), now=NOW, rejects_path=tmp_path / "rejects.csv")
+    frame = pd.DataFrame({"owner_id": ["t1", "t2", "t3", "c1", "c2", "s", "x"]})
+    plan = cg.record_campaign("tiny", program="my_program", start=START, holdout=0.4, seed=5, targets_frame=frame)
+    assert not {"s", "x"} & set(plan.members["owner_id"]) and len(plan.control) == 2
+    camp, members = cg.campaign("tiny")
+    assert (camp.start, camp.window_days, camp.program) == (START, 30, "my_program")
+    assert sorted(members.loc[members["group"] == "control", "owner_id"]) == sorted(plan.control["owner_id"])
+    got = cg.evaluate("tiny", outcomes=HAND, bootstrap=0, min_group=2)
+    want = campaign_lift(tiny(), campaign=camp, members=plan.members[["owner_id", "group"]], outcomes=HAND,
+                         bootstrap=0, min_group=2)
+    pd.testing.assert_frame_equal(got, want)
+    with pytest.raises(StoreError, match="already recorded"):
+        cg.record_campaign("tiny", program="my_program", start=START, targets_frame=frame)
     cg.close()
