@@ -335,6 +335,8 @@ def test_cli_targets_campaign_exports_only_the_treated(demo_store, tmp_path):
     assert not exported & set(members.loc[members["group"] == "control", "owner_id"])
     staff = set(cg.table("owners").query("is_staff or marketing_opt_out")["owner_id"])
     assert not staff & set(members["owner_id"])
+    written = cg.read_results("targets")  # written back as today, under the campaign's name: treated only
+    assert set(written["owner_id"]) == exported and set(written["campaign"]) == {"win back"}
     cg.close()
     # the same name again: a clear error (exit 1), unless --replace
     again = CliRunner().invoke(cli, args)

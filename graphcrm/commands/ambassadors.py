@@ -137,6 +137,7 @@ def ambassadors_cmd(store, since, until, k, fmt, lang, eps, model, probability, 
                                   budget=budget, mc_runs=mc_runs, seed=seed, lang=lang)
     _note(format_check(df, side, lang), fmt)
     if campaign_name is not None:  # every pick is treated; matched non-picks are the control
+        campaign = campaign or campaign_name  # the picks are written back under the campaign's name
         picks = df.rename(columns={"rank": "priority", "marginal_gain": "expected_impact"})
         record_and_keep_treated(cg, picks, name=campaign_name, program="ambassador", holdout=holdout,
                                 window_days=window_days, start=campaign_start, replace=replace_campaign,

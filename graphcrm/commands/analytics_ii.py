@@ -134,6 +134,7 @@ def targets_cmd(store, since, until, top, fmt, lang, output, campaign, programs,
     cg = open_cg(store)
     if campaign_name is not None and len(programs) != 1:
         raise click.UsageError("a campaign runs one program: add --program (e.g. --program reactivation)")
+    campaign = campaign or campaign_name  # a recorded campaign is written back too (its treated only)
     if output is not None:  # checked before the work: a folder, a missing folder, the store, an input
         from graphcrm.files import check_output_path, store_files
 
