@@ -14,6 +14,7 @@ import random
 from pathlib import Path
 
 import numpy as np
+import openpyxl  # a test extra: writes the workbooks read below
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -379,7 +380,6 @@ def test_binary_files_under_a_text_name(tmp_path, magic, hint):
 
 
 def test_real_xlsx_renamed_csv(tmp_path):
-    openpyxl = pytest.importorskip("openpyxl")
     wb = openpyxl.Workbook()
     wb.active.append(["owner_id"])
     folder = tmp_path / "in"
@@ -466,9 +466,6 @@ def test_irregular_quoting_falls_back_to_the_csv_module():
 
 
 # ---- 6. workbooks -----------------------------------------------------------------------------------
-openpyxl = pytest.importorskip("openpyxl")
-
-
 def workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
@@ -601,6 +598,19 @@ def test_unknown_file_types_get_a_hint(tmp_path):
     folder = folder_with(tmp_path, {"owners.xlsx": b"PK\x03\x04garbage"}, "d")
     with pytest.raises(InputFileError, match=r"owners.xlsx: not a readable workbook"):
         read_sources(folder, mapping=Mapping())
+    # the mapping names a file of an unknown type, or a sheet of a text file
+    folder = folder_with(tmp_path, {"车主.json": "[]", "owners.csv": OWNERS}, "e")
+    with pytest.raises(InputFileError, match=r"车主.json: looks like the owners table, but .json cannot be read"):
+        read_sources(folder, mapping=load_mapping({"owners": {"file": "车主.json"}}))
+    with pytest.raises(InputFileError, match=r"names a sheet for table owners, but .*owners.csv is not a workbook"):
+        read_sources(folder, mapping=load_mapping({"owners": {"sheet": "x"}}))
+
+
+def test_header_only_sheet_is_an_empty_table(tmp_path):
+    folder = tmp_path / "in"
+    workbook(folder / "owners.xlsx", {"owners": [["owner_id", "city"]]})
+    cg, r = load(folder, tmp_path)
+    assert r.counts[["table", "read", "loaded", "rejected"]].values.tolist() == [["owners", 0, 0, 0]]
 
 
 def test_workbook_loads_through_the_cli(tmp_path):
