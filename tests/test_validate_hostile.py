@@ -549,12 +549,6 @@ def test_empty_tables_and_tables_rejected_whole():
     assert v.counts["loaded"].tolist() == [0, 0, 0]
 
 
-STORE_KEEPS_MISSING = pytest.mark.xfail(
-    strict=True, reason="needs the store half of issue 10: a missing value in an incoming frame never overwrites "
-                        "a stored value, new rows get the column default (graphcrm/stores)")
-
-
-@STORE_KEEPS_MISSING
 def test_partly_blank_columns_never_overwrite_and_new_rows_take_defaults():
     with graphcrm.open(":memory:") as cg:
         cg.load({"owners": pd.DataFrame({"owner_id": ["o1", "o2", "o3"], "city": ["上海", "北京", "杭州"],

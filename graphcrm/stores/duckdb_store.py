@@ -26,7 +26,7 @@ def _ddl(t: Table) -> str:
     for c in t.columns:
         d = f'"{c.name}" {_SQL_TYPES[c.type]}'
         if c.default is not None:
-            d += f" DEFAULT {str(c.default).upper() if isinstance(c.default, bool) else repr(c.default)}"
+            d += f" DEFAULT {_sql_literal(c.default)}"
         if c.name in t.key:
             d += " NOT NULL"
         cols.append(d)
@@ -34,6 +34,22 @@ def _ddl(t: Table) -> str:
     # and by upsert (update existing keys, anti-join insert of new ones).  DuckDB's ART index on
     # a 4-column key made a one-million-row interaction load several times slower.
     return f'CREATE TABLE IF NOT EXISTS "{t.name}" ({", ".join(cols)})'
+
+
+def _sql_literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _insert_value(t: Table, column: str) -> str:
+    """``v."c"``, or ``COALESCE(v."c", default)`` for a column with a contract default."""
+    default = t.column(column).default
+    if default is None:
+        return f'v."{column}"'
+    return f'COALESCE(v."{column}", {_sql_literal(default)})'
 
 
 def _result_table(name: str) -> str:
@@ -108,14 +124,16 @@ class DuckDBStore(Store):
                 col_sql = ", ".join(f'"{c}"' for c in cols)
                 sets = [c for c in cols if c not in t.key]
                 match = " AND ".join(f't."{k}" = v."{k}"' for k in t.key)
-                # update existing keys, touching only rows whose values change ...
+                # update existing keys, touching only rows whose values change; a missing value
+                # (NULL: a blank cell) never overwrites a stored one: only explicit values do ...
                 if sets:
-                    changed = " OR ".join(f't."{c}" IS DISTINCT FROM v."{c}"' for c in sets)
-                    assign = ", ".join(f'"{c}" = v."{c}"' for c in sets)
+                    changed = " OR ".join(f'(v."{c}" IS NOT NULL AND t."{c}" IS DISTINCT FROM v."{c}")' for c in sets)
+                    assign = ", ".join(f'"{c}" = COALESCE(v."{c}", t."{c}")' for c in sets)
                     cur.execute(f'UPDATE "{name}" AS t SET {assign} FROM {view} AS v WHERE {match} AND ({changed})')
-                # ... then insert the new keys (an anti-join is far faster than ON CONFLICT)
+                # ... then insert the new keys (an anti-join is far faster than ON CONFLICT); a new
+                # row's missing values take the contract's default
                 cur.execute(
-                    f'INSERT INTO "{name}" ({col_sql}) SELECT {", ".join(f"v.{chr(34)}{c}{chr(34)}" for c in cols)} '
+                    f'INSERT INTO "{name}" ({col_sql}) SELECT {", ".join(_insert_value(t, c) for c in cols)} '
                     f'FROM {view} AS v WHERE NOT EXISTS (SELECT 1 FROM "{name}" AS t WHERE {match})'
                 )
                 cur.unregister(view)
