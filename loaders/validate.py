@@ -37,8 +37,8 @@ required column is missing.
 """
 from __future__ import annotations
 
-import json
 import re
+from json.encoder import encode_basestring as _json_string  # C-accelerated, like json.dumps(ensure_ascii=False)
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -96,6 +96,7 @@ _HAS_DATE = r"[0-9]{4}|(^|[^0-9])[0-9]{1,2}[/.\-][0-9]{1,2}[/.\-][0-9]{2}([^0-9]
 _RELATIVE_DATES = {"now", "today", "yesterday", "tomorrow"}
 #: phone-like digit runs (7+ digits, optional + and single separators) masked in the rejects file
 _PHONE = re.compile(r"(?<![0-9])\+?[0-9](?:[ \-.]?[0-9]){6,}(?![0-9])")
+_PHONE_PREFILTER = r"[0-9]([ \-.]?[0-9]){6,}"
 _PHONE_MASK = "<digits hidden>"
 _PII_MASK = "<hidden: personal data>"
 _TEXT = pa.large_string()
@@ -137,8 +138,12 @@ def _str_array(arr: pa.Array) -> pd.api.extensions.ExtensionArray:
     return pd.array(arr, dtype="str")
 
 
+def _is_blank_kleene(arr: pa.Array) -> pa.Array:
+    return pc.fill_null(pc.or_kleene(pc.is_null(arr), pc.equal(pc.utf8_trim_whitespace(arr), "")), True)
+
+
 def _is_blank(arr: pa.Array) -> np.ndarray:
-    return _mask(pc.or_kleene(pc.is_null(arr), pc.equal(pc.utf8_trim_whitespace(arr), "")))
+    return _mask(_is_blank_kleene(arr))
 
 
 def _format_number(v: float) -> str:
@@ -244,19 +249,29 @@ class _Problems:
         self.kind.append(np.full(len(idx), kind, dtype=object))
 
     def positions(self) -> np.ndarray:
-        return np.unique(np.concatenate(self.pos)) if self.pos else np.array([], dtype=np.int64)
-
-    def frame(self) -> pd.DataFrame:
+        """The sorted positions of the rows with at least one problem."""
         if not self.pos:
-            return pd.DataFrame({"pos": np.array([], dtype=np.int64), "column": [], "reason": [], "reason_kind": []})
-        return pd.DataFrame(
-            {
-                "pos": np.concatenate(self.pos),
-                "column": np.concatenate(self.col),
-                "reason": np.concatenate(self.reason),
-                "reason_kind": np.concatenate(self.kind),
-            }
-        )
+            return np.array([], dtype=np.int64)
+        pos = np.concatenate(self.pos)
+        hit = np.zeros(int(pos.max()) + 1, dtype=bool)
+        hit[pos] = True
+        return np.flatnonzero(hit)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(pos, column, reason, kind)`` of every problem, ordered by position then column."""
+        if not self.pos:
+            empty = np.array([], dtype=object)
+            return np.array([], dtype=np.int64), empty, empty, empty
+        pos = np.concatenate(self.pos)
+        col = np.concatenate(self.col)
+        codes, _ = pd.factorize(col, sort=True)
+        order = np.lexsort((codes, pos))  # stable: problems of one cell keep their order
+        return pos[order], col[order], np.concatenate(self.reason)[order], np.concatenate(self.kind)[order]
+
+
+def _strs(values: np.ndarray | list) -> pd.api.extensions.ExtensionArray:
+    """Python strings as pandas' ``str`` dtype, built by pyarrow (pandas' own path is slow)."""
+    return pd.array(pa.array(values, type=_TEXT, from_pandas=True), dtype="str")
 
 
 def _arrow_text(values: pd.Series) -> pa.Array:
@@ -664,22 +679,27 @@ def _json_safe(s: str) -> str:
     return "".join(out)
 
 
-def _reject_values(raw: pd.DataFrame, t: Table, positions: np.ndarray) -> dict[int, str]:
-    """The original values of rejected rows as JSON, personal data hidden and phone-like digits masked."""
-    cols = list(raw.columns)
-    per_col = []
-    for c in cols:
+def _reject_values(raw: pd.DataFrame, t: Table, positions: np.ndarray) -> list[str]:
+    """The original values of rejected rows (at ``positions``) as JSON, one string per row:
+    personal data hidden, phone-like digits masked, invisible characters as ``\\u`` escapes."""
+    shown: dict[str, np.ndarray] = {}
+    for c in raw.columns:
         try:
-            col = t.column(c)
+            col: Column | None = t.column(c)
         except KeyError:
             col = None
-        vals = raw[c].to_numpy(dtype=object)[positions]
-        per_col.append([_display(v, col) for v in vals])
-    out = {}
-    for j, pos in enumerate(positions):
-        text = json.dumps({c: per_col[k][j] for k, c in enumerate(cols)}, ensure_ascii=False)
-        out[int(pos)] = _json_safe(text)
-    return out
+        arr, _ = _text_array(raw[c].iloc[positions].reset_index(drop=True))
+        if col is not None and col.pii:
+            arr = pc.if_else(_is_blank_kleene(arr), arr, pa.scalar(_PII_MASK, _TEXT))
+        vals = _objects(arr)
+        if col is not None and _masks_phones(col):
+            for i in np.flatnonzero(_mask(pc.match_substring_regex(arr, _PHONE_PREFILTER))):
+                vals[i] = _PHONE.sub(_PHONE_MASK, vals[i])
+        key = _json_string(str(c)) + ": "
+        shown[str(c)] = [key + ("null" if v is None else _json_string(v)) for v in vals]
+    if not shown:
+        return ["{}"] * len(positions)
+    return [_json_safe("{" + ", ".join(parts) + "}") for parts in zip(*shown.values())]
 
 
 # ---- results -------------------------------------------------------------------------------
@@ -964,20 +984,21 @@ def validate(
         counts_rows.append(
             {"table": name, "source_file": src.file, "read": len(df), "loaded": int(keep.sum()), "rejected": int(len(bad_pos))}
         )
-        pf = p.frame()
-        if len(pf):
-            values = _reject_values(src.frame.reset_index(drop=True), TABLES[name], np.unique(pf["pos"].to_numpy()))
-            pf = pf.sort_values(["pos", "column"], kind="stable")
+        pos, column, reason, kind = p.arrays()
+        if len(pos):
+            shown = np.asarray(_reject_values(src.frame.reset_index(drop=True), TABLES[name], bad_pos), dtype=object)
+            line_of = np.zeros(len(df), dtype=np.int64)
+            line_of[bad_pos] = np.arange(len(bad_pos))
             reject_parts.append(
                 pd.DataFrame(
                     {
-                        "table": name,
-                        "source_file": src.file,
-                        "row": src.rows[pf["pos"].to_numpy()],
-                        "column": pf["column"].to_numpy(),
-                        "reason": pf["reason"].to_numpy(),
-                        "values": [values[x] for x in pf["pos"].to_numpy()],
-                        "reason_kind": pf["reason_kind"].to_numpy(),
+                        "table": _strs([name] * len(pos)),
+                        "source_file": _strs([src.file] * len(pos)),
+                        "row": src.rows[pos],
+                        "column": _strs(column),
+                        "reason": _strs(reason),
+                        "values": _strs(shown[line_of[pos]]),
+                        "reason_kind": _strs(kind),
                     }
                 )
             )
