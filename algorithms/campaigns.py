@@ -769,7 +769,11 @@ def campaign_lift(
     """
     lang = check_lang(lang)
     zh = lang == "zh"
-    outcomes = [o for o in OUTCOMES if o in set(outcomes)] if not isinstance(outcomes, str) else [outcomes]
+    asked = [outcomes] if isinstance(outcomes, str) else list(outcomes)
+    unknown_outcomes = sorted(set(asked) - set(OUTCOMES))
+    if unknown_outcomes:
+        raise ConfigError(f"unknown outcome(s) {', '.join(map(str, unknown_outcomes))}; choose from {', '.join(OUTCOMES)}")
+    outcomes = [o for o in OUTCOMES if o in set(asked)]
     if not outcomes:
         raise ConfigError(f"choose at least one outcome from {', '.join(OUTCOMES)}")
     if not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:

@@ -408,3 +408,29 @@ def test_record_and_evaluate_through_either_store(backend, tmp_path, request):
     with pytest.raises(StoreError, match="already recorded"):
         cg.record_campaign("tiny", program="my_program", start=START, targets_frame=frame)
     cg.close()
+
+
+def test_bad_options_are_clear_errors():
+    c = tiny()
+    for bad in ({"outcomes": ["posts", "postz"]}, {"bootstrap": -1}, {"confidence": 1.5}, {"min_group": 1},
+                {"neighbour_layers": ["phone_calls"]}):
+        with pytest.raises(GraphCRMError):
+            campaign_lift(c, campaign=CAMP, members=tiny_members(), **bad)
+    late = Campaign("late", "x", pd.Timestamp("2030-01-01"), 30, pd.Timestamp("2029-12-01"))
+    with pytest.raises(GraphCRMError, match="nothing to evaluate yet"):
+        campaign_lift(c, campaign=late, members=tiny_members())
+    with pytest.raises(GraphCRMError, match="owner_id and group"):
+        campaign_lift(c, campaign=CAMP, members=tiny_members().drop(columns="group"))
+    frame = pd.DataFrame({"owner_id": ["t1", "t2"]})
+    for bad in ({"holdout": 1.0}, {"holdout": -0.1}, {"window_days": 0}, {"matches": 0}, {"start": "not a date"}):
+        with pytest.raises(GraphCRMError):
+            plan_campaign(c, name="x", program="mine", targets_frame=frame, **bad)
+    with pytest.raises(GraphCRMError, match="no eligible targets"):
+        plan_campaign(c, name="x", program="mine", targets_frame=pd.DataFrame({"owner_id": ["s", "x"]}))
+
+
+def test_window_not_over_is_said():
+    c = tiny()
+    long = Campaign("long", "x", START, 400, pd.Timestamp("2026-02-28"))
+    _, info = campaign_lift(c, campaign=long, members=tiny_members(), outcomes=["posts"], details=True)
+    assert not info.complete and any("not over" in n for n in info.notes)
