@@ -210,9 +210,7 @@ class Community:
             self._memo[key] = compute()
         value = self._memo[key]
         if isinstance(value, pd.DataFrame):
-            out = value.copy()
-            out.attrs = dict(value.attrs)
-            return out
+            return value.copy()
         return value
 
     def index_of(self, owner_ids) -> np.ndarray:

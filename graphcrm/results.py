@@ -258,7 +258,17 @@ def analysis(spec: ResultSpec) -> Callable[[Callable[..., Any]], Callable[..., A
         def wrapper(community: Any, *args: Any, details: bool = False, **options: Any) -> Any:
             bound = sig.bind(community, *args, **options)
             bound.apply_defaults()
-            opts = {k: v for k, v in bound.arguments.items() if k != first}
+            opts: dict[str, Any] = {}
+            for pname, value in bound.arguments.items():
+                kind = sig.parameters[pname].kind
+                if pname == first:
+                    continue
+                if kind is inspect.Parameter.VAR_KEYWORD:  # **options: passed on as keywords
+                    opts.update(value)
+                elif kind is inspect.Parameter.VAR_POSITIONAL:
+                    raise ResultContractError(f"analysis {spec.name} must not take *args")
+                else:
+                    opts[pname] = value
 
             def compute() -> tuple["pd.DataFrame", Any]:
                 out = fn(community, **opts)
@@ -277,7 +287,9 @@ def analysis(spec: ResultSpec) -> Callable[[Callable[..., Any]], Callable[..., A
             table = table.copy()
             return (table, extra) if details else table
 
-        wrapper.__signature__ = sig.replace(parameters=[*params, details_param])  # type: ignore[attr-defined]
+        var_kw = [p for p in params if p.kind is inspect.Parameter.VAR_KEYWORD]
+        plain = [p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        wrapper.__signature__ = sig.replace(parameters=[*plain, details_param, *var_kw])  # type: ignore[attr-defined]
         wrapper.spec = spec  # type: ignore[attr-defined]
         wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
         return wrapper

@@ -45,3 +45,18 @@ def test_help_shows_the_options():
 def test_unknown_option_is_a_clear_error(cg):
     with pytest.raises(TypeError, match="no_such_option"):
         cg.contribution(no_such_option=1)
+
+
+def test_analysis_with_var_keywords_passes_them_on():
+    from graphcrm.community import Community
+    from graphcrm.results import Col, ResultSpec, analysis
+
+    spec = ResultSpec("echo", key=("owner_id",), columns=(Col("owner_id", "str"), Col("x", "int")), reason=None)
+
+    @analysis(spec)
+    def echo(community, *, base: int = 1, **extra):
+        return pd.DataFrame({"owner_id": list(community.owner_ids), "x": base + sum(extra.values())})
+
+    c = Community.from_frames({"owners": pd.DataFrame({"owner_id": ["a"]})})
+    assert echo(c, base=2, y=3, z=4)["x"].tolist() == [9]
+    assert echo(c)["x"].tolist() == [1]
