@@ -387,6 +387,8 @@ def test_cli_ambassadors_campaign_records_matched_controls(demo_store):
     owners = cg.table("owners").set_index("owner_id")
     assert not owners.loc[list(control["owner_id"]), ["is_staff", "marketing_opt_out"]].any().any()
     assert cg.campaigns().set_index("name").loc["amb", "program"] == "ambassador"
+    t, info = cg.evaluate("amb", outcomes=["posts"], min_group=2, lang="zh", details=True)
+    assert info.matched and any("匹配" in n for n in info.notes) and len(t) == 2
     cg.close()
 
 
@@ -434,3 +436,24 @@ def test_window_not_over_is_said():
     long = Campaign("long", "x", START, 400, pd.Timestamp("2026-02-28"))
     _, info = campaign_lift(c, campaign=long, members=tiny_members(), outcomes=["posts"], details=True)
     assert not info.complete and any("not over" in n for n in info.notes)
+
+
+def test_neighbour_interval_re_draws_the_hold_out_by_hand():
+    """t1's neighbours a1, a2 post once each in the window; c1's neighbours b1, b2 do not.  The
+    only other assignment swaps t1 and c1 (difference -1), so the chance differences are -1 and
+    +1 and the interval is 1 - (+1) .. 1 - (-1) = [0, 2]."""
+    owners = pd.DataFrame({"owner_id": ["t1", "c1", "a1", "a2", "b1", "b2"]})
+    posts = pd.DataFrame([("pt", "t1", PRE), ("pc", "c1", PRE), ("w1", "a1", IN), ("w2", "a2", IN)],
+                         columns=["post_id", "author_id", "created_at"])
+    inter = pd.DataFrame([(o, p, "like", PRE) for o, p in (("a1", "pt"), ("a2", "pt"), ("b1", "pc"), ("b2", "pc"))],
+                         columns=["owner_id", "post_id", "kind", "created_at"])
+    c = Community.from_frames({"owners": owners, "posts": posts, "interactions": inter}, now=NOW)
+    m = pd.DataFrame({"owner_id": ["t1", "c1"], "group": ["treated", "control"]})
+    t = campaign_lift(c, campaign=CAMP, members=m, outcomes=["posts"], bootstrap=400, min_group=2)
+    nb = t[t["scope"] == "neighbours"].iloc[0]
+    assert (nb["treated_n"], nb["control_n"], nb["difference"]) == (2, 2, 1.0)
+    assert (nb["ci_low"], nb["ci_high"]) == (0.0, 2.0) and nb["verdict"] == "no measurable effect"
+    # a matched pair re-draws the same way (the pair is its block)
+    mm = m.assign(matched_to=[None, "t1"])
+    t2 = campaign_lift(c, campaign=CAMP, members=mm, outcomes=["posts"], bootstrap=400, min_group=2)
+    assert t2[t2["scope"] == "neighbours"][["ci_low", "ci_high"]].values.tolist() == [[0.0, 2.0]]
