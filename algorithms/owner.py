@@ -6,12 +6,14 @@ contribution by kind, KOC components and rank, circle and how their ties spread 
 their place in the referral forest (who referred them, whom they referred, downstream
 conversions), the integrity findings that involve them, the programs they are targeted for and
 a month-by-month timeline of their activity.  :meth:`OwnerProfile.to_text` prints it for a
-terminal, :meth:`OwnerProfile.to_html` writes a small self-contained page in the report's style.
+terminal; :func:`graphcrm.reports.owner.owner_html` renders it as a small self-contained page
+in the report's style.
 
 Privacy: the ``name`` column and every other personal column (contract columns with
 ``pii=True`` and the report's list of phone-like names) are left out unless
-``show_names=True``; even then :meth:`OwnerProfile.to_html` shows the name only when asked
-again (``show_names=True``), and nothing here logs it.
+``show_names=True``; even then :meth:`OwnerProfile.to_text` and
+:func:`graphcrm.reports.owner.owner_html` show the name only when asked again
+(``show_names=True``), and nothing here logs it.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from graphcrm.contract import CONVERTED_STAGES, TABLES
 from graphcrm.errors import ConfigError, GraphCRMError
 from graphcrm.i18n import check_lang, pick
 
-__all__ = ["owner_profile", "OwnerProfile", "close_ids", "TIMELINE_COLUMNS"]
+__all__ = ["owner_profile", "OwnerProfile", "close_ids", "label", "fmt", "TIMELINE_COLUMNS", "ATTRIBUTES"]
 
 #: personal columns never shown unless asked (contract pii columns plus phone-like names)
 PII_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(
@@ -65,15 +67,15 @@ class OwnerProfile:
         zh = L == "zh"
         lines: list[str] = []
         who = self.owner_id + (f"  {self.name}" if show_names and self.name else "")
-        attrs = " · ".join(_fmt(self.attributes.get(k)) for k in ("city", "region", "car_model") if self.attributes.get(k))
+        attrs = " · ".join(fmt(self.attributes.get(k)) for k in ("city", "region", "car_model") if self.attributes.get(k))
         lines.append(f"{pick(L, en='owner', zh='车主')} {who}" + (f"  ({attrs})" if attrs else ""))
         facts = []
         for k in ("joined_at", "purchased_at"):
             if self.attributes.get(k) is not None:
-                facts.append(f"{_label(k, L)} {_fmt(self.attributes[k])}")
+                facts.append(f"{label(k, L)} {fmt(self.attributes[k])}")
         for k in ("is_volunteer", "is_staff", "marketing_opt_out"):
             if self.attributes.get(k):
-                facts.append(_label(k, L))
+                facts.append(label(k, L))
         if facts:
             lines.append("  " + ", ".join(facts))
         lines.append(f"  {pick(L, en='as of', zh='截至')} {self.as_of:%Y-%m-%d}")
@@ -102,7 +104,7 @@ class OwnerProfile:
             rank = f"#{k['rank']:,} / {k['ranked']:,}" if k.get("rank") else pick(L, en="unranked", zh="未排名")
             lines.append(f"  {pick(L, en='rank', zh='排名')} {rank}, {pick(L, en='score', zh='得分')} {k['score']:.1f}"
                          + ("" if k["qualified"] else pick(L, en=" (not qualified)", zh="（未通过多样性门槛）")))
-            lines.append("  " + ", ".join(f"{c} {_fmt(k[c])}" for c in ("reach", "effective_reach", "engagement",
+            lines.append("  " + ", ".join(f"{c} {fmt(k[c])}" for c in ("reach", "effective_reach", "engagement",
                                                                         "active_days", "authority", "conversion",
                                                                         "bridging")))
             lines.append(f"  {k['reason']}")
@@ -160,76 +162,6 @@ class OwnerProfile:
             lines.append(f"note: {n}")
         return "\n".join(lines)
 
-    # -- html ------------------------------------------------------------------------------
-    def to_html(self, *, show_names: bool = False) -> str:
-        """A small self-contained HTML page in the report's style (no scripts, no network).
-
-        The name appears only with ``show_names=True``; every value is HTML-escaped.
-        """
-        from graphcrm import __version__
-        from graphcrm.reports.html import CSS, esc
-
-        L = self.lang
-        head = esc(self.owner_id) + (f" · {esc(self.name)}" if show_names and self.name else "")
-        facts = [f"<span><b>{esc(_label(k, L))}</b>{esc(_fmt(self.attributes.get(k)))}</span>"
-                 for k in ATTRIBUTES if self.attributes.get(k) not in (None, False, "")]
-        facts.append(f"<span><b>{esc(pick(L, en='as of', zh='截至'))}</b>{esc(f'{self.as_of:%Y-%m-%d}')}</span>")
-
-        def card(title: str, body: str) -> str:
-            return f'<section class="card"><h2>{esc(title)}</h2>{body}</section>'
-
-        def kv(d: dict, keys: list[str]) -> str:
-            rows = "".join(f"<tr><th>{esc(k)}</th><td class=\"num\">{esc(_fmt(d.get(k)))}</td></tr>" for k in keys)
-            return f'<div class="tbl-wrap"><table><tbody>{rows}</tbody></table></div>'
-
-        def frame(df: pd.DataFrame | None) -> str:
-            if df is None or not len(df):
-                return f'<p class="muted">{esc(pick(L, en="none", zh="无"))}</p>'
-            th = "".join(f"<th>{esc(c)}</th>" for c in df.columns)
-            body = "".join("<tr>" + "".join(f"<td>{esc(_fmt(v))}</td>" for v in row) + "</tr>"
-                           for row in df.itertuples(index=False))
-            return f'<div class="tbl-wrap"><table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table></div>'
-
-        lv = self.level
-        cards = []
-        if lv:
-            lead = f"{lv['level_name']} · {lv['contribution']:,.1f} {pick(L, en='points', zh='积分')}"
-            body = f'<p class="summary">{esc(lead)}</p><p class="lead">{esc(lv["next_step"])}</p>'
-            if lv.get("grace_hold"):
-                body += f'<p class="basis">{esc(pick(L, en="kept by the grace period; the record alone is ", zh="宽限期保留；当前记录为 "))}{esc(lv["raw_level_name"])}</p>'
-            body += f'<p class="basis">{esc(lv.get("grace_rule", ""))}</p>'
-            cards.append(card(pick(L, en="Level and next step", zh="等级与下一步"), body))
-        cards.append(card(pick(L, en="Contribution by kind", zh="各类贡献"), kv(self.contribution, list(self.contribution))))
-        if self.koc:
-            keys = ["rank", "ranked", "score", "qualified", "reach", "effective_reach", "engagement", "active_days",
-                    "closed_group_share", "authority", "conversion", "bridging"]
-            cards.append(card("KOC", kv(self.koc, keys) + f'<p class="basis">{esc(self.koc.get("reason", ""))}</p>'))
-        c = dict(self.circle)
-        ties = c.pop("ties", [])
-        body = kv(c, [k for k in c if k != "reason"]) + f'<p class="basis">{esc(c.get("reason", ""))}</p>'
-        if ties:
-            body += frame(pd.DataFrame(ties, columns=["circle", "tie_share"]))
-        cards.append(card(pick(L, en="Circle", zh="圈子"), body))
-        r = self.referral
-        body = kv(r, list(r)) + frame(self.referrals_made)
-        cards.append(card(pick(L, en="Referral chain", zh="推荐链"), body))
-        cards.append(card(pick(L, en="Findings", zh="异常发现"), frame(self.findings)))
-        if self.targets is not None:
-            cards.append(card(pick(L, en="Programs targeted for", zh="入选项目"), frame(self.targets)))
-        cards.append(card(pick(L, en="Timeline by month", zh="按月活动"), frame(self.timeline)))
-        notes = "".join(f'<div class="note note-info"><span>{esc(n)}</span></div>' for n in self.notes)
-        title = pick(L, en="Owner profile", zh="车主档案")
-        lang_attr = "zh-CN" if L == "zh" else "en"
-        return (f'<!DOCTYPE html>\n<html lang="{lang_attr}"><head><meta charset="utf-8">'
-                f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-                f'<meta name="generator" content="graphcrm {esc(__version__)}">'
-                f'<title>{esc(title)} {esc(self.owner_id)}</title><style>{CSS}</style></head><body>'
-                f'<header class="top"><div class="wrap"><h1>{esc(title)}: {head}</h1>'
-                f'<div class="facts">{"".join(facts)}</div></div></header>'
-                f'<main class="wrap">{"".join(cards)}{notes}</main>'
-                f'<footer>graphcrm {esc(__version__)}</footer></body></html>\n')
-
-
 _LABELS = {
     "city": ("city", "城市"), "region": ("region", "区域"), "car_model": ("car model", "车型"),
     "purchased_at": ("purchased", "购车"), "joined_at": ("joined", "加入"), "is_volunteer": ("volunteer", "志愿者"),
@@ -237,12 +169,14 @@ _LABELS = {
 }
 
 
-def _label(key: str, lang: str) -> str:
+def label(key: str, lang: str) -> str:
+    """The plain-words label of an owner attribute."""
     en, zh = _LABELS.get(key, (key, key))
     return zh if lang == "zh" else en
 
 
-def _fmt(v: Any) -> str:
+def fmt(v: Any) -> str:
+    """A value as short display text ("" for missing; dates as YYYY-MM-DD)."""
     if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
         return ""
     if isinstance(v, (pd.Timestamp, np.datetime64)):
@@ -372,7 +306,7 @@ def owner_profile(
     >>> p = owner_profile(c, "a", include_targets=False)
     >>> p.attributes["city"], p.referral["direct_conversions"], int(p.timeline["posts"].sum()), p.name
     ('上海', 1, 1, None)
-    >>> "Ann" in p.to_text(show_names=True) or "Ann" in p.to_html()
+    >>> "Ann" in p.to_text(show_names=True)
     False
     """
     lang = check_lang(lang)

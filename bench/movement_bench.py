@@ -3,6 +3,7 @@
     python bench/movement_bench.py                      # 20,000 owners, seed 0
     python bench/movement_bench.py --owners 100000
     python bench/movement_bench.py --owners 2000 --seed 11
+    python bench/movement_bench.py --owners 100000 --profile   # also time owner_profile and to_networkx
 
 The demo plants rising stars (ordinary owners who start posting in the last 30 days) and
 drifters (ordinary owners with a strong half year who stop entirely in the last 30 days); see
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--owners", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--profile", action="store_true",
+                    help="also time owner_profile (without and with targets) and exports.to_networkx")
     args = ap.parse_args(argv)
     out: dict = {"owners": args.owners, "seed": args.seed}
     t0 = time.perf_counter()
@@ -65,6 +68,20 @@ def main(argv: list[str] | None = None) -> int:
     }
     out["transitions_rows"] = len(lt)
     out["cohorts"] = co[["cohort", "owners", "posted", "attended", "referred"]].to_dict("records")
+    if args.profile:
+        from graphcrm.algorithms.owner import owner_profile
+        from graphcrm.algorithms.exports import to_networkx
+
+        def timed(label: str, f) -> None:
+            w, p = time.perf_counter(), time.process_time()
+            f()
+            out[label] = {"wall_s": round(time.perf_counter() - w, 1), "cpu_s": round(time.process_time() - p, 1)}
+
+        fresh = Community(tables)  # cold cache, as a first `graphcrm owner` call
+        timed("owner_profile_cold", lambda: owner_profile(fresh, truth["kocs"][0], include_targets=False))
+        timed("owner_profile_warm", lambda: owner_profile(fresh, truth["kocs"][1], include_targets=False))
+        timed("owner_profile_with_targets", lambda: owner_profile(fresh, truth["kocs"][0], include_targets=True))
+        timed("to_networkx_interactions", lambda: to_networkx(fresh, "interactions"))
     print(json.dumps(out, ensure_ascii=False, indent=1))
     return 0
 

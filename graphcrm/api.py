@@ -190,14 +190,15 @@ class CommunityGraph:
                     **options: Any):
         """A projection as a networkx graph: owner ids as nodes with their attributes (city,
         region, car_model, level, circle, koc_score, koc_rank, ...), ``layer`` and ``weight`` on
-        the edges; see :func:`graphcrm.exports.to_networkx` (``attributes=False``: ids only)."""
-        from graphcrm.exports import to_networkx
+        the edges; see :func:`graphcrm.algorithms.exports.to_networkx` (``attributes=False``: ids only)."""
+        from graphcrm.algorithms.exports import to_networkx
 
         return to_networkx(self.community(since, until), kind, attributes=attributes, **options)
 
     def owner(self, owner_id: str, *, since: Any = None, until: Any = None, **options: Any):
         """Everything graphcrm knows about one owner (an :class:`~graphcrm.algorithms.owner.OwnerProfile`
-        with ``to_text()`` and ``to_html()``); see :func:`graphcrm.algorithms.owner.owner_profile`."""
+        with ``to_text()``; :func:`graphcrm.reports.owner.owner_html` makes its page); see
+        :func:`graphcrm.algorithms.owner.owner_profile`."""
         return _algorithm("algorithms.owner", "owner_profile")(self.community(since, until), owner_id, **options)
 
     def info(self) -> pd.DataFrame:

@@ -130,7 +130,7 @@ def export(kind: str, output: Path, store: str | None, since: str | None, until:
     else:
         import networkx as nx
 
-        from graphcrm.exports import to_networkx as with_context  # owner attributes on nodes, layer/weight on edges
+        from graphcrm.algorithms.exports import to_networkx as with_context  # owner attributes on nodes, layer/weight on edges
 
         G = with_context(cg.community(since, until), kind)
         for _, _, d in G.edges(data=True):

@@ -10,7 +10,8 @@ import graphcrm
 from graphcrm.algorithms.owner import close_ids, owner_profile
 from graphcrm.community import Community
 from graphcrm.errors import ConfigError
-from graphcrm.exports import NODE_ATTRIBUTES, node_attributes
+from graphcrm.reports.owner import owner_html
+from graphcrm.algorithms.exports import NODE_ATTRIBUTES, node_attributes
 
 
 def _frames() -> dict[str, pd.DataFrame]:
@@ -107,14 +108,14 @@ def test_timeline_by_month(profile):
 
 
 def test_names_stay_out_unless_asked(community, profile):
-    text, page = profile.to_text(), profile.to_html()
+    text, page = profile.to_text(), owner_html(profile)
     assert "秘密" not in text and "秘密" not in page
     assert "&lt;b&gt;上海&lt;/b&gt;" in page and "<b>上海</b>" not in page  # escaped
     assert "<script" not in page and "http" not in page.split("<style>")[0]
     named = owner_profile(community, "a", include_targets=False, show_names=True)
     assert "秘密a" in named.to_text(show_names=True)
-    assert "秘密a" not in named.to_text() and "秘密a" not in named.to_html()
-    assert "秘密a" in named.to_html(show_names=True)
+    assert "秘密a" not in named.to_text() and "秘密a" not in owner_html(named)
+    assert "秘密a" in owner_html(named, show_names=True)
 
 
 def test_unknown_owner_suggests_close_ids(community):

@@ -144,9 +144,10 @@ def owner_cmd(owner_id, store, since, until, lang, html_path, show_names, with_t
     click.echo(profile.to_text(show_names=show_names and on_terminal))
     if html_path is not None:
         from graphcrm.files import atomic_output
+        from graphcrm.reports.owner import owner_html
 
         with atomic_output(html_path, what="--html") as tmp:
-            tmp.write_text(profile.to_html(show_names=show_names), encoding="utf-8")
+            tmp.write_text(owner_html(profile, show_names=show_names), encoding="utf-8")
         click.echo(f"profile written to {html_path}")
 
 
