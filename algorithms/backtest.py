@@ -77,6 +77,24 @@ def default_methods() -> tuple[str, ...]:
 
 
 # =============================================================================== exposures
+def lookup(keys: pd.Series, table: pd.DataFrame, key: str, value: str) -> np.ndarray:
+    """``table[value]`` at the first row whose ``table[key]`` equals each of ``keys`` (None where
+    there is none), compared as text, so categorical columns with different categories match."""
+    t = table.drop_duplicates(key)
+    index = pd.Index(t[key].astype(object).astype(str).to_numpy())
+    pos = index.get_indexer(keys.astype(object).astype(str).to_numpy())
+    vals = t[value].to_numpy(dtype=object) if t[value].dtype == object or isinstance(
+        t[value].dtype, (pd.CategoricalDtype, pd.StringDtype)) else t[value].to_numpy()
+    if vals.dtype == object:
+        out = np.full(len(keys), None, dtype=object)
+        out[pos >= 0] = vals[pos[pos >= 0]]
+        return out
+    out = np.full(len(keys), np.datetime64("NaT") if vals.dtype.kind == "M" else np.nan, dtype=vals.dtype
+                  if vals.dtype.kind == "M" else np.float64)
+    out[pos >= 0] = vals[pos[pos >= 0]]
+    return out
+
+
 def exposures(community: Any, ids: np.ndarray | None = None) -> pd.DataFrame:
     """Every observed exposure ``src -> dst`` of a community (see the module docstring).
 
@@ -119,14 +137,17 @@ def exposures(community: Any, ids: np.ndarray | None = None) -> pd.DataFrame:
 
     inter, posts = t["interactions"], t["posts"]
     if len(inter) and len(posts):
-        author = inter["post_id"].map(posts.drop_duplicates("post_id").set_index("post_id")["author_id"])
+        author = pd.Series(lookup(inter["post_id"], posts, "post_id", "author_id"), index=inter.index)
         add(author, inter["owner_id"], inter["created_at"], 0)
     att, ev = t["attendance"], t["events"]
     if len(att) and len(ev):
         a = att[att["checked_in"].astype(bool)] if "checked_in" in att else att
+        a = pd.DataFrame({"event_id": a["event_id"].astype(object).astype(str).to_numpy(),
+                          "owner_id": a["owner_id"].astype(object).astype(str).to_numpy(),
+                          "role": a["role"].astype(object).to_numpy()})
         lead = a[a["role"].isin(["organizer", "host"])][["event_id", "owner_id"]].rename(columns={"owner_id": "lead"})
         pairs = lead.merge(a[["event_id", "owner_id"]], on="event_id")
-        pairs = pairs.merge(ev[["event_id", "starts_at"]], on="event_id")
+        pairs["starts_at"] = lookup(pairs["event_id"], ev, "event_id", "starts_at")
         if len(pairs):
             add(pairs["lead"], pairs["owner_id"], pairs["starts_at"], 1)
     ref = t["referrals"]

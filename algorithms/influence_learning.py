@@ -66,6 +66,8 @@ DEFAULT_L2 = 1.0
 DEFAULT_LABEL_SHARE = 0.5
 #: fewer transmissions than this in the internal split: too little history to learn from
 MIN_POSITIVES = 5
+#: the tie model is fitted on at most this many internal-split pairs (a seeded uniform sample)
+MAX_FIT_ROWS = 200_000
 
 
 def _config_error(msg: str) -> Exception:
@@ -103,11 +105,13 @@ def _coatt_pairs(community: Any, ids: pd.Index, cut_ns: int) -> np.ndarray:
     if not len(att) or not len(ev):
         return np.zeros((0, 2), dtype=np.int64)
     a = att[att["checked_in"].astype(bool)] if "checked_in" in att else att
-    when = a["event_id"].map(ev.drop_duplicates("event_id").set_index("event_id")["starts_at"])
+    from graphcrm.algorithms.backtest import lookup
+
+    when = lookup(a["event_id"], ev, "event_id", "starts_at")
     tt = pd.to_datetime(when).to_numpy(dtype="datetime64[ns]").astype(np.int64)
     a = a[(tt < cut_ns) & (tt != np.iinfo(np.int64).min)]
-    v = ids.get_indexer(a["owner_id"].astype(str))
-    codes, uniq = pd.factorize(a["event_id"])
+    v = ids.get_indexer(a["owner_id"].astype(object).astype(str))
+    codes, uniq = pd.factorize(a["event_id"].astype(object).astype(str))
     ok = v >= 0
     v, e = v[ok], codes[ok]
     size = np.bincount(e, minlength=len(uniq))
@@ -197,12 +201,20 @@ AUDIENCE_FEATURES = ("log_all", "log_h", "log_q", "active_q")
 
 
 def _tie_matrix(prof: pd.DataFrame) -> np.ndarray:
-    l = np.log1p
-    return np.column_stack([
-        l(prof["days"]), l(prof["n_h"]), l(prof["n_q"]), prof["age"], prof["days"] > 0, l(prof["rev_days"]),
-        prof["referral"], prof["coattend"], l(prof["src_all"]), l(prof["src_h"]), l(prof["src_q"]),
-        l(prof["dst_h"]), l(prof["dst_q"]),
-    ]).astype(np.float64)
+    def col(name: str) -> np.ndarray:
+        return prof[name].to_numpy(dtype=np.float64)
+
+    out = np.empty((len(prof), len(TIE_FEATURES)), dtype=np.float64)
+    for j, name in enumerate(("days", "n_h", "n_q")):
+        out[:, j] = np.log1p(col(name))
+    out[:, 3] = col("age")
+    out[:, 4] = col("days") > 0
+    out[:, 5] = np.log1p(col("rev_days"))
+    out[:, 6] = col("referral")
+    out[:, 7] = col("coattend")
+    for j, name in enumerate(("src_all", "src_h", "src_q", "dst_h", "dst_q")):
+        out[:, 8 + j] = np.log1p(col(name))
+    return out
 
 
 def _aud_matrix(all_: np.ndarray, h: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -344,8 +356,12 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
     pos_pairs = np.unique(after["src"].to_numpy() * n + after["dst"].to_numpy())
     key_i = prof_i["src"].to_numpy() * n + prof_i["dst"].to_numpy()
     y = np.isin(key_i, pos_pairs).astype(np.float64)
-    tie_model = _fit_glm(_tie_matrix(prof_i), y, family="binomial", l2=l2)
-    fitted_i = _predict(tie_model, _tie_matrix(prof_i)) if len(y) else np.zeros(0)
+    x_i = _tie_matrix(prof_i)
+    fit_rows = np.arange(len(y))
+    if len(y) > MAX_FIT_ROWS:  # a seeded uniform sample keeps the fit unbiased and bounded in time
+        fit_rows = np.sort(np.random.default_rng(0).choice(len(y), MAX_FIT_ROWS, replace=False))
+    tie_model = _fit_glm(x_i[fit_rows], y[fit_rows], family="binomial", l2=l2)
+    fitted_i = _predict(tie_model, x_i) if len(y) else np.zeros(0)
     # --- internal split: fit the new-audience model
     audience = np.zeros(n)
     aud_info: dict[str, Any] = {}

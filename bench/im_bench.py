@@ -223,7 +223,7 @@ def community_validation(n_owners: int, k: int, mc_runs: int, seed: int = 0) -> 
     times: dict[str, float] = {}
     for eps in (0.5, 0.1):
         t = time.perf_counter()
-        df = im.ambassadors(c, k=k, eps=eps, mc_runs=0, seed=seed)
+        df = im.ambassadors(c, k=k, eps=eps, mc_runs=0, seed=seed, probability="wc")  # the graph g above
         times[f"ambassadors eps={eps}"] = time.perf_counter() - t
         sets[f"ambassadors (OPIM-C, eps={eps})"] = c.index_of(df["owner_id"]).tolist()
     sets["top direct reach (out-degree)"] = order(np.bincount(edges["src"], minlength=n))

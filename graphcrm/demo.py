@@ -1414,3 +1414,119 @@ def plant_campaign(
              "neighbours": int(len(neighbours)), "planted_member_posts": int(k_t.sum()),
              "planted_neighbour_posts": int(k_n.sum())}
     return out, record, member_frame, truth
+
+
+def plant_influence(
+    tables: dict[str, pd.DataFrame],
+    *,
+    influencers: int = 20,
+    weeks: int = 8,
+    posts_per_week: int = 2,
+    transmitting: float = 0.5,
+    p_max: float = 0.6,
+    min_audience: int = 8,
+    seed: int = 0,
+) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Plant a known influence process into demo tables: some ties truly transmit, others not.
+
+    ``influencers`` eligible owners (not staff, not opted out) with at least ``min_audience``
+    distinct engagers before the planted period are drawn at random.  Every tie from an
+    influencer ``u`` to an owner ``v`` who engaged with ``u``'s posts before the period gets a
+    planted per-post probability ``p(u -> v)``: 0 for a random share ``1 - transmitting`` of the
+    ties, Uniform(0, ``p_max``) for the others.  In the last ``weeks`` weeks of the data every
+    influencer writes ``posts_per_week`` extra posts a week, and each follower ``v`` engages with
+    each of them independently with probability ``p(u -> v)`` (a like, or a comment one time in
+    four, 60 s plus an exponential 6 h after the post).  Nothing else changes, so learned
+    probabilities can be checked against the planted ones (rank correlation) and
+    ambassadors against the planted influencers.
+
+    Parameters
+    ----------
+    tables
+        The tables of :func:`generate_demo` (not modified).
+    influencers, weeks, posts_per_week
+        How many influencers, how long the planted period is, how often they post.
+    transmitting, p_max
+        Share of an influencer's ties that transmit, and the largest planted probability.
+    min_audience
+        Distinct engagers an owner needs before the period to be drawn as an influencer.
+    seed
+        Random seed (same arguments, same process).
+
+    Returns
+    -------
+    tables : dict of DataFrame
+        The input tables with the planted posts and interactions appended.
+    truth : dict
+        ``influencers`` (owner ids), ``ties`` (dict of lists ``src``, ``dst``, ``p``: every
+        planted tie with its per-post probability), ``start`` and ``end`` (ISO times of the
+        planted period), ``posts`` (planted post ids).
+
+    Raises
+    ------
+    ConfigError
+        Bad arguments, or fewer eligible owners with ``min_audience`` engagers than asked for.
+
+    Example
+    -------
+    >>> tables, _ = generate_demo(1_000, seed=0)
+    >>> planted, truth = plant_influence(tables, influencers=5, seed=1)
+    >>> len(truth["influencers"]), len(planted["posts"]) - len(tables["posts"])
+    (5, 80)
+    """
+    if not isinstance(influencers, (int, np.integer)) or influencers < 1:
+        raise ConfigError("influencers must be a positive integer")
+    if not isinstance(weeks, (int, np.integer)) or weeks < 1 or not isinstance(posts_per_week, (int, np.integer)) \
+            or posts_per_week < 1:
+        raise ConfigError("weeks and posts_per_week must be positive integers")
+    if not 0 <= transmitting <= 1 or not 0 < p_max <= 1:
+        raise ConfigError("transmitting must lie in [0, 1] and p_max in (0, 1]")
+    rng = np.random.default_rng([int(seed), 0x1F1])
+    owners, posts, inter = tables["owners"], tables["posts"], tables["interactions"]
+    end = pd.Timestamp(inter["created_at"].max())
+    start = end - pd.Timedelta(weeks=int(weeks))
+    from graphcrm.algorithms.backtest import lookup
+
+    author = lookup(inter["post_id"], posts, "post_id", "author_id")
+    before = pd.DataFrame({"u": author, "v": inter["owner_id"].astype(object).astype(str).to_numpy()})
+    before = before[(inter["created_at"] < start).to_numpy()]
+    before = before[before["u"].notna() & (before["u"] != before["v"])].drop_duplicates()
+    aud = before.groupby("u").size()
+    ok = owners[~owners["is_staff"].astype(bool) & ~owners["marketing_opt_out"].astype(bool)]["owner_id"]
+    cand = np.sort(aud[(aud >= min_audience) & aud.index.isin(ok)].index.to_numpy(dtype=object))
+    if len(cand) < influencers:
+        raise ConfigError(f"only {len(cand)} eligible owners have {min_audience}+ engagers before {start:%Y-%m-%d}")
+    infl = np.sort(rng.choice(cand, size=int(influencers), replace=False))
+    ties = before[before["u"].isin(infl)].sort_values(["u", "v"]).reset_index(drop=True)
+    live = rng.random(len(ties)) < transmitting
+    p = np.where(live, rng.uniform(0.0, p_max, len(ties)), 0.0)
+    n_posts = int(weeks) * int(posts_per_week)
+    span_s = (end - start).total_seconds()
+    post_rows, int_rows = [], []
+    for j, u in enumerate(infl):
+        offs = np.sort(rng.uniform(0, span_s * 0.98, n_posts))
+        t_post = start + pd.to_timedelta(offs, unit="s")
+        ids = [f"PI{j:03d}{i:03d}" for i in range(n_posts)]
+        post_rows.append(pd.DataFrame({"post_id": ids, "author_id": u, "created_at": t_post}))
+        mine = ties.index[ties["u"] == u].to_numpy()
+        hit = rng.random((len(mine), n_posts)) < p[mine][:, None]
+        ti, pi = np.nonzero(hit)
+        delay = 60 + rng.exponential(6 * 3600, len(ti))
+        when = np.minimum(t_post.to_numpy()[pi] + pd.to_timedelta(delay, unit="s").to_numpy(), end.to_datetime64())
+        kind = np.where(rng.random(len(ti)) < 0.25, "comment", "like")
+        int_rows.append(pd.DataFrame({"owner_id": ties["v"].to_numpy()[mine][ti], "post_id": np.asarray(ids)[pi],
+                                      "kind": kind, "created_at": when}))
+    new_posts = pd.concat(post_rows, ignore_index=True)
+    for col in posts.columns:
+        if col not in new_posts:
+            new_posts[col] = pd.Series([None] * len(new_posts), dtype=posts[col].dtype)
+    new_inter = pd.concat(int_rows, ignore_index=True)
+    out = dict(tables)
+    out["posts"] = pd.concat([posts, new_posts[list(posts.columns)].astype(posts.dtypes.to_dict())], ignore_index=True)
+    out["interactions"] = pd.concat([inter, new_inter[list(inter.columns)].astype(inter.dtypes.to_dict())],
+                                    ignore_index=True)
+    truth = {"influencers": [str(x) for x in infl],
+             "ties": {"src": ties["u"].astype(str).tolist(), "dst": ties["v"].astype(str).tolist(),
+                      "p": [float(x) for x in p]},
+             "start": start.isoformat(), "end": end.isoformat(), "posts": new_posts["post_id"].tolist()}
+    return out, truth

@@ -240,3 +240,28 @@ def test_cli_backtest_and_spread(tmp_path):
                             "--format", "json"])
     assert r.exit_code == 0, r.output
     assert '"seeds": 2' in r.stdout
+
+
+def test_learned_probabilities_recover_a_planted_process():
+    from scipy.stats import spearmanr
+
+    from graphcrm.demo import generate_demo, plant_influence
+
+    tables, _ = generate_demo(1000, seed=0)
+    planted, truth = plant_influence(tables, influencers=8, seed=2)
+    assert len(planted["interactions"]) > len(tables["interactions"]) and len(truth["influencers"]) == 8
+    c = Community(planted)
+    li = il.learn_influence(c, horizon_days=14)
+    learned = pd.Series(li.edges["prob"].to_numpy(),
+                        index=pd.MultiIndex.from_arrays([c.owner_ids[li.edges["src"]], c.owner_ids[li.edges["dst"]]]))
+    true = pd.Series(truth["ties"]["p"], index=pd.MultiIndex.from_arrays([truth["ties"]["src"], truth["ties"]["dst"]]))
+    got = learned.reindex(true.index)
+    assert got.notna().all()  # every planted tie is a candidate tie
+    assert spearmanr(true, got)[0] > 0.5
+    assert got[true > 0].mean() > 2 * got[true == 0].mean()
+    # determinism and the other planted truths are untouched
+    again, truth2 = plant_influence(tables, influencers=8, seed=2)
+    assert truth2 == truth and len(again["posts"]) == len(planted["posts"])
+    assert tables["posts"].equals(planted["posts"].iloc[:len(tables["posts"])])
+    with pytest.raises(Exception):
+        plant_influence(tables, influencers=10**6)

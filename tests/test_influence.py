@@ -566,3 +566,18 @@ def test_ambassadors_learned_reports_model(tmp_path):
         im.ambassadors(c, k=2, model="lt", max_hops=2)
     with pytest.raises(ConfigError):
         im.edge_probabilities(pd.DataFrame({"src": [0], "dst": [1], "weight": [1.0]}), 2, probability="learned")
+
+
+def test_leaves_are_reached_from_seeds_only():
+    # owners 0 -> 1 (p = 1); leaves 2, 3 hang off owner 1 (p = 1 and 0.5), leaf 4 off owner 0 (p = 0.5)
+    g = im.influence_graph(5, [0, 1, 1, 0], [1, 2, 3, 4], [1.0, 1.0, 0.5, 0.5], max_hops=2, leaf_start=2)
+    # seed 0: itself, owner 1, its own leaf 4 half the time; 1's leaves are not 0's audience
+    assert_mc_close(g, [0], 2.5, runs=100_000)
+    assert_mc_close(g, [1], 2.5, runs=100_000)  # 1, leaf 2, leaf 3 half the time
+    assert_mc_close(g, [0, 1], 4.0, runs=100_000)
+    # RR estimates agree: a leaf's set holds only its direct live in-neighbour
+    sel = im.select_seeds(g, k=2, seed=0, eval_sets=200_000)
+    assert sorted(sel.picks.tolist()) == [0, 1]
+    assert sel.reach == pytest.approx(4.0, rel=0.02)
+    sel1 = im.select_seeds(g, k=1, seed=0, eval_sets=200_000)
+    assert sel1.reach == pytest.approx(2.5, rel=0.03)
