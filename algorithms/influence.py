@@ -30,6 +30,22 @@ weight ``w(u->v)`` becomes an activation probability:
   ``lam = 0.1``: one like 0.095, a share or a referral 0.39, two comments 0.45).  Absolute
   and comparable across communities, but ``lam`` must be chosen.  For LT the weights of
   an owner are scaled down to sum to one when they exceed it.
+* ``probability="learned"`` (the default): probabilities learned from the community's own
+  time-ordered history by :mod:`graphcrm.algorithms.influence_learning` (each tie's chance
+  to transmit within a horizon, fitted on an internal time split; the layer weights and
+  directions come out of the fit), plus each owner's expected *new audience* as leaf nodes
+  reached from seeds only, and an IC cascade of at most ``max_hops`` = 2 rounds.  It is the
+  default because it backtests best (:mod:`graphcrm.algorithms.backtest`,
+  docs/validation.md); with too little history (fewer than 5 transmissions to learn from) it
+  falls back to ``"wc"`` and the stats say so.
+
+Hop limit and leaves
+--------------------
+``max_hops`` limits the IC cascade to that many rounds: an RR set holds the nodes within
+``max_hops`` live reverse hops of its root (the reverse BFS meets nodes in hop order), and
+the Monte Carlo check runs that many rounds.  Leaf nodes (``leaf_start``) are reached only
+straight from a seed: an RR set rooted at a leaf stops after one hop.  Both keep the
+expected spread monotone and submodular, so the guarantee below holds for these models too.
 
 Algorithm
 ---------
@@ -831,15 +847,21 @@ def ambassadors(
     delta : float, optional
         Failure probability of the guarantee (default 1/number of owners).
     model : {"ic", "lt"}, default "ic"
-    probability : {"wc", "exp"}, default "wc"
-        Weighted cascade (weight share of the listener's incoming ties) or
-        ``1 - exp(-lam * weight)``.
+    probability : {"learned", "wc", "exp"}, optional
+        Default ``"learned"`` (:data:`DEFAULT_PROBABILITY`): learned from the history (module
+        docstring); ``"wc"``: weighted cascade (weight share of the listener's incoming ties);
+        ``"exp"``: ``1 - exp(-lam * weight)``.
     lam : float, default 0.1
         Rate of the ``"exp"`` rule.
     layers : dict or list, optional
         Layer weights, default ``{"interactions": 1, "referrals": 5, "coattendance": 10}``.
     half_life_days : float, optional
-        Time decay of the interaction layer.
+        Time decay of the interaction layer (``wc``/``exp``).
+    horizon_days : float, optional
+        Learned model: the horizon its probabilities refer to (default 90 days, at most half
+        the history's span).
+    max_hops : int, optional
+        IC rounds (0 = until the cascade stops); default 2 for the learned model, 0 otherwise.
     per_city, per_circle : int, optional
         At most this many ambassadors per city / per circle (circles from
         :func:`graphcrm.algorithms.circles.circles` with the same seed; owners without a
@@ -873,7 +895,12 @@ def ambassadors(
         ``df.attrs["spread_curve"]``: DataFrame ``k``, ``expected_reach`` (0..len(df));
         ``df.attrs["mc_check"]``: dict ``mean``, ``ci_low``, ``ci_high``, ``runs`` (and ``std``)
         of the Monte Carlo spread of the whole set; ``df.attrs["approximation"]``: the
-        certified ratio; ``df.attrs["stats"]``: sampling statistics and timings.
+        certified ratio; ``df.attrs["stats"]``: sampling statistics and timings, the
+        ``model``, the ``probability`` model actually used (``"wc"`` after a fallback),
+        ``max_hops``, and for the learned model ``learned`` (what it was fitted on and its
+        coefficients, see :class:`graphcrm.algorithms.influence_learning.LearnedInfluence`) and
+        ``audience_nodes``.  Under the learned model ``marginal_gain`` and
+        ``cumulative_reach`` include the picks' expected new audience.
 
     Raises
     ------
@@ -890,8 +917,8 @@ def ambassadors(
     >>> r = pd.DataFrame({"referrer_id": ["a", "a", "a"], "referee_id": ["b", "c", "d"],
     ...                   "stage": ["order"] * 3, "referred_at": ["2024-01-01"] * 3})
     >>> df = ambassadors(Community.from_frames({"owners": o, "referrals": r}), k=1, mc_runs=100)
-    >>> df["owner_id"].tolist(), df.attrs["mc_check"]["mean"]
-    (['a'], 4.0)
+    >>> df["owner_id"].tolist(), df.attrs["mc_check"]["mean"], df.attrs["stats"]["probability"]
+    (['a'], 4.0, 'wc')
     """
     from graphcrm.i18n import check_lang
 

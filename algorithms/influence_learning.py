@@ -13,41 +13,42 @@ Estimator
 ---------
 A Bernoulli estimate in the spirit of Goyal, Bonchi & Lakshmanan (WSDM 2010: ``p(u->v)`` =
 the share of ``u``'s chances to influence ``v`` that ``v`` took), pooled over ties that look
-alike, because single ties have too few trials.  Each candidate pair ``(u, v)`` (an exposure in
-either direction, a referral in either direction, or a shared event) gets a *profile*:
+alike, because single ties have one or two trials: a ridge-penalised logistic regression
+(scipy L-BFGS on standardised features) of "the tie transmits within the label window" on the
+tie's features (:data:`TIE_FEATURES`):
 
-* ``days``: distinct days with an exposure ``u -> v`` (bucketed 0, 1, 2, 3-4, 5-8, 9+);
-* ``recency``: the last exposure ``u -> v`` within ``H/4``, within ``H``, older, or none;
-* ``reverse``: whether ``v`` ever exposed ``u`` (direction follows the data: a tie
-  ``u -> v`` and its reverse get separate estimates);
-* ``referral`` (either direction) and ``coattend`` (checked in at a shared event of at most
-  150 check-ins): the other layers, so the layer weights are learned, not fixed;
-* ``source``: distinct owners ``u`` exposed in the last ``H`` (0, 1, 2-3, 4-7, 8-15, 16+):
-  whether ``u`` is active and reaches many;
-* ``target``: exposures of ``v`` and by ``v`` in the last ``H`` (0, 1-2, 3+): whether ``v``
-  is still around.
+* distinct days with an exposure ``u -> v``, exposures in the last ``H`` and ``H/4``, the age of
+  the last one (in units of ``H``, 4 = never), whether there is any;
+* distinct days with an exposure ``v -> u`` (direction follows the data: ``u -> v`` and
+  ``v -> u`` have their own features and estimates);
+* a referral either way and a shared event (checked in, at most 150 check-ins): the other
+  layers, so their weights are learned, not fixed;
+* ``u``'s distinct audience ever, in the last ``H`` and in the last ``H/4`` (is ``u`` active and
+  reaching many?), and ``v``'s activity (exposures to and by ``v``) in the last ``H`` and ``H/4``
+  (is ``v`` still around?).
 
-The rate of a profile is learned on an internal split **inside** the history given (never
-on anything after it): features at ``T' = end - H`` (or the middle of the history when it is
-shorter than ``2H``) from the data before ``T'``, label = an exposure ``u -> v`` in
-``(T', end]``.  Rates are smoothed hierarchically with a Beta prior of strength ``alpha``:
-the profile's rate shrinks towards the rate of its coarse profile (days, referral,
-coattend, reverse), which shrinks towards the overall rate; a profile never seen in the
-internal split gets its coarse profile's rate (the documented fallback for ties with no
-history of their own).  When the internal label window ``H'`` differs from ``H`` the rate is
-rescaled as ``1 - (1 - p)^(H/H')``.  The learned rates are then applied to the profiles
-computed from the whole history (features at its end).
+Candidate ties are the pairs with an exposure either way, a referral or a shared event.  A tie
+with no history of its own gets the regression's prediction from its other features: that is
+the fallback.
+
+The regression is fitted on an internal split **inside** the history given (never on anything
+after it): features at ``T' = end - label_share * H`` (at most half-way into the history) from
+the data before ``T'``, label = an exposure ``u -> v`` in ``(T', end]`` (at most
+:data:`MAX_FIT_ROWS` pairs, a seeded uniform sample).  The probabilities are rescaled from the
+label window ``H'`` to ``H`` as ``1 - (1 - p)^(H/H')`` and applied to the features computed at
+the end of the history.
 
 New audience
 ------------
 Much of what an active owner reaches next is owners they never reached before; no tie
-carries it.  The model also learns ``a(u)``, the expected number of owners without a tie to
-``u`` that ``u`` exposes within ``H``, as the mean over sources with the same (``source``,
-total distinct audience bucket) profile in the internal split (same smoothing), and
-represents it in the influence graph by ``ceil(a(u))`` *audience nodes* hanging off ``u``,
-each reached with probability ``a(u) / ceil(a(u))``.  They are never picked, pass nothing on,
-and count in the expected reach (as owners reached; :func:`learn_influence` with
-``new_audience=False`` leaves them out).
+carries it.  A Poisson regression on the same internal split (:data:`AUDIENCE_FEATURES`: the
+source's distinct audience ever, in the last ``H``, in the last ``H/4``, active in the last
+``H/4``) predicts ``a(u)``, the owners without a tie to ``u`` whom ``u`` exposes within ``H``,
+capped at the most any owner gained in the internal split (rescaled to ``H``) and at the owners
+left.  :func:`learned_graph_arrays` represents it by ``ceil(a(u))`` *leaf* nodes hanging off
+``u``, each reached with probability ``a(u) / ceil(a(u))``; the influence graph marks them as
+leaves, reached from seeds only (:func:`graphcrm.algorithms.influence.influence_graph`), so
+they count once, as the picks' own new audience.
 """
 from __future__ import annotations
 
@@ -82,15 +83,20 @@ class LearnedInfluence:
 
     Attributes
     ----------
-    edges : DataFrame ``src``, ``dst`` (vertex numbers), ``prob`` (chance that ``dst`` takes in
-        something of ``src``'s within the horizon), plus the profile columns.
+    edges : DataFrame ``src``, ``dst`` (vertex numbers in ``community.owner_ids``), ``prob``
+        (chance that ``dst`` takes in something of ``src``'s within the horizon), plus the
+        feature columns of :func:`_profiles` (``days``, ``n_h``, ``n_q``, ``age``, ``rev_days``,
+        ``referral``, ``coattend``, ``src_all``, ``src_h``, ``src_q``, ``dst_h``, ``dst_q``).
     audience : float array (n,), expected new owners each owner exposes within the horizon.
     info : dict: ``horizon_days``, ``internal_split`` (Timestamp), ``label_days`` (length of the
-        internal label window), ``alpha``, ``pairs_train`` / ``positives_train`` (internal split),
-        ``base_rate``, ``layer_rates`` (rate of pairs with an exposure history / a referral only /
-        a shared event only, on the internal split), ``predicted_train`` / ``observed_train``
-        (sum of the fitted probabilities and the observed positives on the internal split),
-        ``audience_nodes``.
+        internal label window), ``l2``, ``label_share``, ``pairs_train`` / ``positives_train``
+        (internal split), ``base_rate``, ``layer_rates`` (observed transmission rate on the
+        internal split of ties with an exposure history / a referral only / a shared event only
+        / only the reverse direction), ``predicted_train`` / ``observed_train`` (sum of the
+        fitted probabilities and the observed transmissions there), ``tie_coefficients`` and
+        ``audience_coefficients`` (per standardised feature), ``pairs``, ``expected_ties``,
+        ``expected_new_audience``, ``sources_train``, ``new_audience_train``,
+        ``new_audience_fitted``.
     """
 
     edges: pd.DataFrame
@@ -325,7 +331,7 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
     -------
     >>> from graphcrm.demo import generate_demo
     >>> from graphcrm.community import Community
-    >>> li = learn_influence(Community(generate_demo(500, seed=0)[0]))
+    >>> li = learn_influence(Community(generate_demo(1000, seed=0)[0]))
     >>> bool(((li.edges["prob"] >= 0) & (li.edges["prob"] <= 1)).all())
     True
     """
