@@ -46,17 +46,24 @@ from graphcrm.reports.text import t
 
 log = logging.getLogger("graphcrm.report")
 
-#: report sections in order: key, label key
+#: report sections in the order shown: key, label key
 SECTIONS: tuple[tuple[str, str], ...] = (
+    ("actions", "sec_actions"),
     ("headline", "sec_headline"),
     ("kocs", "sec_koc"),
     ("circles", "sec_circles"),
     ("referrals", "sec_referrals"),
     ("integrity", "sec_integrity"),
     ("ambassadors", "sec_ambassadors"),
+    ("targets", "sec_targets"),
     ("volunteers", "sec_volunteers"),
     ("levels", "sec_levels"),
+    ("movement", "sec_movement"),
+    ("backtest", "sec_backtest"),
+    ("campaigns", "sec_campaigns"),
 )
+#: sections built after all others (they read the others' results), shown where SECTIONS puts them
+LATE = ("actions",)
 
 #: columns never shown nor written (personal data)
 PII_COLUMNS = ("name", "phone", "mobile", "email", "wechat", "id_card")
@@ -90,6 +97,10 @@ class _Ctx:
     csv_href: str
     strict: bool
     progress: Progress = None
+    csv_lang: str = "en"
+    campaign: Any = None
+    amb_options: dict = field(default_factory=dict)
+    target_options: dict = field(default_factory=dict)
     community: Any = None
     full: Any = None
     meta: dict = field(default_factory=dict)
@@ -115,10 +126,14 @@ class _Ctx:
     # -- CSV --------------------------------------------------------------------------
     def csv(self, df: pd.DataFrame, name: str) -> str:
         """Write ``df`` (PII columns dropped) as ``name``.csv (UTF-8 with BOM, formula-safe: see
-        :func:`graphcrm.files.escape_formulas`); return the file name."""
+        :func:`graphcrm.files.escape_formulas`); return the file name.  Decimals are rounded for
+        people (:func:`round_for_people`); with ``csv_lang="zh"`` the headers are Chinese."""
         from graphcrm.files import write_csv
+        from graphcrm.reports.text import csv_header
 
-        df = _drop_pii(df)
+        df = round_for_people(_drop_pii(df))
+        if self.csv_lang == "zh":
+            df = df.rename(columns={c: csv_header(str(c), "zh") for c in df.columns})
         self.csv_dir.mkdir(parents=True, exist_ok=True)
         fname = f"{name}.csv"
         write_csv(df, self.csv_dir / fname, what="the report table")  # formula-safe, atomic
@@ -129,6 +144,17 @@ class _Ctx:
     def csv_link(self, fname: str) -> str:
         href = f"{self.csv_href}/{fname}" if self.csv_href else fname
         return f'<a class="csv" href="{esc(href)}">{esc(fname)}</a>'
+
+
+def round_for_people(df: pd.DataFrame) -> pd.DataFrame:
+    """Float columns rounded for people: 2 decimals, 3 for values below 1 (shares, scores 0-1)."""
+    out = df.copy()
+    for c in out.columns:
+        s = out[c]
+        if pd.api.types.is_float_dtype(s.dtype):
+            small = s.abs().max() < 1 if s.notna().any() else False
+            out[c] = s.round(3 if small else 2)
+    return out
 
 
 def _drop_pii(df: pd.DataFrame) -> pd.DataFrame:
@@ -166,16 +192,42 @@ def _pct(x: float, digits: int = 0) -> str:
 
 @dataclass
 class Col:
-    """A table column: source column, header, and how to render a cell."""
+    """A table column: source column, header, how to render a cell, and where its meaning is
+    declared (``src``: ``"analysis.column"`` of a ResultSpec, or ``"report.key"`` for a column
+    the report derives; ``how``: a label key saying how the value is shown, e.g. as a multiple
+    of the median)."""
     name: str
     header: str
     kind: str = "text"  #: text | num | pct | owner | owners | reason
     digits: int | None = None
+    src: str = ""
+    how: str = ""
+
+
+def legend(ctx: _Ctx, cols: list[Col]) -> str:
+    """The table's legend: for every column with a declared meaning, its header, the plain meaning
+    and the unit (from the analysis's ResultSpec, see :func:`graphcrm.reports.text.meaning`)."""
+    from graphcrm.reports.text import meaning
+
+    items = []
+    for c in cols:
+        if not c.src:
+            continue
+        unit, text = meaning(c.src, ctx.lang)
+        if not text:
+            continue
+        extra = f" {t(c.how, ctx.lang)}" if c.how else ""
+        unit_s = f' <span class="unit">[{esc(unit)}]</span>' if unit else ""
+        items.append(f"<li><b>{esc(c.header)}</b>{unit_s}: {esc(text)}{esc(extra)}</li>")
+    if not items:
+        return ""
+    return f'<ul class="legend" aria-label="{esc(t("legend", ctx.lang))}">{"".join(items)}</ul>'
 
 
 def table(ctx: _Ctx, df: pd.DataFrame, cols: list[Col], *, csv_name: str | None, total: int | None = None,
           rows: int | None = None, cls: str = "") -> str:
-    """An HTML table of the first ``rows`` rows (every cell escaped) and a line naming its CSV."""
+    """An HTML table of the first ``rows`` rows (every cell escaped), its legend and a line
+    naming its CSV."""
     rows = ctx.top if rows is None else rows
     total = len(df) if total is None else total
     missing = [c.name for c in cols if c.name not in df.columns]
@@ -196,18 +248,38 @@ def table(ctx: _Ctx, df: pd.DataFrame, cols: list[Col], *, csv_name: str | None,
                 cell = esc(_num(v, c.digits))
             elif c.kind == "pct":
                 cell = esc(_pct(v, c.digits or 0))
+            elif c.kind == "reason":
+                cell = esc(_zh_values(v, ctx.lang) if isinstance(v, str) else v)
             else:
                 cell = esc(v)
             cells.append(f'<td class="{c.kind}">{cell}</td>')
-        body.append("<tr>" + "".join(cells) + "</tr>")
+        body.append('<tr class="row">' + "".join(cells) + "</tr>")
     if not body:
         return f'<p class="muted">{esc(t("no_rows", ctx.lang))}</p>'
-    out = f'<div class="tbl-wrap {cls}"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+    out = (f'<div class="tbl-wrap {cls}"><table data-csv="{esc(csv_name or "")}"><thead><tr>{head}</tr></thead>'
+           f'<tbody>{"".join(body)}</tbody></table></div>')
+    out += legend(ctx, cols)
     if csv_name:
         key = "top_rows" if total > min(rows, len(df)) else "all_rows"
         out += (f'<p class="tbl-foot">{esc(t(key, ctx.lang, n=min(rows, len(df)), total=f"{total:,}"))} '
                 f'{ctx.csv_link(csv_name)}</p>')
     return out
+
+
+#: enum values the analyses write into Chinese reasons untranslated (e.g. "阶段 delivered")
+_ZH_ENUMS = {"lead": "线索", "test_drive": "试驾", "order": "下订", "delivered": "已提车", "delivery": "提车"}
+
+
+def _zh_values(text: str, lang: str) -> str:
+    """Chinese reasons with the stage names they quote translated (``阶段 delivered`` -> ``阶段 已提车``)."""
+    if lang != "zh" or not isinstance(text, str):
+        return text
+    import re
+
+    def sub(m: "re.Match[str]") -> str:
+        return m.group(1) + _ZH_ENUMS.get(m.group(2), m.group(2))
+
+    return re.sub(r"(阶段取? ?)([a-z_]+)", sub, text)
 
 
 def _val(value: Any, lang: str) -> str:
@@ -303,12 +375,42 @@ def _kocs(ctx: _Ctx) -> str:
     names = [ctx.owner_label(o) for o in top["owner_id"]]
     svg = charts.koc_chart(names, parts, part_labels={c: t(c, L) for c in parts.columns}, title=t("koc_chart", L),
                            score_label=t("score", L))
-    cols = [Col("rank", "#", "num"), Col("owner_id", t("h_owner", L), "owner"), Col("score", t("score", L), "num", 1),
-            Col("reach", t("reach", L), "num"), Col("engagement", t("engagement", L), "num", 0),
-            Col("authority", t("authority", L), "num", 2), Col("conversion", t("conversion", L), "num", 1),
-            Col("bridging", t("bridging", L), "num"), Col("reason", t("h_reason", L), "reason")]
+    shown = top_share(df, "score", L)
+    shown = times_median(shown, ["reach", "engagement", "authority", "conversion", "bridging"])
+    cols = [Col("rank", "#", "num", src="kocs.rank"), Col("owner_id", t("h_owner", L), "owner"),
+            Col("standing", t("h_standing", L), "text", src="report.standing"),
+            Col("score", t("score", L), "num", 1, src="kocs.score"),
+            Col("reach_x", t("reach", L), "text", src="kocs.reach", how="how_median"),
+            Col("engagement_x", t("engagement", L), "text", src="kocs.engagement", how="how_median"),
+            Col("authority_x", t("authority", L), "text", src="kocs.authority", how="how_median"),
+            Col("conversion_x", t("conversion", L), "text", src="kocs.conversion", how="how_median"),
+            Col("bridging_x", t("bridging", L), "text", src="kocs.bridging", how="how_median"),
+            Col("reason", t("h_reason", L), "reason")]
     return (f'<p class="lead">{esc(t("koc_lead", L))}</p>' + _chart(svg)
-            + table(ctx, df, cols, csv_name=fname, cls="scroll"))
+            + table(ctx, shown, cols, csv_name=fname, cls="scroll"))
+
+
+def top_share(df: pd.DataFrame, col: str, lang: str = "en") -> pd.DataFrame:
+    """``df`` with ``standing``: where each row's ``col`` stands among all rows, as "top x%"
+    (x = share of rows with a value at least as high, rounded up to one decimal below 10%)."""
+    v = df[col].to_numpy(float)
+    n = max(len(v), 1)
+    higher = np.searchsorted(np.sort(-v), -v, side="right")  # rows with a value >= this one
+    share = higher / n * 100
+    text = [t("top_pct", lang, p=f"{math.ceil(x * 10) / 10:g}" if x < 10 else f"{math.ceil(x):g}") for x in share]
+    return df.assign(standing=text, standing_share=share / 100)
+
+
+def times_median(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """``df`` with ``<col>_x``: each value as a multiple of the median over owners with a positive
+    value ("3.2×"; "0" when the owner has none)."""
+    out = df.copy()
+    for c in cols:
+        v = df[c].to_numpy(float)
+        pos = v[v > 0]
+        med = float(np.median(pos)) if len(pos) else 0.0
+        out[f"{c}_x"] = ["0" if not x > 0 else (f"{x / med:.1f}×" if med > 0 else _num(x)) for x in v]
+    return out
 
 
 def _inter_circle_ties(ctx: _Ctx, memb: np.ndarray) -> pd.DataFrame:
@@ -363,11 +465,12 @@ def _circles(ctx: _Ctx) -> str:
     def dominant(col: str) -> pd.Series:
         vals = owners[col].fillna("").astype(str).to_numpy() if col in owners else np.full(len(owners), "")
         d = pd.DataFrame({"circle": memb, "v": vals})
-        d = d[d["circle"].isin(ids) & (d["v"] != "")]
+        d = d[(d["circle"] >= 0) & (d["v"] != "")]
         return (d.groupby(["circle", "v"]).size().rename("n").reset_index()
                 .sort_values(["circle", "n", "v"], ascending=[True, False, True]).drop_duplicates("circle")
                 .set_index("circle")["v"])
     city = dominant("city")
+    labels_of = circle_labels(prof, city)
     group = dominant("region")
     if group.empty:
         group = city
@@ -389,19 +492,35 @@ def _circles(ctx: _Ctx) -> str:
         "circle": order,
         "size": drawn["size"].to_numpy(),
         "color": [cmap.get(group.get(c, ""), charts.OTHER) for c in order],
-        "name": [city.get(c, "") for c in order],
+        "name": [labels_of.get(c, f"#{c}") for c in order],
     })
     legend = [(g, cmap[g]) for g in colored] + ([(t("other_city", L), charts.OTHER)] if len(rank) > len(colored) else [])
     svg = charts.circle_map(nodes, ties[["a", "b", "weight"]] if len(ties) else pd.DataFrame(columns=["a", "b", "weight"]),
                             title=t("circle_map", L), legend=legend)
     covered = drawn["size"].sum() / max(int((memb >= 0).sum()), 1)
     summary = t("circles_summary", L, n=f"{len(real):,}", m=len(drawn), covered=covered, alone=f"{alone:,}")
-    cols = [Col("circle", t("circle", L), "num"), Col("size", t("members", L), "num"), Col("share", "%", "pct", 1),
-            Col("top_cities", t("h_cities", L), "text"), Col("top_car_models", t("h_models", L), "text"),
-            Col("density", t("h_density", L), "num", 3), Col("internal_share", t("h_inside", L), "pct"),
-            Col("leaders", t("h_leaders", L), "owners"), Col("bridges", t("h_bridges", L), "owners")]
+    shown = real.assign(label=real["circle"].map(lambda c: labels_of.get(int(c), f"#{int(c)}")))
+    cols = [Col("label", t("circle", L), "text", src="report.circle_label"),
+            Col("size", t("members", L), "num", src="circle_profiles.size"),
+            Col("share", "%", "pct", 1, src="circle_profiles.share"),
+            Col("top_cities", t("h_cities", L), "text", src="circle_profiles.top_cities"),
+            Col("top_car_models", t("h_models", L), "text", src="circle_profiles.top_car_models"),
+            Col("density", t("h_density", L), "pct", 1, src="circle_profiles.density"),
+            Col("internal_share", t("h_inside", L), "pct", src="circle_profiles.internal_share"),
+            Col("leaders", t("h_leaders", L), "owners", src="circle_profiles.leaders"),
+            Col("bridges", t("h_bridges", L), "owners", src="circle_profiles.bridges")]
+    ctx.results["circle_count"] = (len(real), alone)
     return (f'<p class="lead">{esc(t("circles_lead", L))}</p><p class="summary">{esc(summary)}</p>' + _chart(svg)
-            + table(ctx, prof, cols, csv_name=fname, rows=min(ctx.top, 15), cls="scroll"))
+            + table(ctx, shown, cols, csv_name=fname, total=len(real), rows=min(ctx.top, 15), cls="scroll"))
+
+
+def circle_labels(prof: pd.DataFrame, city: pd.Series) -> dict[int, str]:
+    """One label per circle, the same on the map and in the table: the analysis's ``label``
+    column when it has one, else ``#<circle> <main city>``."""
+    real = prof[prof["circle"] >= 0]
+    if "label" in real.columns:
+        return {int(c): str(lbl) for c, lbl in zip(real["circle"], real["label"].fillna(""))}
+    return {int(c): (f"#{int(c)} {city.get(int(c), '')}".strip()) for c in real["circle"]}
 
 
 def _size_bins(sizes: pd.Series) -> pd.Series:
@@ -442,19 +561,15 @@ def _referrals(ctx: _Ctx) -> str:
     ctx.csv(ch, "referral_chains")
     if ch.empty:
         return _note("info", t("empty", L))
+    from graphcrm.algorithms.referrals import referral_trees
+
     roots = ch[ch["depth"] == 0]
-    converted = ch["stage"].isin(CONVERTED_STAGES)
-    med = ch.assign(d=ch["days_to_delivery"]).groupby("root_id")["d"].median()
-    conv = ch[converted].groupby("root_id").size()
+    # the one definition of a tree's numbers (graphcrm referral-trees prints the same table)
+    trees_df = referral_trees(ctx.community, lang=L)
     chains = pd.DataFrame({
-        "root_id": roots["owner_id"].to_numpy(),
-        "chain_size": roots["chain_size"].to_numpy(),
-        "chain_depth": roots["chain_depth"].to_numpy(),
-        "conversions": roots["owner_id"].map(conv).fillna(0).astype(int).to_numpy(),
-        "median_days_to_delivery": roots["owner_id"].map(med).to_numpy(),
-        "reason": roots["reason"].to_numpy(),
-    }).sort_values(["chain_size", "chain_depth", "conversions", "root_id"],
-                   ascending=[False, False, False, True], kind="mergesort").reset_index(drop=True)
+        "root_id": trees_df["root_id"], "chain_size": trees_df["size"], "chain_depth": trees_df["depth"],
+        "conversions": trees_df["conversions"], "median_days_to_delivery": trees_df["median_days_to_delivery"],
+        "reason": trees_df["reason"]}).reset_index(drop=True)
     fname = ctx.csv(chains, "referral_trees")
     depth_counts = ch[ch["depth"] >= 1]["depth"].value_counts().sort_index()
     size_counts = _size_bins(roots["chain_size"])
@@ -480,9 +595,12 @@ def _referrals(ctx: _Ctx) -> str:
     if trees and chains["chain_size"].iloc[0] >= 2:
         parts.append(_chart(charts.referral_trees(trees, labels=labels))
                      + f'<p class="caption">{esc(t("trees_caption", L, c=TREE_CHILDREN, n=TREE_NODES))}</p>')
-    cols = [Col("root_id", t("h_starter", L), "owner"), Col("chain_size", t("owners_axis", L), "num"),
-            Col("chain_depth", t("level", L), "num"), Col("conversions", t("conversion", L), "num"),
-            Col("median_days_to_delivery", t("h_days", L), "num", 0), Col("reason", t("h_reason", L), "reason")]
+    cols = [Col("root_id", t("h_starter", L), "owner", src="referral_chains.root_id"),
+            Col("chain_size", t("owners_axis", L), "num", src="referral_chains.chain_size"),
+            Col("chain_depth", t("level", L), "num", src="referral_chains.chain_depth"),
+            Col("conversions", t("conversion", L), "num", src="report.tree_conversions"),
+            Col("median_days_to_delivery", t("h_days", L), "num", 1, src="report.tree_median_days"),
+            Col("reason", t("h_reason", L), "reason")]
     parts.append(table(ctx, chains, cols, csv_name=fname, rows=min(ctx.top, 10)))
     return "".join(parts)
 
@@ -493,6 +611,7 @@ _ISSUE_ORDER = ("self_referral", "cycle", "double_claim", "staff_referral", "aft
 def _integrity(ctx: _Ctx) -> str:
     L = ctx.lang
     df, _ = ctx.call("referral_issues", lang=L)
+    ctx.results["issues"] = df
     fname = ctx.csv(df, "referral_issues")
     if df.empty:
         return f'<p class="lead">{esc(t("integrity_lead", L))}</p>' + _note("ok", t("integrity_ok", L))
@@ -504,17 +623,28 @@ def _integrity(ctx: _Ctx) -> str:
     shown = df.copy()
     shown["kind"] = [t(k, L) if k in _ISSUE_ORDER else k for k in shown["kind"].astype(str)]
     shown["action"] = [_val(a, L) for a in shown["action"]]
-    cols = [Col("kind", t("h_kind", L), "text"), Col("owner_id", t("h_owner", L), "owner"), Col("owners", t("h_owners", L), "owners"),
-            Col("action", t("h_action", L), "text"), Col("reason", t("h_evidence", L), "reason")]
+    cols = [Col("kind", t("h_kind", L), "text", src="referral_issues.kind"),
+            Col("owner_id", t("h_owner", L), "owner", src="referral_issues.owner_id"),
+            Col("owners", t("h_owners", L), "owners", src="referral_issues.owners"),
+            Col("action", t("h_action", L), "text", src="referral_issues.action"),
+            Col("reason", t("h_evidence", L), "reason")]
     return (f'<p class="lead">{esc(t("integrity_lead", L))}</p>' + _chart(svg, "narrow")
             + table(ctx, shown, cols, csv_name=fname, total=len(df), cls="scroll"))
+
+
+def guarantee_text(approximation: float, *, constrained: str, lang: str) -> str:
+    """The certified ratio in words, and why constraints lower it."""
+    pct = f"{approximation * 100:.0f}%"
+    key = {"": "guarantee_plain", "caps": "guarantee_caps", "budget": "guarantee_budget"}[constrained]
+    return t("guarantee", lang, ratio=f"{approximation:.3f}", pct=pct) + " " + t(key, lang)
 
 
 def _ambassadors(ctx: _Ctx) -> str:
     from graphcrm.reports.ambassador_side import ambassador_results
 
     L = ctx.lang
-    df, side = ambassador_results(ctx.community, k=ctx.k, seed=ctx.seed, lang=L, progress=ctx.progress)
+    df, side = ambassador_results(ctx.community, **ctx.amb_options, lang=L, progress=ctx.progress)
+    ctx.results["ambassadors"] = df
     fname = ctx.csv(df, "ambassadors")
     parts = [f'<p class="lead">{esc(t("ambassadors_lead", L))}</p>']
     mc_t = None
@@ -522,6 +652,12 @@ def _ambassadors(ctx: _Ctx) -> str:
         mean, lo, hi = side.mc_mean, side.mc_ci_low, side.mc_ci_high
         mc_t = (mean, lo, hi)
         parts.append(f'<p class="summary">{esc(t("spread_mc", L, k=len(df), mean=f"{mean:,.0f}", lo=f"{lo:,.0f}", hi=f"{hi:,.0f}"))}</p>')
+    else:
+        parts.append(f'<p class="summary">{esc(t("spread_mc_skipped", L))}</p>')
+    o = ctx.amb_options
+    constrained = "budget" if o.get("budget") is not None else ("caps" if o.get("per_city") or o.get("per_circle") else "")
+    parts.append(f'<div class="note note-info guarantee"><span class="icon">ⓘ</span><span>'
+                 f'{esc(guarantee_text(side.approximation, constrained=constrained, lang=L))}</span></div>')
     curve = side.spread_curve
     if len(curve):
         ctx.csv(curve, "spread_curve")
@@ -530,19 +666,58 @@ def _ambassadors(ctx: _Ctx) -> str:
                                   lo=None, hi=None, picked=len(df) if len(df) else None,
                                   mc=mc_t if len(df) else None, labels=labels)
         parts.append(_chart(svg))
-    cols = [Col("rank", "#", "num"), Col("owner_id", t("h_owner", L), "owner"),
-            Col("marginal_gain", t("h_gain", L), "num", 1), Col("cumulative_reach", t("h_cum", L), "num", 0),
-            Col("direct_reach", t("h_direct", L), "num"), Col("main_channel", t("h_channel", L), "text"),
-            Col("reason", t("h_reason", L), "reason")]
+    n = max(len(ctx.community.owners), 1)
     shown = df.copy()
     shown["main_channel"] = [_val(x, L) for x in shown["main_channel"]]
-    parts.append(table(ctx, shown, cols, csv_name=fname, total=len(df), cls="scroll"))
+    shown["gain_share"] = shown["marginal_gain"] / n
+    shown["cum_share"] = shown["cumulative_reach"] / n
+    cols = [Col("rank", "#", "num", src="report.amb_rank"), Col("owner_id", t("h_owner", L), "owner"),
+            Col("marginal_gain", t("h_gain", L), "num", 1, src="report.amb_gain"),
+            Col("cum_share", t("h_cum", L), "pct", 1, src="report.amb_cum"),
+            Col("direct_reach", t("h_direct", L), "num", src="report.amb_direct"),
+            Col("main_channel", t("h_channel", L), "text", src="report.amb_channel"),
+            Col("reason", t("h_reason", L), "reason")]
+    parts.append(table(ctx, shown, cols, csv_name=fname, total=len(df), rows=max(ctx.top, len(df)), cls="scroll"))
     return "".join(parts)
+
+
+def _targets(ctx: _Ctx) -> str:
+    L = ctx.lang
+    df, info = ctx.call("targets", **ctx.target_options, lang=L)
+    ctx.results["targets"] = df
+    fname = ctx.csv(df, "targets")
+    parts = [f'<p class="lead">{esc(t("targets_lead", L))}</p>']
+    if ctx.results.get("exclusions") is not None:
+        parts.append(_note("info", ctx.results["exclusions"].summary(L)))
+    for note in info.notes:
+        parts.append(_note("unavailable", note))
+    counts = df["program"].astype(str).value_counts()
+    programs = [p for p in ("ambassador", "volunteer_invite", "referral_reward", "reactivation")]
+    items = "".join(f'<li><a href="#tg-{p}">{esc(t("p_" + p, L))}</a> · {int(counts.get(p, 0)):,}</li>' for p in programs)
+    parts.append(f'<ul class="inline">{items}</ul>')
+    for p in programs:
+        sub = df[df["program"].astype(str) == p]
+        parts.append(f'<h3 id="tg-{p}">{esc(t("p_" + p, L))} · {len(sub):,}</h3>'
+                     f'<p class="muted">{esc(t("pm_" + p, L))}</p>')
+        if sub.empty:
+            parts.append(f'<p class="muted">{esc(t("no_rows", L))}</p>')
+            continue
+        sname = ctx.csv(sub, f"targets_{p}")
+        cols = [Col("priority", "#", "num", src="targets.priority"), Col("owner_id", t("h_owner", L), "owner"),
+                Col("expected_impact", t("h_impact", L), "num", 2, src=f"report.impact_{p}"),
+                Col("reason", t("h_reason", L), "reason")]
+        parts.append(table(ctx, sub, cols, csv_name=sname, rows=min(ctx.top, 10)))
+    return "".join(parts)
+
+
+def _grade(value: float, good: float, fair: float) -> str:
+    return "good" if value >= good else ("fair" if value >= fair else "poor")
 
 
 def _volunteers(ctx: _Ctx) -> str:
     L = ctx.lang
     df, info = ctx.call("volunteer_candidates", seed=ctx.seed, lang=L)
+    ctx.results["volunteers"] = df
     fname = ctx.csv(df, "volunteer_candidates")
     c = ctx.community
     owners = c.owners
@@ -562,29 +737,66 @@ def _volunteers(ctx: _Ctx) -> str:
     svg = charts.funnel(stages, values, title=t("funnel_title", L), highlight_last=True)
     val = info.validation
     if val is not None and not math.isnan(val.auc):
-        auc = val.auc
-        rec = val.recall_at_k
-        kk = val.k
-        grade = "good" if auc >= 0.85 else ("fair" if auc >= 0.7 else "poor")
-        side = (f'<div class="auc auc-{grade}"><div class="kpi-label">{esc(t("auc", L))}</div>'
-                f'<div class="auc-value">{auc:.2f}</div>'
-                + f'<div class="kpi-note">{esc(t("recall", L, k=kk))}: {esc(_pct(rec))}</div>'
-                + f'<p class="auc-note">{esc(t("auc_note", L, hidden=val.hidden, auc=f"{auc:.2f}", recall=_pct(rec), k=kk))}</p></div>')
+        side = validation_box(val, L)
         ctx.csv(pd.DataFrame([dataclasses.asdict(val)]), "volunteer_validation")
     else:
         side = _note("info", t("no_validation", L))
-    cols = [Col("owner_id", t("h_owner", L), "owner"), Col("score", t("score", L), "num", 2),
-            Col("events_attended", t("f_attended", L), "num"), Col("events_led", t("f_led", L), "num"),
-            Col("active_weeks", t("h_weeks", L), "num"), Col("helping", t("h_helping", L), "num"),
+    shown = top_share(df, "score", L)
+    cols = [Col("owner_id", t("h_owner", L), "owner"), Col("score", t("score", L), "num", 2, src="volunteer_candidates.score"),
+            Col("standing", t("h_standing", L), "text", src="report.standing"),
+            Col("events_attended", t("f_attended", L), "num", src="volunteer_candidates.events_attended"),
+            Col("events_led", t("f_led", L), "num", src="volunteer_candidates.events_led"),
+            Col("active_weeks", t("h_weeks", L), "num", src="volunteer_candidates.active_weeks"),
+            Col("helping", t("h_helping", L), "num", src="volunteer_candidates.helping"),
             Col("reason", t("h_reason", L), "reason")]
     return (f'<p class="lead">{esc(t("volunteers_lead", L))}</p>'
             f'<div class="split">{_chart(svg, "half")}{side}</div>'
-            + table(ctx, df, cols, csv_name=fname, cls="scroll"))
+            + table(ctx, shown, cols, csv_name=fname, cls="scroll"))
+
+
+def validation_box(val: Any, lang: str) -> str:
+    """The hold-out validation, each figure with what it means and coloured by what it means.
+
+    AUC says whether the whole ranking puts volunteers-to-be above other owners; recall@k says
+    how many of them the short list (the top k) catches, out of what it could catch
+    (min(1, k / hidden)).  The box takes the colour of the weaker of the two; the text says which."""
+    L = lang
+    auc, rec, k, hidden = float(val.auc), float(val.recall_at_k), int(val.k), int(val.hidden)
+    best = min(1.0, k / hidden) if hidden else 1.0
+    rel = rec / best if best > 0 else 0.0
+    g_auc = _grade(auc, 0.85, 0.7)
+    g_rec = _grade(rel, 0.6, 0.3)
+    order = {"good": 2, "fair": 1, "poor": 0}
+    box = min(g_auc, g_rec, key=order.get)
+    verdict = {("good", "good"): "val_both_good", ("good", "fair"): "val_rank_ok_list_weak",
+               ("good", "poor"): "val_rank_ok_list_weak", ("fair", "good"): "val_list_ok",
+               ("poor", "good"): "val_list_ok"}.get((g_auc, g_rec), "val_weak")
+    fig = (f'<div class="vfig vfig-{g_auc}"><div class="kpi-label">{esc(t("auc", L))}</div>'
+           f'<div class="auc-value">{auc:.2f}</div><p class="auc-note">{esc(t("auc_means", L, pct=f"{auc * 100:.0f}%"))}</p></div>'
+           f'<div class="vfig vfig-{g_rec}"><div class="kpi-label">{esc(t("recall", L, k=k))}</div>'
+           f'<div class="auc-value">{_pct(rec)}</div><p class="auc-note">'
+           f'{esc(t("recall_means", L, k=k, hidden=hidden, found=round(rec * hidden), best=_pct(best)))}</p></div>')
+    return (f'<div class="auc auc-{box}" data-grade="{box}"><div class="vfigs">{fig}</div>'
+            f'<p class="auc-note"><b>{esc(t(verdict, L))}</b> {esc(t("val_how", L, hidden=hidden))}</p></div>')
+
+
+def closest_to_next(df: pd.DataFrame) -> pd.DataFrame:
+    """Owners actually close to the next level: they still miss points (owners who have the
+    points but miss a step are counted apart), ordered by the share of the gap between their
+    level's threshold and the next one still to go, then by points to go."""
+    has_next = df["next_level"].fillna("").astype(str) != ""
+    need = df[has_next & (df["points_to_next"] > 0)].copy()
+    if need.empty:
+        return need.assign(gap_share=pd.Series(dtype=float))
+    gap = need["points_to_next"] + (need["contribution"] - need.groupby("level_rank")["contribution"].transform("min"))
+    need["gap_share"] = need["points_to_next"] / gap.where(gap > 0, need["points_to_next"])
+    return need.sort_values(["gap_share", "points_to_next", "owner_id"], kind="mergesort")
 
 
 def _levels(ctx: _Ctx) -> str:
     L = ctx.lang
     df, info = ctx.call("owner_levels", lang=L)
+    ctx.results["levels"] = df
     fname = ctx.csv(df, "owner_levels")
     if df.empty:
         return _note("info", t("empty", L))
@@ -598,22 +810,203 @@ def _levels(ctx: _Ctx) -> str:
                             "share": counts.to_numpy() / max(len(df), 1), "median_contribution": med.to_numpy()})
     sname = ctx.csv(summary, "level_summary")
     svg = charts.pyramid(names, counts.to_numpy(), title=t("pyramid_title", L), width=5.6)
-    close = df[(df["next_level"].astype(str) != "")].sort_values(["points_to_next", "level_rank", "contribution", "owner_id"],
-                                                                 ascending=[True, False, False, True], kind="mergesort")
+    close = closest_to_next(df)
+    step_only = int(((df["next_level"].fillna("").astype(str) != "") & (df["points_to_next"] <= 0)).sum())
     close = close[close["level_rank"] >= 1] if (close["level_rank"] >= 1).any() else close
-    cols_s = [Col("level_name", t("level", L), "text"), Col("owners", t("owners_axis", L), "num"),
-              Col("share", "%", "pct", 1), Col("median_contribution", t("h_median_points", L), "num", 0)]
-    cols = [Col("owner_id", t("h_owner", L), "owner"), Col("level_name", t("level", L), "text"),
-            Col("contribution", t("h_points", L), "num", 0), Col("next_step", t("h_next", L), "reason")]
+    close = close.assign(next_name=close["next_level"].map({lv["level"]: lv[L] for lv in levels}))
+    cname = ctx.csv(close.drop(columns=["gap_share"]), "closest_to_next_level")
+    cols_s = [Col("level_name", t("level", L), "text", src="owner_levels.level_name"),
+              Col("owners", t("owners_axis", L), "num", src="report.level_owners"),
+              Col("share", "%", "pct", 1, src="report.level_share"),
+              Col("median_contribution", t("h_median_points", L), "num", 0, src="report.level_median")]
+    cols = [Col("owner_id", t("h_owner", L), "owner"), Col("level_name", t("level", L), "text", src="owner_levels.level_name"),
+            Col("contribution", t("h_points", L), "num", 0, src="owner_levels.contribution"),
+            Col("next_name", t("h_next_level", L), "text", src="owner_levels.next_level"),
+            Col("points_to_next", t("h_to_go", L), "num", 0, src="owner_levels.points_to_next"),
+            Col("next_step", t("h_next", L), "reason")]
     return (f'<p class="lead">{esc(t("levels_lead", L))}</p>'
             f'<div class="split">{_chart(svg, "half")}<div>{table(ctx, summary, cols_s, csv_name=sname, rows=20)}</div></div>'
-            + f'<h3>{esc(t("closest_title", L))}</h3>'
-            + table(ctx, close, cols, csv_name=fname, total=len(df), rows=min(ctx.top, 10)))
+            + f'<h3>{esc(t("closest_title", L))}</h3><p class="muted">{esc(t("closest_note", L, n=f"{step_only:,}"))}</p>'
+            + table(ctx, close, cols, csv_name=cname, total=len(close), rows=min(ctx.top, 10)))
+
+
+def _movement(ctx: _Ctx) -> str:
+    L = ctx.lang
+    drift, _ = ctx.call("drifting_owners", lang=L)
+    ctx.results["drifting"] = drift
+    dname = ctx.csv(drift, "drifting_owners")
+    rising, _ = ctx.call("rising_stars", lang=L)
+    rname = ctx.csv(rising, "rising_stars")
+    trans, _ = ctx.call("level_transitions", lang=L)
+    tname = ctx.csv(trans, "level_transitions")
+    cohort, _ = ctx.call("new_owner_cohort", lang=L)
+    cname = ctx.csv(cohort, "new_owner_cohort")
+    parts = [f'<p class="lead">{esc(t("movement_lead", L))}</p>',
+             f'<h3>{esc(t("drift_title", L))} · {len(drift):,}</h3><p class="muted">{esc(t("drift_note", L))}</p>']
+    dcols = [Col("owner_id", t("h_owner", L), "owner"),
+             Col("contribution_then", t("h_points_then", L), "num", 0, src="drifting_owners.contribution_then"),
+             Col("activity_then", t("h_act_then", L), "num", src="drifting_owners.activity_then"),
+             Col("activity_now", t("h_act_now", L), "num", src="drifting_owners.activity_now"),
+             Col("activity_drop", t("h_drop", L), "pct", src="drifting_owners.activity_drop"),
+             Col("reason", t("h_reason", L), "reason")]
+    parts.append(table(ctx, drift, dcols, csv_name=dname, rows=min(ctx.top, 10)))
+    parts.append(f'<h3>{esc(t("rising_title", L))} · {len(rising):,}</h3>')
+    rcols = [Col("owner_id", t("h_owner", L), "owner"),
+             Col("koc_rank_now", t("h_rank_now", L), "num", src="rising_stars.koc_rank_now"),
+             Col("koc_rank_gain", t("h_rank_gain", L), "num", src="rising_stars.koc_rank_gain"),
+             Col("engagers_now", t("h_engagers", L), "num", src="rising_stars.engagers_now"),
+             Col("reason", t("h_reason", L), "reason")]
+    parts.append(table(ctx, rising, rcols, csv_name=rname, rows=min(ctx.top, 10)))
+    parts.append(f'<h3>{esc(t("transitions_title", L))}</h3>')
+    tcols = [Col("level_name", t("level", L), "text", src="level_transitions.level_name"),
+             Col("owners_then", t("h_then", L), "num", src="level_transitions.owners_then"),
+             Col("moved_up", t("h_up", L), "num", src="level_transitions.moved_up"),
+             Col("held", t("h_held", L), "num", src="level_transitions.held"),
+             Col("moved_down", t("h_down", L), "num", src="level_transitions.moved_down"),
+             Col("new", t("h_new", L), "num", src="level_transitions.new"),
+             Col("owners_now", t("h_now", L), "num", src="level_transitions.owners_now")]
+    parts.append(table(ctx, trans, tcols, csv_name=tname, rows=20))
+    parts.append(f'<h3>{esc(t("cohort_title", L))}</h3>')
+    ccols = [Col("cohort", t("h_cohort", L), "text", src="new_owner_cohort.cohort"),
+             Col("owners", t("owners_axis", L), "num", src="new_owner_cohort.owners"),
+             Col("posted_share", t("h_posted", L), "pct", src="new_owner_cohort.posted_share"),
+             Col("attended_share", t("h_attended", L), "pct", src="new_owner_cohort.attended_share"),
+             Col("referred_share", t("h_referred", L), "pct", src="new_owner_cohort.referred_share"),
+             Col("active_share", t("h_active", L), "pct", src="new_owner_cohort.active_share")]
+    parts.append(table(ctx, cohort, ccols, csv_name=cname, rows=12))
+    return "".join(parts)
+
+
+def _backtest(ctx: _Ctx) -> str:
+    from graphcrm.algorithms.backtest import backtest
+
+    L = ctx.lang
+    k = min(ctx.k, 50)
+    df = backtest(ctx.community, k=k, seed=ctx.seed)
+    df = df.copy()
+    df.attrs = {}
+    fname = ctx.csv(df, "backtest")
+    best = df[~df["method"].astype(str).str.startswith("ambassadors")]["reach"].max() if len(df) else float("nan")
+    ours = df[df["method"].astype(str).str.startswith("ambassadors")]
+    top_ours = ours.sort_values("reach", ascending=False).head(1)
+    parts = [f'<p class="lead">{esc(t("backtest_lead", L, k=k))}</p>']
+    if len(top_ours) and best == best:
+        r = top_ours.iloc[0]
+        key = "backtest_won" if r["ratio_low"] > 1 else ("backtest_lost" if r["ratio_high"] < 1 else "backtest_tie")
+        parts.append(f'<p class="summary">{esc(t(key, L, method=_method(r["method"], L), ratio=f"{r.ratio_to_best_baseline:.2f}", lo=f"{r.ratio_low:.2f}", hi=f"{r.ratio_high:.2f}"))}</p>')
+    shown = df.assign(method_name=[_method(m, L) for m in df["method"]])
+    cols = [Col("method_name", t("h_method", L), "text", src="report.bt_method"),
+            Col("k", "k", "num", src="report.bt_k"),
+            Col("reach", t("h_reach_after", L), "num", src="report.bt_reach"),
+            Col("reach_low", t("h_low", L), "num", 0, src="report.bt_low"),
+            Col("reach_high", t("h_high", L), "num", 0, src="report.bt_high"),
+            Col("ratio_to_best_baseline", t("h_ratio", L), "num", 2, src="report.bt_ratio")]
+    parts.append(table(ctx, shown, cols, csv_name=fname, rows=20))
+    return "".join(parts)
+
+
+def _method(m: Any, lang: str) -> str:
+    m = str(m)
+    key = "bt_" + m.replace(":", "_")
+    from graphcrm.reports.text import LABELS
+
+    return t(key, lang) if key in LABELS else m
+
+
+def _campaigns(ctx: _Ctx) -> str:
+    L = ctx.lang
+    listed = ctx.cg.campaigns()
+    if listed.empty:
+        return _note("info", t("no_campaigns", L))
+    parts = [f'<p class="lead">{esc(t("campaigns_lead", L))}</p>']
+    rows = []
+    for name in listed["name"].astype(str):
+        try:
+            lift = ctx.cg.evaluate(name, seed=ctx.seed, lang=L)
+            lift = lift[0] if isinstance(lift, tuple) else lift
+        except GraphCRMError as exc:
+            parts.append(_note("unavailable", f"{name}: {exc}"))
+            continue
+        rows.append(lift.assign(campaign=name))
+    if not rows:
+        return "".join(parts)
+    df = pd.concat(rows, ignore_index=True)
+    fname = ctx.csv(df, "campaign_lift")
+    shown = df.assign(verdict_t=[_val(v, L) for v in df["verdict"]], scope_t=[_val(v, L) for v in df["scope"].astype(str)],
+                      outcome_t=[_val(v, L) for v in df["outcome"].astype(str)])
+    cols = [Col("campaign", t("h_campaign", L), "text"), Col("scope_t", t("h_scope", L), "text", src="campaign_lift.scope"),
+            Col("outcome_t", t("h_outcome", L), "text", src="campaign_lift.outcome"),
+            Col("treated_mean", t("h_treated", L), "num", 2, src="campaign_lift.treated_mean"),
+            Col("control_mean", t("h_control", L), "num", 2, src="campaign_lift.control_mean"),
+            Col("difference", t("h_lift", L), "num", 2, src="campaign_lift.difference"),
+            Col("ci_low", t("h_low", L), "num", 2, src="campaign_lift.ci_low"),
+            Col("ci_high", t("h_high", L), "num", 2, src="campaign_lift.ci_high"),
+            Col("verdict_t", t("h_verdict", L), "text", src="campaign_lift.verdict"),
+            Col("reason", t("h_reason", L), "reason")]
+    parts.append(table(ctx, shown, cols, csv_name=fname, rows=40))
+    return "".join(parts)
+
+
+#: the "This week" action list: key, label, where its rows come from
+ACTIONS: tuple[str, ...] = ("invite_volunteers", "decide_findings", "reward_referrers", "reactivate_drifting",
+                            "win_back_lapsed", "brief_ambassadors")
+#: referral findings somebody has to decide on (the cleaning could not settle them alone)
+DECIDE_KINDS = ("double_claim", "burst")
+
+
+def action_rows(results: dict) -> dict[str, pd.DataFrame | None]:
+    """The rows behind each action of "This week" (None: its analysis did not run).
+
+    invite_volunteers / reward_referrers / win_back_lapsed / brief_ambassadors: the targets
+    table's volunteer_invite / referral_reward / reactivation / ambassador rows;
+    decide_findings: the referral findings of kind double_claim or burst; reactivate_drifting:
+    the drifting owners (high past contribution, falling activity)."""
+    tg = results.get("targets")
+    issues = results.get("issues")
+    drift = results.get("drifting")
+
+    def prog(p: str) -> pd.DataFrame | None:
+        return None if tg is None else tg[tg["program"].astype(str) == p].reset_index(drop=True)
+
+    return {
+        "invite_volunteers": prog("volunteer_invite"),
+        "decide_findings": None if issues is None else
+        issues[issues["kind"].astype(str).isin(DECIDE_KINDS)].reset_index(drop=True),
+        "reward_referrers": prog("referral_reward"),
+        "reactivate_drifting": drift,
+        "win_back_lapsed": prog("reactivation"),
+        "brief_ambassadors": prog("ambassador"),
+    }
+
+
+def _actions(ctx: _Ctx) -> str:
+    L = ctx.lang
+    rows = action_rows(ctx.results)
+    target = {"invite_volunteers": "targets", "decide_findings": "integrity", "reward_referrers": "targets",
+              "reactivate_drifting": "movement", "win_back_lapsed": "targets", "brief_ambassadors": "ambassadors"}
+    items = []
+    for key in ACTIONS:
+        df = rows[key]
+        if df is None:
+            items.append(f'<li class="action action-{key} off" data-action="{key}" data-count="">'
+                         f'<div class="a-head"><span class="a-count">–</span><b>{esc(t("a_" + key, L))}</b></div>'
+                         f'<p class="muted">{esc(t("a_unavailable", L))}</p></li>')
+            continue
+        fname = ctx.csv(df, f"action_{key}")
+        ids = df["owner_id"].astype(str).head(5).tolist() if "owner_id" in df else []
+        chips = " ".join(f'<span class="oid">{esc(i)}</span>' for i in ids) + (" …" if len(df) > 5 else "")
+        items.append(f'<li class="action action-{key}" data-action="{key}" data-count="{len(df)}">'
+                     f'<div class="a-head"><span class="a-count">{len(df):,}</span><b>{esc(t("a_" + key, L))}</b></div>'
+                     f'<p class="a-why">{esc(t("aw_" + key, L))}</p>'
+                     f'<p class="a-ids">{chips}</p>'
+                     f'<p class="a-links">{ctx.csv_link(fname)} · <a href="#{target[key]}">{esc(t("a_details", L))}</a></p></li>')
+    return f'<p class="lead">{esc(t("actions_lead", L))}</p><ol class="actions">{"".join(items)}</ol>'
 
 
 _BUILDERS: dict[str, Callable[[_Ctx], str]] = {
-    "headline": _headline, "kocs": _kocs, "circles": _circles, "referrals": _referrals,
-    "integrity": _integrity, "ambassadors": _ambassadors, "volunteers": _volunteers, "levels": _levels,
+    "actions": _actions, "headline": _headline, "kocs": _kocs, "circles": _circles, "referrals": _referrals,
+    "integrity": _integrity, "ambassadors": _ambassadors, "targets": _targets, "volunteers": _volunteers,
+    "levels": _levels, "movement": _movement, "backtest": _backtest, "campaigns": _campaigns,
 }
 
 
@@ -647,7 +1040,7 @@ CSS = """
 --good:#059669;--bad:#dc2626;--warn:#b45309;
 --font:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Noto Sans CJK SC","Noto Sans SC",
 "Source Han Sans SC","PingFang SC","Hiragino Sans GB","Microsoft YaHei","WenQuanYi Micro Hei","Noto Sans",sans-serif;
---mono:ui-monospace,"SFMono-Regular",Menlo,Consolas,"Noto Sans Mono CJK SC","DejaVu Sans Mono",monospace}
+--mono:"DejaVu Sans Mono",Menlo,Consolas,"SFMono-Regular","Cascadia Mono","Noto Sans Mono CJK SC",monospace}
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
 body{margin:0;background:var(--bg);color:var(--ink);font-family:var(--font);font-size:15px;line-height:1.5}
@@ -704,7 +1097,8 @@ td{padding:7px 10px;border-bottom:1px solid #f1f5f9;vertical-align:top}
 tbody tr:nth-child(even){background:#fbfcfe}
 td.num,th.num,td.pct,th.pct{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.reason{color:#374151;min-width:280px;font-size:13px}
-.oid{font-family:var(--mono);font-size:12.5px;background:#f1f5f9;border-radius:6px;padding:1px 6px;white-space:nowrap}
+.oid{font-family:var(--mono);font-variant-numeric:slashed-zero;font-feature-settings:"zero" 1;font-size:12.5px;
+background:#f1f5f9;border-radius:6px;padding:1px 6px;white-space:nowrap}
 td.owner .meta{display:block;white-space:nowrap;color:var(--muted);font-size:12px;margin-top:2px}
 td.owners .oid{margin:0 2px 2px 0;display:inline-block}
 .tbl-foot{color:var(--muted);font-size:12.5px;margin:6px 2px 0}
@@ -719,8 +1113,40 @@ a.csv{color:var(--primary);text-decoration:none;font-family:var(--mono);font-siz
 ul.csvs{columns:3;font-size:13px;padding-left:18px}
 @media (max-width:800px){ul.csvs{columns:1}}
 footer{color:var(--muted);font-size:12.5px;text-align:center;padding:10px 0 40px}
-@media print{body{background:#fff}section.card{box-shadow:none;border:1px solid var(--line);break-inside:avoid}
-header.top{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+ul.legend{list-style:none;margin:6px 2px 0;padding:0;font-size:12.5px;color:var(--muted);columns:2;column-gap:28px}
+ul.legend li{break-inside:avoid;margin:0 0 3px}ul.legend b{color:var(--ink);font-weight:600}
+ul.legend .unit{font-family:var(--mono);font-size:11.5px}
+@media (max-width:800px){ul.legend{columns:1}}
+ul.inline{list-style:none;padding:0;margin:0 0 6px;display:flex;flex-wrap:wrap;gap:6px 18px;font-size:14px}
+ol.actions{list-style:none;margin:6px 0 0;padding:0;display:grid;grid-template-columns:repeat(3,1fr);gap:12px}
+@media (max-width:1000px){ol.actions{grid-template-columns:repeat(2,1fr)}}
+@media (max-width:620px){ol.actions{grid-template-columns:1fr}}
+li.action{border:1px solid var(--line);border-radius:14px;padding:12px 14px;background:linear-gradient(180deg,#fff,#fafbff)}
+li.action.off{opacity:.7;border-style:dashed}
+.a-head{display:flex;gap:10px;align-items:baseline}
+.a-count{font-size:28px;font-weight:800;color:var(--primary);font-variant-numeric:tabular-nums;min-width:1.6em}
+.a-why{color:var(--muted);font-size:13px;margin:4px 0}
+.a-ids{margin:4px 0}.a-ids .oid{display:inline-block;margin:0 2px 3px 0}
+.a-links{margin:2px 0 0;font-size:12.5px}.a-links a{color:var(--primary)}
+.vfigs{display:grid;grid-template-columns:1fr 1fr;gap:12px}
+@media (max-width:620px){.vfigs{grid-template-columns:1fr}}
+.vfig{border-radius:10px;padding:10px 12px;border:1px solid var(--line);background:#fff}
+.vfig-good{border-left:6px solid var(--good)}.vfig-fair{border-left:6px solid #f59e0b}.vfig-poor{border-left:6px solid var(--bad)}
+.vfig .auc-value{font-size:34px}
+@media (max-width:640px){.wrap{padding:0 12px}section.card{padding:18px 14px}
+figure.chart{overflow-x:auto;-webkit-overflow-scrolling:touch}
+figure.chart svg{min-width:560px}figure.chart.half svg{min-width:360px}
+header.top h1{font-size:24px}}
+@media print{body{background:#fff;font-size:11px}section.card{box-shadow:none;border:1px solid var(--line);break-inside:auto;
+padding:12px 14px}
+header.top{-webkit-print-color-adjust:exact;print-color-adjust:exact;padding:16px 0 20px}main{margin-top:0}
+.wrap{max-width:none;padding:0 6px}
+.tbl-wrap,.tbl-wrap.scroll{max-height:none!important;overflow:visible!important;border:none}
+table{font-size:9.5px;table-layout:auto}td,th{padding:3px 4px}thead th{position:static;white-space:normal}
+td.reason{min-width:0;font-size:9px}td.num,td.pct,.oid,td.owner .meta{white-space:normal}
+tr{break-inside:avoid}thead{display:table-header-group}
+figure.chart{break-inside:avoid}figure.chart svg{max-width:100%!important;min-width:0!important}
+nav.toc{display:none}ul.legend{columns:2}}
 """
 
 
@@ -782,6 +1208,8 @@ def build_report(
     seed: int = 0,
     k_ambassadors: int = 30,
     top: int = 20,
+    campaign: Any = None,
+    csv_lang: str | None = None,
     progress: Progress = None,
     strict: bool = False,
 ) -> Path:
@@ -807,7 +1235,16 @@ def build_report(
     k_ambassadors : int, default 30
         Number of ambassadors picked.
     top : int, default 20
-        Rows shown per table (the CSV files have every row).
+        Rows shown per table (the CSV files have every row; the ambassador table shows every pick).
+    campaign : path or CampaignFile, optional
+        The campaign file (:mod:`graphcrm.campaign_file`): its ``k``, caps, exclusions, costs and
+        budget, seed and target sizes drive the ambassador and targets sections, so the report
+        shows the picks ``cg.ambassadors(**f.ambassador_options())`` and ``cg.targets(**f.
+        target_options())`` give; its exclusion list is checked against the owners (ids read,
+        unknown ids shown in the targets section).  Overrides ``seed`` and ``k_ambassadors``.
+    csv_lang : {"en", "zh"}, optional
+        Language of the CSV headers (default: ``lang``; "en" keeps the analyses' column names
+        beside a Chinese report, for machines).
     progress : bool or None
         Progress bar: ``None`` on a terminal only, ``True`` always, ``False`` never.
     strict : bool, default False
@@ -846,6 +1283,13 @@ def build_report(
     from graphcrm.errors import ConfigError
 
     L = check_lang(lang)
+    csv_l = check_lang(csv_lang) if csv_lang is not None else L
+    camp = None
+    if campaign is not None:
+        from graphcrm.campaign_file import CampaignFile, read_campaign_file
+
+        camp = campaign if isinstance(campaign, CampaignFile) else read_campaign_file(campaign)
+        seed, k_ambassadors = camp.seed, camp.k
     if int(k_ambassadors) < 1:
         raise ConfigError(f"k_ambassadors must be at least 1, got {k_ambassadors!r}")
     if int(top) < 1:
@@ -862,7 +1306,13 @@ def build_report(
     except ValueError:  # different drives on Windows
         href = csv_path.resolve().as_uri()
     ctx = _Ctx(cg=cg, lang=L, since=since, until=until, seed=int(seed), k=int(k_ambassadors), top=int(top),
-               csv_dir=csv_path, csv_href=href, strict=strict, progress=progress)
+               csv_dir=csv_path, csv_href=href, strict=strict, progress=progress, csv_lang=csv_l, campaign=camp)
+    if camp is not None:
+        ctx.amb_options = camp.ambassador_options()
+        ctx.target_options = camp.target_options()
+    else:
+        ctx.amb_options = {"k": ctx.k, "seed": ctx.seed}
+        ctx.target_options = {"ambassadors_k": ctx.k, "seed": ctx.seed}
     names = ["load"] + [k for k, _ in SECTIONS] + ["write"]
     charts.reset_ids()
     with steps(names, desc="report", progress=progress) as step:
@@ -873,10 +1323,13 @@ def build_report(
         city = o["city"].fillna("").astype(str) if "city" in o else pd.Series("", index=o.index)
         model = o["car_model"].fillna("").astype(str) if "car_model" in o else pd.Series("", index=o.index)
         ctx.meta = dict(zip(o["owner_id"].astype(str), zip(city, model)))
-        sections = []
-        for key, label in SECTIONS:
+        if camp is not None:
+            ctx.results["exclusions"] = camp.check_exclusions(o["owner_id"].astype(str))
+        built: dict[str, Section] = {}
+        for key, label in [*[s for s in SECTIONS if s[0] not in LATE], *[s for s in SECTIONS if s[0] in LATE]]:
             step(key)
-            sections.append(_run_section(ctx, key, label))
+            built[key] = _run_section(ctx, key, label)
+        sections = [built[key] for key, _ in SECTIONS]
         step("write")
         generated = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
         page = _page(ctx, sections, generated=generated)
