@@ -419,6 +419,7 @@ def movement(
     points: Mapping[str, float] | None = None,
     half_life_days: float | None = 180,
     koc_options: Mapping[str, Any] | None = None,
+    compare_circles: bool = True,
     lang: str = "en",
 ) -> tuple[pd.DataFrame, MovementDetails]:
     """Per owner: level, KOC rank, circle and activity in the earlier period and now.
@@ -445,6 +446,10 @@ def movement(
         Level options, as in :func:`graphcrm.algorithms.levels.owner_levels`.
     koc_options : mapping, optional
         Options for :func:`graphcrm.algorithms.koc.kocs` (both periods).
+    compare_circles : bool, default True
+        Find the earlier period's circles too (a second circle detection, the costliest step on
+        a large community).  ``False`` leaves ``circle_then`` at -1 and ``circle_changed``
+        false, and the earlier KOC scores measure bridging with today's circles.
     lang : {"en", "zh"}
         Language of ``reason`` and the grace rule.
 
@@ -511,14 +516,20 @@ def movement(
     direction = np.where(held_now > held_then, "up", np.where(held_now < held_then, "down", "held")).astype(object)
     direction[unknown_then] = "new"
 
-    k_now, k_then = _koc(now_c, ids, koc_options), _koc(then_c, ids, koc_options)
+    k_now = _koc(now_c, ids, koc_options)
+    then_koc_options = dict(koc_options or {})
+    if not compare_circles:
+        from graphcrm.algorithms.circles import circles
+
+        then_koc_options["circles_frame"] = circles(now_c)
+    k_then = _koc(then_c, ids, then_koc_options)
     eff_now = np.where(k_now["rank"] > 0, k_now["rank"], k_now["scored"] + 1)
     eff_then = np.where(k_then["rank"] > 0, k_then["rank"], k_then["scored"] + 1)
     gain = eff_then - eff_now
     no_gain = ((k_now["rank"] < 0) & (k_then["rank"] < 0)) | unknown_then
 
     c_now = _circle(now_c, ids)
-    c_then = _match_circles(_circle(then_c, ids), c_now)
+    c_then = _match_circles(_circle(then_c, ids), c_now) if compare_circles else np.full(len(ids), -1, np.int64)
     c_then[unknown_then] = -1
 
     pos = now_c.index_of(ids)

@@ -249,3 +249,11 @@ def test_demo_plants_movers_and_drifters():
     m = movement(c).set_index("owner_id")
     assert (m.loc[rise, "direction"] == "up").all()
     assert (m.loc[drift, "activity_now"] == 0).all()
+
+
+def test_compare_circles_off_keeps_levels_and_activity(community, moved):
+    m, _ = moved
+    off = movement(community, as_of=AS_OF, half_life_days=None, compare_circles=False)
+    assert (off["circle_then"] == -1).all() and not off["circle_changed"].any()
+    cols = ["owner_id", "direction", "level_now", "activity_then", "activity_now", "koc_rank_now"]
+    pd.testing.assert_frame_equal(off[cols], m[cols])
