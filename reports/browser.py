@@ -27,6 +27,13 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--disable-extensions", "--mute-audio")
 #: Chromium cannot capture taller pages in one screenshot
 MAX_HEIGHT = 16_000
+#: desktop Chromium's narrowest window; narrower (phone) widths are laid out in an iframe
+MIN_WINDOW = 500
+_WRAPPER = """<!DOCTYPE html><html><head><meta charset="utf-8"></head>
+<body style="margin:0;background:#fff"><iframe src="{src}" style="display:block;width:{w}px;height:{h}px;border:0"></iframe>
+<script>window.addEventListener('message', function(e){{
+  var p = document.createElement('pre'); p.id = '__graphcrm_measure'; p.style.display = 'none';
+  p.textContent = e.data; document.body.appendChild(p);}});</script></body></html>"""
 
 #: a script appended to a copy of the page: measures charts and two CJK probe strings
 _MEASURE = """
@@ -49,6 +56,15 @@ _MEASURE = """
     out.texts += 1;
     if (/[\\u4e00-\\u9fff]/.test(el.textContent)) { out.cjk_texts += 1; }
   });
+  out.tables = [];
+  document.querySelectorAll('table').forEach(function(el){
+    var b = box(el), sec = el.closest('section'), wrap = el.parentElement;
+    b.section = sec ? sec.id : ''; b.csv = el.getAttribute('data-csv') || '';
+    b.rows = el.querySelectorAll('tbody tr').length;
+    b.wrap_w = wrap.getBoundingClientRect().width; b.wrap_h = wrap.getBoundingClientRect().height;
+    b.scroll_w = wrap.scrollWidth; b.scroll_h = wrap.scrollHeight;
+    out.tables.push(b);
+  });
   out.cjk_a = box(document.getElementById('__cjk_a'));
   out.cjk_b = box(document.getElementById('__cjk_b'));
   out.probe_top = box(document.getElementById('__probe')).y;
@@ -58,6 +74,7 @@ _MEASURE = """
   pre.id = '__graphcrm_measure'; pre.style.display = 'none';
   pre.textContent = JSON.stringify(out);
   document.body.appendChild(pre);
+  if (window.parent !== window) { window.parent.postMessage(JSON.stringify(out), '*'); }
 })();
 </script>
 """
@@ -95,9 +112,13 @@ def _run(args: list[str], *, timeout: float) -> subprocess.CompletedProcess:
     return proc
 
 
-def _probe_copy(html_path: Path) -> Path:
-    """A copy of the page (same folder, so relative links still work) with the measuring script."""
+def _probe_copy(html_path: Path, *, print_media: bool = False) -> Path:
+    """A copy of the page (same folder, so relative links still work) with the measuring script;
+    with ``print_media`` the page's ``@media print`` rules apply on screen too (to measure the
+    printed layout)."""
     text = html_path.read_text(encoding="utf-8")
+    if print_media:
+        text = text.replace("@media print{", "@media all{")
     i = text.rfind("</body>")
     text = text[:i] + _MEASURE + text[i:] if i >= 0 else text + _MEASURE
     fd, name = tempfile.mkstemp(prefix=".measure-", suffix=".html", dir=html_path.parent)
@@ -107,7 +128,18 @@ def _probe_copy(html_path: Path) -> Path:
     return copy
 
 
-def measure(html_path: str | os.PathLike, *, width: int = 1280, timeout: float = 90) -> dict:
+def _wrapper(page: Path, width: int, height: int) -> Path:
+    """A page showing ``page`` in an iframe ``width`` px wide: a phone-sized viewport (media
+    queries see ``width``) inside a window Chromium allows."""
+    fd, name = tempfile.mkstemp(prefix=".phone-", suffix=".html", dir=page.parent)
+    os.close(fd)
+    out = Path(name)
+    out.write_text(_WRAPPER.format(src=page.name, w=int(width), h=int(height)), encoding="utf-8")
+    return out
+
+
+def measure(html_path: str | os.PathLike, *, width: int = 1280, timeout: float = 90,
+            print_media: bool = False) -> dict:
     """Lay the page out in headless Chromium and return what the reader would see.
 
     The page is measured from a copy with an inline script and two probe strings of Chinese
@@ -120,14 +152,22 @@ def measure(html_path: str | os.PathLike, *, width: int = 1280, timeout: float =
         (= the height of the report itself); ``charts``: one dict per ``figure.chart`` svg or img
         with ``tag``, ``x``, ``y``, ``w``, ``h`` (page coordinates) and ``section`` (its section's
         id); ``texts``/``cjk_texts``: SVG text elements, and those holding Chinese; ``cjk_a``/
-        ``cjk_b``: boxes of the two probe strings; ``dom``: the serialized DOM after layout.
+        ``cjk_b``: boxes of the two probe strings; ``tables``: one dict per table with its box,
+        ``section``, ``csv``, ``rows`` (body rows) and its wrapper's ``wrap_w``/``wrap_h`` against
+        ``scroll_w``/``scroll_h`` (larger scroll sizes: part of the table is hidden behind a
+        scroll box); ``dom``: the serialized DOM after layout.  With ``print_media`` the page
+        is laid out with its print rules.
     """
     html_path = Path(html_path).resolve()
-    copy = _probe_copy(html_path)
+    copy = _probe_copy(html_path, print_media=print_media)
+    wrapper = _wrapper(copy, width, 1000) if width < MIN_WINDOW else None
     try:
-        proc = _run([f"--window-size={width},1000", "--dump-dom", copy.as_uri()], timeout=timeout)
+        proc = _run([f"--window-size={max(width, MIN_WINDOW)},1000", "--dump-dom", (wrapper or copy).as_uri()],
+                    timeout=timeout)
     finally:
         copy.unlink(missing_ok=True)
+        if wrapper is not None:
+            wrapper.unlink(missing_ok=True)
     dom = proc.stdout.decode("utf-8", errors="replace")
     m = re.search(r'<pre id="__graphcrm_measure"[^>]*>(.*?)</pre>', dom, flags=re.S)
     if not m:
@@ -157,14 +197,35 @@ def screenshot(html_path: str | os.PathLike, png_path: str | os.PathLike, *, wid
     full = int(math.ceil(info["height"] if probe else info["probe_top"]))
     h = min(int(height) if height else full, MAX_HEIGHT)
     copy = _probe_copy(html_path) if probe else None
+    page = copy or html_path
+    wrapper = _wrapper(page, width, h) if width < MIN_WINDOW else None
     try:
-        _run([f"--window-size={width},{h}", f"--screenshot={Path(png_path).resolve()}",
-              (copy or html_path).as_uri()], timeout=timeout)
+        _run([f"--window-size={max(width, MIN_WINDOW)},{h}", f"--screenshot={Path(png_path).resolve()}",
+              (wrapper or page).as_uri()], timeout=timeout)
     finally:
         if copy is not None:
             copy.unlink(missing_ok=True)
+        if wrapper is not None:
+            wrapper.unlink(missing_ok=True)
+    if width < MIN_WINDOW:  # keep the phone's width only
+        from PIL import Image
+
+        with Image.open(png_path) as im:
+            im.crop((0, 0, int(width), im.size[1])).save(png_path)
     info["shot_height"] = h
     return info
+
+
+def print_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *, timeout: float = 180) -> Path:
+    """Print the page to PDF as Chromium's print dialog would (A4, the page's ``@media print``
+    rules, no header or footer); return the PDF path."""
+    html_path = Path(html_path).resolve()
+    pdf = Path(pdf_path).resolve()
+    _run(["--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", f"--print-to-pdf={pdf}",
+          html_path.as_uri()], timeout=timeout)
+    if not pdf.exists() or pdf.stat().st_size == 0:
+        raise BrowserError(f"chromium wrote no PDF to {pdf}")
+    return pdf
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -200,10 +200,20 @@ def activity_chart(weekly: pd.DataFrame, *, current: tuple[pd.Timestamp, pd.Time
         ax2.set_ylim(0, max(1.0, float((weekly["new_referred"] + weekly["new_other"]).max())) * 1.08)
         import matplotlib.dates as mdates
 
+        months = labels.get("months")  # month names of the report language (12, January first)
         for ax in (ax1, ax2):
             loc = mdates.AutoDateLocator(minticks=3, maxticks=6)
             ax.xaxis.set_major_locator(loc)
-            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc, show_offset=False))
+            if months:
+                from matplotlib.ticker import FuncFormatter
+
+                def fmt(x: float, pos: int | None = None, _m: Sequence[str] = months) -> str:
+                    d = mdates.num2date(x)
+                    return _m[d.month - 1] if d.month != 1 else f"{d.year}年{_m[0]}" if _m[0].endswith("月") else f"{_m[0]} {d.year}"
+
+                ax.xaxis.set_major_formatter(FuncFormatter(fmt))
+            else:
+                ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc, show_offset=False))
         return to_svg(fig, labels["activity_title"])
 
 
@@ -468,7 +478,7 @@ def spread_curve(k: np.ndarray, spread: np.ndarray, *, lo: np.ndarray | None = N
                         textcoords="offset points", ha="right", va="top", fontsize=10, color=INK, weight="bold")
         if mc is not None:
             ax.errorbar([picked], [mc[0]], yerr=[[mc[0] - mc[1]], [mc[2] - mc[0]]], fmt="s", color=SERIES[2],
-                        ms=5, capsize=4, zorder=6, label="Monte Carlo 95% CI")
+                        ms=5, capsize=4, zorder=6, label=labels.get("mc_ci", "Monte Carlo 95% CI"))
             ax.legend(loc="lower right")
         ax.set_xlabel(labels["spread_k"])
         ax.set_ylabel(labels["spread_y"])

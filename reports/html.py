@@ -266,20 +266,26 @@ def table(ctx: _Ctx, df: pd.DataFrame, cols: list[Col], *, csv_name: str | None,
     return out
 
 
-#: enum values the analyses write into Chinese reasons untranslated (e.g. "阶段 delivered")
-_ZH_ENUMS = {"lead": "线索", "test_drive": "试驾", "order": "下订", "delivered": "已提车", "delivery": "提车"}
+#: enum values (stages, event kinds) and formula words the analyses write into Chinese reasons and
+#: circle names untranslated (e.g. "阶段 delivered", "深圳 · charity")
+_ZH_ENUMS = {"lead": "线索", "test_drive": "试驾", "order": "下订", "delivered": "已提车", "delivery": "提车",
+             "meetup": "聚会", "drive": "自驾", "charity": "公益", "launch": "新车发布", "max": "最大值",
+             "MAD": "绝对中位差", "several cities": "多个城市", "no circle": "无圈层", "other": "其他"}
+_ZH_RE = None
 
 
-def _zh_values(text: str, lang: str) -> str:
-    """Chinese reasons with the stage names they quote translated (``阶段 delivered`` -> ``阶段 已提车``)."""
+def _zh_values(text: Any, lang: str) -> Any:
+    """Chinese text with the enum values it quotes translated (``阶段 delivered`` -> ``阶段 已提车``);
+    only whole words between non-letters are replaced, so owner ids and car models stay."""
+    global _ZH_RE
     if lang != "zh" or not isinstance(text, str):
         return text
     import re
 
-    def sub(m: "re.Match[str]") -> str:
-        return m.group(1) + _ZH_ENUMS.get(m.group(2), m.group(2))
-
-    return re.sub(r"(阶段取? ?)([a-z_]+)", sub, text)
+    if _ZH_RE is None:
+        words = sorted(_ZH_ENUMS, key=len, reverse=True)
+        _ZH_RE = re.compile(r"(?<![A-Za-z_])(" + "|".join(re.escape(w) for w in words) + r")(?![A-Za-z_])")
+    return _ZH_RE.sub(lambda m: _ZH_ENUMS[m.group(1)], text)
 
 
 def _val(value: Any, lang: str) -> str:
@@ -340,6 +346,8 @@ def _headline(ctx: _Ctx) -> str:
     ctx.csv(wk, "weekly_activity")
     labels = {k: t(k, L) for k in ("weekly_active", "weekly_new", "referred", "not_referred", "this_period",
                                    "prev_period", "activity_title")}
+    if L == "zh":
+        labels["months"] = [f"{m}月" for m in range(1, 13)]
     svg = charts.activity_chart(wk, current=(cur.start, cur.end), previous=(prev.start, prev.end), labels=labels)
     return (f'<p class="basis">{esc(basis)}</p><div class="kpis">{"".join(cards)}</div>'
             + _chart(svg, "activity"))
@@ -470,7 +478,7 @@ def _circles(ctx: _Ctx) -> str:
                 .sort_values(["circle", "n", "v"], ascending=[True, False, True]).drop_duplicates("circle")
                 .set_index("circle")["v"])
     city = dominant("city")
-    labels_of = circle_labels(prof, city)
+    labels_of = circle_labels(prof, city, L)
     group = dominant("region")
     if group.empty:
         group = city
@@ -514,12 +522,12 @@ def _circles(ctx: _Ctx) -> str:
             + table(ctx, shown, cols, csv_name=fname, total=len(real), rows=min(ctx.top, 15), cls="scroll"))
 
 
-def circle_labels(prof: pd.DataFrame, city: pd.Series) -> dict[int, str]:
+def circle_labels(prof: pd.DataFrame, city: pd.Series, lang: str = "en") -> dict[int, str]:
     """One label per circle, the same on the map and in the table: the analysis's ``label``
     column when it has one, else ``#<circle> <main city>``."""
     real = prof[prof["circle"] >= 0]
     if "label" in real.columns:
-        return {int(c): str(lbl) for c, lbl in zip(real["circle"], real["label"].fillna(""))}
+        return {int(c): _zh_values(str(lbl), lang) for c, lbl in zip(real["circle"], real["label"].fillna(""))}
     return {int(c): (f"#{int(c)} {city.get(int(c), '')}".strip()) for c in real["circle"]}
 
 
@@ -661,7 +669,7 @@ def _ambassadors(ctx: _Ctx) -> str:
     curve = side.spread_curve
     if len(curve):
         ctx.csv(curve, "spread_curve")
-        labels = {k: t(k, L) for k in ("spread_title", "spread_k", "spread_y")}
+        labels = {k: t(k, L) for k in ("spread_title", "spread_k", "spread_y", "mc_ci")}
         svg = charts.spread_curve(curve["k"].to_numpy(float), curve["expected_reach"].to_numpy(float),
                                   lo=None, hi=None, picked=len(df) if len(df) else None,
                                   mc=mc_t if len(df) else None, labels=labels)
@@ -1143,7 +1151,7 @@ header.top{-webkit-print-color-adjust:exact;print-color-adjust:exact;padding:16p
 .wrap{max-width:none;padding:0 6px}
 .tbl-wrap,.tbl-wrap.scroll{max-height:none!important;overflow:visible!important;border:none}
 table{font-size:9.5px;table-layout:auto}td,th{padding:3px 4px}thead th{position:static;white-space:normal}
-td.reason{min-width:0;font-size:9px}td.num,td.pct,.oid,td.owner .meta{white-space:normal}
+td.reason{min-width:0;font-size:9px}td,th,.oid,td.owner .meta{white-space:normal!important;overflow-wrap:anywhere}
 tr{break-inside:avoid}thead{display:table-header-group}
 figure.chart{break-inside:avoid}figure.chart svg{max-width:100%!important;min-width:0!important}
 nav.toc{display:none}ul.legend{columns:2}}
