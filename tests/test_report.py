@@ -86,6 +86,8 @@ def test_every_section_present_or_noted(reports, lang):
     assert list(status) == SECTIONS
     for key in SECTIONS:  # every analysis ships: every section runs on the demo community
         assert status[key] == "ok", (key, status[key])
+    # the action list comes first
+    assert SECTIONS[0] == "actions" and text.index('id="actions"') < text.index('id="headline"')
     # each analysis section that ran has its chart(s)
     for key in ("headline", "kocs", "circles", "referrals", "integrity", "ambassadors", "volunteers", "levels"):
         if status[key] == "ok":
@@ -145,7 +147,11 @@ def test_csvs(reports, tmp_path_factory):
     expected |= {"referral_issues"} if status["integrity"] == "ok" else set()
     expected |= {"ambassadors", "spread_curve"} if status["ambassadors"] == "ok" else set()
     expected |= {"volunteer_candidates", "volunteer_pipeline"} if status["volunteers"] == "ok" else set()
-    expected |= {"owner_levels", "level_summary"} if status["levels"] == "ok" else set()
+    expected |= {"owner_levels", "level_summary", "closest_to_next_level"} if status["levels"] == "ok" else set()
+    expected |= {"targets", "targets_ambassador", "targets_reactivation"} if status["targets"] == "ok" else set()
+    expected |= {"drifting_owners", "rising_stars", "level_transitions", "new_owner_cohort"} \
+        if status["movement"] == "ok" else set()
+    expected |= {f"action_{a}" for a in rh.ACTIONS}
     written = {f.stem for f in csv_dir.glob("*.csv")}
     assert expected <= written
     for name in written:
@@ -365,3 +371,169 @@ def test_store_shown_without_credentials():
     assert rh._safe_store("bolt://neo4j:secret@db.example:7687") == "bolt://db.example:7687"
     assert rh._safe_store("/home/someone/data/community.duckdb") == "community.duckdb"
     assert "secret" not in rh._safe_store("neo4j+s://u:secret@host")
+
+
+# ---------------------------------------------------------------------------------------------
+# "This week", legends, honest boxes, consistency
+# ---------------------------------------------------------------------------------------------
+def _actions(text: str) -> dict[str, int]:
+    return {k: int(v) for k, v in re.findall(r'data-action="(\w+)" data-count="(\d+)"', text)}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_action_list_counts_equal_their_tables(reports, lang, tmp_path_factory):
+    """Each action of "This week" counts exactly the rows of its table (computed here again
+    through the API with the report's options), names its first owners and links its CSV."""
+    text = reports[lang].read_text(encoding="utf-8")
+    got = _actions(text)
+    assert set(got) == set(rh.ACTIONS)  # every action present (the demo runs every analysis)
+    store = demo_store(tmp_path_factory.getbasetemp() / "report-demo")
+    with graphcrm.open(store) as cg:
+        tg = cg.targets(ambassadors_k=30, seed=0, lang=lang)
+        issues = cg.referral_issues(lang=lang)
+        drift = cg.drifting_owners(lang=lang)
+    by_program = tg["program"].astype(str).value_counts()
+    want = {"invite_volunteers": by_program.get("volunteer_invite", 0),
+            "reward_referrers": by_program.get("referral_reward", 0),
+            "win_back_lapsed": by_program.get("reactivation", 0),
+            "brief_ambassadors": by_program.get("ambassador", 0),
+            "decide_findings": int(issues["kind"].astype(str).isin(["double_claim", "burst"]).sum()),
+            "reactivate_drifting": len(drift)}
+    assert got == {k: int(v) for k, v in want.items()}
+    assert got["brief_ambassadors"] == 30 and got["decide_findings"] > 0 and got["win_back_lapsed"] > 0
+    csv_dir = reports[lang].with_name(f"{reports[lang].stem}-csv")
+    body = text.split('id="actions"', 1)[1].split("</section>", 1)[0]
+    for key, n in got.items():
+        rows = pd.read_csv(csv_dir / f"action_{key}.csv", encoding="utf-8-sig", dtype=str)
+        assert len(rows) == n, key
+        assert f"action_{key}.csv" in body
+        first = rows.iloc[0, 0] if n else None  # owner_id (or 车主编号) comes first in every action table
+        if n and key != "decide_findings":
+            assert html.escape(str(first)) in body.split(f'data-action="{key}"', 1)[1].split("</li>", 1)[0]
+    # the targets table is in the report, reactivation included
+    tsec = text.split('id="targets"', 1)[1].split("</section>", 1)[0]
+    assert 'id="tg-reactivation"' in tsec and "targets_reactivation.csv" in tsec
+
+
+def test_every_table_has_a_legend_from_its_spec(reports):
+    """Under every table a legend; the English meanings are the ResultSpec's words."""
+    from graphcrm.analyses import spec
+
+    text = reports["en"].read_text(encoding="utf-8")
+    tables = re.findall(r'<table data-csv="([^"]*)">.*?</table></div>(<ul class="legend")?', text, flags=re.S)
+    assert len(tables) >= 15
+    assert all(legend for _, legend in tables), [name for name, legend in tables if not legend]
+    for src in ("kocs.reach", "kocs.authority", "circle_profiles.density", "volunteer_candidates.score",
+                "owner_levels.points_to_next", "targets.priority", "drifting_owners.activity_drop"):
+        analysis, col = src.split(".")
+        c = spec(analysis).column(col)
+        assert html.escape(c.meaning) in text, src
+        assert f"[{html.escape(c.unit)}]" in text, src
+    # relative statements instead of raw scores: standing and multiples of the median
+    koc = text.split('id="kocs"', 1)[1].split("</section>", 1)[0]
+    assert re.search(r">top 0\.\d%<", koc) and re.search(r">\d+\.\d×<", koc)
+    # the ambassadors' guarantee in words
+    amb = text.split('id="ambassadors"', 1)[1].split("</section>", 1)[0]
+    assert "certified ≥ 0." in amb and "best possible set" in amb
+
+
+def test_top_share_and_times_median_by_hand():
+    df = pd.DataFrame({"s": [10.0, 8.0, 8.0, 1.0], "x": [4.0, 2.0, 0.0, 1.0]})
+    out = rh.times_median(rh.top_share(df, "s"), ["x"])
+    assert list(out["standing"]) == ["top 25%", "top 75%", "top 75%", "top 100%"]  # ties share the lower place
+    assert list(out["x_x"]) == ["2.0×", "1.0×", "0", "0.5×"]  # median of the positive values is 2
+
+
+def _validation(auc, rec, k=50, hidden=8):
+    from graphcrm.algorithms.volunteers import VolunteerValidation
+
+    return VolunteerValidation(auc=auc, recall_at_k=rec, recall_at_k_no_role=rec, k=k, hidden=hidden, seed=0,
+                               candidates=1000, masked_roles=0)
+
+
+def test_validation_box_does_not_contradict_itself():
+    """A high AUC beside a recall@k of 0 is not a green box: each figure is coloured by what it
+    means, the box by the weaker one, and the text says which part is weak."""
+    box = rh.validation_box(_validation(0.98, 0.0), "en")
+    assert 'data-grade="poor"' in box and "vfig-good" in box and "vfig-poor" in box
+    assert "catches few" in box and "0 of 8 hidden volunteers" in box
+    good = rh.validation_box(_validation(0.95, 0.875), "en")
+    assert 'data-grade="good"' in good and "both find volunteers" in good
+    # recall is judged against what the top k can hold: 10 of 100 hidden in a top 10 is perfect
+    capped = rh.validation_box(_validation(0.9, 0.1, k=10, hidden=100), "en")
+    assert 'data-grade="good"' in capped and "at most 10%" in capped
+    zh = rh.validation_box(_validation(0.98, 0.0), "zh")
+    assert "前 50 名" in zh and 'data-grade="poor"' in zh
+
+
+def test_closest_to_next_level_by_hand():
+    df = pd.DataFrame({"owner_id": ["a", "b", "c", "d", "e"], "level_rank": [1, 1, 1, 2, 4],
+                       "contribution": [20.0, 75.0, 79.0, 190.0, 400.0],
+                       "next_level": ["fan", "fan", "fan", "advocate", ""],
+                       "points_to_next": [60.0, 5.0, 0.0, 10.0, 0.0]})
+    out = rh.closest_to_next(df)
+    # c has the points (misses a step) and e is at the top: not "close"; b and d are
+    assert list(out["owner_id"]) == ["b", "d", "a"]
+    assert out["gap_share"].is_monotonic_increasing
+
+
+def test_levels_closest_rows_are_close_and_distinct(reports):
+    csv_dir = reports["en"].with_name("report-en-csv")
+    close = pd.read_csv(csv_dir / "closest_to_next_level.csv", encoding="utf-8-sig", dtype={"owner_id": str})
+    assert (close["points_to_next"] > 0).all()
+    shown = close.head(10)
+    assert shown["owner_id"].is_unique and shown["contribution"].nunique() > 1
+
+
+def test_median_days_to_delivery_one_definition(reports, tmp_path_factory):
+    """The report's chain table is referral_trees (what graphcrm referral-trees prints)."""
+    from graphcrm.algorithms.referrals import referral_trees
+
+    csv_dir = reports["en"].with_name("report-en-csv")
+    shown = pd.read_csv(csv_dir / "referral_trees.csv", encoding="utf-8-sig", dtype={"root_id": str})
+    store = demo_store(tmp_path_factory.getbasetemp() / "report-demo")
+    with graphcrm.open(store) as cg:
+        cli = referral_trees(cg.community())
+    merged = shown.merge(cli, on="root_id")
+    assert len(merged) == len(cli) == len(shown)
+    pd.testing.assert_series_equal(merged["median_days_to_delivery_x"], merged["median_days_to_delivery_y"],
+                                   check_names=False)
+    assert (merged["chain_size"] == merged["size"]).all() and (merged["conversions_x"] == merged["conversions_y"]).all()
+    text = reports["en"].read_text(encoding="utf-8")
+    first = cli.iloc[0]
+    sec = text.split('id="referrals"', 1)[1].split("</section>", 1)[0]
+    row = sec.split(f">{first.root_id}<", 1)[1].split("</tr>", 1)[0]
+    assert f">{first.median_days_to_delivery:.1f}<" in row  # one decimal, as the CLI prints it
+
+
+def test_circle_map_labels_match_the_table(reports):
+    text = reports["en"].read_text(encoding="utf-8")
+    sec = text.split('id="circles"', 1)[1].split("</section>", 1)[0]
+    table_labels = re.findall(r'<tr class="row"><td class="text">([^<]*)</td>', sec)
+    svg = sec.split("<svg", 1)[1].split("</svg>", 1)[0]
+    svg_text = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", svg)) + " " + " ".join(
+        re.findall(r"<!-- ([^>]*?) -->", svg))
+    assert table_labels
+    # the largest circles carry their label on the map: the same text as in the table
+    big = [lbl for lbl in table_labels[:3]]
+    for lbl in big:
+        head = html.unescape(lbl).split(" · ")[0]
+        assert html.escape(head) in svg_text or head in html.unescape(svg_text), lbl
+    # counts agree: the summary's number of circles = rows of the table; no-ties owners are not a circle
+    n = int(re.search(r"([\d,]+) circles", sec).group(1).replace(",", ""))
+    total = int(re.search(r"of ([\d,]+) rows", sec).group(1).replace(",", ""))
+    assert n == total
+    assert "no circle" not in " ".join(table_labels) and "#-1" not in sec
+
+
+def test_owner_ids_in_a_font_where_O_and_0_differ(reports):
+    text, p = _parse(reports["en"])
+    mono = re.search(r"--mono:([^;}]*)", p.style).group(1)
+    assert mono.split(",")[0].strip('"') in ("DejaVu Sans Mono", "Menlo", "Consolas")  # slashed or dotted zero
+    assert re.search(r"\.oid\{[^}]*font-family:var\(--mono\)[^}]*slashed-zero", p.style)
+
+
+def test_print_rules_lift_scroll_boxes(reports):
+    _, p = _parse(reports["en"])
+    m = re.search(r"@media print\{(.*)\}\s*$", p.style, flags=re.S)
+    assert m and "max-height:none" in m.group(1) and "overflow:visible" in m.group(1)
