@@ -433,7 +433,7 @@ def volunteer_candidates(
     top: int | None = None,
     validate: bool = True,
     holdout: float = 0.2,
-    k: int = 50,
+    recall_at: int = 50,
     folds: int = 5,
     damping: float = 0.85,
     l2: float = 30.0,
@@ -475,8 +475,8 @@ def volunteer_candidates(
         Run the hold-out validation described above.
     holdout : float, default 0.2
         Share of volunteers hidden in validation (at least one).
-    k : int, default 50
-        Cut-off of recall@k.
+    recall_at : int, default 50
+        Cut-off of recall@k in the validation (``k`` is reserved for "how many to pick").
     folds : int, default 5
         Folds of the out-of-fold PageRank for volunteers.
     damping : float, default 0.85
@@ -509,7 +509,7 @@ def volunteer_candidates(
     AnalysisError
         No volunteers, or no non-volunteer to score.
     ConfigError
-        Bad ``holdout``, ``k``, ``folds`` or ``lang``.
+        Bad ``holdout``, ``recall_at``, ``folds`` or ``lang``.
 
     Example
     -------
@@ -525,8 +525,8 @@ def volunteer_candidates(
     lang = check_lang(lang)
     if not 0 < holdout < 1:
         raise ConfigError(f"holdout must be between 0 and 1, got {holdout!r}")
-    if k < 1 or folds < 1:
-        raise ConfigError("k and folds must be at least 1")
+    if recall_at < 1 or folds < 1:
+        raise ConfigError("recall_at and folds must be at least 1")
     vol, staff, opted = _owner_flags(community)
     eligible = ~vol & ~staff
     if not vol.any():
@@ -539,7 +539,7 @@ def volunteer_candidates(
     raw, Z, w, b0, score = community.memo("volunteer_model", fit, lambda: _full_model(community, **fit))
     validation = None
     if validate and vol.sum() >= 5:
-        validation = _holdout_validation(community, vol, eligible, holdout=holdout, k=k, **fit)
+        validation = _holdout_validation(community, vol, eligible, holdout=holdout, k=recall_at, **fit)
 
     out = _candidate_table(community, raw, Z, w, score, eligible, opted, top=top, lang=lang)
     return out, VolunteerDetails(validation=validation, coefficients={f: float(c) for f, c in zip(FEATURES, w)},

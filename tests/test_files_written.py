@@ -378,8 +378,8 @@ def _read(path_or_text, **kw) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("command", [
-    ["kocs", "-k", "0"], ["circles", "--members", "-k", "0"], ["referrals", "-k", "0"], ["levels", "-k", "0"],
-    ["volunteers", "--no-validate", "-k", "0"], ["info"],
+    ["kocs", "-n", "0"], ["circles", "--members", "-n", "0"], ["referrals", "-n", "0"], ["levels", "-n", "0"],
+    ["volunteers", "--no-validate", "-n", "0"], ["info"],
 ])
 def test_format_csv_is_formula_safe(hostile_store, command):
     res = CliRunner().invoke(cli, [*command, "--store", str(hostile_store), "--format", "csv"])

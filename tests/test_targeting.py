@@ -187,7 +187,7 @@ def test_cli_targets_export_and_write_back(tmp_path, fake_influence):
     cg.close()
     out = tmp_path / "targets.csv"
     res = CliRunner().invoke(cli, ["targets", "--store", store, "-o", str(out), "--write-back", "spring",
-                                   "--quiet-days", "90", "-k", "3"])
+                                   "--quiet-days", "90", "-n", "3"])
     assert res.exit_code == 0, res.output
     assert "owners written back" in res.output
     csv = pd.read_csv(out, encoding="utf-8-sig")
@@ -207,10 +207,10 @@ def test_cli_volunteers_and_levels(tmp_path):
     store = str(tmp_path / "v.duckdb")
     big = planted()
     graphcrm.open(store).load({name: df for name, df in big.tables.items() if len(df)})
-    res = CliRunner().invoke(cli, ["volunteers", "--store", store, "-k", "5"])
+    res = CliRunner().invoke(cli, ["volunteers", "--store", store, "-n", "5"])
     assert res.exit_code == 0, res.output
     assert "validation (hid 6 random volunteers" in res.output and "AUC" in res.output
     assert res.output.count("\n") >= 7
-    res = CliRunner().invoke(cli, ["levels", "--store", store, "--lang", "zh", "--format", "csv", "-k", "3"])
+    res = CliRunner().invoke(cli, ["levels", "--store", store, "--lang", "zh", "--format", "csv", "-n", "3"])
     assert res.exit_code == 0, res.output
     assert "next_step" in res.output

@@ -152,7 +152,7 @@ def test_ppr_out_of_fold_does_not_reward_being_a_seed():
 
 
 def test_validation_on_planted_community(community):
-    df, info = volunteer_candidates(community, k=30, seed=0, details=True)
+    df, info = volunteer_candidates(community, recall_at=30, seed=0, details=True)
     val = info.validation
     assert isinstance(info, VolunteerDetails) and isinstance(val, VolunteerValidation)
     assert val.hidden == 6 and val.k == 30 and val.seed == 0
@@ -193,7 +193,7 @@ def test_no_volunteers_is_an_analysis_error():
         volunteer_candidates(c)
 
 
-@pytest.mark.parametrize("opts", [{"holdout": 0}, {"holdout": 1.5}, {"k": 0}, {"lang": "fr"}])
+@pytest.mark.parametrize("opts", [{"holdout": 0}, {"holdout": 1.5}, {"recall_at": 0}, {"lang": "fr"}])
 def test_bad_options(opts):
     with pytest.raises(ConfigError):
         volunteer_candidates(tiny(), **opts)

@@ -86,7 +86,7 @@ def format_check(df: pd.DataFrame, side: AmbassadorSide, lang: str) -> str:
 @click.command("ambassadors")
 @store_option
 @window_options
-@click.option("--top", "-k", "k", type=click.IntRange(min=1), default=30, show_default=True,
+@click.option("-k", "--k", "k", type=click.IntRange(min=1), default=30, show_default=True,
               help="Number of ambassadors to pick.")
 @format_option
 @lang_option

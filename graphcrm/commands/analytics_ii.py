@@ -54,9 +54,9 @@ def format_validation(v: "VolunteerValidation | None", lang: str = "en") -> str:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the hold-out draw and PageRank folds.")
 @click.option("--validate/--no-validate", default=True, show_default=True,
               help="Hide 20% of volunteers and report AUC and recall@k of finding them again.")
-@click.option("--recall-k", type=int, default=50, show_default=True, help="k of recall@k in the validation.")
+@click.option("--recall-at", type=int, default=50, show_default=True, help="k of recall@k in the validation.")
 @handle_errors
-def volunteers_cmd(store, since, until, top, fmt, lang, seed, validate, recall_k) -> None:
+def volunteers_cmd(store, since, until, top, fmt, lang, seed, validate, recall_at) -> None:
     """Volunteer candidates: non-volunteers who resemble current volunteers (graph and behaviour).
 
     Columns: score, closeness (PageRank seeded on volunteers, co-attendance graph), events attended
@@ -66,7 +66,7 @@ def volunteers_cmd(store, since, until, top, fmt, lang, seed, validate, recall_k
     from graphcrm.algorithms.volunteers import volunteer_candidates
 
     community = open_cg(store).community(since, until)
-    df, info = volunteer_candidates(community, validate=validate, k=recall_k, seed=seed, lang=lang, details=True)
+    df, info = volunteer_candidates(community, validate=validate, recall_at=recall_at, seed=seed, lang=lang, details=True)
     if validate:
         _note(format_validation(info.validation, lang), fmt)
     emit(df, fmt, top=top)

@@ -36,7 +36,9 @@ def window_options(f: Callable) -> Callable:
 
 def top_option(default: int | None = 20) -> Callable:
     def deco(f: Callable) -> Callable:
-        return click.option("--top", "-k", "top", type=int, default=default, show_default=True,
+        # -n / --top is always "rows shown"; -k / --k is always "how many to pick" (ambassadors,
+        # backtest): one name per concept across the commands (docs/architecture.md)
+        return click.option("--top", "-n", "top", type=int, default=default, show_default=True,
                             help="How many rows to show (0 = all).")(f)
     return deco
 
