@@ -1485,9 +1485,10 @@ def plant_influence(
     owners, posts, inter = tables["owners"], tables["posts"], tables["interactions"]
     end = pd.Timestamp(inter["created_at"].max())
     start = end - pd.Timedelta(weeks=int(weeks))
-    from graphcrm.algorithms.backtest import lookup
-
-    author = lookup(inter["post_id"], posts, "post_id", "author_id")
+    # text keys, so categorical id columns with different categories still match
+    p_index = pd.Index(posts["post_id"].astype(object).astype(str).to_numpy())
+    pos = p_index.get_indexer(inter["post_id"].astype(object).astype(str).to_numpy())
+    author = np.where(pos >= 0, posts["author_id"].astype(object).astype(str).to_numpy()[np.maximum(pos, 0)], None)
     before = pd.DataFrame({"u": author, "v": inter["owner_id"].astype(object).astype(str).to_numpy()})
     before = before[(inter["created_at"] < start).to_numpy()]
     before = before[before["u"].notna() & (before["u"] != before["v"])].drop_duplicates()

@@ -34,13 +34,13 @@ def _at_value(at: str | None):
 @click.option("--at", "at", default=None, metavar="DATE|SHARE",
               help="Split time T: a date, or a share of the time span (default 0.7: pick on the first 70%, "
                    "count reach on the rest).")
-@click.option("--top", "-k", "k", type=click.IntRange(min=1), default=50, show_default=True,
+@click.option("-k", "--k", "k", type=click.IntRange(min=1), default=50, show_default=True,
               help="Owners each method picks.")
 @click.option("--picks", "picks_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Your own picks to test too (CSV with owner_id, or one id per line).")
 @click.option("--methods", default=None, metavar="LIST",
-              help="Comma-separated methods (default: ambassadors:learned, ambassadors:wc, ambassadors:exp, "
-                   "kocs, out_degree, pagerank, recent_engagers, random).")
+              help="Comma-separated methods (default: ambassadors:wc, ambassadors:exp, ambassadors:learned, "
+                   "kocs, out_degree, pagerank, recent_engagers, random; picks is added with --picks).")
 @click.option("--window-days", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Count reach only this many days after T (default: to the end of the data).")
 @click.option("--max-hops", type=click.IntRange(min=0), default=2, show_default=True,
