@@ -265,3 +265,28 @@ def test_learned_probabilities_recover_a_planted_process():
     assert tables["posts"].equals(planted["posts"].iloc[:len(tables["posts"])])
     with pytest.raises(Exception):
         plant_influence(tables, influencers=10**6)
+
+
+def test_picks_never_see_the_evaluation_period():
+    """Adding activity after T changes the reach but never the picks (no look-ahead)."""
+    c = _demo()
+    at = "2026-04-01"
+    methods = ["ambassadors:learned", "ambassadors:wc", "out_degree", "recent_engagers", "pagerank"]
+    before = bt.backtest(c, at=at, k=6, methods=methods, bootstrap=0)
+    t = {k: v.copy() for k, v in c.tables.items()}
+    loner = c.owner_ids[c.eligible()][-1]
+    late = pd.Timestamp("2026-06-01")
+    t["posts"] = pd.concat([t["posts"], pd.DataFrame({"post_id": ["LATE"], "author_id": [loner],
+                                                       "created_at": [late]})], ignore_index=True)
+    fans = [o for o in c.owner_ids[:300] if o != loner]
+    t["interactions"] = pd.concat([t["interactions"], pd.DataFrame({
+        "owner_id": fans, "post_id": "LATE", "kind": "like", "created_at": late + pd.Timedelta(hours=1)})],
+        ignore_index=True)
+    for name in ("posts", "interactions"):
+        for col in c.tables[name].columns:
+            if isinstance(c.tables[name][col].dtype, pd.CategoricalDtype):
+                t[name][col] = t[name][col].astype(object)
+    after = bt.backtest(Community(t), at=at, k=6, methods=methods, bootstrap=0)
+    assert after.attrs["picks"] == before.attrs["picks"]
+    mine = bt.backtest(Community(t), at=at, methods=[], picks=[loner], bootstrap=0)
+    assert mine["direct_reach"].iloc[0] >= 250  # the late fans count as reach of whoever picks the loner
