@@ -1,4 +1,4 @@
-"""Circles (圈层): communities of owners found by Leiden on the combined owner graph.
+"""Circles (圈层): stable, named, overlapping communities of owners on the combined owner graph.
 
 The combined owner graph
 ------------------------
@@ -15,17 +15,54 @@ before the layers are mixed: a typical tie then weighs 1 in either layer, and th
 (``layer_weights``, default 1 and 1) say how much a typical tie of each kind counts.  The
 combined weight of a pair is the sum of its normalised, weighted layer weights.
 
-Leiden
-------
-``leidenalg`` with ``RBConfigurationVertexPartition`` (modularity with a resolution parameter;
-``resolution=1`` is plain modularity, larger values give more, smaller circles) or
-``CPMVertexPartition`` (``method="cpm"``, resolution = the minimum internal density), seeded
-(two iterations by default, as leidenalg does; ``n_iterations=-1`` iterates until stable).  On
-graphs with more than ``AUTO_ENGINE_EDGES`` (100,000) ties ``engine="auto"`` switches to igraph's C
-implementation of the same algorithm (same quality function, 8-25x faster as measured).  Only owners with at least one tie enter Leiden; owners with no tie at all
-(no shared event, no interaction) get **circle -1, "no ties"**.  Circles are numbered by size,
-0 = largest (ties: the circle holding the smallest owner_id first), so labels are stable for a
-given seed and data.
+Finding the circles
+-------------------
+Four methods (``method=``), all run on the owners with at least one tie:
+
+* ``modularity`` (the default): Leiden (``leidenalg``, or igraph's C implementation of the same
+  algorithm above ``AUTO_ENGINE_EDGES`` ties) with ``RBConfigurationVertexPartition``, modularity
+  with a resolution (1 = plain modularity; larger = more, smaller circles);
+* ``cpm``: Leiden with the constant Potts model (resolution = minimum internal density);
+* ``infomap``: igraph's Infomap (the map equation; no resolution: the number of circles is the
+  one that describes a random walk most briefly);
+* ``louvain``: igraph's multilevel modularity (the classic baseline).
+
+The default was picked by the labelled validation (``bench/validate_circles.py``,
+docs/validation.md): on the five SocioPatterns networks with classes / departments / roles,
+consensus Leiden-modularity had the best mean NMI and ARI; Infomap won on two.
+
+**Stable by default: consensus clustering.**  One run of any of these moves with its seed (NMI
+0.87-0.99 between seeds on the SocioPatterns networks).  ``consensus_runs`` (default 10) runs are
+combined as Lancichinetti & Fortunato (2012) do, restricted to the existing ties so that nothing
+is quadratic: each tie weighs the share of runs that put both owners together, ties below 0.5
+are dropped (an owner left without ties keeps their strongest one), and the method runs again on
+that consensus graph until all runs agree on every tie (usually one or two rounds; at most
+``CONSENSUS_MAX_ROUNDS``, then the run closest to the others).  The details report the seed
+stability of single runs and the agreement of the last round.
+
+**The resolution is chosen, not fixed.**  With ``resolution=None`` (default) the modularity,
+CPM and Louvain methods scan the three levels of the ``granularity`` band
+(:data:`GRANULARITY`: ``coarser`` 0.25-0.5, ``default`` 0.71-1.41, ``finer`` 2-4; CPM
+multiplies them by the weighted density, where CPM equals modularity with an Erdős–Rényi null
+model) and keep the most **seed-stable** level: the one whose runs with different seeds agree
+most (mean NMI), ties within :data:`STABILITY_TIE` going to the level closest to plain
+modularity.  A stable level is one the data supports rather than one a seed happened to find
+(the criterion of von Luxburg's clustering stability, applied across resolutions).  The chosen
+resolution, the scan and the rule are in the details.
+
+Owners with no tie at all (no shared event, no interaction) are **no circle** (circle -1):
+they are not counted as a circle (``n_circles`` in the details, the profiles) and have no
+overlapping membership.  Circles are numbered by size, 0 = largest (ties: the circle holding
+the smallest owner_id first), so labels are stable for given data and options.
+
+**Overlap**: :func:`circle_memberships` lists every circle an owner belongs to with a strength
+(the share of their tie weight in that circle, one COPRA step from the consensus circles);
+the primary circle stays the one of :func:`circles`, for tables and caps.
+
+**Names**: :func:`circle_labels` names every circle from its members' main city, car model and
+distinctive interest tags (:func:`interest_tags`: event kinds and topics, post channels), e.g.
+"上海 · ES6 · 摄影外拍/自驾穿越"; the same label is in :func:`circles`,
+:func:`circle_profiles` and :func:`circle_memberships`.
 
 Bridges
 -------
@@ -42,6 +79,7 @@ participation coefficient is one group-by over (owner, neighbour circle).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import igraph as ig
@@ -56,7 +94,9 @@ from graphcrm.results import Col, ResultSpec, analysis
 if TYPE_CHECKING:  # pragma: no cover
     from graphcrm.community import Community
 
-__all__ = ["combined_graph", "circles", "circle_profiles", "compare_partitions", "DEFAULT_LAYER_WEIGHTS", "NO_TIES", "AUTO_ENGINE_EDGES"]
+__all__ = ["combined_graph", "circles", "circle_profiles", "circle_memberships", "circle_labels", "interest_tags",
+           "compare_partitions", "overlap_f1", "CircleDetails", "DEFAULT_LAYER_WEIGHTS", "DEFAULT_METHOD", "METHODS",
+           "GRANULARITY", "NO_TIES", "AUTO_ENGINE_EDGES"]
 
 #: equal say for the two layers after normalisation (see the module docstring)
 DEFAULT_LAYER_WEIGHTS: dict[str, float] = {"coattendance": 1.0, "interactions": 1.0}
@@ -179,49 +219,247 @@ def _combined_graph(community: Community, lw: dict[str, float], half_life_days: 
     return (uniq // n)[keep], (uniq % n)[keep], ws[keep]
 
 
+
 #: above this many ties, ``engine="auto"`` uses igraph's C implementation of Leiden instead of
 #: leidenalg: same algorithm and quality function, measured 8x faster on the 20,000-owner demo
 #: (same modularity 0.888) and 25x faster on Higgs Twitter (452k ties: 1.9 s, modularity
 #: 0.793, against 55 s and 0.791); see docs/validation.md
 AUTO_ENGINE_EDGES = 100_000
 
+#: the community-detection methods (see the module docstring)
+METHODS = ("modularity", "cpm", "infomap", "louvain")
+#: the default method, picked by the labelled validation in bench/validate_circles.py
+#: (docs/validation.md, "Circles"): consensus Leiden-modularity had the best mean NMI and ARI
+#: over the five SocioPatterns networks; Infomap won on two of them
+DEFAULT_METHOD = "modularity"
+#: the resolutions scanned per granularity (multiplied by the weighted density for CPM)
+GRANULARITY: dict[str, tuple[float, ...]] = {
+    "coarser": (0.25, 0.35, 0.5),
+    "default": (0.71, 1.0, 1.41),
+    "finer": (2.0, 2.83, 4.0),
+}
+#: two scanned levels whose seed stability differs by less than this are a tie, and the tie
+#: goes to the level closest to plain modularity (resolution 1, on a log scale)
+STABILITY_TIE = 0.01
+#: consensus threshold of Lancichinetti & Fortunato (2012): a tie is kept in the consensus
+#: graph when at least this share of the runs put both owners in the same circle
+CONSENSUS_TAU = 0.5
+#: at most this many consensus rounds (it usually converges in one or two)
+CONSENSUS_MAX_ROUNDS = 5
+#: runs per scanned level when the resolution is chosen (the chosen level is topped up to
+#: ``consensus_runs``)
+SCAN_RUNS = 4
 
-def _leiden(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, method: str, resolution: float,
-            seed: int, n_iterations: int, engine: str = "leidenalg") -> np.ndarray:
-    """Leiden membership over the tied owners; -1 for owners with no tie."""
+
+@dataclass(frozen=True)
+class CircleDetails:
+    """Side results of :func:`circles`: how the circles were found and how stable they are.
+
+    Attributes
+    ----------
+    method : str
+        ``modularity`` (Leiden), ``cpm`` (Leiden), ``infomap`` or ``louvain``.
+    engine : str
+        The implementation that ran (``leidenalg`` or ``igraph``).
+    resolution : float or None
+        The resolution used (None for Infomap, which has none: the map equation picks the number
+        of circles by minimum description length).
+    resolution_rule : str
+        How the resolution was chosen, in plain words.
+    granularity : str
+        ``coarser``, ``default`` or ``finer``.
+    scan : tuple of (resolution, circles, seed stability)
+        Every level tried: the resolution, the number of circles of its first run and the seed
+        stability of its runs (mean NMI between runs with different seeds, 0-1).
+    runs : int
+        Runs per level and per consensus round.
+    consensus_rounds : int
+        Rounds of re-clustering the consensus graph (0: the first runs already agreed).
+    converged : bool
+        Whether the last round's runs all agreed on every tie.
+    seed_stability : float
+        Mean NMI between single runs with different seeds at the chosen level (0-1; how much one
+        run moves with the seed, before consensus; NaN with one run).
+    consensus_agreement : float
+        Mean NMI between the runs of the last consensus round (1 = all identical).
+    n_circles : int
+        Circles found (owners with no ties are "no circle" and not counted).
+    n_no_circle : int
+        Owners with no ties at all (circle -1).
+    """
+
+    method: str
+    engine: str
+    resolution: float | None
+    resolution_rule: str
+    granularity: str
+    scan: tuple[tuple[float | None, int, float], ...]
+    runs: int
+    consensus_rounds: int
+    converged: bool
+    seed_stability: float
+    consensus_agreement: float
+    n_circles: int
+    n_no_circle: int
+
+
+def _graph(n: int, eu: np.ndarray, ev: np.ndarray, w: np.ndarray) -> ig.Graph:
+    """The igraph graph of an edge list (built once and shared by the runs on it)."""
+    g = ig.Graph(n=n, edges=np.column_stack([eu, ev]).tolist(), directed=False)
+    g.es["weight"] = w.tolist()
+    return g
+
+
+def _run_once(g: ig.Graph, *, method: str, resolution: float | None, seed: int, n_iterations: int,
+              engine: str) -> np.ndarray:
+    """One seeded run of ``method`` on ``g`` (edge attribute ``weight``)."""
+    if method in ("modularity", "cpm") and engine == "leidenalg":
+        import leidenalg
+
+        ptype = (leidenalg.RBConfigurationVertexPartition if method == "modularity"
+                 else leidenalg.CPMVertexPartition)
+        part = leidenalg.find_partition(g, ptype, weights="weight", resolution_parameter=float(resolution),
+                                        seed=int(seed), n_iterations=n_iterations)
+        return np.asarray(part.membership, dtype=np.int64)
+    import random
+
+    # igraph draws from Python's random module: seed it, then restore the caller's state
+    state = random.getstate()
+    random.seed(int(seed))
+    try:
+        if method == "infomap":
+            part = g.community_infomap(edge_weights="weight", trials=1)
+        elif method == "louvain":
+            part = g.community_multilevel(weights="weight", resolution=float(resolution))
+        else:
+            part = g.community_leiden(objective_function="modularity" if method == "modularity" else "CPM",
+                                      weights="weight", resolution=float(resolution), n_iterations=n_iterations)
+    finally:
+        random.setstate(state)
+    return np.asarray(part.membership, dtype=np.int64)
+
+
+def _ring_agreement(parts: list[np.ndarray]) -> float:
+    """Mean NMI between consecutive runs (and the last with the first): linear in owners."""
+    if len(parts) < 2:
+        return float("nan")
+    pairs = [(k, k + 1) for k in range(len(parts) - 1)] + ([(len(parts) - 1, 0)] if len(parts) > 2 else [])
+    return float(np.mean([_agreement(parts[a], parts[b])[0] for a, b in pairs]))
+
+
+def _consensus(n: int, eu: np.ndarray, ev: np.ndarray, parts: list[np.ndarray], rerun) -> tuple[np.ndarray, int, bool, float]:
+    """Consensus clustering (Lancichinetti & Fortunato 2012) restricted to the existing ties.
+
+    ``D_e`` = share of the runs that put both ends of tie ``e`` in the same circle.  While the
+    runs disagree on some tie (0 < D_e < 1), the ties with ``D_e < CONSENSUS_TAU`` are dropped
+    (an owner left without ties keeps their strongest one), the rest weigh ``D_e``, and the
+    method runs again on that consensus graph.  Linear in ties per round.
+    """
+    rounds = 0
+    while True:
+        d = np.zeros(len(eu))
+        for p in parts:
+            d += p[eu] == p[ev]
+        d /= len(parts)
+        if np.all((d == 0) | (d == 1)):
+            return parts[0], rounds, True, 1.0
+        if rounds >= CONSENSUS_MAX_ROUNDS:
+            break
+        keep = d >= CONSENSUS_TAU
+        # an owner whose ties all fell below the threshold keeps their strongest one
+        deg = np.bincount(eu[keep], minlength=n) + np.bincount(ev[keep], minlength=n)
+        ends = np.concatenate([eu, ev])
+        eidx = np.concatenate([np.arange(len(eu)), np.arange(len(eu))])
+        dd = np.concatenate([d, d])
+        order = np.lexsort((eidx, -dd, ends))
+        first = order[np.r_[True, ends[order][1:] != ends[order][:-1]]]
+        lone = first[(deg[ends[first]] == 0) & (dd[first] > 0)]
+        keep[eidx[lone]] = True
+        eu, ev, d = eu[keep], ev[keep], d[keep]
+        rounds += 1
+        parts = rerun(eu, ev, d, rounds)
+    # not converged: the medoid of the last round (the run closest to all others)
+    score = [np.mean([_agreement(p, q)[0] for q in parts if q is not p]) for p in parts]
+    return parts[int(np.argmax(score))], rounds, False, _ring_agreement(parts)
+
+
+def _find_circles(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, method: str,
+                  resolution: float | None, granularity: str, runs: int, seed: int, n_iterations: int,
+                  engine: str) -> tuple[np.ndarray, dict[str, Any]]:
+    """Circle of every owner (-1 for no ties) and the facts behind it (see :class:`CircleDetails`)."""
     memb = np.full(n, NO_TIES, dtype=np.int64)
-    if not len(u):
-        return memb
+    info: dict[str, Any] = dict(method=method, engine="igraph", resolution=resolution, resolution_rule="",
+                                granularity=granularity, scan=(), runs=runs, consensus_rounds=0, converged=True,
+                                seed_stability=float("nan"), consensus_agreement=1.0)
+    if method in ("modularity", "cpm"):
+        info["engine"] = engine if engine != "auto" else ("leidenalg" if len(u) <= AUTO_ENGINE_EDGES else "igraph")
     tied = np.zeros(n, dtype=bool)
     tied[u] = True
     tied[v] = True
     pos = np.cumsum(tied) - 1
     idx = np.flatnonzero(tied)
-    g = ig.Graph(n=len(idx), edges=np.column_stack([pos[u], pos[v]]).tolist(), directed=False)
-    if engine == "auto":
-        engine = "leidenalg" if len(u) <= AUTO_ENGINE_EDGES else "igraph"
-    if engine == "leidenalg":
-        import leidenalg
-
-        ptype = (leidenalg.RBConfigurationVertexPartition if method == "modularity"
-                 else leidenalg.CPMVertexPartition)
-        part = leidenalg.find_partition(g, ptype, weights=w.tolist(), resolution_parameter=resolution,
-                                        seed=int(seed), n_iterations=n_iterations)
-        raw = np.asarray(part.membership, dtype=np.int64)
+    nt = len(idx)
+    eu, ev = pos[u], pos[v]
+    if method == "infomap":
+        levels: list[float | None] = [None]
+        info["resolution_rule"] = "none: the map equation picks the number of circles (minimum description length)"
+    elif resolution is not None:
+        levels = [float(resolution)]
+        info["resolution_rule"] = "given"
     else:
-        import random
+        scale = 1.0
+        if method == "cpm" and nt > 1:
+            # CPM at density x gamma is modularity with an Erdos-Renyi null model at gamma (Traag et al. 2011)
+            scale = float(w.sum()) / (nt * (nt - 1) / 2)
+        levels = [g * scale for g in GRANULARITY[granularity]]
+        if runs < 2:
+            levels = [levels[len(levels) // 2]]
+            info["resolution_rule"] = (f"the middle level of granularity '{granularity}' (a single run: no seed "
+                                       "stability to compare)")
+    if method != "infomap" and resolution is None and runs >= 2:
+        info["resolution_rule"] = (f"the most seed-stable of {len(levels)} levels scanned for granularity "
+                                   f"'{granularity}' (ties within {STABILITY_TIE} go to the level closest to "
+                                   + ("plain modularity)" if method != "cpm" else "the density x 1)"))
+    if not len(u):
+        info["resolution"] = levels[0] if method != "infomap" else None
+        return memb, info
+    seeds = [int(s) for s in np.random.SeedSequence(int(seed)).generate_state(
+        max(runs, 1) * (len(levels) + CONSENSUS_MAX_ROUNDS + 1), dtype=np.uint32) % (2 ** 31 - 1)]
+    run_opts = dict(method=method, n_iterations=n_iterations, engine=info["engine"])
 
-        # igraph draws from Python's random module: seed it, then restore the caller's state
-        state = random.getstate()
-        random.seed(int(seed))
-        try:
-            g.es["weight"] = w.tolist()
-            part = g.community_leiden(objective_function="modularity" if method == "modularity" else "CPM",
-                                      weights="weight", resolution=resolution, n_iterations=n_iterations)
-        finally:
-            random.setstate(state)
-        raw = np.asarray(part.membership, dtype=np.int64)
+    def batch(g_, res, block, k=None):
+        s = seeds[block * max(runs, 1):(block + 1) * max(runs, 1)][:k]
+        return [_run_once(g_, resolution=res, seed=x, **run_opts) for x in s]
+
+    g = _graph(nt, eu, ev, w)
+    # the scan measures seed stability on SCAN_RUNS runs per level; the chosen level is then
+    # topped up to ``runs`` runs for the consensus
+    scan_runs = min(runs, SCAN_RUNS) if len(levels) > 1 else runs
+    scanned = []
+    for k, res in enumerate(levels):
+        parts = batch(g, res, k, scan_runs)
+        scanned.append((res, parts, _ring_agreement(parts)))
+    info["scan"] = tuple((None if r is None else round(float(r), 6), int(p[0].max()) + 1,
+                          round(float(s), 4) if np.isfinite(s) else float("nan")) for r, p, s in scanned)
+    if len(scanned) > 1:
+        best = max(s for _, _, s in scanned)
+        ref = 1.0 if method != "cpm" else levels[len(levels) // 2] / GRANULARITY[granularity][len(levels) // 2]
+        near = [t for t in scanned if t[2] >= best - STABILITY_TIE]
+        chosen = min(near, key=lambda t: abs(np.log(t[0] / ref)))
+    else:
+        chosen = scanned[0]
+    res, parts, stab = chosen
+    parts = parts + batch(g, res, levels.index(res))[len(parts):]
+    info["resolution"] = None if res is None else float(res)
+    info["seed_stability"] = stab if len(parts) == scan_runs else _ring_agreement(parts)
+    if runs > 1:
+        raw, rounds, conv, agree = _consensus(
+            nt, eu, ev, parts, lambda a, b, d, r: batch(_graph(nt, a, b, d), res, len(levels) + r - 1))
+        info.update(consensus_rounds=rounds, converged=conv, consensus_agreement=agree)
+    else:
+        raw = parts[0]
     # stable labels: by size desc, then the smallest owner position in the circle
+    raw = pd.factorize(raw)[0]
     sizes = np.bincount(raw)
     first = np.full(len(sizes), np.iinfo(np.int64).max)
     np.minimum.at(first, raw, idx)
@@ -229,7 +467,7 @@ def _leiden(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, method: str,
     label = np.empty(len(sizes), dtype=np.int64)
     label[order] = np.arange(len(sizes))
     memb[idx] = label[raw]
-    return memb
+    return memb, info
 
 
 CIRCLES = ResultSpec(
@@ -237,8 +475,10 @@ CIRCLES = ResultSpec(
     key=("owner_id",),
     columns=(
         Col("owner_id", "str", "", "the owner"),
-        Col("circle", "int", "", "the owner's circle (0 = largest; -1 = no ties to anyone)"),
-        Col("circle_size", "int", "owners", "owners in that circle"),
+        Col("circle", "int", "", "the owner's circle (0 = largest; -1 = no circle: no ties to anyone)"),
+        Col("label", "str", "", "the circle's name: main city, car model and interests (the same in every table)"),
+        Col("circle_size", "int", "owners", "owners in that circle (0 for no circle)"),
+        Col("interests", "str", "", "the owner's main interest tags (event kinds and topics, post channels)"),
         Col("degree", "int", "owners", "distinct owners they share an event or an interaction with"),
         Col("strength", "float", "ties", "combined tie weight (1 = a typical tie of either kind)"),
         Col("internal_share", "float", "share 0-1", "share of their tie weight inside their own circle"),
@@ -249,16 +489,37 @@ CIRCLES = ResultSpec(
     ),
     sort=(("circle", True), ("strength", False), ("owner_id", True)),
     last=(("circle", NO_TIES),),
-    description="owner -> circle by Leiden on the combined owner graph, with bridge scores",
+    details=CircleDetails,
+    description="owner -> primary circle by consensus clustering of the combined owner graph, with bridge scores",
 )
+
+
+def _check_options(method: str, resolution: float | None, granularity: str, consensus_runs: int,
+                   engine: str) -> None:
+    if engine not in ("auto", "leidenalg", "igraph"):
+        raise ConfigError(f"engine must be 'auto', 'leidenalg' or 'igraph', got {engine!r}")
+    if method not in METHODS:
+        raise ConfigError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if granularity not in GRANULARITY:
+        raise ConfigError(f"granularity must be one of {', '.join(GRANULARITY)}, got {granularity!r}")
+    if method == "infomap" and (granularity != "default" or resolution is not None):
+        raise ConfigError("Infomap has no resolution: it picks the number of circles itself (map equation); "
+                          "use method='modularity' for coarser or finer circles")
+    if resolution is not None and (isinstance(resolution, bool) or not isinstance(resolution, (int, float))
+                                   or not np.isfinite(resolution) or resolution <= 0):
+        raise ConfigError("resolution must be a positive number (or None: chosen by the scan)")
+    if isinstance(consensus_runs, bool) or not isinstance(consensus_runs, (int, np.integer)) or consensus_runs < 1:
+        raise ConfigError("consensus_runs must be a whole number >= 1 (1 = a single run, no consensus)")
 
 
 @analysis(CIRCLES)
 def circles(
     community: Community,
     *,
-    resolution: float = 1.0,
-    method: str = "modularity",
+    method: str = DEFAULT_METHOD,
+    resolution: float | None = None,
+    granularity: str = "default",
+    consensus_runs: int = 10,
     layer_weights: dict[str, float] | None = None,
     half_life_days: float | None = None,
     max_event_size: int = 150,
@@ -268,17 +529,27 @@ def circles(
     bridge_threshold: float = 0.5,
     min_bridge_degree: int = 3,
     lang: str = "en",
-) -> pd.DataFrame:
-    """Owner → circle by Leiden on the combined owner graph, with bridge scores.
+) -> tuple[pd.DataFrame, CircleDetails]:
+    """Owner → circle by consensus clustering of the combined owner graph, with bridge scores.
 
     Parameters
     ----------
     community : graphcrm.community.Community
         The community snapshot.
-    resolution : float, default 1.0
-        Leiden resolution (RBConfiguration: 1 = modularity; CPM: minimum density).
-    method : {"modularity", "cpm"}, default "modularity"
-        Quality function: ``RBConfigurationVertexPartition`` or ``CPMVertexPartition``.
+    method : {"modularity", "cpm", "infomap", "louvain"}, default "modularity"
+        Leiden with modularity (RBConfiguration, with a resolution), Leiden with CPM, Infomap
+        (the map equation; no resolution) or Louvain (igraph's multilevel, the baseline).  The
+        default was picked by the labelled validation (docs/validation.md, "Circles").
+    resolution : float, optional
+        A fixed resolution (modularity / Louvain: 1 = plain modularity, larger = more, smaller
+        circles; CPM: the minimum internal density).  Default: chosen by the multi-resolution
+        scan of ``granularity`` (the most seed-stable level; see the module docstring).
+    granularity : {"coarser", "default", "finer"}, default "default"
+        Ask for fewer, larger or more, smaller circles in plain words: which band of
+        resolutions is scanned (:data:`GRANULARITY`).  Not for Infomap.
+    consensus_runs : int, default 10
+        Runs per scanned level and per consensus round (Lancichinetti & Fortunato 2012); 1 = a
+        single seeded run without consensus (faster, moves with the seed).
     layer_weights : dict, optional
         Weight of the normalised co-attendance and interaction layers (default 1 and 1).
     half_life_days : float, optional
@@ -286,72 +557,70 @@ def circles(
     max_event_size : int, default 150
         Larger events add no co-attendance ties.
     seed : int, default 0
-        Leiden seed; same seed and data give the same circles.
+        Master seed of the runs; with consensus the circles barely depend on it (the details
+        report the stability).
     n_iterations : int, default 2
-        Leiden iterations (leidenalg's default; -1: until the partition no longer changes).
+        Leiden iterations per run (-1: until the partition no longer changes).
     engine : {"auto", "leidenalg", "igraph"}, default "auto"
         Leiden implementation: ``leidenalg``, or igraph's C implementation (same algorithm and
-        quality function, 8-25x faster; seeded through Python's ``random``, whose state is
-        restored).  ``auto`` uses leidenalg up to :data:`AUTO_ENGINE_EDGES` ties, igraph above.
+        quality function, 8-25x faster).  ``auto`` uses leidenalg up to :data:`AUTO_ENGINE_EDGES`
+        ties, igraph above.  Infomap and Louvain always run in igraph.
     bridge_threshold : float, default 0.5
         Minimum participation coefficient of a bridge.
     min_bridge_degree : int, default 3
         Minimum number of distinct neighbours of a bridge.
     lang : {"en", "zh"}
-        Language of ``reason``.
+        Language of ``label`` (its fixed words) and ``reason``.
 
     Returns
     -------
     pandas.DataFrame
-        One row per owner: ``owner_id``; ``circle`` (0 = largest; -1 = no ties);
-        ``circle_size``; ``degree`` (distinct neighbours); ``strength`` (combined tie weight);
-        ``internal_share`` (share of the strength inside the owner's own circle);
+        One row per owner: ``owner_id``; ``circle`` (0 = largest; -1 = no circle: no ties);
+        ``label`` (the circle's name, e.g. "上海 · ES6 · 摄影外拍/自驾"; "no circle" for -1);
+        ``circle_size`` (owners; 0 for no circle); ``interests`` (the owner's top interest
+        tags, comma-separated); ``degree`` (distinct neighbours); ``strength`` (combined tie
+        weight); ``internal_share`` (share of the strength inside the owner's own circle);
         ``n_circles`` (distinct circles among the owner's ties); ``participation``
-        (participation coefficient, 0..1); ``is_bridge``; ``reason``.  Sorted by circle
-        (-1 last), then strength descending, then owner_id.
+        (participation coefficient, 0..1); ``is_bridge``; ``reason``.  Sorted by circle (-1
+        last), then strength descending, then owner_id.
+    CircleDetails
+        With ``details=True``: method, chosen resolution and the rule, the scan, seed stability
+        and consensus facts, ``n_circles`` (no circle excluded) and ``n_no_circle``.
 
     Raises
     ------
     ConfigError
-        For a bad method, resolution, layer weight or lang.
+        For a bad method, resolution, granularity, layer weight or lang.
 
     Example
     -------
     >>> import pandas as pd
     >>> from graphcrm.community import Community
-    >>> o = pd.DataFrame({"owner_id": ["a", "b", "c", "d"]})
+    >>> o = pd.DataFrame({"owner_id": ["a", "b", "c", "d", "e"]})
     >>> ev = pd.DataFrame({"event_id": ["e1", "e2"], "starts_at": ["2024-01-01", "2024-01-02"]})
     >>> at = pd.DataFrame({"event_id": ["e1", "e1", "e2", "e2"], "owner_id": ["a", "b", "c", "d"]})
-    >>> df = circles(Community.from_frames({"owners": o, "events": ev, "attendance": at}))
+    >>> df, info = circles(Community.from_frames({"owners": o, "events": ev, "attendance": at}), details=True)
     >>> df[["owner_id", "circle"]].values.tolist()
-    [['a', 0], ['b', 0], ['c', 1], ['d', 1]]
+    [['a', 0], ['b', 0], ['c', 1], ['d', 1], ['e', -1]]
+    >>> info.n_circles, info.n_no_circle, info.resolution
+    (2, 1, 1.0)
     """
     lang = check_lang(lang)
-    if engine not in ("auto", "leidenalg", "igraph"):
-        raise ConfigError(f"engine must be 'auto', 'leidenalg' or 'igraph', got {engine!r}")
-    if method not in ("modularity", "cpm"):
-        raise ConfigError(f"method must be 'modularity' or 'cpm', got {method!r}")
-    if not np.isfinite(resolution) or resolution <= 0:
-        raise ConfigError("resolution must be a positive number")
+    _check_options(method, resolution, granularity, consensus_runs, engine)
     if not 0 <= bridge_threshold <= 1:
         raise ConfigError("bridge_threshold must be between 0 and 1")
     lw = _layer_weights(layer_weights)
-    partition = dict(resolution=resolution, method=method, layer_weights=lw, half_life_days=half_life_days,
-                     max_event_size=max_event_size, seed=seed, n_iterations=n_iterations, engine=engine)
-    # the partition does not depend on the bridge rule or the language: one Leiden run per options
-    u, v, w, memb = community.memo("circle_partition", partition, lambda: _partition(community, **partition))
+    partition = dict(method=method, resolution=None if resolution is None else float(resolution),
+                     granularity=granularity, consensus_runs=int(consensus_runs), layer_weights=lw,
+                     half_life_days=half_life_days, max_event_size=max_event_size, seed=seed,
+                     n_iterations=n_iterations, engine=engine)
+    # the partition does not depend on the bridge rule or the language: one computation per options
+    u, v, w, memb, info = community.memo("circle_partition", partition, lambda: _partition(community, **partition))
     n = len(community.owner_ids)
     strength = np.bincount(u, weights=w, minlength=n) + np.bincount(v, weights=w, minlength=n)
     degree = np.bincount(u, minlength=n) + np.bincount(v, minlength=n)
-    # weight of each owner's ties into each circle: one group-by over (owner, neighbour circle)
-    who = np.concatenate([u, v])
-    other = np.concatenate([memb[v], memb[u]])
-    ww = np.concatenate([w, w])
-    if len(who):
-        k = pd.DataFrame({"who": who, "c": other, "w": ww}).groupby(["who", "c"], sort=False)["w"].sum()
-        kw = k.to_numpy()
-        kwho = k.index.get_level_values(0).to_numpy()
-        kc = k.index.get_level_values(1).to_numpy()
+    kwho, kc, kw = _circle_ties(u, v, w, memb)
+    if len(kwho):
         frac = kw / strength[kwho]
         sumsq = np.bincount(kwho, weights=frac * frac, minlength=n)
         n_circ = np.bincount(kwho, minlength=n)
@@ -364,12 +633,16 @@ def circles(
         participation = np.where(strength > 0, 1.0 - sumsq, 0.0)
         internal = np.where(strength > 0, inside / strength, 0.0)
     participation = np.clip(participation, 0.0, 1.0)
-    sizes = pd.Series(memb).map(pd.Series(memb).value_counts()).to_numpy()
+    counts = np.bincount(memb[memb >= 0], minlength=int(memb.max()) + 1 if len(memb) and memb.max() >= 0 else 0)
+    sizes = np.where(memb >= 0, counts[np.clip(memb, 0, None)] if len(counts) else 0, 0)
     is_bridge = (participation >= bridge_threshold) & (degree >= min_bridge_degree) & (memb >= 0)
+    labels = circle_labels(community, memb, lang=lang)
     df = pd.DataFrame({
         "owner_id": community.owner_ids,
         "circle": memb,
-        "circle_size": sizes,
+        "label": pd.Series(memb).map(labels).to_numpy(),
+        "circle_size": sizes.astype(np.int64),
+        "interests": owner_interest_text(community, lang=lang),
         "degree": degree.astype(np.int64),
         "strength": strength,
         "internal_share": internal,
@@ -378,37 +651,245 @@ def circles(
         "is_bridge": is_bridge,
     })
     df["reason"] = [_circle_reason(r, lang) for r in df.itertuples(index=False)]
-    return df  # sorted as CIRCLES declares (circle, -1 last; strength desc; owner_id)
+    n_circles = int(len(counts))
+    details = CircleDetails(n_circles=n_circles, n_no_circle=int((memb < 0).sum()), **info)
+    return df, details  # sorted as CIRCLES declares (circle, -1 last; strength desc; owner_id)
 
 
-def _partition(community: Community, *, resolution: float, method: str, layer_weights: dict[str, float],
-               half_life_days: float | None, max_event_size: int, seed: int, n_iterations: int,
-               engine: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The combined graph ``(u, v, w)`` and the Leiden membership of every owner."""
+def _circle_ties(u: np.ndarray, v: np.ndarray, w: np.ndarray, memb: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(owner, circle, tie weight) of every owner's ties into every circle: one group-by."""
+    who = np.concatenate([u, v])
+    if not len(who):
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, np.zeros(0)
+    other = np.concatenate([memb[v], memb[u]])
+    k = pd.DataFrame({"who": who, "c": other, "w": np.concatenate([w, w])}).groupby(["who", "c"], sort=True)["w"].sum()
+    return (k.index.get_level_values(0).to_numpy(np.int64), k.index.get_level_values(1).to_numpy(np.int64),
+            k.to_numpy(float))
+
+
+def _partition(community: Community, *, method: str, resolution: float | None, granularity: str,
+               consensus_runs: int, layer_weights: dict[str, float], half_life_days: float | None,
+               max_event_size: int, seed: int, n_iterations: int, engine: str
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    """The combined graph ``(u, v, w)``, the circle of every owner and the facts behind it."""
     from graphcrm.progress import steps
 
-    with steps(["combined graph", "Leiden"], desc="circles") as step:
+    with steps(["combined graph", "circles"], desc="circles") as step:
         step("combined graph")
         u, v, w = combined_graph(community, layer_weights=layer_weights, half_life_days=half_life_days,
                                  max_event_size=max_event_size)
-        step("Leiden")
-        memb = _leiden(len(community.owner_ids), u, v, w, method=method, resolution=resolution, seed=seed,
-                       n_iterations=n_iterations, engine=engine)
-    return u, v, w, memb
+        step("circles")
+        memb, info = _find_circles(len(community.owner_ids), u, v, w, method=method, resolution=resolution,
+                                   granularity=granularity, runs=consensus_runs, seed=seed,
+                                   n_iterations=n_iterations, engine=engine)
+    return u, v, w, memb, info
 
 
 def _circle_reason(r, lang: str) -> str:
     if r.circle < 0:
-        return pick(lang, en="no ties to other owners (no shared events or interactions)",
-                    zh="与其他车主没有联系（无共同活动、无互动）")
-    parts = [pick(lang, en=f"circle {r.circle} ({_pl(r.circle_size, 'owner')})",
-                  zh=f"圈层 {r.circle}（{r.circle_size} 人）"),
+        return pick(lang, en="no circle: no ties to other owners (no shared events or interactions)",
+                    zh="无圈层：与其他车主没有联系（无共同活动、无互动）")
+    parts = [pick(lang, en=f"circle {r.circle} “{r.label}” ({_pl(r.circle_size, 'owner')})",
+                  zh=f"圈层 {r.circle}「{r.label}」（{r.circle_size} 人）"),
              pick(lang, en=f"{_pl(r.degree, 'tie')}, {r.internal_share:.0%} of tie weight inside",
                   zh=f"{r.degree} 个联系，{r.internal_share:.0%} 的联系强度在圈内")]
     if r.is_bridge:
         parts.append(pick(lang, en=f"bridge: ties reach {_pl(r.n_circles, 'circle')} (participation {r.participation:.2f})",
                           zh=f"桥梁：联系覆盖 {r.n_circles} 个圈层（参与系数 {r.participation:.2f}）"))
     return join(parts, lang)
+
+
+# ---------------------------------------------------------------------------------------------
+# interest tags and circle names
+# ---------------------------------------------------------------------------------------------
+def interest_tags(community: Community) -> pd.DataFrame:
+    """Interest tags of every owner, from what they attend and where they post.
+
+    Tags (the "interest" member tags of a digital membership system): the ``kind`` of every
+    event attended (``drive``, ``meetup`` ...), the event's topic (its ``title`` with the
+    event's city taken out, e.g. "上海 摄影外拍" → "摄影外拍") and the ``channel`` of every post
+    written.  Linear in attendance + posts (group-bys); computed once per community.
+
+    Parameters
+    ----------
+    community : graphcrm.community.Community
+        The community snapshot.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (owner, tag): ``owner`` (position in ``community.owner_ids``, int), ``tag``
+        (str) and ``count`` (events attended or posts written with that tag, int).
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> from graphcrm.community import Community
+    >>> o = pd.DataFrame({"owner_id": ["a", "b"]})
+    >>> ev = pd.DataFrame({"event_id": ["e1"], "starts_at": ["2024-01-01"], "kind": ["drive"],
+    ...                    "title": ["上海 自驾穿越"], "city": ["上海"]})
+    >>> at = pd.DataFrame({"event_id": ["e1"], "owner_id": ["a"]})
+    >>> interest_tags(Community.from_frames({"owners": o, "events": ev, "attendance": at})).values.tolist()
+    [[0, 'drive', 1], [0, '自驾穿越', 1]]
+    """
+    return community.memo("interest_tags", {}, lambda: _interest_tags(community))
+
+
+def _interest_tags(community: Community) -> pd.DataFrame:
+    ids = pd.Index(community.owner_ids)
+    parts = []
+    ev, at = community.tables["events"], community.tables["attendance"]
+    if len(ev) and len(at):
+        e = ev.set_index("event_id")
+        who = ids.get_indexer(at["owner_id"].astype(str))
+        eid = at["event_id"].to_numpy()
+        ok = who >= 0
+        for col in ("kind", "title"):
+            if col not in e:
+                continue
+            vals = e[col].astype(object)
+            if col == "title":
+                city = e["city"].astype(object).fillna("") if "city" in e else pd.Series("", index=e.index)
+                vals = pd.Series([(str(t).replace(str(c), "") if c else str(t)).strip(" -·|:/") if isinstance(t, str) else None
+                                  for t, c in zip(vals, city)], index=e.index, dtype=object)
+            tag = pd.Series(vals).reindex(eid).to_numpy()
+            parts.append(pd.DataFrame({"owner": who[ok], "tag": tag[ok]}))
+    posts = community.tables["posts"]
+    if len(posts) and "channel" in posts:
+        who = ids.get_indexer(posts["author_id"].astype(str))
+        ok = who >= 0
+        parts.append(pd.DataFrame({"owner": who[ok], "tag": posts["channel"].astype(object).to_numpy()[ok]}))
+    if not parts:
+        return pd.DataFrame({"owner": pd.Series([], dtype=np.int64), "tag": pd.Series([], dtype=object),
+                             "count": pd.Series([], dtype=np.int64)})
+    df = pd.concat(parts, ignore_index=True)
+    df = df[df["tag"].notna()]
+    df["tag"] = df["tag"].astype(str).str.strip()
+    df = df[df["tag"].str.len() > 0]
+    out = df.groupby(["owner", "tag"], sort=True).size().rename("count").reset_index()
+    out["owner"] = out["owner"].astype(np.int64)
+    out["count"] = out["count"].astype(np.int64)
+    return out
+
+
+def owner_interest_text(community: Community, *, top: int = 3, lang: str = "en") -> np.ndarray:
+    """Each owner's ``top`` tags by count (ties by name), comma-joined; "" when none."""
+    def compute() -> np.ndarray:
+        t = interest_tags(community)
+        out = np.full(len(community.owner_ids), "", dtype=object)
+        if len(t):
+            t = t.sort_values(["owner", "count", "tag"], ascending=[True, False, True], kind="mergesort")
+            t = t.groupby("owner", sort=False).head(top)
+            sep = "，" if lang == "zh" else ", "
+            joined = t.groupby("owner", sort=True)["tag"].agg(sep.join)
+            out[joined.index.to_numpy()] = joined.to_numpy()
+        return out
+
+    return community.memo("owner_interest_text", {"top": top, "lang": lang}, compute)
+
+
+#: a circle's label names its city when it holds more than this share of the members (else the
+#: two main cities when together they hold at least LABEL_TWO_CITY_SHARE, else "several cities")
+LABEL_CITY_SHARE = 0.5
+LABEL_TWO_CITY_SHARE = 0.75
+#: ... its car model when at least this share of the members drive it
+LABEL_MODEL_SHARE = 0.4
+#: ... and up to two interest tags that at least this share of the members have, picked by
+#: share x log(lift) (lift = share in the circle / share among all tagged owners; lift > 1.2)
+LABEL_TAG_SHARE = 0.15
+
+
+def circle_labels(community: Community, memb: ArrayLike, *, lang: str = "en") -> dict[int, str]:
+    """A name for every circle, from its members' cities, car models and interest tags.
+
+    "上海 · ES6 · 摄影外拍/自驾穿越": the main city (more than :data:`LABEL_CITY_SHARE` of the
+    members; else the two main cities when they hold :data:`LABEL_TWO_CITY_SHARE`, else
+    "several cities"), the car model most members drive
+    (left out when it has fewer than :data:`LABEL_MODEL_SHARE`), and the tags that set the circle apart (see
+    :data:`LABEL_TAG_SHARE`).  A name that would repeat gets " #2", " #3" … in circle order;
+    a circle with nothing to name is "circle N".  -1 is "no circle".  Linear (group-bys).
+
+    Parameters
+    ----------
+    community : graphcrm.community.Community
+        The community snapshot.
+    memb : array-like of int
+        The circle of every owner in ``community.owner_ids`` order (-1 = no circle).
+    lang : {"en", "zh"}
+        Language of the fixed words.
+
+    Returns
+    -------
+    dict
+        circle -> label (str), including -1.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> from graphcrm.community import Community
+    >>> o = pd.DataFrame({"owner_id": ["a", "b", "c"], "city": ["上海", "上海", "北京"],
+    ...                   "car_model": ["ES6", "ES6", "ET5"]})
+    >>> circle_labels(Community.from_frames({"owners": o}), [0, 0, -1])
+    {0: '上海 · ES6', -1: 'no circle'}
+    """
+    lang = check_lang(lang)
+    memb = np.asarray(memb, dtype=np.int64)
+    owners = community.owners
+    n = len(memb)
+    out: dict[int, str] = {}
+    real = np.unique(memb[memb >= 0])
+    if len(real):
+        sizes = pd.Series(np.bincount(memb[memb >= 0])).reindex(real)
+
+        def shares(col: str) -> pd.DataFrame:
+            if col not in owners:
+                return pd.DataFrame(columns=["c", "x", "share"])
+            d = pd.DataFrame({"c": memb, "x": owners[col].astype(object).to_numpy()})
+            d = d[(d["c"] >= 0) & d["x"].notna()]
+            d = d[d["x"].astype(str).str.len() > 0]
+            cnt = d.groupby(["c", "x"]).size().rename("k").reset_index()
+            cnt["share"] = cnt["k"] / cnt["c"].map(sizes)
+            return cnt.sort_values(["c", "k", "x"], ascending=[True, False, True], kind="mergesort")
+
+        city = shares("city")
+        top2 = city.groupby("c", sort=False).head(2)
+        parts: dict[int, list[str]] = {int(c): [] for c in real}
+        several = pick(lang, en="several cities", zh="多城市")
+        for c, g in top2.groupby("c", sort=False):
+            xs, ss = g["x"].astype(str).tolist(), g["share"].tolist()
+            if ss[0] > LABEL_CITY_SHARE:
+                parts[int(c)].append(xs[0])
+            elif len(ss) > 1 and ss[0] + ss[1] >= LABEL_TWO_CITY_SHARE:
+                parts[int(c)].append(f"{xs[0]}/{xs[1]}")
+            else:
+                parts[int(c)].append(several)
+        model = shares("car_model").groupby("c", sort=False).head(1)
+        for c, x, s in zip(model["c"], model["x"], model["share"]):
+            if s >= LABEL_MODEL_SHARE:
+                parts[int(c)].append(str(x))
+        tags = interest_tags(community)
+        if len(tags):
+            t = pd.DataFrame({"c": memb[tags["owner"].to_numpy()], "tag": tags["tag"].to_numpy()})
+            n_tagged = max(int(len(np.unique(tags["owner"].to_numpy()))), 1)
+            base = t.groupby("tag").size() / n_tagged
+            t = t[t["c"] >= 0]
+            cnt = t.groupby(["c", "tag"]).size().rename("k").reset_index()
+            cnt["share"] = cnt["k"] / cnt["c"].map(sizes)
+            cnt["lift"] = cnt["share"] / cnt["tag"].map(base)
+            cnt = cnt[(cnt["share"] >= LABEL_TAG_SHARE) & (cnt["lift"] > 1.2) & (cnt["k"] >= 2)]
+            cnt["score"] = cnt["share"] * np.log(cnt["lift"])
+            cnt = cnt.sort_values(["c", "score", "tag"], ascending=[True, False, True], kind="mergesort")
+            for c, g in cnt.groupby("c", sort=False):
+                parts[int(c)].append("/".join(g["tag"].astype(str).head(2)))
+        seen: dict[str, int] = {}
+        for c in real:
+            name = " · ".join(parts[int(c)]) or pick(lang, en=f"circle {c}", zh=f"圈层 {c}")
+            seen[name] = seen.get(name, 0) + 1
+            out[int(c)] = name if seen[name] == 1 else f"{name} #{seen[name]}"
+    out[NO_TIES] = pick(lang, en="no circle", zh="无圈层")
+    return out
 
 
 def _joined(circle: pd.Series, members: pd.DataFrame) -> list[str]:
@@ -441,11 +922,13 @@ CIRCLE_PROFILES = ResultSpec(
     "circle_profiles",
     key=("circle",),
     columns=(
-        Col("circle", "int", "", "the circle (0 = largest; -1 = owners with no ties)"),
+        Col("circle", "int", "", "the circle (0 = largest; -1 = no circle, only with include_no_ties=True)"),
+        Col("label", "str", "", "the circle's name: main city, car model and interests (as in circles())"),
         Col("size", "int", "owners", "owners in the circle"),
         Col("share", "float", "share 0-1", "share of all owners"),
         Col("top_cities", "str", "", "main cities with their share of the members"),
         Col("top_car_models", "str", "", "main car models with their share of the members"),
+        Col("top_interests", "str", "", "main interest tags with the share of members who have them"),
         Col("density", "float", "share 0-1", "ties inside the circle over possible pairs"),
         Col("internal_share", "float", "share 0-1", "share of the members' tie weight that stays inside"),
         Col("n_bridges", "int", "owners", "members who bridge to other circles"),
@@ -469,11 +952,11 @@ def circle_profiles(
     top_values: int = 3,
     leaders: int = 3,
     bridges: int = 3,
-    include_no_ties: bool = True,
+    include_no_ties: bool = False,
     circle_options: Mapping[str, Any] | None = None,
     lang: str = "en",
 ) -> pd.DataFrame:
-    """One row per circle: size, who is in it, how dense it is, its leaders and bridges.
+    """One row per circle: its name, size, who is in it, how dense it is, its leaders and bridges.
 
     Parameters
     ----------
@@ -491,19 +974,21 @@ def circle_profiles(
         Top KOCs listed per circle (owners with a positive KOC score).
     bridges : int, default 3
         Bridges listed per circle (highest participation first).
-    include_no_ties : bool, default True
-        Include the "no ties" pseudo-circle -1.
+    include_no_ties : bool, default False
+        Add a row -1 for the owners with no ties ("no circle"; not a circle, so left out by
+        default and counted in :func:`circles`' details as ``n_no_circle``).
     circle_options : mapping, optional
         Options of :func:`circles` (resolution, method, layer_weights, seed, ...) used when
         ``circles_frame`` is absent, and for the ties behind ``density``.
     lang : {"en", "zh"}
-        Language of ``reason``.
+        Language of ``label`` and ``reason``.
 
     Returns
     -------
     pandas.DataFrame
-        Columns: ``circle``; ``size``; ``share`` (of all owners); ``top_cities`` and
-        ``top_car_models`` ("name share, ..."); ``density`` (ties inside / possible pairs);
+        Columns: ``circle``; ``label`` (the circle's name, as in :func:`circles`); ``size``;
+        ``share`` (of all owners); ``top_cities``, ``top_car_models`` and ``top_interests``
+        ("name share, ..."; interests: share of members with the tag); ``density`` (ties inside / possible pairs);
         ``internal_share`` (share of the members' tie weight that stays inside);
         ``n_bridges``; ``leaders`` and ``bridges`` (owner ids, comma-separated); ``reason``.
         Keyed by ``circle`` (not owner_id), sorted by circle (-1 last).
@@ -521,8 +1006,8 @@ def circle_profiles(
     >>> ev = pd.DataFrame({"event_id": ["e1"], "starts_at": ["2024-01-01"]})
     >>> at = pd.DataFrame({"event_id": ["e1", "e1"], "owner_id": ["a", "b"]})
     >>> p = circle_profiles(Community.from_frames({"owners": o, "events": ev, "attendance": at}))
-    >>> p[["circle", "size", "top_cities", "density"]].values.tolist()
-    [[0, 2, 'SH 100%', 1.0], [-1, 1, 'BJ 100%', 0.0]]
+    >>> p[["circle", "label", "size", "top_cities", "density"]].values.tolist()
+    [[0, 'SH', 2, 'SH 100%', 1.0]]
     """
     lang = check_lang(lang)
     circle_options = dict(circle_options or {})
@@ -552,6 +1037,10 @@ def circle_profiles(
     model = owners["car_model"] if "car_model" in owners else pd.Series([None] * n)
     df["top_cities"] = df["circle"].map(_top_values(city.reset_index(drop=True), memb, top_values, lang)).fillna("")
     df["top_car_models"] = df["circle"].map(_top_values(model.reset_index(drop=True), memb, top_values, lang)).fillna("")
+    df["top_interests"] = df["circle"].map(_top_interests(community, memb, top_values, lang)).astype(object).fillna("")
+    names = (circ["label"].groupby(memb).first().to_dict() if "label" in circ
+             else circle_labels(community, memb, lang=lang))
+    df["label"] = df["circle"].map(names).fillna("")
     # bridges
     br = circ.reset_index()
     br = br[br["is_bridge"].astype(bool)]
@@ -581,10 +1070,28 @@ def circle_profiles(
     return df
 
 
+def _top_interests(community: Community, memb: np.ndarray, k: int, lang: str) -> pd.Series:
+    """'摄影外拍 45%, drive 40%' per circle: the k tags most members have, with that share."""
+    tags = interest_tags(community)
+    if not len(tags):
+        return pd.Series(dtype=object)
+    c = memb[tags["owner"].to_numpy()]
+    cnt = pd.DataFrame({"c": c, "tag": tags["tag"].to_numpy()}).groupby(["c", "tag"]).size().rename("n").reset_index()
+    cnt = cnt.sort_values(["c", "n", "tag"], ascending=[True, False, True], kind="mergesort").groupby("c", sort=False).head(k)
+    size = pd.Series(np.bincount(memb - memb.min()), index=np.arange(memb.min(), memb.max() + 1))
+    cnt["share"] = cnt["n"] / cnt["c"].map(size)
+    sep = "，" if lang == "zh" else ", "
+    out: dict[int, list[str]] = {}
+    for ci, t, s in zip(cnt["c"], cnt["tag"], cnt["share"]):
+        out.setdefault(int(ci), []).append(f"{t} {s:.0%}" if s >= 0.005 else f"{t} <1%")
+    return pd.Series({ci: sep.join(v) for ci, v in out.items()}, dtype=object)
+
+
 def _profile_reason(r, lang: str) -> str:
     if r.circle < 0:
-        return pick(lang, en=f"{_pl(r.size, 'owner')} with no ties yet", zh=f"{r.size} 位车主尚无任何联系")
-    parts = [pick(lang, en=f"{_pl(r.size, 'owner')} ({r.share:.1%} of all)", zh=f"{r.size} 位车主（占 {r.share:.1%}）")]
+        return pick(lang, en=f"no circle: {_pl(r.size, 'owner')} with no ties yet", zh=f"无圈层：{r.size} 位车主尚无任何联系")
+    parts = [pick(lang, en=f"“{r.label}”: {_pl(r.size, 'owner')} ({r.share:.1%} of all)",
+                  zh=f"「{r.label}」：{r.size} 位车主（占 {r.share:.1%}）")]
     if r.top_cities:
         parts.append(pick(lang, en=f"mostly {r.top_cities}", zh=f"主要城市 {r.top_cities}"))
     parts.append(pick(lang, en=f"density {r.density:.3f}, {r.internal_share:.0%} of ties inside",
@@ -594,6 +1101,124 @@ def _profile_reason(r, lang: str) -> str:
     if r.n_bridges:
         parts.append(pick(lang, en=f"{_pl(r.n_bridges, 'bridge')} to other circles", zh=f"{r.n_bridges} 位跨圈桥梁"))
     return join(parts, lang)
+
+
+
+CIRCLE_MEMBERSHIPS = ResultSpec(
+    "circle_memberships",
+    key=("owner_id", "circle"),
+    columns=(
+        Col("owner_id", "str", "", "the owner"),
+        Col("circle", "int", "", "a circle the owner belongs to"),
+        Col("label", "str", "", "the circle's name (as in circles() and circle_profiles())"),
+        Col("strength", "float", "share 0-1", "share of the owner's tie weight that goes into that circle"),
+        Col("is_primary", "bool", "", "the owner's primary circle (the one circles() lists)"),
+        Col("rank", "int", "", "1 = the owner's strongest membership, 2 = the next ..."),
+        Col("reason", "str", "", "the membership in plain words"),
+    ),
+    sort=(("owner_id", True), ("rank", True)),
+    depends=("circles",),
+    description="overlapping circles: every circle an owner belongs to, with a strength (owners with no ties have none)",
+)
+
+
+@analysis(CIRCLE_MEMBERSHIPS)
+def circle_memberships(
+    community: Community,
+    *,
+    min_strength: float = 0.3,
+    max_circles: int = 3,
+    circle_options: Mapping[str, Any] | None = None,
+    lang: str = "en",
+) -> pd.DataFrame:
+    """Overlapping circles: every circle an owner belongs to, with a strength per owner and circle.
+
+    The belonging coefficient of owner i to circle c is the share of i's tie weight that goes
+    into c, ``b_ic = k_ic / k_i`` (one update of Gregory's COPRA label propagation, 2010, started
+    from the consensus circles of :func:`circles`).  An owner belongs to their primary circle
+    and to every other circle with ``b_ic >= min_strength``, at most ``max_circles`` in all
+    (strongest first): an owner who goes to the Shanghai owners' events and comments mostly in
+    the photography circle is in both.  Owners with no ties belong to no circle (no rows).
+    Linear in ties (one group-by over owner and neighbour circle).
+
+    Parameters
+    ----------
+    community : graphcrm.community.Community
+        The community snapshot.
+    min_strength : float, default 0.3
+        Smallest share of an owner's tie weight that makes them a member of another circle
+        (COPRA's 1/v with v about 3).
+    max_circles : int, default 3
+        Most circles per owner.
+    circle_options : mapping, optional
+        Options of :func:`circles` (method, resolution, granularity, seed ...).
+    lang : {"en", "zh"}
+        Language of ``label`` and ``reason``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (owner, circle): ``owner_id``; ``circle``; ``label``; ``strength`` (share
+        0-1 of the owner's tie weight in that circle); ``is_primary``; ``rank`` (1 = strongest);
+        ``reason``.  Sorted by owner_id, then rank.
+
+    Raises
+    ------
+    ConfigError
+        For bad options.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> from graphcrm.community import Community
+    >>> o = pd.DataFrame({"owner_id": ["a1", "a2", "a3", "b1", "b2", "b3", "z"]})
+    >>> ev = pd.DataFrame({"event_id": ["a", "a2", "b"], "starts_at": ["2024-01-01", "2024-01-08", "2024-01-02"]})
+    >>> at = pd.DataFrame({"event_id": ["a"] * 4 + ["a2"] * 4 + ["b"] * 4,
+    ...                    "owner_id": ["a1", "a2", "a3", "z"] * 2 + ["b1", "b2", "b3", "z"]})
+    >>> m = circle_memberships(Community.from_frames({"owners": o, "events": ev, "attendance": at}))
+    >>> m[m["owner_id"] == "z"][["circle", "strength", "is_primary"]].round(3).values.tolist()
+    [[0, 0.667, True], [1, 0.333, False]]
+    """
+    lang = check_lang(lang)
+    if not 0 < min_strength <= 1:
+        raise ConfigError("min_strength must be in (0, 1]")
+    if isinstance(max_circles, bool) or not isinstance(max_circles, (int, np.integer)) or max_circles < 1:
+        raise ConfigError("max_circles must be a whole number >= 1")
+    opts = {k: v for k, v in dict(circle_options or {}).items() if k != "lang"}
+    circ = circles(community, lang=lang, **opts)
+    circ = circ.set_index("owner_id").reindex(community.owner_ids)
+    memb = circ["circle"].to_numpy(np.int64)
+    u, v, w = combined_graph(community, **{k: opts[k] for k in ("layer_weights", "half_life_days", "max_event_size")
+                                           if k in opts})
+    n = len(memb)
+    strength = np.bincount(u, weights=w, minlength=n) + np.bincount(v, weights=w, minlength=n)
+    kwho, kc, kw = _circle_ties(u, v, w, memb)
+    b = kw / np.where(strength[kwho] > 0, strength[kwho], 1.0)
+    primary = kc == memb[kwho]
+    # an owner of circle c whose ties all leave c still belongs to c (their primary circle)
+    has_primary = np.zeros(n, dtype=bool)
+    has_primary[kwho[primary]] = True
+    lost = np.flatnonzero(~has_primary & (memb >= 0))
+    kwho = np.concatenate([kwho, lost])
+    kc = np.concatenate([kc, memb[lost]])
+    b = np.concatenate([b, np.zeros(len(lost))])
+    primary = np.concatenate([primary, np.ones(len(lost), dtype=bool)])
+    keep = (primary | (b >= min_strength - 1e-12)) & (kc >= 0)
+    df = pd.DataFrame({"o": kwho[keep], "circle": kc[keep], "strength": b[keep], "is_primary": primary[keep]})
+    df = df.sort_values(["o", "is_primary", "strength", "circle"], ascending=[True, False, False, True], kind="mergesort")
+    # the primary circle always stays; the others by strength up to max_circles
+    df["slot"] = df.groupby("o", sort=False).cumcount()
+    df = df[df["slot"] < max_circles]
+    df = df.sort_values(["o", "strength", "is_primary", "circle"], ascending=[True, False, False, True], kind="mergesort")
+    df["rank"] = (df.groupby("o", sort=False).cumcount() + 1).astype(np.int64)
+    labels = circle_labels(community, memb, lang=lang)
+    df["owner_id"] = community.owner_ids[df["o"].to_numpy()]
+    df["label"] = df["circle"].map(labels)
+    df["reason"] = [
+        (pick(lang, en=f"primary circle “{lab}”: {s:.0%} of their ties", zh=f"主圈层「{lab}」：{s:.0%} 的联系")
+         if p else pick(lang, en=f"also in “{lab}”: {s:.0%} of their ties", zh=f"同时属于「{lab}」：{s:.0%} 的联系"))
+        for lab, s, p in zip(df["label"], df["strength"], df["is_primary"])]
+    return df.drop(columns=["o", "slot"])
 
 
 def compare_partitions(labels_true: ArrayLike, labels_pred: ArrayLike) -> dict[str, float]:
@@ -628,9 +1253,19 @@ def compare_partitions(labels_true: ArrayLike, labels_pred: ArrayLike) -> dict[s
     b = pd.factorize(pd.Series(list(labels_pred), dtype=object))[0]
     if len(a) != len(b):
         raise ConfigError(f"the partitions have different lengths ({len(a)} and {len(b)})")
+    if len(a) == 0:
+        return {"nmi": 1.0, "ari": 1.0, "n": 0}
+    nmi, ari = _agreement(a, b)
+    return {"nmi": round(nmi, 12), "ari": round(ari, 12), "n": int(len(a))}
+
+
+def _agreement(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(NMI, ARI) of two label arrays of the same length (any integers): linear in items."""
+    a = pd.factorize(np.asarray(a))[0].astype(np.int64)
+    b = pd.factorize(np.asarray(b))[0].astype(np.int64)
     n = len(a)
     if n == 0:
-        return {"nmi": 1.0, "ari": 1.0, "n": 0}
+        return 1.0, 1.0
     nb = int(b.max()) + 1
     uk, nij = np.unique(a.astype(np.int64) * nb + b, return_counts=True)
     pair_a, pair_b = uk // nb, uk % nb
@@ -659,4 +1294,45 @@ def compare_partitions(labels_true: ArrayLike, labels_pred: ArrayLike) -> dict[s
         nmi = 0.0
     else:
         nmi = mi / (0.5 * (ha + hb))
-    return {"nmi": round(float(min(max(nmi, 0.0), 1.0)), 12), "ari": round(float(ari), 12), "n": int(n)}
+    return float(min(max(nmi, 0.0), 1.0)), float(ari)
+
+
+def overlap_f1(true_pairs: ArrayLike, pred_pairs: ArrayLike) -> dict[str, float]:
+    """Average best-match F1 of two overlapping covers, both ways (Yang & Leskovec 2013).
+
+    For every true group, the F1 (harmonic mean of precision and recall over items) of the
+    best-matching predicted group, averaged over true groups; the same from the predicted side;
+    ``f1`` is the mean of the two.  Only group pairs that share an item are compared (one
+    merge on the item), so it is linear in memberships times the memberships per item.
+
+    Parameters
+    ----------
+    true_pairs, pred_pairs : array-like of (item, group) pairs
+        One row per membership (a partition is one row per item).
+
+    Returns
+    -------
+    dict
+        ``{"f1": float, "f1_true": float, "f1_pred": float}`` (0-1; 1 = the same cover).
+
+    Raises
+    ------
+    ConfigError
+        If a cover is empty.
+
+    Example
+    -------
+    >>> overlap_f1([(1, "a"), (2, "a"), (3, "b")], [(1, 0), (2, 0), (3, 0), (3, 1)])
+    {'f1': 0.9, 'f1_true': 0.9, 'f1_pred': 0.9}
+    """
+    t = pd.DataFrame(list(map(tuple, true_pairs)), columns=["item", "g"]).drop_duplicates()
+    p = pd.DataFrame(list(map(tuple, pred_pairs)), columns=["item", "g"]).drop_duplicates()
+    if t.empty or p.empty:
+        raise ConfigError("both covers need at least one membership")
+    t["item"], p["item"] = t["item"].astype(str), p["item"].astype(str)
+    st, sp = t.groupby("g").size(), p.groupby("g").size()
+    m = t.merge(p, on="item", suffixes=("_t", "_p")).groupby(["g_t", "g_p"]).size().rename("k").reset_index()
+    m["f1"] = 2 * m["k"] / (m["g_t"].map(st).to_numpy() + m["g_p"].map(sp).to_numpy())
+    ft = m.groupby("g_t")["f1"].max().reindex(st.index).fillna(0.0).mean()
+    fp = m.groupby("g_p")["f1"].max().reindex(sp.index).fillna(0.0).mean()
+    return {"f1": round(float((ft + fp) / 2), 10), "f1_true": round(float(ft), 10), "f1_pred": round(float(fp), 10)}

@@ -27,6 +27,7 @@ REGISTRY: dict[str, str] = {
     "kocs": "graphcrm.algorithms.koc",
     "circles": "graphcrm.algorithms.circles",
     "circle_profiles": "graphcrm.algorithms.circles",
+    "circle_memberships": "graphcrm.algorithms.circles",
     "referral_chains": "graphcrm.algorithms.referrals",
     "referral_attribution": "graphcrm.algorithms.referrals",
     "top_referrers": "graphcrm.algorithms.referrals",

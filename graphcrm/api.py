@@ -133,7 +133,7 @@ class CommunityGraph:
         with steps(["read", "validate", "write"], desc="loading", progress=progress) as step:
             step("read")
             sources, ignored_files = read_sources(source, mapping=m, encoding=encoding)
-            lookup = lambda table, cols: self.store.table(table, columns=cols)  # noqa: E731
+            lookup = self.store.lookup  # a store not created yet holds nothing to refer to
             now_ts = pd.Timestamp(now) if now is not None else None
             step("validate")
             v = validate(sources, mapping=m, lookup=lookup, now=now_ts)
@@ -155,6 +155,7 @@ class CommunityGraph:
             ignored_columns=v.ignored_columns,
             ignored_files=ignored_files,
             written=written,
+            normalized_ids=v.normalized_ids,
         )
 
     # -- reading -------------------------------------------------------------------
@@ -174,8 +175,7 @@ class CommunityGraph:
         """The community (optionally within a time window) as an in-memory :class:`Community`."""
         key = (str(since), str(until))
         if key not in self._community_cache:
-            tables = {n: self.store.table(n) for n in TABLE_NAMES}
-            self._community_cache[key] = Community(tables, since=since, until=until)
+            self._community_cache[key] = Community.from_store(self.store, since=since, until=until)
         return self._community_cache[key]
 
     def graph(self, kind: str, *, since: Any = None, until: Any = None, **options: Any) -> ig.Graph:
@@ -243,6 +243,7 @@ class CommunityGraph:
     kocs = _AnalysisMethod("kocs")
     circles = _AnalysisMethod("circles")
     circle_profiles = _AnalysisMethod("circle_profiles")
+    circle_memberships = _AnalysisMethod("circle_memberships")
     referral_chains = _AnalysisMethod("referral_chains")
     referral_attribution = _AnalysisMethod("referral_attribution")
     top_referrers = _AnalysisMethod("top_referrers")
@@ -337,8 +338,8 @@ class CommunityGraph:
         return f"<CommunityGraph store={self.store.uri!r}>"
 
 
-def open(uri: str | os.PathLike | None = None) -> CommunityGraph:  # noqa: A001 - mirrors graphcrm.open
-    """Open (or create) a community store.
+def open(uri: str | os.PathLike | None = None, *, create: bool = False) -> CommunityGraph:  # noqa: A001 - mirrors graphcrm.open
+    """Open a community store.
 
     Parameters
     ----------
@@ -346,6 +347,25 @@ def open(uri: str | os.PathLike | None = None) -> CommunityGraph:  # noqa: A001 
         A file path for the embedded store (default ``./graphcrm.duckdb``, or ``$GRAPHCRM_STORE``),
         or ``bolt://host:7687`` / ``neo4j://`` / ``neo4j+s://`` for Neo4j (credentials from
         ``GRAPHCRM_NEO4J_USER``/``GRAPHCRM_NEO4J_PASSWORD`` or the config file).
+    create
+        Embedded store: create the file (an empty store) now.  By default a file that does not
+        exist is created by the first :meth:`CommunityGraph.load`, and reading from it before
+        (an analysis, :meth:`~CommunityGraph.info`, :meth:`~CommunityGraph.table`) raises
+        StoreError, so a mistyped path fails instead of giving results for an empty community.
+        Ignored for Bolt stores (the server's database exists).
+
+    Returns
+    -------
+    CommunityGraph
+
+    Raises
+    ------
+    StoreError
+        On first read, when the file does not exist (the message says how to create one:
+        ``graphcrm load FOLDER``, ``graphcrm demo``, or ``create=True``); at once, when the
+        file is not a DuckDB database or (``create=True``) its folder does not exist.
+    ConfigError
+        An unknown URI scheme, or credentials in a Bolt URI.
 
     Example
     -------
@@ -354,4 +374,4 @@ def open(uri: str | os.PathLike | None = None) -> CommunityGraph:  # noqa: A001 
     >>> cg.load({"owners": pd.DataFrame({"owner_id": ["a", "b"]})}).loaded
     2
     """
-    return CommunityGraph(open_store(uri))
+    return CommunityGraph(open_store(uri, create=create))

@@ -159,7 +159,7 @@ def test_the_report_reuses_what_was_computed(tables, tmp_path, monkeypatch):
         cg.owner_levels(lang="en")
         counted = {}
         for mod, fn in ((koc, "engagement_pairs"), (volunteers, "_model"), (levels, "_check_levels"),
-                        (circles, "_leiden")):
+                        (circles, "_find_circles")):
             real = getattr(mod, fn)
             monkeypatch.setattr(mod, fn, lambda *a, _r=real, _n=fn, **kw: counted.setdefault(_n, []).append(1)
                                 or _r(*a, **kw))
@@ -167,7 +167,7 @@ def test_the_report_reuses_what_was_computed(tables, tmp_path, monkeypatch):
         # kocs and owner_levels with the same options, and the volunteer model, are reused
         assert "engagement_pairs" not in counted and "_check_levels" not in counted
         assert "_model" not in counted  # the same options: validation and all, from the cache
-        assert "_leiden" not in counted  # the circles of kocs' bridging (seed 0) are the report's
+        assert "_find_circles" not in counted  # the circles of kocs' bridging (seed 0) are the report's
 
 
 def test_report_options_are_passed_explicitly(tables):

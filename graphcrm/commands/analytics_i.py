@@ -96,17 +96,19 @@ def kocs_cmd(store, since, until, top, fmt, lang, weights, half_life, min_engage
 @format_option
 @lang_option
 @click.option("--members", is_flag=True, help="List owners with their circle instead of one row per circle.")
-@click.option("--resolution", type=float, default=1.0, show_default=True,
-              help="Leiden resolution (higher = more, smaller circles).")
-@click.option("--method", type=click.Choice(["modularity", "cpm"]), default="modularity", show_default=True,
-              help="Leiden quality function.")
+@click.option("--resolution", type=float, default=None,
+              help="Fixed resolution (higher = more, smaller circles); default: the most seed-stable level of --granularity.")
+@click.option("--granularity", type=click.Choice(["coarser", "default", "finer"]), default="default", show_default=True,
+              help="Fewer, larger or more, smaller circles.")
+@click.option("--method", type=click.Choice(["modularity", "cpm", "infomap", "louvain"]), default="modularity",
+              show_default=True, help="Leiden modularity, Leiden CPM, Infomap or Louvain.")
 @click.option("--layer-weights", default=None, metavar="L=W,...",
               help="Weights of the normalised layers, e.g. coattendance=1,interactions=0.5.")
 @click.option("--engine", type=click.Choice(["auto", "leidenalg", "igraph"]), default="auto", show_default=True,
               help="Leiden implementation (auto: leidenalg up to 100k ties, igraph's faster C version above).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Leiden seed.")
 @handle_errors
-def circles_cmd(store, since, until, top, fmt, lang, members, resolution, method, layer_weights,
+def circles_cmd(store, since, until, top, fmt, lang, members, resolution, granularity, method, layer_weights,
                 engine, seed) -> None:
     """Circles (圈层): Leiden on co-attendance + interactions; profiles or owner -> circle.
 
@@ -116,16 +118,17 @@ def circles_cmd(store, since, until, top, fmt, lang, members, resolution, method
     from graphcrm.algorithms.circles import circle_profiles, circles
 
     community = open_cg(store).community(since, until)
-    opts = dict(resolution=resolution, method=method, layer_weights=parse_pairs(layer_weights, "--layer-weights") or None,
+    opts = dict(resolution=resolution, granularity=granularity, method=method, layer_weights=parse_pairs(layer_weights, "--layer-weights") or None,
                 engine=engine, seed=seed)
-    circ = circles(community, lang=lang, **opts)
+    circ, info = circles(community, lang=lang, details=True, **opts)
     if members:
         emit(circ, fmt, top=top)
         return
     prof = circle_profiles(community, circles_frame=circ, circle_options=opts, lang=lang)
-    n_circ = int((prof["circle"] >= 0).sum())
-    _note(f"{n_circ} circles; {int(circ['is_bridge'].sum())} bridges" if lang == "en"
-          else f"共 {n_circ} 个圈层，{int(circ['is_bridge'].sum())} 位跨圈桥梁", fmt)
+    n_circ = info.n_circles
+    _note(f"{n_circ} circles; {int(circ['is_bridge'].sum())} bridges; {info.n_no_circle} owners with no ties (no circle)"
+          if lang == "en" else
+          f"共 {n_circ} 个圈层，{int(circ['is_bridge'].sum())} 位跨圈桥梁，{info.n_no_circle} 位车主无联系（无圈层）", fmt)
     emit(prof, fmt, top=top)
 
 
