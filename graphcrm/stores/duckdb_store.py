@@ -58,29 +58,94 @@ def _result_table(name: str) -> str:
     return f"result_{name}"
 
 
+def missing_store_message(uri: str) -> str:
+    """What to say when a store to read from does not exist (and how to create one)."""
+    return (
+        f"no store at {uri}: nothing has been loaded there yet (is the path right?). Create it with "
+        f"`graphcrm load FOLDER --store {uri}` (your exports) or `graphcrm demo --store {uri}` (a generated "
+        f"community); in Python, graphcrm.open(path).load(folder), or graphcrm.open(path, create=True) "
+        f"for an empty store"
+    )
+
+
 class DuckDBStore(Store):
     """A community in a single local DuckDB file.
 
     Parameters
     ----------
     path
-        The database file (created on first use).  ``:memory:`` keeps it in memory.
+        The database file.  ``:memory:`` keeps it in memory.
+    create
+        Create the file (with the empty contract tables) now.  By default a file that does not
+        exist is created by the first write (:meth:`upsert`, i.e. a load), and reading from it
+        before that raises :class:`~graphcrm.errors.StoreError`: analyses of a mistyped path
+        fail instead of reporting on an empty community.
+
+    Raises
+    ------
+    StoreError
+        The file exists but is not a DuckDB database, or (``create=True``) its folder does not
+        exist.
+
+    Example
+    -------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "c.duckdb"
+    >>> store = DuckDBStore(path)
+    >>> store.exists(), path.exists()
+    (False, False)
+    >>> store.upsert({"owners": pd.DataFrame({"owner_id": ["a"]})})
+    {'owners': 1}
+    >>> store.exists(), store.counts()["owners"]
+    (True, 1)
     """
 
     kind = "duckdb"
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, create: bool = False):
         self.path = Path(path) if str(path) != ":memory:" else None
         self.uri = str(path)
+        self._con: duckdb.DuckDBPyConnection | None = None
+        if self.path is None or create or self.path.exists():
+            self._connect()
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        """Open (creating if needed) the database and its contract tables."""
+        path = self.path
         try:
-            if self.path is not None and self.path.parent and not self.path.parent.exists():
-                raise StoreError(f"cannot create store {self.path}: folder {self.path.parent} does not exist")
-            self.con = duckdb.connect(str(path))
+            if path is not None and not path.exists() and path.parent and not path.parent.exists():
+                raise StoreError(f"cannot create store {path}: folder {path.parent} does not exist")
+            con = duckdb.connect(str(path) if path is not None else ":memory:")
         except duckdb.Error as exc:
-            raise StoreError(f"cannot open store {path}: {exc}") from None
-        with self.con.cursor() as cur:
-            for t in TABLES.values():
-                cur.execute(_ddl(t))
+            raise StoreError(f"cannot open store {self.uri}: {exc}") from None
+        try:
+            with con.cursor() as cur:
+                for t in TABLES.values():
+                    cur.execute(_ddl(t))
+        except duckdb.Error as exc:
+            con.close()
+            raise StoreError(f"cannot open store {self.uri}: {exc}") from None
+        self._con = con
+        return con
+
+    def exists(self) -> bool:
+        return self._con is not None or self.path is None or self.path.exists()
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The connection, for reading: a store whose file does not exist raises StoreError
+        (:func:`missing_store_message`) instead of creating an empty one."""
+        if self._con is None:
+            if not self.exists():
+                raise StoreError(missing_store_message(self.uri))
+            self._connect()
+        return self._con
+
+    def lookup(self, name: str, columns: list[str]) -> pd.DataFrame:
+        if not self.exists():  # a first load: nothing stored to refer to
+            t = TABLES[name]
+            return _typed(pd.DataFrame({c: pd.Series([], dtype=object) for c in columns}), t)
+        return self.table(name, columns=columns)
 
     # -- reading ---------------------------------------------------------------
     def table(self, name: str, *, columns: list[str] | None = None) -> pd.DataFrame:
@@ -110,7 +175,8 @@ class DuckDBStore(Store):
     # -- writing ---------------------------------------------------------------
     def upsert(self, frames: Mapping[str, pd.DataFrame]) -> dict[str, int]:
         written: dict[str, int] = {}
-        cur = self.con.cursor()
+        created = self._con is None  # this write creates the file (removed again if it fails)
+        cur = (self._con or self._connect()).cursor()
         try:
             cur.execute("BEGIN TRANSACTION")
             for name in TABLE_NAMES:
@@ -120,7 +186,7 @@ class DuckDBStore(Store):
                 df = frames[name]
                 cols = [c for c in t.column_names if c in df.columns]
                 view = f"_incoming_{name}"
-                cur.register(view, _for_duckdb(df[cols]))
+                cur.register(view, _for_duckdb(_contract_typed(df[cols], t)))
                 col_sql = ", ".join(f'"{c}"' for c in cols)
                 sets = [c for c in cols if c not in t.key]
                 match = " AND ".join(f't."{k}" = v."{k}"' for k in t.key)
@@ -144,12 +210,25 @@ class DuckDBStore(Store):
                 cur.execute("ROLLBACK")
             except duckdb.Error:
                 pass
+            if created:
+                self._remove_new_file()
             if isinstance(exc, duckdb.Error):
                 raise StoreError(f"load into {self.uri} failed and was rolled back, nothing written: {exc}") from None
             raise
         finally:
             cur.close()
         return written
+
+    def _remove_new_file(self) -> None:
+        """Undo creating the file: a first load that failed leaves no store behind."""
+        self.close()
+        self._con = None
+        if self.path is not None:
+            for p in (self.path, self.path.with_name(self.path.name + ".wal")):
+                try:
+                    p.unlink()
+                except OSError:
+                    pass
 
     def write_results(self, results, *, name, label=None, campaign=None, selected=None) -> int:
         table = _result_table(name)
@@ -190,8 +269,10 @@ class DuckDBStore(Store):
         return self.con.execute(f'SELECT * FROM "{table}" ORDER BY owner_id').df()
 
     def close(self) -> None:
+        if self._con is None:
+            return
         try:
-            self.con.close()
+            self._con.close()
         except duckdb.Error:
             pass
 
@@ -274,6 +355,211 @@ class DuckDBStore(Store):
             df[c] = df[c].astype(object).where(df[c].notna(), None)
         return df[list(CAMPAIGN_MEMBER_COLUMNS)]
 
+    # -- the community in compact form (issue 13): codes and projections computed in SQL ----
+    #: id columns computed as integer codes in SQL: table -> column -> (table, key) it names
+    _CODED = {
+        "referrals": {"referrer_id": ("owners", "owner_id"), "referee_id": ("owners", "owner_id")},
+        "attendance": {"event_id": ("events", "event_id"), "owner_id": ("owners", "owner_id")},
+        "posts": {"post_id": ("posts", "post_id"), "author_id": ("owners", "owner_id")},
+        "interactions": {"owner_id": ("owners", "owner_id"), "post_id": ("posts", "post_id")},
+    }
+
+    def community_tables(self) -> dict[str, pd.DataFrame]:
+        """The six tables for a :class:`~graphcrm.community.Community`, ids as categoricals.
+
+        Owners and events come as :meth:`table` gives them.  In the four activity tables every
+        id column (owners, posts, events) and enum column (``stage``, ``role``, ``kind``) is a
+        pandas categorical built from integer codes computed inside DuckDB (the row number of
+        the id in its sorted key column), so no string per row crosses into Python: about 17
+        bytes per interaction instead of ~340.  Rows are in key order, as :meth:`table`.
+
+        Returns
+        -------
+        dict of DataFrame
+            Table name -> frame with the contract columns.  An id naming no stored row (which
+            a load never lets in) keeps its text as an extra category.
+
+        Example
+        -------
+        >>> import graphcrm, pandas as pd
+        >>> cg = graphcrm.open(":memory:")
+        >>> _ = cg.load({"owners": pd.DataFrame({"owner_id": ["a", "b"]}),
+        ...              "referrals": pd.DataFrame({"referrer_id": ["b"], "referee_id": ["a"],
+        ...                                         "referred_at": ["2024-01-01"], "stage": ["order"]})})
+        >>> r = cg.store.community_tables()["referrals"]
+        >>> r["referrer_id"].cat.codes.tolist(), r["referrer_id"].tolist()
+        ([1], ['b'])
+        """
+        out = {"owners": self.table("owners"), "events": self.table("events")}
+        cats = {("owners", "owner_id"): pd.Index(out["owners"]["owner_id"].astype(str).to_numpy(), dtype=object),
+                ("events", "event_id"): pd.Index(out["events"]["event_id"].astype(str).to_numpy(), dtype=object)}
+        cats[("posts", "post_id")] = pd.Index(
+            self.con.execute('SELECT post_id FROM posts ORDER BY post_id').fetchnumpy()["post_id"].astype(object),
+            dtype=object)
+        dtypes = {k: pd.CategoricalDtype(v) for k, v in cats.items()}
+        for name, coded in self._CODED.items():
+            t = TABLES[name]
+            sel, joins = [], []
+            for c in t.column_names:
+                if c in coded:
+                    ref_table, ref_key = coded[c]
+                    alias = f"_k_{c}"
+                    joins.append(f'LEFT JOIN (SELECT "{ref_key}" AS k, (row_number() OVER (ORDER BY "{ref_key}") - 1)::INTEGER AS code '
+                                 f'FROM "{ref_table}") AS {alias} ON {alias}.k = x."{c}"')
+                    sel.append(f'{alias}.code AS "{c}", CASE WHEN {alias}.code IS NULL THEN x."{c}" END AS "_miss_{c}"')
+                elif t.column(c).type == "enum":
+                    values = sorted(t.column(c).values)
+                    arr = "[" + ", ".join(_sql_literal(v) for v in values) + "]"
+                    sel.append(f'(list_position({arr}, x."{c}") - 1)::TINYINT AS "{c}", '
+                               f'CASE WHEN x."{c}" IS NOT NULL AND list_position({arr}, x."{c}") IS NULL THEN x."{c}" END AS "_miss_{c}"')
+                else:
+                    sel.append(f'x."{c}"')
+            order = ", ".join(f'x."{k}"' for k in t.key)
+            try:
+                df = self.con.execute(f'SELECT {", ".join(sel)} FROM "{name}" AS x {" ".join(joins)} ORDER BY {order}').df()
+            except duckdb.Error as exc:
+                raise StoreError(f"reading {name} from {self.uri} failed: {exc}") from None
+            frame = {}
+            for c in t.column_names:
+                col = t.column(c)
+                if c in coded or col.type == "enum":
+                    if c in coded:
+                        dtype = dtypes[coded[c]]
+                    else:
+                        dtype = pd.CategoricalDtype(pd.Index(sorted(col.values), dtype=object))
+                    codes = df[c].to_numpy(dtype="float64", na_value=np.nan)
+                    codes = np.where(np.isnan(codes), -1, codes).astype(np.int32)
+                    miss = df[f"_miss_{c}"]
+                    if miss.notna().any():  # ids naming no stored row: extra categories after the stored ones
+                        extra = pd.Index(sorted(set(miss.dropna().astype(str))), dtype=object)
+                        dtype = pd.CategoricalDtype(dtype.categories.append(extra))
+                        m = miss.notna().to_numpy()
+                        codes[m] = len(dtype.categories) - len(extra) + extra.get_indexer(miss[m].astype(str))
+                    frame[c] = pd.Categorical.from_codes(codes, dtype=dtype)
+                else:
+                    frame[c] = df[c]
+            out[name] = _typed(pd.DataFrame(frame), t, skip=set(coded) | {c.name for c in t.columns if c.type == "enum"})
+        return out
+
+    def _window_sql(self, since, until) -> tuple[str, list]:
+        """The community's owner numbering within a window, as a CTE ``_o(owner_id, i)``."""
+        where, params = "", []
+        if until is not None:
+            where, params = 'WHERE NOT coalesce(joined_at > ?, FALSE)', [pd.Timestamp(until).to_pydatetime()]
+        return (f'_o AS (SELECT owner_id, (row_number() OVER (ORDER BY owner_id) - 1)::BIGINT AS i FROM owners {where})',
+                params)
+
+    @staticmethod
+    def _between(column: str, since, until) -> tuple[str, list]:
+        cond, params = [], []
+        if since is not None:
+            cond.append(f"{column} >= ?"); params.append(pd.Timestamp(since).to_pydatetime())
+        if until is not None:
+            cond.append(f"{column} <= ?"); params.append(pd.Timestamp(until).to_pydatetime())
+        return (" AND ".join(cond) if cond else "TRUE"), params
+
+    def interaction_pairs(self, *, weights: Mapping[str, float], half_life_days: float | None, as_of,
+                          since=None, until=None) -> dict[str, np.ndarray]:
+        """Engager -> author pairs of a (windowed) community, aggregated inside DuckDB.
+
+        The same rows and weights as :func:`graphcrm.projections.interaction_graph` on the
+        :class:`~graphcrm.community.Community` of that window: interactions with
+        ``since <= created_at <= until`` on posts created up to ``until``, engager and author
+        both owners of the window (joined up to ``until``), self-engagement left out; weight =
+        the kind's weight times ``0.5 ** (max(age, 0) / half_life_days)`` with the age in days
+        before ``as_of``.
+
+        Returns
+        -------
+        dict of ndarray
+            ``source``, ``target`` (int64 vertex numbers: the owner's rank in owner_id order
+            within the window), ``weight`` (float64, summed), ``count`` (int64 interactions),
+            sorted by (source, target).
+        """
+        cte, params = self._window_sql(since, until)
+        cond, p2 = self._between("x.created_at", since, until)
+        post_cond, p3 = ("TRUE", []) if until is None else ("NOT coalesce(p.created_at > ?, FALSE)", [pd.Timestamp(until).to_pydatetime()])
+        kind = " ".join(f"WHEN {_sql_literal(k)} THEN {float(v)!r}" for k, v in weights.items())
+        w = f"(CASE x.kind {kind} ELSE 0.0 END)"
+        if half_life_days is not None:
+            w += (f" * pow(0.5, greatest(date_diff('microsecond', x.created_at, ?::TIMESTAMP), 0) / 86400e6 / {float(half_life_days)!r})")
+            p4 = [pd.Timestamp(as_of).to_pydatetime()]
+        else:
+            p4 = []
+        sql = (f"WITH {cte} SELECT e.i AS source, a.i AS target, sum({w}) AS weight, count(*) AS count "
+               "FROM interactions x JOIN _o e ON e.owner_id = x.owner_id JOIN posts p ON p.post_id = x.post_id "
+               "JOIN _o a ON a.owner_id = p.author_id "
+               f"WHERE e.i <> a.i AND {cond} AND {post_cond} GROUP BY 1, 2 ORDER BY 1, 2")
+        try:
+            r = self.con.execute(sql, params + p4 + p2 + p3).fetchnumpy()
+        except duckdb.Error as exc:
+            raise StoreError(f"aggregating interactions in {self.uri} failed: {exc}") from None
+        return {"source": np.asarray(r["source"], dtype=np.int64), "target": np.asarray(r["target"], dtype=np.int64),
+                "weight": np.asarray(r["weight"], dtype=np.float64), "count": np.asarray(r["count"], dtype=np.int64)}
+
+    def coattendance_pairs(self, *, max_event_size: int, checked_in_only: bool, since=None,
+                           until=None) -> tuple[dict[str, np.ndarray], int]:
+        """Co-attendance pairs of a (windowed) community, aggregated inside DuckDB.
+
+        The same as :func:`graphcrm.projections.coattendance_graph` on the community of that
+        window: attendance of events with ``since <= starts_at <= until`` (all events without a
+        window) by owners of the window (checked in only, if asked); an event of ``n`` such
+        attendees gives each pair ``1/(n-1)``; events with more than ``max_event_size`` add none.
+
+        Returns
+        -------
+        (dict of ndarray, int)
+            ``source`` < ``target`` (int64 vertex numbers), ``weight`` (float64), ``shared``
+            (int64 events), sorted by (source, target); and the number of events left out for
+            their size.
+        """
+        cte, params = self._window_sql(since, until)
+        cond = ["TRUE"]
+        if checked_in_only:
+            cond.append("coalesce(t.checked_in, FALSE)")
+        p2: list = []
+        if since is not None or until is not None:
+            ev, p2 = self._between("ev.starts_at", since, until)
+            cond.append(f"t.event_id IN (SELECT ev.event_id FROM events ev WHERE {ev})")
+        base = (f"WITH {cte}, _a AS (SELECT t.event_id, o.i FROM attendance t JOIN _o o ON o.owner_id = t.owner_id "
+                f"WHERE {' AND '.join(cond)}), _s AS (SELECT event_id, count(*) AS n FROM _a GROUP BY event_id)")
+        size = int(max_event_size)
+        try:
+            skipped = int(self.con.execute(f"{base} SELECT count(*) FROM _s WHERE n > {size}", params + p2).fetchone()[0])
+            r = self.con.execute(
+                f"{base}, _k AS (SELECT _a.event_id, _a.i, _s.n FROM _a JOIN _s USING (event_id) WHERE _s.n BETWEEN 2 AND {size}) "
+                "SELECT x.i AS source, y.i AS target, sum(1.0 / (x.n - 1)) AS weight, count(*) AS shared "
+                "FROM _k x JOIN _k y ON x.event_id = y.event_id AND x.i < y.i GROUP BY 1, 2 ORDER BY 1, 2",
+                params + p2).fetchnumpy()
+        except duckdb.Error as exc:
+            raise StoreError(f"aggregating attendance in {self.uri} failed: {exc}") from None
+        return ({"source": np.asarray(r["source"], dtype=np.int64), "target": np.asarray(r["target"], dtype=np.int64),
+                 "weight": np.asarray(r["weight"], dtype=np.float64), "shared": np.asarray(r["shared"], dtype=np.int64)},
+                skipped)
+
+
+def _contract_typed(df: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """Each contract column of ``df`` in its contract type (nullable where pandas has one).
+
+    A column of missing values (all None: an all-blank column) or of Python objects then reaches
+    DuckDB as BOOLEAN / BIGINT / DOUBLE / TIMESTAMP / VARCHAR, so ``COALESCE(new, stored)`` can
+    combine it with the stored column.  Columns already of their type are left as they are.
+    """
+    out = df.copy()
+    for c in out.columns:
+        if c not in table.column_names:
+            continue
+        kind, s = table.column(c).type, out[c]
+        if kind == "bool" and not pd.api.types.is_bool_dtype(s.dtype):
+            out[c] = s.astype(object).where(s.notna(), None).astype("boolean")
+        elif kind == "int" and not pd.api.types.is_integer_dtype(s.dtype):
+            out[c] = s.astype(object).where(s.notna(), None).astype("Int64")
+        elif kind == "float" and not pd.api.types.is_float_dtype(s.dtype):
+            out[c] = s.astype(object).where(s.notna(), np.nan).astype("float64")
+        elif kind == "datetime" and not pd.api.types.is_datetime64_any_dtype(s.dtype):
+            out[c] = pd.to_datetime(s.astype(object).where(s.notna(), None)).astype("datetime64[ns]")
+    return out
+
 
 def _for_duckdb(df: pd.DataFrame):
     """Hand a frame to DuckDB as an Arrow table (zero-copy scan; text columns become VARCHAR)."""
@@ -287,8 +573,10 @@ def _for_duckdb(df: pd.DataFrame):
     return pa.Table.from_pandas(out, preserve_index=False)
 
 
-def _typed(df: pd.DataFrame, t: Table) -> pd.DataFrame:
+def _typed(df: pd.DataFrame, t: Table, skip: set[str] = frozenset()) -> pd.DataFrame:
     for c in df.columns:
+        if c in skip:
+            continue
         col = t.column(c)
         if col.type == "datetime":
             df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")

@@ -1,0 +1,213 @@
+"""The whole weekly pipeline at N owners: wall time and peak memory per step.
+
+    python bench/pipeline_bench.py --owners 20000 100000 [--work /tmp/gcrm-bench] [--json out.json]
+    python bench/pipeline_bench.py --plot out.json [more.json ...] --png docs/scaling.png
+
+For each size the demo is generated once (``examples/generate_demo.py DIR --owners N``, kept in
+``--work`` and reused), then **one fresh subprocess per size** loads it into a new DuckDB file and
+runs every step in that one process: ``load``, ``community`` (building the in-memory
+:class:`~graphcrm.community.Community`), every analysis of the report with the report's options
+(``kocs``, ``circles``, ``circle_profiles``, the four referral analyses, ``ambassadors`` k=30,
+``volunteer_candidates``, ``contribution``, ``owner_levels``), ``targets`` and ``report``.
+Per step it records wall seconds, the peak resident memory *during that step* (Linux: the
+``VmHWM`` high-water mark is reset before each step through ``/proc/self/clear_refs``) and the
+resident memory after it.  Timings are never asserted in tests; the machine's load average is
+printed with the table because other processes share the cores.
+
+``--interactions-per-owner`` is passed on to the generator.  ``--steps`` limits the run to some
+steps (load and community always run).  A failing step is recorded with its error and the run
+continues with the next one.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ANALYSES = [
+    ("kocs", {}),
+    ("circles", {"seed": 0}),
+    ("circle_profiles", {}),
+    ("referral_chains", {}),
+    ("referral_attribution", {}),
+    ("top_referrers", {}),
+    ("referral_issues", {}),
+    ("ambassadors", {"k": 30, "seed": 0}),
+    ("volunteer_candidates", {"seed": 0}),
+    ("contribution", {}),
+    ("owner_levels", {}),
+]
+
+
+def _status(field: str) -> float:
+    """A field of /proc/self/status in MiB (VmRSS, VmHWM)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def _reset_peak() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        pass
+
+
+def child(folder: Path, db: Path, steps: list[str] | None, out: Path) -> None:
+    """Run the pipeline in this process, one JSON line per step into ``out``."""
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    import graphcrm
+
+    if db.exists():
+        db.unlink()
+    cg = graphcrm.open(db)
+    records = []
+
+    def step(name: str, fn) -> None:
+        if steps and name not in steps and name not in ("load", "community"):
+            return
+        _reset_peak()
+        t = time.perf_counter()
+        err = None
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - a bench records failures and goes on
+            err = f"{type(exc).__name__}: {str(exc)[:200]}"
+        rec = {"step": name, "seconds": round(time.perf_counter() - t, 3), "peak_mib": round(_status("VmHWM"), 1),
+               "rss_mib": round(_status("VmRSS"), 1), "error": err}
+        records.append(rec)
+        with out.open("a") as fh:
+            fh.write(json.dumps(rec) + "\n")
+        print(f"  {name:22s} {rec['seconds']:8.2f} s  peak {rec['peak_mib']:8.0f} MiB  rss {rec['rss_mib']:8.0f} MiB"
+              + (f"  ERROR {err}" if err else ""), flush=True)
+
+    step("load", lambda: cg.load(folder, rejects_path=db.with_suffix(".rejects.csv"), progress=False))
+    step("community", lambda: cg.community())
+    for name, opts in ANALYSES:
+        step(name, lambda name=name, opts=opts: getattr(cg, name)(**opts))
+    step("targets", lambda: cg.targets(seed=0))
+    step("report", lambda: cg.report(db.with_suffix(".html"), seed=0))
+    cg.close()
+
+
+def run_size(n: int, work: Path, steps: list[str] | None, ipo: float | None) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    folder = work / (f"demo-{n}" + (f"-ipo{ipo:g}" if ipo else ""))
+    gen_s = None
+    if not (folder / "interactions.csv").exists():
+        cmd = [sys.executable, str(ROOT / "examples" / "generate_demo.py"), str(folder), "--owners", str(n)]
+        if ipo:
+            cmd += ["--interactions-per-owner", str(ipo)]
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        gen_s = round(time.perf_counter() - t, 1)
+    rows = {}
+    for name in ("owners", "referrals", "events", "attendance", "posts", "interactions"):
+        with open(folder / f"{name}.csv", "rb") as fh:
+            rows[name] = sum(1 for _ in fh) - 1
+    out = work / f"steps-{n}.jsonl"
+    if out.exists():
+        out.unlink()
+    print(f"{n:,} owners ({sum(rows.values()):,} rows, {rows['interactions']:,} interactions)"
+          + (f"; generated in {gen_s} s" if gen_s else ""), flush=True)
+    cmd = [sys.executable, __file__, "--child", str(folder), "--db", str(work / f"bench-{n}.duckdb"), "--out", str(out)]
+    if steps:
+        cmd += ["--steps", *steps]
+    t = time.perf_counter()
+    subprocess.run(cmd, check=False)
+    total = round(time.perf_counter() - t, 1)
+    records = [json.loads(line) for line in out.read_text().splitlines() if line.strip()] if out.exists() else []
+    return {"owners": n, "rows": rows, "steps": records, "process_seconds": total,
+            "peak_mib": max((r["peak_mib"] for r in records), default=None), "loadavg": os.getloadavg()}
+
+
+def print_table(results: list[dict]) -> None:
+    names = []
+    for r in results:
+        for s in r["steps"]:
+            if s["step"] not in names:
+                names.append(s["step"])
+    head = f"{'step':22s}" + "".join(f"{r['owners']:>12,} owners       " for r in results)
+    print(head)
+    print(f"{'':22s}" + "".join(f"{'s':>12s} {'peak MiB':>10s}  " for _ in results))
+    for name in names:
+        line = f"{name:22s}"
+        for r in results:
+            s = next((x for x in r["steps"] if x["step"] == name), None)
+            line += f"{s['seconds']:12.2f} {s['peak_mib']:10.0f}{'!' if s['error'] else ' '} " if s else f"{'-':>12s} {'-':>10s}  "
+        print(line)
+    print(f"{'whole process':22s}" + "".join(f"{r['process_seconds']:12.1f} {r['peak_mib'] or 0:10.0f}  " for r in results))
+    print("load average (1, 5, 15 min) at the end: " + "; ".join(
+        f"{r['owners']:,}: " + ", ".join(f"{x:.1f}" for x in r["loadavg"]) for r in results))
+
+
+def plot(files: list[Path], png: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    results = []
+    for f in files:
+        data = json.loads(f.read_text())
+        results += data if isinstance(data, list) else [data]
+    results.sort(key=lambda r: r["owners"])
+    names = []
+    for r in results:
+        names += [s["step"] for s in r["steps"] if s["step"] not in names]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
+    for name in names:
+        xs, ts, ms = [], [], []
+        for r in results:
+            s = next((x for x in r["steps"] if x["step"] == name and not x["error"]), None)
+            if s:
+                xs.append(r["owners"]); ts.append(max(s["seconds"], 1e-3)); ms.append(s["peak_mib"])
+        if xs:
+            axes[0].plot(xs, ts, marker="o", label=name)
+            axes[1].plot(xs, ms, marker="o", label=name)
+    for ax, label in zip(axes, ("wall seconds per step", "peak resident MiB during the step")):
+        ax.set_xscale("log"); ax.set_yscale("log"); ax.set_xlabel("owners"); ax.set_ylabel(label); ax.grid(True, which="both", alpha=0.3)
+    axes[1].legend(fontsize=7, loc="upper left")
+    fig.suptitle("graphcrm pipeline, one process per size (bench/pipeline_bench.py)")
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    print(f"wrote {png}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--owners", type=int, nargs="*", default=[20_000])
+    ap.add_argument("--work", type=Path, default=Path("/tmp/gcrm-bench"))
+    ap.add_argument("--json", type=Path, default=None, help="write the results here")
+    ap.add_argument("--steps", nargs="*", default=None)
+    ap.add_argument("--interactions-per-owner", type=float, default=None)
+    ap.add_argument("--plot", type=Path, nargs="*", default=None)
+    ap.add_argument("--png", type=Path, default=ROOT / "docs" / "scaling.png")
+    ap.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--db", type=Path, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args.child, args.db, args.steps, args.out)
+        return
+    if args.plot:
+        plot(args.plot, args.png)
+        return
+    results = [run_size(n, args.work, args.steps, args.interactions_per_owner) for n in args.owners]
+    print_table(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
