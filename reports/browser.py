@@ -37,7 +37,7 @@ _WRAPPER = """<!DOCTYPE html><html><head><meta charset="utf-8"></head>
 
 #: a script appended to a copy of the page: measures charts and two CJK probe strings
 _MEASURE = """
-<div id="__probe" style="display:block;clear:both;background:#fff;padding:8px 24px;font-family:var(--font);font-size:40px;line-height:1.2;color:#000">
+<div id="__probe" style="position:absolute;top:0;left:0;z-index:99;display:block;background:#fff;padding:8px 24px;font-family:var(--font);font-size:40px;line-height:1.2;color:#000">
 <span id="__cjk_a">车主社区</span> <span id="__cjk_b">报告圈层</span></div>
 <script>
 (function(){
@@ -67,8 +67,8 @@ _MEASURE = """
   });
   out.cjk_a = box(document.getElementById('__cjk_a'));
   out.cjk_b = box(document.getElementById('__cjk_b'));
-  out.probe_top = box(document.getElementById('__probe')).y;
   out.height = Math.max(de.scrollHeight, document.body.scrollHeight);
+  out.probe_top = out.height;
   out.width = de.scrollWidth;
   var pre = document.createElement('pre');
   pre.id = '__graphcrm_measure'; pre.style.display = 'none';
@@ -143,13 +143,14 @@ def measure(html_path: str | os.PathLike, *, width: int = 1280, timeout: float =
     """Lay the page out in headless Chromium and return what the reader would see.
 
     The page is measured from a copy with an inline script and two probe strings of Chinese
-    (drawn with the report's font stack) appended below the footer.
+    (drawn with the report's font stack) laid over the top left corner of the page (so a
+    screenshot holds them however long the page is).
 
     Returns
     -------
     dict
-        ``height``/``width`` of the measured copy (CSS px); ``probe_top``: where the probe starts
-        (= the height of the report itself); ``charts``: one dict per ``figure.chart`` svg or img
+        ``height``/``width`` of the measured copy (CSS px); ``probe_top``: the height of the
+        report itself (the probe lies over its top and adds nothing); ``charts``: one dict per ``figure.chart`` svg or img
         with ``tag``, ``x``, ``y``, ``w``, ``h`` (page coordinates) and ``section`` (its section's
         id); ``texts``/``cjk_texts``: SVG text elements, and those holding Chinese; ``cjk_a``/
         ``cjk_b``: boxes of the two probe strings; ``tables``: one dict per table with its box,
@@ -183,8 +184,8 @@ def screenshot(html_path: str | os.PathLike, png_path: str | os.PathLike, *, wid
                height: int | None = None, probe: bool = False, timeout: float = 120) -> dict:
     """Screenshot the page (the whole page unless ``height`` is given) into ``png_path``.
 
-    With ``probe`` the screenshot is of the measuring copy, so it ends with the two Chinese probe
-    strings (to check that Chinese is drawn as glyphs, not as empty boxes).
+    With ``probe`` the screenshot is of the measuring copy, so it shows the two Chinese probe
+    strings in its top left corner (to check that Chinese is drawn as glyphs, not as empty boxes).
 
     Returns
     -------

@@ -1151,7 +1151,7 @@ header.top{-webkit-print-color-adjust:exact;print-color-adjust:exact;padding:16p
 .wrap{max-width:none;padding:0 6px}
 .tbl-wrap,.tbl-wrap.scroll{max-height:none!important;overflow:visible!important;border:none}
 table{font-size:9.5px;table-layout:auto}td,th{padding:3px 4px}thead th{position:static;white-space:normal}
-td.reason{min-width:0;font-size:9px}td,th,.oid,td.owner .meta{white-space:normal!important;overflow-wrap:anywhere}
+td.reason{min-width:0;font-size:9px}td,th,.oid,td.owner .meta{white-space:normal!important;overflow-wrap:break-word}th,td.reason,td.text,.oid,td.owner .meta{overflow-wrap:anywhere}
 tr{break-inside:avoid}thead{display:table-header-group}
 figure.chart{break-inside:avoid}figure.chart svg{max-width:100%!important;min-width:0!important}
 nav.toc{display:none}ul.legend{columns:2}}

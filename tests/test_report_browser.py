@@ -1,5 +1,6 @@
-"""Open the report in headless Chromium: every chart rendered (present, sized, not blank) and
-Chinese drawn as text with real glyphs.
+"""Open the report in headless Chromium: every chart rendered (present, sized, not blank),
+Chinese drawn as text with real glyphs, printed to PDF with every shown row and column, and
+readable at a phone's 390 px width (charts keep a minimum size).
 
 Needs Debian's ``chromium`` (and ``fonts-noto-cjk`` for the Chinese check).  When they are
 missing and we run as root (CI), the test installs them with apt-get; otherwise it is skipped
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from graphcrm.reports.browser import find_chromium, screenshot
+from graphcrm.reports.browser import find_chromium, measure, print_pdf, screenshot
 from tests._report_data import demo_reports
 
 APT_PACKAGES = ["chromium", "chromium-driver", "fonts-noto-cjk"]
@@ -81,7 +82,8 @@ def test_every_chart_rendered(shots, lang):
     n_charts = html.count('<figure class="chart')
     assert n_charts >= 8 and len(info["charts"]) == n_charts  # every chart was laid out
     ok_sections = set(re.findall(r'id="(\w+)" data-status="ok"', html))
-    assert ok_sections <= {c["section"] for c in info["charts"]} | {"integrity"}
+    no_chart = {"integrity", "actions", "targets", "movement", "backtest", "campaigns"}  # tables and notes only
+    assert ok_sections - no_chart <= {c["section"] for c in info["charts"]}
     for c in info["charts"]:
         assert c["w"] > 200 and c["h"] > 150, c  # present with a real size
         x0, y0 = int(c["x"]), int(c["y"])
@@ -112,3 +114,112 @@ def test_chinese_is_text_with_glyphs(shots):
     h = min(crops[0].shape[0], crops[1].shape[0])
     w = min(crops[0].shape[1], crops[1].shape[1])
     assert np.abs(crops[0][:h, :w] - crops[1][:h, :w]).mean() > 10
+
+
+# ---------------------------------------------------------------------------------------------
+# print / PDF and phone
+# ---------------------------------------------------------------------------------------------
+def _norm(text: str) -> str:
+    """Text compared between HTML and PDF: NFKC (ligatures, full-width punctuation), every CJK
+    character as one placeholder (PDF text extraction returns Kangxi/radical code points for
+    some ideographs: 人 comes back as ⼈), no whitespace."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"[\u2e80-\u2fdf\u3400-\u9fff\uf900-\ufaff]", "§", text)
+    return re.sub(r"\s+", "", text)
+
+
+def _shown_rows(html_text: str) -> list[tuple[str, str]]:
+    """(key, tail) of every table row shown: its first owner id (else its first cell) and the
+    end of its last cell."""
+    import html as _h
+
+    out = []
+    for row in re.findall(r'<tr class="row">(.*?)</tr>', html_text, flags=re.S):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
+        first = re.search(r'<span class="oid">(.*?)</span>', row)
+        key = _h.unescape(first.group(1) if first else re.sub("<[^>]+>", "", cells[0]))
+        last = _h.unescape(re.sub("<[^>]+>", "", cells[-1]))
+        out.append((_norm(key), _norm(last)[-8:]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def pdfs(tmp_path_factory) -> dict[str, tuple[str, str]]:
+    reason = _ensure_browser()
+    if reason:
+        pytest.skip(reason)
+    from pypdf import PdfReader
+
+    base = tmp_path_factory.getbasetemp() / "report-demo"
+    out = {}
+    for lang, path in demo_reports(base).items():
+        pdf = print_pdf(path, base / f"report-{lang}.pdf")
+        text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+        out[lang] = (path.read_text(encoding="utf-8"), text)
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_pdf_holds_every_shown_row(pdfs, lang):
+    """Printing keeps every row of every table shown (scroll boxes are lifted) and its last
+    column (nothing cut at the right edge)."""
+    html_text, pdf_text = pdfs[lang]
+    flat = _norm(pdf_text)
+    rows = _shown_rows(html_text)
+    assert len(rows) >= 150
+    missing = [k for k, _ in rows if k not in flat]
+    assert not missing, missing[:10]
+    cut = [(k, tail) for k, tail in rows if tail not in flat]
+    assert not cut, cut[:10]
+    n_amb = len(re.findall(r'<tr class="row">', html_text.split('id="ambassadors"', 1)[1].split("</section>", 1)[0]))
+    assert n_amb == 30  # all 30 picks are shown (and printed: checked above)
+
+
+def test_print_layout_keeps_every_column(shots):
+    """Laid out with its print rules at the width of an A4 page, no table is wider or taller
+    than its box (nothing hidden behind a scroll bar)."""
+    path = Path(shots["en"][0]).parent / "report-en.html"
+    info = measure(path, width=718, print_media=True)
+    html_text = path.read_text(encoding="utf-8")
+    assert len(info["tables"]) == html_text.count("<table ")
+    bad = [t for t in info["tables"] if t["scroll_w"] > t["wrap_w"] + 1 or t["scroll_h"] > t["wrap_h"] + 1]
+    assert not bad, [(t["section"], t["csv"]) for t in bad]
+    assert info["probe_top"] > 0 and info["width"] <= 720
+    # on screen the long tables do scroll (the print rules are what lifts them)
+    screen = measure(path, width=1280)
+    assert any(t["scroll_h"] > t["wrap_h"] + 1 for t in screen["tables"])
+
+
+@pytest.fixture(scope="module")
+def phone(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
+    reason = _ensure_browser()
+    if reason:
+        pytest.skip(reason)
+    base = tmp_path_factory.getbasetemp() / "report-demo"
+    out = {}
+    for lang, path in demo_reports(base).items():
+        png = base / f"phone-{lang}.png"
+        out[lang] = (png, screenshot(path, png, width=390))
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_phone_width_charts_keep_a_minimum_size(phone, lang):
+    """At 390 px the page is 390 px wide (no sideways page scroll); charts stack and keep at
+    least 340 x 150 px (wide charts 540 px, scrolled sideways in their own box) instead of
+    shrinking to thumbnails, and are drawn."""
+    png, info = phone[lang]
+    img = _gray(png)
+    assert img.shape[1] == 390
+    assert info["width"] <= 392
+    assert len(info["charts"]) >= 8
+    for c in info["charts"]:
+        assert c["w"] >= 340 and c["h"] >= 150, c
+        assert c["x"] < 40, c  # stacked: every chart starts at the left edge of its card
+        if c["y"] + 100 < img.shape[0]:
+            crop = img[int(c["y"]):int(min(c["y"] + c["h"], img.shape[0])), int(c["x"]):390]
+            assert crop.std() > 8, c
+    wide = [c for c in info["charts"] if c["section"] in ("headline", "kocs", "circles", "ambassadors")]
+    assert wide and all(c["w"] >= 540 for c in wide)
