@@ -11,13 +11,17 @@ Usage::
         server.wipe()                        # an empty graph (FalkorDB ignores database names)
         ...
         server.save(); server.kill()         # kill -9 after a synchronous snapshot
-        server.start()                       # restart on the same data dir and ports
+        server.bgsave()                      # or a background snapshot, writes going on
+        server.start()                       # restart on the same data dir and ports, from the
+                                             # snapshot (returns once it is loaded)
 
 Durability: Redis' append-only file cannot be used - FalkorDB 4.16 aborts
 (``blocked.c: also_propagate.numops == 0``) on the first write made over Bolt when AOF is on.
-Data survives a restart through RDB snapshots instead: :meth:`save` (a synchronous ``SAVE``)
-and :meth:`stop` (``SHUTDOWN SAVE``).  A ``kill -9`` loses whatever was written after the last
-:meth:`save`.
+Data survives a restart through RDB snapshots instead: :meth:`save` (a synchronous ``SAVE``),
+:meth:`bgsave` (``BGSAVE``, forked while writes go on) and :meth:`stop` (``SHUTDOWN SAVE``).  A
+``kill -9`` loses whatever was written after the last snapshot; a restart loads it from
+``dump.rdb`` in the data dir.  FalkorDB answers the Bolt handshake before the snapshot is loaded
+but never replies to a query sent then: :meth:`start` waits for ``PING`` to answer ``PONG``.
 """
 from __future__ import annotations
 
@@ -53,6 +57,12 @@ def _read_line(s: socket.socket) -> bytes:
             break
         buf += chunk
     return buf
+
+
+def _bulk_size(data: bytes) -> int:
+    """The length announced by a RESP bulk-string reply (``$N\\r\\n...``); 0 for anything else."""
+    head = data.split(b"\r\n", 1)[0]
+    return int(head[1:]) if head.startswith(b"$") and head[1:].isdigit() else 0
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child
@@ -216,11 +226,21 @@ class BoltTestServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 return False
-            if bolt_handshake(self.host, self.bolt_port, timeout=0.5):
+            # Bolt answers the handshake while the snapshot is still loading, and a query sent
+            # then never gets a reply (measured: the driver waits forever, also after the load
+            # finished): wait until the Redis side answers PING with PONG (not -LOADING) too
+            if bolt_handshake(self.host, self.bolt_port, timeout=0.5) and self.ready():
                 return True
             time.sleep(0.05)
         self.kill()
         return False
+
+    def ready(self) -> bool:
+        """True once the server has loaded its snapshot (``PING`` answers ``+PONG``, not ``-LOADING``)."""
+        try:
+            return self.redis_command("PING", timeout=2).startswith(b"+PONG")
+        except OSError:
+            return False
 
     def redis_command(self, *args: str, timeout: float = 60.0) -> bytes:
         """Send one command over the Redis protocol and return its raw first reply line."""
@@ -242,6 +262,40 @@ class BoltTestServer:
         reply = self.redis_command("SAVE")
         if not reply.startswith(b"+OK"):
             raise RuntimeError(f"SAVE failed: {reply!r}")
+
+    def bgsave(self, timeout: float = 60.0) -> None:
+        """Snapshot in the background (``BGSAVE``: a forked child writes the RDB while the server
+        keeps serving, so writes in flight may or may not be in it) and wait until it is on disk."""
+        before = self._info("rdb_last_bgsave_time_sec")
+        reply = self.redis_command("BGSAVE")
+        if not reply.startswith(b"+"):
+            raise RuntimeError(f"BGSAVE failed: {reply!r}")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            info = self._info("rdb_bgsave_in_progress", "rdb_last_bgsave_status")
+            if info.get("rdb_bgsave_in_progress") == "0":
+                if info.get("rdb_last_bgsave_status") != "ok":
+                    raise RuntimeError(f"BGSAVE failed: {info}")
+                return
+            time.sleep(0.01)
+        raise RuntimeError(f"BGSAVE did not finish within {timeout} s (last: {before})")
+
+    def _info(self, *fields: str) -> dict[str, str]:
+        """Fields of ``INFO persistence`` (read whole: the reply is a bulk string)."""
+        with socket.create_connection((self.host, self.redis_port), timeout=10) as s:
+            if self._password:
+                s.sendall(_resp("AUTH", self._password))
+                _read_line(s)
+            s.sendall(_resp("INFO", "persistence"))
+            data = b""
+            while b"\r\n" not in data or len(data) < data.index(b"\r\n") + 2 + _bulk_size(data) + 2:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        body = data.split(b"\r\n", 1)[1] if b"\r\n" in data else b""
+        pairs = dict(line.split(":", 1) for line in body.decode(errors="replace").splitlines() if ":" in line)
+        return {f: pairs[f].strip() for f in fields if f in pairs}
 
     def kill(self) -> None:
         """``kill -9`` the server (no snapshot): like a crash or a pulled plug."""

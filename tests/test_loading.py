@@ -172,7 +172,7 @@ def test_undecodable_bytes_are_a_clear_error(cg, tmp_path):
     with pytest.raises(InputFileError) as ei:
         cg.load(folder, now=NOW, encoding="utf-8")
     assert "owners.csv" in str(ei.value) and "--encoding" in str(ei.value)
-    assert cg.store.counts()["owners"] == 0
+    assert not (tmp_path / "store.duckdb").exists()  # a first load that fails leaves no store behind
 
 
 def test_gb18030_detected_and_forced(cg, tmp_path):
@@ -333,4 +333,6 @@ def test_store_env_default(tmp_path, monkeypatch):
     monkeypatch.setenv("GRAPHCRM_STORE", str(tmp_path / "env.duckdb"))
     with graphcrm.open() as cg:
         assert cg.store.uri.endswith("env.duckdb")
+        assert not (tmp_path / "env.duckdb").exists()  # created by the first load, not by opening
+        cg.load({"owners": pd.DataFrame({"owner_id": ["a"]})})
     assert (tmp_path / "env.duckdb").exists()

@@ -20,17 +20,23 @@ def resolve_uri(uri: str | os.PathLike | None = None) -> str:
     return str(uri)
 
 
-def open_store(uri: str | os.PathLike | None = None) -> Store:
+def open_store(uri: str | os.PathLike | None = None, *, create: bool = False) -> Store:
     """Open the store named by ``uri`` (see :func:`resolve_uri`).
 
     ``bolt://``, ``bolt+s://``, ``neo4j://``, ``neo4j+s://`` (and ``+ssc``) open a
     :class:`~graphcrm.stores.bolt_store.BoltStore`; ``duckdb:///path``, ``duckdb:path`` or a
     plain path open the embedded :class:`~graphcrm.stores.duckdb_store.DuckDBStore`.
 
+    ``create`` (embedded store only): create the file now.  By default a file that does not
+    exist yet is created by the first write (a load); reading from it before raises
+    :class:`~graphcrm.errors.StoreError` saying how to create it.
+
     Raises
     ------
     ConfigError
         For an unknown scheme.
+    StoreError
+        The file exists but is not a DuckDB database; ``create=True`` in a missing folder.
     """
     text = resolve_uri(uri)
     scheme = text.split("://", 1)[0].lower() if "://" in text else ""
@@ -46,7 +52,7 @@ def open_store(uri: str | os.PathLike | None = None) -> Store:
             if path.lower().startswith(prefix):
                 path = path[len(prefix):]
                 break
-        return DuckDBStore(Path(path))
+        return DuckDBStore(Path(path), create=create)
     raise ConfigError(
         f"unknown store URI scheme {scheme!r}: use a file path (embedded DuckDB) or "
         f"one of {', '.join(s + '://' for s in BOLT_SCHEMES)}"

@@ -12,6 +12,9 @@ Conventions for frames crossing this interface (both directions):
 * datetime columns are ``datetime64[ns]`` naive (no time zone); they are stored as
   the store sees fit (DuckDB TIMESTAMP, ISO-8601 strings in a Bolt server);
 * bool columns are ``bool``; ``points``/``contribution`` float; ``capacity`` nullable Int64.
+* frames handed to :meth:`Store.upsert` may hold missing values in any non-key column (None,
+  ``pd.NA``, NaT, NaN; bools as pandas' nullable ``"boolean"``): a blank cell.  A missing value
+  never overwrites a stored one; a new row takes the contract default for it.
 
 Validation never happens in a store: :mod:`graphcrm.loaders` validates and hands the store
 clean frames, so every store shares one validation path.
@@ -51,15 +54,34 @@ class Store(ABC):
     def counts(self) -> dict[str, int]:
         """Rows per contract table, in :data:`graphcrm.contract.TABLE_NAMES` order."""
 
+    def exists(self) -> bool:
+        """Whether the store exists yet.  An embedded store whose file has not been created
+        (nothing loaded there yet) does not: its reading methods raise
+        :class:`~graphcrm.errors.StoreError` saying how to create it, and its first write
+        creates it.  A server store always exists (an empty graph is an empty store)."""
+        return True
+
+    def lookup(self, name: str, columns: list[str]) -> pd.DataFrame:
+        """``columns`` of table ``name`` as stored, for validating a load (references to
+        stored rows): like :meth:`table`, except that a store that does not exist yet holds
+        nothing (an empty frame) instead of raising."""
+        return self.table(name, columns=columns)
+
     # -- writing -----------------------------------------------------------------
     @abstractmethod
     def upsert(self, frames: Mapping[str, pd.DataFrame]) -> dict[str, int]:
         """Insert or update validated rows, keyed by each table's key.
 
         ``frames`` maps table name to a frame holding the key columns plus the contract
-        columns present in the input.  A row with a new key is inserted (absent columns take
-        their defaults); a row with an existing key updates only the columns present in
-        the frame.  Loading the same frames twice leaves the store unchanged.
+        columns present in the input.  A row with a new key is inserted: absent columns, and
+        missing values (None, ``pd.NA``, NaT, NaN: a blank cell), take the contract default
+        (:attr:`graphcrm.contract.Column.default`, e.g. ``is_staff`` False, ``role``
+        ``"attendee"``, ``checked_in`` True; no default: missing).  A row with an existing key
+        updates only the columns present in the frame, and in them only its explicit values: a
+        missing value never overwrites the stored one (a blank ``marketing_opt_out`` leaves a
+        stored true as it is; an explicit False changes it).  Loading the same frames twice
+        leaves the store unchanged.  The first write to an embedded store whose file does not
+        exist yet creates it.
 
         The embedded store commits all tables in one transaction (all or nothing).  A server
         store writes in batches; on failure it raises :class:`~graphcrm.errors.PartialLoadError`

@@ -485,6 +485,10 @@ class _Shape:
       and a null is an empty field - so text columns that hold nulls in this batch (``nullable``)
       are read through ``CASE WHEN f <> '' THEN f END``, and rows whose text is empty or holds a
       separator cannot be packed (:func:`_pack_rows` sends them in list form).
+
+    In both forms ``nullable`` names the columns holding nulls in this write: their ``SET``
+    keeps the stored value where a row has none (:func:`_set_clauses`).  :func:`table_shape`
+    does not know the rows and marks every column nullable (always correct, longer queries).
     """
 
     cols: tuple[str, ...]
@@ -570,16 +574,38 @@ class _Rows:
 
 
 def _set_clauses(var: str, t: Table, cols: Sequence[str], shape: _Shape) -> tuple[str, list[Any]]:
-    """``ON CREATE SET`` defaults for absent columns, ``SET`` for present non-key columns."""
-    defaults = [c for c in t.columns if c.default is not None and c.name not in cols and c.name not in t.key]
-    parts = []
+    """``ON CREATE SET`` defaults, ``SET`` for present non-key columns; a missing value never
+    overwrites a stored one.
+
+    A column holding nulls in this write (``shape.nullable``) is set to
+    ``coalesce(value, stored)``: a missing value (a blank cell) keeps what is stored, on an existing
+    node or edge.  A new one takes the contract default for a missing value: absent columns and
+    nullable columns with a default are set in ``ON CREATE SET`` (``coalesce(value, default)``),
+    before the ``SET`` (which then keeps them).  Columns without nulls are set as they are.
+    """
+    present = [c for c in cols if c not in t.key]
+    absent = [c for c in t.columns if c.default is not None and c.name not in cols and c.name not in t.key]
+    on_create: list[str] = []
     dvals: list[Any] = []
-    if defaults:
-        parts.append("ON CREATE SET " + ", ".join(f"{var}.{_prop(c.name)} = $defaults[{i}]" for i, c in enumerate(defaults)))
-        dvals = [c.default for c in defaults]
-    sets = [c for c in cols if c not in t.key]
+    for c in absent:
+        on_create.append(f"{var}.{_prop(c.name)} = $defaults[{len(dvals)}]")
+        dvals.append(c.default)
+    sets = []
+    for c in present:
+        value, prop = shape.value(c), f"{var}.{_prop(c)}"
+        if c not in shape.nullable:
+            sets.append(f"{prop} = {value}")
+            continue
+        default = t.column(c).default
+        if default is not None:
+            on_create.append(f"{prop} = coalesce({value}, $defaults[{len(dvals)}])")
+            dvals.append(default)
+        sets.append(f"{prop} = coalesce({value}, {prop})")
+    parts = []
+    if on_create:
+        parts.append("ON CREATE SET " + ", ".join(on_create))
     if sets:
-        parts.append("SET " + ", ".join(f"{var}.{_prop(c)} = {shape.value(c)}" for c in sets))
+        parts.append("SET " + ", ".join(sets))
     return "\n".join(parts), dvals
 
 
@@ -589,7 +615,7 @@ def table_shape(name: str, cols: Sequence[str]) -> _Shape:
     unknown = [c for c in cols if c not in t.column_names]
     if unknown:
         raise ConfigError(f"table {name} has no column(s) {unknown}")
-    return _Shape(tuple(cols), tuple(t.column(c).type for c in cols))
+    return _Shape(tuple(cols), tuple(t.column(c).type for c in cols), nullable=frozenset(cols))
 
 
 def write_query(name: str, cols: Sequence[str], *, shape: _Shape | None = None) -> tuple[str, list[Any]]:
@@ -962,7 +988,8 @@ class BoltStore(Store):
         if not columns or not len(columns[0]):
             return []
         if not self._escape:
-            return [_Rows(shape, [list(r) for r in zip(*columns)])]
+            nullable = frozenset(c for c, v in zip(shape.cols, columns) if None in list(v))
+            return [_Rows(_Shape(shape.cols, shape.types, False, nullable), [list(r) for r in zip(*columns)])]
         packed, nullable = _pack_rows(columns, shape.types)
         packed_shape = _Shape(shape.cols, shape.types, True, frozenset(shape.cols[j] for j in nullable))
         out = []
@@ -997,6 +1024,10 @@ class BoltStore(Store):
 
     def upsert(self, frames: Mapping[str, pd.DataFrame]) -> dict[str, int]:
         """Insert or update validated rows by batched ``UNWIND $rows AS r MERGE ...`` queries.
+
+        A missing value (None, NaN, NaT, pd.NA: a blank cell) never overwrites a stored property
+        (``SET n.c = coalesce(value, n.c)``); a new node or edge takes the contract default for it
+        (see :meth:`graphcrm.stores.base.Store.upsert`).
 
         Each batch is one transaction.  If the server fails midway, raises
         :class:`~graphcrm.errors.PartialLoadError` whose ``written`` says how many rows of each
