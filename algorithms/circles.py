@@ -47,8 +47,10 @@ multiplies them by the weighted density, where CPM equals modularity with an Erd
 model) and keep the most **seed-stable** level: the one whose runs with different seeds agree
 most (mean NMI), ties within :data:`STABILITY_TIE` going to the level closest to plain
 modularity.  A stable level is one the data supports rather than one a seed happened to find
-(the criterion of von Luxburg's clustering stability, applied across resolutions).  The chosen
-resolution, the scan and the rule are in the details.
+(the criterion of von Luxburg's clustering stability, applied across resolutions).  The scan
+runs on fixed seeds of its own (:data:`SCAN_SEED`), so the chosen level is a property of the
+data and never moves with ``seed``.  The chosen resolution, the scan and the rule are in the
+details.  Cost: ``consensus_runs`` runs per level and per consensus round, each linear in ties.
 
 Owners with no tie at all (no shared event, no interaction) are **no circle** (circle -1):
 they are not counted as a circle (``n_circles`` in the details, the profiles) and have no
@@ -246,9 +248,9 @@ STABILITY_TIE = 0.01
 CONSENSUS_TAU = 0.5
 #: at most this many consensus rounds (it usually converges in one or two)
 CONSENSUS_MAX_ROUNDS = 5
-#: runs per scanned level when the resolution is chosen (the chosen level is topped up to
-#: ``consensus_runs``)
-SCAN_RUNS = 4
+#: the fixed master seed of the resolution scan (``consensus_runs`` runs per level): the chosen
+#: level depends on the data only, never on ``seed``
+SCAN_SEED = 20120326
 
 
 @dataclass(frozen=True)
@@ -423,21 +425,25 @@ def _find_circles(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, method
     if not len(u):
         info["resolution"] = levels[0] if method != "infomap" else None
         return memb, info
+    nb = max(runs, 1)
     seeds = [int(s) for s in np.random.SeedSequence(int(seed)).generate_state(
-        max(runs, 1) * (len(levels) + CONSENSUS_MAX_ROUNDS + 1), dtype=np.uint32) % (2 ** 31 - 1)]
+        nb * (CONSENSUS_MAX_ROUNDS + 1), dtype=np.uint32) % (2 ** 31 - 1)]
+    # the scan runs on seeds of its own, fixed (SCAN_SEED), so that the chosen level is a
+    # property of the data and never moves with ``seed``; ``seed`` drives the consensus rounds
+    scan_seeds = [int(s) for s in np.random.SeedSequence(SCAN_SEED).generate_state(
+        nb * len(levels), dtype=np.uint32) % (2 ** 31 - 1)]
     run_opts = dict(method=method, n_iterations=n_iterations, engine=info["engine"])
 
-    def batch(g_, res, block, k=None):
-        s = seeds[block * max(runs, 1):(block + 1) * max(runs, 1)][:k]
-        return [_run_once(g_, resolution=res, seed=x, **run_opts) for x in s]
+    def batch(g_, res, block):
+        return [_run_once(g_, resolution=res, seed=x, **run_opts) for x in seeds[block * nb:(block + 1) * nb]]
 
     g = _graph(nt, eu, ev, w)
-    # the scan measures seed stability on SCAN_RUNS runs per level; the chosen level is then
-    # topped up to ``runs`` runs for the consensus
-    scan_runs = min(runs, SCAN_RUNS) if len(levels) > 1 else runs
     scanned = []
     for k, res in enumerate(levels):
-        parts = batch(g, res, k, scan_runs)
+        if len(levels) > 1:
+            parts = [_run_once(g, resolution=res, seed=x, **run_opts) for x in scan_seeds[k * nb:(k + 1) * nb]]
+        else:
+            parts = batch(g, res, 0)
         scanned.append((res, parts, _ring_agreement(parts)))
     info["scan"] = tuple((None if r is None else round(float(r), 6), int(p[0].max()) + 1,
                           round(float(s), 4) if np.isfinite(s) else float("nan")) for r, p, s in scanned)
@@ -448,13 +454,13 @@ def _find_circles(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, method
         chosen = min(near, key=lambda t: abs(np.log(t[0] / ref)))
     else:
         chosen = scanned[0]
-    res, parts, stab = chosen
-    parts = parts + batch(g, res, levels.index(res))[len(parts):]
+    res, _, stab = chosen
+    parts = batch(g, res, 0) if len(levels) > 1 else chosen[1]
     info["resolution"] = None if res is None else float(res)
-    info["seed_stability"] = stab if len(parts) == scan_runs else _ring_agreement(parts)
+    info["seed_stability"] = _ring_agreement(parts)
     if runs > 1:
         raw, rounds, conv, agree = _consensus(
-            nt, eu, ev, parts, lambda a, b, d, r: batch(_graph(nt, a, b, d), res, len(levels) + r - 1))
+            nt, eu, ev, parts, lambda a, b, d, r: batch(_graph(nt, a, b, d), res, r))
         info.update(consensus_rounds=rounds, converged=conv, consensus_agreement=agree)
     else:
         raw = parts[0]
