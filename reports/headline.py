@@ -182,3 +182,55 @@ def weekly(tables: dict[str, pd.DataFrame], end: pd.Timestamp, *, weeks: int = 2
     if end < end_week + pd.Timedelta(days=7) - pd.Timedelta(seconds=1) and len(out) > 1:
         out = out.iloc[:-1]
     return out.reset_index(drop=True)
+
+
+def drilldown(tables: dict[str, pd.DataFrame], cur: Period, prev: Period, *, top: int = 8) -> pd.DataFrame:
+    """Which groups moved the headline: active owners per city, events per kind and per city.
+
+    Returns
+    -------
+    DataFrame
+        ``measure`` (``active_owners`` by owner city, ``events`` by event ``kind``, ``events_city``
+        by event city), ``group``, ``current``, ``previous`` (counts in each period),
+        ``change`` (current - previous); per measure the ``top`` groups with the largest absolute
+        change (ties: larger current first, then group name), groups without a value as "".
+    """
+    t = tables
+    rows = []
+    act = activity(t)
+    owners = t["owners"]
+    city = owners.set_index(owners["owner_id"].astype(str))["city"] if "city" in owners else None
+
+    def counts(series: pd.Series, groups: pd.Series, dedupe: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
+        out = []
+        for p in (cur, prev):
+            m = _within(series, p)
+            g = groups[m].fillna("").astype(str)
+            if dedupe is not None:
+                d = pd.DataFrame({"g": g.to_numpy(), "k": dedupe[m].to_numpy()}).drop_duplicates()
+                out.append(d.groupby("g").size())
+            else:
+                out.append(g.value_counts())
+        return out[0], out[1]
+
+    if city is not None and len(act):
+        c_city = act["owner_id"].map(city)
+        rows.append(("active_owners", *counts(act["at"], c_city, act["owner_id"])))
+    ev = t["events"]
+    if len(ev):
+        for measure, col in (("events", "kind"), ("events_city", "city")):
+            if col in ev:
+                rows.append((measure, *counts(ev["starts_at"], ev[col])))
+    parts = []
+    for measure, a, b in rows:
+        idx = a.index.union(b.index)
+        d = pd.DataFrame({"group": idx, "current": a.reindex(idx, fill_value=0).to_numpy(),
+                          "previous": b.reindex(idx, fill_value=0).to_numpy()})
+        d["change"] = d["current"] - d["previous"]
+        d = d.assign(_a=d["change"].abs()).sort_values(["_a", "current", "group"], ascending=[False, False, True],
+                                                       kind="mergesort").drop(columns="_a").head(int(top))
+        parts.append(d.assign(measure=measure))
+    if not parts:
+        return pd.DataFrame(columns=["measure", "group", "current", "previous", "change"])
+    out = pd.concat(parts, ignore_index=True)[["measure", "group", "current", "previous", "change"]]
+    return out.astype({"current": "int64", "previous": "int64", "change": "int64"})

@@ -269,7 +269,8 @@ def table(ctx: _Ctx, df: pd.DataFrame, cols: list[Col], *, csv_name: str | None,
 #: enum values (stages, event kinds) and formula words the analyses write into Chinese reasons and
 #: circle names untranslated (e.g. "阶段 delivered", "深圳 · charity")
 _ZH_ENUMS = {"lead": "线索", "test_drive": "试驾", "order": "下订", "delivered": "已提车", "delivery": "提车",
-             "meetup": "聚会", "drive": "自驾", "charity": "公益", "launch": "新车发布", "max": "最大值",
+             "meetup": "聚会", "drive": "自驾", "charity": "公益", "launch": "新车发布", "training": "培训",
+             "workshop": "工作坊", "test drive": "试驾", "max": "最大值",
              "MAD": "绝对中位差", "several cities": "多个城市", "no circle": "无圈层", "other": "其他"}
 _ZH_RE = None
 
@@ -349,8 +350,19 @@ def _headline(ctx: _Ctx) -> str:
     if L == "zh":
         labels["months"] = [f"{m}月" for m in range(1, 13)]
     svg = charts.activity_chart(wk, current=(cur.start, cur.end), previous=(prev.start, prev.end), labels=labels)
+    drill = hl.drilldown(full.tables, cur, prev, top=5)
+    dname = ctx.csv(drill, "headline_drilldown")
+    shown = drill.assign(measure_t=[t("dd_" + m, L) for m in drill["measure"]],
+                         group_t=[_zh_values(g, L) if g else t("dd_none", L) for g in drill["group"].astype(str)],
+                         change_t=[f"{c:+,d}" for c in drill["change"]])
+    cols = [Col("measure_t", t("dd_measure", L), "text", src="report.dd_measure"),
+            Col("group_t", t("dd_group", L), "text", src="report.dd_group"),
+            Col("current", t("current", L), "num", src="report.dd_current"),
+            Col("previous", t("previous", L), "num", src="report.dd_previous"),
+            Col("change_t", t("change", L), "num", src="report.dd_change")]
     return (f'<p class="basis">{esc(basis)}</p><div class="kpis">{"".join(cards)}</div>'
-            + _chart(svg, "activity"))
+            + _chart(svg, "activity") + f'<h3>{esc(t("dd_title", L))}</h3>'
+            + table(ctx, shown, cols, csv_name=dname, rows=len(shown)))
 
 
 def _koc_parts(df: pd.DataFrame) -> pd.DataFrame:

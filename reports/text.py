@@ -64,6 +64,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "current": ("current", "本期"),
     "previous": ("previous", "上期"),
     "change": ("change", "变化"),
+    "dd_title": ("What moved: the groups that changed most against the previous period",
+                 "变化来自哪里：与上期相比变化最大的分组"),
+    "dd_measure": ("measure", "指标"),
+    "dd_group": ("group", "分组"),
+    "dd_active_owners": ("active owners by city", "各城市活跃车主"),
+    "dd_events": ("events by kind", "各类型活动"),
+    "dd_events_city": ("events by city", "各城市活动"),
+    "dd_none": ("(none given)", "（未填写）"),
     # KOC
     "sec_koc": ("KOC leaderboard", "KOC 排行榜"),
     "koc_lead": ("Key opinion consumers: owners whose posts reach many distinct owners, draw real engagement, "
@@ -470,6 +478,12 @@ REPORT_MEANINGS: dict[str, tuple[str, str]] = {
     "level_owners": ("owners at the level", "处于该等级的车主数"),
     "level_share": ("share of all owners", "占全部车主的比例"),
     "level_median": ("median contribution points of the level's owners", "该等级车主贡献积分的中位数"),
+    "dd_measure": ("what is counted: active owners per owner city, events per event kind or event city",
+                   "统计内容：按车主城市统计的活跃车主、按类型或城市统计的活动"),
+    "dd_group": ("the city or event kind", "城市或活动类型"),
+    "dd_current": ("count in this period", "本期数量"),
+    "dd_previous": ("count in the previous period of the same length", "等长上期的数量"),
+    "dd_change": ("this period minus the previous one; the largest changes first", "本期减上期；变化最大的排在前面"),
     "bt_method": ("how the list was made from the data before the split date", "名单如何基于分割日期之前的数据产生"),
     "bt_k": ("owners on the list", "名单人数"),
     "bt_reach": ("owners the list reached after the split date (exposed through chains of real interactions, events "
@@ -657,6 +671,7 @@ COLUMNS_ZH: dict[str, str] = {
     'verdict': '结论',
     'gain_share': '增益占比',
     'cum_share': '累计占比',
+    'measure': '指标', 'group': '分组',
 }
 
 

@@ -537,3 +537,19 @@ def test_print_rules_lift_scroll_boxes(reports):
     _, p = _parse(reports["en"])
     m = re.search(r"@media print\{(.*)\}\s*$", p.style, flags=re.S)
     assert m and "max-height:none" in m.group(1) and "overflow:visible" in m.group(1)
+
+
+def test_headline_drilldown_by_hand():
+    c = _tiny()
+    t = {k: v.copy() for k, v in c.tables.items()}
+    t["owners"]["city"] = ["上海", "上海", "北京", "北京", None]
+    t["events"]["kind"] = ["meetup", "drive"]
+    t["events"]["city"] = ["上海", "上海"]
+    cur, prev, _ = hl.periods(t, c.as_of, "2024-03-01", "2024-03-31")
+    d = hl.drilldown(t, cur, prev).set_index(["measure", "group"])
+    # active now: a, b (上海); before: a (上海), c (北京), d (北京)
+    assert tuple(d.loc[("active_owners", "北京")]) == (0, 2, -2)
+    assert tuple(d.loc[("active_owners", "上海")]) == (2, 1, 1)
+    assert list(d.loc["active_owners"].index) == ["北京", "上海"]  # the largest change first
+    assert tuple(d.loc[("events", "meetup")]) == (1, 0, 1) and tuple(d.loc[("events", "drive")]) == (0, 1, -1)
+    assert tuple(d.loc[("events_city", "上海")]) == (1, 1, 0)
