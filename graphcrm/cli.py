@@ -155,6 +155,7 @@ for _module in (_analytics_i, _ambassadors, _analytics_ii, _report):
 __import__("graphcrm.commands.backtest", fromlist=["register"]).register(cli)  # backtest, spread
 __import__("graphcrm.commands.movement", fromlist=["register"]).register(cli)  # movement, owner
 __import__("graphcrm.commands.campaigns", fromlist=["register"]).register(cli)  # campaigns, evaluate
+__import__("graphcrm.commands.run", fromlist=["register"]).register(cli)  # run, cache
 # --- end registered commands ---
 
 

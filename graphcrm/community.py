@@ -69,6 +69,17 @@ def categorical(values: pd.Series, head: pd.Index | None) -> pd.Series:
                      name=values.name)
 
 
+#: environment variable: ``1`` recomputes results instead of reusing those kept in the store
+FRESH_ENV = "GRAPHCRM_FRESH"
+
+
+def fresh_results() -> bool:
+    """Whether ``$GRAPHCRM_FRESH`` asks to recompute results kept in the store."""
+    import os
+
+    return os.environ.get(FRESH_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def _ts(value: Any, what: str) -> pd.Timestamp | None:
     if value is None or value == "":
         return None
@@ -136,6 +147,8 @@ class Community:
         self._cache: dict[str, ig.Graph] = {}
         self._memo: dict[str, Any] = {}
         self._pairs_store: Any = None  # a store aggregating projections in SQL (set by from_store)
+        self._results_store: Any = None  # a store keeping results across sessions (set by from_store)
+        self._fresh = False
 
     # -- construction ------------------------------------------------------------
     @classmethod
@@ -173,7 +186,8 @@ class Community:
         return cls(tables, since=since, until=until)
 
     @classmethod
-    def from_store(cls, store: Any, *, since: Any = None, until: Any = None, aggregate: bool = True) -> "Community":
+    def from_store(cls, store: Any, *, since: Any = None, until: Any = None, aggregate: bool = True,
+                   keep_results: bool = True, fresh: bool | None = None) -> "Community":
         """The community held in ``store`` (optionally within a time window).
 
         A store with ``community_tables()`` (the embedded DuckDB store) hands over its
@@ -183,6 +197,12 @@ class Community:
         :meth:`~graphcrm.stores.duckdb_store.DuckDBStore.coattendance_pairs`) instead of from
         the rows in pandas; results are the same up to float summation order (tested to 1e-9
         relative).  Other stores give their tables through ``table(name)``.
+
+        With ``keep_results=True`` (the default) an embedded store kept in a file also keeps
+        every analysis result (the ``@analysis`` entries of :meth:`memo`) keyed by its data
+        version (bumped by every load), the window and the options, so another process (the
+        next CLI command) reuses it; ``fresh=True`` (or ``$GRAPHCRM_FRESH=1``, the CLI's
+        ``--fresh``) recomputes and replaces what is kept.  See docs/scaling.md.
 
         Example
         -------
@@ -195,6 +215,9 @@ class Community:
         reader = getattr(store, "community_tables", None)
         tables = reader() if reader is not None else {n: store.table(n) for n in TABLE_NAMES}
         c = cls(tables, since=since, until=until)
+        if keep_results and hasattr(store, "cached_result") and getattr(store, "path", None) is not None:
+            c._results_store = store
+            c._fresh = fresh_results() if fresh is None else bool(fresh)
         if aggregate and reader is not None and hasattr(store, "interaction_pairs"):
             ids = tables["owners"]["owner_id"].astype(str).to_numpy()
             # the store numbers owners by its own ORDER BY: use it only if that is Python's order
@@ -317,6 +340,13 @@ class Community:
         self._cache[key] = g
         return g
 
+    def _stored_key(self, key: str) -> str:
+        """The key of a result kept in the store: graphcrm's version, the window and the
+        analysis with its options (the store adds the data version)."""
+        from graphcrm import __version__
+
+        return json.dumps([__version__, str(self.since), str(self.until), key])
+
     def _graph_in_store(self, kind: str, options: dict) -> ig.Graph | None:
         """The interaction or co-attendance projection aggregated in the store (DuckDB), or
         None when this community was not built by :meth:`from_store` on such a store."""
@@ -359,7 +389,16 @@ class Community:
 
             key = cache_key(name, options)
         if key not in self._memo:
-            self._memo[key] = compute()
+            keep = self._results_store if name.startswith("result:") else None
+            if keep is not None:
+                stored_key = self._stored_key(key)
+                found, value = (False, None) if self._fresh else keep.cached_result(stored_key)
+                if not found:
+                    value = compute()
+                    keep.cache_result(stored_key, value)
+                self._memo[key] = value
+            else:
+                self._memo[key] = compute()
         value = self._memo[key]
         if isinstance(value, pd.DataFrame):
             return value.copy()

@@ -204,6 +204,7 @@ class DuckDBStore(Store):
                 )
                 cur.unregister(view)
                 written[name] = len(df)
+            self._bump_data_version(cur)  # cached results of the old data are no longer used
             cur.execute("COMMIT")
         except BaseException as exc:
             try:
@@ -536,6 +537,92 @@ class DuckDBStore(Store):
         return ({"source": np.asarray(r["source"], dtype=np.int64), "target": np.asarray(r["target"], dtype=np.int64),
                  "weight": np.asarray(r["weight"], dtype=np.float64), "shared": np.asarray(r["shared"], dtype=np.int64)},
                 skipped)
+
+    # -- results kept across sessions (issue 13): keyed by data version and options ----------
+    _STATE_DDL = ("CREATE TABLE IF NOT EXISTS graphcrm_state (name VARCHAR NOT NULL, value BIGINT NOT NULL)",
+                  "CREATE TABLE IF NOT EXISTS graphcrm_result_cache (key VARCHAR NOT NULL, data_version BIGINT NOT NULL, "
+                  "created_at TIMESTAMP NOT NULL, bytes BIGINT NOT NULL, payload BLOB NOT NULL)")
+
+    def _bump_data_version(self, cur) -> None:
+        """Inside a load's transaction: one more data version, and the cached results go."""
+        for ddl in self._STATE_DDL:
+            cur.execute(ddl)
+        n = cur.execute("SELECT max(value) FROM graphcrm_state WHERE name = 'data_version'").fetchone()[0]
+        cur.execute("DELETE FROM graphcrm_state WHERE name = 'data_version'")
+        cur.execute("INSERT INTO graphcrm_state VALUES ('data_version', ?)", [int(n or 0) + 1])
+        cur.execute("DELETE FROM graphcrm_result_cache")
+
+    def data_version(self) -> int:
+        """How many loads this store has taken (0 for a store never loaded since the counter
+        existed): the version cached results are keyed by."""
+        if self._con is None and self.path is not None and not self.path.exists():
+            return 0
+        if not self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'graphcrm_state'").fetchone()[0]:
+            return 0
+        n = self.con.execute("SELECT max(value) FROM graphcrm_state WHERE name = 'data_version'").fetchone()[0]
+        return int(n or 0)
+
+    def cached_result(self, key: str) -> tuple[bool, object]:
+        """``(True, value)`` for a result cached under ``key`` for the current data version,
+        else ``(False, None)`` (also when the cached bytes cannot be read back, e.g. after an
+        upgrade changed a class).  The cache is as trusted as the store file itself (pickle)."""
+        import pickle
+
+        if self.path is None or not self.path.exists():
+            return False, None
+        if not self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'graphcrm_result_cache'").fetchone()[0]:
+            return False, None
+        row = self.con.execute("SELECT payload FROM graphcrm_result_cache WHERE key = ? AND data_version = ?",
+                               [key, self.data_version()]).fetchone()
+        if row is None:
+            return False, None
+        try:
+            return True, pickle.loads(row[0])
+        except Exception:  # noqa: BLE001 - an unreadable entry is a miss, recomputed and replaced
+            return False, None
+
+    def cache_result(self, key: str, value: object) -> int:
+        """Keep ``value`` (a result table and its details) under ``key`` for the current data
+        version; returns the bytes written (0 for an in-memory store, which keeps nothing)."""
+        import pickle
+
+        if self.path is None:
+            return 0
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        version = self.data_version()
+        cur = self.con.cursor()
+        try:
+            cur.execute("BEGIN TRANSACTION")
+            for ddl in self._STATE_DDL:
+                cur.execute(ddl)
+            cur.execute("DELETE FROM graphcrm_result_cache WHERE key = ? OR data_version <> ?", [key, version])
+            cur.execute("INSERT INTO graphcrm_result_cache VALUES (?, ?, ?, ?, ?)",
+                        [key, version, pd.Timestamp.now().floor("s").to_pydatetime(), len(payload), payload])
+            cur.execute("COMMIT")
+        except duckdb.Error as exc:
+            try:
+                cur.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            raise StoreError(f"keeping a result in {self.uri} failed: {exc}") from None
+        finally:
+            cur.close()
+        return len(payload)
+
+    def result_cache(self) -> pd.DataFrame:
+        """The cached results: ``key``, ``data_version``, ``created_at``, ``bytes``."""
+        cols = ["key", "data_version", "created_at", "bytes"]
+        if self.path is None or not self.path.exists() or not self.con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'graphcrm_result_cache'").fetchone()[0]:
+            return pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
+        return self.con.execute(f"SELECT {', '.join(cols)} FROM graphcrm_result_cache ORDER BY created_at, key").df()
+
+    def clear_result_cache(self) -> int:
+        """Drop every cached result; returns how many there were."""
+        n = len(self.result_cache())
+        if n:
+            self.con.execute("DELETE FROM graphcrm_result_cache")
+        return n
 
 
 def _contract_typed(df: pd.DataFrame, table: Table) -> pd.DataFrame:

@@ -1,0 +1,150 @@
+"""CLI commands ``graphcrm run`` (the weekly job in one process) and ``graphcrm cache``
+(the results kept in the embedded store)."""
+from __future__ import annotations
+
+import inspect
+import os
+import time
+from pathlib import Path
+
+import click
+
+from graphcrm.commands.options import handle_errors, lang_option, open_cg, store_option, window_options
+
+#: the analyses of the weekly job, in order, with the options they run with (``seed`` added);
+#: the report and ``targets`` then reuse what these computed (the community's one cache)
+WEEKLY: tuple[tuple[str, dict], ...] = (
+    ("kocs", {}),
+    ("circles", {"seed": None}),
+    ("circle_profiles", {}),
+    ("referral_chains", {}),
+    ("referral_attribution", {}),
+    ("top_referrers", {}),
+    ("referral_issues", {}),
+    ("ambassadors", {"seed": None}),
+    ("volunteer_candidates", {"seed": None}),
+    ("contribution", {}),
+    ("owner_levels", {}),
+)
+
+
+def _steps(folder: Path | None, write_back: str | None) -> list[str]:
+    names = (["load"] if folder is not None else []) + ["community"] + [n for n, _ in WEEKLY] + ["targets", "report"]
+    return names + (["write-back"] if write_back else [])
+
+
+@click.command("run")
+@click.argument("folder", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="TOML mapping for the load (see docs/data-contract.md).")
+@click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where the load writes rejected rows (default ./graphcrm-rejects.csv).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
+              show_default=True, help="The HTML report to write (its CSV tables go next to it).")
+@click.option("--ambassadors", "-k", "k_ambassadors", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Number of ambassadors to pick.")
+@click.option("--write-back", "write_back", default=None, metavar="CAMPAIGN",
+              help="Write the targets back to the store under this campaign name (label Target).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random parts.")
+@click.option("--fresh", is_flag=True, help="Recompute every result instead of reusing those kept in the store "
+                                            "for the same data and options.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar per step (default: on a terminal only).")
+@store_option
+@window_options
+@lang_option
+@handle_errors
+def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None, output: Path, k_ambassadors: int,
+            write_back: str | None, seed: int, fresh: bool, progress: bool | None, store: str | None,
+            since: str | None, until: str | None, lang: str) -> None:
+    """The weekly job in one process: load FOLDER (if given), run every analysis, the targets
+    and the report, and optionally write the targets back.
+
+    Each result is computed once: the report and the targets reuse the analyses run before
+    them, and on the embedded store every result is kept keyed by the data version (bumped by
+    each load) and the options, so running the job again on unchanged data, or ``graphcrm
+    report`` afterwards, reuses them (--fresh recomputes).  Prints the seconds of each step.
+    """
+    from graphcrm.community import FRESH_ENV
+    from graphcrm.progress import steps
+
+    if fresh:
+        os.environ[FRESH_ENV] = "1"  # this process only: every community recomputes and replaces
+    cg = open_cg(store)
+    names = _steps(folder, write_back)
+    timings: list[tuple[str, float, str]] = []
+    with steps(names, desc="weekly job", progress=progress) as step:
+        def timed(name: str, fn) -> object:
+            step(name)
+            t = time.perf_counter()
+            out = fn()
+            timings.append((name, time.perf_counter() - t, _size(out)))
+            return out
+
+        if folder is not None:
+            rep = timed("load", lambda: cg.load(folder, mapping=mapping, rejects_path=rejects_path, progress=False))
+            click.echo(rep.format())
+        timed("community", lambda: cg.community(since, until))
+        for name, opts in WEEKLY:
+            o = {k: (seed if v is None else v) for k, v in opts.items()}
+            if name == "ambassadors":
+                o["k"] = k_ambassadors
+            if "lang" in inspect.signature(getattr(cg, name)).parameters:
+                o.setdefault("lang", lang)
+            timed(name, lambda name=name, o=o: getattr(cg, name)(since=since, until=until, **o))
+        tg = timed("targets", lambda: cg.targets(since=since, until=until, ambassadors_k=k_ambassadors, seed=seed,
+                                                 lang=lang))
+        path = timed("report", lambda: cg.report(output, lang=lang, since=since, until=until, seed=seed,
+                                                 k_ambassadors=k_ambassadors))
+        if write_back:
+            from graphcrm.algorithms.targeting import collapse_targets
+
+            timed("write-back", lambda: cg.write_results(collapse_targets(tg, lang=lang), name="targets",
+                                                         label="Target", campaign=write_back))
+    total = sum(s for _, s, _ in timings)
+    for name, seconds, size in timings:
+        click.echo(f"{name:22s} {seconds:8.2f} s  {size}")
+    click.echo(f"{'total':22s} {total:8.2f} s; report written to {path}")
+
+
+def _size(out: object) -> str:
+    n = getattr(out, "shape", None)
+    if n is not None:
+        return f"{n[0]:,} rows"
+    if isinstance(out, int):
+        return f"{out:,} written"
+    return ""
+
+
+@click.command("cache")
+@click.option("--clear", is_flag=True, help="Drop every kept result.")
+@store_option
+@handle_errors
+def cache_cmd(clear: bool, store: str | None) -> None:
+    """The analysis results kept in the embedded store (reused by the next command on the same
+    data and options; any load drops them).  --clear drops them now."""
+    cg = open_cg(store)
+    kept = getattr(cg.store, "result_cache", None)
+    if kept is None:
+        click.echo(f"{cg.store.uri} keeps no results (only the embedded store does)")
+        return
+    if clear:
+        n = cg.store.clear_result_cache()
+        click.echo(f"dropped {n:,} kept result(s) from {cg.store.uri}")
+        return
+    df = kept()
+    click.echo(f"{len(df):,} result(s) kept in {cg.store.uri} for data version {cg.store.data_version()}, "
+               f"{int(df['bytes'].sum()) if len(df) else 0:,} bytes")
+    import json as _json
+
+    for row in df.itertuples():
+        _, since, until, key = _json.loads(row.key)
+        name = key.split("{", 1)[0]
+        window = "" if since == until == "None" else f" (since {since}, until {until})"
+        click.echo(f"  {name}{window}: {int(row.bytes):,} bytes, {row.created_at}")
+
+
+def register(group: click.Group) -> None:
+    """Add ``run`` and ``cache`` to the ``graphcrm`` command group."""
+    group.add_command(run_cmd)
+    group.add_command(cache_cmd)
