@@ -38,7 +38,8 @@ _WRAPPER = """<!DOCTYPE html><html><head><meta charset="utf-8"></head>
 #: a script appended to a copy of the page: measures charts and two CJK probe strings
 _MEASURE = """
 <div id="__probe" style="position:absolute;top:0;left:0;z-index:99;display:block;background:#fff;padding:8px 24px;font-family:var(--font);font-size:40px;line-height:1.2;color:#000">
-<span id="__cjk_a">车主社区</span> <span id="__cjk_b">报告圈层</span></div>
+<span id="__cjk_a">车主社区</span> <span id="__cjk_b">报告圈层</span>
+<span class="oid" id="__oid_a" style="font-size:40px">OOOO</span> <span class="oid" id="__oid_b" style="font-size:40px">0000</span></div>
 <script>
 (function(){
   var out = {charts: [], texts: 0, cjk_texts: 0};
@@ -67,6 +68,8 @@ _MEASURE = """
   });
   out.cjk_a = box(document.getElementById('__cjk_a'));
   out.cjk_b = box(document.getElementById('__cjk_b'));
+  out.oid_a = box(document.getElementById('__oid_a'));
+  out.oid_b = box(document.getElementById('__oid_b'));
   out.height = Math.max(de.scrollHeight, document.body.scrollHeight);
   out.probe_top = out.height;
   out.width = de.scrollWidth;
@@ -153,7 +156,8 @@ def measure(html_path: str | os.PathLike, *, width: int = 1280, timeout: float =
         report itself (the probe lies over its top and adds nothing); ``charts``: one dict per ``figure.chart`` svg or img
         with ``tag``, ``x``, ``y``, ``w``, ``h`` (page coordinates) and ``section`` (its section's
         id); ``texts``/``cjk_texts``: SVG text elements, and those holding Chinese; ``cjk_a``/
-        ``cjk_b``: boxes of the two probe strings; ``tables``: one dict per table with its box,
+        ``cjk_b``: boxes of the two probe strings; ``oid_a``/``oid_b``: boxes of "OOOO" and
+        "0000" set as owner-id chips; ``tables``: one dict per table with its box,
         ``section``, ``csv``, ``rows`` (body rows) and its wrapper's ``wrap_w``/``wrap_h`` against
         ``scroll_w``/``scroll_h`` (larger scroll sizes: part of the table is hidden behind a
         scroll box); ``dom``: the serialized DOM after layout.  With ``print_media`` the page

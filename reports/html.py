@@ -7,10 +7,14 @@ community with the same options are reused from its cache), draws the charts wit
 the browser's fonts) and writes one HTML file that needs no network: no scripts, fonts,
 stylesheets or images from anywhere else.
 
-Sections: headline numbers with the change against the previous period; the KOC leaderboard;
-the circle map; referral chains (level and size distributions, the largest chains as trees);
-referral integrity findings; ambassador picks with the spread-vs-k curve; the volunteer pipeline
-with its validation AUC; owner levels as a pyramid.  A section whose analysis cannot run on the
+Sections (:data:`SECTIONS`): "This week", the action list built from the targets and findings;
+headline numbers with the change against the previous period and a drill-down; the KOC
+leaderboard; the circle map; referral chains (level and size distributions, the largest chains
+as trees); referral integrity findings; ambassador picks with the spread-vs-k curve and the
+guarantee in words; the targets table for the CRM; the volunteer pipeline with its validation;
+owner levels as a pyramid; movement (drifting owners, rising stars, level transitions, new-owner
+cohorts); the backtest; recorded campaigns' lift.  Every table has a legend with each column's
+unit and meaning from the analysis's :class:`~graphcrm.results.ResultSpec`.  A section whose analysis cannot run on the
 data (:class:`~graphcrm.errors.GraphCRMError`) shows a visible note saying so instead of being
 left out; an unexpected error in one section is reported in that
 section (and logged) without stopping the others, unless ``strict=True``.
@@ -1276,10 +1280,14 @@ def build_report(
     Returns
     -------
     pathlib.Path
-        The HTML file written.  CSV files written: ``headline``, ``weekly_activity``, ``kocs``,
-        ``circle_members``, ``circles``, ``circle_ties``, ``referral_chains``, ``referral_trees``,
-        ``referral_issues``, ``ambassadors``, ``spread_curve``, ``volunteer_candidates``,
-        ``volunteer_pipeline``, ``volunteer_validation``, ``owner_levels``, ``level_summary``
+        The HTML file written.  CSV files written: ``action_<action>`` (the rows behind each
+        action of "This week", :data:`ACTIONS`), ``headline``, ``weekly_activity``,
+        ``headline_drilldown``, ``kocs``, ``circle_members``, ``circles``, ``circle_ties``,
+        ``referral_chains``, ``referral_trees``, ``referral_issues``, ``ambassadors``,
+        ``spread_curve``, ``targets``, ``targets_<program>``, ``volunteer_candidates``,
+        ``volunteer_pipeline``, ``volunteer_validation``, ``owner_levels``, ``level_summary``,
+        ``closest_to_next_level``, ``drifting_owners``, ``rising_stars``, ``level_transitions``,
+        ``new_owner_cohort``, ``backtest``, ``campaign_lift``
         (each only when its section could be computed).
 
     Raises

@@ -116,6 +116,24 @@ def test_chinese_is_text_with_glyphs(shots):
     assert np.abs(crops[0][:h, :w] - crops[1][:h, :w]).mean() > 10
 
 
+def test_owner_id_chips_tell_O_from_0(shots):
+    """In the owner-id font the letter O and the digit 0 are drawn differently (the zero is
+    dotted or slashed, and narrower)."""
+    png, info = shots["zh"]
+    img = _gray(png)
+    crops = []
+    for key in ("oid_a", "oid_b"):
+        b = info[key]
+        assert b["w"] > 60 and b["h"] > 20, b
+        crops.append(img[int(b["y"]):int(b["y"] + b["h"]), int(b["x"]):int(b["x"] + b["w"])] < 128)
+    h = min(c.shape[0] for c in crops)
+    w = min(c.shape[1] for c in crops)
+    a, z = crops[0][:h, :w], crops[1][:h, :w]
+    assert (a != z).mean() > 0.02  # the glyphs differ
+    mid = slice(int(h * 0.4), int(h * 0.6))  # a dotted or slashed zero has ink inside its counter
+    assert z[mid].sum() != a[mid].sum()
+
+
 # ---------------------------------------------------------------------------------------------
 # print / PDF and phone
 # ---------------------------------------------------------------------------------------------
