@@ -223,7 +223,7 @@ def _per_kind_uncached(community: Any, half_life_days: float | None) -> tuple[di
     add("post", owner_positions(community, posts["author_id"]), posts["created_at"])
 
     inter = t["interactions"].merge(posts[["post_id", "author_id"]], on="post_id", how="inner")
-    inter = inter[inter["owner_id"] != inter["author_id"]]
+    inter = inter[inter["owner_id"].astype(object) != inter["author_id"].astype(object)]
     add("engagement_received", owner_positions(community, inter["author_id"]), inter["created_at"])
 
     att = _attendance_with_time(community)

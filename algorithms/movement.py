@@ -314,7 +314,7 @@ def _activity(community: Any, lo: pd.Timestamp, hi: pd.Timestamp) -> dict[str, n
     inter = t["interactions"]
     im = ((inter["created_at"] > lo) & (inter["created_at"] <= hi)).fillna(False).to_numpy(bool)
     inter = inter[im].merge(t["posts"][["post_id", "author_id"]], on="post_id", how="inner")
-    inter = inter[inter["owner_id"] != inter["author_id"]]
+    inter = inter[inter["owner_id"].astype(object) != inter["author_id"].astype(object)]
     a = owner_positions(community, inter["author_id"])
     e = owner_positions(community, inter["owner_id"])
     ok = (a >= 0) & (e >= 0)

@@ -232,7 +232,7 @@ def _static_features(community: Any, attendance: pd.DataFrame) -> pd.DataFrame:
     inter = t["interactions"]
     inter = inter[inter["kind"].astype(str).isin(["comment", "reply"])]
     inter = inter.merge(posts, on="post_id", how="inner")
-    inter = inter[inter["owner_id"] != inter["author_id"]]
+    inter = inter[inter["owner_id"].astype(object) != inter["author_id"].astype(object)]
     hp = owner_positions(community, inter["owner_id"])
     feats["helping"] = np.bincount(hp[hp >= 0], minlength=n).astype(float)
     return feats
