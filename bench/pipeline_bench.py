@@ -6,7 +6,8 @@
 For each size the demo is generated once (``examples/generate_demo.py DIR --owners N``, kept in
 ``--work`` and reused), then **one fresh subprocess per size** loads it into a new DuckDB file and
 runs every step in that one process: ``load``, ``community`` (building the in-memory
-:class:`~graphcrm.community.Community`), every analysis of the report with the report's options
+:class:`~graphcrm.community.Community`), ``projections`` (the interaction, co-attendance and
+referral graphs with default options), every analysis of the report with the report's options
 (``kocs``, ``circles``, ``circle_profiles``, the four referral analyses, ``ambassadors`` k=30,
 ``volunteer_candidates``, ``contribution``, ``owner_levels``), ``targets`` and ``report``.
 Per step it records wall seconds, the peak resident memory *during that step* (Linux: the
@@ -93,6 +94,7 @@ def child(folder: Path, db: Path, steps: list[str] | None, out: Path) -> None:
 
     step("load", lambda: cg.load(folder, rejects_path=db.with_suffix(".rejects.csv"), progress=False))
     step("community", lambda: cg.community())
+    step("projections", lambda: [cg.graph(k) for k in ("interactions", "coattendance", "referrals")])
     for name, opts in ANALYSES:
         step(name, lambda name=name, opts=opts: getattr(cg, name)(**opts))
     step("targets", lambda: cg.targets(seed=0))

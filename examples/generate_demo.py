@@ -27,10 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--end", default="2026-09-30", help="last date of the data (default 2026-09-30)")
     parser.add_argument("--weeks", type=int, default=104, help="weeks of activity before --end (default 104)")
+    parser.add_argument("--interactions-per-owner", type=float, default=None,
+                        help="about this many interactions per owner (default: about 10)")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     try:
-        truth = write_demo(args.outdir, args.owners, seed=args.seed, end=args.end, weeks=args.weeks)
+        truth = write_demo(args.outdir, args.owners, seed=args.seed, end=args.end, weeks=args.weeks,
+                           interactions_per_owner=args.interactions_per_owner)
     except GraphCRMError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

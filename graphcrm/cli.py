@@ -83,16 +83,18 @@ def info(store: str | None, fmt: str) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same community).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("graphcrm-demo"),
               show_default=True, help="Folder to write the demo CSV files to (the data contract's format).")
+@click.option("--interactions-per-owner", "interactions_per_owner", type=click.FloatRange(min=0, min_open=True),
+              default=None, help="About this many interactions per owner (default about 10; e.g. 20).")
 @store_option
 @handle_errors
-def demo(n_owners: int, seed: int, out_dir: Path, store: str | None) -> None:
+def demo(n_owners: int, seed: int, out_dir: Path, store: str | None, interactions_per_owner: float | None = None) -> None:
     """Generate the demo community (a NIO-like owner community), load it and print what was loaded."""
     from graphcrm.demo import write_demo
     from graphcrm.files import check_output_dir
 
     if not (out_dir / "demo_truth.json").exists():  # an earlier demo folder is rewritten, real exports never
         check_output_dir(out_dir, what="--out")
-    truth = write_demo(out_dir, n_owners=n_owners, seed=seed)
+    truth = write_demo(out_dir, n_owners=n_owners, seed=seed, interactions_per_owner=interactions_per_owner)
     click.echo(f"demo community with {n_owners:,} owners written to {out_dir}/ (seed {seed})")
     cg = open_cg(store)
     report = cg.load(out_dir)

@@ -100,6 +100,15 @@ _GIVEN = (
 
 #: volumes per owner (over ``weeks=104``; scaled linearly with weeks)
 POSTS_PER_OWNER = 0.5
+#: cap of the referring propensity (lognormal, sigma 1.1): about the largest a planted KOC gets
+#: at 20k owners, so the busiest referrer's volume does not grow with the community
+REFERRAL_WEIGHT_CAP = 9.0
+#: interactions per owner at 104 weeks without ``interactions_per_owner`` (measured: 9.5 at 20k
+#: owners, 10.3 at 100k) and the part of it that ordinary owners' posting does not drive
+#: (planted KOCs, stars, ring; measured at 20k: doubling ordinary posting gave 15.8 from 9.5);
+#: ``interactions_per_owner`` scales ordinary owners' posting to reach about the asked number
+BASE_INTERACTIONS_PER_OWNER = 10.0
+FIXED_INTERACTIONS_PER_OWNER = 2.8
 EVENTS_PER_OWNER = 0.075
 NATIONAL_DAY_SHARE = 0.17
 #: planted rising stars and drifters change in the last MOVE_DAYS days (see _Demo.plant_movement)
@@ -202,7 +211,8 @@ def _secs(value: Any) -> int:
 # the generator
 # --------------------------------------------------------------------------------------------
 def generate_demo(
-    n_owners: int = 20_000, *, seed: int = 0, end: str = "2026-09-30", weeks: int = 104
+    n_owners: int = 20_000, *, seed: int = 0, end: str = "2026-09-30", weeks: int = 104,
+    interactions_per_owner: float | None = None,
 ) -> tuple[dict[str, pd.DataFrame], dict]:
     """Generate a realistic NIO-like owner community with planted truth.
 
@@ -220,6 +230,11 @@ def generate_demo(
         Length of the activity window (posts, interactions, events) ending at ``end``; at
         least 26 (the planted KOCs need half a year of posts to stand out).  Purchases, joins
         and referrals span the eight years before ``end``.
+    interactions_per_owner
+        About this many interactions per owner (e.g. 20 for a busy app; default: about 10 at
+        104 weeks): ordinary owners post proportionally more often (their posts' audiences, the
+        planted KOCs, ring, stars and everything else stay as they are).  Measured: see
+        docs/scaling.md.
 
     Returns
     -------
@@ -243,7 +258,8 @@ def generate_demo(
     Raises
     ------
     ConfigError
-        If ``n_owners`` is below 1,000, ``weeks`` below 26 or ``end`` is not a date.
+        If ``n_owners`` is below 1,000, ``weeks`` below 26, ``end`` is not a date or
+        ``interactions_per_owner`` is not positive.
 
     Examples
     --------
@@ -261,7 +277,20 @@ def generate_demo(
         end_s = _secs(pd.Timestamp(end).normalize())
     except (ValueError, TypeError):
         raise ConfigError(f"end={end!r} is not a date (use YYYY-MM-DD)") from None
-    return _Demo(int(n_owners), int(seed), end_s, int(weeks)).run()
+    scale = 1.0
+    if interactions_per_owner is not None:
+        try:
+            ipo = float(interactions_per_owner)
+        except (TypeError, ValueError):
+            ipo = float("nan")
+        if not ipo > 0 or not np.isfinite(ipo):
+            raise ConfigError(f"interactions_per_owner must be a positive number (got {interactions_per_owner!r})")
+        w = int(weeks) / 104
+        # interactions = fixed part (KOCs, stars, ring, helpers: not scaled) + ordinary part x scale
+        scale = max(ipo / w - FIXED_INTERACTIONS_PER_OWNER, 0.05) / (BASE_INTERACTIONS_PER_OWNER - FIXED_INTERACTIONS_PER_OWNER)
+    demo = _Demo(int(n_owners), int(seed), end_s, int(weeks))
+    demo.post_scale = scale
+    return demo.run()
 
 
 class _Demo:
@@ -270,6 +299,7 @@ class _Demo:
         self.start_s = end_s - weeks * 7 * DAY
         self.p0 = end_s - 8 * YEAR  # first deliveries
         self.wscale = weeks / 104
+        self.post_scale = 1.0  #: ordinary owners' posting, x (generate_demo's interactions_per_owner)
         #: mean engagers per KOC post: a KOC's audience grows (slowly) with the community
         self.koc_lambda = 60.0 * (n / 20_000) ** 0.25
         streams = np.random.SeedSequence(seed).spawn(10)
@@ -314,7 +344,9 @@ class _Demo:
         self.infl = np.clip(_lognormal(r, n, 0.45), 0.35, 2.0)
         self.engage = _lognormal(r, n, 1.0) * np.where(r.random(n) < 0.3, 0.15, 1.0)
         self.attend = _lognormal(r, n, 1.1, 0.75) * np.where(r.random(n) < 0.5, 0.05, 1.0)
-        self.refw = _lognormal(r, n, 1.1)
+        # referring propensity, heavy-tailed but capped: the largest of more draws would otherwise
+        # give a 1M-owner community referrers with 10,000 referrals (KOC weight ~ refw^2)
+        self.refw = np.minimum(_lognormal(r, n, 1.1), REFERRAL_WEIGHT_CAP)
 
     def roles(self) -> None:
         """Pick KOCs, the like ring, volunteers (some lapsed) and latent helpers."""
@@ -366,8 +398,8 @@ class _Demo:
         self.engage[self.is_ring] = 0.02
         self.post_e[self.is_koc | self.is_ring | self.is_star] = 0.0
         # normalise the posting propensity to the target volume, cap the heavy tail
-        cap = 30 * self.wscale
-        target = POSTS_PER_OWNER * self.wscale
+        cap = 30 * self.wscale * self.post_scale
+        target = POSTS_PER_OWNER * self.wscale * self.post_scale
         self.post_e *= target / max(self.post_e.mean(), 1e-12)
         np.minimum(self.post_e, cap, out=self.post_e)
 
@@ -685,19 +717,21 @@ class _Demo:
         # buyers: ~63% were referred, mostly by someone of their city who bought before them
         ref_b = buyers[r.random(len(buyers)) < 0.60]
         tb = self.purchased[ref_b]
+        # the referral came `delay` before the referee's purchase, from someone who had bought
+        # before the referral itself: the referrer is drawn among owners who bought before that
+        # moment (drawing among those who bought before the referee and squeezing the referral
+        # in after the referrer's purchase piled an early buyer's referrals into a few days; with
+        # the cap on refw, natural referrers flagged as bursts at 1M owners: 23 -> 10, see
+        # docs/scaling.md)
+        delay = (HOUR + r.exponential(25 * DAY, len(ref_b))).astype(np.int64)
+        rt_b = tb - np.maximum(delay, 60)
         local = r.random(len(ref_b)) < 0.8
         rb = np.full(len(ref_b), -1, np.int64)
-        rb[local] = same_b.sample(self.city[ref_b[local]], tb[local], r)
+        rb[local] = same_b.sample(self.city[ref_b[local]], rt_b[local], r)
         miss = rb < 0
-        rb[miss] = any_b.sample(zeros[: miss.sum()], tb[miss], r)
+        rb[miss] = any_b.sample(zeros[: miss.sum()], rt_b[miss], r)
         ok = (rb >= 0) & (rb != ref_b)
-        ref_b, rb, tb = ref_b[ok], rb[ok], tb[ok]
-        delay = (HOUR + r.exponential(25 * DAY, len(ref_b))).astype(np.int64)
-        lo = self.purchased[rb]
-        cand = tb - delay
-        # the referral happened after the referrer's own purchase and before the referee's
-        rt_b = np.where(cand > lo, cand, lo + ((tb - lo) * r.random(len(tb))).astype(np.int64))
-        rt_b = np.minimum(rt_b, tb - 60)
+        ref_b, rb, tb, rt_b = ref_b[ok], rb[ok], tb[ok], rt_b[ok]
         lag = (14 * DAY + r.exponential(20 * DAY, len(ref_b))).astype(np.int64)
         stage_b = np.where(tb + lag <= self.end_s, 3, 2)  # delivered / order
         # prospects (no car yet): 70% came through a referral, still lead or test_drive
@@ -928,7 +962,7 @@ class _Demo:
         tables = self.tables()
         truth = {
             "params": {"n_owners": self.n, "seed": self.seed, "end": str(pd.Timestamp(self.end_s, unit="s")),
-                       "weeks": self.weeks},
+                       "weeks": self.weeks, "post_scale": round(float(self.post_scale), 6)},
             "kocs": self.owner_ids[np.sort(self.kocs)].tolist(),
             "like_ring": self.owner_ids[np.sort(self.ring)].tolist(),
             "like_ring_posts_per_member": int(self.ring_posts_per_member),
@@ -1237,6 +1271,7 @@ def write_demo(
     seed: int = 0,
     end: str = "2026-09-30",
     weeks: int = 104,
+    interactions_per_owner: float | None = None,
 ) -> dict:
     """Generate the demo community and write it as the CSV contract.
 
@@ -1249,7 +1284,7 @@ def write_demo(
     ----------
     folder
         Output folder.
-    n_owners, seed, end, weeks
+    n_owners, seed, end, weeks, interactions_per_owner
         As in :func:`generate_demo`.
 
     Returns
@@ -1270,7 +1305,8 @@ def write_demo(
     >>> sorted(truth["files"])
     ['attendance', 'events', 'interactions', 'owners', 'posts', 'referrals']
     """
-    tables, truth = generate_demo(n_owners, seed=seed, end=end, weeks=weeks)
+    tables, truth = generate_demo(n_owners, seed=seed, end=end, weeks=weeks,
+                                  interactions_per_owner=interactions_per_owner)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
