@@ -780,6 +780,16 @@ def _interest_tags(community: Community) -> pd.DataFrame:
     return out
 
 
+#: Chinese names of the usual event kinds (the tags keep the data's own words otherwise)
+KIND_ZH: dict[str, str] = {"meetup": "聚会", "drive": "自驾", "charity": "公益", "launch": "新车发布",
+                           "training": "培训", "national": "全国活动", "workshop": "工作坊"}
+
+
+def _tag(tag: Any, lang: str) -> str:
+    """A tag as shown in ``lang`` (event kinds in Chinese for zh)."""
+    return KIND_ZH.get(str(tag), str(tag)) if lang == "zh" else str(tag)
+
+
 def owner_interest_text(community: Community, *, top: int = 3, lang: str = "en") -> np.ndarray:
     """Each owner's ``top`` tags by count (ties by name), comma-joined; "" when none."""
     def compute() -> np.ndarray:
@@ -789,6 +799,7 @@ def owner_interest_text(community: Community, *, top: int = 3, lang: str = "en")
             t = t.sort_values(["owner", "count", "tag"], ascending=[True, False, True], kind="mergesort")
             t = t.groupby("owner", sort=False).head(top)
             sep = "，" if lang == "zh" else ", "
+            t = t.assign(tag=[_tag(x, lang) for x in t["tag"]])
             joined = t.groupby("owner", sort=True)["tag"].agg(sep.join)
             out[joined.index.to_numpy()] = joined.to_numpy()
         return out
@@ -888,7 +899,7 @@ def circle_labels(community: Community, memb: ArrayLike, *, lang: str = "en") ->
             cnt["score"] = cnt["share"] * np.log(cnt["lift"])
             cnt = cnt.sort_values(["c", "score", "tag"], ascending=[True, False, True], kind="mergesort")
             for c, g in cnt.groupby("c", sort=False):
-                parts[int(c)].append("/".join(g["tag"].astype(str).head(2)))
+                parts[int(c)].append("/".join(_tag(x, lang) for x in g["tag"].head(2)))
         seen: dict[str, int] = {}
         for c in real:
             name = " · ".join(parts[int(c)]) or pick(lang, en=f"circle {c}", zh=f"圈层 {c}")
@@ -1089,7 +1100,7 @@ def _top_interests(community: Community, memb: np.ndarray, k: int, lang: str) ->
     sep = "，" if lang == "zh" else ", "
     out: dict[int, list[str]] = {}
     for ci, t, s in zip(cnt["c"], cnt["tag"], cnt["share"]):
-        out.setdefault(int(ci), []).append(f"{t} {s:.0%}" if s >= 0.005 else f"{t} <1%")
+        out.setdefault(int(ci), []).append(f"{_tag(t, lang)} {s:.0%}" if s >= 0.005 else f"{_tag(t, lang)} <1%")
     return pd.Series({ci: sep.join(v) for ci, v in out.items()}, dtype=object)
 
 

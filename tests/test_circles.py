@@ -236,6 +236,7 @@ def test_profiles_labels_and_interests_by_hand(community):
     zh = circle_profiles(community, circles_frame=circles(community, lang="zh"), kocs_frame=kocs_frame, lang="zh",
                          include_no_ties=True)
     assert "位车主" in zh["reason"].iloc[0] and zh["label"].iloc[-1] == "无圈层"
+    assert zh["label"].iloc[0] == "上海 · ES6 · 自驾/自驾穿越"  # event kinds in Chinese for zh
     tags = interest_tags(community)
     z = community.owner_ids.tolist().index("z")
     assert tags[tags["owner"] == z].set_index("tag")["count"].to_dict() == {"drive": 2, "meetup": 1, "自驾穿越": 2, "摄影外拍": 1}
