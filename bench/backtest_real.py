@@ -135,9 +135,17 @@ def demo_split(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
 
 
 def run(name: str, tables: dict[str, pd.DataFrame], ks: list[int], methods: list[str] | None,
-        bootstrap: int, max_hops: int | None) -> None:
+        bootstrap: int, max_hops: int | None, inner: bool = False) -> None:
     t = time.perf_counter()
     c = Community(_contract_frames(tables)) if name != "demo" else Community(tables)
+    if inner:  # an inner backtest: only the data before the outer split, split again the same way
+        from graphcrm.algorithms.backtest import _split_time
+
+        outer = demo_split(tables) if name == "demo" else _split_time(c, None)[1]
+        c = Community(c.tables, until=outer)
+        if name == "demo":
+            t0 = tables["interactions"]["created_at"].min()
+            tables = {"interactions": pd.DataFrame({"created_at": [t0, outer]})}
     load = time.perf_counter() - t
     for k in ks:
         t = time.perf_counter()
@@ -166,6 +174,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--demo-owners", type=int, default=5000)
     ap.add_argument("--bootstrap", type=int, default=200)
     ap.add_argument("--max-hops", type=int, default=2, help="0 = no limit")
+    ap.add_argument("--inner", action="store_true",
+                    help="backtest inside the picking period only (the data before the usual split, split "
+                         "again at 70%%): for choosing settings without looking at the evaluation period")
     ap.add_argument("--label-share", type=float, default=None,
                     help="internal label window of the learned model as a share of the horizon")
     args = ap.parse_args(argv)
@@ -183,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
                 say(f"(skipped {name}: {folder} absent)")
                 continue
             tables = SETS[name]()
-        run(name, tables, args.k, args.methods, args.bootstrap, args.max_hops or None)
+        run(name, tables, args.k, args.methods, args.bootstrap, args.max_hops or None, args.inner)
 
 
 if __name__ == "__main__":
