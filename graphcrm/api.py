@@ -172,7 +172,21 @@ class CommunityGraph:
         return self.store.table(name)
 
     def community(self, since: Any = None, until: Any = None) -> Community:
-        """The community (optionally within a time window) as an in-memory :class:`Community`."""
+        """The community (optionally within a time window) as an in-memory :class:`Community`.
+
+        Raises
+        ------
+        AnalysisError
+            The store holds no owners, or the window no activity (see
+            :meth:`Community.require_data`): analyses of nothing fail instead of scoring everyone 0.
+        StoreError
+            The store does not exist (nothing loaded there yet).
+        """
+        c = self._community(since, until)
+        c.require_data(lambda: self._community(None, None))
+        return c
+
+    def _community(self, since: Any = None, until: Any = None) -> Community:
         key = (str(since), str(until))
         if key not in self._community_cache:
             self._community_cache[key] = Community.from_store(self.store, since=since, until=until)
@@ -212,7 +226,7 @@ class CommunityGraph:
         """
         counts = self.store.counts()
         rows = []
-        c = self.community()
+        c = self._community()  # an empty store has an empty summary (no check)
         for name in TABLE_NAMES:
             col = TABLES[name].time_column or ("joined_at" if name == "owners" else None)
             t = c.tables[name]

@@ -304,6 +304,66 @@ class Community:
         stamps = [s for s in stamps if pd.notna(s)]
         return pd.Timestamp(max(stamps)) if stamps else pd.Timestamp("1970-01-01")
 
+    def require_data(self, full: "Community | Any" = None) -> None:
+        """Refuse to analyse nothing: raise :class:`~graphcrm.errors.AnalysisError` when the
+        community has no owners, or when its window holds no activity at all.
+
+        Activity is a referral, an event, a post created or an interaction inside the window, or
+        an owner who joined in it; one is enough (a sparse window is analysed).  ``full`` is the
+        community without the window, or a function returning it (called only to say where the
+        data runs); default: this one.
+
+        Raises
+        ------
+        AnalysisError
+            ``the store holds no owners ...`` or ``no activity between X and Y; the data runs from
+            A to B``.
+
+        Example
+        -------
+        >>> import pandas as pd
+        >>> c = Community.from_frames({"owners": pd.DataFrame({"owner_id": []})})
+        >>> c.require_data()
+        Traceback (most recent call last):
+        ...
+        graphcrm.errors.AnalysisError: the store holds no owners: load them first (graphcrm load FOLDER, or graphcrm demo)
+        """
+        from graphcrm.errors import AnalysisError
+
+        no_owners = "the store holds no owners: load them first (graphcrm load FOLDER, or graphcrm demo)"
+        lo, hi = self.since, self.until
+        if lo is None and hi is None:
+            if not len(self.owners):
+                raise AnalysisError(no_owners)
+            return
+
+        def inside(s: pd.Series) -> int:
+            m = s.notna().to_numpy(dtype=bool).copy()
+            if lo is not None:
+                m &= (s >= lo).fillna(False).to_numpy(dtype=bool)
+            if hi is not None:
+                m &= (s <= hi).fillna(False).to_numpy(dtype=bool)
+            return int(m.sum())
+
+        t = self.tables
+        active = (len(t["referrals"]) + len(t["events"]) + len(t["interactions"])
+                  + inside(t["posts"]["created_at"]) + inside(self.owners["joined_at"]))
+        if len(self.owners) and active:
+            return
+        full = full() if callable(full) else (full if full is not None else self)
+        if not len(full.owners):
+            raise AnalysisError(no_owners)
+        times = [full.tables[n][TABLES[n].time_column] for n in TABLE_NAMES if TABLES[n].time_column]
+        times = pd.concat([x.dropna() for x in times + [full.owners["joined_at"]] if x.notna().any()]
+                          or [pd.Series([], dtype="datetime64[ns]")])
+
+        def when(ts: pd.Timestamp) -> str:
+            return f"{ts:%Y-%m-%d}" if ts.time() in (pd.Timestamp(0).time(), pd.Timestamp("2000-01-01 23:59:59.999999").time()) else str(ts)
+
+        span = f"the data runs from {times.min():%Y-%m-%d} to {times.max():%Y-%m-%d}" if len(times) else "the data holds no dates"
+        raise AnalysisError(f"no activity between {when(lo) if lo is not None else 'the start of the data'} and "
+                            f"{when(hi) if hi is not None else 'the end of the data'}; {span}")
+
     # -- projections ---------------------------------------------------------------
     def graph(self, kind: str, **options: Any) -> ig.Graph:
         """A graph projection (cached per options): ``"referrals"``, ``"interactions"`` or ``"coattendance"``.

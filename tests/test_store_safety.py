@@ -208,3 +208,289 @@ def test_reloading_a_folder_with_blank_flags_keeps_consent(backend, tmp_path, re
     assert got["marketing_opt_out"].to_dict() == {"o1": False, "o2": True, "o3": False, "o4": False, "o5": False}
     assert got["city"].to_dict() == {"o1": "杭州", "o2": "北京", "o3": "深圳", "o4": "上海", "o5": "上海"}
     cg.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# the Bolt store under faults: one node per key after a crash, a snapshot and a re-run
+# ---------------------------------------------------------------------------------------------
+#: per label: nodes, distinct keys; per relationship type: relationships, distinct keys
+KEY_COUNTS = {
+    "Owner": "MATCH (n:Owner) RETURN count(n), count(DISTINCT n.owner_id)",
+    "Event": "MATCH (n:Event) RETURN count(n), count(DISTINCT n.event_id)",
+    "Post": "MATCH (n:Post) RETURN count(n), count(DISTINCT n.post_id)",
+    "REFERRED": "MATCH (a:Owner)-[e:REFERRED]->(b:Owner) RETURN count(e), count(DISTINCT [a.owner_id, b.owner_id])",
+    "ATTENDED": "MATCH (a:Owner)-[e:ATTENDED]->(b:Event) RETURN count(e), count(DISTINCT [a.owner_id, b.event_id])",
+    "AUTHORED": "MATCH (a:Owner)-[e:AUTHORED]->(p:Post) RETURN count(e), count(DISTINCT p.post_id)",
+    "INTERACTED": "MATCH (a:Owner)-[e:INTERACTED]->(p:Post) "
+                  "RETURN count(e), count(DISTINCT [a.owner_id, p.post_id, e.kind, e.at])",
+}
+
+
+def key_counts(store) -> dict[str, tuple[int, int]]:
+    return {k: tuple(int(x) for x in store._read(q)[0]) for k, q in KEY_COUNTS.items()}
+
+
+def assert_one_per_key(store, expected: dict[str, int]) -> None:
+    """Every label has one node per key and every relationship type one relationship per key,
+    as many as the embedded store has rows."""
+    got = key_counts(store)
+    per_table = {"Owner": "owners", "Event": "events", "Post": "posts", "REFERRED": "referrals",
+                 "ATTENDED": "attendance", "AUTHORED": "posts", "INTERACTED": "interactions"}
+    assert got == {k: (expected[t], expected[t]) for k, t in per_table.items()}
+
+
+def test_snapshot_mid_load_kill_restart_rerun_converges(tmp_path, bolt_config, monkeypatch):
+    """The issue's fault: a background snapshot (BGSAVE, forked while batches keep coming) taken
+    mid-load, kill -9, restart from that snapshot, re-run: one node per key on every label, one
+    relationship per key on every type, and the same rows as the embedded store."""
+    import threading
+
+    from tests.bolt_server import BoltTestServer
+    from tests.test_bolt_store import assert_same, community, embedded, snapshot
+
+    frames = community(300)
+    with BoltTestServer(tmp_path / "srv") as server:
+        done = threading.Event()
+
+        def snapshot_then_kill():
+            server.bgsave()  # returns once the snapshot is on disk; batches go on meanwhile
+            server.kill()
+            done.set()
+
+        started = []
+
+        def after_batch(self, name, written):
+            if written.get("owners", 0) >= 100 and not started:
+                started.append(threading.Thread(target=snapshot_then_kill))
+                started[0].start()
+            elif started:
+                started.append(name)
+                threading.Event().wait(0.002)  # a slower network: batches in flight during the fork
+                if len(started) > 3:  # ... and the kill lands before the load ends
+                    done.wait(60)
+
+        monkeypatch.setattr(BoltStore, "_after_batch", after_batch)
+        cg = graphcrm.open(server.uri)
+        with pytest.raises(StoreError):  # PartialLoadError (or the server gone while preparing)
+            cg.load(frames, now=NOW, rejects_path=tmp_path / "rej.csv")
+        assert done.wait(60)
+        cg.store.close()
+        monkeypatch.undo()
+        monkeypatch.setenv("GRAPHCRM_CONFIG", str(bolt_config))
+
+        server.start()  # loads dump.rdb: the snapshot taken mid-load
+        cg = graphcrm.open(server.uri)
+        partial = cg.store.counts()
+        total = {n: len(f) for n, f in frames.items()}
+        assert 100 <= partial["owners"] and sum(partial.values()) < sum(total.values())  # really mid-load
+        cg.load(frames, now=NOW, rejects_path=tmp_path / "rej.csv")
+        ref = embedded(tmp_path, frames)
+        assert_one_per_key(cg.store, ref.store.counts())
+        assert_same(snapshot(cg), snapshot(ref))
+        cg.close()
+
+
+def test_rerun_merges_duplicates_left_on_the_server(falkordb_uri, tmp_path):
+    """Duplicates a crash could leave on a server without uniqueness constraints (a second node
+    per key, parallel relationships, a relationship only on the copy): the next load notices
+    them, merges them into one per key and keeps what only the copy held."""
+    from tests.test_bolt_store import assert_same, community, embedded, snapshot
+
+    frames = community(40)
+    cg = graphcrm.open(falkordb_uri)
+    cg.load(frames, now=NOW, rejects_path=tmp_path / "rej.csv")
+    w = cg.store._write_small
+    w("MATCH (e:Event) CREATE (:Event {event_id: e.event_id, title: e.title})")  # every event twice
+    w("MATCH (p:Post {post_id: 'p03'}) CREATE (:Post {post_id: 'p03', created_at: p.created_at})")
+    w("CREATE (c:Owner {owner_id: 'o001', region: '只在副本'}) WITH c "
+      "MATCH (e:Event {event_id: 'e5'}) WITH c, e LIMIT 1 CREATE (c)-[:ATTENDED {role: 'host', checked_in: false}]->(e)")
+    w("MATCH (a:Owner)-[r:REFERRED]->(b:Owner) WITH a, b, r ORDER BY a.owner_id, b.owner_id LIMIT 3 "
+      "CREATE (a)-[:REFERRED {stage: r.stage}]->(b)")
+    w("MATCH (a:Owner)-[r:INTERACTED]->(b:Post) WITH a, b, r ORDER BY a.owner_id, b.post_id, r.kind, r.at LIMIT 4 "
+      "CREATE (a)-[:INTERACTED {kind: r.kind, at: r.at}]->(b)")
+    planted = key_counts(cg.store)
+    assert planted["Event"] == (10, 5) and planted["Owner"] == (41, 40) and planted["Post"] == (31, 30)
+    assert planted["REFERRED"][0] == planted["REFERRED"][1] + 3
+    assert planted["INTERACTED"][0] == planted["INTERACTED"][1] + 4
+    with pytest.warns(bs.StoreWarning, match=r"held 14 duplicate.*Owner=1, Event=5, Post=1, REFERRED=3, INTERACTED=4"):
+        report = cg.load(frames, now=NOW, rejects_path=tmp_path / "rej.csv")
+    assert report.written == {n: len(f) for n, f in frames.items()}
+    # the copy's relationship and property were kept on the survivor; everything else as embedded
+    assert cg.store._read("MATCH (o:Owner {owner_id: 'o001'})-[a:ATTENDED]->(e:Event {event_id: 'e5'}) "
+                          "RETURN o.region, a.role, a.checked_in") == [["只在副本", "host", False]]
+    ref = embedded(tmp_path, frames)
+    ref.load({"owners": pd.DataFrame({"owner_id": ["o001"], "region": ["只在副本"]}),
+              "attendance": pd.DataFrame({"event_id": ["e5"], "owner_id": ["o001"], "role": ["host"],
+                                          "checked_in": ["false"]})}, now=NOW, rejects_path=tmp_path / "r2.csv")
+    assert_one_per_key(cg.store, ref.store.counts())
+    assert_same(snapshot(cg), snapshot(ref))
+    assert cg.store.deduplicate() == dict.fromkeys(KEY_COUNTS, 0)  # nothing left to merge
+    cg.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# a store that is not there
+# ---------------------------------------------------------------------------------------------
+def _folder(tmp_path, tables=None):
+    from tests.test_loading import GOOD, write
+
+    return write(tmp_path / "in", tables or GOOD)
+
+
+def test_opening_a_missing_store_refuses_reads_and_a_load_creates_it(tmp_path):
+    path = tmp_path / "typo.duckdb"
+    cg = graphcrm.open(path)
+    assert not path.exists() and not cg.store.exists()
+    for read in (lambda: cg.table("owners"), cg.info, lambda: cg.kocs(), lambda: cg.community(),
+                 cg.store.counts, lambda: cg.read_results("kocs"), lambda: cg.targets(since="2024-01-01")):
+        with pytest.raises(StoreError) as ei:
+            read()
+        msg = str(ei.value)
+        assert msg.startswith(f"no store at {path}: nothing has been loaded there yet")
+        assert f"graphcrm load FOLDER --store {path}" in msg and f"graphcrm demo --store {path}" in msg
+        assert "graphcrm.open(path, create=True)" in msg
+    assert not path.exists()  # reading never creates it
+    report = cg.load(_folder(tmp_path), now=NOW, rejects_path=tmp_path / "rej.csv")
+    assert path.exists() and cg.store.exists() and report.loaded == 20 and report.rejected == 0
+    assert cg.store.counts() == {"owners": 4, "events": 2, "posts": 2, "referrals": 2, "attendance": 5, "interactions": 5}
+    cg.close()
+    with graphcrm.open(path) as again:  # an existing file opens at once
+        assert again.store.exists() and len(again.table("owners")) == 4
+
+
+def test_create_true_makes_an_empty_store(tmp_path):
+    path = tmp_path / "new.duckdb"
+    with graphcrm.open(path, create=True) as cg:
+        assert path.exists()
+        assert cg.store.counts() == dict.fromkeys(TABLE_NAMES, 0)
+        assert cg.info()["rows"].tolist() == [0] * 9  # six tables, three graphs
+    with pytest.raises(StoreError, match="cannot create store .*folder .* does not exist"):
+        graphcrm.open(tmp_path / "no" / "such" / "folder.duckdb", create=True)
+
+
+@pytest.mark.parametrize("failure", ["missing required column", "bad mapping", "write fails"])
+def test_a_first_load_that_fails_leaves_no_store_file(tmp_path, monkeypatch, failure):
+    from graphcrm.errors import GraphCRMError, InputFileError, MappingError
+
+    path = tmp_path / "s.duckdb"
+    folder = _folder(tmp_path)
+    kwargs = {}
+    expected: type[GraphCRMError] = StoreError
+    if failure == "missing required column":
+        (folder / "owners.csv").write_text("name,city\n张三,上海\n", encoding="utf-8")
+        expected = InputFileError
+    elif failure == "bad mapping":
+        kwargs["mapping"] = {"owners": {"columns": {"id": "no_such_contract_column"}}}
+        expected = MappingError
+    else:
+        import duckdb
+
+        import graphcrm.stores.duckdb_store as ds
+
+        def broken(df):
+            raise duckdb.IOException("disk full (simulated)")
+
+        monkeypatch.setattr(ds, "_for_duckdb", broken)
+    cg = graphcrm.open(path)
+    with pytest.raises(expected):
+        cg.load(folder, now=NOW, rejects_path=tmp_path / "rej.csv", **kwargs)
+    assert not path.exists() and not (tmp_path / "s.duckdb.wal").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # no rejects file either
+    cg.close()
+
+
+READING_COMMANDS = [
+    ["info"], ["kocs"], ["circles"], ["referrals"], ["volunteers"], ["levels"], ["movement"], ["targets"],
+    ["ambassadors"], ["owner", "o1"], ["campaigns"], ["evaluate", "spring"], ["backtest"],
+    ["export", "referrals", "-o", "OUT/graph.csv"], ["report", "-o", "OUT/report.html"],
+]
+
+
+@pytest.mark.parametrize("args", READING_COMMANDS, ids=lambda a: a[0])
+def test_reading_commands_refuse_a_missing_store(tmp_path, args):
+    from graphcrm.cli import cli
+
+    path = tmp_path / "missing.duckdb"
+    args = [a.replace("OUT", str(tmp_path)) for a in args]
+    res = CliRunner().invoke(cli, args + ["--store", str(path)])
+    assert res.exit_code == 1, res.output
+    assert f"Error: no store at {path}: nothing has been loaded there yet" in res.output
+    assert f"graphcrm load FOLDER --store {path}" in res.output and "graphcrm demo" in res.output
+    assert "Traceback" not in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no store, no output file
+
+
+def test_load_creates_the_store_and_info_reads_it(tmp_path):
+    from graphcrm.cli import cli
+
+    path = tmp_path / "s.duckdb"
+    runner = CliRunner()
+    res = runner.invoke(cli, ["load", str(_folder(tmp_path)), "--store", str(path)])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["info", "--store", str(path), "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    assert "owners,4," in res.output
+    # a store path in a folder that does not exist: reading says there is no store, loading says why not
+    nowhere = tmp_path / "no-such-folder" / "s.duckdb"
+    res = runner.invoke(cli, ["kocs", "--store", str(nowhere)])
+    assert res.exit_code == 1 and f"no store at {nowhere}" in res.output
+    res = runner.invoke(cli, ["load", str(tmp_path / "in"), "--store", str(nowhere)])
+    assert res.exit_code == 1 and f"cannot create store {nowhere}: folder {nowhere.parent} does not exist" in res.output
+
+
+# ---------------------------------------------------------------------------------------------
+# an empty store, an empty window
+# ---------------------------------------------------------------------------------------------
+def test_empty_store_is_an_error_for_analyses_but_not_for_info_or_load(tmp_path):
+    from graphcrm.cli import cli
+
+    path = tmp_path / "empty.duckdb"
+    graphcrm.open(path, create=True).close()
+    runner = CliRunner()
+    for args in (["kocs"], ["targets"], ["ambassadors"], ["circles"], ["report", "-o", str(tmp_path / "r.html")]):
+        res = runner.invoke(cli, args + ["--store", str(path)])
+        assert res.exit_code == 1, (args, res.output)
+        assert res.output == ("Error: the store holds no owners: load them first "
+                              "(graphcrm load FOLDER, or graphcrm demo)\n"), args
+    assert not (tmp_path / "r.html").exists()
+    res = runner.invoke(cli, ["info", "--store", str(path), "--format", "csv"])
+    assert res.exit_code == 0 and "owners,0," in res.output
+    with graphcrm.open(path) as cg:
+        with pytest.raises(AnalysisError, match="the store holds no owners"):
+            cg.kocs()
+        with pytest.raises(AnalysisError, match="the store holds no owners"):
+            cg.community(since="2024-01-01")
+    res = runner.invoke(cli, ["load", str(_folder(tmp_path)), "--store", str(path)])
+    assert res.exit_code == 0, res.output
+    assert runner.invoke(cli, ["kocs", "--store", str(path)]).exit_code == 0
+
+
+def test_empty_window_is_an_error_that_says_where_the_data_is(tmp_path):
+    from graphcrm.cli import cli
+
+    path = tmp_path / "s.duckdb"
+    with graphcrm.open(path) as cg:
+        cg.load(_folder(tmp_path), now=NOW, rejects_path=tmp_path / "rej.csv")
+        span = "the data runs from 2023-01-06 to 2024-03-09"  # joined_at of o1 .. the last event
+        with pytest.raises(AnalysisError) as ei:
+            cg.kocs(since="2030-01-01")
+        assert str(ei.value) == f"no activity between 2030-01-01 and the end of the data; {span}"
+        with pytest.raises(AnalysisError) as ei:
+            cg.targets(until="2020-12-31")  # before anyone joined: no owners in the window either
+        assert str(ei.value) == f"no activity between the start of the data and 2020-12-31; {span}"
+        with pytest.raises(AnalysisError, match="no activity between 2024-06-01 and 2024-06-30"):
+            cg.community(since="2024-06-01", until="2024-06-30")  # a gap inside the data
+        # a sparse window is analysed: on 2024-03-05 o1 and o2 liked o2's post p2 (o3 is staff)
+        kocs = cg.kocs(since="2024-03-05", until="2024-03-05")
+        assert kocs.set_index("owner_id")["reach"].to_dict() == {"o1": 0, "o2": 1, "o4": 0}
+        assert len(cg.targets(since="2024-03-09")) > 0  # one event (e2) in the window
+    res = CliRunner().invoke(cli, ["kocs", "--since", "2030-01-01", "--store", str(path)])
+    assert res.exit_code == 1
+    assert res.output == f"Error: no activity between 2030-01-01 and the end of the data; {span}\n"
+
+
+def test_empty_bolt_store_is_an_error_for_analyses(falkordb_uri):
+    with graphcrm.open(falkordb_uri) as cg:
+        assert cg.store.exists() and cg.info()["rows"].sum() == 0
+        with pytest.raises(AnalysisError, match="the store holds no owners"):
+            cg.kocs()

