@@ -81,7 +81,7 @@ import pandas as pd
 
 from graphcrm.errors import ConfigError
 from graphcrm.i18n import check_lang, join, pick
-from graphcrm.projections import interaction_weights
+from graphcrm.projections import authors_of, interaction_weights
 from graphcrm.results import Col, ResultSpec, analysis
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -163,14 +163,10 @@ def _interaction_rows_uncached(community: Community) -> tuple[np.ndarray, np.nda
     if not len(inter) or not len(posts):
         z = np.zeros(0, dtype=np.int64)
         return z, z, z
-    index = pd.Index(community.owner_ids)
-    p = posts.drop_duplicates("post_id")
-    # post -> author position, then interaction -> post position: two look-ups instead of
-    # mapping strings through strings
-    author_of_post = index.get_indexer(p["author_id"].astype(str))
-    post_pos = pd.Index(p["post_id"].astype(str)).get_indexer(inter["post_id"].astype(str))
-    a = np.where(post_pos >= 0, author_of_post[np.maximum(post_pos, 0)], -1)
-    e = index.get_indexer(inter["owner_id"].astype(str))
+    # post -> author position, then interaction -> post position, through the compact
+    # community's categorical codes (no string per interaction)
+    a = authors_of(pd.Index(community.owner_ids), posts, inter)
+    e = community.index_of(inter["owner_id"])
     rows = np.flatnonzero((e >= 0) & (a >= 0) & (e != a))
     return e[rows].astype(np.int64), a[rows].astype(np.int64), rows
 

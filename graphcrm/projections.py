@@ -70,8 +70,18 @@ def codes(index: pd.Index, values: pd.Series) -> np.ndarray:
 _codes = codes
 
 
-def _authors(index: pd.Index, posts: pd.DataFrame, interactions: pd.DataFrame) -> np.ndarray:
-    """Vertex number of the author of each interaction's post (-1: unknown post or author)."""
+def authors_of(index: pd.Index, posts: pd.DataFrame, interactions: pd.DataFrame) -> np.ndarray:
+    """Vertex number (position in ``index``) of the author of each interaction's post (-1:
+    unknown post or author), through the categorical codes of a compact community.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> p = pd.DataFrame({"post_id": ["p1", "p2"], "author_id": ["b", "zz"]})
+    >>> i = pd.DataFrame({"post_id": ["p2", "p1", "p9"]})
+    >>> authors_of(pd.Index(["a", "b"]), p, i).tolist()
+    [-1, 1, -1]
+    """
     if not len(posts) or not len(interactions):
         return np.full(len(interactions), -1, dtype=np.int64)
     p = posts.drop_duplicates("post_id")
@@ -256,7 +266,7 @@ def interaction_graph(
     if not len(interactions):
         return g
     s = _codes(index, interactions["owner_id"])
-    t = _authors(index, posts, interactions)
+    t = authors_of(index, posts, interactions)
     w = interaction_weights(interactions, weights=weights, half_life_days=half_life_days, as_of=as_of)
     ok = (s >= 0) & (t >= 0) & (s != t)
     n = len(ids)
