@@ -799,9 +799,16 @@ def owner_interest_text(community: Community, *, top: int = 3, lang: str = "en")
             t = t.sort_values(["owner", "count", "tag"], ascending=[True, False, True], kind="mergesort")
             t = t.groupby("owner", sort=False).head(top)
             sep = "，" if lang == "zh" else ", "
-            t = t.assign(tag=[_tag(x, lang) for x in t["tag"]])
-            joined = t.groupby("owner", sort=True)["tag"].agg(sep.join)
-            out[joined.index.to_numpy()] = joined.to_numpy()
+            owner = t["owner"].to_numpy()
+            slot = t.groupby("owner", sort=False).cumcount().to_numpy()
+            tag = np.array([_tag(x, lang) for x in t["tag"]], dtype=object)
+            # joined slot by slot with numpy object arrays (no per-owner Python group)
+            for k in range(top):
+                m = slot == k
+                if not m.any():
+                    break
+                who = owner[m]
+                out[who] = tag[m] if k == 0 else out[who] + sep + tag[m]
         return out
 
     return community.memo("owner_interest_text", {"top": top, "lang": lang}, compute)
