@@ -24,7 +24,9 @@ OWNER_REFERENCES: dict[str, tuple[str, ...]] = {
     "posts": ("author_id",), "interactions": ("owner_id",),
 }
 #: enum columns of the activity tables (categoricals over their sorted contract values)
-ENUMS: tuple[tuple[str, str], ...] = (("referrals", "stage"), ("attendance", "role"), ("interactions", "kind"))
+#: (``referrals.stage`` and event ids stay text: small tables, and code maps them with ``.map``,
+#: which on a categorical returns a categorical)
+ENUMS: tuple[tuple[str, str], ...] = (("attendance", "role"), ("interactions", "kind"))
 
 
 def categorical(values: pd.Series, head: pd.Index | None) -> pd.Series:
@@ -266,8 +268,8 @@ class Community:
         Owner references (``referrer_id``, ``referee_id``, ``author_id``, attendance and
         interaction ``owner_id``) share one dtype whose categories are :attr:`owner_ids`, so a
         column's codes *are* the owners' vertex numbers (ids naming no owner get codes at or
-        after ``len(owner_ids)``); post and event ids share the posts' and events' ids; enums
-        (``kind``, ``stage``, ``role``) take their sorted contract values.  Categories are kept
+        after ``len(owner_ids)``); post ids share the posts' ids; the enums ``kind`` and
+        ``role`` take their sorted contract values.  Event ids and referral stages stay text.  Categories are kept
         sorted, so sorting by a column sorts like its strings.  About 17 bytes per interaction
         instead of ~340 for the string frame (see docs/scaling.md).
         """
@@ -277,8 +279,7 @@ class Community:
             for c in cols:
                 if c in t[name]:
                     t[name][c] = categorical(t[name][c], owners)
-        for name, key, refs in (("posts", "post_id", (("interactions", "post_id"),)),
-                                ("events", "event_id", (("attendance", "event_id"),))):
+        for name, key, refs in (("posts", "post_id", (("interactions", "post_id"),)),):
             if key not in t[name]:
                 continue
             ids = categorical(t[name][key], None)

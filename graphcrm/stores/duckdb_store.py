@@ -360,19 +360,24 @@ class DuckDBStore(Store):
     #: id columns computed as integer codes in SQL: table -> column -> (table, key) it names
     _CODED = {
         "referrals": {"referrer_id": ("owners", "owner_id"), "referee_id": ("owners", "owner_id")},
-        "attendance": {"event_id": ("events", "event_id"), "owner_id": ("owners", "owner_id")},
+        "attendance": {"owner_id": ("owners", "owner_id")},
         "posts": {"post_id": ("posts", "post_id"), "author_id": ("owners", "owner_id")},
         "interactions": {"owner_id": ("owners", "owner_id"), "post_id": ("posts", "post_id")},
     }
+
+    #: enum columns computed as codes in SQL (as the Community holds them)
+    _CODED_ENUMS = (("attendance", "role"), ("interactions", "kind"))
 
     def community_tables(self) -> dict[str, pd.DataFrame]:
         """The six tables for a :class:`~graphcrm.community.Community`, ids as categoricals.
 
         Owners and events come as :meth:`table` gives them.  In the four activity tables every
-        id column (owners, posts, events) and enum column (``stage``, ``role``, ``kind``) is a
+        owner and post id column and the enum columns ``role`` and ``kind`` are a
         pandas categorical built from integer codes computed inside DuckDB (the row number of
         the id in its sorted key column), so no string per row crosses into Python: about 17
-        bytes per interaction instead of ~340.  Rows are in key order, as :meth:`table`.
+        bytes per interaction instead of ~340.  Event ids and referral stages stay text (as
+        :class:`~graphcrm.community.Community` holds them).  Rows are in key order, as
+        :meth:`table`.
 
         Returns
         -------
@@ -408,7 +413,7 @@ class DuckDBStore(Store):
                     joins.append(f'LEFT JOIN (SELECT "{ref_key}" AS k, (row_number() OVER (ORDER BY "{ref_key}") - 1)::INTEGER AS code '
                                  f'FROM "{ref_table}") AS {alias} ON {alias}.k = x."{c}"')
                     sel.append(f'{alias}.code AS "{c}", CASE WHEN {alias}.code IS NULL THEN x."{c}" END AS "_miss_{c}"')
-                elif t.column(c).type == "enum":
+                elif (name, c) in self._CODED_ENUMS:
                     values = sorted(t.column(c).values)
                     arr = "[" + ", ".join(_sql_literal(v) for v in values) + "]"
                     sel.append(f'(list_position({arr}, x."{c}") - 1)::TINYINT AS "{c}", '
@@ -423,7 +428,7 @@ class DuckDBStore(Store):
             frame = {}
             for c in t.column_names:
                 col = t.column(c)
-                if c in coded or col.type == "enum":
+                if c in coded or (name, c) in self._CODED_ENUMS:
                     if c in coded:
                         dtype = dtypes[coded[c]]
                     else:
@@ -439,7 +444,7 @@ class DuckDBStore(Store):
                     frame[c] = pd.Categorical.from_codes(codes, dtype=dtype)
                 else:
                     frame[c] = df[c]
-            out[name] = _typed(pd.DataFrame(frame), t, skip=set(coded) | {c.name for c in t.columns if c.type == "enum"})
+            out[name] = _typed(pd.DataFrame(frame), t, skip=set(coded) | {c for n, c in self._CODED_ENUMS if n == name})
         return out
 
     def _window_sql(self, since, until) -> tuple[str, list]:
