@@ -213,10 +213,9 @@ def screenshot(html_path: str | os.PathLike, png_path: str | os.PathLike, *, wid
         if wrapper is not None:
             wrapper.unlink(missing_ok=True)
     if width < MIN_WINDOW:  # keep the phone's width only
-        from PIL import Image
+        import matplotlib.image as mpimg
 
-        with Image.open(png_path) as im:
-            im.crop((0, 0, int(width), im.size[1])).save(png_path)
+        mpimg.imsave(png_path, mpimg.imread(png_path)[:, : int(width)])
     info["shot_height"] = h
     return info
 

@@ -664,22 +664,19 @@ def guarantee_text(approximation: float, *, constrained: str, lang: str) -> str:
 
 
 def _ambassadors(ctx: _Ctx) -> str:
-    from graphcrm.reports.ambassador_side import ambassador_results
-
     L = ctx.lang
-    df, side = ambassador_results(ctx.community, **ctx.amb_options, lang=L, progress=ctx.progress)
+    df, side = ctx.call("ambassadors", **ctx.amb_options, lang=L, progress=ctx.progress)  # AmbassadorDetails
     ctx.results["ambassadors"] = df
     fname = ctx.csv(df, "ambassadors")
     parts = [f'<p class="lead">{esc(t("ambassadors_lead", L))}</p>']
     mc_t = None
-    if side.mc_mean is not None:
-        mean, lo, hi = side.mc_mean, side.mc_ci_low, side.mc_ci_high
+    if side.mc_check is not None:
+        mean, lo, hi = side.mc_check.mean, side.mc_check.ci_low, side.mc_check.ci_high
         mc_t = (mean, lo, hi)
         parts.append(f'<p class="summary">{esc(t("spread_mc", L, k=len(df), mean=f"{mean:,.0f}", lo=f"{lo:,.0f}", hi=f"{hi:,.0f}"))}</p>')
     else:
         parts.append(f'<p class="summary">{esc(t("spread_mc_skipped", L))}</p>')
-    o = ctx.amb_options
-    constrained = "budget" if o.get("budget") is not None else ("caps" if o.get("per_city") or o.get("per_circle") else "")
+    constrained = {"minimums": "caps"}.get(side.constrained, side.constrained)  # the report words caps/minimums alike
     parts.append(f'<div class="note note-info guarantee"><span class="icon">ⓘ</span><span>'
                  f'{esc(guarantee_text(side.approximation, constrained=constrained, lang=L))}</span></div>')
     curve = side.spread_curve
@@ -906,7 +903,7 @@ def _backtest(ctx: _Ctx) -> str:
 
     L = ctx.lang
     k = min(ctx.k, 50)
-    df = backtest(ctx.community, k=k, seed=ctx.seed)
+    df = backtest(ctx.full, k=k, seed=ctx.seed)  # the whole history: it splits it itself
     df = df.copy()
     df.attrs = {}
     fname = ctx.csv(df, "backtest")
@@ -1234,6 +1231,7 @@ def build_report(
     top: int = 20,
     campaign: Any = None,
     csv_lang: str | None = None,
+    sections: Any = None,
     progress: Progress = None,
     strict: bool = False,
 ) -> Path:
@@ -1266,6 +1264,9 @@ def build_report(
         shows the picks ``cg.ambassadors(**f.ambassador_options())`` and ``cg.targets(**f.
         target_options())`` give; its exclusion list is checked against the owners (ids read,
         unknown ids shown in the targets section).  Overrides ``seed`` and ``k_ambassadors``.
+    sections : iterable of str, optional
+        Keys of the sections to build (:data:`SECTIONS`; default all), e.g. to leave out the
+        backtest on a very large community; "This week" lists what the built sections give.
     csv_lang : {"en", "zh"}, optional
         Language of the CSV headers (default: ``lang``; "en" keeps the analyses' column names
         beside a Chinese report, for machines).
@@ -1312,6 +1313,12 @@ def build_report(
 
     L = check_lang(lang)
     csv_l = check_lang(csv_lang) if csv_lang is not None else L
+    keys = [k for k, _ in SECTIONS]
+    wanted = keys if sections is None else [str(x) for x in sections]
+    unknown = sorted(set(wanted) - set(keys))
+    if unknown:
+        raise ConfigError(f"unknown report section(s) {', '.join(unknown)}; the sections are {', '.join(keys)}")
+    chosen = [(k, lbl) for k, lbl in SECTIONS if k in wanted]
     camp = None
     if campaign is not None:
         from graphcrm.campaign_file import CampaignFile, read_campaign_file
@@ -1341,7 +1348,7 @@ def build_report(
     else:
         ctx.amb_options = {"k": ctx.k, "seed": ctx.seed}
         ctx.target_options = {"ambassadors_k": ctx.k, "seed": ctx.seed}
-    names = ["load"] + [k for k, _ in SECTIONS] + ["write"]
+    names = ["load"] + [k for k, _ in chosen] + ["write"]
     charts.reset_ids()
     with steps(names, desc="report", progress=progress) as step:
         step("load")
@@ -1354,13 +1361,13 @@ def build_report(
         if camp is not None:
             ctx.results["exclusions"] = camp.check_exclusions(o["owner_id"].astype(str))
         built: dict[str, Section] = {}
-        for key, label in [*[s for s in SECTIONS if s[0] not in LATE], *[s for s in SECTIONS if s[0] in LATE]]:
+        for key, label in [*[s for s in chosen if s[0] not in LATE], *[s for s in chosen if s[0] in LATE]]:
             step(key)
             built[key] = _run_section(ctx, key, label)
-        sections = [built[key] for key, _ in SECTIONS]
+        built_sections = [built[key] for key, _ in chosen]
         step("write")
         generated = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-        page = _page(ctx, sections, generated=generated)
+        page = _page(ctx, built_sections, generated=generated)
         path.write_text(page, encoding="utf-8")
     log.info("report written to %s (%d CSV files in %s)", path, len(ctx.csvs), csv_path)
     return path

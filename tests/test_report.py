@@ -247,6 +247,21 @@ def test_bad_options(tmp_path):
             cg.report(tmp_path / "x.html", lang="fr")
         with pytest.raises(ConfigError):
             cg.report(tmp_path / "x.html", k_ambassadors=0)
+        with pytest.raises(ConfigError, match="unknown report section"):
+            cg.report(tmp_path / "x.html", sections=["kocs", "horoscope"])
+
+
+def test_sections_subset(tmp_path):
+    owners = pd.DataFrame({"owner_id": ["a", "b", "c"], "joined_at": ["2024-01-01", "2024-02-01", "2024-03-01"]})
+    refs = pd.DataFrame({"referrer_id": ["a"], "referee_id": ["b"], "referred_at": ["2024-01-15"], "stage": ["order"]})
+    with graphcrm.open(tmp_path / "s.duckdb") as cg:
+        cg.load({"owners": owners, "referrals": refs})
+        path = cg.report(tmp_path / "s.html", progress=False, sections=["integrity", "actions", "headline"])
+    status = _section_status(path.read_text(encoding="utf-8"))
+    assert list(status) == ["actions", "headline", "integrity"]  # in the report's order
+    text = path.read_text(encoding="utf-8")
+    assert 'data-action="decide_findings" data-count="0"' in text  # from the integrity section built
+    assert 'data-action="brief_ambassadors" data-count=""' in text  # targets not built: said so
 
 
 # ---------------------------------------------------------------------------------------------
