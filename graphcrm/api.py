@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import os
 from collections.abc import Mapping
@@ -28,7 +29,9 @@ def _algorithm(module: str, func: str):
 
 class _AnalysisMethod:
     """A CommunityGraph method that runs the registered analysis ``name`` on the community
-    (windowed by ``since``/``until``) with the function's own signature and docstring."""
+    (windowed by ``since``/``until``) with the function's own signature and docstring, plus
+    ``segment=`` (see :mod:`graphcrm.segments`): the analysis runs on the whole community and
+    the output keeps the segment's owners (ambassadors/targets pick only them)."""
 
     def __init__(self, name: str):
         self.name = name
@@ -42,24 +45,55 @@ class _AnalysisMethod:
 
         return analyses.function(self.name)
 
+    @staticmethod
+    def _with_segment(sig: inspect.Signature, *, bound: bool) -> inspect.Signature:
+        params = list(sig.parameters.values())
+        if "segment" in sig.parameters:
+            return sig
+        at = 2 if bound else 3  # after since, until (and self)
+        seg = inspect.Parameter("segment", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                annotation="Segment | Mapping[str, Any] | None")
+        return sig.replace(parameters=[*params[:at], seg, *params[at:]])
+
+    def run(self, obj: "CommunityGraph", since: Any, until: Any, segment: Any, options: dict) -> Any:
+        from graphcrm.segments import PICKING, Segment, complement, restrict
+
+        fn = self._function()
+        community = obj.community(since, until)
+        seg = Segment.coerce(segment)
+        if seg is None:
+            return fn(community, **options)
+        owners = seg.owner_ids(community)
+        if self.name in PICKING:  # every pick in the segment: the others are excluded picks
+            outside = complement(community, owners)
+            options = {**options, "exclude": sorted({*map(str, options.get("exclude") or ()), *outside})}
+        log.info("%s: segment %s (%d owners); the analysis ran on the whole community",
+                 self.name, seg.label(), len(owners))
+        out = fn(community, **options)
+        if isinstance(out, tuple):
+            return (restrict(out[0], owners), *out[1:])
+        return restrict(out, owners)
+
     def __get__(self, obj: Any, objtype: type | None = None):
         from graphcrm import analyses
+        from graphcrm.segments import SEGMENT_DOC
 
         fn = self._function()
         name = self.name
         if obj is None:  # CommunityGraph.kocs: for help(CommunityGraph) and documentation tools
-            def unbound(self_: "CommunityGraph", *, since: Any = None, until: Any = None, **options: Any) -> Any:
-                return getattr(self_, name)(since=since, until=until, **options)
+            def unbound(self_: "CommunityGraph", *, since: Any = None, until: Any = None, segment: Any = None,
+                        **options: Any) -> Any:
+                return getattr(self_, name)(since=since, until=until, segment=segment, **options)
 
-            target, sig = unbound, analyses.method_signature(name, bound=False)
+            target, sig = unbound, self._with_segment(analyses.method_signature(name, bound=False), bound=False)
         else:
-            def method(*, since: Any = None, until: Any = None, **options: Any) -> Any:
-                return fn(obj.community(since, until), **options)
+            def method(*, since: Any = None, until: Any = None, segment: Any = None, **options: Any) -> Any:
+                return self.run(obj, since, until, segment, options)
 
-            target, sig = method, analyses.method_signature(name)
+            target, sig = method, self._with_segment(analyses.method_signature(name), bound=True)
         target.__name__ = target.__qualname__ = name
         target.__qualname__ = f"CommunityGraph.{name}"
-        target.__doc__ = fn.__doc__
+        target.__doc__ = (fn.__doc__ or "") + SEGMENT_DOC
         target.__module__ = fn.__module__
         target.__signature__ = sig  # type: ignore[attr-defined]
         return target

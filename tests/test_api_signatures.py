@@ -24,9 +24,10 @@ def test_method_signature_is_the_function_signature(cg, name):
     fn = function(name)
     f_params = list(inspect.signature(fn).parameters.values())[1:]  # the community is replaced by the window
     m_params = inspect.signature(getattr(cg, name)).parameters
-    assert list(m_params)[:2] == ["since", "until"]
-    assert [p for p in m_params.values()][2:] == f_params
-    assert getattr(cg, name).__doc__ == fn.__doc__ and fn.__doc__
+    assert list(m_params)[:3] == ["since", "until", "segment"]
+    assert [p for p in m_params.values()][3:] == f_params
+    doc = getattr(cg, name).__doc__
+    assert fn.__doc__ and doc.startswith(fn.__doc__) and "segment : Segment or dict" in doc[len(fn.__doc__):]
     assert inspect.signature(getattr(graphcrm.CommunityGraph, name)).parameters["self"]
     assert inspect.signature(getattr(cg, name)).return_annotation == inspect.signature(fn).return_annotation
 
