@@ -158,6 +158,7 @@ def plot(files: list[Path], png: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
 
     results = []
     for f in files:
@@ -168,18 +169,20 @@ def plot(files: list[Path], png: Path) -> None:
     for r in results:
         names += [s["step"] for s in r["steps"] if s["step"] not in names]
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
-    for name in names:
+    colors = plt.cm.tab20(np.linspace(0, 1, max(len(names), 2)))
+    for j, name in enumerate(names):
+        style = {"color": colors[j], "linestyle": ("-", "--", ":")[j % 3]}
         xs, ts, ms = [], [], []
         for r in results:
             s = next((x for x in r["steps"] if x["step"] == name and not x["error"]), None)
             if s:
                 xs.append(r["owners"]); ts.append(max(s["seconds"], 1e-3)); ms.append(s["peak_mib"])
         if xs:
-            axes[0].plot(xs, ts, marker="o", label=name)
-            axes[1].plot(xs, ms, marker="o", label=name)
+            axes[0].plot(xs, ts, marker="o", label=name, **style)
+            axes[1].plot(xs, ms, marker="o", label=name, **style)
     for ax, label in zip(axes, ("wall seconds per step", "peak resident MiB during the step")):
         ax.set_xscale("log"); ax.set_yscale("log"); ax.set_xlabel("owners"); ax.set_ylabel(label); ax.grid(True, which="both", alpha=0.3)
-    axes[1].legend(fontsize=7, loc="upper left")
+    axes[0].legend(fontsize=7, loc="upper left", ncol=2)
     fig.suptitle("graphcrm pipeline, one process per size (bench/pipeline_bench.py)")
     fig.tight_layout()
     fig.savefig(png, dpi=110)
