@@ -637,20 +637,20 @@ def _contract_typed(df: pd.DataFrame, table: Table) -> pd.DataFrame:
     DuckDB as BOOLEAN / BIGINT / DOUBLE / TIMESTAMP / VARCHAR, so ``COALESCE(new, stored)`` can
     combine it with the stored column.  Columns already of their type are left as they are.
     """
-    out = df.copy()
-    for c in out.columns:
+    fixed = {}
+    for c in df.columns:
         if c not in table.column_names:
             continue
-        kind, s = table.column(c).type, out[c]
+        kind, s = table.column(c).type, df[c]
         if kind == "bool" and not pd.api.types.is_bool_dtype(s.dtype):
-            out[c] = s.astype(object).where(s.notna(), None).astype("boolean")
+            fixed[c] = s.astype(object).where(s.notna(), None).astype("boolean")
         elif kind == "int" and not pd.api.types.is_integer_dtype(s.dtype):
-            out[c] = s.astype(object).where(s.notna(), None).astype("Int64")
+            fixed[c] = s.astype(object).where(s.notna(), None).astype("Int64")
         elif kind == "float" and not pd.api.types.is_float_dtype(s.dtype):
-            out[c] = s.astype(object).where(s.notna(), np.nan).astype("float64")
+            fixed[c] = s.astype(object).where(s.notna(), np.nan).astype("float64")
         elif kind == "datetime" and not pd.api.types.is_datetime64_any_dtype(s.dtype):
-            out[c] = pd.to_datetime(s.astype(object).where(s.notna(), None)).astype("datetime64[ns]")
-    return out
+            fixed[c] = pd.to_datetime(s.astype(object).where(s.notna(), None)).astype("datetime64[ns]")
+    return df.assign(**fixed) if fixed else df  # validated frames: usually nothing to do, no copy
 
 
 def _for_duckdb(df: pd.DataFrame):
