@@ -540,15 +540,19 @@ def _encode_into(queue, qend, out, pos):
 
 
 @njit(nogil=True, cache=True)
-def sample_rr_range(nodes, indptr, indices, probs, logq, cum, n, model, base, stream, start, count, max_depth=0,
-                    leaf_start=-1):
+def sample_rr_range(nodes, indptr, indices, probs, logq, cum, n, model, base, stream, start, count, max_depth,
+                    leaf_start, roots, active):
     """Generate RR sets number ``start .. start+count-1`` of ``stream``.
 
     Returns ``(flat, sizes)``: the concatenated node ids (uint32, each set starting with
     its root) and each set's size.  IC only: ``max_depth`` limits the reverse hops (0 = no
     limit); a root ``>= leaf_start`` (``leaf_start >= 0``) is a *leaf* whose set holds only its
     direct live in-neighbours (leaves are reached from seeds only, see
-    :func:`graphcrm.algorithms.influence_learning.learned_graph_arrays`).
+    :func:`graphcrm.algorithms.influence_learning.learned_graph_arrays`).  ``roots``: when not
+    empty, roots are drawn uniformly from these node ids (reach counted among them only) instead
+    of from all ``n`` nodes.  ``active``: when not empty, a uint8 mask of nodes already active
+    (existing ambassadors): a set that contains one of them is already covered and is stored
+    empty (it still counts in the number of sets).
     """
     if leaf_start < 0:
         leaf_start = n
@@ -562,7 +566,11 @@ def sample_rr_range(nodes, indptr, indices, probs, logq, cum, n, model, base, st
     for t in range(count):
         s = _stream_state(base, stream, start + t)
         stamp = np.uint32(t + 1)
-        root, s = _randint(s, n)
+        if roots.shape[0]:
+            x, s = _randint(s, roots.shape[0])
+            root = np.int64(roots[x])
+        else:
+            root, s = _randint(s, n)
         mark[root] = stamp
         queue[0] = root
         if model == MODEL_IC:
@@ -570,6 +578,11 @@ def sample_rr_range(nodes, indptr, indices, probs, logq, cum, n, model, base, st
             qend, s = _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, 1, scratch, depth)
         else:
             qend, s = _lt_walk(indptr, indices, cum, s, mark, stamp, queue, 1)
+        if active.shape[0]:
+            for i in range(qend):
+                if active[queue[i]]:
+                    qend = 0
+                    break
         if pos + qend > cap:
             cap = max(cap * 2, pos + qend)
             grown = np.empty(cap, dtype=np.uint32)
@@ -584,7 +597,7 @@ def sample_rr_range(nodes, indptr, indices, probs, logq, cum, n, model, base, st
 
 @njit(nogil=True, cache=True)
 def sample_rr_range_packed(nodes, indptr, indices, probs, logq, cum, n, model, base, stream, start, count, counts,
-                           tab, max_depth=0, leaf_start=-1):
+                           tab, max_depth, leaf_start, roots, active):
     """Like :func:`sample_rr_range` (the same sets), stored packed.
 
     Each set's ids are sorted and written as LEB128 varints of the first id and of the gaps
@@ -607,7 +620,11 @@ def sample_rr_range_packed(nodes, indptr, indices, probs, logq, cum, n, model, b
     for t in range(count):
         s = _stream_state(base, stream, start + t)
         stamp = np.uint32(t + 1)
-        root, s = _randint(s, n)
+        if roots.shape[0]:
+            x, s = _randint(s, roots.shape[0])
+            root = np.int64(roots[x])
+        else:
+            root, s = _randint(s, n)
         mark[root] = stamp
         queue[0] = root
         if model == MODEL_IC:
@@ -615,6 +632,11 @@ def sample_rr_range_packed(nodes, indptr, indices, probs, logq, cum, n, model, b
             qend, s = _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, 1, scratch, depth)
         else:
             qend, s = _lt_walk(indptr, indices, cum, s, mark, stamp, queue, 1)
+        if active.shape[0]:
+            for i in range(qend):
+                if active[queue[i]]:
+                    qend = 0
+                    break
         sizes[t] = qend
         for i in range(qend):
             counts[queue[i]] += 1
@@ -655,8 +677,10 @@ def pack_sets(flat, offsets, n, tab):
 
 # --------------------------------------------------------------------------- forward Monte Carlo
 @njit(nogil=True, cache=True)
-def mc_spread_range(nodes, indptr, indices, probs, logq, n, model, base, stream, start, count, seeds, max_depth=0):
-    """Forward simulations ``start..start+count-1``; returns the spread of each run."""
+def mc_spread_range(nodes, indptr, indices, probs, logq, n, model, base, stream, start, count, seeds, max_depth,
+                    counted):
+    """Forward simulations ``start..start+count-1``; returns the spread of each run (with
+    ``counted``, a uint8 mask, only the active nodes it marks are counted)."""
     out = np.empty(count, dtype=np.int64)
     mark = np.zeros(n, dtype=np.uint32)
     queue = np.empty(n, dtype=np.uint32)
@@ -678,7 +702,13 @@ def mc_spread_range(nodes, indptr, indices, probs, logq, n, model, base, stream,
             qend, s = _lt_forward(indptr, indices, probs, s, mark, stamp, queue, qend, tmark, thresh, acc)
         else:
             qend, s = _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, max_depth)
-        out[t] = qend
+        if counted.shape[0]:
+            c = 0
+            for i in range(qend):
+                c += counted[queue[i]]
+            out[t] = c
+        else:
+            out[t] = qend
     return out
 
 
@@ -810,7 +840,7 @@ def _uncover_packed(r, boff, data, cov):
 
 @njit(cache=True)
 def greedy_cover(data, boff, node_ptr, node_sets, cov0, candidate, k, eligible, group, caps, cost, budget,
-                 bound_every, max_scans):
+                 bound_every, max_scans, mins):
     """Lazy greedy maximum coverage with constraints, linear in the size of the RR sets.
 
     Parameters
@@ -827,6 +857,10 @@ def greedy_cover(data, boff, node_ptr, node_sets, cov0, candidate, k, eligible, 
     group, caps : int64 (n, c) group ids per node, one column per kind of cap (-1 = none;
         ids index ``caps``), and the cap per group id.  A pick is skipped when any of its
         groups is full (``c = 0``: no caps).
+    mins : int64, the minimum picks per group id (0 = none; empty = no minimums).  A pick is
+        skipped when, after it, the picks left could no longer reach every kind's unmet
+        minimums (skipped nodes stay infeasible to the end, so dropping them is exact); an
+        owner of a group still short of its minimum competes even with zero coverage.
     cost, budget : float64 cost per node and the budget; ``budget < 0`` disables costs.
         With costs the key is marginal coverage / cost (cost-effective greedy).
     bound_every : compute the OPIM-C upper bound Cov(S_i) + sum of the top-k marginal
@@ -842,12 +876,29 @@ def greedy_cover(data, boff, node_ptr, node_sets, cov0, candidate, k, eligible, 
     nsets = boff.shape[0] - 1
     cov = cov0.copy()
     use_cost = budget >= 0.0
+    nk = group.shape[1]
+    has_min = mins.shape[0] > 0
+    need = np.zeros(nk, dtype=np.int64)  # unmet minimum picks per kind of group
+    in_min = np.zeros(n, dtype=np.bool_)
+    if has_min:
+        for v in range(n):
+            for col in range(nk):
+                g = group[v, col]
+                if g >= 0 and mins[g] > 0:
+                    in_min[v] = True
+        seen = np.zeros(mins.shape[0], dtype=np.bool_)
+        for v in range(n):
+            for col in range(nk):
+                g = group[v, col]
+                if g >= 0 and not seen[g]:
+                    seen[g] = True
+                    need[col] += mins[g]
     # max-heap of (key, node) as two arrays; ties go to the smaller node id
     hk = np.empty(n, dtype=np.float64)
     hv = np.empty(n, dtype=np.int64)
     size = 0
     for v in range(n):
-        if eligible[v] and cov[v] > 0:
+        if eligible[v] and (cov[v] > 0 or in_min[v]):
             key = cov[v] / cost[v] if use_cost else float(cov[v])
             i = size
             size += 1
@@ -910,8 +961,20 @@ def greedy_cover(data, boff, node_ptr, node_sets, cov0, candidate, k, eligible, 
                 continue
             if use_cost and spent + cost[v] > budget:
                 continue
+            short = False  # v counts towards a minimum still unmet
+            if has_min:
+                bad = False
+                for col in range(nk):
+                    g = group[v, col]
+                    red = 1 if (g >= 0 and used[g] < mins[g]) else 0
+                    if red:
+                        short = True
+                    if need[col] - red > k - npick - 1:
+                        bad = True
+                if bad:
+                    continue
             cv = cov[v]
-            if cv <= 0:
+            if cv <= 0 and not short:
                 continue
             cur = cv / cost[v] if use_cost else float(cv)
             if cur < key:  # stale: push back with the current key
@@ -962,6 +1025,8 @@ def greedy_cover(data, boff, node_ptr, node_sets, cov0, candidate, k, eligible, 
         for col in range(group.shape[1]):
             g = group[v, col]
             if g >= 0:
+                if has_min and used[g] < mins[g]:
+                    need[col] -= 1
                 used[g] += 1
         if use_cost:
             spent += cost[v]
@@ -1060,8 +1125,13 @@ class RRCollection:
     """
 
     def __init__(self, graph: CSRGraph, model: int, seed: int, stream: int, *, packed: bool = False,
-                 max_depth: int = 0, leaf_start: int = -1):
+                 max_depth: int = 0, leaf_start: int = -1, roots: np.ndarray | None = None,
+                 active: np.ndarray | None = None):
         self.graph = graph
+        #: roots are drawn from these node ids (empty: from all nodes)
+        self.roots = np.zeros(0, np.uint32) if roots is None else np.ascontiguousarray(roots, dtype=np.uint32)
+        #: uint8 mask of already-active nodes: sets meeting one are stored empty (empty: none)
+        self.active = np.zeros(0, np.uint8) if active is None else np.ascontiguousarray(active, dtype=np.uint8)
         #: IC only: RR sets hold the nodes within this many live reverse hops (0 = no limit)
         self.max_depth = int(max_depth)
         #: IC only: roots from this id on are leaves (reached from seeds only; -1 = none)
@@ -1127,14 +1197,15 @@ class RRCollection:
         def work(p):
             if not self.packed:
                 return kernel(g.nodes, g.indptr, g.indices, g.probs, g.logq, g.cum, g.n, self.model,
-                              self.base, self.stream, p[0], p[1], self.max_depth, self.leaf_start)
+                              self.base, self.stream, p[0], p[1], self.max_depth, self.leaf_start, self.roots,
+                              self.active)
             tally = getattr(local, "tally", None)
             if tally is None:  # one per thread: increments commute, so results stay exact
                 tally = local.tally = np.zeros(g.n, dtype=np.int64)
                 tallies.append(tally)
             return kernel(g.nodes, g.indptr, g.indices, g.probs, g.logq, g.cum, g.n, self.model,
                           self.base, self.stream, p[0], p[1], tally, _DEBRUIJN_INDEX, self.max_depth,
-                          self.leaf_start)
+                          self.leaf_start, self.roots, self.active)
 
         lengths = []
         for (start, count), res in zip(parts, _iter_chunks(work, parts, threads)):
@@ -1166,18 +1237,21 @@ class RRCollection:
 
 
 def monte_carlo(forward: CSRGraph, model: int, seeds: np.ndarray, runs: int, seed: int, *,
-                stream: int = 7, threads: int | None = None, chunk: int = 64, max_depth: int = 0) -> np.ndarray:
-    """Spread (number of active nodes, seeds included) of ``runs`` forward simulations
-    (IC: at most ``max_depth`` rounds, 0 = until no new node)."""
+                stream: int = 7, threads: int | None = None, chunk: int = 64, max_depth: int = 0,
+                start: int = 0, counted: np.ndarray | None = None) -> np.ndarray:
+    """Spread (number of active nodes, seeds included) of forward simulations ``start ..
+    start+runs-1`` (IC: at most ``max_depth`` rounds, 0 = until no new node); with ``counted``
+    (a boolean mask over the nodes) only the active nodes it marks are counted."""
     seeds = np.unique(np.asarray(seeds, dtype=np.int64))
+    cmask = np.zeros(0, np.uint8) if counted is None else np.ascontiguousarray(counted, dtype=np.uint8)
     base = base_seed(seed)
     g = forward
     threads = n_threads() if threads is None else threads
 
     def work(p):
         return mc_spread_range(g.nodes, g.indptr, g.indices, g.probs, g.logq, g.n, int(model), base,
-                               int(stream), p[0], p[1], seeds, int(max_depth))
+                               int(stream), p[0], p[1], seeds, int(max_depth), cmask)
 
     if runs <= 0:
         return np.zeros(0, dtype=np.int64)
-    return np.concatenate(_run_chunks(work, _chunks(0, runs, chunk), threads))
+    return np.concatenate(_run_chunks(work, _chunks(int(start), runs, chunk), threads))

@@ -45,10 +45,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from graphcrm.results import Col, ResultSpec, analysis
 
 #: default split: this share of the time span of the exposures (picking before, counting after)
 DEFAULT_SPLIT = 0.7
@@ -248,6 +251,80 @@ def _pagerank(exp: pd.DataFrame, n: int) -> np.ndarray:
 
 
 # =============================================================================== backtest
+@dataclass(frozen=True)
+class BacktestDetails:
+    """The side results of :func:`backtest` (``details=True``).
+
+    Attributes
+    ----------
+    at, start, end : Timestamp
+        The split ``T``, the first exposure (picking runs from ``start`` to ``at``) and the end
+        of the evaluation window.
+    best_baseline : str or None
+        The simple baseline with the highest reach (the ratios' denominator).
+    max_hops : int or None
+        Longest exposure chain counted (None: no limit).
+    owners : int
+        Owners of the whole history.
+    exposures_after : int
+        Exposures in the evaluation window.
+    recent_days : float
+        Window of the recent_engagers baseline, days.
+    bootstrap : int
+        Bootstrap replicates behind the intervals.
+    picks : dict
+        Method -> the owner ids it picked.
+    models : dict
+        ``ambassadors:<probability>`` -> ``model``, ``probability`` (used), ``edges`` and
+        ``learned`` (the learned model's fit) of its ambassadors call.
+    unknown_picks : tuple of str
+        Ids in ``picks=`` that are not owners of the community.
+    """
+
+    at: pd.Timestamp
+    start: pd.Timestamp
+    end: pd.Timestamp
+    best_baseline: str | None
+    max_hops: int | None
+    owners: int
+    exposures_after: int
+    recent_days: float
+    bootstrap: int
+    picks: dict
+    models: dict
+    unknown_picks: tuple[str, ...]
+
+
+BACKTEST = ResultSpec(
+    "backtest",
+    key=("method",),
+    columns=(
+        Col("method", "str", "", "how the owners were picked: ambassadors:<probability model>, kocs, out_degree, "
+                                 "pagerank, recent_engagers, random or picks (your own list)"),
+        Col("k", "int", "owners", "owners the method picked"),
+        Col("reach", "int", "owners", "owners reached after the split, picks excluded, each counted once"),
+        Col("reach_low", "float", "owners", "2.5% bootstrap percentile of reach (missing without bootstrap)",
+            nullable=True),
+        Col("reach_high", "float", "owners", "97.5% bootstrap percentile of reach (missing without bootstrap)",
+            nullable=True),
+        Col("direct_reach", "int", "owners", "owners exposed to a pick directly after the split"),
+        Col("ratio_to_best_baseline", "float", "x best baseline",
+            "reach / reach of the best simple baseline (1.0 for that baseline; missing without baselines)",
+            nullable=True),
+        Col("ratio_low", "float", "x best baseline", "2.5% bootstrap percentile of the ratio", nullable=True),
+        Col("ratio_high", "float", "x best baseline", "97.5% bootstrap percentile of the ratio", nullable=True),
+        Col("active_picks", "int", "owners", "picks with an exposure of their own after the split"),
+        Col("seconds", "float", "seconds", "wall time of the method's selection"),
+    ),
+    sort=(),
+    reason=None,
+    depends=("ambassadors", "kocs"),
+    details=BacktestDetails,
+    runtime=("threads",),
+    description="backtest: would our picks have beaten the obvious ones on the community's own history?",
+)
+
+
 def _split_time(community: Any, at: Any) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp]:
     from graphcrm.community import _ts
 
@@ -269,6 +346,7 @@ def _split_time(community: Any, at: Any) -> tuple[pd.Timestamp, pd.Timestamp, pd
     return t0, cut, t1
 
 
+@analysis(BACKTEST)
 def backtest(
     community: Any,
     *,
@@ -316,7 +394,7 @@ def backtest(
         recent_engagers, random (plus ``picks`` when given).
     picks : iterable of str, optional
         A user-supplied set of owner ids (e.g. marketing's own list), evaluated as method
-        ``picks`` (unknown ids reach nobody and are listed in ``attrs["unknown_picks"]``).
+        ``picks`` (unknown ids reach nobody and are listed in ``details.unknown_picks``).
     window_days : float, optional
         Count reach only up to ``at + window_days`` (default: to the end of the data).
     recent_days : float, optional
@@ -342,10 +420,9 @@ def backtest(
         of out_degree, pagerank, recent_engagers and kocs; 1.0 for that baseline itself),
         ``ratio_low``, ``ratio_high`` (its 95% bootstrap interval), ``active_picks`` (picks
         with an exposure of their own after ``at``), ``seconds`` (wall time of the
-        selection).  ``attrs``: ``at``, ``start``, ``end`` (Timestamps), ``best_baseline``,
-        ``max_hops``, ``owners``, ``exposures_after`` (exposures in the evaluation window),
-        ``picks`` (method -> list of owner ids), ``models`` (method -> the model details the
-        ambassadors call reported), ``unknown_picks``.
+        selection); see :data:`BACKTEST`.  With ``details=True``: ``(table,
+        BacktestDetails)`` (split times, best baseline, each method's picks, the ambassadors
+        models, unknown picks).
 
     Raises
     ------
@@ -409,11 +486,11 @@ def backtest(
 
             prob = m.split(":", 1)[1]
             opts = {"horizon_days": horizon_days} if prob == "learned" else {}
-            df = ambassadors(train, k=int(k), eps=eps, probability=prob, mc_runs=0, seed=seed, threads=threads,
-                             progress=False, **opts)
+            df, info = ambassadors(train, k=int(k), eps=eps, probability=prob, mc_runs=0, seed=seed,
+                                   threads=threads, progress=False, details=True, **opts)
             sel = train.index_of(df["owner_id"])
-            st = df.attrs.get("stats", {})
-            models[m] = {key: st[key] for key in ("model", "probability", "edges", "learned") if key in st}
+            models[m] = {"model": info.model, "probability": info.probability, "edges": info.stats.edges,
+                         "learned": info.learned}
         elif m == "kocs":
             from graphcrm.algorithms.koc import kocs
 
@@ -491,21 +568,19 @@ def backtest(
                "ratio_low", "ratio_high", "active_picks", "seconds"]]
     for c in ("ratio_to_best_baseline", "ratio_low", "ratio_high"):
         out[c] = out[c].round(4)
-    out.attrs.update({
-        "at": cut, "start": t0, "end": end, "best_baseline": best, "max_hops": max_hops, "owners": n,
-        "exposures_after": int(len(win)), "recent_days": rdays, "bootstrap": bootstrap,
-        "picks": {m: [str(x) for x in chosen[m]] for m in methods}, "models": models, "unknown_picks": unknown,
-    })
-    return out
+    info = BacktestDetails(
+        at=cut, start=t0, end=end, best_baseline=best, max_hops=max_hops, owners=n, exposures_after=int(len(win)),
+        recent_days=float(rdays), bootstrap=bootstrap, picks={m: [str(x) for x in chosen[m]] for m in methods},
+        models=models, unknown_picks=tuple(unknown))
+    return out, info
 
 
-def format_summary(df: pd.DataFrame) -> str:
-    """A one-paragraph reading of a :func:`backtest` result (for the CLI and reports)."""
-    a = df.attrs
-    best = a.get("best_baseline")
-    lines = [f"Backtest: picks from {a.get('start'):%Y-%m-%d %H:%M} to {a.get('at'):%Y-%m-%d %H:%M}, reach counted "
-             f"to {a.get('end'):%Y-%m-%d %H:%M} ({a.get('exposures_after', 0):,} exposures; chains of at most "
-             f"{a.get('max_hops') or 'any number of'} hops; 95% intervals from {a.get('bootstrap', 0)} owner-bootstrap "
+def format_summary(df: pd.DataFrame, info: BacktestDetails) -> str:
+    """A one-paragraph reading of a :func:`backtest` result and its details (for the CLI and reports)."""
+    best = info.best_baseline
+    lines = [f"Backtest: picks from {info.start:%Y-%m-%d %H:%M} to {info.at:%Y-%m-%d %H:%M}, reach counted "
+             f"to {info.end:%Y-%m-%d %H:%M} ({info.exposures_after:,} exposures; chains of at most "
+             f"{info.max_hops or 'any number of'} hops; 95% intervals from {info.bootstrap} owner-bootstrap "
              f"replicates)."]
     if best:
         b = df.loc[df["method"] == best].iloc[0]

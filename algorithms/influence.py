@@ -79,10 +79,11 @@ eligible owners (exclusions keep it); with caps or a budget the stopping rule us
 greedy's own worst-case ratio (1/2 for one kind of cap, 1/3 for city and circle caps
 together, (1 - 1/e)/2 for a budget); the ratio actually certified (against the best
 *unconstrained* eligible ``k``-set, so also a valid bound for the constrained optimum) is
-reported in ``df.attrs["approximation"]``.
+reported in ``AmbassadorDetails.approximation`` (``details=True``).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Iterable, Mapping
@@ -93,6 +94,7 @@ import numpy as np
 import pandas as pd
 
 from graphcrm.algorithms import _rrsets as rr
+from graphcrm.results import Col, ResultSpec, analysis
 
 MODELS = ("ic", "lt")
 PROBABILITIES = ("wc", "exp", "learned")
@@ -288,6 +290,9 @@ def select_seeds(
     eval_sets: int = 0,
     r1_ratio: int = 16,
     refine: int = 3,
+    roots: np.ndarray | None = None,
+    active: np.ndarray | None = None,
+    mins: np.ndarray | None = None,
 ) -> SeedSelection:
     """OPIM-C seed selection with constraints, on an :class:`InfluenceGraph`.
 
@@ -339,6 +344,19 @@ def select_seeds(
         After the certificate, grow R2 to at least this many sets before estimating the
         per-pick gains and the spread curve (R2 never influences the picks, so the estimate
         stays unbiased; more sets make the marginal gains less noisy).
+    roots : int array, optional
+        Count reach only among these nodes (a target segment): RR sets are rooted at them
+        only, and reach is ``len(roots) * Pr[a random set is hit]``.  The guarantee holds for
+        this reach (still a monotone submodular coverage function).
+    active : bool array (n,), optional
+        Nodes already active (existing ambassadors): never picked, and what they reach is
+        not counted again (a set they hit is covered before the greedy starts), so reach and
+        gains are *additional* to theirs; the guarantee holds for this marginal reach.
+    mins : int array, optional
+        Minimum picks per group id of ``group`` (0 = none): the greedy keeps room for unmet
+        minimums (see :func:`graphcrm.algorithms._rrsets.greedy_cover`).  No worst-case ratio
+        is known for minimums; the stopping rule uses the caps' ratio and the ratio actually
+        certified is reported.
 
     Returns
     -------
@@ -366,6 +384,19 @@ def select_seeds(
     elig = np.ones(n, dtype=np.bool_) if eligible is None else np.asarray(eligible, dtype=np.bool_).copy()
     if elig.shape != (n,):
         raise ValueError("eligible must have one entry per node")
+    act = None
+    if active is not None:
+        act = np.asarray(active, dtype=np.bool_)
+        if act.shape != (n,):
+            raise ValueError("active must have one entry per node")
+        elig &= ~act
+        act = act.astype(np.uint8) if act.any() else None
+    root_ids = None
+    if roots is not None:
+        root_ids = np.unique(np.asarray(roots, dtype=np.int64))
+        if root_ids.size and (root_ids[0] < 0 or root_ids[-1] >= n):
+            raise ValueError("roots must be node ids")
+    n_root = n if root_ids is None else int(root_ids.size)
     if group is None:
         grp = np.full((n, 0), -1, dtype=np.int64)
         capv = np.zeros(0, dtype=np.int64)
@@ -393,8 +424,13 @@ def select_seeds(
     else:
         costv = np.ones(n, dtype=np.float64)
         bud = -1.0
+    minv = None
+    if mins is not None and np.any(mins):
+        minv = np.asarray(mins, dtype=np.int64).ravel()
+        if minv.shape != capv.shape or minv.min() < 0:
+            raise ValueError("mins must give one non-negative minimum per group id")
     n_elig = int(elig.sum())
-    result_empty = n_elig == 0
+    result_empty = n_elig == 0 or n_root == 0
     k_eff = max(1, min(int(k), n_elig))
 
     constrained = group is not None or use_budget
@@ -408,16 +444,16 @@ def select_seeds(
     a_ = math.sqrt(lnd)
     b_ = math.sqrt(_E1 * (_lncnk(max(n_elig, 1), k_eff) + lnd))
     theta0 = max(1, int(math.ceil(2.0 * (_E1 * a_ + b_) ** 2)))
-    theta_max = int(math.ceil(2.0 * n * (_E1 * a_ + b_) ** 2 / (k_eff * eps * eps))) + 1
+    theta_max = int(math.ceil(2.0 * n_root * (_E1 * a_ + b_) ** 2 / (k_eff * eps * eps))) + 1
     rounds = int(math.floor(math.log2(max(theta_max / theta0, 1.0)))) + 1
     if max_rounds is not None:
         rounds = max(1, min(rounds, int(max_rounds)))
     a1 = math.log(3.0 * rounds / delta)
 
     r1 = rr.RRCollection(graph.reverse, graph.model, seed, stream=1, packed=True, max_depth=graph.max_hops,
-                         leaf_start=graph.leaf_start)
+                         leaf_start=graph.leaf_start, roots=root_ids, active=act)
     r2 = rr.RRCollection(graph.reverse, graph.model, seed, stream=2, max_depth=graph.max_hops,
-                         leaf_start=graph.leaf_start)
+                         leaf_start=graph.leaf_start, roots=root_ids, active=act)
     secs = {"sampling": 0.0, "greedy": 0.0, "validation": 0.0}
     bound_every = 1 if n * k_eff <= 50_000_000 else max(1, k_eff // 16)
     picks = np.zeros(0, dtype=np.int64)
@@ -446,7 +482,7 @@ def select_seeds(
         t1 = time.perf_counter()
         picks, gains1, bound = max_coverage(r1.data, r1.offsets, n, k_eff, eligible=elig, group=grp, caps=capv,
                                             cost=costv if use_budget else None, budget=bud if use_budget else None,
-                                            bound_every=bound_every, packed=True, counts=r1.counts)
+                                            bound_every=bound_every, packed=True, counts=r1.counts, mins=minv)
         t2 = time.perf_counter()
         cov2 = rr.coverage_curve(r2.flat, r2.offsets, picks, n)
         t3 = time.perf_counter()
@@ -472,14 +508,14 @@ def select_seeds(
             break
     if best is not None:  # the last certified round (every round's check is in the union bound)
         picks, gains1, cov2, ratio, upper_cov, theta, theta1, it = best
-    scale = n / float(theta1)
+    scale = n_root / float(theta1)
     upper_reach = (math.sqrt(upper_cov + a1 / 2.0) + math.sqrt(a1 / 2.0)) ** 2 * scale
     if eval_sets > len(r2) and picks.size:
         t0 = time.perf_counter()
         r2.grow_to(int(eval_sets), threads=threads, progress=progress)
         cov2 = rr.coverage_curve(r2.flat, r2.offsets, picks, n)
         secs["validation"] += time.perf_counter() - t0
-    reach_curve = cov2.astype(np.float64) * (n / float(len(r2)))
+    reach_curve = cov2.astype(np.float64) * (n_root / float(len(r2)))
     gains = np.diff(np.r_[0.0, reach_curve])
     return SeedSelection(
         picks=picks.astype(np.int64),
@@ -503,7 +539,8 @@ def max_coverage(flat: np.ndarray, offsets: np.ndarray, n: int, k: int, *, eligi
                  group: np.ndarray | None = None, caps: np.ndarray | None = None,
                  cost: np.ndarray | None = None, budget: float | None = None,
                  bound_every: int = 1, packed: bool = False,
-                 counts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+                 counts: np.ndarray | None = None,
+                 mins: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Constrained greedy maximum coverage of RR sets (compiled, lazy, linear in their size).
 
     Builds the node -> RR-set index, runs the lazy greedy with exclusions, caps and costs
@@ -523,6 +560,8 @@ def max_coverage(flat: np.ndarray, offsets: np.ndarray, n: int, k: int, *, eligi
         ``flat``/``offsets`` are packed.
     counts : int64 array, optional
         How many sets contain each node, when already known (:attr:`RRCollection.counts`).
+    mins : int64 array, optional
+        Minimum picks per group id (0 = none), as in :func:`select_seeds`.
 
     Returns
     -------
@@ -541,6 +580,7 @@ def max_coverage(flat: np.ndarray, offsets: np.ndarray, n: int, k: int, *, eligi
         caps = np.zeros(0, dtype=np.int64)
     group = np.ascontiguousarray(np.asarray(group, dtype=np.int64).reshape(n, -1))
     caps = np.asarray(caps, dtype=np.int64)
+    minv = np.zeros(0, dtype=np.int64) if mins is None or not np.any(mins) else np.asarray(mins, dtype=np.int64)
     elig = np.asarray(eligible, dtype=np.bool_)
     use_budget = budget is not None
     costv = np.asarray(cost, dtype=np.float64) if use_budget else np.ones(n, dtype=np.float64)
@@ -565,12 +605,12 @@ def max_coverage(flat: np.ndarray, offsets: np.ndarray, n: int, k: int, *, eligi
             cand[np.argsort(-key0, kind="stable")[:pool]] = True
         ptr, sets = rr._invert(data, boff, cov0, cand)
         picks, gains, bound, ok = rr.greedy_cover(data, boff, ptr, sets, cov0, cand, int(k), elig, group, caps,
-                                                  costv, bud, int(bound_every), 8)
+                                                  costv, bud, int(bound_every), 8, minv)
         del ptr, sets
         if ok:
             break
         pool *= 8
-    if use_budget and picks.size:
+    if use_budget and picks.size and minv.size == 0:
         deg = np.where(elig & (costv <= bud), cov0, -1)
         best = int(np.argmax(deg))  # first maximum: smallest id
         if deg[best] > gains.sum():
@@ -804,6 +844,345 @@ def _reasons(df: pd.DataFrame, lang: str) -> list[str]:
     return out
 
 
+# =============================================================================== the ambassadors analysis
+AMBASSADORS = ResultSpec(
+    "ambassadors",
+    key=("owner_id",),
+    columns=(
+        Col("rank", "int", "position", "pick order: 1 = the first (best) pick of the greedy"),
+        Col("owner_id", "str", "", "the ambassador"),
+        Col("city", "str", "", "the ambassador's city (missing when unknown)", nullable=True),
+        Col("marginal_gain", "float", "owners",
+            "expected additional owners reached (in the target segment, beyond the active ambassadors) "
+            "given the earlier picks"),
+        Col("cumulative_reach", "float", "owners",
+            "expected owners reached by picks 1..rank together (themselves included when in the segment)"),
+        Col("direct_reach", "int", "owners", "owners this ambassador can influence directly (one tie)"),
+        Col("main_channel", "str", "",
+            "layer carrying most of their outgoing influence: interactions, referrals or coattendance "
+            "(empty when none)"),
+        Col("reason", "str", "", "why this owner was picked, in plain words"),
+    ),
+    sort=(("rank", True),),
+    reason="reason",
+    depends=("circles",),
+    details=None,  # set below, once AmbassadorDetails exists
+    runtime=("threads", "progress"),
+    description="ambassadors: the owners whose word reaches the most owners (influence maximization)",
+)
+
+
+@dataclass(frozen=True)
+class MonteCarloCheck:
+    """A Monte Carlo estimate of the expected reach of a set of owners.
+
+    Attributes
+    ----------
+    mean : float
+        Expected owners reached (same meaning as ``cumulative_reach`` of the last pick: in the
+        target segment, beyond the active ambassadors, the picks included when they count).
+    ci_low, ci_high : float
+        95% confidence interval of ``mean`` (normal approximation), owners.
+    runs : int
+        Forward simulations behind the estimate (with active ambassadors: the runs of the
+        picks plus the active set, and as many of the active set alone).
+    std : float
+        Standard deviation of one run, owners.
+    precision : float or None
+        The precision target the run count was sized by (CI half-width / mean), or None when
+        a fixed number of runs was asked for.
+    """
+
+    mean: float
+    ci_low: float
+    ci_high: float
+    runs: int
+    std: float
+    precision: float | None = None
+
+    @property
+    def half_width(self) -> float:
+        """Half the width of the 95% interval, owners."""
+        return (self.ci_high - self.ci_low) / 2.0
+
+
+@dataclass(frozen=True)
+class SamplingStats:
+    """How the picks were computed (RR sampling, OPIM-C rounds, timings).
+
+    Attributes
+    ----------
+    owners, edges : int
+        Owners of the community and ties of the influence graph.
+    audience_nodes : int
+        Learned model: leaf nodes standing for the owners' expected new audience (0 otherwise).
+    r1_sets, r2_sets : int
+        RR sets behind the selection (R1) and the certificate (R2).
+    rr_entries : int
+        Node ids stored in all RR sets.
+    iterations : int
+        OPIM-C rounds.
+    rr_reach : float
+        Expected reach of the whole set from R2, owners.
+    opt_upper : float
+        Upper confidence bound on the best eligible k-set's reach, owners.
+    seconds : dict
+        Wall time per stage: ``sampling``, ``greedy``, ``validation``, ``monte_carlo``.
+    """
+
+    owners: int
+    edges: int
+    audience_nodes: int
+    r1_sets: int
+    r2_sets: int
+    rr_entries: int
+    iterations: int
+    rr_reach: float
+    opt_upper: float
+    seconds: dict[str, float]
+
+
+@dataclass(frozen=True)
+class AmbassadorDetails:
+    """The side results of :func:`ambassadors` (``details=True``).
+
+    Attributes
+    ----------
+    model : str
+        Diffusion model: ``"ic"`` or ``"lt"``.
+    probability : str
+        The probability model actually used (``"wc"`` after the learned model's fallback).
+    probability_asked : str
+        The probability model asked for.
+    fallback : str or None
+        Why the model asked for was not used (too little history), or None.
+    max_hops : int
+        IC rounds (0 = until the cascade stops).
+    backtest : str
+        How this probability model backtested (docs/validation.md), in words.
+    learned : dict or None
+        Learned model: what it was fitted on and its coefficients
+        (:class:`graphcrm.algorithms.influence_learning.LearnedInfluence` ``info``).
+    guarantee : str
+        The guarantee in words (what the certified ratio is measured against).
+    constrained : str
+        ``""`` (cardinality only), ``"caps"`` (per-city/circle maximums), ``"minimums"``,
+        ``"budget"``: what lowers the worst-case ratio the sampling aimed for.
+    target_ratio : float
+        The worst-case ratio the stopping rule aimed for (``1 - 1/e`` unconstrained).
+    approximation : float
+        Certified lower bound on reach(picks) / reach(best eligible k-set), 0-1, valid with
+        probability ``1 - delta``.
+    eps, delta : float
+        OPIM-C slack and failure probability.
+    mc_check : MonteCarloCheck or None
+        Monte Carlo check of the whole set (None when skipped with ``mc_runs=0`` or no picks).
+    spread_curve : DataFrame
+        ``k`` (0..number of picks) and ``expected_reach`` (owners reached in expectation by the
+        first k picks, RR estimate, float).
+    segment : str
+        Whom reach is counted among (``"all owners"``, ``"prospects"``, ``"city:…"`` …).
+    segment_owners : int
+        Owners in that segment (the most reach can be).
+    active : tuple of str
+        Ambassadors treated as already active (their reach is not counted again).
+    active_reach : float
+        Their own expected reach in the segment (RR estimate, owners; 0 without active).
+    minimums : dict
+        ``{"city": {...}, "circle": {...}}``: group -> picks when a minimum was asked for.
+    notes : tuple of str
+        Plain-words notes (a minimum that could not be met, an empty segment ...).
+    stats : SamplingStats
+    """
+
+    model: str
+    probability: str
+    probability_asked: str
+    fallback: str | None
+    max_hops: int
+    backtest: str
+    learned: dict | None
+    guarantee: str
+    constrained: str
+    target_ratio: float
+    approximation: float
+    eps: float
+    delta: float
+    mc_check: MonteCarloCheck | None
+    spread_curve: pd.DataFrame
+    segment: str
+    segment_owners: int
+    active: tuple[str, ...]
+    active_reach: float
+    minimums: dict
+    notes: tuple[str, ...]
+    stats: SamplingStats
+
+
+AMBASSADORS = dataclasses.replace(AMBASSADORS, details=AmbassadorDetails)
+
+#: how each probability model backtested on real data (docs/validation.md, "Backtest")
+BACKTESTED = {
+    "learned": "the default: it backtests best of the models (docs/validation.md, Backtest): on real "
+               "interaction networks its picks reached about 1.05-1.17x the best simple baseline",
+    "wc": "the weighted cascade: below the learned model in the backtests (docs/validation.md)",
+    "exp": "1 - exp(-lam x weight): below the learned model in the backtests (docs/validation.md)",
+}
+
+#: Monte Carlo check sized by precision: stop when the 95% half-width is under this share of the mean
+DEFAULT_MC_PRECISION = 0.01
+MC_MIN_RUNS = 200
+MC_MAX_RUNS = 20_000
+
+
+def mc_check(graph: InfluenceGraph, seeds: Any, *, runs: int | None = None, precision: float = DEFAULT_MC_PRECISION,
+             min_runs: int = MC_MIN_RUNS, max_runs: int = MC_MAX_RUNS, counted: np.ndarray | None = None,
+             active: Any = None, seed: int = 0, threads: int | None = None) -> MonteCarloCheck:
+    """Monte Carlo reach of ``seeds``: a fixed number of ``runs``, or sized by ``precision``.
+
+    Without ``runs``, simulations are added in doubling batches (from ``min_runs``) until the
+    95% half-width is at most ``precision`` x the mean, or ``max_runs`` is reached.  Run ``i``
+    is a fixed function of ``(seed, i)``, so the result is deterministic per seed.
+
+    Parameters
+    ----------
+    graph : InfluenceGraph
+    seeds : array-like of int
+    runs : int, optional
+        Fixed number of runs (None: sized by ``precision``).
+    precision : float, default 0.01
+    min_runs, max_runs : int
+    counted : bool array, optional
+        Count only these nodes (a target segment; leaves are not counted then).
+    active : array-like of int, optional
+        Already-active nodes: the estimate is reach(seeds + active) - reach(active), each
+        simulated with the same number of runs (independent runs; variances add).
+    seed : int, default 0
+    threads : int, optional
+
+    Returns
+    -------
+    MonteCarloCheck
+
+    Example
+    -------
+    >>> g = influence_graph(3, [0, 0], [1, 2], [1.0, 1.0])
+    >>> mc_check(g, [0]).mean, mc_check(g, [0]).runs
+    (3.0, 200)
+    """
+    seeds = np.unique(np.asarray(seeds, dtype=np.int64))
+    act = np.zeros(0, np.int64) if active is None else np.unique(np.asarray(active, dtype=np.int64))
+    both = np.union1d(seeds, act)
+
+    def sim(s: np.ndarray, start: int, count: int, stream: int) -> np.ndarray:
+        out = rr.monte_carlo(graph.forward_core, graph.model, s, count, seed, stream=stream, threads=threads,
+                             max_depth=graph.max_hops, start=start, counted=counted).astype(np.float64)
+        if counted is None and graph.leaf_start >= 0 and s.size:
+            d = graph.dst.astype(np.int64)
+            on = (d >= graph.leaf_start) & np.isin(graph.src.astype(np.int64), s)
+            if on.any():
+                pv, cnt = np.unique(graph.prob[on].astype(np.float64), return_counts=True)
+                rng = np.random.default_rng([int(seed), 0x1EAF, stream, start])
+                out = out + rng.binomial(cnt[None, :], pv[None, :], size=(count, len(pv))).sum(axis=1)
+        return out
+
+    a_runs = np.zeros(0)
+    b_runs = np.zeros(0)
+    goal = int(runs) if runs is not None else max(2, int(min_runs))
+    while True:
+        have = b_runs.size
+        b_runs = np.r_[b_runs, sim(both, have, goal - have, 7)]
+        if act.size:
+            a_runs = np.r_[a_runs, sim(act, have, goal - have, 8)]
+        mean = float(b_runs.mean() - (a_runs.mean() if act.size else 0.0))
+        var = b_runs.var(ddof=1) if b_runs.size > 1 else 0.0
+        if act.size and a_runs.size > 1:
+            var += a_runs.var(ddof=1)
+        half = 1.96 * math.sqrt(var / b_runs.size)
+        if runs is not None or b_runs.size >= max_runs or half <= precision * abs(mean):
+            break
+        goal = min(int(max_runs), 2 * goal)
+    return MonteCarloCheck(mean=mean, ci_low=mean - half, ci_high=mean + half, runs=int(b_runs.size),
+                           std=float(math.sqrt(var)), precision=None if runs is not None else float(precision))
+
+
+SEGMENTS = ("prospects", "not_reached", "city:", "level:", "circle:")
+
+
+def _segment(community: Any, reach_among: Any, *, active_idx: np.ndarray, graph: InfluenceGraph,
+             seed: int) -> tuple[np.ndarray | None, str]:
+    """The owners reach is counted among: ``(vertex numbers or None for everyone, its name)``."""
+    n = len(community.owner_ids)
+    if reach_among is None:
+        return None, "all owners"
+    if isinstance(reach_among, str):
+        kind, _, values = reach_among.partition(":")
+        kind = kind.strip().lower()
+        wanted = [v.strip() for v in values.split(",") if v.strip()]
+        if kind == "prospects":
+            from graphcrm.contract import CONVERTED_STAGES
+
+            r = community.tables["referrals"]
+            if not len(r):
+                return np.zeros(0, np.int64), "prospects"
+            stage = r["stage"].astype(object).astype(str)
+            referee = r["referee_id"].astype(object).astype(str)
+            converted = set(referee[stage.isin(CONVERTED_STAGES)])
+            leads = sorted(set(referee[stage.isin(("lead", "test_drive"))]) - converted)
+            idx = community.index_of(leads) if leads else np.zeros(0, np.int64)
+            return np.unique(idx[idx >= 0]), "prospects"
+        if kind == "not_reached":
+            if not active_idx.size:
+                raise _config_error("reach_among='not_reached' needs the current ambassadors (active=)")
+            reached = np.zeros(graph.n, dtype=bool)
+            reached[active_idx] = True
+            on = np.isin(graph.src.astype(np.int64), active_idx)
+            reached[graph.dst.astype(np.int64)[on]] = True
+            return np.flatnonzero(~reached[:n]), "not_reached"
+        if kind in ("city", "level", "circle") and wanted:
+            if kind == "city":
+                col = community.owners["city"].astype(object).astype(str).to_numpy()
+            elif kind == "level":
+                from graphcrm.algorithms.levels import owner_levels
+
+                lv = owner_levels(community)
+                col = pd.Series(lv["level"].astype(object).astype(str).to_numpy(),
+                                index=lv["owner_id"].astype(str)).reindex(community.owner_ids).to_numpy(dtype=object)
+            else:
+                col = _circle_of(community, seed).astype(object)
+                col = np.array([str(int(c)) if c == c and c is not None else "" for c in col], dtype=object)
+            return np.flatnonzero(np.isin(col.astype(str), wanted)), f"{kind}:{','.join(wanted)}"
+        raise _config_error(f"reach_among={reach_among!r}: give owner ids, a boolean mask, or one of 'prospects', "
+                            "'not_reached', 'city:A,B', 'level:L', 'circle:0,3'")
+    arr = reach_among.to_numpy() if isinstance(reach_among, (pd.Series, pd.Index)) else reach_among
+    if isinstance(arr, np.ndarray) and arr.dtype == bool:
+        if arr.shape != (n,):
+            raise _config_error("a boolean reach_among mask needs one entry per owner (community.owner_ids)")
+        return np.flatnonzero(arr), "given owners"
+    ids = _read_exclude(reach_among)
+    idx = community.index_of(ids) if ids else np.zeros(0, np.int64)
+    return np.unique(idx[idx >= 0]), "given owners"
+
+
+def _circle_of(community: Any, seed: int) -> np.ndarray:
+    """Circle number per owner (NaN for none) from :func:`graphcrm.algorithms.circles.circles`."""
+    try:
+        from graphcrm.algorithms.circles import circles as _circles
+    except ImportError:
+        raise _config_error("per_circle, min_per_circle and circle segments need graphcrm.algorithms.circles, "
+                            "which is not installed") from None
+    cdf = _circles(community, seed=seed)
+    circ = pd.Series(cdf["circle"].to_numpy(dtype=np.float64), index=cdf["owner_id"].astype(str))
+    circ = circ.reindex(community.owner_ids)
+    return circ.where(circ >= 0).to_numpy(dtype=np.float64)
+
+
+def _check_count(name: str, value: Any) -> None:
+    if value is not None and (not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1):
+        raise _config_error(f"{name} must be a positive integer")
+
+
+@analysis(AMBASSADORS)
 def ambassadors(
     community: Any,
     *,
@@ -819,10 +1198,15 @@ def ambassadors(
     max_hops: int | None = None,
     per_city: int | None = None,
     per_circle: int | None = None,
+    min_per_city: int | None = None,
+    min_per_circle: int | None = None,
     exclude: Iterable[str] | None = (),
+    active: Iterable[str] | None = None,
+    reach_among: Any = None,
     costs: Any = None,
     budget: float | None = None,
-    mc_runs: int = 1000,
+    mc_runs: int | None = None,
+    mc_precision: float = DEFAULT_MC_PRECISION,
     seed: int = 0,
     threads: int | None = None,
     progress: bool | None = None,
@@ -835,7 +1219,15 @@ def ambassadors(
     SUBSIM sampling, checks the final set's spread by Monte Carlo and returns the picks in
     greedy order.  Staff, marketing opt-outs and ``exclude`` are never returned (they still
     pass influence on).  The ``(1 - 1/e - eps)`` guarantee (probability ``1 - delta``)
-    holds without caps and budget; with them see :func:`select_seeds`.
+    holds without caps, minimums and budget (also with ``reach_among`` and ``active``: the
+    reach they define is still a coverage function); with them see :func:`select_seeds`.
+
+    Aimed at a goal: ``reach_among`` counts reach only among a target segment (RR sets are
+    rooted at its owners only: reach = segment size x Pr[a random set is hit]); ``active``
+    treats existing ambassadors as already active (what they reach is covered before the
+    greedy starts, so gains are *additional* to theirs, and they are not picked again);
+    ``min_per_city`` / ``min_per_circle`` ask for at least that many picks in every city /
+    circle (the greedy keeps room for them).
 
     Parameters
     ----------
@@ -866,15 +1258,34 @@ def ambassadors(
         At most this many ambassadors per city / per circle (circles from
         :func:`graphcrm.algorithms.circles.circles` with the same seed; owners without a
         city or circle are not capped).
+    min_per_city, min_per_circle : int, optional
+        At least this many ambassadors in every city / circle (as far as ``k`` and the
+        eligible owners allow; a minimum that cannot be met is said in ``details.notes``).
+        The number of cities (circles) times the minimum must not exceed ``k``.
     exclude : iterable of str, optional
-        Owner ids never to pick (e.g. existing ambassadors).
-    costs : mapping owner_id -> cost, Series indexed by owner_id, or column name of owners
+        Owner ids never to pick (they still pass influence on).
+    active : iterable of str, optional
+        Existing ambassadors, treated as already active: never picked, their reach not
+        counted again (``marginal_gain`` and ``cumulative_reach`` are on top of theirs).
+    reach_among : optional
+        Count reach only among these owners: a boolean mask over ``community.owner_ids``,
+        owner ids (list, Series, DataFrame with ``owner_id``), or a named segment:
+        ``"prospects"`` (referees of a lead or test drive not yet converted),
+        ``"not_reached"`` (owners neither active nor tied directly to an active ambassador;
+        needs ``active``), ``"city:A,B"``, ``"level:L1,L2"`` (of :func:`owner_levels
+        <graphcrm.algorithms.levels.owner_levels>`), ``"circle:0,3"`` (of :func:`circles
+        <graphcrm.algorithms.circles.circles>` with the same seed).  Under the learned model
+        the new-audience leaves are outside every segment.
+    costs : mapping owner_id -> cost, Series indexed by owner_id, DataFrame with ``owner_id`` and ``cost``, or column name of owners
         Cost per owner (missing owners cost the median); requires ``budget``.
     budget : float, optional
         Total cost allowed (cost-effective greedy: best of the coverage-per-cost greedy
         and the best single affordable owner).
-    mc_runs : int, default 1000
-        Monte Carlo runs for the check of the final set (0 = skip).
+    mc_runs : int, optional
+        Monte Carlo runs for the check of the final set; default: as many as ``mc_precision``
+        needs (200 to 20,000); 0 skips the check.
+    mc_precision : float, default 0.01
+        Stop the check when its 95% half-width is under this share of the mean.
     seed : int, default 0
         Same seed, same picks (whatever the number of threads).
     threads : int, optional
@@ -886,28 +1297,21 @@ def ambassadors(
     Returns
     -------
     pandas.DataFrame
-        One row per ambassador in pick order: ``rank`` (1 = first pick), ``owner_id``,
-        ``city``, ``marginal_gain`` (expected additional owners reached given the earlier
-        picks), ``cumulative_reach`` (expected owners reached by picks 1..rank, themselves
-        included), ``direct_reach`` (owners they can influence directly), ``main_channel``
-        (layer carrying most of their outgoing influence: interactions, referrals or
-        coattendance), ``reason``.
-        ``df.attrs["spread_curve"]``: DataFrame ``k``, ``expected_reach`` (0..len(df));
-        ``df.attrs["mc_check"]``: dict ``mean``, ``ci_low``, ``ci_high``, ``runs`` (and ``std``)
-        of the Monte Carlo spread of the whole set; ``df.attrs["approximation"]``: the
-        certified ratio; ``df.attrs["stats"]``: sampling statistics and timings, the
-        ``model``, the ``probability`` model actually used (``"wc"`` after a fallback),
-        ``max_hops``, and for the learned model ``learned`` (what it was fitted on and its
-        coefficients, see :class:`graphcrm.algorithms.influence_learning.LearnedInfluence`) and
-        ``audience_nodes``.  Under the learned model ``marginal_gain`` and
-        ``cumulative_reach`` include the picks' expected new audience.
+        One row per ambassador in pick order (see :data:`AMBASSADORS`): ``rank`` (1 = first
+        pick), ``owner_id``, ``city``, ``marginal_gain`` (expected additional owners reached
+        given the earlier picks), ``cumulative_reach`` (expected owners reached by picks
+        1..rank, themselves included when they count), ``direct_reach`` (owners they can
+        influence directly), ``main_channel`` (layer carrying most of their outgoing
+        influence: interactions, referrals or coattendance), ``reason``.  Reach is counted in
+        ``reach_among`` and on top of ``active``; under the learned model without a segment it
+        includes the picks' expected new audience.  With ``details=True``: ``(table,
+        AmbassadorDetails)`` (Monte Carlo check, guarantee, spread curve, model, stats).
 
     Raises
     ------
     ConfigError
-        Bad option values, unknown layers, or per_circle without the circles module.
-    GraphCRMError
-        Other input problems (e.g. costs without a budget).
+        Bad option values, unknown layers, a minimum above its maximum, or minimums that
+        need more than ``k`` picks.
 
     Example
     -------
@@ -916,64 +1320,69 @@ def ambassadors(
     >>> o = pd.DataFrame({"owner_id": ["a", "b", "c", "d"]})
     >>> r = pd.DataFrame({"referrer_id": ["a", "a", "a"], "referee_id": ["b", "c", "d"],
     ...                   "stage": ["order"] * 3, "referred_at": ["2024-01-01"] * 3})
-    >>> df = ambassadors(Community.from_frames({"owners": o, "referrals": r}), k=1, mc_runs=100)
-    >>> df["owner_id"].tolist(), df.attrs["mc_check"]["mean"], df.attrs["stats"]["probability"]
+    >>> df, info = ambassadors(Community.from_frames({"owners": o, "referrals": r}), k=1, details=True)
+    >>> df["owner_id"].tolist(), info.mc_check.mean, info.probability
     (['a'], 4.0, 'wc')
     """
     from graphcrm.i18n import check_lang
 
     lang = check_lang(lang)
-    probability = DEFAULT_PROBABILITY if probability is None else probability
+    asked = DEFAULT_PROBABILITY if probability is None else probability
     if model not in MODELS:
         raise _config_error(f"model must be one of {MODELS}, got {model!r}")
-    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
-        raise _config_error("k must be a positive integer")
+    _check_count("k", k)
     if not (isinstance(eps, (int, float)) and 0 < eps < 1):
         raise _config_error("eps must lie strictly between 0 and 1")
     if delta is not None and not 0 < float(delta) < 1:
         raise _config_error("delta must lie strictly between 0 and 1")
     if (costs is None) != (budget is None):
         raise _config_error("costs and budget go together: give both or neither")
-    for name, cap in (("per_city", per_city), ("per_circle", per_circle)):
-        if cap is not None and (not isinstance(cap, (int, np.integer)) or cap < 1):
-            raise _config_error(f"{name} must be a positive integer")
-    mc_runs = int(mc_runs)
-    if mc_runs < 0:
-        raise _config_error("mc_runs must be 0 or more")
+    for name, cap in (("per_city", per_city), ("per_circle", per_circle), ("min_per_city", min_per_city),
+                      ("min_per_circle", min_per_circle)):
+        _check_count(name, cap)
+    for kind, lo, hi in (("city", min_per_city, per_city), ("circle", min_per_circle, per_circle)):
+        if lo is not None and hi is not None and lo > hi:
+            raise _config_error(f"min_per_{kind} ({lo}) is above per_{kind} ({hi})")
+    if mc_runs is not None and (not isinstance(mc_runs, (int, np.integer)) or mc_runs < 0):
+        raise _config_error("mc_runs must be 0 or more (or None: sized by mc_precision)")
+    if not (isinstance(mc_precision, (int, float)) and 0 < mc_precision < 1):
+        raise _config_error("mc_precision must lie strictly between 0 and 1")
 
     owners = community.owners
     ids = community.owner_ids
     n = len(ids)
-    graph, edges, learned_info, hops = _build_graph(community, model=model, probability=probability, lam=lam,
+    graph, edges, learned_info, hops = _build_graph(community, model=model, probability=asked, lam=lam,
                                                     layers=layers, half_life_days=half_life_days,
                                                     horizon_days=horizon_days, max_hops=max_hops)
     n_graph = graph.n  # owners, then (learned model) audience nodes that are never picked
+    notes: list[str] = []
 
     eligible = community.eligible().copy()
     excl = _read_exclude(exclude)
     if excl:
         idx = community.index_of(excl)
         eligible[idx[idx >= 0]] = False
+    act_ids = _read_exclude(active)
+    act_idx = community.index_of(act_ids) if act_ids else np.zeros(0, np.int64)
+    unknown_act = [x for x, i in zip(act_ids, act_idx) if i < 0]
+    if unknown_act:
+        notes.append(f"{len(unknown_act)} active ambassador id(s) are not owners of this community")
+    act_idx = np.unique(act_idx[act_idx >= 0]).astype(np.int64)
+    roots, segment = _segment(community, reach_among, active_idx=act_idx, graph=graph, seed=seed)
+    if roots is not None and not roots.size:
+        notes.append(f"nobody is in the segment {segment}: no reach to count")
 
-    group = caps = None
-    if per_city is not None or per_circle is not None:
-        # one combined group per (city, circle) pair would not cap each separately: use the
-        # tighter of two partitions by encoding caps per group of each kind
+    group = caps = mins = None
+    minimums: dict[str, dict] = {}
+    if per_city is not None or per_circle is not None or min_per_city is not None or min_per_circle is not None:
         parts = []
-        if per_city is not None:
+        if per_city is not None or min_per_city is not None:
             city = owners["city"].where(owners["city"].notna() & (owners["city"].astype(str) != ""), None)
-            parts.append((_groups(city), int(per_city)))
-        if per_circle is not None:
-            try:
-                from graphcrm.algorithms.circles import circles as _circles
-            except ImportError:
-                raise _config_error("per_circle needs graphcrm.algorithms.circles, which is not installed") from None
-            cdf = _circles(community, seed=seed)
-            circ = pd.Series(cdf["circle"].to_numpy(), index=cdf["owner_id"].astype(str)).reindex(ids)
-            circ = circ.where(circ.notna() & (circ >= 0), None)
-            parts.append((_groups(circ), int(per_circle)))
-        group, caps = _combine_groups(parts, n)
-
+            parts.append(("city", _groups(city), per_city, min_per_city))
+        if per_circle is not None or min_per_circle is not None:
+            circ = pd.Series(_circle_of(community, seed))
+            parts.append(("circle", _groups(circ.where(circ.notna(), None)), per_circle, min_per_circle))
+        group, caps, mins = _combine_groups(parts, n, k=int(k), eligible=eligible)
     cost = None
     if costs is not None:
         cost = _cost_array(costs, owners, ids)
@@ -984,18 +1393,67 @@ def ambassadors(
             group = np.vstack([group, np.full((extra, group.shape[1]), -1, dtype=np.int64)])
         if cost is not None:
             cost = np.r_[cost, np.ones(extra)]
+    act_mask = None
+    if act_idx.size:
+        act_mask = np.zeros(n_graph, dtype=bool)
+        act_mask[act_idx] = True
 
     from graphcrm.progress import bar
 
     with bar(desc="RR sets", unit="set", progress=progress) as pbar:
         sel = select_seeds(graph, k=int(k), eps=float(eps), delta=delta, seed=seed, eligible=eligible,
                            group=group, caps=caps, cost=cost, budget=budget, threads=threads,
-                           progress=pbar.update, eval_sets=EVAL_RR_SETS)
-
+                           progress=pbar.update, eval_sets=EVAL_RR_SETS, roots=roots, active=act_mask, mins=mins)
     picks = sel.picks
-    # per-pick context for the reasons
+    if mins is not None:
+        minimums, short = _minimums_met(parts, picks)
+        notes.extend(short)
+    df = _ambassador_table(community, graph, edges, sel, lang)
+    curve = pd.DataFrame({"k": np.arange(0, len(picks) + 1, dtype=np.int64),
+                          "expected_reach": np.r_[0.0, sel.cumulative_reach].astype(np.float64)})
+    t0 = time.perf_counter()
+    check = None
+    if mc_runs != 0 and len(picks):
+        counted = None
+        if roots is not None:
+            counted = np.zeros(n_graph, dtype=bool)
+            counted[roots] = True
+        check = mc_check(graph, picks, runs=mc_runs, precision=float(mc_precision), counted=counted,
+                         active=act_idx if act_idx.size else None, seed=seed, threads=threads)
+    secs = {**sel.seconds, "monte_carlo": time.perf_counter() - t0}
+    active_reach = 0.0
+    if act_idx.size:
+        active_reach = _rr_reach(graph, act_idx, roots, seed=seed, threads=threads)
+    fallback = (learned_info or {}).get("fallback")
+    used = "wc" if fallback else asked
+    constrained = "budget" if budget is not None else ("minimums" if mins is not None else (
+        "caps" if group is not None else ""))
+    details = AmbassadorDetails(
+        model=model, probability=used, probability_asked=asked,
+        fallback=("too little history to learn from (fewer than 5 transmissions): weighted cascade used"
+                  if fallback else None),
+        max_hops=int(hops), backtest=BACKTESTED[used], learned=learned_info,
+        guarantee=_guarantee_words(sel.approximation, sel.target, constrained, float(eps)),
+        constrained=constrained, target_ratio=float(sel.target), approximation=float(sel.approximation),
+        eps=float(eps), delta=float(delta) if delta is not None else 1.0 / max(graph.n, 2),
+        mc_check=check, spread_curve=curve, segment=segment,
+        segment_owners=int(n if roots is None else roots.size), active=tuple(ids[act_idx].astype(str)),
+        active_reach=float(active_reach), minimums=minimums, notes=tuple(notes),
+        stats=SamplingStats(owners=n, edges=graph.m, audience_nodes=int(n_graph - n), r1_sets=sel.r1_sets,
+                            r2_sets=sel.r2_sets, rr_entries=sel.rr_entries, iterations=sel.iterations,
+                            rr_reach=float(sel.reach), opt_upper=float(sel.opt_upper), seconds=secs),
+    )
+    return df, details
+
+
+def _ambassador_table(community: Any, graph: InfluenceGraph, edges: pd.DataFrame, sel: SeedSelection,
+                      lang: str) -> pd.DataFrame:
+    """The declared table of the picks (:data:`AMBASSADORS`) with their reasons."""
+    owners, ids = community.owners, community.owner_ids
+    n, picks = len(ids), sel.picks
     gs = graph.src.astype(np.int64)
-    outdeg = np.bincount(gs[graph.dst.astype(np.int64) < n], minlength=n_graph)[:n] if graph.m else np.zeros(n, dtype=np.int64)
+    outdeg = (np.bincount(gs[graph.dst.astype(np.int64) < n], minlength=graph.n)[:n] if graph.m
+              else np.zeros(n, dtype=np.int64))
     layer_out = np.column_stack([np.bincount(edges["src"].to_numpy(dtype=np.int64), weights=edges[l].to_numpy(),
                                              minlength=n) for l in LAYERS]) if len(edges) else np.zeros((n, 3))
     main = np.where(layer_out.max(axis=1) > 0, np.asarray(LAYERS, dtype=object)[layer_out.argmax(axis=1)], "")
@@ -1003,35 +1461,49 @@ def ambassadors(
     df = pd.DataFrame({
         "rank": np.arange(1, len(picks) + 1, dtype=np.int64),
         "owner_id": ids[picks].astype(object),
-        "city": [c if isinstance(c, str) else None for c in city[picks]],
-        "marginal_gain": np.round(sel.marginal_gain, 2),
-        "cumulative_reach": np.round(sel.cumulative_reach, 2),
+        "city": pd.Series([c if isinstance(c, str) and c else None for c in city[picks]], dtype=object),
+        "marginal_gain": np.round(sel.marginal_gain, 2).astype(np.float64),
+        "cumulative_reach": np.round(sel.cumulative_reach, 2).astype(np.float64),
         "direct_reach": outdeg[picks].astype(np.int64),
         "main_channel": main[picks].astype(object) if len(picks) else np.zeros(0, dtype=object),
     })
     df["reason"] = _reasons(df, lang)
-    curve = pd.DataFrame({"k": np.arange(0, len(picks) + 1, dtype=np.int64),
-                          "expected_reach": np.r_[0.0, sel.cumulative_reach]})
-    if mc_runs and len(picks):
-        mc = spread_mc(graph, picks, runs=mc_runs, seed=seed, threads=threads)
-    else:
-        mc = {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0, "std": 0.0, "runs": 0}
-    df.attrs["spread_curve"] = curve
-    df.attrs["mc_check"] = mc
-    df.attrs["approximation"] = sel.approximation
-    df.attrs["stats"] = {
-        "owners": n, "edges": graph.m, "model": model,
-        "probability": "wc" if (learned_info or {}).get("fallback") else probability, "max_hops": hops,
-        "eps": float(eps),
-        "delta": float(delta) if delta is not None else 1.0 / max(n, 2), "r1_sets": sel.r1_sets,
-        "r2_sets": sel.r2_sets,
-        "rr_entries": sel.rr_entries, "iterations": sel.iterations, "target_ratio": sel.target,
-        "rr_reach": sel.reach, "opt_upper": sel.opt_upper, "seconds": dict(sel.seconds),
-    }
-    if learned_info is not None:
-        df.attrs["stats"]["learned"] = learned_info
-        df.attrs["stats"]["audience_nodes"] = int(n_graph - n)
     return df
+
+
+def _rr_reach(graph: InfluenceGraph, nodes: np.ndarray, roots: np.ndarray | None, *, seed: int,
+              threads: int | None, sets: int = EVAL_RR_SETS) -> float:
+    """Expected reach of ``nodes`` in the segment (RR estimate on a stream of its own)."""
+    coll = rr.RRCollection(graph.reverse, graph.model, seed, stream=3, max_depth=graph.max_hops,
+                           leaf_start=graph.leaf_start, roots=roots)
+    coll.grow_to(sets, threads=threads)
+    cov = rr.coverage_curve(coll.flat, coll.offsets, np.asarray(nodes, dtype=np.int64), graph.n)
+    n_root = graph.n if roots is None else len(roots)
+    return float(cov[-1]) * n_root / sets if cov.size else 0.0
+
+
+def _minimums_met(parts: list, picks: np.ndarray) -> tuple[dict, list[str]]:
+    """Picks per group of each kind with a minimum, and notes for minimums not met."""
+    out, notes = {}, []
+    for kind, codes, _cap, lo in parts:
+        if lo is None:
+            continue
+        got = np.bincount(codes[picks][codes[picks] >= 0], minlength=int(codes.max()) + 1 if codes.size else 0)
+        out[kind] = {int(g): int(c) for g, c in enumerate(got)}
+        short = int((got < lo).sum())
+        if short:
+            notes.append(f"{short} {kind} group(s) got fewer than {lo} ambassadors (too few eligible owners "
+                         f"there, or k too small)")
+    return out, notes
+
+
+def _guarantee_words(approx: float, target: float, constrained: str, eps: float) -> str:
+    what = {"": "the best possible set of the same size",
+            "caps": "the best possible set of the same size without the caps (so also the best within them)",
+            "minimums": "the best possible set of the same size without the minimums and caps",
+            "budget": "the best possible set of the same size without the budget"}[constrained]
+    return (f"certified: these picks reach at least {approx:.3f} x (about {approx * 100:.0f}%) of what {what} "
+            f"would reach; the sampling aimed for {target - eps:.3f}")
 
 
 def _build_graph(community: Any, *, model: str, probability: str, lam: float, layers: Any,
@@ -1177,16 +1649,35 @@ def _learned_graph(community: Any, *, model: str, horizon_days: float | None,
     return graph, edges, info
 
 
-def _combine_groups(parts: list[tuple[np.ndarray, int]], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stack partitions (codes per node, -1 = none; and a cap each) into the greedy's
-    ``(n, c)`` group matrix with globally numbered group ids and their caps."""
-    cols, caps, offset = [], [], 0
-    for codes, cap in parts:
+def _combine_groups(parts: list[tuple[str, np.ndarray, int | None, int | None]], n: int, *, k: int,
+                    eligible: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Stack partitions ``(kind, codes per node (-1 = none), maximum or None, minimum or None)``
+    into the greedy's ``(n, c)`` group matrix with globally numbered group ids, their caps and
+    their minimums (None when no kind has one).  A minimum applies to groups with an eligible
+    owner only.
+
+    Raises
+    ------
+    ConfigError
+        A kind's minimums need more than ``k`` picks.
+    """
+    cols, caps, mins, offset = [], [], [], 0
+    for kind, codes, cap, lo in parts:
         ng = int(codes.max()) + 1 if codes.size and codes.max() >= 0 else 0
         cols.append(np.where(codes >= 0, codes + offset, -1))
-        caps.append(np.full(ng, cap, dtype=np.int64))
+        caps.append(np.full(ng, k if cap is None else int(cap), dtype=np.int64))
+        m = np.zeros(ng, dtype=np.int64)
+        if lo is not None and ng:
+            ok = codes >= 0 if eligible is None else (codes >= 0) & eligible[: len(codes)]
+            has = np.bincount(codes[ok], minlength=ng) > 0
+            m[has] = int(lo)
+            if m.sum() > k:
+                raise _config_error(f"min_per_{kind}={lo} over {int(has.sum())} {kind} groups needs "
+                                    f"{int(m.sum())} picks, more than k={k}")
+        mins.append(m)
         offset += ng
-    return np.column_stack(cols).astype(np.int64), np.concatenate(caps)
+    minv = np.concatenate(mins)
+    return np.column_stack(cols).astype(np.int64), np.concatenate(caps), (minv if minv.any() else None)
 
 
 def _cost_array(costs: Any, owners: pd.DataFrame, ids: np.ndarray) -> np.ndarray:
@@ -1194,6 +1685,13 @@ def _cost_array(costs: Any, owners: pd.DataFrame, ids: np.ndarray) -> np.ndarray
         if costs not in owners.columns:
             raise _config_error(f"owners has no column {costs!r} for costs")
         s = pd.Series(pd.to_numeric(owners[costs], errors="coerce").to_numpy(), index=ids)
+    elif isinstance(costs, pd.DataFrame):
+        if not {"owner_id", "cost"} <= set(costs.columns):
+            raise _config_error("a costs table needs the columns owner_id and cost")
+        if costs["owner_id"].astype(str).duplicated().any():
+            raise _config_error("a costs table lists an owner_id twice")
+        s = pd.Series(pd.to_numeric(costs["cost"], errors="coerce").to_numpy(dtype=np.float64),
+                      index=costs["owner_id"].astype(str).to_numpy()).reindex(ids)
     elif isinstance(costs, pd.Series):
         s = pd.to_numeric(costs, errors="coerce")
         s.index = s.index.astype(str)
@@ -1201,10 +1699,13 @@ def _cost_array(costs: Any, owners: pd.DataFrame, ids: np.ndarray) -> np.ndarray
     elif isinstance(costs, Mapping):
         s = pd.Series({str(a): b for a, b in costs.items()}, dtype=float).reindex(ids)
     else:
-        arr = np.asarray(costs, dtype=np.float64)
+        try:
+            arr = np.asarray(costs, dtype=np.float64)
+        except (TypeError, ValueError):
+            arr = np.zeros(0)
         if arr.shape != (len(ids),):
-            raise _config_error("costs must be a mapping owner_id -> cost, a Series, an owners column name "
-                                "or an array with one cost per owner")
+            raise _config_error("costs must be a mapping owner_id -> cost, a Series, a DataFrame with owner_id "
+                                "and cost, an owners column name or an array with one cost per owner")
         s = pd.Series(arr, index=ids)
     if s.notna().any() and (s.dropna() <= 0).any():
         raise _config_error("costs must be positive")

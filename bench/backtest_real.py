@@ -150,11 +150,10 @@ def run(name: str, tables: dict[str, pd.DataFrame], ks: list[int], methods: list
     for k in ks:
         t = time.perf_counter()
         at = demo_split(tables) if name == "demo" else None
-        df = backtest(c, at=at, k=k, methods=methods, bootstrap=bootstrap, max_hops=max_hops)
-        a = df.attrs
-        say(f"### {name}, k = {k} ({a['owners']:,} owners; picks before {a['at']:%Y-%m-%d %H:%M}, reach to "
-            f"{a['end']:%Y-%m-%d %H:%M}, {a['exposures_after']:,} exposures after; best baseline "
-            f"{a['best_baseline']}; load {load:.1f} s, backtest {time.perf_counter() - t:.1f} s)")
+        df, a = backtest(c, at=at, k=k, methods=methods, bootstrap=bootstrap, max_hops=max_hops, details=True)
+        say(f"### {name}, k = {k} ({a.owners:,} owners; picks before {a.at:%Y-%m-%d %H:%M}, reach to "
+            f"{a.end:%Y-%m-%d %H:%M}, {a.exposures_after:,} exposures after; best baseline "
+            f"{a.best_baseline}; load {load:.1f} s, backtest {time.perf_counter() - t:.1f} s)")
         say("| method | reach (95% CI) | direct | ratio to best baseline (95% CI) | active picks | s |")
         say("|---|---|---|---|---|---|")
         for r in df.itertuples(index=False):
@@ -162,7 +161,7 @@ def run(name: str, tables: dict[str, pd.DataFrame], ks: list[int], methods: list
                 f"{r.ratio_to_best_baseline:.3f} ({r.ratio_low:.3f}-{r.ratio_high:.3f}) | {r.active_picks} | "
                 f"{r.seconds:.1f} |")
         if a.get("models"):
-            say("models: " + "; ".join(f"{m}: {v}" for m, v in a["models"].items()))
+            say("models: " + "; ".join(f"{m}: {v}" for m, v in a.models.items()))
         say()
 
 

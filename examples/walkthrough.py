@@ -104,15 +104,15 @@ print(issues["kind"].value_counts())
 
 # %% [markdown]
 # ## 7. Ambassadors by influence maximization (OPIM-C with SUBSIM sampling)
-# The picks come with their marginal gain; `attrs["spread_curve"]` is the expected reach for
-# k = 0..k and `attrs["mc_check"]` a Monte Carlo check of the final set.
+# The picks come with their marginal gain; with `details=True` the side results are typed fields:
+# `spread_curve` is the expected reach for k = 0..k and `mc_check` a Monte Carlo check of the final set.
 
 # %%
-amb = cg.ambassadors(k=10, seed=SEED, lang=LANG)
+amb, amb_info = cg.ambassadors(k=10, seed=SEED, lang=LANG, details=True)
 print(amb[["rank", "owner_id", "city", "marginal_gain", "cumulative_reach", "main_channel"]])
-mc = amb.attrs["mc_check"]
-print(f"Monte Carlo spread of the 10 picks: {mc['mean']:.0f} owners (95% CI {mc['ci_low']:.0f}-{mc['ci_high']:.0f})")
-print(amb.attrs["spread_curve"].tail(3))
+mc = amb_info.mc_check
+print(f"Monte Carlo spread of the 10 picks: {mc.mean:.0f} owners (95% CI {mc.ci_low:.0f}-{mc.ci_high:.0f}, {mc.runs} runs)")
+print(amb_info.spread_curve.tail(3))
 
 # %% [markdown]
 # ## 8. Volunteer candidates, with the built-in hold-out validation

@@ -33,6 +33,7 @@ REGISTRY: dict[str, str] = {
     "top_referrers": "graphcrm.algorithms.referrals",
     "referral_issues": "graphcrm.algorithms.referrals",
     "ambassadors": "graphcrm.algorithms.influence",
+    "backtest": "graphcrm.algorithms.backtest",
     "volunteer_candidates": "graphcrm.algorithms.volunteers",
     "contribution": "graphcrm.algorithms.levels",
     "owner_levels": "graphcrm.algorithms.levels",

@@ -307,11 +307,7 @@ class CommunityGraph:
     drifting_owners = _AnalysisMethod("drifting_owners")
     new_owner_cohort = _AnalysisMethod("new_owner_cohort")
     campaign_lift = _AnalysisMethod("campaign_lift")
-
-    def backtest(self, *, since: Any = None, until: Any = None, **options: Any) -> pd.DataFrame:
-        """Backtest ambassador picks against simple baselines on the stored history (picks made
-        before a split time, reach counted after it); see :func:`graphcrm.algorithms.backtest.backtest`."""
-        return _algorithm("algorithms.backtest", "backtest")(self.community(since, until), **options)
+    backtest = _AnalysisMethod("backtest")
 
     def spread(self, seeds: Any, *, since: Any = None, until: Any = None, **options: Any) -> dict:
         """Expected reach of any set of owners under a chosen influence model, with a 95% interval;

@@ -102,6 +102,9 @@ class ResultSpec:
     #: (column, value) pairs: rows holding that value sort after all others, each part in the
     #: declared order (e.g. ``(("circle", -1),)``: the "no ties" circle listed last)
     last: tuple[tuple[str, Any], ...] = ()
+    #: options that change how, never what, is computed (a progress bar, a thread count): left
+    #: out of the cache key, so a call that differs only in them reuses the result
+    runtime: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         names = self.column_names
@@ -281,7 +284,8 @@ def analysis(spec: ResultSpec) -> Callable[[Callable[..., Any]], Callable[..., A
 
             memo = getattr(community, "memo", None)
             if memo is not None:
-                table, extra = memo(f"result:{spec.name}", opts, compute, key=cache_key(spec.name, opts))
+                keyed = {k: v for k, v in opts.items() if k not in spec.runtime}
+                table, extra = memo(f"result:{spec.name}", keyed, compute, key=cache_key(spec.name, keyed))
             else:
                 table, extra = compute()
             table = table.copy()

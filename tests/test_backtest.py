@@ -53,11 +53,11 @@ def test_exposures_by_hand():
 
 def test_backtest_reach_by_hand():
     c = _history()
-    df = bt.backtest(c, at="2024-06-01", methods=[], picks=["a", "zz"], bootstrap=50)
+    df, info = bt.backtest(c, at="2024-06-01", methods=[], picks=["a", "zz"], bootstrap=50, details=True)
     row = df.set_index("method").loc["picks"]
     # b, e, f directly; c through b (after b was reached); d's like came before b was reached
     assert row["reach"] == 4 and row["direct_reach"] == 3 and row["k"] == 2
-    assert df.attrs["unknown_picks"] == ["zz"]
+    assert info.unknown_picks == ("zz",)
     assert row["reach_low"] <= 4 <= row["reach_high"]
     one = bt.backtest(c, at="2024-06-01", methods=[], picks=["a"], max_hops=1, bootstrap=0)
     assert one["reach"].iloc[0] == 3 and np.isnan(one["reach_low"].iloc[0])
@@ -94,11 +94,11 @@ def _demo() -> Community:
 
 def test_backtest_methods_and_properties():
     c = _demo()
-    df = bt.backtest(c, at="2026-01-01", k=10, seed=1, bootstrap=100)
+    df, info = bt.backtest(c, at="2026-01-01", k=10, seed=1, bootstrap=100, details=True)
     assert list(df["method"]) == list(bt.default_methods())
     assert df.columns.tolist() == ["method", "k", "reach", "reach_low", "reach_high", "direct_reach",
                                    "ratio_to_best_baseline", "ratio_low", "ratio_high", "active_picks", "seconds"]
-    best = df.attrs["best_baseline"]
+    best = info.best_baseline
     assert best in bt.BASELINES
     base = df.set_index("method")
     assert base.loc[best, "ratio_to_best_baseline"] == 1.0
@@ -107,19 +107,19 @@ def test_backtest_methods_and_properties():
     assert (df["direct_reach"] <= df["reach"]).all() and (df["k"] <= 10).all()
     train = Community(c.tables, until="2026-01-01")
     elig = set(train.owner_ids[train.eligible()])
-    for m, ids in df.attrs["picks"].items():
+    for m, ids in info.picks.items():
         assert set(ids) <= elig, m  # never staff or opted out
-    assert df.attrs["models"]["ambassadors:learned"]["probability"] == "learned"
-    again = bt.backtest(c, at="2026-01-01", k=10, seed=1, bootstrap=100)
+    assert info.models["ambassadors:learned"]["probability"] == "learned"
+    again = bt.backtest(Community(c.tables), at="2026-01-01", k=10, seed=1, bootstrap=100)  # computed again
     pd.testing.assert_frame_equal(df.drop(columns="seconds"), again.drop(columns="seconds"))
 
 
 def test_backtest_reach_is_recounted_from_the_picks():
     """The reach of each method equals the reach of its picks given as a user list."""
     c = _demo()
-    df = bt.backtest(c, at=0.8, k=8, methods=["out_degree", "recent_engagers"], bootstrap=0)
+    df, info = bt.backtest(c, at=0.8, k=8, methods=["out_degree", "recent_engagers"], bootstrap=0, details=True)
     for m in ("out_degree", "recent_engagers"):
-        mine = bt.backtest(c, at=0.8, methods=[], picks=df.attrs["picks"][m], bootstrap=0)
+        mine = bt.backtest(c, at=0.8, methods=[], picks=info.picks[m], bootstrap=0)
         assert mine["reach"].iloc[0] == df.set_index("method").loc[m, "reach"]
 
 
@@ -272,7 +272,7 @@ def test_picks_never_see_the_evaluation_period():
     c = _demo()
     at = "2026-04-01"
     methods = ["ambassadors:learned", "ambassadors:wc", "out_degree", "recent_engagers", "pagerank"]
-    before = bt.backtest(c, at=at, k=6, methods=methods, bootstrap=0)
+    before = bt.backtest(c, at=at, k=6, methods=methods, bootstrap=0, details=True)
     t = {k: v.copy() for k, v in c.tables.items()}
     loner = c.owner_ids[c.eligible()][-1]
     late = pd.Timestamp("2026-06-01")
@@ -286,7 +286,7 @@ def test_picks_never_see_the_evaluation_period():
         for col in c.tables[name].columns:
             if isinstance(c.tables[name][col].dtype, pd.CategoricalDtype):
                 t[name][col] = t[name][col].astype(object)
-    after = bt.backtest(Community(t), at=at, k=6, methods=methods, bootstrap=0)
-    assert after.attrs["picks"] == before.attrs["picks"]
+    after = bt.backtest(Community(t), at=at, k=6, methods=methods, bootstrap=0, details=True)
+    assert after[1].picks == before[1].picks
     mine = bt.backtest(Community(t), at=at, methods=[], picks=[loner], bootstrap=0)
     assert mine["direct_reach"].iloc[0] >= 250  # the late fans count as reach of whoever picks the loner

@@ -390,18 +390,18 @@ def test_influence_direction():
 
 def test_ambassadors_never_staff_opted_out_or_excluded():
     c = _community()
-    df = im.ambassadors(c, k=3, mc_runs=2000, seed=1)
+    df, info = im.ambassadors(c, k=3, mc_runs=2000, seed=1, details=True)
     assert list(df.columns) == ["rank", "owner_id", "city", "marginal_gain", "cumulative_reach",
                                 "direct_reach", "main_channel", "reason"]
     assert not {"s", "x"} & set(df["owner_id"])  # staff and opted-out, though the best spreaders
     assert df["owner_id"].iloc[0] == "a"
     assert df["rank"].tolist() == list(range(1, len(df) + 1))
     assert np.allclose(df["cumulative_reach"], df["marginal_gain"].cumsum(), atol=0.05)
-    curve = df.attrs["spread_curve"]
+    curve = info.spread_curve
     assert curve["k"].tolist() == list(range(len(df) + 1)) and curve["expected_reach"].iloc[0] == 0
-    mc = df.attrs["mc_check"]
-    assert mc["runs"] == 2000 and mc["ci_low"] <= mc["mean"] <= mc["ci_high"]
-    assert abs(mc["mean"] - df["cumulative_reach"].iloc[-1]) < 0.1 * mc["mean"]
+    mc = info.mc_check
+    assert mc.runs == 2000 and mc.ci_low <= mc.mean <= mc.ci_high and mc.precision is None
+    assert abs(mc.mean - df["cumulative_reach"].iloc[-1]) < 0.1 * mc.mean
     ex = im.ambassadors(c, k=3, exclude=["a"], mc_runs=0, seed=1)
     assert "a" not in set(ex["owner_id"]) and not {"s", "x"} & set(ex["owner_id"])
     same = im.ambassadors(c, k=3, mc_runs=0, seed=1)
@@ -415,8 +415,8 @@ def test_ambassadors_caps_and_options():
     c = _community()
     df = im.ambassadors(c, k=4, per_city=1, mc_runs=0)
     assert df["city"].value_counts().max() <= 1
-    lt = im.ambassadors(c, k=2, model="lt", probability="exp", lam=0.5, mc_runs=200)
-    assert len(lt) == 2 and lt.attrs["stats"]["model"] == "lt"
+    lt, lt_info = im.ambassadors(c, k=2, model="lt", probability="exp", lam=0.5, mc_runs=200, details=True)
+    assert len(lt) == 2 and lt_info.model == "lt" and lt_info.probability == "exp"
     bud = im.ambassadors(c, k=4, costs={"a": 5.0, "b": 1.0}, budget=3.0, mc_runs=0)
     assert "a" not in set(bud["owner_id"])
     for bad in ({"k": 0}, {"eps": 1.5}, {"model": "sir"}, {"probability": "x"}, {"per_city": 0},
@@ -552,16 +552,15 @@ def test_ambassadors_learned_reports_model(tmp_path):
 
     tables, _ = generate_demo(1000, seed=2)
     c = Community(tables)
-    df = im.ambassadors(c, k=5, mc_runs=100, seed=1)
-    st = df.attrs["stats"]
-    assert st["probability"] == "learned" and st["max_hops"] == 2
-    assert "tie_coefficients" in st["learned"] and st["audience_nodes"] >= 0
+    df, info = im.ambassadors(c, k=5, mc_runs=100, seed=1, details=True)
+    assert info.probability == "learned" and info.max_hops == 2 and info.fallback is None
+    assert "tie_coefficients" in info.learned and info.stats.audience_nodes >= 0
     assert df["owner_id"].isin(c.owner_ids[c.eligible()]).all() and len(df) == 5
     again = im.ambassadors(c, k=5, mc_runs=100, seed=1)
     assert again["owner_id"].tolist() == df["owner_id"].tolist()
     # the reported reach and the Monte Carlo check agree (the same hop-limited model)
-    mc = df.attrs["mc_check"]
-    assert abs(df["cumulative_reach"].iloc[-1] - mc["mean"]) < 0.1 * mc["mean"] + 5
+    mc = info.mc_check
+    assert abs(df["cumulative_reach"].iloc[-1] - mc.mean) < 0.1 * mc.mean + 5
     with pytest.raises(ConfigError):
         im.ambassadors(c, k=2, model="lt", max_hops=2)
     with pytest.raises(ConfigError):

@@ -13,7 +13,7 @@ from graphcrm.errors import InputFileError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from graphcrm.reports.ambassador_side import AmbassadorSide
+    from graphcrm.algorithms.influence import AmbassadorDetails
 
 
 def _note(text: str, fmt: str) -> None:
@@ -62,25 +62,31 @@ def read_costs(path: Path) -> pd.Series:
     return pd.Series(pd.to_numeric(df["cost"], errors="coerce").to_numpy(), index=df["owner_id"].astype(str))
 
 
-def format_check(df: pd.DataFrame, side: AmbassadorSide, lang: str) -> str:
-    """One line with the Monte Carlo check and the certified approximation ratio (``side`` from
-    :func:`graphcrm.reports.ambassador_side.ambassador_results`)."""
+def format_check(df: pd.DataFrame, side: AmbassadorDetails, lang: str) -> str:
+    """One line with the Monte Carlo check and the certified approximation ratio (``side``: the
+    :class:`~graphcrm.algorithms.influence.AmbassadorDetails` of ``cg.ambassadors(details=True)``)."""
     st = side.stats
-    approx = side.approximation
-    runs = side.mc_runs
-    mean, lo, hi = (side.mc_mean or 0.0), (side.mc_ci_low or 0.0), (side.mc_ci_high or 0.0)
     reach = df["cumulative_reach"].iloc[-1] if len(df) else 0.0
+    mc = side.mc_check
+    seg = "" if side.segment == "all owners" else side.segment
     if lang == "zh":
-        line = (f"{len(df)} 位大使预计影响 {reach:,.1f} 位车主（RR 估计）；蒙特卡洛 {runs:,} 次："
-                f"{mean:,.1f}（95% 置信区间 {lo:,.1f}–{hi:,.1f}）；"
-                f"近似保证 ≥ {approx:.3f}×最优（{st.get('model', 'ic').upper()}，{st.get('probability', 'wc')} 概率，{st.get('r1_sets', 0):,} + {st.get('r2_sets', 0):,} 个 RR 集）")
+        check = (f"蒙特卡洛 {mc.runs:,} 次：{mc.mean:,.1f}（95% 置信区间 {mc.ci_low:,.1f}–{mc.ci_high:,.1f}）"
+                 if mc is not None else "蒙特卡洛检验已跳过")
+        line = (f"{len(df)} 位大使预计影响 {reach:,.1f} 位车主（RR 估计"
+                + (f"，仅计 {seg}（{side.segment_owners:,} 位）" if seg else "")
+                + (f"，不含 {len(side.active)} 位现有大使已影响的" if side.active else "")
+                + f"）；{check}；近似保证 ≥ {side.approximation:.3f}×最优（{side.model.upper()}，{side.probability} 概率，"
+                f"{st.r1_sets:,} + {st.r2_sets:,} 个 RR 集）")
     else:
-        line = (f"{len(df)} ambassadors reach {reach:,.1f} owners in expectation (RR estimate); Monte Carlo "
-                f"({runs:,} runs): {mean:,.1f} (95% CI {lo:,.1f}-"
-                f"{hi:,.1f}); certified >= {approx:.3f} x optimum "
-                f"({st.get('model', 'ic').upper()}, {st.get('probability', 'wc')} probabilities, "
-                f"{st.get('r1_sets', 0):,} + {st.get('r2_sets', 0):,} RR sets)")
-    return line
+        check = (f"Monte Carlo ({mc.runs:,} runs): {mc.mean:,.1f} (95% CI {mc.ci_low:,.1f}-{mc.ci_high:,.1f})"
+                 if mc is not None else "Monte Carlo check skipped")
+        line = (f"{len(df)} ambassadors reach {reach:,.1f} owners in expectation (RR estimate"
+                + (f", counted among {seg}: {side.segment_owners:,} owners" if seg else "")
+                + (f", on top of {len(side.active)} active ambassadors" if side.active else "")
+                + f"); {check}; certified >= {side.approximation:.3f} x optimum "
+                f"({side.model.upper()}, {side.probability} probabilities, "
+                f"{st.r1_sets:,} + {st.r2_sets:,} RR sets)")
+    return "\n".join([line, *side.notes])
 
 
 @click.command("ambassadors")
@@ -101,20 +107,34 @@ def format_check(df: pd.DataFrame, side: AmbassadorSide, lang: str) -> str:
               help="Rate of the exp probability rule.")
 @click.option("--per-city", type=click.IntRange(min=1), default=None, help="At most N ambassadors per city.")
 @click.option("--per-circle", type=click.IntRange(min=1), default=None, help="At most N ambassadors per circle.")
+@click.option("--min-per-city", type=click.IntRange(min=1), default=None, help="At least N ambassadors in every city.")
+@click.option("--min-per-circle", type=click.IntRange(min=1), default=None,
+              help="At least N ambassadors in every circle.")
+@click.option("--reach-among", default=None, metavar="SEGMENT",
+              help="Count reach only among: prospects, not_reached (needs --active), city:A,B, level:L, "
+                   "circle:0,3, or a file of owner ids.")
+@click.option("--active", "active_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="File of current ambassadors, treated as already active (their reach is "
+                                 "not counted again; never picked).")
 @click.option("--exclude", "exclude_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="File of owner ids never to pick (CSV with owner_id, or one id per line).")
 @click.option("--costs", "costs_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="CSV with owner_id,cost (use with --budget).")
 @click.option("--budget", type=click.FloatRange(min=0), default=None, help="Total cost allowed (with --costs).")
-@click.option("--mc-runs", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Monte Carlo runs to check the final set's spread (0 = skip).")
+@click.option("--mc-runs", type=click.IntRange(min=0), default=None,
+              help="Monte Carlo runs to check the final set's spread (default: as many as --mc-precision needs; "
+                   "0 = skip).")
+@click.option("--mc-precision", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True), default=None,
+              help="Stop the Monte Carlo check when its 95% half-width is under this share of the mean "
+                   "(library default 0.01).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same picks).")
 @click.option("--write-back", "campaign", default=None, metavar="CAMPAIGN",
               help="Write the picks back to the store under this campaign name (label Ambassador).")
 @campaign_options
 @handle_errors
 def ambassadors_cmd(store, since, until, k, fmt, lang, eps, model, probability, lam, per_city, per_circle,
-                    exclude_file, costs_file, budget, mc_runs, seed, campaign, campaign_name, holdout, window_days,
+                    min_per_city, min_per_circle, reach_among, active_file, exclude_file, costs_file, budget,
+                    mc_runs, mc_precision, seed, campaign, campaign_name, holdout, window_days,
                     campaign_start, replace_campaign) -> None:
     """Ambassadors: the owners whose word reaches the most owners (influence maximization).
 
@@ -124,17 +144,24 @@ def ambassadors_cmd(store, since, until, k, fmt, lang, eps, model, probability, 
     main_channel, reason.  The Monte Carlo check of the whole set is printed first.
     """
     from graphcrm.errors import ConfigError
-    from graphcrm.reports.ambassador_side import ambassador_results
 
     if (costs_file is None) != (budget is None):
         raise ConfigError("--costs and --budget go together")
     cg = open_cg(store)
-    community = cg.community(since, until)
-    exclude = read_id_file(exclude_file) if exclude_file else ()
-    costs = read_costs(costs_file) if costs_file else None
-    df, side = ambassador_results(community, k=k, eps=eps, model=model, probability=probability, lam=lam,
-                                  per_city=per_city, per_circle=per_circle, exclude=exclude, costs=costs,
-                                  budget=budget, mc_runs=mc_runs, seed=seed, lang=lang)
+    options = {"k": k, "eps": eps, "model": model, "probability": probability, "lam": lam, "per_city": per_city,
+               "per_circle": per_circle, "min_per_city": min_per_city, "min_per_circle": min_per_circle,
+               "budget": budget, "mc_runs": mc_runs, "mc_precision": mc_precision, "seed": seed, "lang": lang}
+    if exclude_file:
+        options["exclude"] = read_id_file(exclude_file)
+    if active_file:
+        options["active"] = read_id_file(active_file)
+    if costs_file:
+        options["costs"] = read_costs(costs_file)
+    if reach_among is not None:
+        options["reach_among"] = read_id_file(Path(reach_among)) if Path(reach_among).is_file() else reach_among
+    # the library's defaults apply to every option not given on the command line
+    options = {key: v for key, v in options.items() if v is not None}
+    df, side = cg.ambassadors(since=since, until=until, details=True, **options)
     _note(format_check(df, side, lang), fmt)
     if campaign_name is not None:  # every pick is treated; matched non-picks are the control
         campaign = campaign or campaign_name  # the picks are written back under the campaign's name

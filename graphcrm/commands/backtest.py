@@ -66,11 +66,11 @@ def backtest_cmd(store, since, until, at, k, picks_file, methods, window_days, m
     picks = read_id_file(picks_file) if picks_file else None
     mlist = [m.strip() for m in methods.split(",") if m.strip()] if methods else None
     community = open_cg(store).community(since, until)
-    df = backtest(community, at=_at_value(at), k=k, methods=mlist, picks=picks, window_days=window_days,
-                  max_hops=max_hops or None, bootstrap=bootstrap, seed=seed)
-    _note(format_summary(df), fmt)
-    if df.attrs.get("unknown_picks"):
-        _note(f"{len(df.attrs['unknown_picks'])} of your picks are not owners of this community", fmt)
+    df, info = backtest(community, at=_at_value(at), k=k, methods=mlist, picks=picks, window_days=window_days,
+                        max_hops=max_hops or None, bootstrap=bootstrap, seed=seed, details=True)
+    _note(format_summary(df, info), fmt)
+    if info.unknown_picks:
+        _note(f"{len(info.unknown_picks)} of your picks are not owners of this community", fmt)
     emit(df, fmt)
 
 
