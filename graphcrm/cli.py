@@ -23,6 +23,7 @@ from graphcrm.commands.options import (  # noqa: F401  (re-exported for command 
     open_community,
     store_option,
     top_option,
+    verbosity_options,
     window_options,
 )
 
@@ -30,6 +31,7 @@ from graphcrm.commands.options import (  # noqa: F401  (re-exported for command 
 # -- commands ---------------------------------------------------------------------------
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(graphcrm.__version__, prog_name="graphcrm")
+@verbosity_options
 def cli() -> None:
     """graphcrm: owner-community graph analytics (KOCs, circles, referrals, ambassadors, volunteers).
 

@@ -6,10 +6,16 @@ import click
 from graphcrm.commands.options import (
     emit,
     format_option,
+    given,
     handle_errors,
     lang_option,
+    library_option,
+    note,
     open_cg,
+    output_option,
+    segment_options,
     store_option,
+    summary_of,
     top_option,
     window_options,
 )
@@ -18,7 +24,7 @@ from graphcrm.errors import ConfigError
 
 def _note(text: str, fmt: str) -> None:
     """Human notes go to stdout with a table, to stderr with csv/json (keeps those parseable)."""
-    click.echo(text, err=fmt != "table")
+    note(text, fmt)
 
 
 def parse_pairs(text: str | None, what: str) -> dict[str, float]:
@@ -58,34 +64,35 @@ def parse_floats(text: str, what: str) -> list[float]:
 @top_option(20)
 @format_option
 @lang_option
+@segment_options
+@output_option
 @click.option("--weights", default=None, metavar="C=W,...",
               help="Component weights, e.g. reach=0.3,engagement=0.25,authority=0.2,conversion=0.15,bridging=0.1.")
-@click.option("--half-life", "half_life", type=float, default=90.0, show_default=True,
-              help="Engagement half-life in days (0 = no time decay).")
-@click.option("--min-engagers", type=float, default=3, show_default=True,
-              help="Independent engagers needed for engagement to count.")
-@click.option("--min-days", type=int, default=2, show_default=True,
-              help="Distinct days with engagement needed for engagement to count.")
-@click.option("--closed-discount", type=float, default=0.9, show_default=True,
-              help="Discount of engagement from a closed mutual group (like ring).")
-@click.option("--bridging", type=click.Choice(["count", "entropy"]), default="count", show_default=True,
-              help="Bridging as distinct circles of the audience, or exp(entropy) of it.")
+@library_option("--half-life", "half_life", type=float, library=("kocs", "half_life_days"),
+                help="Engagement half-life in days (0 = no time decay).")
+@library_option("--min-engagers", type=float, library=("kocs", "min_distinct_engagers"),
+                help="Independent engagers needed for engagement to count.")
+@library_option("--min-days", type=int, library=("kocs", "min_distinct_days"),
+                help="Distinct days with engagement needed for engagement to count.")
+@library_option("--closed-discount", type=float, library=("kocs", "closed_group_discount"),
+                help="Discount of engagement from a closed mutual group (like ring).")
+@library_option("--bridging", type=click.Choice(["count", "entropy"]), library=("kocs", "bridging"),
+                help="Bridging as distinct circles of the audience, or exp(entropy) of it.")
 @click.option("--include-staff", is_flag=True, help="Rank staff too (left out by default).")
 @handle_errors
-def kocs_cmd(store, since, until, top, fmt, lang, weights, half_life, min_engagers, min_days,
+def kocs_cmd(store, since, until, top, fmt, lang, segment, weights, half_life, min_engagers, min_days,
              closed_discount, bridging, include_staff) -> None:
     """Key opinion consumers: reach, engagement, authority, conversion and bridging, with a reason.
 
     Engagement from a closed group that mostly engages with itself (a like ring) is discounted,
     and engagement counts only from enough distinct owners on enough distinct days.
     """
-    from graphcrm.algorithms.koc import kocs
-
-    community = open_cg(store).community(since, until)
-    df = kocs(community, weights=parse_pairs(weights, "--weights") or None,
-              half_life_days=half_life or None, min_distinct_engagers=min_engagers,
-              min_distinct_days=min_days, closed_group_discount=closed_discount, bridging=bridging,
-              include_staff=include_staff, top=top or None, lang=lang)
+    opts = given(weights=parse_pairs(weights, "--weights") or None, min_distinct_engagers=min_engagers,
+                 min_distinct_days=min_days, closed_group_discount=closed_discount, bridging=bridging)
+    if half_life is not None:
+        opts["half_life_days"] = half_life or None  # 0 = no decay
+    df = open_cg(store).kocs(since=since, until=until, segment=segment, include_staff=include_staff,
+                             top=None if segment is not None else (top or None), lang=lang, **opts)
     emit(df, fmt, top=top)
 
 
@@ -95,41 +102,48 @@ def kocs_cmd(store, since, until, top, fmt, lang, weights, half_life, min_engage
 @top_option(20)
 @format_option
 @lang_option
+@segment_options
+@output_option
 @click.option("--members", is_flag=True, help="List owners with their circle instead of one row per circle.")
 @click.option("--resolution", type=float, default=None,
               help="Fixed resolution (higher = more, smaller circles); default: the most seed-stable level of --granularity.")
-@click.option("--granularity", type=click.Choice(["coarser", "default", "finer"]), default="default", show_default=True,
-              help="Fewer, larger or more, smaller circles.")
-@click.option("--method", type=click.Choice(["modularity", "cpm", "infomap", "louvain"]), default="modularity",
-              show_default=True, help="Leiden modularity, Leiden CPM, Infomap or Louvain.")
+@library_option("--granularity", type=click.Choice(["coarser", "default", "finer"]), library=("circles", "granularity"),
+                help="Fewer, larger or more, smaller circles.")
+@library_option("--method", type=click.Choice(["modularity", "cpm", "infomap", "louvain"]),
+                library=("circles", "method"), help="Leiden modularity, Leiden CPM, Infomap or Louvain.")
 @click.option("--layer-weights", default=None, metavar="L=W,...",
               help="Weights of the normalised layers, e.g. coattendance=1,interactions=0.5.")
-@click.option("--engine", type=click.Choice(["auto", "leidenalg", "igraph"]), default="auto", show_default=True,
-              help="Leiden implementation (auto: leidenalg up to 100k ties, igraph's faster C version above).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Leiden seed.")
+@library_option("--engine", type=click.Choice(["auto", "leidenalg", "igraph"]), library=("circles", "engine"),
+                help="Leiden implementation (auto: leidenalg up to 100k ties, igraph's faster C version above).")
+@library_option("--seed", type=int, library=("circles", "seed"), help="Leiden seed.")
 @handle_errors
-def circles_cmd(store, since, until, top, fmt, lang, members, resolution, granularity, method, layer_weights,
+def circles_cmd(store, since, until, top, fmt, lang, segment, members, resolution, granularity, method, layer_weights,
                 engine, seed) -> None:
     """Circles (圈层): Leiden on co-attendance + interactions; profiles or owner -> circle.
 
     Circle -1 holds owners with no ties at all.  Bridges are owners whose ties spread over
     several circles (participation coefficient).
     """
-    from graphcrm.algorithms.circles import circle_profiles, circles
-
-    community = open_cg(store).community(since, until)
-    opts = dict(resolution=resolution, granularity=granularity, method=method, layer_weights=parse_pairs(layer_weights, "--layer-weights") or None,
-                engine=engine, seed=seed)
-    circ, info = circles(community, lang=lang, details=True, **opts)
+    cg = open_cg(store)
+    opts = given(resolution=resolution, granularity=granularity, method=method,
+                 layer_weights=parse_pairs(layer_weights, "--layer-weights") or None, engine=engine, seed=seed)
+    circ, info = cg.circles(since=since, until=until, lang=lang, details=True, **opts)
     if members:
-        emit(circ, fmt, top=top)
+        if segment is not None:
+            circ = cg.circles(since=since, until=until, segment=segment, lang=lang, **opts)
+        emit(circ, fmt, top=top, summary=summary_of(info))
         return
-    prof = circle_profiles(community, circles_frame=circ, circle_options=opts, lang=lang)
+    prof = cg.circle_profiles(since=since, until=until, circles_frame=circ, circle_options=opts, lang=lang)
+    if segment is not None:  # the circles the segment's owners are in
+        from graphcrm.segments import restrict
+
+        members_in = restrict(circ, segment.owner_ids(cg.community(since, until)))
+        prof = prof[prof["circle"].isin(set(members_in["circle"])).to_numpy()].reset_index(drop=True)
     n_circ = info.n_circles
     _note(f"{n_circ} circles; {int(circ['is_bridge'].sum())} bridges; {info.n_no_circle} owners with no ties (no circle)"
           if lang == "en" else
           f"共 {n_circ} 个圈层，{int(circ['is_bridge'].sum())} 位跨圈桥梁，{info.n_no_circle} 位车主无联系（无圈层）", fmt)
-    emit(prof, fmt, top=top)
+    emit(prof, fmt, top=top, summary=summary_of(info))
 
 
 @click.command("referrals")
@@ -138,6 +152,8 @@ def circles_cmd(store, since, until, top, fmt, lang, members, resolution, granul
 @top_option(20)
 @format_option
 @lang_option
+@segment_options
+@output_option
 @click.option("--check", is_flag=True, help="Print the referral integrity findings instead.")
 @click.option("--view", type=click.Choice(["chains", "trees", "longest", "attribution", "board"]), default="chains",
               show_default=True,
@@ -151,7 +167,7 @@ def circles_cmd(store, since, until, top, fmt, lang, members, resolution, granul
 @click.option("--growers", type=int, default=5, show_default=True, help="Board: fastest growers listed.")
 @click.option("--per-region", type=int, default=3, show_default=True, help="Board: entries per region.")
 @handle_errors
-def referrals_cmd(store, since, until, top, fmt, lang, check, view, decay, period, as_of, growers,
+def referrals_cmd(store, since, until, top, fmt, lang, segment, check, view, decay, period, as_of, growers,
                   per_region) -> None:
     """Referral chains on the cleaned graph, attribution, the referrer board, or --check findings.
 
@@ -159,10 +175,12 @@ def referrals_cmd(store, since, until, top, fmt, lang, check, view, decay, perio
     first-touch; staff are never credited and referrals dated after the delivery never convert.
     """
     from graphcrm.algorithms import referrals as R
+    from graphcrm.segments import restrict
 
-    community = open_cg(store).community(since, until)
+    cg = open_cg(store)
+    community = cg.community(since, until)
     if check:
-        df = R.referral_issues(community, lang=lang)
+        df = cg.referral_issues(since=since, until=until, segment=segment, lang=lang)
         counts = df["kind"].value_counts()
         summary = ", ".join(f"{k} {counts[k]}" for k in df["kind"].unique())
         _note((f"{len(df)} findings" + (f": {summary}" if summary else "")) if lang == "en"
@@ -171,14 +189,17 @@ def referrals_cmd(store, since, until, top, fmt, lang, check, view, decay, perio
         return
     dec = parse_floats(decay, "--decay")
     if view == "chains":
-        df = R.referral_chains(community, lang=lang)
+        df = cg.referral_chains(since=since, until=until, segment=segment, lang=lang)
     elif view in ("trees", "longest"):
-        df = R.referral_trees(community, sort="size" if view == "trees" else "depth", top=top or None, lang=lang)
+        df = R.referral_trees(community, sort="size" if view == "trees" else "depth",
+                              top=None if segment is not None else (top or None), lang=lang)
+        if segment is not None:
+            df = restrict(df, segment.owner_ids(community))
     elif view == "attribution":
-        df = R.referral_attribution(community, decay=dec, lang=lang)
+        df = cg.referral_attribution(since=since, until=until, segment=segment, decay=dec, lang=lang)
     else:
-        df = R.top_referrers(community, period=period, as_of=as_of, top=top or 10, growers=growers,
-                             per_region=per_region, decay=dec, lang=lang)
+        df = cg.top_referrers(since=since, until=until, segment=segment, period=period, as_of=as_of,
+                              top=top or 10, growers=growers, per_region=per_region, decay=dec, lang=lang)
         emit(df, fmt)
         return
     emit(df, fmt, top=top)

@@ -10,10 +10,16 @@ import click
 from graphcrm.commands.options import (
     emit,
     format_option,
+    given,
     handle_errors,
     lang_option,
+    library_option,
+    note,
     open_cg,
+    output_option,
+    segment_options,
     store_option,
+    summary_of,
     top_option,
     window_options,
 )
@@ -36,7 +42,7 @@ _HEAD = {
 
 
 def _note(text: str, fmt: str) -> None:
-    click.echo(text, err=fmt != "table")
+    note(text, fmt)
 
 
 @click.command("movement")
@@ -45,44 +51,50 @@ def _note(text: str, fmt: str) -> None:
 @top_option(15)
 @format_option
 @lang_option
-@click.option("--period", default="30D", show_default=True,
-              help="Length of each period: 30D, 4W, 1M (30 days), 1Q (91 days) or a number of days.")
+@segment_options
+@output_option
+@library_option("--period", library=("movement", "period"),
+                help="Length of each period: 30D, 4W, 1M (30 days), 1Q (91 days) or a number of days.")
 @click.option("--as-of", "as_of", default=None, metavar="DATE",
               help="End of the current period (default: the latest data).")
-@click.option("--grace-days", type=click.FloatRange(min=0), default=60.0, show_default=True,
-              help="A level drops only after the record stayed below it this many days (0 = no grace).")
+@library_option("--grace-days", type=click.FloatRange(min=0), library=("movement", "grace_days"),
+                help="A level drops only after the record stayed below it this many days (0 = no grace).")
 @click.option("--table", "which", type=click.Choice(["summary", *TABLES]), default="summary", show_default=True,
               help="Which table: summary (all four, for the terminal) or one of them (for --format csv/json).")
 @handle_errors
-def movement_cmd(store, since, until, top, fmt, lang, period, as_of, grace_days, which) -> None:
+def movement_cmd(store, since, until, top, fmt, lang, segment, period, as_of, grace_days, which) -> None:
     """Who moved between two periods of the same length (default: the last 30 days vs the 30 before).
 
     Per owner: level then and now (level downgrades wait the grace period), KOC rank, circle and
     activity then and now.  The summary shows the level transition matrix, rising stars, drifting
     owners and the new owners' first 90 days; --table owners|transitions|rising|drifting|cohort
-    prints one table in full (-k rows; 0 = all).
+    prints one table in full (-n rows; 0 = all).  With a segment (--city ...), the per-owner
+    tables keep the segment's owners; the transition matrix and the cohort are the whole community's.
     """
-    from graphcrm import analyses
-
     cg = open_cg(store)
-    community = cg.community(since, until)
     # a whole number of days is passed as an int: the same cache key as the default
-    grace = int(grace_days) if float(grace_days).is_integer() else float(grace_days)
-    common = {"period": period, "as_of": as_of, "grace_days": grace, "lang": lang}
+    grace = None if grace_days is None else (int(grace_days) if float(grace_days).is_integer() else float(grace_days))
+    common = {**given(period=period, as_of=as_of, grace_days=grace), "lang": lang}
     opts = {
         "movement": common, "level_transitions": common, "rising_stars": common, "drifting_owners": common,
-        "new_owner_cohort": {"as_of": as_of, "lang": lang},
+        "new_owner_cohort": {**given(as_of=as_of), "lang": lang},
     }
+
+    def run(name: str, **kw):
+        return getattr(cg, name)(since=since, until=until, segment=segment, **opts[name], **kw)
+
     if which != "summary":
         name = TABLES[which]
-        df, det = analyses.function(name)(community, **opts[name], details=True)
+        df, det = run(name, details=True)
         if hasattr(det, "label"):
             _note(_header(det, lang), fmt)
-        emit(df, fmt, top=top if which != "transitions" else None)
+        emit(df, fmt, top=top if which != "transitions" else None, summary=summary_of(det))
         return
-    if fmt != "table":
-        raise click.UsageError("--format csv/json prints one table: add --table owners|transitions|rising|drifting|cohort")
-    t, det = analyses.function("level_transitions")(community, **opts["level_transitions"], details=True)
+    from graphcrm.commands.options import output_path
+
+    if fmt != "table" or output_path() is not None:
+        raise click.UsageError("--format csv/json and -o write one table: add --table owners|transitions|rising|drifting|cohort")
+    t, det = run("level_transitions", details=True)
     click.echo(_header(det, lang))
     zh = lang == "zh"
     click.echo(("升级 {u:,}，保持 {h:,}（宽限期保留 {g:,}），降级 {d:,}，新加入 {n:,}" if zh else
@@ -90,7 +102,7 @@ def movement_cmd(store, since, until, top, fmt, lang, period, as_of, grace_days,
                .format(u=det.moved_up, h=det.held, g=det.held_by_grace, d=det.moved_down, n=det.new))
     for key, name in (("transitions", "level_transitions"), ("rising", "rising_stars"),
                       ("drifting", "drifting_owners"), ("cohort", "new_owner_cohort")):
-        df = t if key == "transitions" else analyses.function(name)(community, **opts[name])
+        df = t if key == "transitions" else run(name)
         click.echo("")
         click.echo(_HEAD[key][1 if zh else 0] + (f"  [{len(df):,}]" if key in ("rising", "drifting") else ""))
         show = df.drop(columns=["reason"]) if key in ("transitions", "cohort") else df

@@ -49,21 +49,290 @@ def format_option(f: Callable) -> Callable:
 
 
 def lang_option(f: Callable) -> Callable:
+    def remember(ctx: click.Context, param: click.Parameter, value: str) -> str:
+        ctx.meta["graphcrm.lang"] = value
+        return value
+
     return click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
-                        help="Language of reason texts and headings.")(f)
+                        callback=remember, is_eager=True,
+                        help="Language of reason texts, table headers, messages and errors.")(f)
+
+
+#: the common messages of the command line in Chinese (``--lang zh``)
+MESSAGES_ZH = {
+    "Error": "错误",
+    "(no rows)": "（无数据）",
+    "{n:,} rows written to {path}": "已写入 {n:,} 行到 {path}",
+    "segment: {label} (the analysis ran on the whole community; rows of this segment's owners only)":
+        "细分：{label}（分析基于整个社区，只列出该细分的车主）",
+}
+
+
+def msg(text: str, lang: str | None = None, **values: Any) -> str:
+    """``text`` (an English message template) in the command's language, formatted with ``values``."""
+    lang = lang or _meta("lang", "en")
+    t = MESSAGES_ZH.get(text, text) if lang == "zh" else text
+    return t.format(**values) if values else t
+
+
+class LibraryError(click.ClickException):
+    """A library error on the command line: exit code 1, ``Error: ...`` (``错误：...`` in Chinese)."""
+
+    def __init__(self, message: str, lang: str = "en"):
+        super().__init__(message)
+        self.lang = lang
+
+    def show(self, file: Any = None) -> None:
+        sep = "：" if self.lang == "zh" else ": "
+        click.echo(f"{msg('Error', self.lang)}{sep}{self.format_message()}", file=file or sys.stderr, err=True)
 
 
 def handle_errors(f: Callable) -> Callable:
-    """Turn library errors into ``click.ClickException`` (exit code 1)."""
+    """Turn library errors into ``click.ClickException`` (exit code 1), in the command's ``--lang``."""
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return f(*args, **kwargs)
         except GraphCRMError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise LibraryError(str(exc), lang=kwargs.get("lang") or _meta("lang", "en")) from None
 
     return wrapper
+
+
+# -- context shared by the options of one invocation --------------------------------------
+def _meta(key: str, default: Any = None) -> Any:
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(f"graphcrm.{key}", default) if ctx is not None else default
+
+
+def _set_meta(key: str, value: Any) -> None:
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[f"graphcrm.{key}"] = value
+
+
+def verbosity() -> int:
+    """-1 with ``graphcrm --quiet``, 1 with ``--verbose``, 0 otherwise."""
+    return _meta("verbosity", 0)
+
+
+def note(text: str, fmt: str = "table", *, level: int = 0) -> None:
+    """A line for people: stdout with a table, stderr with csv/json (keeps those parseable);
+    not printed with ``--quiet``; ``level=1`` lines only with ``--verbose``."""
+    if verbosity() < level:
+        return
+    click.echo(text, err=fmt != "table")
+
+
+def verbosity_options(f: Callable) -> Callable:
+    """``--quiet`` / ``--verbose`` on the group: notes off, or notes plus the library's log lines."""
+    import logging
+
+    def set_level(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+        if value:
+            v = -1 if param.name == "quiet" else 1
+            ctx.meta["graphcrm.verbosity"] = v
+            logging.getLogger("graphcrm").setLevel(logging.ERROR if v < 0 else logging.INFO)
+            if v > 0 and not logging.getLogger("graphcrm").handlers:
+                h = logging.StreamHandler(sys.stderr)
+                h.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+                logging.getLogger("graphcrm").addHandler(h)
+        return value
+
+    f = click.option("--verbose", "-v", is_flag=True, expose_value=False, is_eager=True, callback=set_level,
+                     help="Print the library's log lines and every note.")(f)
+    f = click.option("--quiet", "-q", is_flag=True, expose_value=False, is_eager=True, callback=set_level,
+                     help="Print the tables only (no notes or summaries; errors still print).")(f)
+    return f
+
+
+# -- defaults live in the library ------------------------------------------------------------
+class LibraryOption(click.Option):
+    """An option whose default is the library's: ``default=None`` (nothing is passed to the
+    library unless given), and ``--help`` shows the analysis function's own default, looked up
+    from its signature only when that help is rendered (``graphcrm --help`` stays light).
+
+    ``library=("kocs", "half_life_days")``: analysis name and parameter; ``shown`` optionally
+    turns the library value into the text shown (e.g. ``None`` -> ``"0 (no decay)"``).
+    """
+
+    def __init__(self, *decls: Any, library: tuple[str, str], shown: Callable[[Any], str] | None = None,
+                 **kwargs: Any):
+        kwargs["default"] = None
+        kwargs.pop("show_default", None)
+        self.library = library
+        self.shown = shown
+        super().__init__(*decls, **kwargs)
+
+    def library_default(self) -> Any:
+        """The default of the library parameter this option maps to."""
+        import inspect
+
+        from graphcrm import analyses
+
+        name, param = self.library
+        return inspect.signature(analyses.function(name)).parameters[param].default
+
+    def shown_default(self) -> str:
+        """The library's default as ``--help`` shows it."""
+        d = self.library_default()
+        return self.shown(d) if self.shown else ("none" if d is None else str(d))
+
+    def get_help_extra(self, ctx: click.Context) -> Any:  # click >= 8.2: the [default: ...] part
+        extra = super().get_help_extra(ctx)
+        extra["default"] = self.shown_default()
+        return extra
+
+
+def library_option(*decls: str, library: tuple[str, str], **kwargs: Any) -> Callable:
+    """``click.option(..., cls=LibraryOption, library=...)``: see :class:`LibraryOption`."""
+    return click.option(*decls, cls=LibraryOption, library=library, **kwargs)
+
+
+def given(**options: Any) -> dict[str, Any]:
+    """The options given on the command line (None = not given: the library's default applies)."""
+    return {k: v for k, v in options.items() if v is not None}
+
+
+# -- segments ----------------------------------------------------------------------------------
+def segment_options(f: Callable) -> Callable:
+    """``--city --region --car-model --level --circle`` (repeatable or comma-separated): the
+    command gets ``segment`` (a :class:`graphcrm.segments.Segment` or None) instead, and a line
+    says which segment the output shows."""
+    from graphcrm.segments import FIELDS
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from graphcrm.segments import Segment
+
+        values = {field: kwargs.pop(f"seg_{field}") for field in FIELDS}
+        try:
+            seg = Segment.coerce({k: v for k, v in values.items() if v})
+        except GraphCRMError as exc:
+            raise LibraryError(str(exc), lang=kwargs.get("lang") or "en") from None
+        if seg is not None:
+            _set_meta("segment", seg)
+            note(msg("segment: {label} (the analysis ran on the whole community; rows of this segment's "
+                     "owners only)", kwargs.get("lang"), label=seg.label(kwargs.get("lang") or "en")),
+                 kwargs.get("fmt", "table"))
+        return f(*args, segment=seg, **kwargs)
+
+    for field in reversed(list(FIELDS)):
+        name = field.replace("_", "-")
+        wrapper = click.option(f"--{name}", f"seg_{field}", multiple=True, metavar="VALUE",
+                               help=f"Only owners of this {field.replace('_', ' ')} in the output (repeatable or "
+                                    "comma-separated; the analysis still runs on the whole community)."
+                               if field == "city" else f"Only owners of this {field.replace('_', ' ')} "
+                                                       "(see --city).")(wrapper)
+    return wrapper
+
+
+# -- output --------------------------------------------------------------------------------------
+def output_option(f: Callable) -> Callable:
+    """``-o/--output FILE``: the whole table (all rows) also written to FILE: CSV in UTF-8 with a
+    BOM (Excel on a Chinese PC shows 上海), formula-safe; ``.json`` writes JSON.  Checked before
+    the work starts."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        out = kwargs.pop("output_file")
+        if out is not None:
+            import os
+            from pathlib import Path
+
+            from graphcrm.files import check_output_path
+
+            uri = str(kwargs.get("store") or os.environ.get("GRAPHCRM_STORE") or DEFAULT_STORE)
+            protect = [] if "://" in uri else [Path(uri), Path(uri + ".wal")]  # never the store itself
+            try:
+                check_output_path(out, what="--output", protect=protect)
+            except GraphCRMError as exc:
+                raise LibraryError(str(exc), lang=kwargs.get("lang") or "en") from None
+            _set_meta("output", (out, protect))
+        return f(*args, **kwargs)
+
+    from pathlib import Path
+
+    return click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False, path_type=Path),
+                        default=None, help="Also write the whole table (all rows) to this file: CSV in UTF-8 "
+                                           "with BOM (opens in Excel), or JSON for a .json name.")(wrapper)
+
+
+def output_path() -> Any:
+    """The ``-o/--output`` file of this command (None when not given)."""
+    return (_meta("output") or (None,))[0]
+
+
+def summary_of(details: Any) -> Any:
+    """A JSON-able summary of an analysis' typed details (``details=True``): dataclass fields as
+    a dict, small tables as records, a skipped Monte Carlo check as ``"skipped"``."""
+    import dataclasses
+
+    def conv(v: Any, key: str = "") -> Any:
+        if v is None:
+            return "skipped" if key == "mc_check" else None
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+            return {fl.name: conv(getattr(v, fl.name), fl.name) for fl in dataclasses.fields(v)}
+        if isinstance(v, dict):
+            return {str(k): conv(x, str(k)) for k, x in v.items()}
+        if isinstance(v, (list, tuple, set, frozenset)):
+            return [conv(x) for x in v]
+        if hasattr(v, "to_json") and hasattr(v, "columns"):  # a DataFrame
+            return json.loads(v.head(1000).to_json(orient="records", date_format="iso", force_ascii=False))
+        if hasattr(v, "item") and callable(v.item):  # numpy scalar
+            try:
+                return v.item()
+            except (TypeError, ValueError):
+                return str(v)
+        if isinstance(v, float) and v != v:
+            return None
+        if isinstance(v, (bool, int, float, str)):
+            return v
+        return str(v)
+
+    return conv(details)
+
+
+def _human(v: Any) -> Any:
+    """A float rounded for people: 1 decimal from 100, 2 from 1, else 3 significant digits."""
+    if isinstance(v, float):
+        if v != v:
+            return ""
+        a = abs(v)
+        if a >= 100:
+            return f"{v:,.1f}"
+        if a >= 1 or a == 0:
+            return f"{v:.2f}"
+        return f"{v:.3g}"
+    return v
+
+
+def _for_people(df: "pd.DataFrame", lang: str, width: int | None) -> "pd.DataFrame":
+    """The table as shown on a terminal: decimals rounded, headers in ``lang``, the reason (or
+    the widest text) column cut to fit ``width`` characters."""
+    import pandas as pd
+
+    show = df.copy()
+    for c in show.columns:
+        if pd.api.types.is_float_dtype(show[c].dtype):
+            show[c] = show[c].map(_human).astype(object)
+    if width:
+        text_cols = [c for c in ("reason", "note", "notes", "detail") if c in show.columns]
+        if text_cols:
+            col = text_cols[0]
+            rest = show.drop(columns=col)
+            with pd.option_context("display.width", 10_000, "display.max_columns", None,
+                                   "display.unicode.east_asian_width", True):
+                used = max((len(line) for line in rest.to_string(index=False).splitlines()), default=0)
+            room = max(16, width - used - 2)
+            show[col] = show[col].map(lambda t: t if not isinstance(t, str) or len(t) <= room
+                                      else t[: room - 1] + "…")
+    if lang == "zh":
+        from graphcrm.reports.text import csv_header
+
+        show.columns = [csv_header(str(c), "zh") for c in show.columns]
+    return show
 
 
 def open_cg(store: str | None) -> "graphcrm.CommunityGraph":
@@ -74,12 +343,37 @@ def open_community(store: str | None, since: str | None, until: str | None) -> "
     return open_cg(store).community(since, until)
 
 
-def emit(df: pd.DataFrame, fmt: str = "table", *, top: int | None = None, file=None) -> None:
-    """Print a frame as an aligned table, CSV (formula-safe, see :mod:`graphcrm.files`) or JSON
-    records (``top`` rows; 0/None = all)."""
+def emit(df: "pd.DataFrame", fmt: str = "table", *, top: int | None = None, file=None,
+         summary: Any = None, lang: str | None = None) -> None:
+    """Print a frame as an aligned table, CSV (formula-safe, see :mod:`graphcrm.files`; no BOM on
+    stdout) or JSON records (``top`` rows; 0/None = all).
+
+    ``summary`` (a dict, e.g. :func:`summary_of` of the analysis' details) makes ``--format json``
+    print ``{"summary": {...}, "rows": [...]}``.  With ``-o/--output`` (:func:`output_option`) the
+    whole table is also written to that file.  A table on a terminal is fitted to its width,
+    decimals rounded for people, headers in ``--lang``.
+    """
+    import os
+    import shutil
+
     import pandas as pd
 
     out = file or sys.stdout
+    lang = lang or _meta("lang", "en")
+    target, protect = _meta("output") or (None, ())
+    if target is not None and file is None:
+        _set_meta("output", None)  # one table per command goes to the file
+        if str(target).lower().endswith(".json"):
+            from graphcrm.files import atomic_output
+
+            body = _json_text(df, summary)
+            with atomic_output(target, what="--output") as tmp:
+                open(tmp, "w", encoding="utf-8").write(body + "\n")
+        else:
+            from graphcrm.files import write_csv
+
+            write_csv(df, target, what="--output", protect=protect)  # UTF-8 with BOM: Excel shows 上海
+        note(msg("{n:,} rows written to {path}", lang, n=len(df), path=target), fmt)
     if top:
         df = df.head(top)
     if fmt == "csv":
@@ -87,14 +381,21 @@ def emit(df: pd.DataFrame, fmt: str = "table", *, top: int | None = None, file=N
 
         write_csv(df, out)  # formula-safe: text cells a spreadsheet would run get a leading '
     elif fmt == "json":
-        records = json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False))
-        click.echo(json.dumps(records, ensure_ascii=False, indent=1), file=out)
+        click.echo(_json_text(df, summary), file=out)
     else:
         if not len(df):
-            click.echo("(no rows)", file=out)
+            click.echo(msg("(no rows)", lang), file=out)
             return
-        with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250,
-                               "display.max_colwidth", 80, "display.unicode.east_asian_width", True):
-            click.echo(df.to_string(index=False), file=out)
+        is_tty = hasattr(out, "isatty") and out.isatty()
+        width = shutil.get_terminal_size().columns if (is_tty or "COLUMNS" in os.environ) else None
+        show = _for_people(df, lang, width)
+        with pd.option_context("display.max_rows", None, "display.max_columns", None,
+                               "display.width", width or 250, "display.max_colwidth", None if width else 80,
+                               "display.unicode.east_asian_width", True):
+            click.echo(show.to_string(index=False), file=out)
 
 
+def _json_text(df: "pd.DataFrame", summary: Any) -> str:
+    records = json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False))
+    body = records if summary is None else {"summary": summary, "rows": records}
+    return json.dumps(body, ensure_ascii=False, indent=1, default=str)
