@@ -140,3 +140,22 @@ def test_campaign_file_same_picks_in_ambassadors_targets_report(demo_store, tmp_
     shown = pd.read_csv(tmp_path / "r-csv" / "ambassadors.csv", encoding="utf-8-sig", dtype={"owner_id": str})
     assert len(amb) == 5 and "O000163" not in amb
     assert amb == tg["owner_id"].tolist() == shown["owner_id"].tolist()
+
+
+def test_ambassadors_budget_caps_and_skipped_check(demo_store, tmp_path):
+    owners = graphcrm.open(str(demo_store)).table("owners")["owner_id"].astype(str)
+    costs = tmp_path / "costs.csv"
+    pd.DataFrame({"owner_id": owners, "cost": 100.0}).to_csv(costs, index=False)
+    r = CliRunner().invoke(cli, ["ambassadors", "--store", str(demo_store), "-k", "4", "--costs", str(costs),
+                                 "--budget", "250", "--per-city", "1", "--mc-runs", "0", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.stdout)
+    n = len(body["rows"])
+    assert n == 2  # 100 each within 250
+    s = body["summary"]
+    assert s["mc_check"] == "skipped" and "Monte Carlo check skipped" in r.stderr
+    assert s["cost"] == 200.0 and s["budget_left"] == 50.0 and s["budget_used_share"] == pytest.approx(0.8)
+    assert "cost 200 of budget 250 (80% used, 50 left)" in r.stderr
+    cities = [row["city"] for row in body["rows"]]
+    assert s["caps_bound"] == [f"per_city 1 bound in {', '.join(sorted(set(cities)))}"]
+    assert "approximation" in s and "guarantee" in s

@@ -8,6 +8,8 @@ import click
 
 from graphcrm.commands.campaigns import campaign_options, record_and_keep_treated
 from graphcrm.commands.options import emit, format_option, handle_errors, lang_option, open_cg, store_option, window_options
+from graphcrm.commands.options import (budget_summary, format_budget, given, library_option, output_option,
+                                       segment_options, summary_of)
 from graphcrm.errors import InputFileError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -17,8 +19,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def _note(text: str, fmt: str) -> None:
-    """Human notes go to stdout with a table, to stderr with csv/json (keeps those parseable)."""
-    click.echo(text, err=fmt != "table")
+    """Human notes go to stdout with a table, to stderr with csv/json (keeps those parseable); not with --quiet."""
+    from graphcrm.commands.options import note
+
+    note(text, fmt)
 
 
 def read_id_file(path: Path) -> list[str]:
@@ -92,18 +96,24 @@ def format_check(df: pd.DataFrame, side: AmbassadorDetails, lang: str) -> str:
 @click.command("ambassadors")
 @store_option
 @window_options
-@click.option("-k", "--k", "k", type=click.IntRange(min=1), default=30, show_default=True,
-              help="Number of ambassadors to pick.")
+@library_option("-k", "--k", "k", type=click.IntRange(min=1), library=("ambassadors", "k"),
+                help="Number of ambassadors to pick.")
 @format_option
 @lang_option
-@click.option("--eps", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True), default=0.1,
-              show_default=True, help="OPIM-C approximation slack: (1-1/e-eps) guarantee.")
-@click.option("--model", type=click.Choice(["ic", "lt"]), default="ic", show_default=True,
-              help="Diffusion model: Independent Cascade or Linear Threshold.")
-@click.option("--probability", type=click.Choice(["learned", "wc", "exp"]), default="learned", show_default=True,
+@segment_options
+@output_option
+@click.option("--campaign-file", "campaign_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Campaign file (TOML; see docs/cli.md): the same picks as `graphcrm targets` and "
+                                 "the report with this file. Options given here override it.")
+@library_option("--eps", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+                library=("ambassadors", "eps"), help="OPIM-C approximation slack: (1-1/e-eps) guarantee.")
+@library_option("--model", type=click.Choice(["ic", "lt"]), library=("ambassadors", "model"),
+                help="Diffusion model: Independent Cascade or Linear Threshold.")
+@library_option("--probability", type=click.Choice(["learned", "wc", "exp"]), library=("ambassadors", "probability"),
+                shown=lambda d: "learned" if d is None else str(d),
               help="Edge probability: learned from the history (see graphcrm backtest), weighted cascade "
                    "(weight share) or 1-exp(-lam*weight).")
-@click.option("--lam", type=click.FloatRange(min=0, min_open=True), default=0.1, show_default=True,
+@library_option("--lam", type=click.FloatRange(min=0, min_open=True), library=("ambassadors", "lam"),
               help="Rate of the exp probability rule.")
 @click.option("--per-city", type=click.IntRange(min=1), default=None, help="At most N ambassadors per city.")
 @click.option("--per-circle", type=click.IntRange(min=1), default=None, help="At most N ambassadors per circle.")
@@ -127,12 +137,12 @@ def format_check(df: pd.DataFrame, side: AmbassadorDetails, lang: str) -> str:
 @click.option("--mc-precision", type=click.FloatRange(min=0, max=1, min_open=True, max_open=True), default=None,
               help="Stop the Monte Carlo check when its 95% half-width is under this share of the mean "
                    "(library default 0.01).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same picks).")
+@library_option("--seed", type=int, library=("ambassadors", "seed"), help="Random seed (same seed, same picks).")
 @click.option("--write-back", "campaign", default=None, metavar="CAMPAIGN",
               help="Write the picks back to the store under this campaign name (label Ambassador).")
 @campaign_options
 @handle_errors
-def ambassadors_cmd(store, since, until, k, fmt, lang, eps, model, probability, lam, per_city, per_circle,
+def ambassadors_cmd(store, since, until, k, fmt, lang, segment, campaign_file, eps, model, probability, lam, per_city, per_circle,
                     min_per_city, min_per_circle, reach_among, active_file, exclude_file, costs_file, budget,
                     mc_runs, mc_precision, seed, campaign, campaign_name, holdout, window_days,
                     campaign_start, replace_campaign) -> None:
@@ -148,11 +158,17 @@ def ambassadors_cmd(store, since, until, k, fmt, lang, eps, model, probability, 
     if (costs_file is None) != (budget is None):
         raise ConfigError("--costs and --budget go together")
     cg = open_cg(store)
-    options = {"k": k, "eps": eps, "model": model, "probability": probability, "lam": lam, "per_city": per_city,
-               "per_circle": per_circle, "min_per_city": min_per_city, "min_per_circle": min_per_circle,
-               "budget": budget, "mc_runs": mc_runs, "mc_precision": mc_precision, "seed": seed, "lang": lang}
-    if exclude_file:
-        options["exclude"] = read_id_file(exclude_file)
+    if campaign_file is not None:  # the file first, then what the command line gives
+        from graphcrm.commands.analytics_ii import read_campaign
+
+        options = read_campaign(cg, campaign_file, lang=lang, fmt=fmt).ambassador_options()
+    else:
+        options = {}
+    options |= given(k=k, eps=eps, model=model, probability=probability, lam=lam, per_city=per_city,
+                     per_circle=per_circle, min_per_city=min_per_city, min_per_circle=min_per_circle,
+                     budget=budget, mc_runs=mc_runs, mc_precision=mc_precision, seed=seed, lang=lang)
+    if exclude_file:  # beside the campaign file's exclusions
+        options["exclude"] = [*options.get("exclude", ()), *read_id_file(exclude_file)]
     if active_file:
         options["active"] = read_id_file(active_file)
     if costs_file:
@@ -161,18 +177,22 @@ def ambassadors_cmd(store, since, until, k, fmt, lang, eps, model, probability, 
         options["reach_among"] = read_id_file(Path(reach_among)) if Path(reach_among).is_file() else reach_among
     # the library's defaults apply to every option not given on the command line
     options = {key: v for key, v in options.items() if v is not None}
-    df, side = cg.ambassadors(since=since, until=until, details=True, **options)
+    df, side = cg.ambassadors(since=since, until=until, segment=segment, details=True, **options)
     _note(format_check(df, side, lang), fmt)
+    spend = budget_summary(df, costs=options.get("costs"), budget=options.get("budget"),
+                           per_city=options.get("per_city"), per_circle=options.get("per_circle"))
+    if spend:
+        _note(format_budget(spend, lang), fmt)
     if campaign_name is not None:  # every pick is treated; matched non-picks are the control
         campaign = campaign or campaign_name  # the picks are written back under the campaign's name
         picks = df.rename(columns={"rank": "priority", "marginal_gain": "expected_impact"})
         record_and_keep_treated(cg, picks, name=campaign_name, program="ambassador", holdout=holdout,
                                 window_days=window_days, start=campaign_start, replace=replace_campaign,
-                                seed=seed, since=since, until=until, fmt=fmt)
+                                seed=options.get("seed", 0), since=since, until=until, fmt=fmt)
     if campaign:
         n = cg.write_results(df, name="ambassadors", label="Ambassador", campaign=campaign)
         _note(f"{n:,} owners written back to {cg.store.uri} as Ambassador (campaign {campaign!r})", fmt)
-    emit(df, fmt)
+    emit(df, fmt, summary={**summary_of(side), **spend})
 
 
 def register(group: click.Group) -> None:

@@ -294,6 +294,52 @@ def summary_of(details: Any) -> Any:
     return conv(details)
 
 
+def budget_summary(picks: "pd.DataFrame", *, costs: Any = None, budget: float | None = None,
+                   per_city: int | None = None, per_circle: int | None = None) -> dict[str, Any]:
+    """Cost of the picks, budget used and left, and which caps bound (a city or circle holding
+    as many picks as its cap), from the picks table and the options passed (the ambassadors'
+    details do not carry them)."""
+    out: dict[str, Any] = {}
+    ids = [str(x) for x in picks.get("owner_id", [])]
+    if costs is not None:
+        lookup = dict(costs.items()) if hasattr(costs, "items") else {}
+        cost = float(sum(float(lookup.get(i, 0.0)) for i in ids))
+        out["cost"] = cost
+        if budget is not None:
+            out.update(budget=float(budget), budget_used_share=(cost / budget if budget else None),
+                       budget_left=float(budget) - cost)
+    bound = []
+    for col, cap in (("city", per_city), ("circle", per_circle)):
+        if cap is None:
+            continue
+        if col not in picks.columns:
+            bound.append(f"per_{col} {cap}: not reported (no {col} column in the picks)")
+            continue
+        full = picks[col].astype(str).value_counts()
+        full = sorted(full[full >= cap].index)
+        if full:
+            bound.append(f"per_{col} {cap} bound in {', '.join(full)}")
+    if per_city is not None or per_circle is not None:
+        out["caps_bound"] = bound or ["no cap bound"]
+    return out
+
+
+def format_budget(b: dict[str, Any], lang: str = "en") -> str:
+    """One line for :func:`budget_summary` (empty when there is nothing to say)."""
+    parts = []
+    if "cost" in b:
+        if "budget" in b:
+            parts.append(f"成本 {b['cost']:,.0f} / 预算 {b['budget']:,.0f}（已用 {b['budget_used_share']:.0%}，剩余 "
+                         f"{b['budget_left']:,.0f}）" if lang == "zh" else
+                         f"cost {b['cost']:,.0f} of budget {b['budget']:,.0f} ({b['budget_used_share']:.0%} used, "
+                         f"{b['budget_left']:,.0f} left)")
+        else:
+            parts.append(f"成本 {b['cost']:,.0f}" if lang == "zh" else f"cost {b['cost']:,.0f}")
+    if "caps_bound" in b:
+        parts.append(("上限：" if lang == "zh" else "caps: ") + "; ".join(b["caps_bound"]))
+    return "; ".join(parts)
+
+
 def _human(v: Any) -> Any:
     """A float rounded for people: 1 decimal from 100, 2 from 1, else 3 significant digits."""
     if isinstance(v, float):
