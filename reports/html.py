@@ -665,21 +665,24 @@ def guarantee_text(approximation: float, *, constrained: str, lang: str) -> str:
 
 def _ambassadors(ctx: _Ctx) -> str:
     L = ctx.lang
-    df, side = ctx.call("ambassadors", **ctx.amb_options, lang=L, progress=ctx.progress)  # AmbassadorDetails
+    df, det = ctx.call("ambassadors", **ctx.amb_options, lang=L)
     ctx.results["ambassadors"] = df
     fname = ctx.csv(df, "ambassadors")
     parts = [f'<p class="lead">{esc(t("ambassadors_lead", L))}</p>']
     mc_t = None
-    if side.mc_check is not None:
-        mean, lo, hi = side.mc_check.mean, side.mc_check.ci_low, side.mc_check.ci_high
+    mc = det.mc_check
+    if mc is not None:
+        mean, lo, hi = mc.mean, mc.ci_low, mc.ci_high
         mc_t = (mean, lo, hi)
         parts.append(f'<p class="summary">{esc(t("spread_mc", L, k=len(df), mean=f"{mean:,.0f}", lo=f"{lo:,.0f}", hi=f"{hi:,.0f}"))}</p>')
     else:
         parts.append(f'<p class="summary">{esc(t("spread_mc_skipped", L))}</p>')
-    constrained = {"minimums": "caps"}.get(side.constrained, side.constrained)  # the report words caps/minimums alike
+    constrained = {"caps": "caps", "minimums": "caps", "budget": "budget"}.get(str(det.constrained or ""), "")
     parts.append(f'<div class="note note-info guarantee"><span class="icon">ⓘ</span><span>'
-                 f'{esc(guarantee_text(side.approximation, constrained=constrained, lang=L))}</span></div>')
-    curve = side.spread_curve
+                 f'{esc(guarantee_text(det.approximation, constrained=constrained, lang=L))}</span></div>')
+    for note in det.notes:
+        parts.append(_note("info", note))
+    curve = det.spread_curve
     if len(curve):
         ctx.csv(curve, "spread_curve")
         labels = {k: t(k, L) for k in ("spread_title", "spread_k", "spread_y", "mc_ci")}
