@@ -20,9 +20,11 @@ from graphcrm.errors import ConfigError, GraphCRMError
 
 #: columns holding owner ids, per table (categoricals over ``Community.owner_ids``)
 OWNER_REFERENCES: dict[str, tuple[str, ...]] = {
-    "referrals": ("referrer_id", "referee_id"), "attendance": ("owner_id",),
-    "posts": ("author_id",), "interactions": ("owner_id",),
+    "referrals": ("referrer_id", "referee_id"), "attendance": ("owner_id",), "interactions": ("owner_id",),
 }
+# posts.author_id stays text: pandas 3.1 maps a categorical through a Series whose *values* are
+# categorical wrongly (``inter["post_id"].map(posts.set_index("post_id")["author_id"])``, a
+# common pattern, gave other owners); with text values the mapping is right
 #: enum columns of the activity tables (categoricals over their sorted contract values)
 #: (``referrals.stage`` and event ids stay text: small tables, and code maps them with ``.map``,
 #: which on a categorical returns a categorical)
@@ -265,8 +267,8 @@ class Community:
     def _compact(self) -> None:
         """Hold the id and enum columns of the activity tables as categoricals (int codes).
 
-        Owner references (``referrer_id``, ``referee_id``, ``author_id``, attendance and
-        interaction ``owner_id``) share one dtype whose categories are :attr:`owner_ids`, so a
+        Owner references (``referrer_id``, ``referee_id``, attendance and interaction
+        ``owner_id``; a post's ``author_id`` stays text, see :data:`OWNER_REFERENCES`) share one dtype whose categories are :attr:`owner_ids`, so a
         column's codes *are* the owners' vertex numbers (ids naming no owner get codes at or
         after ``len(owner_ids)``); post ids share the posts' ids; the enums ``kind`` and
         ``role`` take their sorted contract values.  Event ids and referral stages stay text.  Categories are kept

@@ -361,7 +361,7 @@ class DuckDBStore(Store):
     _CODED = {
         "referrals": {"referrer_id": ("owners", "owner_id"), "referee_id": ("owners", "owner_id")},
         "attendance": {"owner_id": ("owners", "owner_id")},
-        "posts": {"post_id": ("posts", "post_id"), "author_id": ("owners", "owner_id")},
+        "posts": {"post_id": ("posts", "post_id")},
         "interactions": {"owner_id": ("owners", "owner_id"), "post_id": ("posts", "post_id")},
     }
 
