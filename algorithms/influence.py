@@ -1510,7 +1510,20 @@ def _build_graph(community: Any, *, model: str, probability: str, lam: float, la
                  half_life_days: float | None, horizon_days: float | None,
                  max_hops: int | None) -> tuple[InfluenceGraph, pd.DataFrame, dict | None, int]:
     """The influence graph of a community under a probability model: ``(graph, edges with
-    per-layer columns, learned-model info or None, hops)``."""
+    per-layer columns, learned-model info or None, hops)``, built once per community and
+    options (the one cache: :meth:`graphcrm.community.Community.memo`), so that ``spread``,
+    ``ambassadors`` with other ``k`` or constraints, and the backtest's calls reuse it."""
+    opts = {"model": model, "probability": probability, "lam": lam, "layers": layers,
+            "half_life_days": half_life_days, "horizon_days": horizon_days, "max_hops": max_hops}
+    memo = getattr(community, "memo", None)
+    if memo is None:
+        return _build_graph_now(community, **opts)
+    return memo("influence_graph", opts, lambda: _build_graph_now(community, **opts))
+
+
+def _build_graph_now(community: Any, *, model: str, probability: str, lam: float, layers: Any,
+                     half_life_days: float | None, horizon_days: float | None,
+                     max_hops: int | None) -> tuple[InfluenceGraph, pd.DataFrame, dict | None, int]:
     if model not in MODELS:
         raise _config_error(f"model must be one of {MODELS}, got {model!r}")
     if probability not in PROBABILITIES:

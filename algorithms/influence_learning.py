@@ -106,38 +106,57 @@ class LearnedInfluence:
 
 def _coatt_pairs(community: Any, ids: pd.Index, cut_ns: int) -> np.ndarray:
     """Unordered co-attendance pairs (a < b) of checked-in owners at events before ``cut``."""
+    pairs, first = _coatt_pairs_timed(community, ids)
+    return pairs[first < cut_ns]
+
+
+def _coatt_pairs_timed(community: Any, ids: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Unordered co-attendance pairs (a < b) of checked-in owners at events of 2-150 check-ins,
+    with the start (int64 ns) of their first shared event: computed once, cut by time after
+    (an event is before a cut as a whole, so its size does not depend on the cut)."""
+    none = np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)
     t = community.tables
     att, ev = t["attendance"], t["events"]
     if not len(att) or not len(ev):
-        return np.zeros((0, 2), dtype=np.int64)
+        return none
     a = att[att["checked_in"].astype(bool)] if "checked_in" in att else att
     from graphcrm.algorithms.backtest import lookup
 
     when = lookup(a["event_id"], ev, "event_id", "starts_at")
     tt = pd.to_datetime(when).to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    a = a[(tt < cut_ns) & (tt != np.iinfo(np.int64).min)]
+    timed = tt != np.iinfo(np.int64).min
+    a, tt = a[timed], tt[timed]
     v = ids.get_indexer(a["owner_id"].astype(object).astype(str))
     codes, uniq = pd.factorize(a["event_id"].astype(object).astype(str))
     ok = v >= 0
-    v, e = v[ok], codes[ok]
+    v, e, tt = v[ok], codes[ok], tt[ok]
     size = np.bincount(e, minlength=len(uniq))
     keep = (size[e] >= 2) & (size[e] <= 150)
-    v, e = v[keep], e[keep]
+    v, e, tt = v[keep], e[keep], tt[keep]
     if not len(v):
-        return np.zeros((0, 2), dtype=np.int64)
+        return none
     order = np.lexsort((v, e))
-    v, e = v[order], e[order]
+    v, e, tt = v[order], e[order], tt[order]
     starts = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
     lens = np.diff(np.r_[starts, len(e)])
-    out = []
+    out, times = [], []
     for s in np.unique(lens):
         blocks = starts[lens == s]
         mem = v[blocks[:, None] + np.arange(s)[None, :]]
         iu, ju = np.triu_indices(s, k=1)
         x, y = mem[:, iu].ravel(), mem[:, ju].ravel()
         out.append(np.column_stack([np.minimum(x, y), np.maximum(x, y)]))
-    pairs = np.unique(np.concatenate(out), axis=0)
-    return pairs[pairs[:, 0] != pairs[:, 1]]
+        times.append(np.repeat(tt[blocks], len(iu)))
+    pairs, first = np.concatenate(out), np.concatenate(times)
+    ok = pairs[:, 0] != pairs[:, 1]
+    pairs, first = pairs[ok], first[ok]
+    n = max(len(ids), 1)
+    key = pairs[:, 0] * n + pairs[:, 1]
+    order = np.lexsort((first, key))  # per pair, its first shared event first
+    key, first = key[order], first[order]
+    head = np.r_[True, key[1:] != key[:-1]]
+    key, first = key[head], first[head]
+    return np.column_stack([key // n, key % n]).astype(np.int64), first
 
 
 def _profiles(ex: pd.DataFrame, coatt: np.ndarray, n: int, cut_ns: int, h_ns: int) -> pd.DataFrame:
@@ -356,8 +375,9 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
     cut_i = max(t_end - int(h_ns * label_share), t_start + (t_end - t_start) // 2)
     label_ns = t_end - cut_i
     scale = h_ns / label_ns if label_ns > 0 else 1.0
-    # --- internal split: fit the tie model
-    prof_i = _profiles(ex, _coatt_pairs(community, index, cut_i), n, cut_i, h_ns)
+    # --- internal split: fit the tie model (co-attendance pairs computed once, cut by time)
+    co_pairs, co_first = _coatt_pairs_timed(community, index)
+    prof_i = _profiles(ex, co_pairs[co_first < cut_i], n, cut_i, h_ns)
     after = ex[ex["t"] >= cut_i]
     pos_pairs = np.unique(after["src"].to_numpy() * n + after["dst"].to_numpy())
     key_i = prof_i["src"].to_numpy() * n + prof_i["dst"].to_numpy()
@@ -374,17 +394,18 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
     aud_model = None
     if new_audience:
         all_i, h_i, q_i = _source_audience(ex, n, cut_i, h_ns)
-        new_pairs = np.setdiff1d(pos_pairs, key_i)
+        new_pairs = np.setdiff1d(pos_pairs, key_i, assume_unique=True)  # both sorted and unique
         new_cnt = np.bincount(new_pairs // n, minlength=n).astype(np.float64)
         srcs = np.flatnonzero(all_i > 0)
-        aud_model = _fit_glm(_aud_matrix(all_i[srcs], h_i[srcs], q_i[srcs]), new_cnt[srcs], family="poisson", l2=l2)
-        aud_fit = _predict(aud_model, _aud_matrix(all_i[srcs], h_i[srcs], q_i[srcs]))
+        x_aud = _aud_matrix(all_i[srcs], h_i[srcs], q_i[srcs])
+        aud_model = _fit_glm(x_aud, new_cnt[srcs], family="poisson", l2=l2)
+        aud_fit = _predict(aud_model, x_aud)
         aud_cap = float(new_cnt[srcs].max()) if len(srcs) else 0.0
         aud_info = {"sources_train": int(len(srcs)), "new_audience_train": float(new_cnt[srcs].sum()),
                     "new_audience_fitted": float(aud_fit.sum()),
                     "audience_coefficients": _coefs(aud_model, AUDIENCE_FEATURES)}
     # --- apply to the whole history (features at its end)
-    prof = _profiles(ex, _coatt_pairs(community, index, t_end + 1), n, t_end + 1, h_ns)
+    prof = _profiles(ex, co_pairs[co_first < t_end + 1], n, t_end + 1, h_ns)
     p = _predict(tie_model, _tie_matrix(prof)) if len(prof) else np.zeros(0)
     if scale != 1.0 and len(p):
         p = -np.expm1(scale * np.log1p(-np.minimum(p, 1 - 1e-12)))
