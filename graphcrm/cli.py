@@ -20,6 +20,7 @@ from graphcrm.commands.options import (  # noqa: F401  (re-exported for command 
     handle_errors,
     lang_option,
     open_cg,
+    output_option,
     open_community,
     store_option,
     top_option,
@@ -63,6 +64,7 @@ def load(path: Path, mapping: Path | None, encoding: str | None, rejects_path: P
 @cli.command()
 @store_option
 @format_option
+@output_option
 @handle_errors
 def info(store: str | None, fmt: str) -> None:
     """Rows and date range per table, and the size of each graph projection."""

@@ -6,11 +6,14 @@ from pathlib import Path
 import click
 
 from graphcrm.commands.options import emit, format_option, handle_errors, open_cg, store_option, window_options
+from graphcrm.commands.options import given, library_option, output_option, summary_of
 
 
 def _note(text: str, fmt: str) -> None:
-    """Human notes go to stdout with a table, to stderr with csv/json (keeps those parseable)."""
-    click.echo(text, err=fmt != "table")
+    """Human notes go to stdout with a table, to stderr with csv/json (keeps those parseable); not with --quiet."""
+    from graphcrm.commands.options import note
+
+    note(text, fmt)
 
 
 def _at_value(at: str | None):
@@ -34,8 +37,8 @@ def _at_value(at: str | None):
 @click.option("--at", "at", default=None, metavar="DATE|SHARE",
               help="Split time T: a date, or a share of the time span (default 0.7: pick on the first 70%, "
                    "count reach on the rest).")
-@click.option("-k", "--k", "k", type=click.IntRange(min=1), default=50, show_default=True,
-              help="Owners each method picks.")
+@library_option("-k", "--k", "k", type=click.IntRange(min=1), library=("backtest", "k"),
+                help="Owners each method picks.")
 @click.option("--picks", "picks_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Your own picks to test too (CSV with owner_id, or one id per line).")
 @click.option("--methods", default=None, metavar="LIST",
@@ -45,10 +48,11 @@ def _at_value(at: str | None):
               help="Count reach only this many days after T (default: to the end of the data).")
 @click.option("--max-hops", type=click.IntRange(min=0), default=2, show_default=True,
               help="Longest exposure chain counted as reach (0 = no limit).")
-@click.option("--bootstrap", type=click.IntRange(min=0), default=200, show_default=True,
-              help="Owner-bootstrap replicates for the 95% intervals (0 = none).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@library_option("--bootstrap", type=click.IntRange(min=0), library=("backtest", "bootstrap"),
+                help="Owner-bootstrap replicates for the 95% intervals (0 = none).")
+@library_option("--seed", type=int, library=("backtest", "seed"), help="Random seed.")
 @format_option
+@output_option
 @handle_errors
 def backtest_cmd(store, since, until, at, k, picks_file, methods, window_days, max_hops, bootstrap, seed,
                  fmt) -> None:
@@ -66,12 +70,12 @@ def backtest_cmd(store, since, until, at, k, picks_file, methods, window_days, m
     picks = read_id_file(picks_file) if picks_file else None
     mlist = [m.strip() for m in methods.split(",") if m.strip()] if methods else None
     community = open_cg(store).community(since, until)
-    df, info = backtest(community, at=_at_value(at), k=k, methods=mlist, picks=picks, window_days=window_days,
-                        max_hops=max_hops or None, bootstrap=bootstrap, seed=seed, details=True)
+    df, info = backtest(community, at=_at_value(at), methods=mlist, picks=picks, window_days=window_days,
+                        max_hops=max_hops or None, details=True, **given(k=k, bootstrap=bootstrap, seed=seed))
     _note(format_summary(df, info), fmt)
     if info.unknown_picks:
         _note(f"{len(info.unknown_picks)} of your picks are not owners of this community", fmt)
-    emit(df, fmt)
+    emit(df, fmt, summary=summary_of(info))
 
 
 @click.command("spread")
@@ -85,6 +89,7 @@ def backtest_cmd(store, since, until, at, k, picks_file, methods, window_days, m
 @click.option("--runs", type=click.IntRange(min=1), default=2000, show_default=True, help="Monte Carlo runs.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @format_option
+@output_option
 @handle_errors
 def spread_cmd(store, since, until, seeds_file, probability, model, runs, seed, fmt) -> None:
     """Expected reach of a set of owners under an influence model, with a 95% interval."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from graphcrm.commands.options import emit, format_option, handle_errors, lang_option, open_cg, store_option
+from graphcrm.commands.options import emit, format_option, handle_errors, lang_option, open_cg, output_option, store_option
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -16,8 +16,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def _note(text: str, fmt: str) -> None:
-    """Human notes go to stdout with a table, to stderr with csv/json (keeps those parseable)."""
-    click.echo(text, err=fmt != "table")
+    """Human notes go to stdout with a table, to stderr with csv/json (keeps those parseable); not with --quiet."""
+    from graphcrm.commands.options import note
+
+    note(text, fmt)
 
 
 def campaign_options(f):
@@ -61,6 +63,7 @@ def record_and_keep_treated(cg: "graphcrm.CommunityGraph", frame: "pd.DataFrame"
 @click.command("campaigns")
 @store_option
 @format_option
+@output_option
 @handle_errors
 def campaigns_cmd(store: str | None, fmt: str) -> None:
     """Recorded campaigns (oldest first): name, program, start, window, end, members per group."""
@@ -92,6 +95,7 @@ def campaigns_cmd(store: str | None, fmt: str) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the table to this CSV file.")
+@output_option
 @handle_errors
 def evaluate_cmd(name, store, fmt, lang, outcomes, bootstrap, confidence, min_group, layers, seed, output) -> None:
     """The lift of a recorded campaign: treated vs control per member on referrals, events, posts,
