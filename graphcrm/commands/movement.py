@@ -109,7 +109,7 @@ def movement_cmd(store, since, until, top, fmt, lang, segment, period, as_of, gr
         emit(show, "table", top=None if key in ("transitions", "cohort") else top)
     click.echo("")
     click.echo("全部车主明细：graphcrm movement --table owners" if zh
-               else "every owner: graphcrm movement --table owners (-k 0 for all rows; --format csv)")
+               else "every owner: graphcrm movement --table owners (-n 0 for all rows; --format csv)")
 
 
 def _header(det, lang: str) -> str:

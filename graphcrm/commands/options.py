@@ -354,30 +354,51 @@ def _human(v: Any) -> Any:
     return v
 
 
+def _width(text: str) -> int:
+    """Display width on a terminal: East Asian wide and full-width characters take two cells."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _cut(text: Any, room: int) -> Any:
+    if not isinstance(text, str) or _width(text) <= room:
+        return text
+    out, used = [], 1  # the ellipsis
+    for ch in text:
+        w = _width(ch)
+        if used + w > room:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + "…"
+
+
 def _for_people(df: "pd.DataFrame", lang: str, width: int | None) -> "pd.DataFrame":
     """The table as shown on a terminal: decimals rounded, headers in ``lang``, the reason (or
-    the widest text) column cut to fit ``width`` characters."""
+    note) column cut to fit ``width`` terminal cells."""
     import pandas as pd
 
     show = df.copy()
     for c in show.columns:
         if pd.api.types.is_float_dtype(show[c].dtype):
             show[c] = show[c].map(_human).astype(object)
-    if width:
-        text_cols = [c for c in ("reason", "note", "notes", "detail") if c in show.columns]
-        if text_cols:
-            col = text_cols[0]
-            rest = show.drop(columns=col)
-            with pd.option_context("display.width", 10_000, "display.max_columns", None,
-                                   "display.unicode.east_asian_width", True):
-                used = max((len(line) for line in rest.to_string(index=False).splitlines()), default=0)
-            room = max(16, width - used - 2)
-            show[col] = show[col].map(lambda t: t if not isinstance(t, str) or len(t) <= room
-                                      else t[: room - 1] + "…")
+    text_cols = [c for c in ("reason", "note", "notes", "detail") if c in show.columns]
     if lang == "zh":
         from graphcrm.reports.text import csv_header
 
-        show.columns = [csv_header(str(c), "zh") for c in show.columns]
+        names = {c: csv_header(str(c), "zh") for c in show.columns}
+        if len(set(names.values())) == len(names):  # never two columns under one header
+            show = show.rename(columns=names)
+            text_cols = [names[c] for c in text_cols]
+    if width and text_cols:
+        col = text_cols[0]
+        rest = show.drop(columns=col)
+        with pd.option_context("display.width", 10_000, "display.max_columns", None,
+                               "display.unicode.east_asian_width", True):
+            used = max((_width(line) for line in rest.to_string(index=False).splitlines()), default=0)
+        room = max(16, width - used - 2)
+        show[col] = show[col].map(lambda t: _cut(t, room))
     return show
 
 
