@@ -95,7 +95,6 @@ def campaigns_cmd(store: str | None, fmt: str) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the table to this CSV file.")
-@output_option
 @handle_errors
 def evaluate_cmd(name, store, fmt, lang, outcomes, bootstrap, confidence, min_group, layers, seed, output) -> None:
     """The lift of a recorded campaign: treated vs control per member on referrals, events, posts,
