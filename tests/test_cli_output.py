@@ -159,3 +159,20 @@ def test_ambassadors_budget_caps_and_skipped_check(demo_store, tmp_path):
     cities = [row["city"] for row in body["rows"]]
     assert s["caps_bound"] == [f"per_city 1 bound in {', '.join(sorted(set(cities)))}"]
     assert "approximation" in s and "guarantee" in s
+
+
+def test_no_command_declares_an_option_twice():
+    for path, cmd in all_commands(cli):
+        opts = [o for p in cmd.params for o in getattr(p, "opts", [])]
+        assert len(opts) == len(set(opts)), (path, sorted(o for o in opts if opts.count(o) > 1))
+
+
+def test_targets_segment_picks_in_segment(demo_store):
+    owners = graphcrm.open(str(demo_store)).table("owners")
+    city = "北京"
+    in_city = set(owners.loc[owners["city"] == city, "owner_id"].astype(str))
+    r = CliRunner().invoke(cli, ["targets", "--store", str(demo_store), "--city", city, "--program", "ambassador",
+                                 "--ambassadors", "3", "--format", "csv", "-n", "0"])
+    assert r.exit_code == 0, r.output
+    tg = pd.read_csv(pd.io.common.StringIO(r.stdout), dtype={"owner_id": str})
+    assert len(tg) == 3 and set(tg["owner_id"]) <= in_city
