@@ -44,6 +44,7 @@ REGISTRY: dict[str, str] = {
     "drifting_owners": "graphcrm.algorithms.movement",
     "new_owner_cohort": "graphcrm.algorithms.movement",
     "campaign_lift": "graphcrm.algorithms.campaigns",
+    "event_regulars": "graphcrm.algorithms.events",
 }
 
 

@@ -382,6 +382,19 @@ class CommunityGraph:
         return f"<CommunityGraph store={self.store.uri!r}>"
 
 
+def _add_registered_methods() -> None:
+    """Every analysis in graphcrm.analyses.REGISTRY is a CommunityGraph method: the ones above are
+    written out for readers and editors; a newly registered analysis gets its method here."""
+    from graphcrm.analyses import REGISTRY
+
+    for name in REGISTRY:
+        if name not in CommunityGraph.__dict__:
+            setattr(CommunityGraph, name, _AnalysisMethod(name))
+
+
+_add_registered_methods()
+
+
 def open(uri: str | os.PathLike | None = None, *, create: bool = False) -> CommunityGraph:  # noqa: A001 - mirrors graphcrm.open
     """Open a community store.
 

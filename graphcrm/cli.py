@@ -150,18 +150,23 @@ def export(kind: str, output: Path, store: str | None, since: str | None, until:
 
 
 # --- registered commands ---
-# Analysis commands live in graphcrm/commands/; each module's register(cli) adds its commands.
-from graphcrm.commands import ambassadors as _ambassadors  # noqa: E402
-from graphcrm.commands import analytics_i as _analytics_i  # noqa: E402
-from graphcrm.commands import analytics_ii as _analytics_ii  # noqa: E402
-from graphcrm.commands import report as _report  # noqa: E402
+# Commands live in graphcrm/commands/: every module there with a register(group) function adds
+# its commands (a new command is a new module, nothing to edit here).  Importing them is light:
+# they import pandas and the analyses inside the commands (tests/test_import_weight.py).
+def _register_commands(group: click.Group) -> None:
+    import importlib
+    import pkgutil
 
-for _module in (_analytics_i, _ambassadors, _analytics_ii, _report):
-    _module.register(cli)
-__import__("graphcrm.commands.backtest", fromlist=["register"]).register(cli)  # backtest, spread
-__import__("graphcrm.commands.movement", fromlist=["register"]).register(cli)  # movement, owner
-__import__("graphcrm.commands.campaigns", fromlist=["register"]).register(cli)  # campaigns, evaluate
-__import__("graphcrm.commands.run", fromlist=["register"]).register(cli)  # run, cache
+    import graphcrm.commands as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"graphcrm.commands.{info.name}")
+        register = getattr(module, "register", None)
+        if callable(register):
+            register(group)
+
+
+_register_commands(cli)
 # --- end registered commands ---
 
 

@@ -65,6 +65,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("movement", "sec_movement"),
     ("backtest", "sec_backtest"),
     ("campaigns", "sec_campaigns"),
+    ("regulars", "sec_regulars"),
 )
 #: sections built after all others (they read the others' results), shown where SECTIONS puts them
 LATE = ("actions",)
@@ -901,6 +902,21 @@ def _movement(ctx: _Ctx) -> str:
     return "".join(parts)
 
 
+def _regulars(ctx: _Ctx) -> str:
+    """Event regulars (algorithms/events.py): the worked example of docs/architecture.md."""
+    L = ctx.lang
+    df, _ = ctx.call("event_regulars", lang=L)
+    name = ctx.csv(df, "event_regulars")
+    cols = [Col("rank", "#", "num", src="event_regulars.rank"), Col("owner_id", t("h_owner", L), "owner"),
+            Col("months_attended", t("h_months", L), "num", src="event_regulars.months_attended"),
+            Col("events_attended", t("f_attended", L), "num", src="event_regulars.events_attended"),
+            Col("events_led", t("f_led", L), "num", src="event_regulars.events_led"),
+            Col("cities", t("h_cities", L), "num", src="event_regulars.cities"),
+            Col("days_since_last", t("h_days_since", L), "num", 0, src="event_regulars.days_since_last"),
+            Col("reason", t("h_reason", L), "reason")]
+    return f'<p class="lead">{esc(t("regulars_lead", L))}</p>' + table(ctx, df, cols, csv_name=name)
+
+
 def _backtest(ctx: _Ctx) -> str:
     from graphcrm.algorithms.backtest import backtest
 
@@ -1031,6 +1047,7 @@ _BUILDERS: dict[str, Callable[[_Ctx], str]] = {
     "actions": _actions, "headline": _headline, "kocs": _kocs, "circles": _circles, "referrals": _referrals,
     "integrity": _integrity, "ambassadors": _ambassadors, "targets": _targets, "volunteers": _volunteers,
     "levels": _levels, "movement": _movement, "backtest": _backtest, "campaigns": _campaigns,
+    "regulars": _regulars,
 }
 
 

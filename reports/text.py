@@ -338,6 +338,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "bt_picks": ("your own list", "自定名单"),
     # campaigns
     "sec_campaigns": ("Campaigns", "营销活动效果"),
+    "sec_regulars": ("Event regulars", "活动常客"),
+    "regulars_lead": ("Owners who came to events in the most different months: the people to ask first when an "
+                      "event needs a host or volunteers.", "在最多不同月份来参加活动的车主：活动需要主持人或志愿者时，先问他们。"),
+    "h_months": ("months", "月份数"),
+    "h_cities": ("cities", "城市数"),
+    "h_days_since": ("days since last", "距上次天数"),
     "campaigns_lead": ("Each recorded campaign: treated owners against the hold-out that was never contacted, and their "
                        "neighbours, with the interval of the lift.",
                        "每个已登记活动：接触对象与从未接触的对照组对比，以及他们的邻近车主，并给出提升的区间。"),
@@ -387,11 +393,18 @@ UNITS_ZH: dict[str, str] = {
     "levels": "层", "events": "场活动", "weeks": "周", "comments": "条评论回复", "activities": "次活动",
     "interactions": "次互动", "per owner": "每位车主", "days": "天", "× average": "平均值的倍数",
     "days ": "天", "referrals": "次推荐", "posts": "篇帖子", "circle": "圈层编号", "per program": "因项目而异",
+    "months": "个月", "cities": "个城市",
 }
 
 #: Chinese meaning of the ResultSpec columns the report shows ("analysis.column")
 MEANINGS_ZH: dict[str, str] = {
+    "event_regulars.months_attended": "至少签到过一场活动的不同月份数",
+    "event_regulars.events_attended": "签到过的活动场数（任何角色）",
+    "event_regulars.events_led": "担任组织者、主持或志愿者的活动场数",
+    "event_regulars.cities": "参加过的活动所在的不同城市数",
+    "event_regulars.days_since_last": "最近一场活动距统计日的天数",
     "kocs.rank": "KOC 名次，1 = 最强",
+    "event_regulars.rank": "名次，1 = 最常来",
     "kocs.score": "KOC 得分：五个分项的加权组合",
     "kocs.reach": "与其帖子互动过的不同车主人数",
     "kocs.engagement": "收到的互动，按类型和时间加权，已折算互赞小圈子",
@@ -518,6 +531,11 @@ def meaning(src: str, lang: str) -> tuple[str, str]:
 
 #: Chinese CSV headers (column names of the analyses and of the report's own tables)
 COLUMNS_ZH: dict[str, str] = {
+    'days_since_last': '距上次天数',
+    'last_event': '最近活动',
+    'first_event': '首次活动',
+    'cities': '城市数',
+    'months_attended': '参加月份数',
     'owner_id': '车主编号',
     'program': '项目',
     'priority': '优先级',
