@@ -108,7 +108,7 @@ def per_row_query(name: str) -> str:
 
 def _per_row_params(store: BoltStore, name: str, df) -> list[dict]:
     cols = list(CONTRACT[name].column_names)
-    columns = [bolt_store._column_values(df[c], CONTRACT[name].column(c).type, store._escape) for c in cols]
+    columns = [bolt_store._column_values(df[c], CONTRACT[name].column(c).type, store.dialect) for c in cols]
     return [dict(zip(cols, r)) for r in zip(*columns)]
 
 

