@@ -82,7 +82,7 @@ def test_every_chart_rendered(shots, lang):
     n_charts = html.count('<figure class="chart')
     assert n_charts >= 8 and len(info["charts"]) == n_charts  # every chart was laid out
     ok_sections = set(re.findall(r'id="(\w+)" data-status="ok"', html))
-    no_chart = {"integrity", "actions", "targets", "movement", "backtest", "campaigns"}  # tables and notes only
+    no_chart = {"integrity", "actions", "targets", "movement", "backtest", "campaigns", "regulars"}  # tables and notes only
     assert ok_sections - no_chart <= {c["section"] for c in info["charts"]}
     for c in info["charts"]:
         assert c["w"] > 200 and c["h"] > 150, c  # present with a real size
