@@ -71,8 +71,9 @@ def info(store: str | None, fmt: str) -> None:
     import pandas as pd
 
     cg = open_cg(store)
-    click.echo(f"store: {cg.store.uri}") if fmt == "table" else None
-    df = cg.info()
+    df = cg.info()  # a missing store is refused here, before anything is printed
+    if fmt == "table":
+        click.echo(f"store: {cg.store.uri}")
     for c in ("first", "last"):
         df[c] = df[c].map(lambda v: "" if pd.isna(v) else str(pd.Timestamp(v).date()))
     df["edges"] = df["edges"].map(lambda v: "" if pd.isna(v) else f"{int(v):,}")

@@ -494,3 +494,14 @@ def test_empty_bolt_store_is_an_error_for_analyses(falkordb_uri):
         assert cg.store.exists() and cg.info()["rows"].sum() == 0
         with pytest.raises(AnalysisError, match="the store holds no owners"):
             cg.kocs()
+
+
+def test_info_on_a_missing_store_prints_only_the_error(tmp_path):
+    from click.testing import CliRunner
+
+    from graphcrm.cli import cli
+
+    res = CliRunner().invoke(cli, ["info", "--store", str(tmp_path / "nope.duckdb")])
+    assert res.exit_code == 1
+    assert "store:" not in res.output.splitlines()[0]
+    assert "graphcrm load" in res.output or "graphcrm demo" in res.output
