@@ -505,3 +505,12 @@ def test_info_on_a_missing_store_prints_only_the_error(tmp_path):
     assert res.exit_code == 1
     assert "store:" not in res.output.splitlines()[0]
     assert "graphcrm load" in res.output or "graphcrm demo" in res.output
+
+
+def test_cache_on_a_missing_store_is_refused(tmp_path):
+    from click.testing import CliRunner
+
+    from graphcrm.cli import cli
+
+    res = CliRunner().invoke(cli, ["cache", "--store", str(tmp_path / "nope.duckdb")])
+    assert res.exit_code == 1 and not (tmp_path / "nope.duckdb").exists()

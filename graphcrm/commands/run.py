@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from graphcrm.errors import StoreError
+
 from graphcrm.commands.options import handle_errors, lang_option, open_cg, store_option, window_options
 
 #: the analyses of the weekly job, in order, with the options they run with (``seed`` added);
@@ -124,6 +126,10 @@ def cache_cmd(clear: bool, store: str | None) -> None:
     """The analysis results kept in the embedded store (reused by the next command on the same
     data and options; any load drops them).  --clear drops them now."""
     cg = open_cg(store)
+    if hasattr(cg.store, "exists") and not cg.store.exists():
+        from graphcrm.stores.duckdb_store import missing_store_message
+
+        raise StoreError(missing_store_message(cg.store.uri))
     kept = getattr(cg.store, "result_cache", None)
     if kept is None:
         click.echo(f"{cg.store.uri} keeps no results (only the embedded store does)")
