@@ -161,3 +161,29 @@ def test_cli_report_campaign_file(tmp_path, store):
                                    "--campaign-file", str(bad)])
     assert res.exit_code == 1 and "k must be at least 1" in res.output and "Traceback" not in res.output
     assert re.search(r"bad\.toml", res.output)
+
+
+def test_campaign_file_with_holdout_records_the_campaign(tmp_path, store):
+    """A file with a name and a [holdout] table records the campaign like --campaign NAME --holdout."""
+    import shutil
+
+    from graphcrm.cli import cli
+
+    mine = tmp_path / "mine.duckdb"
+    shutil.copy(store, mine)
+    p = _write(tmp_path, 'name = "file-camp"\n[targets]\nprograms = ["volunteer_invite"]\nvolunteer_k = 40\n'
+                         '[holdout]\nshare = 0.25\nwindow_days = 14\n', "camp.toml")
+    out = tmp_path / "treated.csv"
+    res = CliRunner().invoke(cli, ["targets", "--store", str(mine), "--campaign-file", str(p), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    with graphcrm.open(mine) as cg:
+        camps = cg.campaigns()
+        assert "file-camp" in set(camps["name"])
+        campaign, members = cg.campaign("file-camp")
+    assert campaign.window_days == 14
+    listed = set(pd.read_csv(out, encoding="utf-8-sig", dtype={"owner_id": str})["owner_id"])
+    control = set(members.loc[members["group"] == "control", "owner_id"].astype(str))
+    treated = set(members.loc[members["group"] == "treated", "owner_id"].astype(str))
+    assert control and not (control & listed)  # the control group is never in the exported list
+    assert listed == treated
+    assert round(len(control) / len(members), 2) == 0.25

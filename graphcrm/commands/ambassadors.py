@@ -161,7 +161,12 @@ def ambassadors_cmd(store, since, until, k, fmt, lang, segment, campaign_file, e
     if campaign_file is not None:  # the file first, then what the command line gives
         from graphcrm.commands.analytics_ii import read_campaign
 
-        options = read_campaign(cg, campaign_file, lang=lang, fmt=fmt).ambassador_options()
+        from graphcrm.commands.campaigns import campaign_from_file
+
+        cf = read_campaign(cg, campaign_file, lang=lang, fmt=fmt)
+        options = cf.ambassador_options()
+        campaign_name, holdout, window_days, campaign_start = campaign_from_file(
+            cf, campaign_name, holdout, window_days, campaign_start)
     else:
         options = {}
     options |= given(k=k, eps=eps, model=model, probability=probability, lam=lam, per_city=per_city,

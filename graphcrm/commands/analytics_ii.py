@@ -149,7 +149,12 @@ def targets_cmd(store, since, until, top, fmt, lang, segment, campaign, programs
     cg = open_cg(store)
     opts: dict = {}
     if campaign_file is not None:
-        opts = read_campaign(cg, campaign_file, lang=lang, fmt=fmt).target_options()
+        from graphcrm.commands.campaigns import campaign_from_file
+
+        cf = read_campaign(cg, campaign_file, lang=lang, fmt=fmt)
+        opts = cf.target_options()
+        campaign_name, holdout, window_days, campaign_start = campaign_from_file(
+            cf, campaign_name, holdout, window_days, campaign_start)
     opts.update(given(campaign=campaign, ambassadors_k=ambassadors_k, volunteer_k=volunteer_k, referral_k=referral_k,
                       reactivation_k=reactivation_k, quiet_days=quiet_days, seed=seed))
     if programs:

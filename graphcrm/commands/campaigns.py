@@ -40,6 +40,22 @@ def campaign_options(f):
     return f
 
 
+def campaign_from_file(campaign_file: Any, campaign_name: str | None, holdout: float, window_days: int,
+                       start: Any) -> tuple[str | None, float, int, Any]:
+    """The campaign to record: ``--campaign NAME`` and its options if given, else the campaign
+    file's ``name`` with its ``[holdout]`` table (share, window_days, start) when the file has one.
+    A file without ``[holdout]`` records nothing (it only sets the options of the picks)."""
+    if campaign_name is not None or campaign_file is None or not campaign_file.holdout:
+        return campaign_name, holdout, window_days, start
+    if not campaign_file.name:
+        from graphcrm.errors import ConfigError
+
+        raise ConfigError("the campaign file has a [holdout] table but no name: add name = \"...\" to record it")
+    h = campaign_file.holdout
+    return (campaign_file.name, float(h.get("share", holdout)), int(h.get("window_days", window_days)),
+            h.get("start", start))
+
+
 def record_and_keep_treated(cg: "graphcrm.CommunityGraph", frame: "pd.DataFrame", *, name: str, program: str,
                             holdout: float, window_days: int, start: Any, replace: bool, seed: int,
                             since: Any, until: Any, fmt: str) -> "pd.DataFrame":
