@@ -3,7 +3,30 @@ from __future__ import annotations
 
 
 class GraphCRMError(Exception):
-    """Base class of every error graphcrm raises on purpose."""
+    """Base class of every error graphcrm raises on purpose.
+
+    Raised either with an English text (``ConfigError("...")``) or with a code of the message
+    catalogue and its parameters (``ConfigError(code="date", what="since", value="'x'")``): the
+    text is then the catalogue's English, and ``code`` / ``params`` keep the parts so that the
+    command line can show the message in Chinese (:func:`graphcrm.i18n.error_text`, which also
+    recognises plain English texts of catalogued messages).
+
+    Attributes
+    ----------
+    code : str or None
+        The message's code in :data:`graphcrm.i18n.MESSAGES` (None when raised with a text).
+    params : dict
+        The message's parameters (as text).
+    """
+
+    def __init__(self, *args: object, code: str | None = None, **params: object):
+        if code is not None:
+            from graphcrm.i18n import message
+
+            args = (message(code, "en", **params), *args)
+        super().__init__(*args)
+        self.code = code
+        self.params = {k: str(v) for k, v in params.items()}
 
 
 class InputFileError(GraphCRMError):
@@ -31,6 +54,9 @@ class PartialLoadError(StoreError):
     def __init__(self, message: str, written: dict[str, int]):
         super().__init__(message)
         self.written = dict(written)
+
+    def __reduce__(self):  # picklable with its counts (worker processes)
+        return (type(self), (str(self), self.written))
 
 
 class ConfigError(GraphCRMError):

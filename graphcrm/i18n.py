@@ -1,5 +1,37 @@
-"""Tiny helpers for the two report languages (English and Chinese)."""
+"""The two languages of graphcrm (English and Chinese): helpers, and the catalogue of error messages.
+
+Error messages
+--------------
+Every :class:`~graphcrm.errors.GraphCRMError` a user can hit from the command line has an entry
+in :data:`MESSAGES`: a code, the English template and the Chinese template, with named
+parameters.  An error raised with a code carries it (``ConfigError(code="date", what="since",
+value="'x'")``: :func:`message` renders the English text, ``exc.code`` and ``exc.params`` keep
+the parts); an error raised with a plain English text (most of the code base, written before the
+catalogue) is recognised by matching the text against the English templates, so both render in
+Chinese with :func:`error_text`.  Parameters that are themselves fixed English phrases chosen by
+the code (``"the report file"``, ``"city"``, ``"the data runs from ... to ..."``) are translated
+through :data:`FRAGMENTS` (recursively, by the same matching); values from the user or the data
+(paths, ids, cities, option names) are kept as they are.
+
+A message the catalogue does not know (a new raise site, or the text of a third-party library
+such as DuckDB's or the operating system's) is shown under ``--lang zh`` with a Chinese lead
+and the original English detail, never dropped: :func:`error_text` says which.
+
+Example
+-------
+>>> message("since_after_until", "zh", since="2026-03-01", until="2026-01-01")
+'开始日期（2026-03-01）晚于结束日期（2026-01-01）'
+>>> error_text(ValueError("since=2026-13-01 is not a date"), "en")
+'since=2026-13-01 is not a date'
+>>> from graphcrm.errors import ConfigError
+>>> error_text(ConfigError("since='2026-13-01' is not a date (use YYYY-MM-DD)"), "zh")
+"开始日期 '2026-13-01' 不是日期（请用 YYYY-MM-DD 格式）"
+"""
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
 
 from graphcrm.errors import ConfigError
 
@@ -21,7 +53,7 @@ def check_lang(lang: str | None) -> str:
         return "en"
     if norm in ("zh", "zh-cn", "zh-hans", "cn", "chinese", "中文"):
         return "zh"
-    raise ConfigError(f"unknown language {lang!r}; use 'en' or 'zh'")
+    raise ConfigError(code="unknown_lang", lang=repr(lang))
 
 
 def pick(lang: str, *, en: str, zh: str) -> str:
@@ -32,3 +64,246 @@ def pick(lang: str, *, en: str, zh: str) -> str:
 def join(parts: list[str], lang: str) -> str:
     """Join reason fragments with the language's list separator."""
     return ("，" if lang == "zh" else "; ").join(p for p in parts if p)
+
+
+# ----------------------------------------------------------------------------------------------
+# the catalogue of error messages
+# ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Message:
+    """One error message: ``code``, English and Chinese templates (``str.format`` fields, all
+    given as text by the raiser)."""
+
+    code: str
+    en: str
+    zh: str
+
+
+_ENTRIES: tuple[tuple[str, str, str], ...] = (
+    # -- languages, dates, windows, options ---------------------------------------------------
+    ("unknown_lang", "unknown language {lang}; use 'en' or 'zh'", "未知语言 {lang}；请用 'en' 或 'zh'"),
+    ("date", "{what}={value} is not a date (use YYYY-MM-DD)", "{what} {value} 不是日期（请用 YYYY-MM-DD 格式）"),
+    ("date_plain", "{what}={value} is not a date", "{what} {value} 不是日期"),
+    ("since_after_until", "since ({since}) is after until ({until})", "开始日期（{since}）晚于结束日期（{until}）"),
+    ("no_owners", "the store holds no owners: load them first (graphcrm load FOLDER, or graphcrm demo)",
+     "存储中没有车主：请先导入（graphcrm load 文件夹，或 graphcrm demo）"),
+    ("no_activity", "no activity between {lo} and {hi}; {span}", "{lo} 至 {hi} 之间没有任何活动；{span}"),
+    ("at_share", "--at {at}: give a date (YYYY-MM-DD) or a share of the time span between 0 and 1",
+     "--at {at}：请给出日期（YYYY-MM-DD）或 0 到 1 之间的时间跨度比例"),
+    ("pairs", "{what}: expected name=number pairs separated by commas, got {part}",
+     "{what}：应为以逗号分隔的 名称=数字，实际为 {part}"),
+    ("floats", "{what}: expected numbers separated by commas, got {text}", "{what}：应为以逗号分隔的数字，实际为 {text}"),
+    ("must_be_ge0", "{name} must be >= 0, got {value}", "{name} 必须 >= 0，实际为 {value}"),
+    ("report_k", "k_ambassadors must be at least 1, got {value}", "大使人数（k_ambassadors）至少为 1，实际为 {value}"),
+    ("report_top", "top must be at least 1, got {value}", "每表显示行数（top）至少为 1，实际为 {value}"),
+    ("report_sections", "unknown report section(s) {unknown}; the sections are {known}",
+     "未知的报告章节 {unknown}；可用章节：{known}"),
+    ("unknown_table", "unknown table {name}; the tables are {known}", "未知的数据表 {name}；数据表有：{known}"),
+    ("unknown_analysis", "unknown analysis {name}; the analyses are {known}", "未知的分析 {name}；可用分析：{known}"),
+    ("unknown_graph", "unknown graph {kind}; choose one of {known}", "未知的图 {kind}；可选：{known}"),
+    ("half_life", "half_life_days must be positive", "半衰期（half_life_days）必须为正数"),
+    ("half_life_none", "half_life_days must be positive or None, got {value}", "半衰期（half_life_days）必须为正数或留空，实际为 {value}"),
+    ("max_event_size", "max_event_size must be at least 2", "活动人数上限（max_event_size）至少为 2"),
+    ("unknown_programs", "unknown program(s) {bad}; choose from {known}", "未知的计划 {bad}；可选：{known}"),
+    ("period", "period must be week, month, quarter, year or '<n>d', got {value}",
+     "周期必须是 week、month、quarter、year 或 '<天数>d'，实际为 {value}"),
+    ("decay_numbers", "decay must be a list of numbers, got {value}", "衰减（decay）必须是数字列表，实际为 {value}"),
+    ("decay_list", "decay must be a non-empty list of non-negative numbers, got {value}",
+     "衰减（decay）必须是非空的非负数字列表，实际为 {value}"),
+    ("burst", "burst_window_days must be > 0, burst_min >= 1 and burst_k >= 0",
+     "突增检测参数须满足 burst_window_days > 0、burst_min >= 1、burst_k >= 0"),
+    ("holdout_share", "holdout must be between 0 and 1, got {value}", "留出比例（holdout）必须在 0 和 1 之间，实际为 {value}"),
+    ("recall_folds", "recall_at and folds must be at least 1", "recall_at 和 folds 至少为 1"),
+    ("costs_budget_cli", "--costs and --budget go together", "--costs 和 --budget 必须同时给出"),
+    ("store_scheme", "unknown store URI scheme {scheme}: use a file path (embedded DuckDB) or one of {known}",
+     "未知的存储地址类型 {scheme}：请用文件路径（内置 DuckDB）或以下之一：{known}"),
+    ("unknown_owner", "unknown owner id {oid} ({n} owners in the store{hint})",
+     "未知的车主编号 {oid}（存储中共有 {n} 位车主{hint}）"),
+    # -- analyses that the data cannot carry -------------------------------------------------------
+    ("no_volunteers", "no volunteers (is_volunteer) among non-staff owners: nothing to learn from",
+     "非员工车主中没有志愿者（is_volunteer）：无从学习"),
+    ("all_volunteers", "every non-staff owner is already a volunteer: no candidates to score",
+     "所有非员工车主都已是志愿者：没有可评分的候选人"),
+    ("no_backtest", "nothing to backtest: the community has no timed interactions, hosted events or referrals",
+     "无法回测：社区没有带时间的互动、组织的活动或推荐"),
+    # -- segments ---------------------------------------------------------------------------------
+    ("segment_value", "no owner has {field} {missing}; {plural}: {shown}", "没有车主的{field}为 {missing}；现有{plural}：{shown}"),
+    ("segment_empty", "no owner is in the segment {label} (each value exists, but no owner has them together)",
+     "细分 {label} 中没有车主（每个取值都存在，但没有车主同时满足）"),
+    ("segment_field", "segment: unknown field(s) {unknown}; the fields are {known}", "细分：未知字段 {unknown}；可用字段：{known}"),
+    # -- stores -----------------------------------------------------------------------------------
+    ("store_missing",
+     "no store at {uri}: nothing has been loaded there yet (is the path right?). Create it with "
+     "`graphcrm load FOLDER --store {uri2}` (your exports) or `graphcrm demo --store {uri3}` (a generated "
+     "community); in Python, graphcrm.open(path).load(folder), or graphcrm.open(path, create=True) for an empty store",
+     "{uri} 处没有存储：那里还未导入任何数据（路径对吗？）。请用 `graphcrm load 文件夹 --store {uri2}`（导入你的导出文件）"
+     "或 `graphcrm demo --store {uri3}`（生成示例社区）创建；在 Python 中用 graphcrm.open(路径).load(文件夹)，"
+     "或用 graphcrm.open(路径, create=True) 创建空存储"),
+    ("store_create", "cannot create store {path}: folder {folder} does not exist", "无法创建存储 {path}：文件夹 {folder} 不存在"),
+    ("store_open", "cannot open store {uri}: {detail}", "无法打开存储 {uri}：{detail}"),
+    ("no_campaign", "no campaign named {name} in {uri} (graphcrm campaigns lists them)",
+     "{uri} 中没有名为 {name} 的活动（graphcrm campaigns 可列出全部活动）"),
+    ("campaign_exists", "a campaign named {name} is already recorded in {uri} (choose another name, or replace it)",
+     "{uri} 中已记录名为 {name} 的活动（请换一个名称，或替换它）"),
+    ("no_results", "no results named {name} in {uri}", "{uri} 中没有名为 {name} 的结果"),
+    # -- output files -----------------------------------------------------------------------------
+    ("out_folder", "{what} {path} is a folder; give a file name", "{what} {path} 是文件夹；请给出文件名"),
+    ("out_no_folder", "{what} {path}: the folder {folder} does not exist; create it first",
+     "{what} {path}：文件夹 {folder} 不存在；请先创建"),
+    ("out_same", "{what} {path} is the same file as {other}, which this command reads; writing there would "
+                 "destroy that input: choose another file name",
+     "{what} {path} 与本命令读取的 {other} 是同一个文件；写入会毁掉该输入：请换一个文件名"),
+    ("out_input", "{what} {path} looks like an input table ({name}); graphcrm does not overwrite it: choose "
+                  "another file name (or delete the file first)",
+     "{what} {path} 看起来是输入数据表（{name}）；graphcrm 不会覆盖它：请换一个文件名（或先删除该文件）"),
+    ("out_is_file", "{what} {path} is a file, not a folder", "{what} {path} 是文件，不是文件夹"),
+    ("out_inputs_dir", "{what} {path} holds input tables ({names}); write the output to a folder of its own",
+     "{what} {path} 中有输入数据表（{names}）；请把输出写到单独的文件夹"),
+    ("out_write", "cannot write {what} {path}: {detail}", "无法写入{what} {path}：{detail}"),
+    # -- campaign files, id lists, cost files ----------------------------------------------------
+    ("ids_read", "{path}: cannot read the id list ({detail})", "{path}：无法读取编号清单（{detail}）"),
+    ("ids_header", "{path}: row 1 has {n} columns but none is called owner_id", "{path}：第 1 行有 {n} 列，但没有名为 owner_id 的列"),
+    ("costs_read", "{path}: cannot read the costs ({detail})", "{path}：无法读取成本文件（{detail}）"),
+    ("costs_read_cli", "{path}: cannot read costs ({detail})", "{path}：无法读取成本文件（{detail}）"),
+    ("costs_cols", "{path}: the costs file needs the columns owner_id and cost", "{path}：成本文件需要 owner_id 和 cost 两列"),
+    ("costs_cols_cli", "{path}: needs the columns owner_id and cost", "{path}：需要 owner_id 和 cost 两列"),
+    ("cost_nan", "{path}: row {n}: cost {value} is not a number", "{path}：第 {n} 行：成本 {value} 不是数字"),
+    ("cost_neg", "{path}: row {n}: cost must be a number >= 0, got {value}", "{path}：第 {n} 行：成本必须是 >= 0 的数字，实际为 {value}"),
+    ("cf_key", "{path}: [{where}] has an unknown key {key}; known keys: {known}", "{path}：[{where}] 中有未知的键 {key}；可用的键：{known}"),
+    ("cf_type", "{path}: [{where}] {key} = {value} must be a {kind}", "{path}：[{where}] {key} = {value} 必须是{kind}"),
+    ("cf_read", "{path}: cannot read the campaign file ({detail})", "{path}：无法读取活动文件（{detail}）"),
+    ("cf_utf8", "{path}: the campaign file is not UTF-8 text", "{path}：活动文件不是 UTF-8 文本"),
+    ("cf_toml", "{path}: not a valid campaign file (TOML): {detail}", "{path}：不是有效的活动文件（TOML）：{detail}"),
+    ("cf_table", "{path}: {key} must be a table ([{key2}])", "{path}：{key} 必须是一个表（[{key2}]）"),
+    ("cf_top_key", "{path}: unknown key {key}; known: {known}", "{path}：未知的键 {key}；可用的键：{known}"),
+    ("cf_k", "{path}: [ambassadors] k must be at least 1, got {value}", "{path}：[ambassadors] 大使人数 k 至少为 1，实际为 {value}"),
+    ("cf_ge0", "{path}: [{where}] {key} must be >= 0, got {value}", "{path}：[{where}] {key} 必须 >= 0，实际为 {value}"),
+    ("cf_cost", "{path}: [ambassadors.costs] {oid} = {value} must be a number >= 0",
+     "{path}：[ambassadors.costs] {oid} = {value} 必须是 >= 0 的数字"),
+    ("cf_costs_budget", "{path}: [ambassadors] costs and budget go together", "{path}：[ambassadors] 成本（costs）和预算（budget）必须同时给出"),
+    ("cf_programs", "{path}: [targets] unknown program(s) {bad}; choose from {known}", "{path}：[targets] 未知的计划 {bad}；可选：{known}"),
+    ("cf_holdout", "{path}: [holdout] share must be between 0 and 1, got {value}", "{path}：[holdout] 比例 share 必须在 0 和 1 之间，实际为 {value}"),
+    ("cf_exclude_id", "{path}: [exclude] owner_ids holds {value}, not an owner id", "{path}：[exclude] owner_ids 中的 {value} 不是车主编号"),
+    ("cf_exclude_file", "{path}: [exclude] files holds {value}, not a file name", "{path}：[exclude] files 中的 {value} 不是文件名"),
+    ("cf_no_name", "the campaign file has a [holdout] table but no name: add name = \"...\" to record it",
+     "活动文件有 [holdout] 表但没有名称：请加上 name = \"...\" 以便记录"),
+    # -- loading (the messages a first load meets most) ----------------------------------------------
+    ("in_missing", "{path}: no such file or folder", "{path}：没有这个文件或文件夹"),
+    ("in_empty", "{path}: the file is empty (it needs at least a header row)", "{path}：文件是空的（至少需要一行表头）"),
+    ("in_no_header", "{path}: the file holds no header row (every line is empty)", "{path}：文件没有表头（每一行都是空的）"),
+    ("in_read", "{path}: cannot read the file ({detail})", "{path}：无法读取文件（{detail}）"),
+    ("in_gzip", "{path}: this file is gzip-compressed; unpack it first", "{path}：该文件是 gzip 压缩文件；请先解压"),
+    ("in_parquet", "{path}: this is a Parquet file, not text; rename it to {name}", "{path}：这是 Parquet 文件，不是文本；请改名为 {name}"),
+)
+
+#: code -> :class:`Message`
+MESSAGES: dict[str, Message] = {code: Message(code, en, zh) for code, en, zh in _ENTRIES}
+
+#: fixed English phrases the code passes as parameters (or as a whole message part), in Chinese
+FRAGMENTS: dict[str, str] = {
+    "since": "开始日期", "until": "结束日期", "end": "结束日期", "start": "开始日期", "as_of": "截止日期",
+    "the start of the data": "数据开始", "the end of the data": "数据结束",
+    "the data holds no dates": "数据中没有任何日期",
+    "city": "城市", "region": "区域", "car model": "车型", "level": "等级", "circle": "圈层",
+    "cities": "城市", "regions": "区域", "car models": "车型", "levels": "等级", "circles": "圈层",
+    "(none recorded)": "（无记录）",
+    "the report file": "报告文件", "the CSV folder": "CSV 文件夹", "the report table": "报告表格",
+    "--output": "输出文件 --output", "--out": "输出文件夹 --out", "--rejects": "拒收文件 --rejects",
+    "--csv-dir": "CSV 文件夹 --csv-dir",
+    "whole number": "整数", "number": "数字", "text": "文本", "list": "列表", "file name or table": "文件名或表",
+    "value": "值", "top level": "顶层",
+}
+
+#: fixed English phrases with parameters inside message parameters
+_FRAGMENT_TEMPLATES: tuple[tuple[str, str], ...] = (
+    ("the data runs from {a} to {b}", "数据范围为 {a} 至 {b}"),
+    ("; close ids: {ids}", "；相近的编号：{ids}"),
+    (", … ({n} more)", "，…（另有 {n} 个）"),
+)
+
+#: regular rewrites of parameter values that hold lists of values ("上海 (2), 北京 (1), … (3 more)")
+_VALUE_SUBS: tuple[tuple[re.Pattern, str], ...] = (
+    (re.compile(r", … \((\d[\d,]*) more\)"), r"，…（另有 \1 个）"),
+    (re.compile(r"\(none recorded\)"), "（无记录）"),
+)
+
+
+def message(code: str, lang: str = "en", /, **params: Any) -> str:
+    """The message ``code`` of :data:`MESSAGES` in ``lang`` with ``params`` filled in (in
+    Chinese, parameters that are fixed English phrases are translated too).
+
+    Raises
+    ------
+    KeyError
+        ``code`` is not in the catalogue (a bug at the raise site).
+    """
+    m = MESSAGES[code]
+    if lang != "zh":
+        return m.en.format(**params)
+    return m.zh.format(**{k: _zh_param(str(v)) for k, v in params.items()})
+
+
+def _compile(template: str) -> re.Pattern:
+    out, pos = [], 0
+    for mt in re.finditer(r"\{(\w+)\}", template):
+        out.append(re.escape(template[pos:mt.start()]))
+        out.append(f"(?P<{mt.group(1)}>.*?)")
+        pos = mt.end()
+    out.append(re.escape(template[pos:]))
+    return re.compile("".join(out) + r"\Z", flags=re.S)
+
+
+_PATTERNS: list[tuple[int, str, re.Pattern]] = []
+_FRAG_PATTERNS: list[tuple[re.Pattern, str]] = []
+
+
+def _patterns() -> list[tuple[int, str, re.Pattern]]:
+    if not _PATTERNS:
+        rows = [(len(re.sub(r"\{\w+\}", "", m.en)), m.code, _compile(m.en)) for m in MESSAGES.values()]
+        _PATTERNS.extend(sorted(rows, key=lambda r: -r[0]))  # the most specific template first
+        _FRAG_PATTERNS.extend((_compile(en), zh) for en, zh in _FRAGMENT_TEMPLATES)
+    return _PATTERNS
+
+
+def recognise(text: str) -> tuple[str, dict[str, str]] | None:
+    """``(code, params)`` of the catalogue entry whose English template gives ``text``, or None."""
+    for _, code, pat in _patterns():
+        mt = pat.match(text)
+        if mt:
+            return code, mt.groupdict()
+    return None
+
+
+def _zh_param(value: str) -> str:
+    if value in FRAGMENTS:
+        return FRAGMENTS[value]
+    _patterns()
+    for pat, zh in _FRAG_PATTERNS:
+        mt = pat.match(value)
+        if mt:
+            return zh.format(**{k: _zh_param(v) for k, v in mt.groupdict().items()})
+    for pat, repl in _VALUE_SUBS:
+        value = pat.sub(repl, value)
+    return value
+
+
+#: the lead of an error the catalogue does not know yet, shown before its English text
+UNTRANSLATED_ZH = "（此错误暂无中文说明，原文如下）"
+
+
+def error_text(exc: BaseException, lang: str = "en") -> str:
+    """The text of a graphcrm error in ``lang``.
+
+    English: ``str(exc)``.  Chinese: the catalogue's Chinese template for the error's code (or
+    for the entry its English text matches, :func:`recognise`); an error the catalogue does
+    not know shows :data:`UNTRANSLATED_ZH` and its English text.
+    """
+    if lang != "zh":
+        return str(exc)
+    code, params = getattr(exc, "code", None), dict(getattr(exc, "params", None) or {})
+    if code not in MESSAGES:
+        found = recognise(str(exc))
+        if found is None:
+            return f"{UNTRANSLATED_ZH}{exc}"
+        code, params = found
+    return message(code, "zh", **params)
