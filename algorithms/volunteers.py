@@ -54,6 +54,7 @@ from scipy.stats import rankdata
 
 from graphcrm.algorithms.levels import activity_log, owner_positions
 from graphcrm.errors import AnalysisError, ConfigError
+from graphcrm.projections import Edges
 from graphcrm.i18n import check_lang, join
 from graphcrm.results import Col, ResultSpec, analysis
 
@@ -73,29 +74,41 @@ _LED_ROLES = ("organizer", "host", "volunteer")
 # ---------------------------------------------------------------------------------------------
 # features
 # ---------------------------------------------------------------------------------------------
-def _coattendance(community: Any) -> ig.Graph:
-    return community.graph("coattendance")
+def _coattendance(community: Any) -> Edges:
+    return community.edges("coattendance")
 
 
-def transition_matrix(g: ig.Graph) -> tuple[sp.csr_matrix, np.ndarray]:
+def transition_matrix(g: ig.Graph | Edges) -> tuple[sp.csr_matrix, np.ndarray]:
     """``P.T`` of the random walk on an undirected weighted graph, and the dangling mask.
 
-    ``P = D^-1 A`` (A symmetric, ``weight`` attribute or 1), so ``P.T = A D^-1``.
+    ``P = D^-1 A`` (A symmetric, ``weight`` attribute or 1), so ``P.T = A D^-1``.  ``g`` is an
+    igraph graph or, without building one, the community's :class:`~graphcrm.projections.Edges`
+    (``community.edges("coattendance")``: int32 arrays straight from the store).
+
+    Example
+    -------
+    >>> from graphcrm.projections import Edges
+    >>> PT, dangling = transition_matrix(Edges.of("coattendance", 3, [0], [1], [2.0], [1], directed=False))
+    >>> PT.toarray().tolist(), dangling.tolist()
+    ([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]], [False, False, True])
     """
-    n = g.vcount()
-    m = g.ecount()
-    if m:
-        el = np.fromiter((v for e in g.get_edgelist() for v in e), dtype=np.int64, count=2 * m).reshape(m, 2)
-        w = np.asarray(g.es["weight"], dtype=float) if "weight" in g.edge_attributes() else np.ones(m)
+    if isinstance(g, Edges):
+        n, src, dst, w = g.n, g.source, g.target, g.weight
     else:
-        el = np.zeros((0, 2), dtype=np.int64)
-        w = np.zeros(0)
-    rows = np.concatenate([el[:, 0], el[:, 1]])
-    cols = np.concatenate([el[:, 1], el[:, 0]])
+        n = g.vcount()
+        m = g.ecount()
+        el = np.asarray(g.get_edgelist(), dtype=np.int64).reshape(m, 2)
+        src, dst = el[:, 0], el[:, 1]
+        w = np.asarray(g.es["weight"], dtype=float) if "weight" in g.edge_attributes() else np.ones(m)
+    idx = np.int32 if n < 2**31 - 1 else np.int64
+    rows = np.concatenate([src, dst]).astype(idx, copy=False)
+    cols = np.concatenate([dst, src]).astype(idx, copy=False)
     A = sp.csr_matrix((np.concatenate([w, w]), (rows, cols)), shape=(n, n))
+    del rows, cols
     deg = np.asarray(A.sum(axis=1)).ravel()
     inv = np.divide(1.0, deg, out=np.zeros(n), where=deg > 0)
-    return (A @ sp.diags(inv)).tocsr(), deg == 0
+    A.data *= inv[A.indices]  # A D^-1: column j scaled by 1/deg(j), in place
+    return A, deg == 0
 
 
 def personalized_pagerank(

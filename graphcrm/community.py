@@ -148,7 +148,7 @@ class Community:
         if compact:
             self._compact()
         self.as_of = self.until if self.until is not None else self._latest()
-        self._cache: dict[str, ig.Graph] = {}
+        self._cache: dict[str, Any] = {}  # graphs and their Edges, per options
         self._memo: dict[str, Any] = {}
         self._pairs_store: Any = None  # a store aggregating projections in SQL (set by from_store)
         self._results_store: Any = None  # a store keeping results across sessions (set by from_store)
@@ -368,13 +368,71 @@ class Community:
                             f"{when(hi) if hi is not None else 'the end of the data'}; {span}")
 
     # -- projections ---------------------------------------------------------------
+    def edges(self, kind: str, **options: Any) -> proj.Edges:
+        """A projection as compact arrays (cached per options): ``"interactions"``,
+        ``"coattendance"`` or ``"referrals"``.
+
+        The same edges, weights and counts as :meth:`graph` (which is built from them), as
+        int32 vertex numbers, float64 weights and int32 counts (:class:`graphcrm.projections.Edges`),
+        without an igraph graph: what an algorithm that only needs arrays (a CSR matrix, a
+        numba kernel) should take.  On the embedded store the interaction and co-attendance
+        pairs are aggregated in SQL (see :meth:`from_store`).  The arrays are shared: never
+        change them in place.
+
+        Options are those of :meth:`graph`.
+
+        Raises
+        ------
+        ConfigError
+            Unknown projection or option.
+
+        Example
+        -------
+        >>> import pandas as pd
+        >>> o = pd.DataFrame({"owner_id": ["a", "b", "c"]})
+        >>> ev = pd.DataFrame({"event_id": ["e"], "starts_at": ["2024-01-01"]})
+        >>> at = pd.DataFrame({"event_id": ["e", "e"], "owner_id": ["a", "c"]})
+        >>> e = Community.from_frames({"owners": o, "events": ev, "attendance": at}).edges("coattendance")
+        >>> e.source.tolist(), e.target.tolist(), e.weight.tolist(), e.source.dtype.name
+        ([0], [2], [1.0], 'int32')
+        """
+        if kind not in proj.PROJECTIONS:
+            raise ConfigError(f"unknown graph {kind!r}; choose one of {', '.join(proj.PROJECTIONS)}")
+        if kind == "interactions":
+            options = dict(options)
+            if options.get("as_of") is None:
+                options["as_of"] = self.as_of
+        key = "edges:" + kind + json.dumps(options, sort_keys=True, default=str)
+        if key in self._cache:
+            return self._cache[key]
+        t = self.tables
+        try:
+            e = self._edges_in_store(kind, options)
+            if e is not None:
+                pass
+            elif kind == "referrals":
+                if options:
+                    raise TypeError(f"unexpected option(s) {sorted(options)}")
+                e = proj.referral_edges(self.owners, t["referrals"])
+            elif kind == "interactions":
+                e = proj.interaction_edges(self.owners, t["posts"], t["interactions"], **options)
+            else:
+                e = proj.coattendance_edges(self.owners, t["events"], t["attendance"], **options)
+        except TypeError as exc:
+            raise ConfigError(f"bad option for the {kind} graph: {exc}") from None
+        self._cache[key] = e
+        return e
+
     def graph(self, kind: str, **options: Any) -> ig.Graph:
         """A graph projection (cached per options): ``"referrals"``, ``"interactions"`` or ``"coattendance"``.
 
         Options are those of :func:`graphcrm.projections.referral_graph`,
         :func:`~graphcrm.projections.interaction_graph` (``weights``, ``half_life_days``; ``as_of``
         defaults to :attr:`as_of`) and :func:`~graphcrm.projections.coattendance_graph`
-        (``max_event_size``, ``checked_in_only``).
+        (``max_event_size``, ``checked_in_only``).  The interaction and co-attendance graphs are
+        built from :meth:`edges` (its arrays are cached too); an algorithm that needs only
+        arrays should call :meth:`edges` and skip the igraph graph (at 1M owners the
+        co-attendance graph is the largest object of the pipeline).
 
         Raises
         ------
@@ -384,22 +442,13 @@ class Community:
         key = kind + json.dumps(options, sort_keys=True, default=str)
         if key in self._cache:
             return self._cache[key]
-        t = self.tables
-        try:
-            g = self._graph_in_store(kind, options)
-            if g is not None:
-                pass
-            elif kind == "referrals":
-                g = proj.referral_graph(self.owners, t["referrals"], **options)
-            elif kind == "interactions":
-                options.setdefault("as_of", self.as_of)
-                g = proj.interaction_graph(self.owners, t["posts"], t["interactions"], **options)
-            elif kind == "coattendance":
-                g = proj.coattendance_graph(self.owners, t["events"], t["attendance"], **options)
-            else:
-                raise ConfigError(f"unknown graph {kind!r}; choose one of {', '.join(proj.PROJECTIONS)}")
-        except TypeError as exc:
-            raise ConfigError(f"bad option for the {kind} graph: {exc}") from None
+        if kind == "referrals":
+            try:
+                g = proj.referral_graph(self.owners, self.tables["referrals"], **options)
+            except TypeError as exc:
+                raise ConfigError(f"bad option for the {kind} graph: {exc}") from None
+        else:
+            g = proj.graph_from_edges(self.owner_ids, self.edges(kind, **options))
         self._cache[key] = g
         return g
 
@@ -410,7 +459,7 @@ class Community:
 
         return json.dumps([__version__, str(self.since), str(self.until), key])
 
-    def _graph_in_store(self, kind: str, options: dict) -> ig.Graph | None:
+    def _edges_in_store(self, kind: str, options: dict) -> proj.Edges | None:
         """The interaction or co-attendance projection aggregated in the store (DuckDB), or
         None when this community was not built by :meth:`from_store` on such a store."""
         store = self._pairs_store
@@ -420,6 +469,7 @@ class Community:
                                 else {"max_event_size", "checked_in_only"})
         if extra:
             raise TypeError(f"unexpected option(s) {sorted(extra)}")
+        n = len(self.owner_ids)
         if kind == "interactions":
             half = options.get("half_life_days")
             if half is not None and half <= 0:
@@ -427,16 +477,14 @@ class Community:
             as_of = options.get("as_of")
             r = store.interaction_pairs(weights=proj.kind_weights(options.get("weights")), half_life_days=half,
                                         as_of=self.as_of if as_of is None else as_of, since=self.since, until=self.until)
-            return proj.graph_from_pairs(self.owner_ids, r["source"], r["target"], directed=True, projection="interactions",
-                                         edge_attributes={"weight": r["weight"], "count": r["count"]})
+            return proj.Edges.of("interactions", n, r["source"], r["target"], r["weight"], r["count"], directed=True)
         size = int(options.get("max_event_size", proj.DEFAULT_MAX_EVENT_SIZE))
         if size < 2:
             raise ConfigError("max_event_size must be at least 2")
         r, skipped = store.coattendance_pairs(max_event_size=size, checked_in_only=bool(options.get("checked_in_only", True)),
                                               since=self.since, until=self.until)
-        return proj.graph_from_pairs(self.owner_ids, r["source"], r["target"], directed=False, projection="coattendance",
-                                     edge_attributes={"weight": r["weight"], "shared": r["shared"]},
-                                     graph_attributes={"max_event_size": size, "large_events_skipped": skipped})
+        return proj.Edges.of("coattendance", n, r["source"], r["target"], r["weight"], r["shared"], directed=False,
+                             attributes={"max_event_size": size, "large_events_skipped": skipped})
 
     def memo(self, name: str, options: dict, compute, *, key: str | None = None) -> Any:
         """The one cache of shared intermediates and results: compute once per community and

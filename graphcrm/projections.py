@@ -18,6 +18,8 @@ attribute ``large_events_skipped``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import igraph as ig
 import numpy as np
 import pandas as pd
@@ -30,6 +32,88 @@ from graphcrm.errors import ConfigError
 DEFAULT_KIND_WEIGHTS: dict[str, float] = {"like": 1.0, "favorite": 2.0, "comment": 3.0, "reply": 3.0, "share": 5.0}
 DEFAULT_MAX_EVENT_SIZE = 150
 PROJECTIONS = ("referrals", "interactions", "coattendance")
+#: the edge attribute holding :attr:`Edges.count` in each projection's igraph graph
+COUNT_ATTRIBUTE = {"interactions": "count", "coattendance": "shared"}
+
+
+@dataclass(frozen=True, eq=False)
+class Edges:
+    """A projection as compact numpy arrays: what algorithms that do not need an igraph graph use.
+
+    Built once per community and options by :meth:`graphcrm.community.Community.edges` (in SQL
+    on the embedded store, else from the community's tables); :meth:`Community.graph
+    <graphcrm.community.Community.graph>` builds its igraph graph from these arrays.  At 1M
+    demo owners the co-attendance projection has 25.7M pairs: 0.5 GB as these arrays, ~2.8 GB as
+    an igraph graph (python-igraph keeps each edge attribute as a list of Python numbers).
+    The arrays are shared by every caller: never change them in place.
+
+    Attributes
+    ----------
+    projection : str
+        ``"interactions"``, ``"coattendance"`` or ``"referrals"``.
+    directed : bool
+        Interactions and referrals are directed, co-attendance is not (``source < target``).
+    n : int
+        Number of vertices: the community's owners, in ``owner_ids`` order.
+    source, target : ndarray of int32
+        Vertex numbers (positions in ``owner_ids``); sorted by (source, target) for
+        interactions and co-attendance, in referral-row order for referrals.
+    weight : ndarray of float64
+        Interactions: sum of decayed kind weights (points); co-attendance: sum over shared
+        events of ``1/(n-1)``; referrals: 1.0.
+    count : ndarray of int32
+        Interactions: number of interactions; co-attendance: number of shared events;
+        referrals: 1.
+    attributes : dict
+        Graph attributes (co-attendance: ``max_event_size``, ``large_events_skipped``).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> e = Edges("coattendance", False, 3, np.array([0, 1], np.int32), np.array([1, 2], np.int32),
+    ...           np.array([0.5, 1.0]), np.array([1, 2], np.int32))
+    >>> len(e), float(e.weight.sum())
+    (2, 1.5)
+    """
+
+    projection: str
+    directed: bool
+    n: int
+    source: np.ndarray
+    target: np.ndarray
+    weight: np.ndarray
+    count: np.ndarray
+    attributes: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(len(self.source))
+
+    @classmethod
+    def of(cls, projection: str, n: int, source, target, weight, count, *, directed: bool,
+           attributes: dict | None = None) -> "Edges":
+        """Edges with the declared dtypes (int32 vertex numbers, float64 weight, int32 count)."""
+        vdt = np.int32 if n < 2**31 - 1 else np.int64
+        return cls(projection, bool(directed), int(n), np.ascontiguousarray(source, dtype=vdt),
+                   np.ascontiguousarray(target, dtype=vdt), np.ascontiguousarray(weight, dtype=np.float64),
+                   np.ascontiguousarray(count, dtype=np.int32), dict(attributes or {}))
+
+
+def graph_from_edges(ids: np.ndarray, edges: Edges) -> ig.Graph:
+    """The igraph graph of a projection (interactions or co-attendance) from its :class:`Edges`:
+    vertex attribute ``name``, edge attributes ``weight`` and ``count`` (interactions) or
+    ``shared`` (co-attendance), graph attributes ``projection`` and :attr:`Edges.attributes`.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> e = Edges.of("interactions", 2, [1], [0], [2.5], [2], directed=True)
+    >>> g = graph_from_edges(np.array(["a", "b"], dtype=object), e)
+    >>> g.get_edgelist(), g.es["weight"], g.es["count"]
+    ([(1, 0)], [2.5], [2])
+    """
+    return graph_from_pairs(ids, edges.source, edges.target, directed=edges.directed, projection=edges.projection,
+                            edge_attributes={"weight": edges.weight, COUNT_ATTRIBUTE[edges.projection]: edges.count},
+                            graph_attributes=edges.attributes)
 
 
 def owner_index(owners: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
@@ -137,6 +221,31 @@ def referral_graph(owners: pd.DataFrame, referrals: pd.DataFrame) -> ig.Graph:
         g.es["referred_at"] = [pd.Timestamp(x) for x in pd.to_datetime(referrals["referred_at"])[ok]]
     g["projection"] = "referrals"
     return g
+
+
+def referral_edges(owners: pd.DataFrame, referrals: pd.DataFrame) -> Edges:
+    """The referral projection of :func:`referral_graph` as :class:`Edges`: referrer -> referee
+    in referral-row order (loops kept, unknown owners skipped), ``weight`` 1.0 and ``count`` 1
+    per referral.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> o = pd.DataFrame({"owner_id": ["a", "b"]})
+    >>> r = pd.DataFrame({"referrer_id": ["b", "x"], "referee_id": ["a", "a"]})
+    >>> e = referral_edges(o, r)
+    >>> e.source.tolist(), e.target.tolist()
+    ([1], [0])
+    """
+    ids, index = owner_index(owners)
+    if not len(referrals):
+        z = np.zeros(0, dtype=np.int64)
+        return Edges.of("referrals", len(ids), z, z, np.zeros(0), z, directed=True)
+    s = _codes(index, referrals["referrer_id"])
+    t = _codes(index, referrals["referee_id"])
+    ok = (s >= 0) & (t >= 0)
+    m = int(ok.sum())
+    return Edges.of("referrals", len(ids), s[ok], t[ok], np.ones(m), np.ones(m, dtype=np.int32), directed=True)
 
 
 def kind_weights(weights: dict[str, float] | None = None) -> dict[str, float]:
@@ -264,24 +373,49 @@ def interaction_graph(
     >>> g.es[0]["weight"], g.es[0]["count"]
     (6.0, 2)
     """
+    ids, _ = owner_index(owners)
+    return graph_from_edges(ids, interaction_edges(owners, posts, interactions, weights=weights,
+                                                   half_life_days=half_life_days, as_of=as_of))
+
+
+def interaction_edges(
+    owners: pd.DataFrame,
+    posts: pd.DataFrame,
+    interactions: pd.DataFrame,
+    *,
+    weights: dict[str, float] | None = None,
+    half_life_days: float | None = None,
+    as_of: pd.Timestamp | None = None,
+) -> Edges:
+    """The interaction projection of :func:`interaction_graph` as :class:`Edges` (engager ->
+    author, sorted by (source, target); ``weight`` summed decayed kind weights, ``count``
+    interactions), without building an igraph graph.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> o = pd.DataFrame({"owner_id": ["a", "b"]})
+    >>> p = pd.DataFrame({"post_id": ["p1"], "author_id": ["a"]})
+    >>> i = pd.DataFrame({"owner_id": ["b", "b"], "post_id": ["p1", "p1"], "kind": ["like", "share"],
+    ...                   "created_at": pd.to_datetime(["2024-01-01", "2024-01-02"])})
+    >>> e = interaction_edges(o, p, i)
+    >>> e.source.tolist(), e.target.tolist(), e.weight.tolist(), e.count.tolist()
+    ([1], [0], [6.0], [2])
+    """
     ids, index = owner_index(owners)
-    g = _vertices(ids, directed=True)
-    g["projection"] = "interactions"
+    n = len(ids)
     if not len(interactions):
-        return g
+        z = np.zeros(0, dtype=np.int64)
+        return Edges.of("interactions", n, z, z, np.zeros(0), z, directed=True)
     s = _codes(index, interactions["owner_id"])
     t = authors_of(index, posts, interactions)
     w = interaction_weights(interactions, weights=weights, half_life_days=half_life_days, as_of=as_of)
     ok = (s >= 0) & (t >= 0) & (s != t)
-    n = len(ids)
     pair = s[ok].astype(np.int64) * n + t[ok]
     uniq, inv = np.unique(pair, return_inverse=True)
     wsum = np.bincount(inv, weights=w[ok])
     cnt = np.bincount(inv)
-    g.add_edges(np.column_stack([uniq // n, uniq % n]))
-    g.es["weight"] = wsum.tolist()
-    g.es["count"] = cnt.tolist()
-    return g
+    return Edges.of("interactions", n, uniq // n, uniq % n, wsum, cnt, directed=True)
 
 
 def coattendance_graph(
@@ -319,15 +453,49 @@ def coattendance_graph(
     >>> g.ecount(), g.es[0]["weight"]
     (3, 0.5)
     """
+    ids, _ = owner_index(owners)
+    return graph_from_edges(ids, coattendance_edges(owners, events, attendance, max_event_size=max_event_size,
+                                                    checked_in_only=checked_in_only))
+
+
+def coattendance_edges(
+    owners: pd.DataFrame,
+    events: pd.DataFrame | None,
+    attendance: pd.DataFrame,
+    *,
+    max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+    checked_in_only: bool = True,
+) -> Edges:
+    """The co-attendance projection of :func:`coattendance_graph` as :class:`Edges`
+    (``source < target``, sorted; ``weight`` sum of ``1/(n-1)``, ``count`` shared events;
+    ``attributes`` ``max_event_size`` and ``large_events_skipped``), without an igraph graph.
+
+    Raises
+    ------
+    ConfigError
+        ``max_event_size`` below 2.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> o = pd.DataFrame({"owner_id": ["a", "b", "c"]})
+    >>> a = pd.DataFrame({"event_id": ["e1"] * 3, "owner_id": ["a", "b", "c"], "checked_in": [True] * 3})
+    >>> e = coattendance_edges(o, None, a)
+    >>> e.source.tolist(), e.target.tolist(), e.weight.tolist(), e.attributes["large_events_skipped"]
+    ([0, 0, 1], [1, 2, 2], [0.5, 0.5, 0.5], 0)
+    """
     if max_event_size < 2:
         raise ConfigError("max_event_size must be at least 2")
     ids, index = owner_index(owners)
-    g = _vertices(ids, directed=False)
-    g["projection"] = "coattendance"
-    g["max_event_size"] = int(max_event_size)
-    g["large_events_skipped"] = 0
+    n = len(ids)
+    attrs = {"max_event_size": int(max_event_size), "large_events_skipped": 0}
+    z = np.zeros(0, dtype=np.int64)
+
+    def empty() -> Edges:
+        return Edges.of("coattendance", n, z, z, np.zeros(0), z, directed=False, attributes=attrs)
+
     if not len(attendance):
-        return g
+        return empty()
     att = attendance
     if checked_in_only and "checked_in" in att:
         att = att[att["checked_in"].astype(bool)]
@@ -336,11 +504,11 @@ def coattendance_graph(
     ok = v >= 0
     v, ev = v[ok], ev_codes[ok]
     sizes = np.bincount(ev, minlength=len(ev_uniques))
-    g["large_events_skipped"] = int((sizes > max_event_size).sum())
+    attrs["large_events_skipped"] = int((sizes > max_event_size).sum())
     keep = (sizes[ev] <= max_event_size) & (sizes[ev] >= 2)
     v, ev = v[keep], ev[keep]
     if not len(v):
-        return g
+        return empty()
     order = np.lexsort((v, ev))
     v, ev = v[order], ev[order]
     # all pairs within each event, vectorised per event size (sum of n^2 over small events)
@@ -359,13 +527,10 @@ def coattendance_graph(
     a = np.concatenate(src_parts).astype(np.int64)
     b = np.concatenate(dst_parts).astype(np.int64)
     w = np.concatenate(w_parts)
-    n = len(ids)
     pair = a * n + b
     uniq, inv = np.unique(pair, return_inverse=True)
-    g.add_edges(np.column_stack([uniq // n, uniq % n]))
-    g.es["weight"] = np.bincount(inv, weights=w).tolist()
-    g.es["shared"] = np.bincount(inv).tolist()
-    return g
+    return Edges.of("coattendance", n, uniq // n, uniq % n, np.bincount(inv, weights=w), np.bincount(inv),
+                    directed=False, attributes=attrs)
 
 
 def to_networkx(graph: ig.Graph):

@@ -113,3 +113,34 @@ def test_one_huge_event_stays_small():
     # with the cap raised the same event would be a clique: the guard is what keeps it small
     g_small_cap = coattendance_graph(owners.head(300), None, att[att["owner_id"].isin(owners["owner_id"].head(300))], max_event_size=1000)
     assert g_small_cap.ecount() == 300 * 299 // 2
+
+
+def test_edges_are_the_graphs_as_compact_arrays(tiny):
+    """``Community.edges`` gives the same edges, weights and counts as ``graph`` (built from
+    them) as int32 / float64 / int32 arrays, by hand on the tiny community."""
+    e = tiny.edges("coattendance")
+    assert (e.projection, e.directed, e.n, len(e)) == ("coattendance", False, 4, 3)
+    assert e.source.dtype == np.int32 and e.target.dtype == np.int32 and e.count.dtype == np.int32
+    assert e.weight.dtype == np.float64
+    # a=0, b=1, c=2: (a,b) 1.5 over two events, (a,c) and (b,c) 0.5
+    assert list(zip(e.source.tolist(), e.target.tolist())) == [(0, 1), (0, 2), (1, 2)]
+    assert e.weight.tolist() == [1.5, 0.5, 0.5] and e.count.tolist() == [2, 1, 1]
+    assert e.attributes == {"max_event_size": 150, "large_events_skipped": 0}
+    i = tiny.edges("interactions", half_life_days=10)
+    assert list(zip(i.source.tolist(), i.target.tolist(), i.weight.tolist(), i.count.tolist())) == [
+        (0, 1, 2.0, 1), (1, 0, 3.5, 2), (2, 0, 5.0, 1)]
+    r = tiny.edges("referrals")
+    assert list(zip(r.source.tolist(), r.target.tolist())) == [(0, 1), (1, 2)] and r.directed
+    for kind, opts in [("coattendance", {}), ("coattendance", {"checked_in_only": False, "max_event_size": 2}),
+                       ("interactions", {}), ("interactions", {"half_life_days": 10})]:
+        g, a = tiny.graph(kind, **opts), tiny.edges(kind, **opts)
+        assert g.get_edgelist() == list(zip(a.source.tolist(), a.target.tolist()))
+        assert g.es["weight"] == a.weight.tolist()
+        assert g.es["count" if kind == "interactions" else "shared"] == a.count.tolist()
+    assert tiny.edges("coattendance") is e  # cached per options
+    with pytest.raises(ConfigError):
+        tiny.edges("friends")
+    with pytest.raises(ConfigError):
+        tiny.edges("coattendance", max_event_size=1)
+    with pytest.raises(ConfigError):
+        tiny.edges("referrals", weights={"like": 1.0})

@@ -478,9 +478,9 @@ class DuckDBStore(Store):
         Returns
         -------
         dict of ndarray
-            ``source``, ``target`` (int64 vertex numbers: the owner's rank in owner_id order
-            within the window), ``weight`` (float64, summed), ``count`` (int64 interactions),
-            sorted by (source, target).
+            ``source``, ``target`` (int32 vertex numbers: the owner's rank in owner_id order
+            within the window), ``weight`` (float64, summed), ``count`` (int32 interactions),
+            sorted by (source, target): the arrays of :class:`graphcrm.projections.Edges`.
         """
         cte, params = self._window_sql(since, until)
         cond, p2 = self._between("x.created_at", since, until)
@@ -492,7 +492,7 @@ class DuckDBStore(Store):
             p4 = [pd.Timestamp(as_of).to_pydatetime()]
         else:
             p4 = []
-        sql = (f"WITH {cte} SELECT e.i AS source, a.i AS target, sum({w}) AS weight, count(*) AS count "
+        sql = (f"WITH {cte} SELECT e.i::INTEGER AS source, a.i::INTEGER AS target, sum({w}) AS weight, count(*)::INTEGER AS count "
                "FROM interactions x JOIN _o e ON e.owner_id = x.owner_id JOIN posts p ON p.post_id = x.post_id "
                "JOIN _o a ON a.owner_id = p.author_id "
                f"WHERE e.i <> a.i AND {cond} AND {post_cond} GROUP BY 1, 2 ORDER BY 1, 2")
@@ -500,8 +500,8 @@ class DuckDBStore(Store):
             r = self.con.execute(sql, params + p4 + p2 + p3).fetchnumpy()
         except duckdb.Error as exc:
             raise StoreError(f"aggregating interactions in {self.uri} failed: {exc}") from None
-        return {"source": np.asarray(r["source"], dtype=np.int64), "target": np.asarray(r["target"], dtype=np.int64),
-                "weight": np.asarray(r["weight"], dtype=np.float64), "count": np.asarray(r["count"], dtype=np.int64)}
+        return {"source": np.asarray(r["source"], dtype=np.int32), "target": np.asarray(r["target"], dtype=np.int32),
+                "weight": np.asarray(r["weight"], dtype=np.float64), "count": np.asarray(r["count"], dtype=np.int32)}
 
     def coattendance_pairs(self, *, max_event_size: int, checked_in_only: bool, since=None,
                            until=None) -> tuple[dict[str, np.ndarray], int]:
@@ -515,8 +515,8 @@ class DuckDBStore(Store):
         Returns
         -------
         (dict of ndarray, int)
-            ``source`` < ``target`` (int64 vertex numbers), ``weight`` (float64), ``shared``
-            (int64 events), sorted by (source, target); and the number of events left out for
+            ``source`` < ``target`` (int32 vertex numbers), ``weight`` (float64), ``shared``
+            (int32 events), sorted by (source, target); and the number of events left out for
             their size.
         """
         cte, params = self._window_sql(since, until)
@@ -534,13 +534,13 @@ class DuckDBStore(Store):
             skipped = int(self.con.execute(f"{base} SELECT count(*) FROM _s WHERE n > {size}", params + p2).fetchone()[0])
             r = self.con.execute(
                 f"{base}, _k AS (SELECT _a.event_id, _a.i, _s.n FROM _a JOIN _s USING (event_id) WHERE _s.n BETWEEN 2 AND {size}) "
-                "SELECT x.i AS source, y.i AS target, sum(1.0 / (x.n - 1)) AS weight, count(*) AS shared "
+                "SELECT x.i::INTEGER AS source, y.i::INTEGER AS target, sum(1.0 / (x.n - 1)) AS weight, count(*)::INTEGER AS shared "
                 "FROM _k x JOIN _k y ON x.event_id = y.event_id AND x.i < y.i GROUP BY 1, 2 ORDER BY 1, 2",
                 params + p2).fetchnumpy()
         except duckdb.Error as exc:
             raise StoreError(f"aggregating attendance in {self.uri} failed: {exc}") from None
-        return ({"source": np.asarray(r["source"], dtype=np.int64), "target": np.asarray(r["target"], dtype=np.int64),
-                 "weight": np.asarray(r["weight"], dtype=np.float64), "shared": np.asarray(r["shared"], dtype=np.int64)},
+        return ({"source": np.asarray(r["source"], dtype=np.int32), "target": np.asarray(r["target"], dtype=np.int32),
+                 "weight": np.asarray(r["weight"], dtype=np.float64), "shared": np.asarray(r["shared"], dtype=np.int32)},
                 skipped)
 
     # -- results kept across sessions (issue 13): keyed by data version and options ----------
