@@ -171,6 +171,57 @@ class _PrefixSampler:
         return np.where(hi > lo, out, -1)
 
 
+#: at most this many natural referrals of one referrer within any 24 hours (the demo's steady
+#: referrers; the planted burst is ~25 in 48 hours).  ``referral_issues`` flags a referrer with
+#: ``burst_min`` = 5 in one day; with a Poisson stream of ~0.4 a day over years, the busiest
+#: referrers of a 1M-owner community crossed that by chance (10 at seed 0) - see docs/scaling.md
+NATURAL_REFERRALS_PER_DAY = 4
+
+
+def _cap_daily_referrals(frm: np.ndarray, to: np.ndarray, t: np.ndarray, bought: np.ndarray,
+                         samplers: tuple["_PrefixSampler", "_PrefixSampler"], rng: np.random.Generator,
+                         *, cap: int = NATURAL_REFERRALS_PER_DAY, rounds: int = 20) -> np.ndarray:
+    """Keep every referrer at ``cap`` natural referrals or fewer in any 24 hours; returns the rows kept.
+
+    A referral that would be a referrer's ``cap + 1``-th within a day gets another referrer,
+    drawn like the first (weighted, among owners who bought before the referral; ``samplers``:
+    for buyers' and for leads' referrals, ``bought`` tells which) and different from the
+    referee; ``frm`` is changed in place.  After ``rounds`` redraws, a referral still over the
+    cap is dropped (its referee was not referred).  Nothing is drawn when no referrer is over
+    the cap, so small demos are unchanged.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> frm, to = np.array([0, 0, 0]), np.array([5, 6, 7])
+    >>> t = np.array([0, 100, 200])
+    >>> _cap_daily_referrals(frm, to, t, np.ones(3, bool), (None, None), None, cap=2).tolist()
+    [True, True, False]
+    """
+    keep = np.ones(len(frm), dtype=bool)
+    for attempt in range(rounds + 1):
+        idx = np.flatnonzero(keep)
+        o = idx[np.lexsort((t[idx], frm[idx]))]
+        f, tt = frm[o], t[o]
+        if len(o) <= cap:
+            break
+        over = (f[cap:] == f[:-cap]) & (tt[cap:] - tt[:-cap] <= DAY)
+        if not over.any():
+            break
+        bad = o[cap:][over]
+        if attempt == rounds or samplers[0] is None:
+            keep[bad] = False
+            continue
+        for which, sampler in ((True, samplers[0]), (False, samplers[1])):
+            b = bad[bought[bad] == which]
+            if not len(b):
+                continue
+            new = sampler.sample(np.zeros(len(b), np.int64), t[b], rng)
+            ok = (new >= 0) & (new != to[b])
+            frm[b[ok]] = new[ok]
+    return keep
+
+
 def _weighted_choice(rng: np.random.Generator, weight: np.ndarray, k: int) -> np.ndarray:
     """k distinct indices drawn with probability proportional to weight (Efraimidis-Spirakis)."""
     weight = np.asarray(weight, dtype=np.float64)
@@ -746,10 +797,11 @@ class _Demo:
         ok = rp >= 0
         ref_p, rp, tp = ref_p[ok], rp[ok], tp[ok]
         stage_p = np.where(r.random(len(ref_p)) < 0.4, 1, 0)
-        self.r_from = np.concatenate([rb, rp])
-        self.r_to = np.concatenate([ref_b, ref_p])
-        self.r_t = np.concatenate([rt_b, tp])
-        self.r_stage = np.concatenate([stage_b, stage_p])
+        frm, to = np.concatenate([rb, rp]), np.concatenate([ref_b, ref_p])
+        t, stage = np.concatenate([rt_b, tp]), np.concatenate([stage_b, stage_p])
+        keep = _cap_daily_referrals(frm, to, t, np.r_[np.ones(len(rb), bool), np.zeros(len(rp), bool)],
+                                    (any_b, any_l), r)
+        self.r_from, self.r_to, self.r_t, self.r_stage = frm[keep], to[keep], t[keep], stage[keep]
         self.r_kind = np.zeros(len(self.r_from), np.int8)  # 0 = legit
 
     def anomalies(self) -> dict:

@@ -32,3 +32,36 @@ def test_referrals_follow_the_referrers_purchase():
     bought = o.loc[natural["referrer_id"], "purchased_at"].to_numpy()
     ok = (bought <= natural["referred_at"].to_numpy()) | o.loc[natural["referrer_id"], "purchased_at"].isna().to_numpy()
     assert ok.mean() > 0.97  # all but the planted anomalies (cycles, double claims, staff)
+
+
+def test_no_natural_referrer_exceeds_the_daily_cap():
+    """A referrer over NATURAL_REFERRALS_PER_DAY in 24 hours gets the excess referrals redrawn
+    among the owners who bought before them (never the referee); others are left alone."""
+    import numpy as np
+
+    from graphcrm.demo import DAY, NATURAL_REFERRALS_PER_DAY, _cap_daily_referrals, _PrefixSampler
+
+    rng = np.random.default_rng(0)
+    n = 60
+    purchased = np.arange(n) * DAY  # owner i bought on day i
+    w = np.ones(n)
+    samplers = (_PrefixSampler(np.zeros(n, np.int64), purchased, w, np.ones(n, bool)),) * 2
+    # owner 0 refers 10 owners within 5 hours on day 50; owner 1 refers 3 (under the cap)
+    frm = np.r_[np.zeros(10, np.int64), np.ones(3, np.int64)]
+    to = np.r_[np.arange(40, 50), np.arange(50, 53)]
+    t = np.r_[50 * DAY + np.arange(10) * 1800, 55 * DAY + np.arange(3) * 60]
+    before = frm.copy()
+    keep = _cap_daily_referrals(frm, to, t, np.ones(13, bool), samplers, rng)
+    assert keep.all()
+    f, tt = frm[keep], t[keep]
+    for who in np.unique(f):
+        times = np.sort(tt[f == who])
+        k = NATURAL_REFERRALS_PER_DAY
+        assert not (len(times) > k and (times[k:] - times[:-k] <= DAY).any()), who
+    assert (frm == 0).sum() == NATURAL_REFERRALS_PER_DAY and (frm[10:] == before[10:]).all()
+    assert (purchased[frm] < t).all() and (frm != to).all()
+    # unchanged when nobody is over the cap: nothing is drawn
+    frm2 = before.copy()[10:]
+    state = rng.bit_generator.state
+    assert _cap_daily_referrals(frm2, to[10:], t[10:], np.ones(3, bool), samplers, rng).all()
+    assert rng.bit_generator.state == state and (frm2 == before[10:]).all()
