@@ -643,6 +643,7 @@ def level_transitions(
     thresholds: Sequence[Mapping[str, Any]] | None = None,
     points: Mapping[str, float] | None = None,
     half_life_days: float | None = 180,
+    compare_circles: bool = True,
     lang: str = "en",
 ) -> tuple[pd.DataFrame, MovementDetails]:
     """The level transition matrix, Orbit-style: per level, who moved up, held or moved down.
@@ -653,8 +654,8 @@ def level_transitions(
     ----------
     community : Community
         The community snapshot.
-    period, as_of, grace_days, grace_step_days, thresholds, points, half_life_days, lang
-        As in :func:`movement`.
+    period, as_of, grace_days, grace_step_days, thresholds, points, half_life_days, compare_circles, lang
+        As in :func:`movement` (``compare_circles`` only changes the cost: levels need no circles).
 
     Returns
     -------
@@ -685,7 +686,8 @@ def level_transitions(
     """
     lang = check_lang(lang)
     m, det = movement(community, period=period, as_of=as_of, grace_days=grace_days, grace_step_days=grace_step_days,
-                      thresholds=thresholds, points=points, half_life_days=half_life_days, lang=lang, details=True)
+                      thresholds=thresholds, points=points, half_life_days=half_life_days,
+                      compare_circles=compare_circles, lang=lang, details=True)
     keys, names = _ladder(thresholds, lang)
     zh = lang == "zh"
     rows = []
@@ -750,6 +752,7 @@ def rising_stars(
     min_engagers: int = 3,
     rising_top: int | None = None,
     koc_options: Mapping[str, Any] | None = None,
+    compare_circles: bool = True,
     top: int | None = None,
     lang: str = "en",
 ) -> tuple[pd.DataFrame, MovementDetails]:
@@ -764,8 +767,9 @@ def rising_stars(
     ----------
     community : Community
         The community snapshot.
-    period, as_of, grace_days, koc_options
-        As in :func:`movement`.
+    period, as_of, grace_days, koc_options, compare_circles
+        As in :func:`movement` (``compare_circles=False``: the earlier KOC ranks measure bridging
+        with today's circles).
     min_activity : int, default 3
         Own activities (posts, interactions, events, referrals) needed in the current period.
     min_engagers : int, default 3
@@ -805,7 +809,7 @@ def rising_stars(
     if min_activity < 0 or min_engagers < 0 or (rising_top is not None and rising_top < 1):
         raise ConfigError("min_activity and min_engagers must be >= 0 and rising_top >= 1")
     m, det = movement(community, period=period, as_of=as_of, grace_days=grace_days, koc_options=koc_options,
-                      lang=lang, details=True)
+                      compare_circles=compare_circles, lang=lang, details=True)
     if rising_top is None:
         rising_top = max(100, int(np.ceil(0.02 * int(m["koc_rank_now"].notna().sum()))))
     ok = (m["qualified_now"] & (m["activity_now"] >= min_activity) & (m["engagers_now"] >= min_engagers)
@@ -866,6 +870,7 @@ def drifting_owners(
     contribution_quantile: float = 0.9,
     min_activity: int = 3,
     min_drop: float = 0.5,
+    compare_circles: bool = True,
     top: int | None = None,
     lang: str = "en",
 ) -> tuple[pd.DataFrame, MovementDetails]:
@@ -882,8 +887,9 @@ def drifting_owners(
     ----------
     community : Community
         The community snapshot.
-    period, as_of, grace_days
-        As in :func:`movement` (``grace_days`` only affects ``level_now``).
+    period, as_of, grace_days, compare_circles
+        As in :func:`movement` (``grace_days`` only affects ``level_now``; ``compare_circles``
+        only the cost: the list needs no circles).
     contribution_quantile : float, default 0.9
         Quantile (0-1) of positive contributions then that counts as "high".
     min_activity : int, default 3
@@ -921,7 +927,8 @@ def drifting_owners(
     lang = check_lang(lang)
     if not 0 <= contribution_quantile <= 1 or not 0 < min_drop <= 1 or min_activity < 1:
         raise ConfigError("contribution_quantile must be in [0, 1], min_drop in (0, 1] and min_activity >= 1")
-    m, det = movement(community, period=period, as_of=as_of, grace_days=grace_days, lang=lang, details=True)
+    m, det = movement(community, period=period, as_of=as_of, grace_days=grace_days,
+                      compare_circles=compare_circles, lang=lang, details=True)
     m = m[m["direction"] != "new"]
     pos = m["contribution_then"].fillna(0.0)
     high = float(np.quantile(pos[pos > 0], contribution_quantile)) if (pos > 0).any() else np.inf

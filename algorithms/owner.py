@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from graphcrm.algorithms.movement import DEFAULT_GRACE_DAYS
 from graphcrm.contract import CONVERTED_STAGES, TABLES
 from graphcrm.errors import ConfigError, GraphCRMError
 from graphcrm.i18n import check_lang, pick
@@ -236,7 +237,7 @@ def owner_profile(
     community: Any,
     owner_id: str,
     *,
-    grace_days: float = 60,
+    grace_days: float = DEFAULT_GRACE_DAYS,
     include_targets: bool = True,
     timeline_months: int | None = 24,
     show_names: bool = False,
@@ -251,7 +252,7 @@ def owner_profile(
         The community snapshot (a since/until window applies to every part).
     owner_id : str
         The owner.
-    grace_days : float, default 60
+    grace_days : float, default 60 (``DEFAULT_GRACE_DAYS``)
         Grace period of a level downgrade (see :mod:`graphcrm.algorithms.movement`).
     include_targets : bool, default True
         Run :func:`graphcrm.algorithms.targeting.targets` to list the programs the owner is

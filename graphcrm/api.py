@@ -315,12 +315,12 @@ class CommunityGraph:
         return _algorithm("algorithms.influence", "spread")(self.community(since, until), seeds, **options)
 
     # -- campaigns: record a program run with its hold-out, evaluate it after the window ------
-    def record_campaign(self, name: str, *, program: str, start: Any = None, window_days: int = 30,
-                        holdout: float = 0.1, seed: int = 0, targets_frame: pd.DataFrame | None = None,
-                        matches: int = 1, replace: bool = False, since: Any = None, until: Any = None,
-                        target_options: Mapping[str, Any] | None = None):
+    def record_campaign(self, name: str, *, program: str, replace: bool = False, since: Any = None,
+                        until: Any = None, **plan_options: Any):
         """Plan a campaign (treated and a never-contacted control, see
-        :func:`graphcrm.algorithms.campaigns.plan_campaign`) and record it in the store.
+        :func:`graphcrm.algorithms.campaigns.plan_campaign`, whose options and defaults
+        ``plan_options`` are: ``start``, ``window_days``, ``holdout``, ``seed``,
+        ``targets_frame``, ``matches``, ``target_options``) and record it in the store.
 
         Returns the :class:`~graphcrm.algorithms.campaigns.CampaignPlan`; export only its
         ``treated`` members to a CRM (the control must never be contacted).
@@ -331,8 +331,7 @@ class CommunityGraph:
             A campaign of that name is already recorded (pass ``replace=True`` to replace it).
         """
         plan = _algorithm("algorithms.campaigns", "plan_campaign")(
-            self.community(since, until), name=name, program=program, start=start, window_days=window_days,
-            holdout=holdout, seed=seed, targets_frame=targets_frame, matches=matches, target_options=target_options)
+            self.community(since, until), name=name, program=program, **plan_options)
         self.store.write_campaign(plan.campaign.to_record(), plan.members, replace=replace)
         return plan
 

@@ -17,8 +17,11 @@ from graphcrm.commands.options import (  # noqa: F401  (re-exported for command 
     STORE_HELP,
     emit,
     format_option,
+    given,
     handle_errors,
     lang_option,
+    library_default,
+    library_option,
     open_cg,
     output_option,
     open_community,
@@ -27,6 +30,10 @@ from graphcrm.commands.options import (  # noqa: F401  (re-exported for command 
     verbosity_options,
     window_options,
 )
+
+
+#: the library function behind ``graphcrm demo``: its defaults are the options' defaults
+DEMO = "graphcrm.demo:write_demo"
 
 
 # -- commands ---------------------------------------------------------------------------
@@ -83,23 +90,25 @@ def info(store: str | None, fmt: str) -> None:
 
 
 @cli.command()
-@click.option("--owners", "n_owners", type=click.IntRange(min=1000), default=20_000, show_default=True,
-              help="Number of owners to generate.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same community).")
+@library_option("--owners", "n_owners", type=click.IntRange(min=1000), library=(DEMO, "n_owners"),
+                help="Number of owners to generate.")
+@library_option("--seed", type=int, library=(DEMO, "seed"), help="Random seed (same seed, same community).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("graphcrm-demo"),
               show_default=True, help="Folder to write the demo CSV files to (the data contract's format).")
 @click.option("--interactions-per-owner", "interactions_per_owner", type=click.FloatRange(min=0, min_open=True),
               default=None, help="About this many interactions per owner (default about 10; e.g. 20).")
 @store_option
 @handle_errors
-def demo(n_owners: int, seed: int, out_dir: Path, store: str | None, interactions_per_owner: float | None = None) -> None:
+def demo(n_owners: int | None, seed: int | None, out_dir: Path, store: str | None, interactions_per_owner: float | None = None) -> None:
     """Generate the demo community (a NIO-like owner community), load it and print what was loaded."""
     from graphcrm.demo import write_demo
     from graphcrm.files import check_output_dir
 
     if not (out_dir / "demo_truth.json").exists():  # an earlier demo folder is rewritten, real exports never
         check_output_dir(out_dir, what="--out")
-    truth = write_demo(out_dir, n_owners=n_owners, seed=seed, interactions_per_owner=interactions_per_owner)
+    truth = write_demo(out_dir, **given(n_owners=n_owners, seed=seed), interactions_per_owner=interactions_per_owner)
+    n_owners = n_owners or library_default(DEMO, "n_owners")
+    seed = library_default(DEMO, "seed") if seed is None else seed
     click.echo(f"demo community with {n_owners:,} owners written to {out_dir}/ (seed {seed})")
     cg = open_cg(store)
     report = cg.load(out_dir)

@@ -44,3 +44,20 @@ def test_help_and_version_run_without_heavy_imports() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "", f"--help/--version loaded {out}"
+
+
+def test_a_command_help_imports_no_analysis() -> None:
+    """``graphcrm kocs --help`` shows the library's defaults read from the source: no analysis
+    module (and so no pandas, numba, igraph ...) is imported for them."""
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from graphcrm.cli import cli\n"
+        "for cmd in ('kocs', 'circles', 'referrals', 'targets', 'movement', 'owner', 'volunteers', 'levels'):\n"
+        "    r = CliRunner().invoke(cli, [cmd, '--help'])\n"
+        "    assert r.exit_code == 0 and '[default: ' in r.output, r.output\n"
+        f"print(','.join(m for m in {HEAVY!r} + ('graphcrm.algorithms.koc', 'graphcrm.algorithms.targeting') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "", f"a command's --help loaded {out}"

@@ -159,7 +159,7 @@ def ambassadors_cmd(store, since, until, k, fmt, lang, segment, campaign_file, e
         raise ConfigError("--costs and --budget go together")
     cg = open_cg(store)
     if campaign_file is not None:  # the file first, then what the command line gives
-        from graphcrm.commands.analytics_ii import read_campaign
+        from graphcrm.commands.campaigns import read_campaign
 
         from graphcrm.commands.campaigns import campaign_from_file
 

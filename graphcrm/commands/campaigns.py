@@ -1,5 +1,6 @@
 """``graphcrm campaigns`` (recorded campaigns) and ``graphcrm evaluate NAME`` (their lift);
-:func:`record_and_keep_treated`, used by ``targets --campaign`` and ``ambassadors --campaign``."""
+:func:`record_and_keep_treated`, used by ``targets --campaign`` and ``ambassadors --campaign``, and
+:func:`read_campaign` (a campaign file, checked), used by ``targets``, ``ambassadors`` and ``report``."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from graphcrm.commands.options import emit, format_option, handle_errors, lang_option, open_cg, output_option, store_option
+from graphcrm.commands.options import (emit, format_option, given, handle_errors, lang_option, library_option, open_cg,
+                                      output_option, store_option)
+
+#: the library function behind ``--campaign``: its defaults are the options' defaults
+PLAN = "graphcrm.algorithms.campaigns:plan_campaign"
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -28,20 +33,19 @@ def campaign_options(f):
                      help="Replace an earlier campaign of the same name (otherwise that is an error).")(f)
     f = click.option("--start", "campaign_start", default=None, metavar="DATE",
                      help="Campaign start (default: the day after the latest data).")(f)
-    f = click.option("--window-days", "window_days", type=click.IntRange(min=1), default=30, show_default=True,
-                     help="Days after the start over which `graphcrm evaluate` counts outcomes.")(f)
-    f = click.option("--holdout", type=click.FloatRange(min=0, max=1, max_open=True), default=0.1,
-                     show_default=True,
-                     help="Share of the eligible targets kept as a never-contacted control group (seeded by "
-                          "--seed). Ambassadors: > 0 records one matched control per pick instead.")(f)
+    f = library_option("--window-days", "window_days", type=click.IntRange(min=1), library=(PLAN, "window_days"),
+                       help="Days after the start over which `graphcrm evaluate` counts outcomes.")(f)
+    f = library_option("--holdout", type=click.FloatRange(min=0, max=1, max_open=True), library=(PLAN, "holdout"),
+                         help="Share of the eligible targets kept as a never-contacted control group (seeded by "
+                            "--seed). Ambassadors: > 0 records one matched control per pick instead.")(f)
     f = click.option("--campaign", "campaign_name", default=None, metavar="NAME",
                      help="Record a campaign of this name in the store with a hold-out control group; the "
                           "list printed and written (-o) then holds only the treated members.")(f)
     return f
 
 
-def campaign_from_file(campaign_file: Any, campaign_name: str | None, holdout: float, window_days: int,
-                       start: Any) -> tuple[str | None, float, int, Any]:
+def campaign_from_file(campaign_file: Any, campaign_name: str | None, holdout: float | None,
+                       window_days: int | None, start: Any) -> tuple[str | None, float | None, int | None, Any]:
     """The campaign to record: ``--campaign NAME`` and its options if given, else the campaign
     file's ``name`` with its ``[holdout]`` table (share, window_days, start) when the file has one.
     A file without ``[holdout]`` records nothing (it only sets the options of the picks)."""
@@ -52,18 +56,34 @@ def campaign_from_file(campaign_file: Any, campaign_name: str | None, holdout: f
 
         raise ConfigError("the campaign file has a [holdout] table but no name: add name = \"...\" to record it")
     h = campaign_file.holdout
-    return (campaign_file.name, float(h.get("share", holdout)), int(h.get("window_days", window_days)),
+    share, days = h.get("share", holdout), h.get("window_days", window_days)
+    return (campaign_file.name, None if share is None else float(share), None if days is None else int(days),
             h.get("start", start))
 
 
+def read_campaign(cg, path: Path, *, lang: str = "en", fmt: str = "table"):
+    """Read the campaign file at ``path`` (:func:`graphcrm.campaign_file.read_campaign_file`),
+    check its exclusion list against the store's owners and print how many ids were read and
+    which are unknown (shared by ``ambassadors``, ``targets`` and ``report``)."""
+    from graphcrm.campaign_file import read_campaign_file
+
+    campaign = read_campaign_file(path)
+    check = campaign.check_exclusions(cg.table("owners")["owner_id"].astype(str))
+    head = (f"活动文件 {path}：k = {campaign.k}，随机种子 = {campaign.seed}；" if lang == "zh"
+            else f"campaign file {path}: k = {campaign.k}, seed = {campaign.seed}; ")
+    _note(head + check.summary(lang), fmt if fmt != "table" else "csv")  # stderr: the table stays clean
+    return campaign
+
+
+
 def record_and_keep_treated(cg: "graphcrm.CommunityGraph", frame: "pd.DataFrame", *, name: str, program: str,
-                            holdout: float, window_days: int, start: Any, replace: bool, seed: int,
+                            holdout: float | None, window_days: int | None, start: Any, replace: bool, seed: int | None,
                             since: Any, until: Any, fmt: str) -> "pd.DataFrame":
     """Record campaign ``name`` from ``frame`` (the program's targets) and return the rows of
     ``frame`` for the treated members only: the control group is never contacted, so it is never
-    printed, exported or written back."""
-    plan = cg.record_campaign(name, program=program, start=start, window_days=window_days, holdout=holdout,
-                              seed=seed, targets_frame=frame, replace=replace, since=since, until=until)
+    printed, exported or written back.  ``None`` options take the library's defaults."""
+    plan = cg.record_campaign(name, program=program, targets_frame=frame, replace=replace, since=since, until=until,
+                              **given(start=start, window_days=window_days, holdout=holdout, seed=seed))
     for note in plan.notes:
         _note(f"note: {note}", fmt)
     treated = set(plan.treated["owner_id"])
@@ -100,15 +120,16 @@ def campaigns_cmd(store: str | None, fmt: str) -> None:
               type=click.Choice(["referrals_made", "referrals_converted", "events_attended", "events_led", "posts",
                                  "engagement_received", "engagement_given", "level_change"]),
               help="Only these outcomes (repeatable; default all).")
-@click.option("--bootstrap", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Bootstrap resamples for the members' intervals (0 = Welch normal interval) and "
-                   "re-drawn hold-outs for the neighbours' (0 = 1,000).")
-@click.option("--confidence", type=click.FloatRange(min=0.5, max=1, max_open=True), default=0.95, show_default=True)
-@click.option("--min-group", type=click.IntRange(min=2), default=30, show_default=True,
-              help="Fewer owners than this on a side: 'too small to tell'.")
+@library_option("--bootstrap", type=click.IntRange(min=0), library=("campaign_lift", "bootstrap"),
+                help="Bootstrap resamples for the members' intervals (0 = Welch normal interval) and "
+                     "re-drawn hold-outs for the neighbours' (0 = 1,000).")
+@library_option("--confidence", type=click.FloatRange(min=0.5, max=1, max_open=True),
+                library=("campaign_lift", "confidence"), help="Confidence level of the intervals.")
+@library_option("--min-group", type=click.IntRange(min=2), library=("campaign_lift", "min_group"),
+                help="Fewer owners than this on a side: 'too small to tell'.")
 @click.option("--neighbours-via", "layers", multiple=True, type=click.Choice(["interactions", "referrals", "coattendance"]),
               help="Links that make owners neighbours (repeatable; default interactions and referrals).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@library_option("--seed", type=int, library=("campaign_lift", "seed"), help="Seed of the bootstrap.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the table to this CSV file.")
 @handle_errors
@@ -123,8 +144,8 @@ def evaluate_cmd(name, store, fmt, lang, outcomes, bootstrap, confidence, min_gr
         from graphcrm.files import check_output_path, store_files
 
         check_output_path(output, what="--output", protect=store_files(cg.store))
-    opts: dict[str, Any] = {"outcomes": list(outcomes) or list(OUTCOMES), "bootstrap": bootstrap,
-                            "confidence": confidence, "min_group": min_group, "seed": seed, "lang": lang}
+    opts: dict[str, Any] = {"outcomes": list(outcomes) or list(OUTCOMES), "lang": lang,
+                            **given(bootstrap=bootstrap, confidence=confidence, min_group=min_group, seed=seed)}
     if layers:
         opts["neighbour_layers"] = list(layers)
     df, info = cg.evaluate(name, details=True, **opts)
@@ -157,4 +178,4 @@ def register(group: click.Group) -> None:
     group.add_command(evaluate_cmd)
 
 
-__all__ = ["register", "campaigns_cmd", "evaluate_cmd", "campaign_options", "record_and_keep_treated"]
+__all__ = ["register", "campaigns_cmd", "evaluate_cmd", "campaign_options", "read_campaign", "record_and_keep_treated"]

@@ -3,30 +3,11 @@ from __future__ import annotations
 
 import click
 
-from graphcrm.commands.options import (
-    emit,
-    format_option,
-    given,
-    handle_errors,
-    lang_option,
-    library_option,
-    open_cg,
-    output_option,
-    segment_options,
-    store_option,
-    top_option,
-    window_options,
-)
+from graphcrm.commands.options import analysis_options, emit, given, handle_errors, library_option, open_cg
 
 
 @click.command("regulars")
-@store_option
-@window_options
-@top_option(20)
-@format_option
-@lang_option
-@segment_options
-@output_option
+@analysis_options(top=20)
 @library_option("--min-months", type=int, library=("event_regulars", "min_months"),
                 help="Distinct months with an event checked in that make a regular.")
 @handle_errors

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from graphcrm.commands.options import (
-    emit,
-    format_option,
-    given,
-    handle_errors,
-    lang_option,
-    library_option,
-    note,
-    open_cg,
-    output_option,
-    segment_options,
-    store_option,
-    summary_of,
-    top_option,
-    window_options,
-)
+from graphcrm.commands.options import (analysis_options, emit, given, handle_errors, lang_option, library_option, note,
+                                      open_cg, output_path, store_option, summary_of, window_options)
 
 #: --table choice -> analysis function name
 TABLES = {
@@ -41,28 +28,31 @@ _HEAD = {
 }
 
 
-def _note(text: str, fmt: str) -> None:
-    note(text, fmt)
+OWNER = "graphcrm.algorithms.owner:owner_profile"
+
+
+def grace_option(library: str) -> Callable[[Callable], Callable]:
+    """``--grace-days``: the grace period of a level downgrade (movement and owner share it)."""
+    return library_option("--grace-days", type=click.FloatRange(min=0), library=(library, "grace_days"),
+                          help="A level drops only after the record stayed below it this many days (0 = no grace).")
 
 
 @click.command("movement")
-@store_option
-@window_options
-@top_option(15)
-@format_option
-@lang_option
-@segment_options
-@output_option
+@analysis_options(top=15)
 @library_option("--period", library=("movement", "period"),
                 help="Length of each period: 30D, 4W, 1M (30 days), 1Q (91 days) or a number of days.")
 @click.option("--as-of", "as_of", default=None, metavar="DATE",
               help="End of the current period (default: the latest data).")
-@library_option("--grace-days", type=click.FloatRange(min=0), library=("movement", "grace_days"),
-                help="A level drops only after the record stayed below it this many days (0 = no grace).")
+@grace_option("movement")
+@library_option("--circles/--no-circles", "compare_circles", library=("movement", "compare_circles"),
+                shown=lambda v: "--circles" if v else "--no-circles",
+                help="Find the earlier period's circles too (circle then/now; the costliest step on a large "
+                     "community). --no-circles skips it: circle_then -1, earlier KOC ranks on today's circles.")
 @click.option("--table", "which", type=click.Choice(["summary", *TABLES]), default="summary", show_default=True,
               help="Which table: summary (all four, for the terminal) or one of them (for --format csv/json).")
 @handle_errors
-def movement_cmd(store, since, until, top, fmt, lang, segment, period, as_of, grace_days, which) -> None:
+def movement_cmd(store, since, until, top, fmt, lang, segment, period, as_of, grace_days, compare_circles,
+                 which) -> None:
     """Who moved between two periods of the same length (default: the last 30 days vs the 30 before).
 
     Per owner: level then and now (level downgrades wait the grace period), KOC rank, circle and
@@ -72,9 +62,8 @@ def movement_cmd(store, since, until, top, fmt, lang, segment, period, as_of, gr
     tables keep the segment's owners; the transition matrix and the cohort are the whole community's.
     """
     cg = open_cg(store)
-    # a whole number of days is passed as an int: the same cache key as the default
-    grace = None if grace_days is None else (int(grace_days) if float(grace_days).is_integer() else float(grace_days))
-    common = {**given(period=period, as_of=as_of, grace_days=grace), "lang": lang}
+    common = {**given(period=period, as_of=as_of, grace_days=_days(grace_days), compare_circles=compare_circles),
+              "lang": lang}
     opts = {
         "movement": common, "level_transitions": common, "rising_stars": common, "drifting_owners": common,
         "new_owner_cohort": {**given(as_of=as_of), "lang": lang},
@@ -87,11 +76,9 @@ def movement_cmd(store, since, until, top, fmt, lang, segment, period, as_of, gr
         name = TABLES[which]
         df, det = run(name, details=True)
         if hasattr(det, "label"):
-            _note(_header(det, lang), fmt)
+            note(_header(det, lang), fmt)
         emit(df, fmt, top=top if which != "transitions" else None, summary=summary_of(det))
         return
-    from graphcrm.commands.options import output_path
-
     if fmt != "table" or output_path() is not None:
         raise click.UsageError("--format csv/json and -o write one table: add --table owners|transitions|rising|drifting|cohort")
     t, det = run("level_transitions", details=True)
@@ -112,6 +99,11 @@ def movement_cmd(store, since, until, top, fmt, lang, segment, period, as_of, gr
                else "every owner: graphcrm movement --table owners (-n 0 for all rows; --format csv)")
 
 
+def _days(days: float | None) -> float | int | None:
+    """A whole number of days as an int: the same cache key as the library's default."""
+    return None if days is None else (int(days) if float(days).is_integer() else float(days))
+
+
 def _header(det, lang: str) -> str:
     zh = lang == "zh"
     return ((f"对比：{det.label()}（每期 {det.period_days:g} 天）\n宽限期：{det.grace_rule}") if zh else
@@ -127,11 +119,11 @@ def _header(det, lang: str) -> str:
               help="Also write the profile as a small self-contained HTML page.")
 @click.option("--show-names", is_flag=True, default=False,
               help="Show the owner's name on the terminal (and in --html). Never shown otherwise.")
-@click.option("--targets/--no-targets", "with_targets", default=True, show_default=True,
-              help="List the programs the owner is targeted for (runs the targeting, the slowest part).")
-@click.option("--grace-days", type=click.FloatRange(min=0), default=60.0, show_default=True,
-              help="Grace period of a level downgrade, in days.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the targeting models.")
+@library_option("--targets/--no-targets", "with_targets", library=(OWNER, "include_targets"),
+                shown=lambda v: "--targets" if v else "--no-targets",
+                help="List the programs the owner is targeted for (runs the targeting, the slowest part).")
+@grace_option(OWNER)
+@library_option("--seed", type=int, library=(OWNER, "seed"), help="Seed of the targeting models.")
 @handle_errors
 def owner_cmd(owner_id, store, since, until, lang, html_path, show_names, with_targets, grace_days, seed) -> None:
     """Everything graphcrm knows about one owner: level and next step, contribution by kind, KOC rank
@@ -148,8 +140,8 @@ def owner_cmd(owner_id, store, since, until, lang, html_path, show_names, with_t
 
         check_output_path(html_path, what="--html", protect=store_files(cg.store))
     community = cg.community(since, until)
-    profile = owner_profile(community, owner_id, grace_days=grace_days, include_targets=with_targets,
-                            show_names=show_names, seed=seed, lang=lang)
+    profile = owner_profile(community, owner_id, show_names=show_names, lang=lang,
+                            **given(grace_days=_days(grace_days), include_targets=with_targets, seed=seed))
     on_terminal = sys.stdout.isatty()
     if show_names and not on_terminal:
         click.echo("note: --show-names shows names on a terminal only; the output is not a terminal", err=True)

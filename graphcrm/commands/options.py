@@ -150,11 +150,13 @@ def verbosity_options(f: Callable) -> Callable:
 # -- defaults live in the library ------------------------------------------------------------
 class LibraryOption(click.Option):
     """An option whose default is the library's: ``default=None`` (nothing is passed to the
-    library unless given), and ``--help`` shows the analysis function's own default, looked up
-    from its signature only when that help is rendered (``graphcrm --help`` stays light).
+    library unless given), and ``--help`` shows the library function's own default, looked up
+    only when that help is rendered, from the function's source (:func:`library_default`: a
+    command's ``--help`` imports no analysis).
 
-    ``library=("kocs", "half_life_days")``: analysis name and parameter; ``shown`` optionally
-    turns the library value into the text shown (e.g. ``None`` -> ``"0 (no decay)"``).
+    ``library=("kocs", "half_life_days")``: analysis name (or ``"module:function"`` for a
+    library function that is not an analysis) and parameter; ``shown`` optionally turns the
+    library value into the text shown (e.g. ``None`` -> ``"0 (no decay)"``).
     """
 
     def __init__(self, *decls: Any, library: tuple[str, str], shown: Callable[[Any], str] | None = None,
@@ -167,12 +169,7 @@ class LibraryOption(click.Option):
 
     def library_default(self) -> Any:
         """The default of the library parameter this option maps to."""
-        import inspect
-
-        from graphcrm import analyses
-
-        name, param = self.library
-        return inspect.signature(analyses.function(name)).parameters[param].default
+        return library_default(*self.library)
 
     def shown_default(self) -> str:
         """The library's default as ``--help`` shows it."""
@@ -183,6 +180,112 @@ class LibraryOption(click.Option):
         extra = super().get_help_extra(ctx)
         extra["default"] = self.shown_default()
         return extra
+
+
+def library_function(name: str) -> tuple[str, str]:
+    """``(module, function)`` of a library name: an analysis of the registry (``"kocs"``) or a
+    ``"module:function"`` path for a library function that is not an analysis
+    (``"graphcrm.algorithms.owner:owner_profile"``)."""
+    if ":" in name:
+        module, _, func = name.partition(":")
+        return module, func
+    from graphcrm.analyses import REGISTRY
+
+    return REGISTRY[name], name
+
+
+def library_default(name: str, param: str) -> Any:
+    """The library's default of parameter ``param`` of ``name`` (see :func:`library_function`).
+
+    Read from the function's source when the default is a literal or a module constant holding
+    one, so that ``graphcrm kocs --help`` does not import the analysis (and numba, igraph,
+    pandas with it); otherwise from the imported function's signature.  The two always agree
+    (``tests/test_cli_output.py`` checks every option of every command).
+    """
+    module, func = library_function(name)
+    try:
+        return source_default(module, func, param)
+    except LookupError:
+        import importlib
+        import inspect
+
+        return inspect.signature(getattr(importlib.import_module(module), func)).parameters[param].default
+
+
+def source_default(module: str, func: str, param: str) -> Any:
+    """The default of ``param`` in the ``def func`` of ``module``'s source, without importing it.
+
+    Raises
+    ------
+    LookupError
+        When the source cannot say: no such function or parameter, or a default that is not a
+        literal (nor a module-level name bound to one).
+    """
+    import ast
+
+    tree, constants = _module_source(module)
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == func:
+            a = node.args
+            positional = a.posonlyargs + a.args
+            pairs = list(zip(positional[len(positional) - len(a.defaults):], a.defaults))
+            pairs += [(arg, d) for arg, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
+            for arg, default in pairs:
+                if arg.arg == param:
+                    if isinstance(default, ast.Name):
+                        return _constant(module, default.id)
+                    try:
+                        return ast.literal_eval(default)
+                    except ValueError:
+                        raise LookupError(f"{module}.{func}: default of {param} is not a literal") from None
+            raise LookupError(f"{module}.{func} has no parameter {param} with a default")
+    raise LookupError(f"{module} defines no function {func}")
+
+
+def _constant(module: str, name: str, depth: int = 0) -> Any:
+    """The literal value of the module-level ``name`` of ``module``, following ``from X import name``."""
+    tree, constants = _module_source(module)
+    if name in constants:
+        value = constants[name]
+        if isinstance(value, _Imported) and depth < 5:
+            return _constant(value.module, value.name, depth + 1)
+        if not isinstance(value, _Imported):
+            return value
+    raise LookupError(f"{module}.{name} is not a literal constant")
+
+
+class _Imported(tuple):
+    """``from module import name`` at module level: where a constant's value lives."""
+
+    module = property(lambda self: self[0])
+    name = property(lambda self: self[1])
+
+
+@functools.lru_cache(maxsize=None)
+def _module_source(module: str) -> tuple[Any, dict[str, Any]]:
+    """The parsed source of ``module`` (found, not imported) and its module-level literal constants."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        raise LookupError(f"no source for {module}")
+    with open(spec.origin, encoding="utf-8") as fh:
+        tree = ast.parse(fh.read(), filename=spec.origin)
+    constants: dict[str, Any] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for alias in node.names:
+                constants[alias.asname or alias.name] = _Imported((node.module, alias.name))
+            continue
+        target = (node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1
+                  else node.target if isinstance(node, ast.AnnAssign) and node.value is not None else None)
+        if isinstance(target, ast.Name):
+            try:
+                constants[target.id] = ast.literal_eval(node.value)
+            except ValueError:
+                constants.pop(target.id, None)  # rebound to something that is not a literal
+    return tree, constants
 
 
 def library_option(*decls: str, library: tuple[str, str], **kwargs: Any) -> Callable:
@@ -226,6 +329,57 @@ def segment_options(f: Callable) -> Callable:
                                if field == "city" else f"Only owners of this {field.replace('_', ' ')} "
                                                        "(see --city).")(wrapper)
     return wrapper
+
+
+# -- the options of every analysis command, in one piece ----------------------------------------
+def analysis_options(*, top: int | None = 20) -> Callable:
+    """The options every analysis command takes, in this order: ``--store``, ``--since/--until``,
+    ``-n/--top`` (rows shown, default ``top``), ``--format``, ``--lang``, the segment options
+    (the command gets ``segment``) and ``-o/--output``.  A command module writes
+    ``@analysis_options(top=20)`` instead of seven decorators."""
+
+    def deco(f: Callable) -> Callable:
+        for option in reversed((store_option, window_options, top_option(top), format_option, lang_option,
+                                segment_options, output_option)):
+            f = option(f)
+        return f
+
+    return deco
+
+
+def parse_pairs(text: str | None, what: str) -> dict[str, float]:
+    """Parse ``"a=1,b=0.5"`` into ``{"a": 1.0, "b": 0.5}``.
+
+    Raises
+    ------
+    ConfigError
+        If a part is not ``name=number``.
+    """
+    from graphcrm.errors import ConfigError
+
+    out: dict[str, float] = {}
+    for part in (text or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, value = part.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"{what}: expected name=number pairs separated by commas, got {part!r}") from None
+    return out
+
+
+def parse_floats(text: str, what: str) -> list[float]:
+    """Parse ``"1,0.5,0.25"`` into a list of floats (raises ConfigError)."""
+    from graphcrm.errors import ConfigError
+
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(f"{what}: expected numbers separated by commas, got {text!r}") from None
 
 
 # -- output --------------------------------------------------------------------------------------
