@@ -93,7 +93,7 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("pairs", "{what}: expected name=number pairs separated by commas, got {part}",
      "{what}：应为以逗号分隔的 名称=数字，实际为 {part}"),
     ("floats", "{what}: expected numbers separated by commas, got {text}", "{what}：应为以逗号分隔的数字，实际为 {text}"),
-    ("must_be_ge0", "{name} must be >= 0, got {value}", "{name} 必须 >= 0，实际为 {value}"),
+    ("must_be_ge0", "{name} must be >= 0, got {value}", "`{name}` 必须 >= 0，实际为 {value}"),
     ("report_k", "k_ambassadors must be at least 1, got {value}", "大使人数（k_ambassadors）至少为 1，实际为 {value}"),
     ("report_top", "top must be at least 1, got {value}", "每表显示行数（top）至少为 1，实际为 {value}"),
     ("report_sections", "unknown report section(s) {unknown}; the sections are {known}",
@@ -162,31 +162,31 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("out_write", "cannot write {what} {path}: {detail}", "无法写入{what} {path}：{detail}"),
     # -- campaign files, id lists, cost files ----------------------------------------------------
     ("ids_read", "{path}: cannot read the id list ({detail})", "{path}：无法读取编号清单（{detail}）"),
-    ("ids_header", "{path}: row 1 has {n} columns but none is called owner_id", "{path}：第 1 行有 {n} 列，但没有名为 owner_id 的列"),
+    ("ids_header", "{path}: row 1 has {n} columns but none is called owner_id", "{path}：第 1 行有 {n} 列，但没有名为 `owner_id` 的列"),
     ("costs_read", "{path}: cannot read the costs ({detail})", "{path}：无法读取成本文件（{detail}）"),
     ("costs_read_cli", "{path}: cannot read costs ({detail})", "{path}：无法读取成本文件（{detail}）"),
-    ("costs_cols", "{path}: the costs file needs the columns owner_id and cost", "{path}：成本文件需要 owner_id 和 cost 两列"),
-    ("costs_cols_cli", "{path}: needs the columns owner_id and cost", "{path}：需要 owner_id 和 cost 两列"),
+    ("costs_cols", "{path}: the costs file needs the columns owner_id and cost", "{path}：成本文件需要 `owner_id` 和 `cost` 两列"),
+    ("costs_cols_cli", "{path}: needs the columns owner_id and cost", "{path}：需要 `owner_id` 和 `cost` 两列"),
     ("cost_nan", "{path}: row {n}: cost {value} is not a number", "{path}：第 {n} 行：成本 {value} 不是数字"),
     ("cost_neg", "{path}: row {n}: cost must be a number >= 0, got {value}", "{path}：第 {n} 行：成本必须是 >= 0 的数字，实际为 {value}"),
     ("cf_key", "{path}: [{where}] has an unknown key {key}; known keys: {known}", "{path}：[{where}] 中有未知的键 {key}；可用的键：{known}"),
-    ("cf_type", "{path}: [{where}] {key} = {value} must be a {kind}", "{path}：[{where}] {key} = {value} 必须是{kind}"),
+    ("cf_type", "{path}: [{where}] {key} = {value} must be a {kind}", "{path}：[{where}] `{key}` = {value} 必须是{kind}"),
     ("cf_read", "{path}: cannot read the campaign file ({detail})", "{path}：无法读取活动文件（{detail}）"),
     ("cf_utf8", "{path}: the campaign file is not UTF-8 text", "{path}：活动文件不是 UTF-8 文本"),
     ("cf_toml", "{path}: not a valid campaign file (TOML): {detail}", "{path}：不是有效的活动文件（TOML）：{detail}"),
-    ("cf_table", "{path}: {key} must be a table ([{key2}])", "{path}：{key} 必须是一个表（[{key2}]）"),
+    ("cf_table", "{path}: {key} must be a table ([{key2}])", "{path}：`{key}` 必须是一个表（[{key2}]）"),
     ("cf_top_key", "{path}: unknown key {key}; known: {known}", "{path}：未知的键 {key}；可用的键：{known}"),
-    ("cf_k", "{path}: [ambassadors] k must be at least 1, got {value}", "{path}：[ambassadors] 大使人数 k 至少为 1，实际为 {value}"),
-    ("cf_ge0", "{path}: [{where}] {key} must be >= 0, got {value}", "{path}：[{where}] {key} 必须 >= 0，实际为 {value}"),
+    ("cf_k", "{path}: [ambassadors] k must be at least 1, got {value}", "{path}：[ambassadors] 大使人数 `k` 至少为 1，实际为 {value}"),
+    ("cf_ge0", "{path}: [{where}] {key} must be >= 0, got {value}", "{path}：[{where}] `{key}` 必须 >= 0，实际为 {value}"),
     ("cf_cost", "{path}: [ambassadors.costs] {oid} = {value} must be a number >= 0",
-     "{path}：[ambassadors.costs] {oid} = {value} 必须是 >= 0 的数字"),
-    ("cf_costs_budget", "{path}: [ambassadors] costs and budget go together", "{path}：[ambassadors] 成本（costs）和预算（budget）必须同时给出"),
+     "{path}：[ambassadors.costs] `{oid}` = {value} 必须是 >= 0 的数字"),
+    ("cf_costs_budget", "{path}: [ambassadors] costs and budget go together", "{path}：[ambassadors] 成本（`costs`）和预算（`budget`）必须同时给出"),
     ("cf_programs", "{path}: [targets] unknown program(s) {bad}; choose from {known}", "{path}：[targets] 未知的计划 {bad}；可选：{known}"),
-    ("cf_holdout", "{path}: [holdout] share must be between 0 and 1, got {value}", "{path}：[holdout] 比例 share 必须在 0 和 1 之间，实际为 {value}"),
-    ("cf_exclude_id", "{path}: [exclude] owner_ids holds {value}, not an owner id", "{path}：[exclude] owner_ids 中的 {value} 不是车主编号"),
-    ("cf_exclude_file", "{path}: [exclude] files holds {value}, not a file name", "{path}：[exclude] files 中的 {value} 不是文件名"),
+    ("cf_holdout", "{path}: [holdout] share must be between 0 and 1, got {value}", "{path}：[holdout] 比例 `share` 必须在 0 和 1 之间，实际为 {value}"),
+    ("cf_exclude_id", "{path}: [exclude] owner_ids holds {value}, not an owner id", "{path}：[exclude] `owner_ids` 中的 {value} 不是车主编号"),
+    ("cf_exclude_file", "{path}: [exclude] files holds {value}, not a file name", "{path}：[exclude] `files` 中的 {value} 不是文件名"),
     ("cf_no_name", "the campaign file has a [holdout] table but no name: add name = \"...\" to record it",
-     "活动文件有 [holdout] 表但没有名称：请加上 name = \"...\" 以便记录"),
+     "活动文件有 [holdout] 表但没有名称：请加上 `name = \"...\"` 以便记录"),
     # -- loading (the messages a first load meets most) ----------------------------------------------
     ("in_missing", "{path}: no such file or folder", "{path}：没有这个文件或文件夹"),
     ("in_empty", "{path}: the file is empty (it needs at least a header row)", "{path}：文件是空的（至少需要一行表头）"),
@@ -243,11 +243,20 @@ def message(code: str, lang: str = "en", /, **params: Any) -> str:
     return m.zh.format(**{k: _zh_param(str(v)) for k, v in params.items()})
 
 
+#: parameters that name what is written or read: one of the fixed phrases, else one word
+_WHAT = ("what",)
+
+
 def _compile(template: str) -> re.Pattern:
     out, pos = [], 0
     for mt in re.finditer(r"\{(\w+)\}", template):
         out.append(re.escape(template[pos:mt.start()]))
-        out.append(f"(?P<{mt.group(1)}>.*?)")
+        name = mt.group(1)
+        if name in _WHAT:  # "the CSV folder /x holds ...": the phrase, not its first word
+            phrases = "|".join(re.escape(k) for k in sorted(FRAGMENTS, key=len, reverse=True) if " " in k)
+            out.append(f"(?P<{name}>{phrases}|\\S+)")
+        else:
+            out.append(f"(?P<{name}>.*?)")
         pos = mt.end()
     out.append(re.escape(template[pos:]))
     return re.compile("".join(out) + r"\Z", flags=re.S)

@@ -114,7 +114,7 @@ def test_quiet_and_chinese_errors(small):
     r = CliRunner().invoke(cli, ["-q", "levels", "--store", small])
     assert r.exit_code == 0 and "owners per level" not in r.stdout
     r = CliRunner().invoke(cli, ["levels", "--store", small, "--city", "上海x", "--lang", "zh"])
-    assert r.exit_code == 1 and "\n错误：no owner has city '上海x'" in r.output
+    assert r.exit_code == 1 and "\n错误：没有车主的城市为 '上海x'" in r.output
     r = CliRunner().invoke(cli, ["levels", "--store", small, "--city", "上海", "--lang", "zh"])
     assert "细分：城市 上海" in r.output
 

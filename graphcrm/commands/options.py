@@ -11,6 +11,7 @@ import click
 
 import graphcrm
 from graphcrm.errors import GraphCRMError
+from graphcrm.i18n import error_text
 from graphcrm.stores import DEFAULT_STORE
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -95,7 +96,8 @@ def handle_errors(f: Callable) -> Callable:
         try:
             return f(*args, **kwargs)
         except GraphCRMError as exc:
-            raise LibraryError(str(exc), lang=kwargs.get("lang") or _meta("lang", "en")) from None
+            lang = kwargs.get("lang") or _meta("lang", "en")
+            raise LibraryError(error_text(exc, lang), lang=lang) from None
 
     return wrapper
 
@@ -313,7 +315,7 @@ def segment_options(f: Callable) -> Callable:
         try:
             seg = Segment.coerce({k: v for k, v in values.items() if v})
         except GraphCRMError as exc:
-            raise LibraryError(str(exc), lang=kwargs.get("lang") or "en") from None
+            raise LibraryError(error_text(exc, kwargs.get("lang") or "en"), lang=kwargs.get("lang") or "en") from None
         if seg is not None:
             _set_meta("segment", seg)
             note(msg("segment: {label} (the analysis ran on the whole community; rows of this segment's "
@@ -402,7 +404,7 @@ def output_option(f: Callable) -> Callable:
             try:
                 check_output_path(out, what="--output", protect=protect)
             except GraphCRMError as exc:
-                raise LibraryError(str(exc), lang=kwargs.get("lang") or "en") from None
+                raise LibraryError(error_text(exc, kwargs.get("lang") or "en"), lang=kwargs.get("lang") or "en") from None
             _set_meta("output", (out, protect))
         return f(*args, **kwargs)
 

@@ -1,0 +1,118 @@
+"""Errors in Chinese: every catalogued message round-trips (its English text is recognised back
+to its code and parameters, its Chinese template has the same parameters), and failing CLI
+commands run with ``--lang zh`` print an error with no English words left (ids, paths, option
+names, code to type and the product name aside), while the same commands in English stay English."""
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+from click.testing import CliRunner
+
+import graphcrm
+from graphcrm.cli import cli
+from graphcrm.errors import ConfigError, GraphCRMError
+from graphcrm.i18n import MESSAGES, UNTRANSLATED_ZH, error_text, message, recognise
+from tests.test_loading import GOOD, write
+
+
+def _fields(template: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+
+@pytest.mark.parametrize("code", sorted(MESSAGES))
+def test_catalogue_entry_round_trips(code):
+    m = MESSAGES[code]
+    assert _fields(m.en) == _fields(m.zh), code
+    params = {f: f"<{f}-{i}>" for i, f in enumerate(sorted(_fields(m.en)))}
+    en = message(code, "en", **params)
+    assert recognise(en) == (code, params)
+    zh = message(code, "zh", **params)
+    assert all(v in zh for v in params.values())
+    assert re.search(r"[\u4e00-\u9fff]", zh), code  # it is Chinese
+
+
+def test_error_with_a_code_carries_it():
+    exc = ConfigError(code="since_after_until", since="2026-03-01", until="2026-01-01")
+    assert str(exc) == "since (2026-03-01) is after until (2026-01-01)"
+    assert exc.code == "since_after_until" and exc.params == {"since": "2026-03-01", "until": "2026-01-01"}
+    assert error_text(exc, "zh") == "开始日期（2026-03-01）晚于结束日期（2026-01-01）"
+    assert error_text(exc, "en") == str(exc)
+    # a text the catalogue does not know says so, and keeps the English detail
+    assert error_text(GraphCRMError("brand new failure"), "zh") == UNTRANSLATED_ZH + "brand new failure"
+
+
+# -- the command line --------------------------------------------------------------------------------
+#: Latin words a Chinese reader meets in a message as they are: the product, formats, date
+#: pattern, and names the user types (TOML keys in [brackets] and column names are kept as words)
+ALLOWED = {"graphcrm", "TOML", "CSV", "UTF", "YYYY", "MM", "DD", "Python", "DuckDB", "demo", "load", "open",
+           "create", "True", "campaigns", "zh", "en"}
+
+
+def _english_words(text: str, keep: list[str]) -> list[str]:
+    for k in keep:  # paths, ids and values given by the test
+        text = text.replace(k, " ")
+    text = re.sub(r"[\w.~-]*/[\w./-]+", " ", text)  # paths
+    text = re.sub(r"\b\w+\.(csv|toml|html|duckdb)\b", " ", text)  # file names
+    text = re.sub(r"`[^`]*`", " ", text)  # commands to type
+    text = re.sub(r"(可用的键|可选|数据表有|可用章节|可用字段|可用分析|以下之一)：[^；\n]*", " ", text)  # names to type
+    text = re.sub(r"'[^']*'|\"[^\"]*\"", " ", text)  # quoted values
+    text = re.sub(r"\[[\w. ]+\]", " ", text)  # [table] of a TOML file
+    text = re.sub(r"--[\w-]+", " ", text)  # option names
+    text = re.sub(r"\b\w+(?:\.\w+)+\(.*?\)", " ", text)  # Python calls (graphcrm.open(path))
+    words = re.findall(r"[A-Za-z][A-Za-z0-9_]*", text)
+    return [w for w in words if w not in ALLOWED and "_" not in w and not re.search(r"\d", w) and len(w) > 1]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    base = tmp_path_factory.mktemp("zh-errors")
+    path = str(base / "s.duckdb")
+    with graphcrm.open(path) as cg:
+        cg.load(write(base / "in", GOOD), rejects_path=base / "rej.csv", now="2026-01-01")
+    return path
+
+
+def _cases(store: str, tmp) -> list[tuple[list[str], str, list[str]]]:
+    """(command line, the Chinese we expect in the error, strings from the test to ignore)."""
+    missing = str(tmp / "nowhere.duckdb")
+    (tmp / "k0.toml").write_text("[ambassadors]\nk = 0\n", encoding="utf-8")
+    (tmp / "key.toml").write_text("[ambassadors]\nkk = 3\n", encoding="utf-8")
+    (tmp / "hold.toml").write_text("[holdout]\nshare = 2\n", encoding="utf-8")
+    (tmp / "costs.csv").write_text("owner_id,cost\nO1,abc\n", encoding="utf-8")
+    (tmp / "badcost.toml").write_text('[ambassadors]\ncosts = "costs.csv"\nbudget = 10\n', encoding="utf-8")
+    (tmp / "folder").mkdir(exist_ok=True)
+    (tmp / "folder" / "owners.csv").write_text("owner_id\nO1\n", encoding="utf-8")  # an input table
+    keep = [store, missing, str(tmp)]
+    return [
+        (["kocs", "--store", missing], "处没有存储", keep),
+        (["kocs", "--store", store, "--since", "2026-13-01"], "不是日期", keep),
+        (["circles", "--store", store, "--since", "2026-03-01", "--until", "2026-01-01"], "晚于结束日期", keep),
+        (["levels", "--store", store, "--city", "火星"], "没有车主的城市为", keep),
+        (["kocs", "--store", store, "--since", "2040-01-01"], "之间没有任何活动", keep),
+        (["targets", "--store", store, "--campaign-file", str(tmp / "k0.toml")], "至少为 1", keep),
+        (["ambassadors", "--store", store, "--campaign-file", str(tmp / "key.toml")], "未知的键", keep),
+        (["report", "--store", store, "--campaign-file", str(tmp / "hold.toml"), "-o", str(tmp / "r.html")],
+         "必须在 0 和 1 之间", keep),
+        (["report", "--store", store, "--campaign-file", str(tmp / "badcost.toml"), "-o", str(tmp / "r.html")],
+         "不是数字", keep),
+        (["report", "--store", store, "-o", str(tmp / "r.html"), "--csv-dir", str(tmp / "folder")], "输入数据表", keep),
+        (["kocs", "--store", store, "-o", str(tmp / "no" / "k.csv")], "不存在", keep),
+        (["owner", "--store", store, "NOT-AN-OWNER"], "未知的车主编号", [*keep, "NOT-AN-OWNER"]),
+    ]
+
+
+def test_failing_commands_in_chinese_have_no_english_words(store, tmp_path):
+    runner = CliRunner()
+    for args, expected, keep in _cases(store, tmp_path):
+        r = runner.invoke(cli, [*args, "--lang", "zh"])
+        err = r.stderr
+        assert r.exit_code == 1, (args, r.output)
+        assert err.startswith("错误："), (args, err)
+        assert expected in err, (args, err)
+        assert UNTRANSLATED_ZH not in err, (args, err)
+        assert not _english_words(err, keep), (args, err, _english_words(err, keep))
+        # the check can fail: the same command in English is an English sentence
+        en = runner.invoke(cli, [*args, "--lang", "en"]).stderr
+        assert en.startswith("Error: ") and len(_english_words(en, keep)) >= 3, (args, en)
