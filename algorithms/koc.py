@@ -485,11 +485,14 @@ def _bridging(community: Community, pairs: pd.DataFrame, n: int, bridging: str,
     if not len(pe):
         return bridge
     if circles_frame is None:
-        from graphcrm.algorithms.circles import circles
+        # only who is in which circle: the cached partition, not the circles table (labels,
+        # bridge scores, reasons); circles() with the same options reuses it
+        from graphcrm.algorithms.circles import circle_ids
 
-        circles_frame = circles(community, **(circle_options or {}))
-    memb = (circles_frame.set_index("owner_id")["circle"].reindex(community.owner_ids).fillna(-1)
-            .to_numpy(np.int64))
+        memb = circle_ids(community, **(circle_options or {}))
+    else:
+        memb = (circles_frame.set_index("owner_id")["circle"].reindex(community.owner_ids).fillna(-1)
+                .to_numpy(np.int64))
     indep = (pf >= 0.5) & (memb[pe] >= 0)
     ac = pd.DataFrame({"a": pa[indep], "c": memb[pe[indep]]})
     if not len(ac):

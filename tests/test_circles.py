@@ -319,3 +319,97 @@ def test_many_small_groups_scale_linearly():
     assert df["circle"].nunique() == k == info.n_circles and (df["circle_size"] == 5).all() and not df["is_bridge"].any()
     prof = circle_profiles(c, circles_frame=df, leaders=0)
     assert (prof["density"] == 1.0).all()
+
+
+# --- large graphs: the consensus on a coarse-grained graph -----------------------------------
+def test_coarse_grained_consensus_gives_the_same_circles(monkeypatch):
+    """Above COARSEN_TIES ties the consensus runs on the groups every first run agrees on; on
+    planted groups it finds the same circles as the consensus on the owners themselves."""
+    import graphcrm.algorithms.circles as circ_mod
+
+    for seed in (1, 2):
+        c, truth = _noisy_groups(seed)
+        plain, info = circles(c, details=True)
+        assert info.coarse_groups == len(c.owner_ids)  # small graph: no coarse-graining
+        monkeypatch.setattr(circ_mod, "COARSEN_TIES", 0)
+        c2, _ = _noisy_groups(seed)
+        coarse, cinfo = circles(c2, details=True)
+        monkeypatch.undo()
+        a = plain.set_index("owner_id").loc[c.owner_ids, "circle"].to_numpy()
+        b = coarse.set_index("owner_id").loc[c.owner_ids, "circle"].to_numpy()
+        assert compare_partitions(a, b)["ari"] == 1.0
+        assert compare_partitions(truth, b)["ari"] >= 0.85
+        assert cinfo.n_circles == info.n_circles and cinfo.coarse_groups < len(c.owner_ids)
+        assert cinfo.resolution in GRANULARITY["default"] and 0.9 <= cinfo.seed_stability <= 1.0
+
+
+def test_coarse_graph_keeps_modularity_and_weighted_agreement():
+    """Modularity of a partition of groups on the graph of groups (inside ties as self-loops,
+    the strengths with the loops) equals that of the owners' partition it stands for; the
+    owner-weighted NMI/ARI of groups equals that of the expanded labels."""
+    import igraph as ig
+
+    from graphcrm.algorithms.circles import _aggregate, _agreement, _graph, _meet, _run_once
+
+    rng = np.random.default_rng(4)
+    n = 300
+    planted = rng.integers(0, 6, n)
+    iu, ju = np.triu_indices(n, 1)
+    keep = rng.random(len(iu)) < np.where(planted[iu] == planted[ju], 0.2, 0.01)
+    u, v = iu[keep], ju[keep]
+    w = rng.random(len(u)) + 0.5
+    g = _graph(n, u, v, w)
+    assert g.ecount() == len(u) and g.get_edgelist()[:3] == list(zip(u[:3].tolist(), v[:3].tolist()))
+    runs = [_run_once(g, w.tolist(), method="modularity", resolution=1.41, seed=s, n_iterations=2, engine="igraph")
+            for s in (1, 2, 3)]
+    grp = _meet(runs)
+    for r in runs:  # every run is a union of groups
+        assert (pd.Series(r).groupby(grp).nunique() == 1).all()
+    ng = int(grp.max()) + 1
+    au, av, aw, ties = _aggregate(grp, ng, u, v, w)
+    assert aw.sum() == pytest.approx(w.sum()) and ties.sum() == len(u)
+    G = ig.Graph(n=ng, edges=list(zip(au.tolist(), av.tolist())))
+    part = rng.integers(0, 4, ng)
+    for res in (0.5, 1.0, 2.0):
+        assert G.modularity(part.tolist(), weights=aw.tolist(), resolution=res) == pytest.approx(
+            g.modularity(part[grp].tolist(), weights=w.tolist(), resolution=res))
+    # Leiden on the graph of groups is as good as on the owners (igraph's default node weights
+    # would leave the loops out and merge nearly everything)
+    found = _run_once(G, aw.tolist(), method="modularity", resolution=1.0, seed=0, n_iterations=2, engine="igraph",
+                      node_sizes=np.bincount(grp).tolist())
+    assert compare_partitions(planted, found[grp])["ari"] >= 0.9
+    sizes = np.bincount(grp)
+    other = rng.integers(0, 3, ng)
+    nmi, ari = _agreement(part, other, sizes)
+    ref = compare_partitions(part[grp], other[grp])
+    assert nmi == pytest.approx(ref["nmi"]) and ari == pytest.approx(ref["ari"])
+
+
+def test_circle_ids_is_the_circles_partition_and_kocs_needs_no_table(monkeypatch):
+    """kocs' bridging reads only who is in which circle (the cached partition), and circles()
+    with the same options reuses that partition."""
+    import graphcrm.algorithms.circles as circ_mod
+    from graphcrm.algorithms.circles import circle_ids
+    from graphcrm.algorithms.koc import kocs
+
+    c, _ = _noisy_groups(3)
+    calls = []
+    real = circ_mod._find_circles
+    monkeypatch.setattr(circ_mod, "_find_circles", lambda *a, **k: calls.append(1) or real(*a, **k))
+    ids = circle_ids(c)
+    df = circles(c)
+    assert len(calls) == 1
+    assert ids.tolist() == df.set_index("owner_id").loc[c.owner_ids, "circle"].tolist()
+    assert circle_ids(c, lang="zh", bridge_threshold=0.2).tolist() == ids.tolist()
+    with pytest.raises(TypeError):
+        circle_ids(c, leaders=3)
+    with pytest.raises(ConfigError):
+        circle_ids(c, granularity="huge")
+    from graphcrm.demo import generate_demo
+
+    demo = Community(generate_demo(1_000, seed=2)[0])
+    monkeypatch.setattr(circ_mod, "circles", lambda *a, **k: (_ for _ in ()).throw(AssertionError("table built")))
+    k = kocs(demo)  # the bridging needs the partition, not the circles table
+    assert len(calls) == 2 and (k["bridging"] > 1).any()
+    monkeypatch.undo()
+    assert len(calls) == 2 and circles(demo)["circle"].nunique() > 1  # the partition kocs computed
