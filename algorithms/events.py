@@ -18,7 +18,7 @@ import pandas as pd
 
 from graphcrm.errors import ConfigError
 from graphcrm.i18n import check_lang
-from graphcrm.results import Col, ResultSpec, analysis
+from graphcrm.results import Col, Phrases, ResultSpec, analysis
 
 EVENT_REGULARS = ResultSpec(
     "event_regulars",
@@ -38,6 +38,29 @@ EVENT_REGULARS = ResultSpec(
     sort=(("rank", True),),
     reason="reason",
     description="Owners who attend events most regularly (distinct months), for host and volunteer recruitment.",
+    # the words of its report section (reports/html.py, _regulars), in English and Chinese
+    phrases=Phrases(
+        labels={
+            "sec_regulars": ("Event regulars", "活动常客"),
+            "regulars_lead": ("Owners who came to events in the most different months: the people to ask first when "
+                              "an event needs a host or volunteers.",
+                              "在最多不同月份来参加活动的车主：活动需要主持人或志愿者时，先问他们。"),
+            "h_months": ("months", "月份数"),
+            "h_event_cities": ("cities", "城市数"),
+            "h_days_since": ("days since last", "距上次天数"),
+        },
+        columns_zh={
+            "rank": ("名次", "名次，1 = 最常来"),
+            "months_attended": ("参加月份数", "至少签到过一场活动的不同月份数"),
+            "events_attended": ("参加活动数", "签到过的活动场数（任何角色）"),
+            "events_led": ("组织活动数", "担任组织者、主持或志愿者的活动场数"),
+            "cities": ("城市数", "参加过的活动所在的不同城市数"),
+            "first_event": ("首次活动", "参加的第一场活动的开始时间"),
+            "last_event": ("最近活动", "参加的最近一场活动的开始时间"),
+            "days_since_last": ("距上次天数", "最近一场活动距统计日的天数"),
+        },
+        units_zh={"months": "个月", "cities": "个城市"},
+    ),
 )
 
 _LED = ("organizer", "host", "volunteer")

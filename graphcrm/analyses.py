@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -87,3 +88,42 @@ def method_signature(name: str, *, bound: bool = True) -> inspect.Signature:
     lead = [] if bound else [inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)]
     ordered = sorted([*window, *params], key=lambda p: p.kind)  # stable: window first among keyword-only
     return sig.replace(parameters=[*lead, *ordered])
+
+
+def declared_phrases(*, load: bool = True) -> list[tuple[str, Any]]:
+    """``(name, Phrases)`` of every registered analysis that declares report phrases
+    (:class:`graphcrm.results.Phrases`), in registry order.  ``load=False`` looks only at the
+    analyses whose modules are already imported (it never imports one)."""
+    from graphcrm.results import spec_of
+
+    out = []
+    for name, module in REGISTRY.items():
+        if not load and module not in sys.modules:
+            continue
+        phrases = spec_of(function(name)).phrases
+        if phrases is not None:
+            out.append((name, phrases))
+    return out
+
+
+def declared_label(key: str) -> tuple[str, str]:
+    """(English, Chinese) of report label ``key`` as an analysis declares it.
+
+    Raises
+    ------
+    KeyError
+        No registered analysis declares ``key``.
+    """
+    for _, phrases in declared_phrases():
+        if key in phrases.labels:
+            return phrases.labels[key]
+    raise KeyError(key)
+
+
+def declared_header_zh(column: str) -> str | None:
+    """The Chinese header an already imported analysis declares for ``column`` (None if none)."""
+    for _, phrases in declared_phrases(load=False):
+        header = phrases.header_zh(column)
+        if header is not None:
+            return header
+    return None

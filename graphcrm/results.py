@@ -11,7 +11,10 @@ An analysis is a function ``f(community, *, options...) -> DataFrame`` decorated
 * ``reason`` - the column holding the plain-words reason (or None);
 * ``depends`` - the analyses it uses (their results are reused through the one cache);
 * ``details`` - the dataclass of its side results (Monte Carlo check, guarantee,
-  validation, coefficients ...), or None.
+  validation, coefficients ...), or None;
+* ``phrases`` - the words of its report section in English and Chinese (:class:`Phrases`:
+  section title, lead, short headers, the Chinese of its column meanings and units), so a new
+  analysis brings its own words and the report's phrase table needs no edit.
 
 The decorator
 
@@ -88,6 +91,58 @@ class Col:
 
 
 @dataclass(frozen=True)
+class Phrases:
+    """The words a report shows for one analysis, declared with it, in English and Chinese.
+
+    The report looks a label key up in its own phrase table first, then in the phrases of the
+    registered analyses (:func:`graphcrm.analyses.declared_label`); a column's Chinese CSV
+    header and the Chinese of its declared meaning and unit come from here when the report's
+    table has none.  A key must not also be in the report's table
+    (``tests/test_result_contract.py`` checks it).
+
+    Attributes
+    ----------
+    labels : mapping of str to (str, str)
+        Report label key -> (English, Chinese): the section title, its lead sentence, short
+        column headers.
+    columns_zh : mapping of str to (str, str)
+        Column -> (Chinese CSV/terminal header, Chinese of the column's declared meaning).
+    units_zh : mapping of str to str
+        Unit of a column (as declared) -> Chinese.
+
+    Example
+    -------
+    >>> p = Phrases(labels={"sec_x": ("Example", "示例")}, columns_zh={"n": ("数量", "车主人数")})
+    >>> p.label("sec_x", "zh"), p.header_zh("n"), p.meaning_zh("n")
+    ('示例', '数量', '车主人数')
+    """
+
+    labels: Mapping[str, tuple[str, str]] = dataclasses.field(default_factory=dict, hash=False)
+    columns_zh: Mapping[str, tuple[str, str]] = dataclasses.field(default_factory=dict, hash=False)
+    units_zh: Mapping[str, str] = dataclasses.field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        for key, pair in (*self.labels.items(), *self.columns_zh.items()):
+            if not (isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(x, str) and x for x in pair)):
+                raise ResultContractError(f"phrase {key!r}: expected two non-empty texts, got {pair!r}")
+
+    def label(self, key: str, lang: str) -> str | None:
+        """The label ``key`` in ``lang`` ("en" or "zh"), None when not declared here."""
+        pair = self.labels.get(key)
+        return None if pair is None else pair[1 if lang == "zh" else 0]
+
+    def header_zh(self, column: str) -> str | None:
+        """The Chinese header of ``column`` (None when not declared here)."""
+        pair = self.columns_zh.get(column)
+        return None if pair is None else pair[0]
+
+    def meaning_zh(self, column: str) -> str | None:
+        """The Chinese of ``column``'s declared meaning (None when not declared here)."""
+        pair = self.columns_zh.get(column)
+        return None if pair is None else pair[1]
+
+
+@dataclass(frozen=True)
 class ResultSpec:
     """The declared output of one analysis (see the module docstring)."""
 
@@ -105,9 +160,15 @@ class ResultSpec:
     #: options that change how, never what, is computed (a progress bar, a thread count): left
     #: out of the cache key, so a call that differs only in them reuses the result
     runtime: tuple[str, ...] = ()
+    #: the words of its report section, in English and Chinese (see :class:`Phrases`)
+    phrases: Phrases | None = None
 
     def __post_init__(self) -> None:
         names = self.column_names
+        if self.phrases is not None:
+            unknown = sorted(set(self.phrases.columns_zh) - set(names))
+            if unknown:
+                raise ResultContractError(f"{self.name}: phrases for undeclared column(s) {unknown}")
         if len(set(names)) != len(names):
             raise ResultContractError(f"{self.name}: duplicate column names in its spec")
         for c in (*self.key, *(s for s, _ in self.sort), *([self.reason] if self.reason else []),

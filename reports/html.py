@@ -911,7 +911,7 @@ def _regulars(ctx: _Ctx) -> str:
             Col("months_attended", t("h_months", L), "num", src="event_regulars.months_attended"),
             Col("events_attended", t("f_attended", L), "num", src="event_regulars.events_attended"),
             Col("events_led", t("f_led", L), "num", src="event_regulars.events_led"),
-            Col("cities", t("h_cities", L), "num", src="event_regulars.cities"),
+            Col("cities", t("h_event_cities", L), "num", src="event_regulars.cities"),
             Col("days_since_last", t("h_days_since", L), "num", 0, src="event_regulars.days_since_last"),
             Col("reason", t("h_reason", L), "reason")]
     return f'<p class="lead">{esc(t("regulars_lead", L))}</p>' + table(ctx, df, cols, csv_name=name)

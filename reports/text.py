@@ -338,12 +338,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "bt_picks": ("your own list", "自定名单"),
     # campaigns
     "sec_campaigns": ("Campaigns", "营销活动效果"),
-    "sec_regulars": ("Event regulars", "活动常客"),
-    "regulars_lead": ("Owners who came to events in the most different months: the people to ask first when an "
-                      "event needs a host or volunteers.", "在最多不同月份来参加活动的车主：活动需要主持人或志愿者时，先问他们。"),
-    "h_months": ("months", "月份数"),
-    "h_cities": ("cities", "城市数"),
-    "h_days_since": ("days since last", "距上次天数"),
     "campaigns_lead": ("Each recorded campaign: treated owners against the hold-out that was never contacted, and their "
                        "neighbours, with the interval of the lift.",
                        "每个已登记活动：接触对象与从未接触的对照组对比，以及他们的邻近车主，并给出提升的区间。"),
@@ -376,8 +370,14 @@ LABELS: dict[str, tuple[str, str]] = {
 
 
 def t(key: str, lang: str, **fmt: object) -> str:
-    """The label ``key`` in ``lang`` ("en" or "zh"), formatted with ``fmt``."""
-    en, zh = LABELS[key]
+    """The label ``key`` in ``lang`` ("en" or "zh"), formatted with ``fmt``: from :data:`LABELS`,
+    else as an analysis declares it (``ResultSpec.phrases``: a new analysis brings its words)."""
+    if key in LABELS:
+        en, zh = LABELS[key]
+    else:
+        from graphcrm.analyses import declared_label
+
+        en, zh = declared_label(key)
     s = zh if check_lang(lang) == "zh" else en
     return s.format(**fmt) if fmt else s
 
@@ -393,18 +393,11 @@ UNITS_ZH: dict[str, str] = {
     "levels": "层", "events": "场活动", "weeks": "周", "comments": "条评论回复", "activities": "次活动",
     "interactions": "次互动", "per owner": "每位车主", "days": "天", "× average": "平均值的倍数",
     "days ": "天", "referrals": "次推荐", "posts": "篇帖子", "circle": "圈层编号", "per program": "因项目而异",
-    "months": "个月", "cities": "个城市",
 }
 
 #: Chinese meaning of the ResultSpec columns the report shows ("analysis.column")
 MEANINGS_ZH: dict[str, str] = {
-    "event_regulars.months_attended": "至少签到过一场活动的不同月份数",
-    "event_regulars.events_attended": "签到过的活动场数（任何角色）",
-    "event_regulars.events_led": "担任组织者、主持或志愿者的活动场数",
-    "event_regulars.cities": "参加过的活动所在的不同城市数",
-    "event_regulars.days_since_last": "最近一场活动距统计日的天数",
     "kocs.rank": "KOC 名次，1 = 最强",
-    "event_regulars.rank": "名次，1 = 最常来",
     "kocs.score": "KOC 得分：五个分项的加权组合",
     "kocs.reach": "与其帖子互动过的不同车主人数",
     "kocs.engagement": "收到的互动，按类型和时间加权，已折算互赞小圈子",
@@ -523,19 +516,17 @@ def meaning(src: str, lang: str) -> tuple[str, str]:
         return "", (zh if lang == "zh" else en)
     from graphcrm.analyses import spec
 
-    c = spec(analysis).column(col)
-    if lang == "zh":
-        return UNITS_ZH.get(c.unit, c.unit), MEANINGS_ZH.get(src, c.meaning)
+    sp = spec(analysis)
+    c = sp.column(col)
+    if lang == "zh":  # this table's translation, else the one declared with the analysis (ResultSpec.phrases)
+        ph = sp.phrases
+        unit = UNITS_ZH.get(c.unit) or (ph.units_zh.get(c.unit) if ph else None) or c.unit
+        return unit, MEANINGS_ZH.get(src) or (ph.meaning_zh(col) if ph else None) or c.meaning
     return c.unit, c.meaning
 
 
 #: Chinese CSV headers (column names of the analyses and of the report's own tables)
 COLUMNS_ZH: dict[str, str] = {
-    'days_since_last': '距上次天数',
-    'last_event': '最近活动',
-    'first_event': '首次活动',
-    'cities': '城市数',
-    'months_attended': '参加月份数',
     'owner_id': '车主编号',
     'program': '项目',
     'priority': '优先级',
@@ -697,4 +688,8 @@ def csv_header(col: str, lang: str) -> str:
     """The CSV header of column ``col`` in ``lang`` (English: the column name itself)."""
     if check_lang(lang) != "zh":
         return col
-    return COLUMNS_ZH.get(col, col)
+    if col in COLUMNS_ZH:
+        return COLUMNS_ZH[col]
+    from graphcrm.analyses import declared_header_zh  # declared with an analysis already imported
+
+    return declared_header_zh(col) or col

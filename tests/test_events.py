@@ -9,7 +9,7 @@ from graphcrm.community import Community
 from graphcrm.errors import ConfigError
 
 
-def community() -> Community:
+def frames() -> dict[str, pd.DataFrame]:
     """a: 3 months (hosted one), 4 events; b: 2 months; c: 1 month; d: checked in nowhere."""
     events = pd.DataFrame({"event_id": ["e1", "e2", "e3", "e4", "e5"],
                            "city": ["上海", "上海", "北京", "上海", "上海"],
@@ -22,7 +22,12 @@ def community() -> Community:
         "checked_in": [True, True, True, True, True, True, True, True, False],
     })
     owners = pd.DataFrame({"owner_id": ["a", "b", "c", "d"]})
-    return Community.from_frames({"owners": owners, "events": events, "attendance": att}, until="2024-03-31")
+    return {"owners": owners, "events": events, "attendance": att}
+
+
+def community() -> Community:
+    """The community of :func:`frames`, up to 2024-03-31."""
+    return Community.from_frames(frames(), until="2024-03-31")
 
 
 def test_regulars_counted_by_hand():

@@ -180,3 +180,30 @@ def test_report_options_are_passed_explicitly(tables):
         table, details = ctx.call("contribution")
         assert list(table.columns) == spec_of(analyses.function("contribution")).column_names
         assert details.half_life_days == 180
+
+
+def test_declared_phrases_never_shadow_or_contradict_the_report_table():
+    """Report words declared with an analysis (ResultSpec.phrases) are found by the report only
+    when its own table lacks them: a declared key must not also be in LABELS (it would be
+    silently shadowed) nor in two analyses, and a declared Chinese header must agree with the
+    report's table and with every other analysis declaring the same column."""
+    from graphcrm.reports.text import COLUMNS_ZH, LABELS, t
+
+    declared = analyses.declared_phrases()
+    assert declared, "the worked example (event_regulars) declares its phrases"
+    keys: dict[str, str] = {}
+    headers: dict[str, tuple[str, str]] = {}
+    for name, ph in declared:
+        for key in ph.labels:
+            assert key not in LABELS, f"{name} declares {key!r}, which reports/text.py also has"
+            assert key not in keys, f"{key!r} declared by {keys[key]} and {name}"
+            keys[key] = name
+            assert t(key, "en") == ph.labels[key][0] and t(key, "zh") == ph.labels[key][1]
+        for col in ph.columns_zh:
+            zh = ph.header_zh(col)
+            assert COLUMNS_ZH.get(col, zh) == zh, f"{name}.{col}: {zh!r} but reports/text.py says {COLUMNS_ZH[col]!r}"
+            if col in headers:
+                assert headers[col][1] == zh, f"{col}: {headers[col][0]} says {headers[col][1]!r}, {name} {zh!r}"
+            headers[col] = (name, zh)
+    with pytest.raises(KeyError):
+        t("no_such_label_anywhere", "en")
