@@ -183,7 +183,7 @@ def build_csr(
         raise ValueError("edge endpoint out of range")
     if n >= 2**32 - 1:
         raise ValueError("too many nodes for uint32 indices")
-    order = np.lexsort((other, -p, key))
+    order = _csr_order(key, other, p)
     counts = np.bincount(key, minlength=n)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
@@ -219,6 +219,24 @@ def build_csr(
             nodes["q0"] = np.where(binom, np.exp(deg * lq1), 0.0)
         nodes["kind"] = kind
     return CSRGraph(n, indptr, indices, p, logq, cum, nodes)
+
+
+def _csr_order(key: np.ndarray, other: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The edge order of :func:`build_csr`: by ``key``, then probability descending, then ``other``.
+
+    When ``other`` already ascends within every key (edges sorted by ``other``, or by
+    ``(key, other)``: what the influence graphs pass), one stable sort of a 64-bit key
+    ``key << 32 | ~bits(p)`` gives that order (the bits of a non-negative float32 ascend with
+    it); otherwise a three-key lexsort (about 2.3 times slower on 10M edges)."""
+    m = key.shape[0]
+    if m > 1:
+        same = key[1:] == key[:-1]
+        up = other[1:] >= other[:-1]
+        if bool(up.all()) or bool(((key[1:] > key[:-1]) | (same & up)).all()):
+            bits = np.where(p > 0, p, np.float32(0)).astype(np.float32).view(np.uint32)
+            comp = (key.astype(np.uint64) << np.uint64(32)) | (np.uint32(0xFFFFFFFF) - bits).astype(np.uint64)
+            return np.argsort(comp, kind="stable")
+    return np.lexsort((other, -p, key))
 
 
 @njit(cache=True)

@@ -11,8 +11,13 @@ something of owner ``u``'s:
 
 * ``interactions``: ``v`` liked, favourited, commented on, replied to or shared a post by
   ``u`` (``t`` = the interaction's ``created_at``; own posts excluded);
-* ``events``: ``v`` checked in at an event where ``u`` was ``organizer`` or ``host``
-  (``t`` = the event's ``starts_at``; ``v`` in any role, ``v != u``);
+* ``events``: ``v`` checked in at an event of at most :data:`MAX_EVENT_CHECKINS` (150)
+  check-ins where ``u`` was ``organizer`` or ``host`` (``t`` = the event's ``starts_at``;
+  ``v`` in any role, ``v != u``).  A mass event (a national owners' day with 150,000
+  check-ins and 1,500 hosts at 1M owners) carries no personal exposure: counting every host
+  as reaching every attendee grows with the square of the community (232M of the 1M demo's
+  exposures, from one event) and is not what "reached by this owner" means.  The same cap
+  as the learned model's shared events;
 * ``referrals``: ``u`` referred ``v`` (``t`` = ``referred_at``).
 
 Reach after ``T``
@@ -58,6 +63,8 @@ DEFAULT_SPLIT = 0.7
 #: default "recent" window of the recent-engagers baseline (capped at a quarter of the training span)
 DEFAULT_RECENT_DAYS = 30.0
 DEFAULT_MAX_HOPS = 2
+#: events with more check-ins than this carry no exposures (mass events; module docstring)
+MAX_EVENT_CHECKINS = 150
 #: the simple baselines the ratio is taken against
 BASELINES = ("out_degree", "pagerank", "recent_engagers", "kocs")
 EXPOSURE_LAYERS = ("interactions", "events", "referrals")
@@ -80,12 +87,26 @@ def default_methods() -> tuple[str, ...]:
 
 
 # =============================================================================== exposures
+def positions(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """int64 position of each value in ``index`` (-1 where absent or missing), compared as text.
+    A categorical is matched through its categories (one lookup per category, not per row)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = values.cat.categories
+        at = index.get_indexer(np.asarray([str(x) for x in cats], dtype=object)).astype(np.int64)
+        codes = values.cat.codes.to_numpy()
+        return np.where(codes >= 0, at[np.maximum(codes, 0)], -1).astype(np.int64) if len(at) else \
+            np.full(len(values), -1, dtype=np.int64)
+    v = values.astype(object)
+    v = v.where(v.notna(), "\x00").to_numpy(dtype=object)
+    return index.get_indexer(np.asarray([x if type(x) is str else str(x) for x in v], dtype=object)).astype(np.int64)
+
+
 def lookup(keys: pd.Series, table: pd.DataFrame, key: str, value: str) -> np.ndarray:
     """``table[value]`` at the first row whose ``table[key]`` equals each of ``keys`` (None where
     there is none), compared as text, so categorical columns with different categories match."""
     t = table.drop_duplicates(key)
-    index = pd.Index(t[key].astype(object).astype(str).to_numpy())
-    pos = index.get_indexer(keys.astype(object).astype(str).to_numpy())
+    index = pd.Index(t[key].astype(object).astype(str).to_numpy(dtype=object))
+    pos = positions(keys, index)
     vals = t[value].to_numpy(dtype=object) if t[value].dtype == object or isinstance(
         t[value].dtype, (pd.CategoricalDtype, pd.StringDtype)) else t[value].to_numpy()
     if vals.dtype == object:
@@ -125,14 +146,21 @@ def exposures(community: Any, ids: np.ndarray | None = None) -> pd.DataFrame:
     >>> exposures(c)[["src", "dst", "layer"]].values.tolist()
     [[0, 1, 2]]
     """
-    ids = community.owner_ids if ids is None else np.asarray(ids, dtype=object).astype(str)
-    index = pd.Index(ids)
+    memo = getattr(community, "memo", None)
+    if ids is None and memo is not None:  # once per community (learning, backtest and the split share it)
+        ex = memo("exposures", {}, lambda: (_exposures(community, community.owner_ids),))[0]
+        return ex.copy(deep=False)  # copy-on-write: a caller's edit never reaches the cached frame
+    return _exposures(community, community.owner_ids if ids is None else np.asarray(ids, dtype=object).astype(str))
+
+
+def _exposures(community: Any, ids: np.ndarray) -> pd.DataFrame:
+    index = pd.Index(np.asarray(ids, dtype=object), dtype=object)
     t = community.tables
     parts = []
 
-    def add(src: pd.Series, dst: pd.Series, when: pd.Series, layer: int) -> None:
-        s = index.get_indexer(src.astype(object).where(src.notna(), "\x00").astype(str))
-        d = index.get_indexer(dst.astype(object).where(dst.notna(), "\x00").astype(str))
+    def add(src: Any, dst: Any, when: Any, layer: int) -> None:
+        s = src if isinstance(src, np.ndarray) else positions(src, index)
+        d = dst if isinstance(dst, np.ndarray) else positions(dst, index)
         tt = pd.to_datetime(when).to_numpy(dtype="datetime64[ns]").astype(np.int64)
         ok = (s >= 0) & (d >= 0) & (s != d) & (tt != np.iinfo(np.int64).min)
         parts.append(pd.DataFrame({"src": s[ok].astype(np.int64), "dst": d[ok].astype(np.int64), "t": tt[ok],
@@ -140,19 +168,33 @@ def exposures(community: Any, ids: np.ndarray | None = None) -> pd.DataFrame:
 
     inter, posts = t["interactions"], t["posts"]
     if len(inter) and len(posts):
-        author = pd.Series(lookup(inter["post_id"], posts, "post_id", "author_id"), index=inter.index)
-        add(author, inter["owner_id"], inter["created_at"], 0)
+        # each post's author as a vertex number, then per interaction through its post
+        p = posts.drop_duplicates("post_id")
+        author = positions(p["author_id"], index)
+        at = positions(inter["post_id"], pd.Index(p["post_id"].astype(object).astype(str).to_numpy(dtype=object)))
+        add(np.where(at >= 0, author[np.maximum(at, 0)], -1) if len(author) else np.full(len(at), -1),
+            inter["owner_id"], inter["created_at"], 0)
     att, ev = t["attendance"], t["events"]
     if len(att) and len(ev):
         a = att[att["checked_in"].astype(bool)] if "checked_in" in att else att
-        a = pd.DataFrame({"event_id": a["event_id"].astype(object).astype(str).to_numpy(),
-                          "owner_id": a["owner_id"].astype(object).astype(str).to_numpy(),
-                          "role": a["role"].astype(object).to_numpy()})
-        lead = a[a["role"].isin(["organizer", "host"])][["event_id", "owner_id"]].rename(columns={"owner_id": "lead"})
-        pairs = lead.merge(a[["event_id", "owner_id"]], on="event_id")
-        pairs["starts_at"] = lookup(pairs["event_id"], ev, "event_id", "starts_at")
-        if len(pairs):
-            add(pairs["lead"], pairs["owner_id"], pairs["starts_at"], 1)
+        # every (organiser or host, checked-in owner) pair of an event, built on integer arrays:
+        # each lead row repeated over its event's rows (row order within a layer does not matter:
+        # equal (t, src, dst) rows are identical)
+        ecode, euniq = pd.factorize(np.asarray(a["event_id"].astype(object).astype(str), dtype=object))
+        owner = positions(a["owner_id"], index)
+        ne = len(euniq)
+        size = np.bincount(ecode, minlength=ne)
+        lead = np.flatnonzero(a["role"].astype(object).isin(["organizer", "host"]).to_numpy(dtype=bool)
+                              & (size[ecode] <= MAX_EVENT_CHECKINS))
+        if len(lead):
+            by_event = np.argsort(ecode, kind="stable")
+            first = np.r_[0, np.cumsum(size)[:-1]]
+            le = ecode[lead]
+            reps = size[le]
+            total = int(reps.sum())
+            off = np.repeat(first[le] - np.r_[0, np.cumsum(reps)[:-1]], reps) + np.arange(total)
+            starts = lookup(pd.Series(euniq, dtype=object), ev, "event_id", "starts_at")
+            add(np.repeat(owner[lead], reps), owner[by_event][off], np.repeat(starts[le], reps), 1)
     ref = t["referrals"]
     if len(ref):
         add(ref["referrer_id"], ref["referee_id"], ref["referred_at"], 2)
@@ -160,7 +202,8 @@ def exposures(community: Any, ids: np.ndarray | None = None) -> pd.DataFrame:
         return pd.DataFrame({"src": np.zeros(0, np.int64), "dst": np.zeros(0, np.int64), "t": np.zeros(0, np.int64),
                              "layer": np.zeros(0, np.int8)})
     out = pd.concat(parts, ignore_index=True)
-    return out.sort_values(["t", "src", "dst"], kind="stable").reset_index(drop=True)
+    order = np.lexsort((out["dst"].to_numpy(), out["src"].to_numpy(), out["t"].to_numpy()))  # stable
+    return pd.DataFrame({c: out[c].to_numpy()[order] for c in ("src", "dst", "t", "layer")})
 
 
 def temporal_reach(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, seeds: Any, *, start: int,

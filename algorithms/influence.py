@@ -1351,7 +1351,7 @@ def ambassadors(
     owners = community.owners
     ids = community.owner_ids
     n = len(ids)
-    graph, edges, learned_info, hops = _build_graph(community, model=model, probability=asked, lam=lam,
+    graph, layer_out, learned_info, hops = _build_graph(community, model=model, probability=asked, lam=lam,
                                                     layers=layers, half_life_days=half_life_days,
                                                     horizon_days=horizon_days, max_hops=max_hops)
     n_graph = graph.n  # owners, then (learned model) audience nodes that are never picked
@@ -1408,7 +1408,7 @@ def ambassadors(
     if mins is not None:
         minimums, short = _minimums_met(parts, picks)
         notes.extend(short)
-    df = _ambassador_table(community, graph, edges, sel, lang)
+    df = _ambassador_table(community, graph, layer_out, sel, lang)
     curve = pd.DataFrame({"k": np.arange(0, len(picks) + 1, dtype=np.int64),
                           "expected_reach": np.r_[0.0, sel.cumulative_reach].astype(np.float64)})
     t0 = time.perf_counter()
@@ -1446,16 +1446,23 @@ def ambassadors(
     return df, details
 
 
-def _ambassador_table(community: Any, graph: InfluenceGraph, edges: pd.DataFrame, sel: SeedSelection,
+def _layer_out(edges: pd.DataFrame, n: int) -> np.ndarray:
+    """(n, 3) float64: each owner's outgoing influence per layer (:data:`LAYERS`), for the reasons."""
+    if not len(edges):
+        return np.zeros((n, len(LAYERS)))
+    src = edges["src"].to_numpy(dtype=np.int64)
+    return np.column_stack([np.bincount(src, weights=edges[l].to_numpy(dtype=np.float64), minlength=n)[:n]
+                            for l in LAYERS])
+
+
+def _ambassador_table(community: Any, graph: InfluenceGraph, layer_out: np.ndarray, sel: SeedSelection,
                       lang: str) -> pd.DataFrame:
-    """The declared table of the picks (:data:`AMBASSADORS`) with their reasons."""
+    """The declared table of the picks (:data:`AMBASSADORS`) with their reasons (``layer_out``:
+    :func:`_layer_out`)."""
     owners, ids = community.owners, community.owner_ids
     n, picks = len(ids), sel.picks
-    gs = graph.src.astype(np.int64)
-    outdeg = (np.bincount(gs[graph.dst.astype(np.int64) < n], minlength=graph.n)[:n] if graph.m
+    outdeg = (np.bincount(graph.src[graph.dst < n], minlength=graph.n)[:n] if graph.m
               else np.zeros(n, dtype=np.int64))
-    layer_out = np.column_stack([np.bincount(edges["src"].to_numpy(dtype=np.int64), weights=edges[l].to_numpy(),
-                                             minlength=n) for l in LAYERS]) if len(edges) else np.zeros((n, 3))
     main = np.where(layer_out.max(axis=1) > 0, np.asarray(LAYERS, dtype=object)[layer_out.argmax(axis=1)], "")
     city = owners["city"].to_numpy(dtype=object) if "city" in owners else np.full(n, None, dtype=object)
     df = pd.DataFrame({
@@ -1508,9 +1515,10 @@ def _guarantee_words(approx: float, target: float, constrained: str, eps: float)
 
 def _build_graph(community: Any, *, model: str, probability: str, lam: float, layers: Any,
                  half_life_days: float | None, horizon_days: float | None,
-                 max_hops: int | None) -> tuple[InfluenceGraph, pd.DataFrame, dict | None, int]:
-    """The influence graph of a community under a probability model: ``(graph, edges with
-    per-layer columns, learned-model info or None, hops)``, built once per community and
+                 max_hops: int | None) -> tuple[InfluenceGraph, np.ndarray, dict | None, int]:
+    """The influence graph of a community under a probability model: ``(graph, outgoing
+    influence per owner and layer (:func:`_layer_out`), learned-model info or None, hops)``,
+    built once per community and
     options (the one cache: :meth:`graphcrm.community.Community.memo`), so that ``spread``,
     ``ambassadors`` with other ``k`` or constraints, and the backtest's calls reuse it."""
     opts = {"model": model, "probability": probability, "lam": lam, "layers": layers,
@@ -1523,7 +1531,7 @@ def _build_graph(community: Any, *, model: str, probability: str, lam: float, la
 
 def _build_graph_now(community: Any, *, model: str, probability: str, lam: float, layers: Any,
                      half_life_days: float | None, horizon_days: float | None,
-                     max_hops: int | None) -> tuple[InfluenceGraph, pd.DataFrame, dict | None, int]:
+                     max_hops: int | None) -> tuple[InfluenceGraph, np.ndarray, dict | None, int]:
     if model not in MODELS:
         raise _config_error(f"model must be one of {MODELS}, got {model!r}")
     if probability not in PROBABILITIES:
@@ -1538,9 +1546,9 @@ def _build_graph_now(community: Any, *, model: str, probability: str, lam: float
         raise _config_error("max_hops applies to the IC model only")
     n = len(community.owner_ids)
     if probability == "learned":
-        graph, edges, info = _learned_graph(community, model=model, horizon_days=horizon_days, max_hops=hops)
+        graph, layer_out, info = _learned_graph(community, model=model, horizon_days=horizon_days, max_hops=hops)
         if graph is not None:
-            return graph, edges, info, hops
+            return graph, layer_out, info, hops
         # too little history to learn from: the documented fallback is the weighted cascade
         if max_hops is None:
             hops = 0
@@ -1549,11 +1557,11 @@ def _build_graph_now(community: Any, *, model: str, probability: str, lam: float
         prob = edge_probabilities(edges, n, probability="wc", model=model)
         graph = influence_graph(n, edges["src"].to_numpy(), edges["dst"].to_numpy(), prob, model=model,
                                 max_hops=hops)
-        return graph, edges, info, hops
+        return graph, _layer_out(edges, n), info, hops
     edges = influence_edges(community, layers=layers, half_life_days=half_life_days)
     prob = edge_probabilities(edges, n, probability=probability, lam=lam, model=model)
     graph = influence_graph(n, edges["src"].to_numpy(), edges["dst"].to_numpy(), prob, model=model, max_hops=hops)
-    return graph, edges, None, hops
+    return graph, _layer_out(edges, n), None, hops
 
 
 def spread(
@@ -1635,9 +1643,9 @@ def spread(
 
 
 def _learned_graph(community: Any, *, model: str, horizon_days: float | None,
-                   max_hops: int = 0) -> tuple[InfluenceGraph | None, pd.DataFrame | None, dict]:
-    """The influence graph of the learned model (audience nodes after the owners) and
-    :func:`influence_edges`-like per-layer columns for the reasons."""
+                   max_hops: int = 0) -> tuple[InfluenceGraph | None, np.ndarray | None, dict]:
+    """The influence graph of the learned model (audience nodes after the owners) and each
+    owner's outgoing influence per layer (:func:`_layer_out`) for the reasons."""
     from graphcrm.algorithms.influence_learning import learn_influence, learned_graph_arrays
 
     from graphcrm.algorithms.influence_learning import MIN_POSITIVES
@@ -1656,10 +1664,14 @@ def _learned_graph(community: Any, *, model: str, horizon_days: float | None,
     p = e["prob"].to_numpy(dtype=np.float64)
     ref = e["referral"].to_numpy(dtype=bool)
     co = e["coattend"].to_numpy(dtype=bool) & (e["days"].to_numpy() == 0) & ~ref
-    edges = pd.DataFrame({"src": e["src"].to_numpy(dtype=np.int64), "dst": e["dst"].to_numpy(dtype=np.int64),
-                          "weight": p, "interactions": np.where(~ref & ~co, p, 0.0),
-                          "referrals": np.where(ref, p, 0.0), "coattendance": np.where(co, p, 0.0)})
-    return graph, edges, info
+    # the layer carrying each tie: a referral, else a shared event without exposures, else interactions
+    layer = np.where(ref, 1, np.where(co, 2, 0))
+    src = e["src"].to_numpy(dtype=np.int64)
+    layer_out = np.zeros((n, len(LAYERS)))
+    for j in range(len(LAYERS)):
+        on = layer == j
+        layer_out[:, j] = np.bincount(src[on], weights=p[on], minlength=n)[:n]
+    return graph, layer_out, info
 
 
 def _combine_groups(parts: list[tuple[str, np.ndarray, int | None, int | None]], n: int, *, k: int,

@@ -58,6 +58,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 _NS_DAY = 86_400 * 10**9
 #: default horizon when none is given: a quarter, at most half the history's time span
@@ -120,7 +121,7 @@ def _coatt_pairs_timed(community: Any, ids: pd.Index) -> tuple[np.ndarray, np.nd
     if not len(att) or not len(ev):
         return none
     a = att[att["checked_in"].astype(bool)] if "checked_in" in att else att
-    from graphcrm.algorithms.backtest import lookup
+    from graphcrm.algorithms.backtest import MAX_EVENT_CHECKINS, lookup
 
     when = lookup(a["event_id"], ev, "event_id", "starts_at")
     tt = pd.to_datetime(when).to_numpy(dtype="datetime64[ns]").astype(np.int64)
@@ -131,7 +132,7 @@ def _coatt_pairs_timed(community: Any, ids: pd.Index) -> tuple[np.ndarray, np.nd
     ok = v >= 0
     v, e, tt = v[ok], codes[ok], tt[ok]
     size = np.bincount(e, minlength=len(uniq))
-    keep = (size[e] >= 2) & (size[e] <= 150)
+    keep = (size[e] >= 2) & (size[e] <= MAX_EVENT_CHECKINS)
     v, e, tt = v[keep], e[keep], tt[keep]
     if not len(v):
         return none
@@ -159,63 +160,147 @@ def _coatt_pairs_timed(community: Any, ids: pd.Index) -> tuple[np.ndarray, np.nd
     return np.column_stack([key // n, key % n]).astype(np.int64), first
 
 
-def _profiles(ex: pd.DataFrame, coatt: np.ndarray, n: int, cut_ns: int, h_ns: int) -> pd.DataFrame:
-    """Candidate pairs and their features (module docstring), from exposures before ``cut``."""
-    import duckdb
+def _unique(a: np.ndarray) -> np.ndarray:
+    """Sorted unique values of an int64 array (a sort and a mask: faster than ``np.unique``'s
+    hash table on tens of millions of keys)."""
+    a = np.sort(a)
+    return a[np.r_[True, a[1:] != a[:-1]]] if len(a) else a
 
-    e = ex[ex["t"] < cut_ns][["src", "dst", "t", "layer"]]
-    q_ns = cut_ns - h_ns // 4
-    h0 = cut_ns - h_ns
-    con = duckdb.connect()
-    try:
-        con.register("e", e)
-        con.register("co", pd.DataFrame({"a": coatt[:, 0], "b": coatt[:, 1]}))
-        sql = f"""
-        WITH pair AS (
-            SELECT src, dst, count(DISTINCT t // {_NS_DAY}) AS days, max(t) AS last,
-                   count(*) FILTER (WHERE t >= {h0}) AS n_h, count(*) FILTER (WHERE t >= {q_ns}) AS n_q,
-                   bool_or(layer = 2) AS ref
-            FROM e GROUP BY src, dst),
-        cand AS (
-            SELECT src, dst FROM pair
-            UNION SELECT dst AS src, src AS dst FROM pair
-            UNION SELECT a AS src, b AS dst FROM co
-            UNION SELECT b AS src, a AS dst FROM co),
-        srcact AS (
-            SELECT src, count(DISTINCT dst) AS aud_all,
-                   count(DISTINCT dst) FILTER (WHERE t >= {h0}) AS aud_h,
-                   count(DISTINCT dst) FILTER (WHERE t >= {q_ns}) AS aud_q
-            FROM e GROUP BY src),
-        act AS (
-            SELECT o, count(*) FILTER (WHERE t >= {h0}) AS act_h, count(*) FILTER (WHERE t >= {q_ns}) AS act_q
-            FROM (SELECT dst AS o, t FROM e UNION ALL SELECT src AS o, t FROM e) GROUP BY o),
-        coset AS (SELECT a, b FROM co UNION SELECT b AS a, a AS b FROM co)
-        SELECT c.src, c.dst,
-               coalesce(p.days, 0) AS days, coalesce(p.n_h, 0) AS n_h, coalesce(p.n_q, 0) AS n_q,
-               CASE WHEN p.last IS NULL THEN 4.0
-                    ELSE least(4.0, ({cut_ns} - p.last) / {float(h_ns)}) END AS age,
-               coalesce(r.days, 0) AS rev_days,
-               (coalesce(p.ref, false) OR coalesce(r.ref, false)) AS referral,
-               (cs.a IS NOT NULL) AS coattend,
-               coalesce(sa.aud_all, 0) AS src_all, coalesce(sa.aud_h, 0) AS src_h, coalesce(sa.aud_q, 0) AS src_q,
-               coalesce(ta.act_h, 0) AS dst_h, coalesce(ta.act_q, 0) AS dst_q
-        FROM cand c
-        LEFT JOIN pair p ON p.src = c.src AND p.dst = c.dst
-        LEFT JOIN pair r ON r.src = c.dst AND r.dst = c.src
-        LEFT JOIN coset cs ON cs.a = c.src AND cs.b = c.dst
-        LEFT JOIN srcact sa ON sa.src = c.src
-        LEFT JOIN act ta ON ta.o = c.dst
-        ORDER BY c.src, c.dst
-        """
-        prof = con.execute(sql).df()
-    finally:
-        con.close()
-    for c in ("src", "dst", "days", "n_h", "n_q", "rev_days", "src_all", "src_h", "src_q", "dst_h", "dst_q"):
-        prof[c] = prof[c].astype(np.int64)
-    prof["age"] = prof["age"].astype(np.float64)
-    for c in ("referral", "coattend"):
-        prof[c] = prof[c].astype(bool)
-    return prof
+
+@njit(cache=True)
+def _merge_find(keys, q):  # pragma: no cover - compiled
+    pos = np.zeros(q.shape[0], dtype=np.int64)
+    hit = np.zeros(q.shape[0], dtype=np.bool_)
+    j, m = 0, keys.shape[0]
+    for i in range(q.shape[0]):
+        x = q[i]
+        while j < m and keys[j] < x:
+            j += 1
+        if j < m and keys[j] == x:
+            pos[i] = j
+            hit[i] = True
+    return pos, hit
+
+
+def _found(sorted_keys: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the **sorted** queries ``q`` in the sorted unique ``sorted_keys`` (0 where
+    absent) and whether each is there: one linear merge, no binary search."""
+    return _merge_find(np.ascontiguousarray(sorted_keys, dtype=np.int64), np.ascontiguousarray(q, dtype=np.int64))
+
+
+@dataclass
+class _Pairs:
+    """Exposures before a cut aggregated per ordered pair (keys ``src * n + dst``, sorted) and
+    the per-owner counts the features need (all compact arrays, no per-row objects)."""
+
+    key: np.ndarray      # int64 (pairs,)
+    days: np.ndarray     # int32: distinct days with an exposure
+    n_h: np.ndarray      # int32: exposures in the last H
+    n_q: np.ndarray      # int32: exposures in the last H/4
+    last: np.ndarray     # int64 ns: the latest exposure
+    ref: np.ndarray      # bool: a referral among them
+    aud_all: np.ndarray  # int32 (n,): distinct owners each owner exposed, ever
+    aud_h: np.ndarray    # ... in the last H
+    aud_q: np.ndarray    # ... in the last H/4
+    act_h: np.ndarray    # int32 (n,): exposures to and by each owner in the last H
+    act_q: np.ndarray    # ... in the last H/4
+
+
+def _pairs(ex: pd.DataFrame, n: int, cut_ns: int, h_ns: int) -> _Pairs:
+    """Aggregate the exposures before ``cut`` per ordered pair (one sort, then segment sums)."""
+    t_all = ex["t"].to_numpy(dtype=np.int64)
+    keep = t_all < cut_ns
+    s = ex["src"].to_numpy(dtype=np.int64)[keep]
+    d = ex["dst"].to_numpy(dtype=np.int64)[keep]
+    t = t_all[keep]
+    ly = ex["layer"].to_numpy()[keep]
+    h0, q0 = cut_ns - h_ns, cut_ns - h_ns // 4
+    in_h, in_q = t >= h0, t >= q0
+    act_h = (np.bincount(d[in_h], minlength=n) + np.bincount(s[in_h], minlength=n)).astype(np.int32)
+    act_q = (np.bincount(d[in_q], minlength=n) + np.bincount(s[in_q], minlength=n)).astype(np.int32)
+    key = s * n + d
+    del s, d
+    if not len(key):
+        z = np.zeros(0, dtype=np.int32)
+        zn = np.zeros(n, dtype=np.int32)
+        return _Pairs(np.zeros(0, np.int64), z, z, z, np.zeros(0, np.int64), np.zeros(0, bool), zn, zn, zn, act_h, act_q)
+    day = t // _NS_DAY
+    order = np.lexsort((day, key))
+    key, day, t, ly = key[order], day[order], t[order], ly[order]
+    in_h, in_q = in_h[order], in_q[order]
+    del order
+    new_pair = np.r_[True, key[1:] != key[:-1]]
+    start = np.flatnonzero(new_pair)
+    new_day = new_pair.copy()
+    new_day[1:] |= day[1:] != day[:-1]
+    pkey = key[start]
+    days = np.add.reduceat(new_day.astype(np.int32), start).astype(np.int32)
+    n_h = np.add.reduceat(in_h.astype(np.int32), start).astype(np.int32)
+    n_q = np.add.reduceat(in_q.astype(np.int32), start).astype(np.int32)
+    last = np.maximum.reduceat(t, start)
+    ref = np.logical_or.reduceat(ly == 2, start)
+    psrc = pkey // n
+    aud_all = np.bincount(psrc, minlength=n).astype(np.int32)
+    aud_h = np.bincount(psrc[n_h > 0], minlength=n).astype(np.int32)
+    aud_q = np.bincount(psrc[n_q > 0], minlength=n).astype(np.int32)
+    return _Pairs(pkey, days, n_h, n_q, last, ref, aud_all, aud_h, aud_q, act_h, act_q)
+
+
+def _profiles(ex: pd.DataFrame, coatt: np.ndarray, n: int, cut_ns: int, h_ns: int,
+              pairs: _Pairs | None = None) -> pd.DataFrame:
+    """:func:`_profile_arrays` as a DataFrame."""
+    return pd.DataFrame(_profile_arrays(ex, coatt, n, cut_ns, h_ns, pairs=pairs), copy=False)
+
+
+def _profile_arrays(ex: pd.DataFrame, coatt: np.ndarray, n: int, cut_ns: int, h_ns: int,
+                    pairs: _Pairs | None = None) -> dict[str, np.ndarray]:
+    """Candidate pairs and their features (module docstring), from exposures before ``cut``.
+
+    One row per candidate ordered pair, sorted by (``src``, ``dst``): ``src``, ``dst``,
+    ``days``, ``n_h``, ``n_q``, ``age``, ``rev_days``, ``referral``, ``coattend``, ``src_all``,
+    ``src_h``, ``src_q``, ``dst_h``, ``dst_q`` (int32 counts, float64 age, bool flags).
+    Computed with sorted int64 pair keys and binary search (about 60 bytes a candidate pair;
+    the same numbers as the SQL joins it replaced, checked in tests/test_influence.py).
+    """
+    p = _pairs(ex, n, cut_ns, h_ns) if pairs is None else pairs
+    co = np.asarray(coatt, dtype=np.int64).reshape(-1, 2)
+    co_ab = co[:, 0] * n + co[:, 1]
+    co_ba = co[:, 1] * n + co[:, 0]
+    psrc, pdst = p.key // n, p.key % n
+    cand = _unique(np.concatenate([p.key, pdst * n + psrc, co_ab, co_ba]))
+    del psrc, pdst
+    coset = _unique(np.concatenate([co_ab, co_ba]))
+    del co_ab, co_ba
+    src, dst = cand // n, cand % n
+    pos, hit = _found(p.key, cand)
+    # the pair in the other direction: the pairs sorted by their reversed key, merged with cand
+    rkey = (p.key % n) * n + p.key // n
+    rorder = np.argsort(rkey, kind="stable")
+    rpos, rhit = _found(rkey[rorder], cand)
+    rpos = rorder[rpos]
+    del rkey, rorder
+    _, is_co = _found(coset, cand)
+    del cand, coset
+    small = np.int32 if n < 2**31 else np.int64
+
+    def take(arr: np.ndarray, at: np.ndarray, ok: np.ndarray, fill: Any = 0) -> np.ndarray:
+        out = np.full(len(at), fill, dtype=arr.dtype)
+        out[ok] = arr[at[ok]]
+        return out
+
+    last = take(p.last, pos, hit)
+    age = np.full(len(src), 4.0)
+    age[hit] = np.minimum(4.0, (cut_ns - last[hit]) / float(h_ns))
+    del last
+    return {
+        "src": src.astype(small), "dst": dst.astype(small),
+        "days": take(p.days, pos, hit), "n_h": take(p.n_h, pos, hit), "n_q": take(p.n_q, pos, hit),
+        "age": age, "rev_days": take(p.days, rpos, rhit),
+        "referral": take(p.ref, pos, hit, False) | take(p.ref, rpos, rhit, False),
+        "coattend": is_co,
+        "src_all": p.aud_all[src], "src_h": p.aud_h[src], "src_q": p.aud_q[src],
+        "dst_h": p.act_h[dst], "dst_q": p.act_q[dst],
+    }
 
 
 #: features of a tie, in the order of the fitted coefficients
@@ -225,21 +310,61 @@ TIE_FEATURES = ("log_days", "log_recent_h", "log_recent_q", "age", "has_exposure
 AUDIENCE_FEATURES = ("log_all", "log_h", "log_q", "active_q")
 
 
-def _tie_matrix(prof: pd.DataFrame) -> np.ndarray:
-    def col(name: str) -> np.ndarray:
-        return prof[name].to_numpy(dtype=np.float64)
+def _tie_matrix(prof: Any, rows: Any = None) -> np.ndarray:
+    """The (rows, :data:`TIE_FEATURES`) float64 matrix of ``prof`` (all rows, or a slice / index array)."""
+    sel = slice(None) if rows is None else rows
 
-    out = np.empty((len(prof), len(TIE_FEATURES)), dtype=np.float64)
-    for j, name in enumerate(("days", "n_h", "n_q")):
+    def col(name: str) -> np.ndarray:
+        return np.asarray(prof[name])[sel].astype(np.float64)
+
+    days = col("days")
+    out = np.empty((len(days), len(TIE_FEATURES)), dtype=np.float64)
+    out[:, 0] = np.log1p(days)
+    for j, name in ((1, "n_h"), (2, "n_q")):
         out[:, j] = np.log1p(col(name))
     out[:, 3] = col("age")
-    out[:, 4] = col("days") > 0
+    out[:, 4] = days > 0
     out[:, 5] = np.log1p(col("rev_days"))
     out[:, 6] = col("referral")
     out[:, 7] = col("coattend")
     for j, name in enumerate(("src_all", "src_h", "src_q", "dst_h", "dst_q")):
         out[:, 8 + j] = np.log1p(col(name))
     return out
+
+
+def _predict_ties(model: dict, prof: Any) -> np.ndarray:
+    """The tie model's probability for every row of ``prof``, summed feature by feature (no
+    rows x features matrix): the source and target features are per owner, so their terms are
+    computed once per owner and gathered.  Equal to ``_predict(model, _tie_matrix(prof))`` up
+    to the order of a 13-term float64 sum (relative differences of about 1e-15)."""
+    from scipy.special import expit
+
+    mu, sd, w = model["mu"], model["sd"], model["w"]
+
+    def term(j: int, x: np.ndarray) -> np.ndarray:
+        return ((x - mu[j]) / sd[j]) * w[j + 1]
+
+    def col(name: str) -> np.ndarray:
+        return np.asarray(prof[name])
+
+    days = col("days")
+    eta = term(0, np.log1p(days.astype(np.float64)))
+    eta += term(1, np.log1p(col("n_h").astype(np.float64)))
+    eta += term(2, np.log1p(col("n_q").astype(np.float64)))
+    eta += term(3, col("age").astype(np.float64))
+    eta += term(4, (days > 0).astype(np.float64))
+    eta += term(5, np.log1p(col("rev_days").astype(np.float64)))
+    eta += term(6, col("referral").astype(np.float64))
+    eta += term(7, col("coattend").astype(np.float64))
+    for j, (name, end) in enumerate((("src_all", "src"), ("src_h", "src"), ("src_q", "src"), ("dst_h", "dst"),
+                                     ("dst_q", "dst"))):
+        who = col(end)
+        val = col(name)
+        per = np.zeros(int(who.max()) + 1 if len(who) else 0)
+        per[who] = val  # the same value on every row of an owner
+        eta += term(8 + j, np.log1p(per))[who]
+    eta += w[0]
+    return expit(eta)
 
 
 def _aud_matrix(all_: np.ndarray, h: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -306,16 +431,6 @@ def _horizon_ns(ex: pd.DataFrame, horizon_days: float | None) -> tuple[int, floa
     return h, h / _NS_DAY
 
 
-def _source_audience(ex: pd.DataFrame, n: int, cut_ns: int, h_ns: int) -> tuple[np.ndarray, ...]:
-    """Distinct owners each owner exposed before ``cut``: ever, in the last ``H``, in the last ``H/4``."""
-    e = ex[ex["t"] < cut_ns]
-    out = []
-    for lo in (None, cut_ns - h_ns, cut_ns - h_ns // 4):
-        f = e if lo is None else e[e["t"] >= lo]
-        out.append(np.bincount(np.unique(f["src"].to_numpy() * n + f["dst"].to_numpy()) // n, minlength=n))
-    return tuple(out)
-
-
 def learn_influence(community: Any, *, horizon_days: float | None = None, l2: float = DEFAULT_L2,
                     label_share: float | None = None, new_audience: bool = True) -> LearnedInfluence:
     """Learn tie transmission probabilities (and new-audience rates) from the history.
@@ -377,25 +492,28 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
     scale = h_ns / label_ns if label_ns > 0 else 1.0
     # --- internal split: fit the tie model (co-attendance pairs computed once, cut by time)
     co_pairs, co_first = _coatt_pairs_timed(community, index)
-    prof_i = _profiles(ex, co_pairs[co_first < cut_i], n, cut_i, h_ns)
-    after = ex[ex["t"] >= cut_i]
-    pos_pairs = np.unique(after["src"].to_numpy() * n + after["dst"].to_numpy())
-    key_i = prof_i["src"].to_numpy() * n + prof_i["dst"].to_numpy()
-    y = np.isin(key_i, pos_pairs).astype(np.float64)
-    x_i = _tie_matrix(prof_i)
+    pairs_i = _pairs(ex, n, cut_i, h_ns)
+    prof_i = _profile_arrays(ex, co_pairs[co_first < cut_i], n, cut_i, h_ns, pairs=pairs_i)
+    t_ex = ex["t"].to_numpy(dtype=np.int64)
+    after = t_ex >= cut_i
+    pos_pairs = _unique(ex["src"].to_numpy(dtype=np.int64)[after] * n + ex["dst"].to_numpy(dtype=np.int64)[after])
+    del after
+    key_i = prof_i["src"].astype(np.int64) * n + prof_i["dst"].astype(np.int64)
+    y = _found(pos_pairs, key_i)[1].astype(np.float64)  # both sorted and unique
     fit_rows = np.arange(len(y))
     if len(y) > MAX_FIT_ROWS:  # a seeded uniform sample keeps the fit unbiased and bounded in time
         fit_rows = np.sort(np.random.default_rng(0).choice(len(y), MAX_FIT_ROWS, replace=False))
-    tie_model = _fit_glm(x_i[fit_rows], y[fit_rows], family="binomial", l2=l2)
-    fitted_i = _predict(tie_model, x_i) if len(y) else np.zeros(0)
+    tie_model = _fit_glm(_tie_matrix(prof_i, fit_rows), y[fit_rows], family="binomial", l2=l2)
+    fitted_sum = float(_predict_ties(tie_model, prof_i).sum()) if len(y) else 0.0
     # --- internal split: fit the new-audience model
     audience = np.zeros(n)
     aud_info: dict[str, Any] = {}
     aud_model = None
     if new_audience:
-        all_i, h_i, q_i = _source_audience(ex, n, cut_i, h_ns)
-        new_pairs = np.setdiff1d(pos_pairs, key_i, assume_unique=True)  # both sorted and unique
+        all_i, h_i, q_i = pairs_i.aud_all, pairs_i.aud_h, pairs_i.aud_q
+        new_pairs = pos_pairs[~_found(key_i, pos_pairs)[1]]  # transmissions over no candidate tie
         new_cnt = np.bincount(new_pairs // n, minlength=n).astype(np.float64)
+        del new_pairs
         srcs = np.flatnonzero(all_i > 0)
         x_aud = _aud_matrix(all_i[srcs], h_i[srcs], q_i[srcs])
         aud_model = _fit_glm(x_aud, new_cnt[srcs], family="poisson", l2=l2)
@@ -404,38 +522,43 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
         aud_info = {"sources_train": int(len(srcs)), "new_audience_train": float(new_cnt[srcs].sum()),
                     "new_audience_fitted": float(aud_fit.sum()),
                     "audience_coefficients": _coefs(aud_model, AUDIENCE_FEATURES)}
+    del pos_pairs, key_i, pairs_i
     # --- apply to the whole history (features at its end)
-    prof = _profiles(ex, co_pairs[co_first < t_end + 1], n, t_end + 1, h_ns)
-    p = _predict(tie_model, _tie_matrix(prof)) if len(prof) else np.zeros(0)
+    pairs_e = _pairs(ex, n, t_end + 1, h_ns)
+    prof = _profile_arrays(ex, co_pairs[co_first < t_end + 1], n, t_end + 1, h_ns, pairs=pairs_e)
+    del co_pairs, co_first
+    p = _predict_ties(tie_model, prof) if len(prof["src"]) else np.zeros(0)
     if scale != 1.0 and len(p):
         p = -np.expm1(scale * np.log1p(-np.minimum(p, 1 - 1e-12)))
     prof["prob"] = np.clip(p, 0.0, 1.0)
+    del p
     if aud_model is not None:
-        all_, h_, q_ = _source_audience(ex, n, t_end + 1, h_ns)
+        all_, h_, q_ = pairs_e.aud_all, pairs_e.aud_h, pairs_e.aud_q
         srcs = np.flatnonzero(all_ > 0)
         a = _predict(aud_model, _aud_matrix(all_[srcs], h_[srcs], q_[srcs]))
         # never more than the most any owner gained in the internal split, nor more owners than
         # are left without a tie to the source
-        ties = np.bincount(prof["src"].to_numpy(), minlength=n)[srcs]
+        ties = np.bincount(prof["src"], minlength=n)[srcs]
         audience[srcs] = np.minimum(np.minimum(a, aud_cap) * scale, np.maximum(n - 1 - ties, 0))
-    di = prof_i["days"].to_numpy()
+    del pairs_e
+    di = prof_i["days"]
     lay = {
         "with_exposures": _mean(y, di > 0),
-        "referral_only": _mean(y, (di == 0) & prof_i["referral"].to_numpy() & (prof_i["rev_days"].to_numpy() == 0)),
-        "coattend_only": _mean(y, (di == 0) & prof_i["coattend"].to_numpy() & ~prof_i["referral"].to_numpy()
-                               & (prof_i["rev_days"].to_numpy() == 0)),
-        "reverse_only": _mean(y, (di == 0) & (prof_i["rev_days"].to_numpy() > 0) & ~prof_i["referral"].to_numpy()
-                              & ~prof_i["coattend"].to_numpy()),
+        "referral_only": _mean(y, (di == 0) & prof_i["referral"] & (prof_i["rev_days"] == 0)),
+        "coattend_only": _mean(y, (di == 0) & prof_i["coattend"] & ~prof_i["referral"]
+                               & (prof_i["rev_days"] == 0)),
+        "reverse_only": _mean(y, (di == 0) & (prof_i["rev_days"] > 0) & ~prof_i["referral"]
+                              & ~prof_i["coattend"]),
     }
     info = {
         "horizon_days": h_days, "internal_split": pd.Timestamp(cut_i), "label_days": label_ns / _NS_DAY,
         "l2": l2, "label_share": label_share, "pairs_train": int(len(y)), "positives_train": int(y.sum()),
         "base_rate": float(y.mean()) if len(y) else 0.0, "layer_rates": lay,
-        "predicted_train": float(fitted_i.sum()), "observed_train": float(y.sum()),
-        "tie_coefficients": _coefs(tie_model, TIE_FEATURES), "pairs": int(len(prof)),
+        "predicted_train": fitted_sum, "observed_train": float(y.sum()),
+        "tie_coefficients": _coefs(tie_model, TIE_FEATURES), "pairs": int(len(prof["src"])),
         "expected_ties": float(prof["prob"].sum()), "expected_new_audience": float(audience.sum()), **aud_info,
     }
-    return LearnedInfluence(prof, audience, info)
+    return LearnedInfluence(pd.DataFrame(prof, copy=False), audience, info)
 
 
 def _coefs(model: dict, names: tuple[str, ...]) -> dict[str, float]:

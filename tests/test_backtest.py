@@ -290,3 +290,109 @@ def test_picks_never_see_the_evaluation_period():
     assert after[1].picks == before[1].picks
     mine = bt.backtest(Community(t), at=at, methods=[], picks=[loner], bootstrap=0)
     assert mine["direct_reach"].iloc[0] >= 250  # the late fans count as reach of whoever picks the loner
+
+
+def test_mass_events_carry_no_exposures():
+    """A host exposes checked-in attendees only at events of at most MAX_EVENT_CHECKINS check-ins."""
+    d = pd.Timestamp
+    big = bt.MAX_EVENT_CHECKINS + 1
+    people = [f"o{i:03d}" for i in range(big)]
+    owners = pd.DataFrame({"owner_id": people})
+    events = pd.DataFrame({"event_id": ["small", "mass"], "starts_at": [d("2024-01-01"), d("2024-02-01")]})
+    att = pd.DataFrame({
+        "event_id": ["small"] * 3 + ["mass"] * big,
+        "owner_id": people[:3] + people,
+        "role": ["organizer", "attendee", "attendee"] + ["host"] * 2 + ["attendee"] * (big - 2),
+        "checked_in": True,
+    })
+    c = Community.from_frames({"owners": owners, "events": events, "attendance": att})
+    ex = bt.exposures(c)
+    ids = c.owner_ids
+    assert sorted((ids[s], ids[t]) for s, t in ex[["src", "dst"]].itertuples(index=False)) == [
+        ("o000", "o001"), ("o000", "o002")]
+    assert (ex["layer"] == 1).all()
+
+
+def test_exposures_are_cached_and_safe_to_edit():
+    c = _history()
+    ex = bt.exposures(c)
+    ex.loc[0, "src"] = 99  # a caller's edit never reaches the community's cached frame
+    again = bt.exposures(c)
+    assert again.loc[0, "src"] != 99 and len(again) == len(ex)
+    # numbering by another vertex order is computed afresh
+    other = bt.exposures(c, ids=c.owner_ids[::-1])
+    assert len(other) == len(again)
+    assert (c.owner_ids[::-1][other["src"]] == c.owner_ids[again["src"]]).all()
+
+
+def _profiles_sql(ex, coatt, n, cut_ns, h_ns):
+    """The candidate-pair features as the SQL joins computed them before the numpy version
+    (kept here as the reference the numpy code must reproduce)."""
+    import duckdb
+
+    day = 86_400 * 10**9
+    e = ex[ex["t"] < cut_ns][["src", "dst", "t", "layer"]]
+    q_ns, h0 = cut_ns - h_ns // 4, cut_ns - h_ns
+    con = duckdb.connect()
+    con.register("e", e)
+    con.register("co", pd.DataFrame({"a": coatt[:, 0], "b": coatt[:, 1]}))
+    prof = con.execute(f"""
+    WITH pair AS (
+        SELECT src, dst, count(DISTINCT t // {day}) AS days, max(t) AS last,
+               count(*) FILTER (WHERE t >= {h0}) AS n_h, count(*) FILTER (WHERE t >= {q_ns}) AS n_q,
+               bool_or(layer = 2) AS ref
+        FROM e GROUP BY src, dst),
+    cand AS (SELECT src, dst FROM pair UNION SELECT dst AS src, src AS dst FROM pair
+             UNION SELECT a AS src, b AS dst FROM co UNION SELECT b AS src, a AS dst FROM co),
+    srcact AS (SELECT src, count(DISTINCT dst) AS aud_all, count(DISTINCT dst) FILTER (WHERE t >= {h0}) AS aud_h,
+                      count(DISTINCT dst) FILTER (WHERE t >= {q_ns}) AS aud_q FROM e GROUP BY src),
+    act AS (SELECT o, count(*) FILTER (WHERE t >= {h0}) AS act_h, count(*) FILTER (WHERE t >= {q_ns}) AS act_q
+            FROM (SELECT dst AS o, t FROM e UNION ALL SELECT src AS o, t FROM e) GROUP BY o),
+    coset AS (SELECT a, b FROM co UNION SELECT b AS a, a AS b FROM co)
+    SELECT c.src, c.dst, coalesce(p.days, 0) AS days, coalesce(p.n_h, 0) AS n_h, coalesce(p.n_q, 0) AS n_q,
+           CASE WHEN p.last IS NULL THEN 4.0 ELSE least(4.0, ({cut_ns} - p.last) / {float(h_ns)}) END AS age,
+           coalesce(r.days, 0) AS rev_days, (coalesce(p.ref, false) OR coalesce(r.ref, false)) AS referral,
+           (cs.a IS NOT NULL) AS coattend, coalesce(sa.aud_all, 0) AS src_all, coalesce(sa.aud_h, 0) AS src_h,
+           coalesce(sa.aud_q, 0) AS src_q, coalesce(ta.act_h, 0) AS dst_h, coalesce(ta.act_q, 0) AS dst_q
+    FROM cand c LEFT JOIN pair p ON p.src = c.src AND p.dst = c.dst LEFT JOIN pair r ON r.src = c.dst AND r.dst = c.src
+    LEFT JOIN coset cs ON cs.a = c.src AND cs.b = c.dst LEFT JOIN srcact sa ON sa.src = c.src
+    LEFT JOIN act ta ON ta.o = c.dst ORDER BY c.src, c.dst""").df()
+    con.close()
+    return prof
+
+
+def test_profiles_match_the_sql_reference_on_the_demo():
+    """The numpy candidate-pair features equal the SQL joins they replaced, column by column, at
+    the internal split and at the end of a 1,500-owner demo history."""
+    from graphcrm.demo import generate_demo
+
+    c = Community(generate_demo(1500, seed=3)[0])
+    ex = bt.exposures(c)
+    n = len(c.owner_ids)
+    pairs, first = il._coatt_pairs_timed(c, pd.Index(c.owner_ids))
+    t0, t1 = int(ex["t"].iloc[0]), int(ex["t"].iloc[-1])
+    h = 30 * 86_400 * 10**9
+    for cut in (t0 + (t1 - t0) // 2, t1 + 1):
+        new = il._profiles(ex, pairs[first < cut], n, cut, h)
+        ref = _profiles_sql(ex, pairs[first < cut], n, cut, h)
+        assert len(new) == len(ref) > 200
+        for col in ref.columns:
+            if col == "age":
+                np.testing.assert_allclose(new[col].to_numpy(), ref[col].to_numpy(), rtol=0, atol=1e-12)
+            else:
+                assert (new[col].to_numpy().astype(np.int64) == ref[col].to_numpy().astype(np.int64)).all(), col
+
+
+def test_block_prediction_equals_the_matrix_product():
+    from graphcrm.demo import generate_demo
+
+    li_c = Community(generate_demo(1000, seed=1)[0])
+    ex = bt.exposures(li_c)
+    n = len(li_c.owner_ids)
+    pairs, first = il._coatt_pairs_timed(li_c, pd.Index(li_c.owner_ids))
+    cut = int(ex["t"].iloc[-1]) + 1
+    prof = il._profiles(ex, pairs, n, cut, 30 * 86_400 * 10**9)
+    x = il._tie_matrix(prof)
+    y = (prof["days"].to_numpy() > 1).astype(float)
+    model = il._fit_glm(x, y, family="binomial", l2=1.0)
+    np.testing.assert_allclose(il._predict_ties(model, prof), il._predict(model, x), rtol=1e-12, atol=1e-15)

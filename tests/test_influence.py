@@ -580,3 +580,18 @@ def test_leaves_are_reached_from_seeds_only():
     assert sel.reach == pytest.approx(4.0, rel=0.02)
     sel1 = im.select_seeds(g, k=1, seed=0, eval_sets=200_000)
     assert sel1.reach == pytest.approx(2.5, rel=0.03)
+
+
+def test_csr_edge_order_is_the_lexsort_order():
+    """build_csr's fast path (one stable sort of a 64-bit key) gives the order of the three-key
+    lexsort (key, probability descending, neighbour) whenever it is taken, and falls back otherwise."""
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        m = int(rng.integers(0, 50))
+        key = rng.integers(0, 6, m)
+        other = rng.integers(0, 6, m)
+        p = rng.choice([0.0, 0.1, 0.25, 0.5, 1.0], m).astype(np.float32)
+        for order in (np.arange(m), np.argsort(other, kind="stable"), np.lexsort((other, key))):
+            k, o, q = key[order], other[order], p[order]
+            got, ref = rr._csr_order(k, o, q), np.lexsort((o, -q, k))
+            assert (k[got] == k[ref]).all() and (q[got] == q[ref]).all() and (o[got] == o[ref]).all()
