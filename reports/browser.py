@@ -49,8 +49,18 @@ _MEASURE = """
     return {x: r.left + window.scrollX, y: r.top + window.scrollY, w: r.width, h: r.height};
   }
   document.querySelectorAll('figure.chart svg, figure.chart img, img').forEach(function(el){
-    var b = box(el), sec = el.closest('section');
+    var b = box(el), sec = el.closest('section'), fig = el.closest('figure');
     b.tag = el.tagName.toLowerCase(); b.section = sec ? sec.id : '';
+    b.panel = !!(fig && fig.classList.contains('panel'));
+    b.fig_w = fig ? fig.clientWidth : 0; b.fig_scroll_w = fig ? fig.scrollWidth : 0;
+    b.min_font = null;
+    if (b.tag === 'svg' && el.viewBox && el.viewBox.baseVal && el.viewBox.baseVal.width) {
+      var scale = el.getBoundingClientRect().width / el.viewBox.baseVal.width;
+      el.querySelectorAll('text').forEach(function(t){
+        var px = parseFloat(getComputedStyle(t).fontSize) * scale;
+        if (t.textContent.trim() && (b.min_font === null || px < b.min_font)) { b.min_font = px; }
+      });
+    }
     out.charts.push(b);
   });
   document.querySelectorAll('svg text').forEach(function(el){
@@ -154,8 +164,10 @@ def measure(html_path: str | os.PathLike, *, width: int = 1280, timeout: float =
     dict
         ``height``/``width`` of the measured copy (CSS px); ``probe_top``: the height of the
         report itself (the probe lies over its top and adds nothing); ``charts``: one dict per ``figure.chart`` svg or img
-        with ``tag``, ``x``, ``y``, ``w``, ``h`` (page coordinates) and ``section`` (its section's
-        id); ``texts``/``cjk_texts``: SVG text elements, and those holding Chinese; ``cjk_a``/
+        with ``tag``, ``x``, ``y``, ``w``, ``h`` (page coordinates), ``section`` (its section's
+        id), ``panel`` (a panel of a multi-panel chart), ``fig_w``/``fig_scroll_w`` (its
+        figure's visible and scrolled width: larger means it scrolls sideways) and ``min_font``
+        (the smallest text drawn in it, CSS px as rendered: font size times the SVG's scale); ``texts``/``cjk_texts``: SVG text elements, and those holding Chinese; ``cjk_a``/
         ``cjk_b``: boxes of the two probe strings; ``oid_a``/``oid_b``: boxes of "OOOO" and
         "0000" set as owner-id chips; ``tables``: one dict per table with its box,
         ``section``, ``csv``, ``rows`` (body rows) and its wrapper's ``wrap_w``/``wrap_h`` against

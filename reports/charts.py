@@ -169,52 +169,67 @@ def _int_axis(ax, axis: str = "y") -> None:
 # ------------------------------------------------------------------------------------------
 # headline: weekly activity
 # ------------------------------------------------------------------------------------------
+#: width of one panel of a multi-panel chart (inches): side by side on a wide screen, one per
+#: row on a phone, where 4.6 in (442 px) drawn at a phone's ~340 px keeps 9 pt text above 9 px
+PANEL_WIDTH = 4.6
+
+
+def _date_axis(ax, months: Sequence[str] | None) -> None:
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import FuncFormatter
+
+    loc = mdates.AutoDateLocator(minticks=3, maxticks=5)
+    ax.xaxis.set_major_locator(loc)
+    if months:  # month names of the report language (12, January first)
+        def fmt(x: float, pos: int | None = None, _m: Sequence[str] = months) -> str:
+            d = mdates.num2date(x)
+            return _m[d.month - 1] if d.month != 1 else f"{d.year}年{_m[0]}" if _m[0].endswith("月") else f"{_m[0]} {d.year}"
+
+        ax.xaxis.set_major_formatter(FuncFormatter(fmt))
+    else:
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc, show_offset=False))
+
+
 def activity_chart(weekly: pd.DataFrame, *, current: tuple[pd.Timestamp, pd.Timestamp],
-                   previous: tuple[pd.Timestamp, pd.Timestamp], labels: dict[str, str]) -> str:
-    """Two panels over weeks: active owners (area), new owners split referred / not (bars).
+                   previous: tuple[pd.Timestamp, pd.Timestamp], labels: dict[str, str]) -> list[str]:
+    """Two panels over weeks, each its own SVG: active owners (area), new owners split
+    referred / not (bars).
 
     ``weekly`` has columns ``week`` (Timestamp, week start), ``active``, ``new_referred``,
     ``new_other``.  The current and previous periods are shaded.
     """
-    with figure(11, 3.3) as fig:
-        ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.35, 1]})
-        x = pd.to_datetime(weekly["week"])
-        for ax in (ax1, ax2):
-            ax.axvspan(previous[0], previous[1], color="#f1f5f9", zorder=0, lw=0)
-            ax.axvspan(current[0], current[1], color="#dbeafe", zorder=0, lw=0)
-            ax.grid(axis="x", visible=False)
-        ax1.fill_between(x, weekly["active"], color=PRIMARY, alpha=0.18, lw=0, step="mid")
-        ax1.plot(x, weekly["active"], color=PRIMARY, lw=2, drawstyle="steps-mid")
-        ax1.set_title(labels["weekly_active"])
-        ax1.set_ylim(bottom=0)
-        _int_axis(ax1)
-        width = 5.5
-        ax2.bar(x, weekly["new_referred"], width=width, color=SERIES[1], label=labels["referred"])
-        ax2.bar(x, weekly["new_other"], width=width, bottom=weekly["new_referred"], color=OTHER,
-                label=labels["not_referred"])
-        ax2.set_title(labels["weekly_new"])
-        _int_axis(ax2)
-        handles = [Patch(color="#dbeafe", label=labels["this_period"]), Patch(color="#f1f5f9", label=labels["prev_period"]),
-                   Patch(color=SERIES[1], label=labels["referred"]), Patch(color=OTHER, label=labels["not_referred"])]
-        fig.legend(handles=handles, loc="outside upper right", ncols=4, fontsize=8.5)
-        ax2.set_ylim(0, max(1.0, float((weekly["new_referred"] + weekly["new_other"]).max())) * 1.08)
-        import matplotlib.dates as mdates
-
-        months = labels.get("months")  # month names of the report language (12, January first)
-        for ax in (ax1, ax2):
-            loc = mdates.AutoDateLocator(minticks=3, maxticks=6)
-            ax.xaxis.set_major_locator(loc)
-            if months:
-                from matplotlib.ticker import FuncFormatter
-
-                def fmt(x: float, pos: int | None = None, _m: Sequence[str] = months) -> str:
-                    d = mdates.num2date(x)
-                    return _m[d.month - 1] if d.month != 1 else f"{d.year}年{_m[0]}" if _m[0].endswith("月") else f"{_m[0]} {d.year}"
-
-                ax.xaxis.set_major_formatter(FuncFormatter(fmt))
-            else:
-                ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc, show_offset=False))
-        return to_svg(fig, labels["activity_title"])
+    x = pd.to_datetime(weekly["week"])
+    months = labels.get("months")
+    periods = [Patch(color="#dbeafe", label=labels["this_period"]), Patch(color="#f1f5f9", label=labels["prev_period"])]
+    out = []
+    with figure(PANEL_WIDTH, 3.3) as fig:
+        ax = fig.subplots()
+        ax.axvspan(previous[0], previous[1], color="#f1f5f9", zorder=0, lw=0)
+        ax.axvspan(current[0], current[1], color="#dbeafe", zorder=0, lw=0)
+        ax.grid(axis="x", visible=False)
+        ax.fill_between(x, weekly["active"], color=PRIMARY, alpha=0.18, lw=0, step="mid")
+        ax.plot(x, weekly["active"], color=PRIMARY, lw=2, drawstyle="steps-mid")
+        ax.set_title(labels["weekly_active"])
+        ax.set_ylim(bottom=0)
+        _int_axis(ax)
+        _date_axis(ax, months)
+        fig.legend(handles=periods, loc="outside upper right", ncols=2, fontsize=9)
+        out.append(to_svg(fig, labels["weekly_active"]))
+    with figure(PANEL_WIDTH, 3.3) as fig:
+        ax = fig.subplots()
+        ax.axvspan(previous[0], previous[1], color="#f1f5f9", zorder=0, lw=0)
+        ax.axvspan(current[0], current[1], color="#dbeafe", zorder=0, lw=0)
+        ax.grid(axis="x", visible=False)
+        ax.bar(x, weekly["new_referred"], width=5.5, color=SERIES[1], label=labels["referred"])
+        ax.bar(x, weekly["new_other"], width=5.5, bottom=weekly["new_referred"], color=OTHER, label=labels["not_referred"])
+        ax.set_title(labels["weekly_new"])
+        _int_axis(ax)
+        ax.set_ylim(0, max(1.0, float((weekly["new_referred"] + weekly["new_other"]).max())) * 1.08)
+        _date_axis(ax, months)
+        handles = [Patch(color=SERIES[1], label=labels["referred"]), Patch(color=OTHER, label=labels["not_referred"])]
+        fig.legend(handles=handles, loc="outside upper right", ncols=2, fontsize=9)
+        out.append(to_svg(fig, labels["weekly_new"]))
+    return out
 
 
 # ------------------------------------------------------------------------------------------
@@ -353,33 +368,29 @@ def circle_map(nodes: pd.DataFrame, edges: pd.DataFrame, *, title: str, legend: 
 SIZE_BINS = [(2, 2), (3, 4), (5, 9), (10, 19), (20, 49), (50, 99), (100, None)]
 
 
-def referral_distributions(depth_counts: pd.Series, size_counts: pd.Series, *, labels: dict[str, str]) -> str:
-    """Two bar panels: referred owners per level, and chains per size bin."""
-    with figure(11, 3.0) as fig:
-        ax1, ax2 = fig.subplots(1, 2)
-        ax1.bar(np.arange(len(depth_counts)), depth_counts.to_numpy(), color=PRIMARY, width=0.7)
-        ax1.set_xticks(np.arange(len(depth_counts)), [str(i) for i in depth_counts.index])
-        for i, v in enumerate(depth_counts.to_numpy()):
-            ax1.text(i, v, _fmt(v), ha="center", va="bottom", fontsize=8.5, color=INK)
-        ax1.set_title(labels["depth_dist"])
-        ax1.set_xlabel(labels["level"])
-        ax1.grid(axis="x", visible=False)
-        _int_axis(ax1)
-        ax1.margins(y=0.15)
-        ax2.bar(np.arange(len(size_counts)), size_counts.to_numpy(), color=SERIES[1], width=0.7)
-        ax2.set_xticks(np.arange(len(size_counts)), [str(i) for i in size_counts.index])
-        for i, v in enumerate(size_counts.to_numpy()):
-            ax2.text(i, v, _fmt(v), ha="center", va="bottom", fontsize=8.5, color=INK)
-        ax2.set_title(labels["size_dist"])
-        ax2.set_xlabel(labels["owners_axis"])
-        ax2.grid(axis="x", visible=False)
-        _int_axis(ax2)
-        ax2.margins(y=0.15)
-        return to_svg(fig, labels["depth_dist"])
+def referral_distributions(depth_counts: pd.Series, size_counts: pd.Series, *, labels: dict[str, str]) -> list[str]:
+    """Two bar panels, each its own SVG: referred owners per level, and chains per size bin."""
+    out = []
+    for counts, color, title, xlabel in ((depth_counts, PRIMARY, labels["depth_dist"], labels["level"]),
+                                         (size_counts, SERIES[1], labels["size_dist"], labels["owners_axis"])):
+        with figure(PANEL_WIDTH, 3.0) as fig:
+            ax = fig.subplots()
+            ax.bar(np.arange(len(counts)), counts.to_numpy(), color=color, width=0.7)
+            ax.set_xticks(np.arange(len(counts)), [str(i) for i in counts.index])
+            for i, v in enumerate(counts.to_numpy()):
+                ax.text(i, v, _fmt(v), ha="center", va="bottom", fontsize=9, color=INK)
+            ax.set_title(title)
+            ax.set_xlabel(xlabel)
+            ax.grid(axis="x", visible=False)
+            _int_axis(ax)
+            ax.margins(y=0.15)
+            out.append(to_svg(fig, title))
+    return out
 
 
-def referral_trees(trees: Sequence[dict], *, labels: dict[str, str]) -> str:
-    """Small multiples of the largest chains drawn as radial trees (chain starter in the centre).
+def referral_trees(trees: Sequence[dict], *, labels: dict[str, str]) -> list[str]:
+    """Small multiples of the largest chains drawn as radial trees (chain starter in the centre),
+    one SVG per tree (the first carries the legend).
 
     Each tree: ``title``, ``parent`` (index of each owner's referrer in the list, -1 for the
     starter, who comes first; parents before children), ``converted`` (bool per owner), ``note``
@@ -388,17 +399,18 @@ def referral_trees(trees: Sequence[dict], *, labels: dict[str, str]) -> str:
     import igraph as ig
     from matplotlib.patches import Circle
 
-    n = max(len(trees), 1)
-    with figure(11, 3.5) as fig:
-        axes = np.atleast_1d(fig.subplots(1, n))
-        for ax, tr in zip(axes, trees):
+    out = []
+    for i_tree, tr in enumerate(trees):
+        with figure(3.6, 4.4 if i_tree == 0 else 3.8) as fig:
+            ax = fig.subplots()
             par = np.asarray(tr["parent"], dtype=np.int64)
             m = len(par)
             depth = np.zeros(m, dtype=np.int64)
             for i in range(1, m):
                 depth[i] = depth[par[i]] + 1 if par[i] >= 0 else 0
             if m > 1:
-                g = ig.Graph(n=m, edges=[(int(p), i) for i, p in enumerate(par) if p >= 0], directed=True)
+                kid = np.flatnonzero(par >= 0)
+                g = ig.Graph(n=m, edges=np.column_stack([par[kid], kid]).astype(np.int32), directed=True)
                 lay = np.array(g.layout_reingold_tilford_circular(root=[0], mode="out").coords)
                 # place each owner at radius = its level, keep the layout's angle
                 ang = np.arctan2(lay[:, 1], lay[:, 0])
@@ -421,18 +433,19 @@ def referral_trees(trees: Sequence[dict], *, labels: dict[str, str]) -> str:
             ax.set_xlim(-lim, lim)
             ax.set_ylim(-lim, lim)
             ax.set_axis_off()
-            ax.set_title(plain(tr["title"]), fontsize=9, loc="center")
+            ax.set_title(plain(tr["title"]), fontsize=9.5, loc="center")
             if tr.get("note"):
-                ax.text(0.5, -0.03, plain(tr["note"]), transform=ax.transAxes, ha="center", va="top", fontsize=8, color=MUTED)
-        for ax in axes[len(trees):]:
-            ax.set_axis_off()
-        handles = [Line2D([], [], marker="D", ls="", color=INK, label=labels["chain_root"]),
-                   Line2D([], [], marker="o", ls="", color=SERIES[1], label=labels["converted"]),
-                   Line2D([], [], marker="o", ls="", markerfacecolor=LIGHT, markeredgecolor=PRIMARY,
-                          label=labels["not_converted"]),
-                   Line2D([], [], ls="-", color=GRID, label=labels["level_rings"])]
-        fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8.5)
-        return to_svg(fig, labels["top_chains"])
+                ax.text(0.5, -0.03, plain(tr["note"]), transform=ax.transAxes, ha="center", va="top", fontsize=9,
+                        color=MUTED)
+            if i_tree == 0:  # the legend once, under the first tree (on a phone the trees stack)
+                handles = [Line2D([], [], marker="D", ls="", color=INK, label=labels["chain_root"]),
+                           Line2D([], [], marker="o", ls="", color=SERIES[1], label=labels["converted"]),
+                           Line2D([], [], marker="o", ls="", markerfacecolor=LIGHT, markeredgecolor=PRIMARY,
+                                  label=labels["not_converted"]),
+                           Line2D([], [], ls="-", color=GRID, label=labels["level_rings"])]
+                fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=9)
+            out.append(to_svg(fig, plain(tr["title"]) or labels["top_chains"]))
+    return out
 
 
 def hbar(labels_: Sequence[str], values: Sequence[float], *, title: str, xlabel: str = "",

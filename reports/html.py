@@ -27,7 +27,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import html
-import itertools
 import logging
 import math
 import os
@@ -68,7 +67,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("regulars", "sec_regulars"),
 )
 #: sections built after all others (they read the others' results), shown where SECTIONS puts them
-LATE = ("actions",)
+LATE = ("headline", "actions")
 
 #: columns never shown nor written (personal data)
 PII_COLUMNS = ("name", "phone", "mobile", "email", "wechat", "id_card")
@@ -108,15 +107,33 @@ class _Ctx:
     target_options: dict = field(default_factory=dict)
     community: Any = None
     full: Any = None
+    segment: Any = None  #: graphcrm.segments.Segment or None (all owners)
+    seg_owners: Any = None  #: the segment's owner ids (set) or None
     meta: dict = field(default_factory=dict)
     results: dict = field(default_factory=dict)
     csvs: list = field(default_factory=list)
 
-    def call(self, name: str, **options: Any) -> tuple[pd.DataFrame, Any]:
+    def call(self, name: str, *, whole: bool = False, **options: Any) -> tuple[pd.DataFrame, Any]:
         """Run analysis ``name`` (of :data:`graphcrm.analyses.REGISTRY`) through its
         CommunityGraph method on the report's window with exactly ``options`` (an option the
-        analysis does not take is an error, never dropped); return ``(table, details)``."""
-        return getattr(self.cg, name)(since=self.since, until=self.until, details=True, **options)
+        analysis does not take is an error, never dropped); return ``(table, details)``.
+
+        With a segment the analysis runs on the whole community and the table keeps the
+        segment's owners (ambassadors and targets pick only them); ``whole=True`` asks for the
+        whole community's table (e.g. to draw whole referral trees)."""
+        seg = None if whole else self.segment
+        return getattr(self.cg, name)(since=self.since, until=self.until, segment=seg, details=True, **options)
+
+    def in_segment(self, ids: Any) -> np.ndarray:
+        """A mask: which of ``ids`` are segment owners (all True without a segment)."""
+        ids = pd.Series(ids).astype(str)
+        if self.seg_owners is None:
+            return np.ones(len(ids), dtype=bool)
+        return ids.isin(self.seg_owners).to_numpy()
+
+    def whole_note(self) -> str:
+        """A note for a table about the whole community (shown only in a segment's report)."""
+        return _note("info", t("seg_whole", self.lang)) if self.segment is not None else ""
 
     # -- owners -------------------------------------------------------------------------
     def owner_label(self, oid: str) -> str:
@@ -306,6 +323,37 @@ def _chart(svg: str, cls: str = "") -> str:
     return f'<figure class="chart {cls}">{svg}</figure>'
 
 
+def _panels(svgs: list[str], cls: str = "") -> str:
+    """Panels of one chart (each its own SVG): side by side on a wide screen, one per row on
+    a phone (the CSS grid of ``div.panels``), each keeping its own readable size."""
+    if isinstance(svgs, str):
+        return _chart(svgs, cls)
+    figs = "".join(f'<figure class="chart panel {cls}">{svg}</figure>' for svg in svgs)
+    return f'<div class="panels panels-{len(svgs)}" style="--panels:{len(svgs)}">{figs}</div>'
+
+
+def segment_tables(tables: dict[str, pd.DataFrame], owners: set[str] | None) -> dict[str, pd.DataFrame]:
+    """The community's tables as the segment's owners see them: their owner rows, the posts
+    they wrote, the interactions and referrals they made, their attendance and the events they
+    attended (the whole tables when ``owners`` is None)."""
+    if owners is None:
+        return tables
+    keep = set(map(str, owners))
+
+    def rows(df: pd.DataFrame, col: str) -> pd.DataFrame:
+        return df[df[col].astype(str).isin(keep).to_numpy()] if col in df.columns else df
+
+    out = dict(tables)
+    out["owners"] = rows(tables["owners"], "owner_id")
+    out["posts"] = rows(tables["posts"], "author_id")
+    out["interactions"] = rows(tables["interactions"], "owner_id")
+    out["referrals"] = rows(tables["referrals"], "referrer_id")
+    out["attendance"] = rows(tables["attendance"], "owner_id")
+    ev = tables["events"]
+    out["events"] = ev[ev["event_id"].isin(set(out["attendance"]["event_id"]))] if len(ev) else ev
+    return out
+
+
 def _note(kind: str, text: str) -> str:
     icon = {"missing": "ⓘ", "unavailable": "⚠", "failed": "✖", "ok": "✓", "info": "ⓘ"}.get(kind, "ⓘ")
     return f'<div class="note note-{kind}"><span class="icon">{icon}</span><span>{esc(text)}</span></div>'
@@ -317,12 +365,16 @@ def _note(kind: str, text: str) -> str:
 def _headline(ctx: _Ctx) -> str:
     L = ctx.lang
     full = ctx.full
+    tables = segment_tables(full.tables, ctx.seg_owners)
     cur, prev, explicit = hl.periods(full.tables, full.as_of, ctx.since, ctx.until)
     ctx.results["periods"] = (cur, prev, explicit)
-    df = hl.headline(full.tables, cur, prev)
+    df = hl.headline(tables, cur, prev)
     ctx.csv(df, "headline")
     m = df.set_index("metric")
     cards = []
+    links = {"owners": ("mv-cohort", "cohort_title"), "active_owners": ("mv-drifting", "drift_title"),
+             "referred_share": ("mv-cohort", "cohort_title"), "volunteers": ("mv-transitions", "transitions_title"),
+             "events": ("dd-events", "dd_short"), "interactions": ("dd-active_owners", "dd_short")}
     for key, note in (("owners", t("owners_note", L)), ("active_owners", t("active_note", L)),
                       ("events", t("events_note", L)), ("interactions", t("interactions_note", L)),
                       ("referred_share", t("referred_note", L, a=f"{int(m.loc['new_referred', 'current']):,}",
@@ -343,19 +395,20 @@ def _headline(ctx: _Ctx) -> str:
             f'<div class="kpi kpi-{key}"><div class="kpi-label">{esc(t(key, L))}</div>'
             f'<div class="kpi-value">{esc(value)}</div>'
             f'<div class="kpi-delta">{delta_html}<span class="prev">{esc(t("prev", L))} {esc(prev_s or "–")}</span></div>'
-            f'<div class="kpi-note">{esc(note)}</div></div>')
+            f'<div class="kpi-note">{esc(note)}</div>'
+            f'<a class="kpi-link" href="#{links[key][0]}">{esc(t("why", L))} → {esc(t(links[key][1], L))}</a></div>')
     days = cur.days
     basis = (t("headline_basis_window", L, cur=cur.label(), prev=prev.label(), days=f"{days:g}") if explicit
              else t("headline_basis_default", L, cur=cur.label(), prev=prev.label()))
     weeks = int(min(104, max(12, math.ceil((cur.end - prev.start).days / 7) + 12)))
-    wk = hl.weekly(full.tables, cur.end, weeks=weeks)
+    wk = hl.weekly(tables, cur.end, weeks=weeks)
     ctx.csv(wk, "weekly_activity")
     labels = {k: t(k, L) for k in ("weekly_active", "weekly_new", "referred", "not_referred", "this_period",
                                    "prev_period", "activity_title")}
     if L == "zh":
         labels["months"] = [f"{m}月" for m in range(1, 13)]
     svg = charts.activity_chart(wk, current=(cur.start, cur.end), previous=(prev.start, prev.end), labels=labels)
-    drill = hl.drilldown(full.tables, cur, prev, top=5)
+    drill = hl.drilldown(tables, cur, prev, top=5)
     dname = ctx.csv(drill, "headline_drilldown")
     shown = drill.assign(measure_t=[t("dd_" + m, L) for m in drill["measure"]],
                          group_t=[_zh_values(g, L) if g else t("dd_none", L) for g in drill["group"].astype(str)],
@@ -365,9 +418,28 @@ def _headline(ctx: _Ctx) -> str:
             Col("current", t("current", L), "num", src="report.dd_current"),
             Col("previous", t("previous", L), "num", src="report.dd_previous"),
             Col("change_t", t("change", L), "num", src="report.dd_change")]
-    return (f'<p class="basis">{esc(basis)}</p><div class="kpis">{"".join(cards)}</div>'
-            + _chart(svg, "activity") + f'<h3>{esc(t("dd_title", L))}</h3>'
+    moved = _movement_links(ctx)
+    anchors = "".join(f'<a id="dd-{m}"></a>' for m in dict.fromkeys(drill["measure"].astype(str)))
+    return (f'<p class="basis">{esc(basis)}</p><div class="kpis">{"".join(cards)}</div>' + moved
+            + _panels(svg, "activity") + f'<h3 id="drilldown">{anchors}{esc(t("dd_title", L))}</h3>'
             + table(ctx, shown, cols, csv_name=dname, rows=len(shown)))
+
+
+def _movement_links(ctx: _Ctx) -> str:
+    """The headline's line to the movement tables: how many moved up and down a level, rising
+    stars, drifting owners and new owners, each a link to its table in the movement section
+    (the section is built before the headline; nothing is shown when it did not run)."""
+    L = ctx.lang
+    mv = ctx.results.get("movement_counts")
+    if not mv:
+        return ""
+    whole = f" ({t('seg_whole_short', L)})" if ctx.segment is not None else ""  # those tables are not segmented
+    items = [("mv-transitions", t("mv_up", L, n=f"{mv['up']:,}") + whole),
+             ("mv-transitions", t("mv_down", L, n=f"{mv['down']:,}") + whole),
+             ("mv-rising", t("mv_rising", L, n=f"{mv['rising']:,}")), ("mv-drifting", t("mv_drifting", L, n=f"{mv['drifting']:,}")),
+             ("mv-cohort", t("mv_cohort", L, n=f"{mv['new']:,}") + whole)]
+    links = " · ".join(f'<a href="#{a}">{esc(txt)}</a>' for a, txt in items)
+    return f'<p class="moved"><b>{esc(t("mv_line", L))}</b> {links}</p>'
 
 
 def _koc_parts(df: pd.DataFrame) -> pd.DataFrame:
@@ -392,6 +464,7 @@ def _kocs(ctx: _Ctx) -> str:
     L = ctx.lang
     df, _ = ctx.call("kocs", lang=L)
     ctx.results["kocs"] = df
+    ctx.results["kocs_all"] = ctx.call("kocs", whole=True, lang=L)[0] if ctx.segment is not None else df
     fname = ctx.csv(df, "kocs")
     if df.empty:
         return _note("info", t("empty", L))
@@ -444,12 +517,11 @@ def _inter_circle_ties(ctx: _Ctx, memb: np.ndarray) -> pd.DataFrame:
     n = len(c.owner_ids)
     us, vs = [], []
     for kind in ("coattendance", "interactions"):
-        g = c.graph(kind)
-        if g.ecount():
-            e = np.fromiter(itertools.chain.from_iterable(g.get_edgelist()), dtype=np.int64,
-                            count=2 * g.ecount()).reshape(-1, 2)
-            us.append(np.minimum(e[:, 0], e[:, 1]))
-            vs.append(np.maximum(e[:, 0], e[:, 1]))
+        e = c.edges(kind)  # the projections' compact arrays (cached), not a Python list of pairs
+        if len(e):
+            src, dst = e.source.astype(np.int64), e.target.astype(np.int64)
+            us.append(np.minimum(src, dst))
+            vs.append(np.maximum(src, dst))
     if not us:
         return pd.DataFrame(columns=["a", "b", "weight"])
     u = np.concatenate(us)
@@ -467,12 +539,14 @@ def _inter_circle_ties(ctx: _Ctx, memb: np.ndarray) -> pd.DataFrame:
 
 def _circles(ctx: _Ctx) -> str:
     L = ctx.lang
-    circ, _ = ctx.call("circles", seed=ctx.seed, lang=L)
+    circ, _ = ctx.call("circles", seed=ctx.seed, lang=L)  # the segment's owners (all without one)
     ctx.results["circles"] = circ
     ctx.csv(circ, "circle_members")
+    if ctx.segment is not None:  # the map and the profiles are of the whole community's circles
+        circ = ctx.call("circles", whole=True, seed=ctx.seed, lang=L)[0]
     opts: dict[str, Any] = {"circles_frame": circ, "lang": L, "circle_options": {"seed": ctx.seed}}
-    if isinstance(ctx.results.get("kocs"), pd.DataFrame):
-        opts["kocs_frame"] = ctx.results["kocs"]
+    if isinstance(ctx.results.get("kocs_all"), pd.DataFrame):
+        opts["kocs_frame"] = ctx.results["kocs_all"]
     else:
         opts["leaders"] = 0
     prof, _ = ctx.call("circle_profiles", **opts)
@@ -525,8 +599,16 @@ def _circles(ctx: _Ctx) -> str:
     covered = drawn["size"].sum() / max(int((memb >= 0).sum()), 1)
     summary = t("circles_summary", L, n=f"{len(real):,}", m=len(drawn), covered=covered, alone=f"{alone:,}")
     shown = real.assign(label=real["circle"].map(lambda c: labels_of.get(int(c), f"#{int(c)}")))
+    seg_note = ""
+    if ctx.segment is not None:  # the circles the segment's owners are in, with how many of them
+        mine = ctx.results["circles"]
+        mine = mine[mine["circle"] >= 0]["circle"].astype(int).value_counts()
+        shown = shown[shown["circle"].astype(int).isin(mine.index)]
+        shown = shown.assign(seg_members=shown["circle"].astype(int).map(mine).astype("int64"))
+        seg_note = _note("info", t("seg_circles", L, n=f"{len(shown):,}"))
     cols = [Col("label", t("circle", L), "text", src="report.circle_label"),
             Col("size", t("members", L), "num", src="circle_profiles.size"),
+            *([Col("seg_members", t("h_seg_members", L), "num", src="report.seg_members")] if ctx.segment is not None else []),
             Col("share", "%", "pct", 1, src="circle_profiles.share"),
             Col("top_cities", t("h_cities", L), "text", src="circle_profiles.top_cities"),
             Col("top_car_models", t("h_models", L), "text", src="circle_profiles.top_car_models"),
@@ -536,7 +618,7 @@ def _circles(ctx: _Ctx) -> str:
             Col("bridges", t("h_bridges", L), "owners", src="circle_profiles.bridges")]
     ctx.results["circle_count"] = (len(real), alone)
     return (f'<p class="lead">{esc(t("circles_lead", L))}</p><p class="summary">{esc(summary)}</p>' + _chart(svg)
-            + table(ctx, shown, cols, csv_name=fname, total=len(real), rows=min(ctx.top, 15), cls="scroll"))
+            + seg_note + table(ctx, shown, cols, csv_name=fname, total=len(shown), rows=min(ctx.top, 15), cls="scroll"))
 
 
 def circle_labels(prof: pd.DataFrame, city: pd.Series, lang: str = "en") -> dict[int, str]:
@@ -591,6 +673,7 @@ def _referrals(ctx: _Ctx) -> str:
     roots = ch[ch["depth"] == 0]
     # the one definition of a tree's numbers (graphcrm referral-trees prints the same table)
     trees_df = referral_trees(ctx.community, lang=L)
+    trees_df = trees_df[ctx.in_segment(trees_df["root_id"])]  # chains started by the segment's owners
     chains = pd.DataFrame({
         "root_id": trees_df["root_id"], "chain_size": trees_df["size"], "chain_depth": trees_df["depth"],
         "conversions": trees_df["conversions"], "median_days_to_delivery": trees_df["median_days_to_delivery"],
@@ -603,9 +686,10 @@ def _referrals(ctx: _Ctx) -> str:
     parts = [f'<p class="lead">{esc(t("referrals_lead", L))}</p>',
              f'<p class="summary">{esc(t("chains_summary", L, chains=f"{len(roots):,}", owners=f"{len(ch):,}", largest=f"{int(chains.chain_size.max()):,}", deepest=int(chains.chain_depth.max())))}</p>']
     if len(depth_counts):
-        parts.append(_chart(charts.referral_distributions(depth_counts, size_counts, labels=labels)))
+        parts.append(_panels(charts.referral_distributions(depth_counts, size_counts, labels=labels), "dist"))
     trees = []
-    by_root = ch.groupby("root_id", sort=False)
+    whole = ctx.call("referral_chains", whole=True, lang=L)[0] if ctx.segment is not None else ch
+    by_root = whole.groupby("root_id", sort=False)  # whole trees, also their owners outside the segment
     for rid in chains["root_id"].head(4):
         m = by_root.get_group(rid)
         total = len(m)
@@ -618,7 +702,7 @@ def _referrals(ctx: _Ctx) -> str:
                       "converted": sel["stage"].isin(CONVERTED_STAGES).to_numpy(),
                       "note": t("shown_of", L, a=f"{len(sel):,}", b=f"{total:,}") if total > len(sel) else ""})
     if trees and chains["chain_size"].iloc[0] >= 2:
-        parts.append(_chart(charts.referral_trees(trees, labels=labels))
+        parts.append(_panels(charts.referral_trees(trees, labels=labels), "trees")
                      + f'<p class="caption">{esc(t("trees_caption", L, c=TREE_CHILDREN, n=TREE_NODES))}</p>')
     cols = [Col("root_id", t("h_starter", L), "owner", src="referral_chains.root_id"),
             Col("chain_size", t("owners_axis", L), "num", src="referral_chains.chain_size"),
@@ -747,12 +831,13 @@ def _volunteers(ctx: _Ctx) -> str:
     c = ctx.community
     owners = c.owners
     staff = owners["is_staff"].fillna(False).astype(bool)
-    ids = owners["owner_id"][~staff].astype(str)
+    in_seg = ctx.in_segment(owners["owner_id"])
+    ids = owners["owner_id"][~staff & in_seg].astype(str)
     att = c.tables["attendance"]
     att = att[att["checked_in"].fillna(True).astype(bool) & att["owner_id"].astype(str).isin(set(ids))]
     per = att.groupby("owner_id")["event_id"].nunique()
     led = att[att["role"].isin(("organizer", "host", "volunteer"))]["owner_id"].nunique()
-    vols = int(owners["is_volunteer"].fillna(False).astype(bool)[~staff].sum())
+    vols = int(owners["is_volunteer"].fillna(False).astype(bool)[~staff & in_seg].sum())
     cands = int((df["score"] >= 0.5).sum())
     stages = [t("f_owners", L), t("f_attended", L), t("f_regular", L), t("f_led", L), t("f_volunteers", L),
               t("f_candidates", L)]
@@ -866,8 +951,11 @@ def _movement(ctx: _Ctx) -> str:
     tname = ctx.csv(trans, "level_transitions")
     cohort, _ = ctx.call("new_owner_cohort", lang=L)
     cname = ctx.csv(cohort, "new_owner_cohort")
+    ctx.results["movement_counts"] = {
+        "up": int(trans["moved_up"].sum()), "down": int(trans["moved_down"].sum()), "rising": len(rising),
+        "drifting": len(drift), "new": int(cohort["owners"].sum()) if len(cohort) else 0}
     parts = [f'<p class="lead">{esc(t("movement_lead", L))}</p>',
-             f'<h3>{esc(t("drift_title", L))} · {len(drift):,}</h3><p class="muted">{esc(t("drift_note", L))}</p>']
+             f'<h3 id="mv-drifting">{esc(t("drift_title", L))} · {len(drift):,}</h3><p class="muted">{esc(t("drift_note", L))}</p>']
     dcols = [Col("owner_id", t("h_owner", L), "owner"),
              Col("contribution_then", t("h_points_then", L), "num", 0, src="drifting_owners.contribution_then"),
              Col("activity_then", t("h_act_then", L), "num", src="drifting_owners.activity_then"),
@@ -875,14 +963,14 @@ def _movement(ctx: _Ctx) -> str:
              Col("activity_drop", t("h_drop", L), "pct", src="drifting_owners.activity_drop"),
              Col("reason", t("h_reason", L), "reason")]
     parts.append(table(ctx, drift, dcols, csv_name=dname, rows=min(ctx.top, 10)))
-    parts.append(f'<h3>{esc(t("rising_title", L))} · {len(rising):,}</h3>')
+    parts.append(f'<h3 id="mv-rising">{esc(t("rising_title", L))} · {len(rising):,}</h3>')
     rcols = [Col("owner_id", t("h_owner", L), "owner"),
              Col("koc_rank_now", t("h_rank_now", L), "num", src="rising_stars.koc_rank_now"),
              Col("koc_rank_gain", t("h_rank_gain", L), "num", src="rising_stars.koc_rank_gain"),
              Col("engagers_now", t("h_engagers", L), "num", src="rising_stars.engagers_now"),
              Col("reason", t("h_reason", L), "reason")]
     parts.append(table(ctx, rising, rcols, csv_name=rname, rows=min(ctx.top, 10)))
-    parts.append(f'<h3>{esc(t("transitions_title", L))}</h3>')
+    parts.append(f'<h3 id="mv-transitions">{esc(t("transitions_title", L))}</h3>' + ctx.whole_note())
     tcols = [Col("level_name", t("level", L), "text", src="level_transitions.level_name"),
              Col("owners_then", t("h_then", L), "num", src="level_transitions.owners_then"),
              Col("moved_up", t("h_up", L), "num", src="level_transitions.moved_up"),
@@ -891,7 +979,7 @@ def _movement(ctx: _Ctx) -> str:
              Col("new", t("h_new", L), "num", src="level_transitions.new"),
              Col("owners_now", t("h_now", L), "num", src="level_transitions.owners_now")]
     parts.append(table(ctx, trans, tcols, csv_name=tname, rows=20))
-    parts.append(f'<h3>{esc(t("cohort_title", L))}</h3>')
+    parts.append(f'<h3 id="mv-cohort">{esc(t("cohort_title", L))}</h3>' + ctx.whole_note())
     ccols = [Col("cohort", t("h_cohort", L), "text", src="new_owner_cohort.cohort"),
              Col("owners", t("owners_axis", L), "num", src="new_owner_cohort.owners"),
              Col("posted_share", t("h_posted", L), "pct", src="new_owner_cohort.posted_share"),
@@ -929,7 +1017,7 @@ def _backtest(ctx: _Ctx) -> str:
     best = df[~df["method"].astype(str).str.startswith("ambassadors")]["reach"].max() if len(df) else float("nan")
     ours = df[df["method"].astype(str).str.startswith("ambassadors")]
     top_ours = ours.sort_values("reach", ascending=False).head(1)
-    parts = [f'<p class="lead">{esc(t("backtest_lead", L, k=k))}</p>']
+    parts = [f'<p class="lead">{esc(t("backtest_lead", L, k=k))}</p>' + ctx.whole_note()]
     if len(top_ours) and best == best:
         r = top_ours.iloc[0]
         key = "backtest_won" if r["ratio_low"] > 1 else ("backtest_lost" if r["ratio_high"] < 1 else "backtest_tie")
@@ -958,7 +1046,7 @@ def _campaigns(ctx: _Ctx) -> str:
     listed = ctx.cg.campaigns()
     if listed.empty:
         return _note("info", t("no_campaigns", L))
-    parts = [f'<p class="lead">{esc(t("campaigns_lead", L))}</p>']
+    parts = [f'<p class="lead">{esc(t("campaigns_lead", L))}</p>' + ctx.whole_note()]
     rows = []
     for name in listed["name"].astype(str):
         try:
@@ -1118,12 +1206,22 @@ p.basis{color:var(--muted);font-weight:400;font-size:14px}
 .delta.flat{color:var(--muted);background:#f3f4f6}
 .prev{color:var(--muted)}
 .kpi-note{font-size:12px;color:var(--muted);margin-top:6px;line-height:1.35}
+a.kpi-link{display:inline-block;font-size:12px;color:var(--primary);margin-top:4px;text-decoration:none}
+p.moved{margin:-6px 0 14px;font-size:14px}p.moved a{color:var(--primary);white-space:nowrap}
+.seg-banner{margin:0 0 18px;background:#eff6ff;border:1px solid #bfdbfe;color:#1e3a8a}
+header.top .facts .seg{background:rgba(255,255,255,.18);border-radius:999px;padding:0 10px}
+.panels{display:grid;grid-template-columns:repeat(var(--panels),minmax(0,1fr));gap:10px 18px;margin:8px 0 16px;
+align-items:start}
+.panels figure.chart{margin:0}
+@media (max-width:1000px){.panels-4,.panels-3{grid-template-columns:repeat(2,minmax(0,1fr))}}
+@media (max-width:640px){.panels{grid-template-columns:minmax(0,1fr)}}
 figure.chart{margin:8px 0 16px;text-align:center}
 p.caption{color:var(--muted);font-size:12.5px;margin:-8px 0 16px;text-align:center}
 figure.chart svg{display:inline-block}
 figure.chart.narrow svg{max-width:720px!important}
 .split{display:grid;grid-template-columns:1.1fr 1fr;gap:22px;align-items:start}
-@media (max-width:900px){.split{grid-template-columns:1fr}}
+.split>*{min-width:0}
+@media (max-width:900px){.split{grid-template-columns:minmax(0,1fr)}}
 .auc{border-radius:14px;padding:18px 20px;border:1px solid var(--line);margin-top:8px}
 .auc-good{background:#ecfdf5;border-color:#a7f3d0}.auc-fair{background:#fffbeb;border-color:#fde68a}
 .auc-poor{background:#fef2f2;border-color:#fecaca}
@@ -1177,6 +1275,7 @@ li.action.off{opacity:.7;border-style:dashed}
 @media (max-width:640px){.wrap{padding:0 12px}section.card{padding:18px 14px}
 figure.chart{overflow-x:auto;-webkit-overflow-scrolling:touch}
 figure.chart svg{min-width:560px}figure.chart.half svg{min-width:360px}
+figure.chart.panel{overflow:visible}figure.chart.panel svg{min-width:0}
 header.top h1{font-size:24px}}
 @media print{body{background:#fff;font-size:11px}section.card{box-shadow:none;border:1px solid var(--line);break-inside:auto;
 padding:12px 14px}
@@ -1215,6 +1314,13 @@ def _page(ctx: _Ctx, sections: list[Section], *, generated: str) -> str:
     facts.append(f'<span><b>{esc(t("data_until", L))}</b>{esc(f"{ctx.full.as_of:%Y-%m-%d %H:%M}")}</span>')
     facts.append(f'<span><b>{esc(t("store", L))}</b>{esc(_safe_store(getattr(ctx.cg.store, "uri", "")))}</span>')
     facts.append(f'<span><b>{esc(t("generated", L))}</b>{esc(generated)}</span>')
+    banner = ""
+    if ctx.segment is not None:
+        label = ctx.segment.label(L)
+        facts.insert(0, f'<span class="seg"><b>{esc(t("segment", L))}</b>{esc(label)}</span>')
+        banner = (f'<div class="note note-info seg-banner" id="segment"><span class="icon">ⓘ</span><span>'
+                  f'{esc(t("seg_banner", L, label=label, n=f"{len(ctx.seg_owners):,}", total=f"{len(ctx.community.owners):,}"))}'
+                  f'</span></div>')
     toc = "".join(f'<a href="#{s.key}" class="st-{s.status}">{esc(s.title)}</a>' for s in sections)
     cards = []
     for i, s in enumerate(sections, 1):
@@ -1234,7 +1340,7 @@ def _page(ctx: _Ctx, sections: list[Section], *, generated: str) -> str:
             f'<header class="top"><div class="wrap"><h1>{esc(t("title", L))}</h1>'
             f'<p class="sub">{esc(t("subtitle", L))}</p><div class="facts">{"".join(facts)}</div>'
             f'<nav class="toc" aria-label="{esc(t("contents", L))}">{toc}</nav></div></header>'
-            f'<main class="wrap">{"".join(cards)}{about}</main>'
+            f'<main class="wrap">{banner}{"".join(cards)}{about}</main>'
             f'<footer>{esc(t("footer", L, version=__version__))}</footer></body></html>\n')
 
 
@@ -1252,6 +1358,7 @@ def build_report(
     campaign: Any = None,
     csv_lang: str | None = None,
     sections: Any = None,
+    segment: Any = None,
     progress: Progress = None,
     strict: bool = False,
 ) -> Path:
@@ -1287,6 +1394,14 @@ def build_report(
     sections : iterable of str, optional
         Keys of the sections to build (:data:`SECTIONS`; default all), e.g. to leave out the
         backtest on a very large community; "This week" lists what the built sections give.
+    segment : Segment or dict, optional
+        Only this segment's owners in the report's tables and targets (see
+        :mod:`graphcrm.segments`, e.g. ``{"city": ["上海"]}``): every analysis still runs on the
+        whole community (influence, circles and referral chains cross segments); the owner
+        tables, the KOC and volunteer lists, the level pyramid, the headline numbers and the
+        action list keep the segment's owners, the ambassadors and targets are picked among
+        them, and the page says so at the top.  Tables about the whole community (circle map,
+        level transitions, new-owner cohorts, backtest, campaigns) say that they are.
     csv_lang : {"en", "zh"}, optional
         Language of the CSV headers (default: ``lang``; "en" keeps the analyses' column names
         beside a Chinese report, for machines).
@@ -1314,7 +1429,8 @@ def build_report(
     Raises
     ------
     ConfigError
-        Bad ``lang``, dates or options.
+        Bad ``lang``, dates or options; a segment that matches no owner (the message names the
+        values that exist).
     OutputFileError
         ``path`` is a folder or the store file, or ``csv_dir`` already holds input tables
         (``owners.csv`` ...); raised before any analysis runs.
@@ -1378,6 +1494,12 @@ def build_report(
         city = o["city"].fillna("").astype(str) if "city" in o else pd.Series("", index=o.index)
         model = o["car_model"].fillna("").astype(str) if "car_model" in o else pd.Series("", index=o.index)
         ctx.meta = dict(zip(o["owner_id"].astype(str), zip(city, model)))
+        if segment is not None:
+            from graphcrm.segments import Segment
+
+            ctx.segment = Segment.coerce(segment)
+            if ctx.segment is not None:  # a value no owner has: ConfigError naming those that exist
+                ctx.seg_owners = ctx.segment.owner_ids(ctx.community)
         if camp is not None:
             ctx.results["exclusions"] = camp.check_exclusions(o["owner_id"].astype(str))
         built: dict[str, Section] = {}

@@ -364,6 +364,27 @@ LABELS: dict[str, tuple[str, str]] = {
     "v_engagement_received": ("engagement received", "收到的互动"),
     "v_engagement_given": ("engagement given", "给出的互动"),
     "v_level_change": ("level change", "等级变化"),
+    # links from the headline to the movement tables
+    "why": ("why", "原因"),
+    "mv_line": ("Who moved since the previous period:", "与上期相比谁变了："),
+    "mv_up": ("{n} moved up a level", "{n} 位升级"),
+    "mv_down": ("{n} moved down", "{n} 位降级"),
+    "mv_rising": ("{n} rising stars", "{n} 位新星"),
+    "mv_drifting": ("{n} drifting owners", "{n} 位活跃度下滑"),
+    "mv_cohort": ("{n} new owners in their first 90 days", "{n} 位加入未满 90 天的新车主"),
+    # segments
+    "segment": ("Segment", "细分"),
+    "seg_banner": ("Segment {label}: {n} of {total} owners. Every analysis ran on the whole community (influence, "
+                   "circles and referral chains cross segments); the tables, lists and targets of this report show "
+                   "only this segment's owners, and the ambassadors and targets are picked among them.",
+                   "细分 {label}：{total} 位车主中的 {n} 位。所有分析都基于整个社区（影响力、圈层和推荐链会跨越细分）；"
+                   "本报告的表格、名单和目标只列出该细分的车主，大使和目标也只从他们中挑选。"),
+    "seg_whole": ("This table is about the whole community, not only the segment.", "此表针对整个社区，而不只是该细分。"),
+    "seg_circles": ("The map shows the whole community's circles; the table lists the {n} circles this segment's owners "
+                    "are in.", "地图显示整个社区的圈层；表格列出该细分车主所在的 {n} 个圈层。"),
+    "h_seg_members": ("segment members", "细分成员"),
+    "seg_whole_short": ("whole community", "整个社区"),
+    "dd_short": ("what moved", "变化来源"),
     # appendix
     "sec_about": ("About this report", "关于本报告"),
 }
@@ -461,6 +482,7 @@ MEANINGS_ZH: dict[str, str] = {
 
 #: meanings of the columns the report derives itself (en, zh)
 REPORT_MEANINGS: dict[str, tuple[str, str]] = {
+    "seg_members": ("members of the circle who are in the segment", "圈层成员中属于该细分的人数"),
     "standing": ("share of all scored owners with a score at least as high (top 1% = the best hundredth)",
                  "得分不低于该车主的车主占全部已评分车主的比例（前 1% 即最好的百分之一）"),
     "circle_label": ("the circle's number and main city, as on the map", "圈层编号及主要城市，与地图上一致"),

@@ -180,7 +180,7 @@ def test_cli_report_window(tmp_path, tmp_path_factory):
                                    "--since", "2026-08-01", "--until", "2026-09-30", "--csv-dir", str(tmp_path / "tables"),
                                    "-k", "5", "--top", "5"])
     assert res.exit_code == 0, res.output
-    assert "report written to" in res.output
+    assert "报告已写入" in res.output  # --lang zh: the line for people is Chinese too
     text = out.read_text(encoding="utf-8")
     assert "2026-08-01 – 2026-09-30" in text and "2026-06-01 – 2026-07-31" in text  # previous 61 days
     assert (tmp_path / "tables" / "headline.csv").exists()
@@ -568,3 +568,103 @@ def test_headline_drilldown_by_hand():
     assert list(d.loc["active_owners"].index) == ["北京", "上海"]  # the largest change first
     assert tuple(d.loc[("events", "meetup")]) == (1, 0, 1) and tuple(d.loc[("events", "drive")]) == (0, 1, -1)
     assert tuple(d.loc[("events_city", "上海")]) == (1, 1, 0)
+
+
+# -- segments (issue 16) and the headline's links to the movement tables ---------------------------
+SEG_SECTIONS = ["actions", "headline", "kocs", "circles", "integrity", "ambassadors", "targets", "volunteers",
+                "levels", "movement"]
+
+
+@pytest.fixture(scope="module")
+def segment_report(tmp_path_factory):
+    base = tmp_path_factory.getbasetemp() / "report-demo"
+    store = demo_store(base)
+    out = base / "segment" / "report.html"
+    with graphcrm.open(store) as cg:
+        owners = cg.table("owners")
+        city = "北京"
+        seg = set(owners.loc[owners["city"] == city, "owner_id"].astype(str))
+        cg.report(out, lang="en", strict=True, progress=False, segment={"city": [city]}, sections=SEG_SECTIONS)
+    return out, seg, owners
+
+
+def _section_html(text: str, key: str) -> str:
+    return text.split(f'id="{key}"', 1)[1].split("</section>", 1)[0]
+
+
+def test_segment_report_shows_only_the_segments_owners(segment_report):
+    path, seg, owners = segment_report
+    text = path.read_text(encoding="utf-8")
+    assert set(re.findall(r'data-status="(\w+)"', text)) == {"ok"}
+    banner = re.search(r'class="note note-info seg-banner"[^>]*>.*?</div>', text, flags=re.S).group(0)
+    assert "city 北京" in banner and f"{len(seg):,} of {len(owners):,} owners" in banner
+    for key in ("kocs", "ambassadors", "targets", "volunteers", "levels", "integrity", "actions"):
+        body = _section_html(text, key)
+        ids = {html.unescape(x) for x in re.findall(r'<td class="owner"><span class="oid">(.*?)</span>', body)}
+        if key == "actions":
+            ids = {html.unescape(x) for x in re.findall(r'<span class="oid">(.*?)</span>', body)}
+        assert ids <= seg, (key, sorted(ids - seg)[:5])
+        if key in ("kocs", "ambassadors", "targets", "volunteers", "levels"):
+            assert ids, key  # the tables are not empty: the segment's owners are there
+    # the whole community's tables say so
+    assert text.count("This table is about the whole community") >= 2
+
+
+def test_segment_targets_and_actions_agree(segment_report):
+    path, seg, _ = segment_report
+    text = path.read_text(encoding="utf-8")
+    csv_dir = path.with_name("report-csv")
+    tg = pd.read_csv(csv_dir / "targets.csv", encoding="utf-8-sig", dtype={"owner_id": str})
+    assert len(tg) and set(tg["owner_id"]) <= seg
+    amb = pd.read_csv(csv_dir / "ambassadors.csv", encoding="utf-8-sig", dtype={"owner_id": str})
+    assert len(amb) == 30 and set(amb["owner_id"]) <= seg  # all k picks in the segment
+    counts = _actions(text)
+    per = tg["program"].value_counts()
+    assert counts["brief_ambassadors"] == per.get("ambassador", 0)
+    assert counts["invite_volunteers"] == per.get("volunteer_invite", 0)
+    assert counts["win_back_lapsed"] == per.get("reactivation", 0)
+
+
+def test_segment_headline_counts_the_segments_owners(segment_report, tmp_path_factory):
+    path, seg, owners = segment_report
+    head = pd.read_csv(path.with_name("report-csv") / "headline.csv", encoding="utf-8-sig").set_index("metric")
+    with graphcrm.open(demo_store(tmp_path_factory.getbasetemp() / "report-demo")) as cg:
+        full = cg.community()
+        cur, _, _ = hl.periods(full.tables, full.as_of)
+    o = owners[owners["owner_id"].astype(str).isin(seg)]
+    joined = pd.to_datetime(o["joined_at"]).fillna(pd.to_datetime(o["purchased_at"]))
+    assert int(head.loc["owners", "current"]) == int((~(joined > cur.end)).sum()) > 0
+    assert int(head.loc["owners", "current"]) < len(owners)  # not the whole community
+
+
+def test_segment_that_matches_nobody_names_the_values(tmp_path, tmp_path_factory):
+    store = demo_store(tmp_path_factory.getbasetemp() / "report-demo")
+    out = tmp_path / "r.html"
+    with graphcrm.open(store) as cg:
+        with pytest.raises(ConfigError, match=r"no owner has city '火星'; cities: .*北京 \(\d+\)"):
+            cg.report(out, segment={"city": "火星"}, progress=False)
+    assert not out.exists()
+    from graphcrm.cli import cli
+
+    r = CliRunner().invoke(cli, ["report", "--store", str(store), "-o", str(out), "--city", "火星"])
+    assert r.exit_code == 1 and "no owner has city '火星'" in r.output and "北京" in r.output
+    assert not out.exists()
+
+
+def test_headline_links_to_the_movement_tables(reports):
+    for lang in ("en", "zh"):
+        text = reports[lang].read_text(encoding="utf-8")
+        ids = set(re.findall(r'\bid="([^"]+)"', text))
+        hrefs = set(re.findall(r'href="#([^"]+)"', text))
+        assert hrefs <= ids, sorted(hrefs - ids)
+        head = _section_html(text, "headline")
+        for anchor in ("mv-transitions", "mv-rising", "mv-drifting", "mv-cohort", "dd-active_owners", "dd-events"):
+            assert f'href="#{anchor}"' in head, (lang, anchor)
+        assert len(re.findall(r'class="kpi-link"', head)) == 6
+        # the numbers on the line are the movement tables' row counts
+        csv = reports[lang].with_name(f"{reports[lang].stem}-csv")
+        enc = dict(encoding="utf-8-sig")
+        rising = pd.read_csv(csv / "rising_stars.csv", **enc)
+        drifting = pd.read_csv(csv / "drifting_owners.csv", **enc)
+        moved = re.search(r'<p class="moved">(.*?)</p>', head, flags=re.S).group(1)
+        assert f">{len(rising):,} " in moved and f">{len(drifting):,} " in moved

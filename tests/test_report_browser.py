@@ -225,19 +225,36 @@ def phone(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_phone_width_charts_keep_a_minimum_size(phone, lang):
-    """At 390 px the page is 390 px wide (no sideways page scroll); charts stack and keep at
-    least 340 x 150 px (wide charts 540 px, scrolled sideways in their own box) instead of
-    shrinking to thumbnails, and are drawn."""
+    """At 390 px the page is 390 px wide (no sideways page scroll).  Multi-panel charts (weekly
+    activity, referral distributions, the largest chains) stack: one panel per row, each at
+    least 300 x 150 px, none scrolling sideways, their smallest text at least 8.5 px as drawn.
+    Every other chart keeps at least 340 x 150 px (the wide single ones 540 px, scrolled sideways
+    in their own box) instead of shrinking to a thumbnail, and every chart is drawn."""
     png, info = phone[lang]
     img = _gray(png)
     assert img.shape[1] == 390
-    assert info["width"] <= 392
+    assert info["width"] <= 390
     assert len(info["charts"]) >= 8
+    panels = [c for c in info["charts"] if c["panel"]]
+    assert len(panels) >= 6 and {"headline", "referrals"} <= {c["section"] for c in panels}
+    for c in panels:
+        assert c["w"] >= 300 and c["h"] >= 150, c
+        assert c["fig_scroll_w"] <= c["fig_w"] + 1, c  # no sideways scrolling
+        assert c["min_font"] is not None and c["min_font"] >= 8.5, c
+    spans = sorted((c["y"], c["y"] + c["h"]) for c in panels)
+    assert all(b0 >= a1 - 1 for (_, a1), (b0, _) in zip(spans, spans[1:]))  # one panel per row
     for c in info["charts"]:
-        assert c["w"] >= 340 and c["h"] >= 150, c
+        assert c["w"] >= (300 if c["panel"] else 340) and c["h"] >= 150, c
         assert c["x"] < 40, c  # stacked: every chart starts at the left edge of its card
         if c["y"] + 100 < img.shape[0]:
             crop = img[int(c["y"]):int(min(c["y"] + c["h"], img.shape[0])), int(c["x"]):390]
             assert crop.std() > 8, c
-    wide = [c for c in info["charts"] if c["section"] in ("headline", "kocs", "circles", "ambassadors")]
+    wide = [c for c in info["charts"] if c["section"] in ("kocs", "circles", "ambassadors") and not c["panel"]]
     assert wide and all(c["w"] >= 540 for c in wide)
+
+
+def test_desktop_panels_side_by_side(shots):
+    """On a wide screen the panels of one chart stand side by side (the phone rule is a media query)."""
+    _, info = shots["en"]
+    head = [c for c in info["charts"] if c["panel"] and c["section"] == "headline"]
+    assert len(head) == 2 and abs(head[0]["y"] - head[1]["y"]) < 2 and head[1]["x"] > head[0]["x"] + 300

@@ -2,10 +2,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
-from graphcrm.commands.options import handle_errors, lang_option, open_cg, store_option, window_options
+from graphcrm.commands.options import (
+    given,
+    handle_errors,
+    lang_option,
+    library_option,
+    open_cg,
+    segment_options,
+    store_option,
+    window_options,
+)
+
+#: the library function whose defaults the options show (read from its source for --help)
+REPORT = "graphcrm.reports.html:build_report"
 
 
 @click.command("report")
@@ -21,26 +34,29 @@ from graphcrm.commands.options import handle_errors, lang_option, open_cg, store
               help="Campaign file (TOML: k, caps per city/circle, exclusions, costs and budget, target sizes, "
                    "hold-out; see docs/report.md). The report then shows the picks the ambassadors and "
                    "targets commands give with the same file; it sets -k and --seed.")
-@click.option("--ambassadors", "-k", "k_ambassadors", type=click.IntRange(min=1), default=30, show_default=True,
-              help="Number of ambassadors to pick (without --campaign-file).")
-@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
-              help="Rows shown per table in the HTML (the CSV files have all rows).")
-@click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed of the random parts (circles, ambassadors, volunteer validation).")
+@library_option("--ambassadors", "-k", "k_ambassadors", type=click.IntRange(min=1), library=(REPORT, "k_ambassadors"),
+                help="Number of ambassadors to pick (without --campaign-file).")
+@library_option("--top", type=click.IntRange(min=1), library=(REPORT, "top"),
+                help="Rows shown per table in the HTML (the CSV files have all rows).")
+@library_option("--seed", type=int, library=(REPORT, "seed"),
+                help="Seed of the random parts (circles, ambassadors, volunteer validation).")
 @store_option
 @window_options
 @lang_option
+@segment_options
 @handle_errors
 def report_cmd(output: Path, csv_dir: Path | None, csv_lang: str | None, campaign_file: Path | None,
-               k_ambassadors: int, top: int, seed: int, store: str | None, since: str | None, until: str | None,
-               lang: str) -> None:
+               k_ambassadors: int | None, top: int | None, seed: int | None, store: str | None, since: str | None,
+               until: str | None, lang: str, segment: Any = None) -> None:
     """Write the community report: this week's actions, headline numbers, KOCs, circles, referral
     chains and integrity, ambassadors, CRM targets, volunteers, owner levels, movement, backtest
     and campaigns, as one HTML file plus CSV tables.
 
     With --since/--until the headline compares the window with the window of the same length just
-    before it; without them, the last 30 days of data with the 30 days before.  A progress bar is
-    shown on a terminal only.
+    before it; without them, the last 30 days of data with the 30 days before.  With a segment
+    (--city, --region, --car-model, --level, --circle) every analysis still runs on the whole
+    community, and the report's tables, lists and targets show only the segment's owners (the
+    page says so).  A progress bar is shown on a terminal only.
     """
     campaign = None
     if campaign_file is not None:
@@ -54,10 +70,13 @@ def report_cmd(output: Path, csv_dir: Path | None, csv_lang: str | None, campaig
         head = (f"活动文件 {campaign_file}：k = {campaign.k}，随机种子 = {campaign.seed}；" if lang == "zh"
                 else f"campaign file {campaign_file}: k = {campaign.k}, seed = {campaign.seed}; ")
         click.echo(head + check.summary(lang), err=True)
-    path = cg.report(output, lang=lang, since=since, until=until, csv_dir=csv_dir, seed=seed,
-                     k_ambassadors=k_ambassadors, top=top, campaign=campaign, csv_lang=csv_lang)
+    path = cg.report(output, lang=lang, since=since, until=until, csv_dir=csv_dir, campaign=campaign,
+                     csv_lang=csv_lang, segment=segment,
+                     **given(seed=seed, k_ambassadors=k_ambassadors, top=top))
     csv_path = Path(csv_dir) if csv_dir is not None else path.with_name(f"{path.stem}-csv")
-    click.echo(f"report written to {path} ({path.stat().st_size / 1024:,.0f} KiB); tables as CSV in {csv_path}/")
+    size = f"{path.stat().st_size / 1024:,.0f}"
+    click.echo(f"报告已写入 {path}（{size} KiB）；CSV 表格在 {csv_path}/" if lang == "zh"
+               else f"report written to {path} ({size} KiB); tables as CSV in {csv_path}/")
 
 
 def register(group: click.Group) -> None:
