@@ -225,18 +225,61 @@ def _csr_order(key: np.ndarray, other: np.ndarray, p: np.ndarray) -> np.ndarray:
     """The edge order of :func:`build_csr`: by ``key``, then probability descending, then ``other``.
 
     When ``other`` already ascends within every key (edges sorted by ``other``, or by
-    ``(key, other)``: what the influence graphs pass), one stable sort of a 64-bit key
-    ``key << 32 | ~bits(p)`` gives that order (the bits of a non-negative float32 ascend with
-    it); otherwise a three-key lexsort (about 2.3 times slower on 10M edges)."""
+    ``(key, other)``: what the influence graphs pass), a stable counting sort by ``key`` and a
+    stable sort of each node's few edges by probability give that order in linear time
+    (:func:`_bucket_order`); otherwise a three-key lexsort (about 10 times slower on 10M edges)."""
     m = key.shape[0]
     if m > 1:
         same = key[1:] == key[:-1]
         up = other[1:] >= other[:-1]
         if bool(up.all()) or bool(((key[1:] > key[:-1]) | (same & up)).all()):
             bits = np.where(p > 0, p, np.float32(0)).astype(np.float32).view(np.uint32)
-            comp = (key.astype(np.uint64) << np.uint64(32)) | (np.uint32(0xFFFFFFFF) - bits).astype(np.uint64)
-            return np.argsort(comp, kind="stable")
+            desc = np.uint32(0xFFFFFFFF) - bits  # ascends as p descends (non-negative float32 bits ascend with p)
+            return _bucket_order(key, desc, int(key.max()) + 1)
     return np.lexsort((other, -p, key))
+
+
+@njit(cache=True)
+def _bucket_order(key, desc, n):  # pragma: no cover - compiled
+    """Stable counting sort of edges by ``key``, then a stable sort of each key's edges by ``desc``."""
+    m = key.shape[0]
+    start = np.zeros(n + 1, dtype=np.int64)
+    for i in range(m):
+        start[key[i] + 1] += 1
+    for v in range(n):
+        start[v + 1] += start[v]
+    pos = start[:-1].copy()
+    order = np.empty(m, dtype=np.int64)
+    for i in range(m):
+        k = key[i]
+        order[pos[k]] = i
+        pos[k] += 1
+    for v in range(n):
+        a, b = start[v], start[v + 1]
+        if b - a < 2:
+            continue
+        done = True
+        for j in range(a + 1, b):
+            if desc[order[j]] < desc[order[j - 1]]:
+                done = False
+                break
+        if done:
+            continue
+        if b - a <= 24:  # insertion sort (stable) for short lists
+            for j in range(a + 1, b):
+                x = order[j]
+                dx = desc[x]
+                i = j - 1
+                while i >= a and desc[order[i]] > dx:
+                    order[i + 1] = order[i]
+                    i -= 1
+                order[i + 1] = x
+        else:
+            seg = order[a:b].copy()
+            idx = np.argsort(desc[seg], kind="mergesort")
+            for j in range(b - a):
+                order[a + j] = seg[idx[j]]
+    return order
 
 
 @njit(cache=True)

@@ -1655,11 +1655,6 @@ def _learned_graph(community: Any, *, model: str, horizon_days: float | None,
     info = {k: (str(v) if isinstance(v, pd.Timestamp) else v) for k, v in li.info.items()}
     if li.info.get("positives_train", 0) < MIN_POSITIVES:
         return None, None, info
-    n_total, src, dst, prob, _ = learned_graph_arrays(li, n)
-    if model == "lt" and len(prob):
-        tot = np.bincount(dst, weights=prob, minlength=n_total)
-        prob = prob * np.where(tot > 1.0, 1.0 / np.maximum(tot, 1e-300), 1.0)[dst]
-    graph = influence_graph(n_total, src, dst, prob, model=model, max_hops=max_hops, leaf_start=n)
     e = li.edges
     p = e["prob"].to_numpy(dtype=np.float64)
     ref = e["referral"].to_numpy(dtype=bool)
@@ -1671,6 +1666,13 @@ def _learned_graph(community: Any, *, model: str, horizon_days: float | None,
     for j in range(len(LAYERS)):
         on = layer == j
         layer_out[:, j] = np.bincount(src[on], weights=p[on], minlength=n)[:n]
+    del p, ref, co, layer, src, on, e
+    n_total, src, dst, prob, _ = learned_graph_arrays(li, n)
+    del li  # the tie features are not needed any more (the graph keeps src, dst, prob)
+    if model == "lt" and len(prob):
+        tot = np.bincount(dst, weights=prob, minlength=n_total)
+        prob = prob * np.where(tot > 1.0, 1.0 / np.maximum(tot, 1e-300), 1.0)[dst]
+    graph = influence_graph(n_total, src, dst, prob, model=model, max_hops=max_hops, leaf_start=n)
     return graph, layer_out, info
 
 

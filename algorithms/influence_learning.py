@@ -86,8 +86,10 @@ class LearnedInfluence:
     ----------
     edges : DataFrame ``src``, ``dst`` (vertex numbers in ``community.owner_ids``), ``prob``
         (chance that ``dst`` takes in something of ``src``'s within the horizon), plus the
-        feature columns of :func:`_profiles` (``days``, ``n_h``, ``n_q``, ``age``, ``rev_days``,
-        ``referral``, ``coattend``, ``src_all``, ``src_h``, ``src_q``, ``dst_h``, ``dst_q``).
+        tie's own feature columns of :func:`_profiles` (``days``, ``n_h``, ``n_q``, ``age``,
+        ``rev_days``, ``referral``, ``coattend``; int32 counts).  The per-owner features
+        (``src_all``, ``src_h``, ``src_q`` of the source, ``dst_h``, ``dst_q`` of the target) are
+        in ``owner_features``, not repeated on every tie (tens of millions of ties at 1M owners).
     audience : float array (n,), expected new owners each owner exposes within the horizon.
     info : dict: ``horizon_days``, ``internal_split`` (Timestamp), ``label_days`` (length of the
         internal label window), ``l2``, ``label_share``, ``pairs_train`` / ``positives_train``
@@ -103,6 +105,8 @@ class LearnedInfluence:
     edges: pd.DataFrame
     audience: np.ndarray
     info: dict = field(default_factory=dict)
+    #: per-owner features at the end of the history: column name -> int32 array (n,)
+    owner_features: dict = field(default_factory=dict)
 
 
 def _coatt_pairs(community: Any, ids: pd.Index, cut_ns: int) -> np.ndarray:
@@ -252,8 +256,18 @@ def _profiles(ex: pd.DataFrame, coatt: np.ndarray, n: int, cut_ns: int, h_ns: in
     return pd.DataFrame(_profile_arrays(ex, coatt, n, cut_ns, h_ns, pairs=pairs), copy=False)
 
 
+#: per-owner features of a tie: the column, the end of the tie it belongs to, the _Pairs field
+OWNER_FEATURES = (("src_all", "src", "aud_all"), ("src_h", "src", "aud_h"), ("src_q", "src", "aud_q"),
+                  ("dst_h", "dst", "act_h"), ("dst_q", "dst", "act_q"))
+
+
+def _owner_features(p: _Pairs) -> dict[str, np.ndarray]:
+    """The per-owner feature arrays (n,) by column name (:data:`OWNER_FEATURES`)."""
+    return {name: getattr(p, field_) for name, _end, field_ in OWNER_FEATURES}
+
+
 def _profile_arrays(ex: pd.DataFrame, coatt: np.ndarray, n: int, cut_ns: int, h_ns: int,
-                    pairs: _Pairs | None = None) -> dict[str, np.ndarray]:
+                    pairs: _Pairs | None = None, owner_columns: bool = True) -> dict[str, np.ndarray]:
     """Candidate pairs and their features (module docstring), from exposures before ``cut``.
 
     One row per candidate ordered pair, sorted by (``src``, ``dst``): ``src``, ``dst``,
@@ -298,8 +312,8 @@ def _profile_arrays(ex: pd.DataFrame, coatt: np.ndarray, n: int, cut_ns: int, h_
         "age": age, "rev_days": take(p.days, rpos, rhit),
         "referral": take(p.ref, pos, hit, False) | take(p.ref, rpos, rhit, False),
         "coattend": is_co,
-        "src_all": p.aud_all[src], "src_h": p.aud_h[src], "src_q": p.aud_q[src],
-        "dst_h": p.act_h[dst], "dst_q": p.act_q[dst],
+        **({name: getattr(p, field_)[src if end == "src" else dst] for name, end, field_ in OWNER_FEATURES}
+           if owner_columns else {}),
     }
 
 
@@ -310,11 +324,16 @@ TIE_FEATURES = ("log_days", "log_recent_h", "log_recent_q", "age", "has_exposure
 AUDIENCE_FEATURES = ("log_all", "log_h", "log_q", "active_q")
 
 
-def _tie_matrix(prof: Any, rows: Any = None) -> np.ndarray:
-    """The (rows, :data:`TIE_FEATURES`) float64 matrix of ``prof`` (all rows, or a slice / index array)."""
+def _tie_matrix(prof: Any, rows: Any = None, owner: dict | None = None) -> np.ndarray:
+    """The (rows, :data:`TIE_FEATURES`) float64 matrix of ``prof`` (all rows, or a slice / index
+    array); per-owner features come from ``owner`` (:func:`_owner_features`) when ``prof`` has
+    no such column."""
     sel = slice(None) if rows is None else rows
+    ends = {name: end for name, end, _ in OWNER_FEATURES}
 
     def col(name: str) -> np.ndarray:
+        if owner is not None and name in ends and name not in prof:
+            return owner[name][np.asarray(prof[ends[name]])[sel]].astype(np.float64)
         return np.asarray(prof[name])[sel].astype(np.float64)
 
     days = col("days")
@@ -332,7 +351,7 @@ def _tie_matrix(prof: Any, rows: Any = None) -> np.ndarray:
     return out
 
 
-def _predict_ties(model: dict, prof: Any) -> np.ndarray:
+def _predict_ties(model: dict, prof: Any, owner: dict | None = None) -> np.ndarray:
     """The tie model's probability for every row of ``prof``, summed feature by feature (no
     rows x features matrix): the source and target features are per owner, so their terms are
     computed once per owner and gathered.  Equal to ``_predict(model, _tie_matrix(prof))`` up
@@ -359,9 +378,11 @@ def _predict_ties(model: dict, prof: Any) -> np.ndarray:
     for j, (name, end) in enumerate((("src_all", "src"), ("src_h", "src"), ("src_q", "src"), ("dst_h", "dst"),
                                      ("dst_q", "dst"))):
         who = col(end)
-        val = col(name)
-        per = np.zeros(int(who.max()) + 1 if len(who) else 0)
-        per[who] = val  # the same value on every row of an owner
+        if owner is not None and name not in prof:
+            per = owner[name].astype(np.float64)
+        else:
+            per = np.zeros(int(who.max()) + 1 if len(who) else 0)
+            per[who] = col(name)  # the same value on every row of an owner
         eta += term(8 + j, np.log1p(per))[who]
     eta += w[0]
     return expit(eta)
@@ -493,7 +514,8 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
     # --- internal split: fit the tie model (co-attendance pairs computed once, cut by time)
     co_pairs, co_first = _coatt_pairs_timed(community, index)
     pairs_i = _pairs(ex, n, cut_i, h_ns)
-    prof_i = _profile_arrays(ex, co_pairs[co_first < cut_i], n, cut_i, h_ns, pairs=pairs_i)
+    prof_i = _profile_arrays(ex, co_pairs[co_first < cut_i], n, cut_i, h_ns, pairs=pairs_i, owner_columns=False)
+    own_i = _owner_features(pairs_i)
     t_ex = ex["t"].to_numpy(dtype=np.int64)
     after = t_ex >= cut_i
     pos_pairs = _unique(ex["src"].to_numpy(dtype=np.int64)[after] * n + ex["dst"].to_numpy(dtype=np.int64)[after])
@@ -503,8 +525,8 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
     fit_rows = np.arange(len(y))
     if len(y) > MAX_FIT_ROWS:  # a seeded uniform sample keeps the fit unbiased and bounded in time
         fit_rows = np.sort(np.random.default_rng(0).choice(len(y), MAX_FIT_ROWS, replace=False))
-    tie_model = _fit_glm(_tie_matrix(prof_i, fit_rows), y[fit_rows], family="binomial", l2=l2)
-    fitted_sum = float(_predict_ties(tie_model, prof_i).sum()) if len(y) else 0.0
+    tie_model = _fit_glm(_tie_matrix(prof_i, fit_rows, own_i), y[fit_rows], family="binomial", l2=l2)
+    fitted_sum = float(_predict_ties(tie_model, prof_i, own_i).sum()) if len(y) else 0.0
     # --- internal split: fit the new-audience model
     audience = np.zeros(n)
     aud_info: dict[str, Any] = {}
@@ -525,9 +547,10 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
     del pos_pairs, key_i, pairs_i
     # --- apply to the whole history (features at its end)
     pairs_e = _pairs(ex, n, t_end + 1, h_ns)
-    prof = _profile_arrays(ex, co_pairs[co_first < t_end + 1], n, t_end + 1, h_ns, pairs=pairs_e)
+    prof = _profile_arrays(ex, co_pairs[co_first < t_end + 1], n, t_end + 1, h_ns, pairs=pairs_e,
+                           owner_columns=False)
     del co_pairs, co_first
-    p = _predict_ties(tie_model, prof) if len(prof["src"]) else np.zeros(0)
+    p = _predict_ties(tie_model, prof, _owner_features(pairs_e)) if len(prof["src"]) else np.zeros(0)
     if scale != 1.0 and len(p):
         p = -np.expm1(scale * np.log1p(-np.minimum(p, 1 - 1e-12)))
     prof["prob"] = np.clip(p, 0.0, 1.0)
@@ -540,6 +563,7 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
         # are left without a tie to the source
         ties = np.bincount(prof["src"], minlength=n)[srcs]
         audience[srcs] = np.minimum(np.minimum(a, aud_cap) * scale, np.maximum(n - 1 - ties, 0))
+    owner_features = _owner_features(pairs_e)
     del pairs_e
     di = prof_i["days"]
     lay = {
@@ -558,7 +582,7 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
         "tie_coefficients": _coefs(tie_model, TIE_FEATURES), "pairs": int(len(prof["src"])),
         "expected_ties": float(prof["prob"].sum()), "expected_new_audience": float(audience.sum()), **aud_info,
     }
-    return LearnedInfluence(pd.DataFrame(prof, copy=False), audience, info)
+    return LearnedInfluence(pd.DataFrame(prof, copy=False), audience, info, owner_features)
 
 
 def _coefs(model: dict, names: tuple[str, ...]) -> dict[str, float]:
