@@ -600,6 +600,23 @@ def _encode_into(queue, qend, out, pos):
     return pos
 
 
+@njit(cache=True, inline="always")
+def read_varint(data, p):
+    """The varint at byte ``p`` of ``data`` and the position after it: the one decoder of the
+    packed RR sets (:func:`_encode_into` writes them; 7 bits a byte, high bit = more bytes).
+    Inlined into every caller by numba (``inline="always"``), so a per-id call costs no
+    call or reference count."""
+    x = np.int64(0)
+    shift = 0
+    while True:
+        b = data[p]
+        p += 1
+        x |= np.int64(b & 127) << shift
+        if b < 128:
+            return x, p
+        shift += 7
+
+
 @njit(nogil=True, cache=True)
 def sample_rr_range(nodes, indptr, indices, probs, logq, cum, n, model, base, stream, start, count, max_depth,
                     leaf_start, roots, active):
@@ -774,10 +791,9 @@ def mc_spread_range(nodes, indptr, indices, probs, logq, n, model, base, stream,
 
 
 # --------------------------------------------------------------------------- inverted index
-# The greedy works on packed sets (see :func:`sample_rr_range_packed`).  The greedy uncovers a
-# whole set per call through the inlined :func:`_uncover_packed`; the two passes below decode
-# inline instead, because what they do per id differs and a per-id helper taking the byte
-# array would cost an atomic reference-count update per id.
+# The greedy works on packed sets (see :func:`sample_rr_range_packed`).  Every pass decodes
+# them with the one decoder :func:`read_varint` (inlined by numba: no call and no
+# reference-count update per id).
 @njit(cache=True)
 def node_counts(data, boff, n):
     """How many RR sets contain each node (its coverage before any pick)."""
@@ -790,15 +806,7 @@ def node_counts(data, boff, n):
         end = boff[r + 1]
         prev = -1
         while p < end:
-            x = np.int64(0)
-            shift = 0
-            while True:
-                b = data[p]
-                p += 1
-                x |= np.int64(b & 127) << shift
-                if b < 128:
-                    break
-                shift += 7
+            x, p = read_varint(data, p)
             prev = prev + 1 + x
             counts[prev] += 1
     return counts
@@ -822,15 +830,7 @@ def _invert(data, boff, counts, keep):
         end = boff[r + 1]
         prev = -1
         while p < end:
-            x = np.int64(0)
-            shift = 0
-            while True:
-                b = data[p]
-                p += 1
-                x |= np.int64(b & 127) << shift
-                if b < 128:
-                    break
-                shift += 7
+            x, p = read_varint(data, p)
             prev = prev + 1 + x
             if keep[prev]:
                 sets[fill[prev]] = r
@@ -886,15 +886,7 @@ def _uncover_packed(r, boff, data, cov):
     end = boff[r + 1]
     prev = -1
     while p < end:
-        x = np.int64(0)
-        shift = 0
-        while True:
-            b = data[p]
-            p += 1
-            x |= np.int64(b & 127) << shift
-            if b < 128:
-                break
-            shift += 7
+        x, p = read_varint(data, p)
         prev = prev + 1 + x
         cov[prev] -= 1
 
@@ -1068,15 +1060,7 @@ def greedy_cover(data, boff, node_ptr, node_sets, cov0, candidate, k, eligible, 
                 end = boff[r + 1]
                 prev = -1
                 while p < end:
-                    x = np.int64(0)
-                    shift = 0
-                    while True:
-                        b = data[p]
-                        p += 1
-                        x |= np.int64(b & 127) << shift
-                        if b < 128:
-                            break
-                        shift += 7
+                    x, p = read_varint(data, p)
                     prev = prev + 1 + x
                     if prev >= v:  # ids are sorted
                         if prev == v:

@@ -1564,6 +1564,80 @@ def _build_graph_now(community: Any, *, model: str, probability: str, lam: float
     return graph, _layer_out(edges, n), None, hops
 
 
+@dataclass(frozen=True)
+class SpreadDetails:
+    """Side results of :func:`spread` (``details=True``).
+
+    Attributes
+    ----------
+    seed_ids : tuple of str
+        The known owners evaluated (each once, in the order given).
+    unknown_ids : tuple of str
+        Ids given that are not owners of the community (they reach nobody).
+    probability_asked : str
+        The probability model asked for (``probability`` in the table is the one used).
+    fallback : str or None
+        Why another model was used (too little history to learn from), or None.
+    """
+
+    seed_ids: tuple[str, ...]
+    unknown_ids: tuple[str, ...]
+    probability_asked: str
+    fallback: str | None
+
+
+SPREAD = ResultSpec(
+    "spread",
+    key=(),
+    columns=(
+        Col("seeds", "int", "owners", "owners of the set that are in the community (each counted once)"),
+        Col("unknown", "int", "ids", "ids of the set that are not owners of the community (they reach nobody)"),
+        Col("mean", "float", "owners", "expected owners reached, the set itself included (under the learned "
+                                       "model also the set's expected new audience)"),
+        Col("others", "float", "owners", "expected owners reached besides the set (mean - seeds)"),
+        Col("ci_low", "float", "owners", "2.5% end of the 95% interval of mean (normal approximation)"),
+        Col("ci_high", "float", "owners", "97.5% end of the 95% interval of mean (normal approximation)"),
+        Col("std", "float", "owners", "standard deviation of the owners reached in one simulated run"),
+        Col("runs", "int", "runs", "Monte Carlo runs behind the estimate"),
+        Col("model", "str", "", "cascade model: ic (independent cascade) or lt (linear threshold)"),
+        Col("probability", "str", "", "probability model used: learned, wc (weighted cascade) or exp"),
+        Col("max_hops", "int", "ties", "longest chain of ties simulated (0 = until the cascade stops)"),
+    ),
+    sort=(),
+    reason=None,
+    details=SpreadDetails,
+    runtime=("threads",),
+    description="spread: expected reach of a given set of owners under an influence model",
+)
+
+
+@analysis(SPREAD)
+def _spread(community: Any, *, seeds: tuple[str, ...], model: str, probability: str, lam: float, layers: Any,
+            half_life_days: float | None, horizon_days: float | None, max_hops: int | None, runs: int, seed: int,
+            threads: int | None) -> tuple[pd.DataFrame, SpreadDetails]:
+    idx = community.index_of(list(seeds)) if seeds else np.zeros(0, dtype=np.int64)
+    unknown = tuple(x for x, i in zip(seeds, idx) if i < 0)
+    known_ids = tuple(dict.fromkeys(x for x, i in zip(seeds, idx) if i >= 0))
+    known = np.unique(idx[idx >= 0]).astype(np.int64)
+    graph, _, info, hops = _build_graph(community, model=model, probability=probability, lam=lam, layers=layers,
+                                        half_life_days=half_life_days, horizon_days=horizon_days, max_hops=max_hops)
+    fallback = (info or {}).get("fallback")
+    used = fallback or probability
+    if len(known):
+        mc = spread_mc(graph, known, runs=runs, seed=seed, threads=threads)
+    else:
+        mc = {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0, "std": 0.0, "runs": runs}
+    table = pd.DataFrame({
+        "seeds": [int(len(known))], "unknown": [len(unknown)], "mean": [float(mc["mean"])],
+        "others": [float(mc["mean"]) - len(known)], "ci_low": [float(mc["ci_low"])],
+        "ci_high": [float(mc["ci_high"])], "std": [float(mc["std"])], "runs": [int(mc["runs"])],
+        "model": [model], "probability": [used], "max_hops": [int(hops)],
+    })
+    why = ("too little history to learn from (fewer than 5 transmissions): weighted cascade used"
+           if fallback else None)
+    return table, SpreadDetails(seed_ids=known_ids, unknown_ids=unknown, probability_asked=probability, fallback=why)
+
+
 def spread(
     community: Any,
     seeds: Iterable[str],
@@ -1578,33 +1652,44 @@ def spread(
     runs: int = 2000,
     seed: int = 0,
     threads: int | None = None,
-) -> dict[str, Any]:
+    details: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, SpreadDetails]:
     """Expected reach of any set of owners under a chosen influence model, with a 95% interval.
 
-    The same influence graph as :func:`ambassadors` with the same options, simulated forward
-    ``runs`` times (Monte Carlo, compiled, deterministic per ``seed``).  Use it to compare
-    marketing's own list with the ambassadors, or two models on one list.
+    The same influence graph as :func:`ambassadors` with the same options (built once per
+    community and options, so it is shared with ``ambassadors``), simulated forward ``runs``
+    times (Monte Carlo, compiled, deterministic per ``seed``).  Use it to compare marketing's
+    own list with the ambassadors, or two models on one list.  The result is declared
+    (:data:`SPREAD`) and kept in the community's cache per seeds and options, like every
+    analysis.
 
     Parameters
     ----------
     community : graphcrm.community.Community
     seeds : iterable of str
-        Owner ids (unknown ids are ignored and listed in ``unknown``).
+        Owner ids (a list, Series, array, or a DataFrame with ``owner_id``); unknown ids reach
+        nobody and are counted in ``unknown``.
     model, probability, lam, layers, half_life_days, horizon_days, max_hops
         As in :func:`ambassadors` (``probability`` defaults to :data:`DEFAULT_PROBABILITY`).
     runs : int, default 2000
         Monte Carlo runs.
     seed : int, default 0
     threads : int, optional
+        Simulation threads (default: all cores; never changes the result).
+    details : bool, default False
+        Also return :class:`SpreadDetails` (the ids evaluated, the unknown ids, the model asked).
 
     Returns
     -------
-    dict
-        ``mean`` (expected number of owners reached, the seeds included; under the learned
-        model this includes the expected new audience), ``others`` (``mean`` minus the
-        number of known seeds), ``ci_low``, ``ci_high`` (95%, normal approximation, owners),
-        ``std`` (of one run), ``runs``, ``seeds`` (known seeds), ``unknown`` (ids not in the
-        community), ``model``, ``probability``, ``max_hops``.
+    pandas.DataFrame
+        One row (see :data:`SPREAD`): ``seeds`` (known owners in the set), ``unknown`` (ids
+        that are not owners), ``mean`` (expected owners reached, the set included; under the
+        learned model this includes the expected new audience), ``others`` (``mean`` minus
+        ``seeds``), ``ci_low``, ``ci_high`` (95% interval of ``mean``, normal approximation,
+        owners), ``std`` (owners reached in one run, standard deviation), ``runs``, ``model``,
+        ``probability`` (the model used: the weighted cascade when there is too little
+        history to learn from), ``max_hops``.  With ``details=True``: ``(table,
+        SpreadDetails)``.
 
     Raises
     ------
@@ -1618,28 +1703,16 @@ def spread(
     >>> o = pd.DataFrame({"owner_id": ["a", "b", "c"]})
     >>> r = pd.DataFrame({"referrer_id": ["a", "a"], "referee_id": ["b", "c"], "stage": ["order"] * 2,
     ...                   "referred_at": ["2024-01-01"] * 2})
-    >>> spread(Community.from_frames({"owners": o, "referrals": r}), ["a"], probability="wc", runs=100)["mean"]
-    3.0
+    >>> df = spread(Community.from_frames({"owners": o, "referrals": r}), ["a", "zz"], probability="wc", runs=100)
+    >>> df[["seeds", "unknown", "mean", "ci_low", "ci_high", "probability"]].to_dict("records")
+    [{'seeds': 1, 'unknown': 1, 'mean': 3.0, 'ci_low': 3.0, 'ci_high': 3.0, 'probability': 'wc'}]
     """
     probability = DEFAULT_PROBABILITY if probability is None else probability
-    runs = int(runs)
-    if runs < 1:
+    if not isinstance(runs, (int, np.integer)) or isinstance(runs, bool) or int(runs) < 1:
         raise _config_error("runs must be a positive integer")
-    ids = _read_exclude(seeds)
-    idx = community.index_of(ids) if ids else np.zeros(0, dtype=np.int64)
-    unknown = [x for x, i in zip(ids, idx) if i < 0]
-    known = np.unique(idx[idx >= 0]).astype(np.int64)
-    graph, _, info, hops = _build_graph(community, model=model, probability=probability, lam=lam, layers=layers,
-                                        half_life_days=half_life_days, horizon_days=horizon_days, max_hops=max_hops)
-    if info and info.get("fallback"):
-        probability = info["fallback"]
-    if len(known):
-        mc = spread_mc(graph, known, runs=runs, seed=seed, threads=threads)
-    else:
-        mc = {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0, "std": 0.0, "runs": runs}
-    mc.update({"others": mc["mean"] - len(known), "seeds": int(len(known)), "unknown": unknown, "model": model,
-               "probability": probability, "max_hops": hops})
-    return mc
+    return _spread(community, seeds=tuple(_read_exclude(seeds)), model=model, probability=probability, lam=lam,
+                   layers=layers, half_life_days=half_life_days, horizon_days=horizon_days, max_hops=max_hops,
+                   runs=int(runs), seed=int(seed), threads=threads, details=details)
 
 
 def _learned_graph(community: Any, *, model: str, horizon_days: float | None,

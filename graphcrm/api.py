@@ -309,9 +309,10 @@ class CommunityGraph:
     campaign_lift = _AnalysisMethod("campaign_lift")
     backtest = _AnalysisMethod("backtest")
 
-    def spread(self, seeds: Any, *, since: Any = None, until: Any = None, **options: Any) -> dict:
-        """Expected reach of any set of owners under a chosen influence model, with a 95% interval;
-        see :func:`graphcrm.algorithms.influence.spread`."""
+    def spread(self, seeds: Any, *, since: Any = None, until: Any = None, **options: Any) -> Any:
+        """Expected reach of any set of owners under a chosen influence model, with a 95% interval:
+        a one-row DataFrame (``(table, SpreadDetails)`` with ``details=True``); see
+        :func:`graphcrm.algorithms.influence.spread`."""
         return _algorithm("algorithms.influence", "spread")(self.community(since, until), seeds, **options)
 
     # -- campaigns: record a program run with its hold-out, evaluate it after the window ------

@@ -532,15 +532,24 @@ def _star_community():
 
 def test_spread_public_by_hand():
     c = _star_community()
-    res = im.spread(c, ["a", "zz"], probability="wc", runs=200)
+    res, info = im.spread(c, ["a", "zz", "a"], probability="wc", runs=200, details=True)
     # weighted cascade: each referee has one referrer -> p = 1: a reaches all four
-    assert res["mean"] == 4.0 and res["others"] == 3.0 and res["seeds"] == 1
-    assert res["unknown"] == ["zz"] and res["ci_low"] <= 4.0 <= res["ci_high"]
-    assert im.spread(c, ["b"], probability="wc", runs=50)["mean"] == 1.0
-    assert im.spread(c, [], probability="wc")["mean"] == 0.0
+    assert list(res.columns) == im.SPREAD.column_names and len(res) == 1
+    row = res.iloc[0]
+    assert row["mean"] == 4.0 and row["others"] == 3.0 and row["seeds"] == 1 and row["unknown"] == 1
+    assert row["ci_low"] <= 4.0 <= row["ci_high"] and row["runs"] == 200 and row["model"] == "ic"
+    assert info.seed_ids == ("a",) and info.unknown_ids == ("zz",) and info.fallback is None
+    assert im.SPREAD.problems(res) == []
+    assert im.spread(c, ["b"], probability="wc", runs=50)["mean"].item() == 1.0
+    empty = im.spread(c, [], probability="wc")
+    assert empty["mean"].item() == 0.0 and empty["seeds"].item() == 0
+    # a Series or a DataFrame with owner_id gives the same result as the list
+    same = im.spread(c, pd.DataFrame({"owner_id": ["a", "zz"]}), probability="wc", runs=200)
+    assert same.equals(res)
     # one timestamp only: too little history to learn from -> documented fallback to wc
-    res = im.spread(c, ["a"], runs=50)
-    assert res["probability"] == "wc" and res["mean"] == 4.0
+    res, info = im.spread(c, ["a"], runs=50, details=True)
+    assert res["probability"].item() == "wc" and res["mean"].item() == 4.0
+    assert info.probability_asked == "learned" and "weighted cascade" in info.fallback
     with pytest.raises(ConfigError):
         im.spread(c, ["a"], probability="nope")
     with pytest.raises(ConfigError):
@@ -595,3 +604,24 @@ def test_csr_edge_order_is_the_lexsort_order():
             k, o, q = key[order], other[order], p[order]
             got, ref = rr._csr_order(k, o, q), np.lexsort((o, -q, k))
             assert (k[got] == k[ref]).all() and (q[got] == q[ref]).all() and (o[got] == o[ref]).all()
+
+
+def test_one_varint_decoder_reads_what_the_encoder_wrote():
+    """read_varint (the only decoder of packed RR sets) inverts _encode_into, multi-byte gaps
+    included, and the passes built on it (node counts, inverted index) agree with the raw sets."""
+    ids = np.array([0, 1, 127, 128, 129, 16_383, 16_384, 2**21 + 5, 2**28 + 1, 2**31 + 7], dtype=np.int64)
+    out = np.zeros(64, dtype=np.uint8)
+    end = rr._encode_into(ids.copy(), len(ids), out, 0)
+    got, p, prev = [], 0, -1
+    while p < end:
+        x, p = rr.read_varint(out, p)
+        prev = prev + 1 + x
+        got.append(prev)
+    assert got == ids.tolist()
+    sets = [np.array([3, 0, 5]), np.array([5]), np.array([1, 3, 4, 0])]
+    flat = np.concatenate(sets).astype(np.uint32)
+    offsets = np.r_[0, np.cumsum([len(s) for s in sets])].astype(np.int64)
+    data, boff = rr.pack_sets(flat, offsets, 6, rr._DEBRUIJN_INDEX)
+    assert rr.node_counts(data, boff, 6).tolist() == [2, 1, 0, 2, 1, 2]
+    ptr, members = rr._invert(data, boff, rr.node_counts(data, boff, 6), np.ones(6, dtype=bool))
+    assert [members[ptr[v]:ptr[v + 1]].tolist() for v in range(6)] == [[0, 2], [2], [], [0, 2], [2], [0, 1]]

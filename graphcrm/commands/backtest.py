@@ -92,19 +92,23 @@ def backtest_cmd(store, since, until, at, k, picks_file, methods, window_days, m
 @output_option
 @handle_errors
 def spread_cmd(store, since, until, seeds_file, probability, model, runs, seed, fmt) -> None:
-    """Expected reach of a set of owners under an influence model, with a 95% interval."""
-    import pandas as pd
+    """Expected reach of a set of owners under an influence model, with a 95% interval.
 
+    Prints one row: seeds (owners of the set in the community), unknown (ids that are not),
+    mean (expected owners reached, the set included), others (mean - seeds), ci_low/ci_high
+    (95% interval), std (one run), runs, model, probability (the model used), max_hops.
+    """
     from graphcrm.algorithms.influence import spread
     from graphcrm.commands.ambassadors import read_id_file
 
     community = open_cg(store).community(since, until)
-    res = spread(community, read_id_file(seeds_file), model=model, probability=probability, runs=runs, seed=seed)
-    if res["unknown"]:
-        _note(f"{len(res['unknown'])} of the ids are not owners of this community", fmt)
-    row = {k: res[k] for k in ("seeds", "mean", "others", "ci_low", "ci_high", "runs", "model", "probability",
-                               "max_hops")}
-    emit(pd.DataFrame([row]).round({"mean": 1, "others": 1, "ci_low": 1, "ci_high": 1}), fmt)
+    df, info = spread(community, read_id_file(seeds_file), model=model, probability=probability, runs=runs,
+                      seed=seed, details=True)
+    if info.unknown_ids:
+        _note(f"{len(info.unknown_ids)} of the ids are not owners of this community", fmt)
+    if info.fallback:
+        _note(info.fallback, fmt)
+    emit(df.round({"mean": 1, "others": 1, "ci_low": 1, "ci_high": 1, "std": 1}), fmt)
 
 
 def register(group: click.Group) -> None:
