@@ -143,14 +143,6 @@ def _layer_weights(layer_weights: dict[str, float] | None) -> dict[str, float]:
     return lw
 
 
-def _edges(g: ig.Graph, attr: str = "weight") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    if g.ecount() == 0:
-        z = np.zeros(0, dtype=np.int64)
-        return z, z, np.zeros(0)
-    el = np.asarray(g.get_edgelist(), dtype=np.int64)
-    return el[:, 0], el[:, 1], np.asarray(g.es[attr], dtype=np.float64)
-
-
 def combined_graph(
     community: Community,
     *,
@@ -204,37 +196,45 @@ def combined_graph(
 
 def _combined_graph(community: Community, lw: dict[str, float], half_life_days: float | None,
                     max_event_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # the projections as compact arrays (community.edges: in SQL on the embedded store), never
+    # as igraph graphs and Python edge lists (at 1M owners the co-attendance graph alone is 25.7M
+    # pairs); keys u * n + v over the sorted unique pairs
     n = len(community.owner_ids)
-    parts_u, parts_v, parts_w = [], [], []
+    keys, weights = [], []
     if lw["coattendance"] > 0:
-        s, t, w = _edges(community.graph("coattendance", max_event_size=max_event_size))
+        e = community.edges("coattendance", max_event_size=max_event_size)
+        w = np.asarray(e.weight, dtype=np.float64)
         if len(w) and w.mean() > 0:
-            parts_u.append(np.minimum(s, t))
-            parts_v.append(np.maximum(s, t))
-            parts_w.append(w / w.mean() * lw["coattendance"])
+            s, t = e.source.astype(np.int64), e.target.astype(np.int64)
+            keys.append(np.minimum(s, t) * n + np.maximum(s, t))
+            weights.append(w / w.mean() * lw["coattendance"])
     if lw["interactions"] > 0:
         opts = {} if half_life_days is None else {"half_life_days": half_life_days}
-        s, t, w = _edges(community.graph("interactions", **opts))
+        e = community.edges("interactions", **opts)
+        w = np.asarray(e.weight, dtype=np.float64)
         if len(w):
-            a, b = np.minimum(s, t), np.maximum(s, t)
-            key = a * n + b
-            uniq, inv = np.unique(key, return_inverse=True)
+            s, t = e.source.astype(np.int64), e.target.astype(np.int64)
+            uniq, inv = np.unique(np.minimum(s, t) * n + np.maximum(s, t), return_inverse=True)
+            del s, t
             ws = np.bincount(inv, weights=w)
             if ws.mean() > 0:
-                parts_u.append(uniq // n)
-                parts_v.append(uniq % n)
-                parts_w.append(ws / ws.mean() * lw["interactions"])
-    if not parts_u:
+                keys.append(uniq)
+                weights.append(ws / ws.mean() * lw["interactions"])
+    if not keys:
         z = np.zeros(0, dtype=np.int64)
         return z, z, np.zeros(0)
-    u = np.concatenate(parts_u)
-    v = np.concatenate(parts_v)
-    w = np.concatenate(parts_w)
-    key = u * n + v
-    uniq, inv = np.unique(key, return_inverse=True)
-    ws = np.bincount(inv, weights=w)
+    if len(keys) == 1:
+        uniq, ws = keys[0], weights[0]
+        if len(uniq) > 1 and not (np.diff(uniq) > 0).all():
+            order = np.argsort(uniq, kind="stable")
+            uniq, ws = uniq[order], ws[order]
+    else:
+        uniq, inv = np.unique(np.concatenate(keys), return_inverse=True)
+        ws = np.bincount(inv, weights=np.concatenate(weights))
+    del keys, weights
     keep = ws > 0
-    return (uniq // n)[keep], (uniq % n)[keep], ws[keep]
+    uniq = uniq[keep]
+    return uniq // n, uniq % n, ws[keep]
 
 
 

@@ -2,7 +2,7 @@
 
     python bench/validate_circles.py                  # everything (about 10 minutes on 2 cores)
     python bench/validate_circles.py --only labelled  # labelled | demo | timing
-    python bench/validate_circles.py --only timing --owners 100000
+    python bench/validate_circles.py --only timing --owners 100000   # or 1000000
 
 * labelled: every labelled real network in ../shared/data (SocioPatterns primary school, high
   school - contacts, friendship, contact diaries, Facebook pairs -, workplace 2013 and 2015,
@@ -15,7 +15,8 @@
   variants tried (consensus Infomap, granularity coarser / finer, a single run).
 * demo: the circles of the demo community against its planted structure (city, and the
   city x hobby interest circles), for each granularity.
-* timing: wall time of circles(), circle_profiles() and circle_memberships() on a demo community.
+* timing: wall time and peak memory of kocs() (which computes the circles partition), circles(),
+  circle_profiles() and circle_memberships() on a demo community.
 
 Every contact "t i j" is loaded as a two-person event (the co-attendance tie weight of a pair is
 its number of 20-second contact windows), exactly as a community team's data would be loaded.
@@ -260,28 +261,53 @@ def run_demo(n: int) -> None:
 # ---------------------------------------------------------------------------------------------
 # timing
 # ---------------------------------------------------------------------------------------------
+def _peak_mib() -> float:
+    """The process's peak resident memory so far (Linux VmHWM), MiB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def run_timing(n: int) -> None:
+    import os
+
+    t = time.perf_counter()
     tables, _ = generate_demo(n, seed=0)
+    tgen = time.perf_counter() - t
     c = Community(tables)
     t = time.perf_counter()
     u, _, _ = combined_graph(c)
     tg = time.perf_counter() - t
-    say(f"## Timing on the demo community ({n:,} owners, {len(u):,} combined-graph ties, 2 shared cores)")
-    say("| step | s | notes |")
-    say("|---|---|---|")
-    say(f"| combined graph | {tg:.1f} | |")
-    for label, opts in (("circles(), default", {}), ("circles(), single run", dict(consensus_runs=1))):
+    say(f"## Timing on the demo community ({n:,} owners, {len(u):,} combined-graph ties, 2 shared cores, "
+        f"load average {os.getloadavg()[0]:.1f} at the start)")
+    say("| step | s | peak MiB after | notes |")
+    say("|---|---|---|---|")
+    say(f"| demo generated in memory | {tgen:.1f} | {_peak_mib():,.0f} | |")
+    say(f"| combined graph (the two projections, pandas path) | {tg:.1f} | {_peak_mib():,.0f} | |")
+    from graphcrm.algorithms.koc import kocs
+
+    t = time.perf_counter()
+    kocs(c)
+    say(f"| kocs() (computes the circles partition it needs) | {time.perf_counter() - t:.1f} | {_peak_mib():,.0f} | |")
+    for label, opts in (("circles(), default (partition cached by kocs)", {}),
+                        ("circles(), default, seed 1 (partition computed)", dict(seed=1)),
+                        ("circles(), single run", dict(consensus_runs=1))):
         t = time.perf_counter()
         _, d = circles(c, details=True, **opts)
-        say(f"| {label} | {time.perf_counter() - t:.1f} | {d.n_circles} circles, res {d.resolution:g}, "
+        say(f"| {label} | {time.perf_counter() - t:.1f} | {_peak_mib():,.0f} | {d.n_circles} circles, "
+            f"res {d.resolution:g}, seed stability {d.seed_stability:.3f}, consensus on {d.coarse_groups:,} vertices, "
             f"{d.consensus_rounds} consensus rounds, engine {d.engine} |")
     t = time.perf_counter()
     circle_profiles(c, leaders=0)
-    say(f"| circle_profiles() (circles cached, no leaders) | {time.perf_counter() - t:.1f} | |")
+    say(f"| circle_profiles() (circles cached, no leaders) | {time.perf_counter() - t:.1f} | {_peak_mib():,.0f} | |")
     t = time.perf_counter()
     m = circle_memberships(c)
-    say(f"| circle_memberships() (circles cached) | {time.perf_counter() - t:.1f} | {len(m):,} memberships, "
-        f"{int((m.groupby('owner_id').size() > 1).sum()):,} owners in more than one circle |")
+    say(f"| circle_memberships() (circles cached) | {time.perf_counter() - t:.1f} | {_peak_mib():,.0f} | "
+        f"{len(m):,} memberships, {int((m.groupby('owner_id').size() > 1).sum()):,} owners in more than one circle |")
     say()
 
 

@@ -1,0 +1,105 @@
+"""Trial (not the default): consensus across resolutions and engines on the labelled real networks.
+
+    python bench/circles_ensemble_trial.py            # about 2 minutes on 2 shared cores
+
+What it measures, next to the baselines computed in the same run (networkx Louvain, igraph
+Leiden modularity, igraph Infomap; seeds 0-4, mean): for each variant, the circles of master
+seeds 0, 1, 2 against the labels (NMI / ARI of seed 0) and the smallest NMI between the three
+(seed stability).  The variants pool runs before one consensus (Lancichinetti & Fortunato 2012,
+on existing ties, as ``circles()`` does):
+
+* ``levels``: 10 Leiden-modularity runs (converged, ``n_iterations=-1``) at each of the three
+  levels of the default granularity band (0.71, 1, 1.41) - a multiresolution consensus in the
+  spirit of Jeub et al. (2018) - instead of keeping the single most seed-stable level;
+* ``levels + Infomap``: the same plus 10 Infomap runs (consensus across engines).
+
+The consensus rounds re-run Leiden modularity at resolution 1 on the consensus graph.  Results
+and why neither became the default: docs/validation.md ("What was tried for quality").
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from validate_circles import baselines, labelled_sets  # noqa: E402
+
+from graphcrm.algorithms.circles import (  # noqa: E402
+    _agreement,
+    _consensus,
+    _graph,
+    _run_once,
+    circles,
+    combined_graph,
+    compare_partitions,
+)
+from graphcrm.community import Community  # noqa: E402
+
+VARIANTS = {"levels": dict(levels=(0.71, 1.0, 1.41), infomap=False),
+            "levels + Infomap": dict(levels=(0.71, 1.0, 1.41), infomap=True)}
+
+
+def pooled_consensus(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, levels: tuple[float, ...],
+                     infomap: bool, seed: int, k: int = 10) -> np.ndarray:
+    """One consensus over k converged Leiden runs per level (and k Infomap runs)."""
+    g = _graph(n, u, v, w)
+    wl = w.tolist()
+    seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(200, dtype=np.uint32) % (2 ** 31 - 1)]
+    parts, i = [], 0
+    for level in levels:
+        for _ in range(k):
+            parts.append(_run_once(g, wl, method="modularity", resolution=level, seed=seeds[i], n_iterations=-1,
+                                   engine="igraph"))
+            i += 1
+    if infomap:
+        for _ in range(k):
+            parts.append(_run_once(g, wl, method="infomap", resolution=None, seed=seeds[i], n_iterations=-1,
+                                   engine="igraph"))
+            i += 1
+
+    def rerun(a, b, d, r):
+        gg = _graph(n, a, b, d)
+        return [_run_once(gg, d.tolist(), method="modularity", resolution=1.0, seed=seeds[100 + 10 * r + s],
+                          n_iterations=-1, engine="igraph") for s in range(k)]
+
+    return _consensus(n, u, v, parts, rerun)[0]
+
+
+def main() -> None:
+    names = ["graphcrm default", *VARIANTS, "networkx Louvain", "igraph Leiden (modularity)", "igraph Infomap"]
+    print("| network | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    rows = []
+    for name, frames, lab in labelled_sets():
+        c = Community.from_frames(frames)
+        ids = c.owner_ids
+        truth = lab.reindex(ids)
+        known = truth.notna().to_numpy()
+        u, v, w = combined_graph(c)
+        res = {}
+        d = circles(c).set_index("owner_id").loc[ids, "circle"].to_numpy()
+        s = compare_partitions(truth[known], d[known])
+        res["graphcrm default"] = (s["nmi"], s["ari"], float("nan"))
+        for key, opts in VARIANTS.items():
+            t = time.perf_counter()
+            ps = [pooled_consensus(len(ids), u, v, w, seed=x, **opts) for x in (0, 1, 2)]
+            s = compare_partitions(truth[known], ps[0][known])
+            st = min(_agreement(ps[a], ps[b])[0] for a, b in ((0, 1), (0, 2), (1, 2)))
+            res[key] = (s["nmi"], s["ari"], st)
+            del t
+        for key, parts in baselines(c).items():
+            sc = [compare_partitions(truth[known], p[known]) for p in parts]
+            res[key] = (float(np.mean([x["nmi"] for x in sc])), float(np.mean([x["ari"] for x in sc])), float("nan"))
+        rows.append(res)
+        cells = [f"{res[k][0]:.3f} / {res[k][1]:.3f}" + (f" (stab {res[k][2]:.2f})" if np.isfinite(res[k][2]) else "")
+                 for k in names]
+        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+    print("| **mean** | " + " | ".join(f"{np.mean([r[k][0] for r in rows]):.3f} / {np.mean([r[k][1] for r in rows]):.3f}"
+                                    for k in names) + " |")
+
+
+if __name__ == "__main__":
+    main()
