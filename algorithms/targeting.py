@@ -10,9 +10,12 @@ volunteer_invite  best :func:`graphcrm.algorithms.volunteers.      probability-l
 referral_reward   owners whose referrals converted (order or      conversions attributed to the
                   delivered), from :func:`graphcrm.algorithms.    owner (referral_attribution)
                   referrals.referral_attribution`
-reactivation      owners with at least ``min_activities``          lapsed engagement: activities per
-                  activities who have been quiet for               month in the year up to their last
-                  ``quiet_days`` days                             activity (what a return restores)
+reactivation      first the drifting owners of :func:`graphcrm.      activities per month a return
+                  algorithms.movement.drifting_owners` (high       would restore: for a drifting
+                  past contribution, activity falling now), in     owner the fall of activity between
+                  their order; then owners with at least           the two periods (per 30 days), for
+                  ``min_activities`` activities who have been      a lapsed one the rate in the year
+                  quiet for ``quiet_days`` days                   up to their last activity
 ================  ==============================================  ==================================
 
 Staff, marketing opt-outs and owners in ``exclude`` never appear, whatever the source says.
@@ -68,6 +71,14 @@ def _rows(program: str, ids, impact, reasons, k: int | None) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # the four programs
 # ---------------------------------------------------------------------------------------------
+def _in_order(out: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
+    """``out`` (from :func:`_rows`) in the order of ``ids`` (the source's own ranking), priorities renumbered."""
+    order = pd.Series(np.arange(len(ids)), index=ids.astype(str).to_numpy())
+    out = out.iloc[np.argsort(order.reindex(out["owner_id"]).to_numpy(), kind="stable")].reset_index(drop=True)
+    out["priority"] = np.arange(1, len(out) + 1, dtype=np.int64)
+    return out
+
+
 def _ambassadors(community: Any, k: int, seed: int, lang: str, blocked: set[str],
                  options: Mapping[str, Any]) -> tuple[pd.DataFrame, str | None]:
     from graphcrm.algorithms.influence import ambassadors  # noqa: PLC0415 - heavy, imported when used
@@ -78,11 +89,7 @@ def _ambassadors(community: Any, k: int, seed: int, lang: str, blocked: set[str]
     df = ambassadors(community, **opts)
     # ambassadors' declared columns: marginal_gain (owners) and reason
     out = _rows("ambassador", df["owner_id"], df["marginal_gain"], df["reason"], None)
-    # keep the influence ranking (greedy order), not a re-sort by marginal gain
-    order = pd.Series(np.arange(len(df)), index=df["owner_id"].astype(str).to_numpy())
-    out = out.iloc[np.argsort(order.reindex(out["owner_id"]).to_numpy(), kind="stable")].reset_index(drop=True)
-    out["priority"] = np.arange(1, len(out) + 1, dtype=np.int64)
-    return out, None
+    return _in_order(out, df["owner_id"]), None  # the influence ranking (greedy order), not by marginal gain
 
 
 def _volunteers(community: Any, k: int, seed: int, lang: str) -> tuple[pd.DataFrame, str | None]:
@@ -105,7 +112,35 @@ def _referrals(community: Any, lang: str) -> pd.DataFrame:
     return _rows("referral_reward", att["owner_id"], att["credit"].round(4).to_numpy(), att["reason"], None)
 
 
-def _reactivation(community: Any, quiet_days: float, min_activities: int, lang: str) -> pd.DataFrame:
+def _drifting(community: Any, lang: str, options: Mapping[str, Any]) -> pd.DataFrame:
+    """The drifting owners as reactivation rows, in drifting_owners' order (past contribution
+    first); impact = activities lost per 30 days (earlier period minus current one)."""
+    from graphcrm.algorithms.movement import drifting_owners  # noqa: PLC0415
+
+    # with no options this is the report's call: computed once, read from the community's cache
+    df, det = drifting_owners(community, lang=lang, details=True, **dict(options))
+    lost = (df["activity_then"] - df["activity_now"]).to_numpy(float) * (30.0 / det.period_days)
+    head = "活跃度下滑（过往贡献高、近期活动减少）：" if lang == "zh" else "drifting (high past contribution, activity falling): "
+    out = _rows("reactivation", df["owner_id"], np.round(lost, 4), [head + r for r in df["reason"]], None)
+    return _in_order(out, df["owner_id"])
+
+
+def _reactivation(community: Any, quiet_days: float | None, min_activities: int, lang: str,
+                  drift_options: Mapping[str, Any]) -> pd.DataFrame:
+    """Drifting owners first, then lapsed ones (quiet for ``quiet_days``; None: drifting only)."""
+    drifting = _drifting(community, lang, drift_options)
+    if quiet_days is None:
+        return drifting
+    lapsed = _lapsed(community, quiet_days, min_activities, lang)
+    lapsed = lapsed[~lapsed["owner_id"].isin(set(drifting["owner_id"]))]
+    out = pd.concat([p for p in (drifting, lapsed) if len(p)] or [_empty()], ignore_index=True)
+    out["priority"] = np.arange(1, len(out) + 1, dtype=np.int64)
+    return out
+
+
+def _lapsed(community: Any, quiet_days: float, min_activities: int, lang: str) -> pd.DataFrame:
+    """Owners with ``min_activities`` activities and none in the last ``quiet_days`` days; impact =
+    their activities per month over the year up to their last activity."""
     zh = lang == "zh"
     log = activity_log(community)
     if log.empty:
@@ -163,12 +198,14 @@ TARGETS = ResultSpec(
         Col("priority", "int", "rank", "order within the program, 1 = first"),
         Col("expected_impact", "float", "per program", "ambassador: extra owners reached; volunteer_invite: "
                                                        "score 0-1; referral_reward: credited conversions; "
-                                                       "reactivation: activities per month before going quiet"),
+                                                       "reactivation: activities per month a return would restore "
+                                                       "(drifting: the fall per 30 days; lapsed: the monthly rate "
+                                                       "before going quiet)"),
         Col("reason", "str", "", "why this owner, in plain words"),
         Col("campaign", "str", "", "the campaign name (empty when none was given)", nullable=True),
     ),
     sort=(("program", True), ("priority", True)),
-    depends=("ambassadors", "volunteer_candidates", "referral_attribution"),
+    depends=("ambassadors", "volunteer_candidates", "referral_attribution", "drifting_owners"),
     details=TargetDetails,
     description="incentive targets across four programs (keyed by program and owner_id: an owner can be "
                 "in several programs)",
@@ -185,10 +222,11 @@ def targets(
     volunteer_k: int = 50,
     referral_k: int = 50,
     reactivation_k: int = 100,
-    quiet_days: float = 90,
+    quiet_days: float | None = 90,
     min_activities: int = 3,
     exclude: Iterable[str] = (),
     ambassador_options: Mapping[str, Any] | None = None,
+    drift_options: Mapping[str, Any] | None = None,
     seed: int = 0,
     lang: str = "en",
 ) -> pd.DataFrame:
@@ -205,10 +243,15 @@ def targets(
       :func:`graphcrm.algorithms.referrals.referral_attribution` (multi-level: a converted
       referee credits 1 to the referrer, 0.5 to the referrer's referrer, ...); impact =
       attributed conversions (credit);
-    * ``reactivation`` - owners with at least ``min_activities`` activities (posts,
-      interactions, events, referrals) and none in the last ``quiet_days`` days before
-      ``community.as_of``; impact = lapsed engagement, their activities per month over the
-      365 days up to their last activity; the ``reactivation_k`` largest.
+    * ``reactivation`` - driven by movement: first the drifting owners of
+      :func:`graphcrm.algorithms.movement.drifting_owners` (high past contribution, activity
+      falling between the period before and the current one; default the last 30 days vs the
+      30 before ``community.as_of``), in its order (past contribution first), impact = the
+      activities per 30 days they lost; then the lapsed owners, with at least
+      ``min_activities`` activities (posts, interactions, events, referrals) and none in the
+      last ``quiet_days`` days, the largest lapsed engagement first (their activities per month
+      over the 365 days up to their last activity); ``reactivation_k`` rows in all.  The
+      reason says which of the two an owner is.
 
     Staff, marketing opt-outs and ``exclude`` never appear (they are removed from every
     source, and the ambassador search is told to skip them).
@@ -223,14 +266,18 @@ def targets(
         Programs to include (default all four).
     ambassadors_k, volunteer_k, referral_k, reactivation_k : int
         Rows per program.
-    quiet_days : float, default 90
-        Days without activity that make a previously active owner lapsed.
+    quiet_days : float or None, default 90
+        Days without activity that make a previously active owner lapsed; None lists only the
+        drifting owners.
     min_activities : int, default 3
         Activities needed to count as previously active.
     exclude : iterable of str
         Owner ids never to target (e.g. already rewarded).
     ambassador_options : mapping, optional
         Extra options for ``ambassadors`` (e.g. ``{"eps": 0.1, "per_city": 3}``).
+    drift_options : mapping, optional
+        Options for ``drifting_owners`` (e.g. ``{"period": "60D", "min_drop": 0.7}``); without
+        them the drifting owners are the report's (computed once per community).
     seed : int, default 0
         Seed passed to the ambassador and volunteer models.
     lang : {"en", "zh"}
@@ -267,7 +314,7 @@ def targets(
         raise ConfigError(f"unknown program(s) {', '.join(bad)}; choose from {', '.join(PROGRAMS)}")
     for name, v in (("ambassadors_k", ambassadors_k), ("volunteer_k", volunteer_k),
                     ("referral_k", referral_k), ("reactivation_k", reactivation_k),
-                    ("quiet_days", quiet_days), ("min_activities", min_activities)):
+                    ("quiet_days", 0 if quiet_days is None else quiet_days), ("min_activities", min_activities)):
         if v is None or v < 0:
             raise ConfigError(f"{name} must be >= 0, got {v!r}")
 
@@ -294,7 +341,8 @@ def targets(
     if "referral_reward" in programs and referral_k > 0:
         parts.append(keep(_referrals(community, lang), referral_k))
     if "reactivation" in programs and reactivation_k > 0:
-        parts.append(keep(_reactivation(community, quiet_days, min_activities, lang), reactivation_k))
+        parts.append(keep(_reactivation(community, quiet_days, min_activities, lang, drift_options or {}),
+                          reactivation_k))
 
     parts = [p for p in parts if len(p)]
     out = pd.concat(parts, ignore_index=True) if parts else _empty()

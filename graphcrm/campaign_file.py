@@ -26,8 +26,9 @@ The format (every table and key optional except where said; unknown keys are an 
     volunteer_k = 50
     referral_k = 50
     reactivation_k = 100
-    quiet_days = 90
+    quiet_days = 90             # lapsed owners, listed after the drifting ones
     min_activities = 3
+    drift_options = { period = "30D", min_drop = 0.5 }   # drifting owners (reactivation's first rows)
 
     [holdout]                   # a control group kept out of the campaign (recorded by the CLI)
     share = 0.1                 # of the picks, in (0, 1)
@@ -65,7 +66,8 @@ from typing import Any
 
 from graphcrm.errors import ConfigError, InputFileError
 
-__all__ = ["CampaignFile", "ExclusionCheck", "read_campaign_file", "read_ids", "AMBASSADOR_KEYS", "TARGET_KEYS"]
+__all__ = ["CampaignFile", "ExclusionCheck", "read_campaign_file", "read_ids", "AMBASSADOR_KEYS", "TARGET_KEYS",
+           "DRIFT_KEYS"]
 
 #: keys of [ambassadors] and the types they take (passed to ``ambassadors`` as given)
 AMBASSADOR_KEYS: dict[str, tuple[type, ...]] = {
@@ -77,7 +79,12 @@ AMBASSADOR_KEYS: dict[str, tuple[type, ...]] = {
 #: keys of [targets] (passed to ``targets`` as given)
 TARGET_KEYS: dict[str, tuple[type, ...]] = {
     "programs": (list,), "volunteer_k": (int,), "referral_k": (int,), "reactivation_k": (int,),
-    "quiet_days": (int, float), "min_activities": (int,),
+    "quiet_days": (int, float), "min_activities": (int,), "drift_options": (dict,),
+}
+#: keys of [targets] drift_options (passed to ``drifting_owners``: who reactivation lists first)
+DRIFT_KEYS: dict[str, tuple[type, ...]] = {
+    "period": (str, int), "as_of": (str, Any), "grace_days": (int, float), "contribution_quantile": (int, float),
+    "min_activity": (int,), "min_drop": (int, float), "compare_circles": (bool,),
 }
 HOLDOUT_KEYS: dict[str, tuple[type, ...]] = {"share": (int, float), "window_days": (int,), "start": (str, Any)}
 EXCLUDE_KEYS: dict[str, tuple[type, ...]] = {"owner_ids": (list,), "files": (list,)}
@@ -238,9 +245,10 @@ def _check(where: str, table: dict, keys: dict[str, tuple[type, ...]], path: Pat
         types = keys[key]
         if Any in types:
             continue
-        if isinstance(value, bool) or not isinstance(value, types):
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             names = {(int,): "whole number", (int, float): "number", (str,): "text", (list,): "list",
-                     (str, dict): "file name or table"}.get(types, "value")
+                     (str, dict): "file name or table", (dict,): "table", (bool,): "true or false",
+                     (str, int): "text or whole number"}.get(types, "value")
             raise ConfigError(f"{path}: [{where}] {key} = {value!r} must be a {names}")
 
 
@@ -290,6 +298,7 @@ def read_campaign_file(path: str | os.PathLike) -> CampaignFile:
     _check("exclude", exc_t, EXCLUDE_KEYS, path)
     tgt = dict(doc.get("targets", {}))
     _check("targets", tgt, TARGET_KEYS, path)
+    _check("targets.drift_options", dict(tgt.get("drift_options", {})), DRIFT_KEYS, path)
     hold = dict(doc.get("holdout", {}))
     _check("holdout", hold, HOLDOUT_KEYS, path)
 
@@ -310,7 +319,7 @@ def read_campaign_file(path: str | os.PathLike) -> CampaignFile:
     if ("costs" in amb) != ("budget" in amb):
         raise ConfigError(f"{path}: [ambassadors] costs and budget go together")
     for key in TARGET_KEYS:
-        if key != "programs" and key in tgt and tgt[key] < 0:
+        if key not in ("programs", "drift_options") and key in tgt and tgt[key] < 0:
             raise ConfigError(f"{path}: [targets] {key} must be >= 0, got {tgt[key]}")
     if "programs" in tgt:
         known = ("ambassador", "volunteer_invite", "referral_reward", "reactivation")

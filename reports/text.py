@@ -220,8 +220,8 @@ LABELS: dict[str, tuple[str, str]] = {
                             "推荐已成交的车主，按归属成交数排序（目标名单：推荐奖励）。"),
     "aw_reactivate_drifting": ("High past contribution, activity falling now: talk to them before their level drops.",
                                "过去贡献高、近期活跃度明显下降：在等级下降之前联系他们。"),
-    "aw_win_back_lapsed": ("Once active, quiet for months (targets: reactivation).",
-                           "曾经活跃、已沉寂数月的车主（目标名单：唤回）。"),
+    "aw_win_back_lapsed": ("Drifting owners first, then owners once active and quiet for months (targets: "
+                           "reactivation).", "先是活跃度下滑的车主，再是曾经活跃、已沉寂数月的车主（目标名单：唤回）。"),
     "aw_brief_ambassadors": ("The ambassador picks, in pick order (targets: ambassador).",
                              "大使人选，按入选顺序（目标名单：大使）。"),
     "a_unavailable": ("Not available: its analysis could not run on this data (see its section).",
@@ -245,8 +245,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "pm_volunteer_invite": ("Impact: resemblance to today's volunteers, 0-1.", "影响：与现有志愿者的相似度（0-1）。"),
     "pm_referral_reward": ("Impact: conversions credited to the owner (1 per direct, 0.5 per second-level conversion ...).",
                            "影响：归属于该车主的成交数（直接推荐 1，第二层 0.5 ……）。"),
-    "pm_reactivation": ("Impact: activities per month in their last active year (what a return would restore).",
-                        "影响：最后活跃一年中每月的活动次数（唤回后可恢复的活跃度）。"),
+    "pm_reactivation": ("Impact: activities per month a return would restore (drifting owners: the fall per 30 "
+                        "days; lapsed owners: their rate in their last active year).",
+                        "影响：唤回后每月可恢复的活动次数（活跃度下滑的车主：每 30 天减少的次数；沉寂车主：最后活跃一年中每月的次数）。"),
     "h_impact": ("impact", "影响"),
     # ambassadors' guarantee
     "spread_mc_skipped": ("Monte Carlo check skipped (mc_runs = 0).", "已跳过蒙特卡洛检验（mc_runs = 0）。"),
@@ -502,7 +503,9 @@ REPORT_MEANINGS: dict[str, tuple[str, str]] = {
     "impact_ambassador": ("extra owners reached in expectation", "预计新增影响的车主数"),
     "impact_volunteer_invite": ("resemblance to today's volunteers, 0-1", "与现有志愿者的相似度，0-1"),
     "impact_referral_reward": ("conversions credited to the owner", "归属于该车主的成交数"),
-    "impact_reactivation": ("activities per month in their last active year", "最后活跃一年中每月的活动次数"),
+    "impact_reactivation": ("activities per month a return would restore (drifting: the fall per 30 days; lapsed: "
+                            "the rate in their last active year)",
+                            "唤回后每月可恢复的活动次数（活跃度下滑：每 30 天减少的次数；沉寂：最后活跃一年中每月的次数）"),
     "level_owners": ("owners at the level", "处于该等级的车主数"),
     "level_share": ("share of all owners", "占全部车主的比例"),
     "level_median": ("median contribution points of the level's owners", "该等级车主贡献积分的中位数"),

@@ -33,6 +33,7 @@ programs = ["ambassador", "volunteer_invite", "reactivation"]
 volunteer_k = 7
 reactivation_k = 9
 quiet_days = 60
+drift_options = { period = "45D", min_drop = 0.6 }
 
 [holdout]
 share = 0.2
@@ -56,6 +57,7 @@ def test_read_full_file(tmp_path):
                                       "exclude": ["O000163", "NOPE-1", "O000873"], "seed": 3}
     t = f.target_options()
     assert t["ambassadors_k"] == 6 and t["campaign"] == "winter-2026" and t["seed"] == 3
+    assert t["drift_options"] == {"period": "45D", "min_drop": 0.6} and t["quiet_days"] == 60
     assert t["ambassador_options"] == {"eps": 0.2, "per_city": 2, "mc_runs": 200,
                                        "exclude": ["O000163", "NOPE-1", "O000873"]}
     assert t["exclude"] == ["O000163", "NOPE-1", "O000873"] and t["volunteer_k"] == 7
@@ -84,6 +86,8 @@ def test_costs_file_and_table(tmp_path):
     ("[ambassadors]\nk = 0", ConfigError, r"k must be at least 1"),
     ("[ambassadors]\nk = 2.5", ConfigError, r"k = 2.5 must be a whole number"),
     ("[ambassadors]\nper_city = true", ConfigError, r"per_city = True must be a whole number"),
+    ("[targets]\ndrift_options = { periods = 3 }", ConfigError, r"\[targets.drift_options\] has an unknown key 'periods'"),
+    ("[targets]\ndrift_options = { min_drop = \"a\" }", ConfigError, r"min_drop = 'a' must be a number"),
     ("[ambassadors]\nbudget = 10", ConfigError, r"costs and budget go together"),
     ("[targets]\nprograms = [\"ambassador\", \"vip\"]", ConfigError, r"unknown program\(s\) \['vip'\]"),
     ("[holdout]\nshare = 1.5", ConfigError, r"share must be between 0 and 1"),
@@ -150,7 +154,7 @@ def test_cli_report_campaign_file(tmp_path, store):
     res = CliRunner().invoke(cli, ["report", "--store", str(store), "-o", str(tmp_path / "c.html"),
                                    "--campaign-file", str(p), "--top", "5", "--csv-lang", "en", "--lang", "zh"])
     assert res.exit_code == 0, res.output
-    assert "1 个未知：NOPE-1" in res.output and "report written to" in res.output
+    assert "1 个未知：NOPE-1" in res.output and str(tmp_path / "c.html") in res.output  # written (message in --lang)
     f = read_campaign_file(p)
     with graphcrm.open(store) as cg:
         direct = cg.ambassadors(**f.ambassador_options())["owner_id"].astype(str).tolist()

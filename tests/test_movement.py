@@ -2,6 +2,8 @@
 drifts, one rising star, a new owner, and the grace period of level downgrades."""
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -217,6 +219,11 @@ def test_api_and_cli(tmp_path):
                               "--format", "csv"])
     assert res.exit_code == 0, res.output
     assert res.stdout.splitlines()[0].startswith("owner_id,level_then") and "\nD," in res.stdout
+    res = runner.invoke(cli, ["movement", "--store", store, "--as-of", "2024-06-30", "--table", "owners",
+                              "--no-circles", "--format", "csv", "-n", "0"])
+    assert res.exit_code == 0, res.output
+    owners = pd.read_csv(io.StringIO(res.stdout))
+    assert len(owners) == 13 and (owners["circle_then"] == -1).all()  # --no-circles: no earlier circles
     res = runner.invoke(cli, ["movement", "--store", store, "--format", "json"])
     assert res.exit_code != 0 and "--table" in res.output
     res = runner.invoke(cli, ["movement", "--store", store, "--period", "soon"])
@@ -257,3 +264,11 @@ def test_compare_circles_off_keeps_levels_and_activity(community, moved):
     assert (off["circle_then"] == -1).all() and not off["circle_changed"].any()
     cols = ["owner_id", "direction", "level_now", "activity_then", "activity_now", "koc_rank_now"]
     pd.testing.assert_frame_equal(off[cols], m[cols])
+
+
+def test_drifting_owners_need_no_circles(community):
+    """compare_circles=False only saves the earlier circle detection: the drifting list (levels
+    and activity) is the same."""
+    on = drifting_owners(community, as_of=AS_OF)
+    off = drifting_owners(community, as_of=AS_OF, compare_circles=False)
+    pd.testing.assert_frame_equal(on, off)

@@ -106,6 +106,37 @@ def test_reactivation_by_hand(fake_influence):
     assert targets(shop(), programs=["reactivation"], quiet_days=250, min_activities=1).empty
 
 
+def test_reactivation_is_driven_by_drifting_owners(fake_influence):
+    """The movement community (tests/test_movement.py), now = the end of 2024-07-01: D posted 10
+    times in May and not at all in June (drifting: the highest contribution then, activity
+        10 -> 0); G2 posted 8 times on 20 March (10:00-17:00) and never again (lapsed: quiet 103
+    days).  D comes first, with the activities it lost per 30 days (10) and a reason that says
+    it drifts; G2 follows with its monthly rate in its last active year (8 / 12)."""
+    from tests.test_movement import _frames
+
+    c = Community.from_frames(_frames(), until="2024-07-01")
+    t = targets(c, programs=["reactivation"], quiet_days=90, min_activities=3)
+    assert t["owner_id"].tolist() == ["D", "G2"]
+    assert t["priority"].tolist() == [1, 2]
+    assert t["expected_impact"].tolist() == [10.0, round(8 / 12, 4)]
+    assert t["reason"].iloc[0].startswith("drifting (high past contribution, activity falling): ")
+    assert "activities 10 -> 0 in 30 days (down 100%)" in t["reason"].iloc[0]
+    assert t["reason"].iloc[1].startswith("quiet for 103 days; 8 activities")
+    # drifting only
+    only = targets(c, programs=["reactivation"], quiet_days=None)
+    assert only["owner_id"].tolist() == ["D"]
+    # 60-day periods: D's May posts fall in the current period, G2's March posts in the earlier
+    # one, so G2 drifts (8 -> 0 activities: 4 per 30 days) and D does not
+    longer = targets(c, programs=["reactivation"], quiet_days=None, drift_options={"period": "60D"})
+    assert longer["owner_id"].tolist() == ["G2"] and longer["expected_impact"].tolist() == [4.0]
+    zh = targets(c, programs=["reactivation"], quiet_days=None, lang="zh")
+    assert zh["reason"].iloc[0].startswith("活跃度下滑")
+    # the same owners drifting_owners lists, in its order
+    from graphcrm.algorithms.movement import drifting_owners
+
+    assert drifting_owners(c)["owner_id"].tolist() == ["D"]
+
+
 def test_ambassadors_keep_greedy_order_and_cap(fake_influence):
     t = targets(shop(), programs=["ambassador"], ambassadors_k=3, seed=7)
     assert t["owner_id"].tolist() == ["a", "b", "c"]

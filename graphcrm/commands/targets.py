@@ -30,16 +30,23 @@ from graphcrm.commands.options import (analysis_options, emit, given, handle_err
                 help="Referral rewards.")
 @library_option("--reactivation", "reactivation_k", type=click.IntRange(min=0),
                 library=("targets", "reactivation_k"), help="Owners to reactivate.")
+@library_option("--period", library=("drifting_owners", "period"),
+                help="Reactivation: length of each of the two periods whose activity the drifting owners are "
+                     "found by (as in `graphcrm movement`).")
 @library_option("--quiet-days", type=float, library=("targets", "quiet_days"),
-                help="Days without activity after which an active owner is due for reactivation.")
+                help="Reactivation, after the drifting owners: days without activity after which a once "
+                     "active owner is lapsed.")
 @library_option("--seed", type=int, library=("targets", "seed"), help="Seed of the random parts.")
 @campaign_options
 @handle_errors
 def targets_cmd(store, since, until, top, fmt, lang, segment, campaign, programs, campaign_file, ambassadors_k,
-                volunteer_k, referral_k, reactivation_k, quiet_days, seed, campaign_name, holdout, window_days,
+                volunteer_k, referral_k, reactivation_k, period, quiet_days, seed, campaign_name, holdout, window_days,
                 campaign_start, replace_campaign) -> None:
     """Incentive targeting for the CRM: ambassadors, volunteer invitations, referral rewards and
     reactivation in one table (owner_id, program, priority, expected_impact, reason).
+
+    Reactivation lists the drifting owners first (high past contribution, activity falling:
+    `graphcrm movement --table drifting`), then owners quiet for --quiet-days; the reason says which.
 
     Staff and opted-out owners never appear.  -n limits the rows printed; -o writes all rows.
     With --campaign-file the ambassador rows are the picks of `graphcrm ambassadors
@@ -55,6 +62,8 @@ def targets_cmd(store, since, until, top, fmt, lang, segment, campaign, programs
             cf, campaign_name, holdout, window_days, campaign_start)
     opts.update(given(campaign=campaign, ambassadors_k=ambassadors_k, volunteer_k=volunteer_k, referral_k=referral_k,
                       reactivation_k=reactivation_k, quiet_days=quiet_days, seed=seed))
+    if period is not None:
+        opts["drift_options"] = {**opts.get("drift_options", {}), "period": period}
     if programs:
         opts["programs"] = programs
     programs = tuple(opts.get("programs") or PROGRAMS)
