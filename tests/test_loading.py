@@ -336,3 +336,28 @@ def test_store_env_default(tmp_path, monkeypatch):
         assert not (tmp_path / "env.duckdb").exists()  # created by the first load, not by opening
         cg.load({"owners": pd.DataFrame({"owner_id": ["a"]})})
     assert (tmp_path / "env.duckdb").exists()
+
+
+def test_duplicate_keys_of_several_columns_and_posts_time():
+    """A repeated four-column interaction key is rejected pointing at its first row; a row that
+    differs in one key column is not a duplicate; an interaction before its post is rejected."""
+    import numpy as np
+    import pandas as pd
+
+    from graphcrm.loaders import Source, validate
+
+    owners = pd.DataFrame({"owner_id": ["a", "b"]})
+    posts = pd.DataFrame({"post_id": ["p1", "p2"], "author_id": ["a", "b"],
+                          "created_at": ["2024-01-01 00:00:00", "2024-02-01 00:00:00"]})
+    inter = pd.DataFrame({"owner_id": ["b", "b", "b", "a", "b"], "post_id": ["p1", "p1", "p1", "p2", "p2"],
+                          "kind": ["like", "like", "share", "like", "like"],
+                          "created_at": ["2024-01-02 00:00:00", "2024-01-02 00:00:00", "2024-01-02 00:00:00",
+                                         "2024-01-15 00:00:00", "2024-02-03 00:00:00"]})
+    src = {n: Source(n, f, f"<{n}>", np.arange(len(f)) + 2) for n, f in
+           (("owners", owners), ("posts", posts), ("interactions", inter))}
+    v = validate(src, now="2025-01-01")
+    rej = v.rejects[v.rejects["table"] == "interactions"].sort_values("row")
+    assert rej["row"].tolist() == [3, 5]
+    assert rej["reason"].tolist() == ["duplicate key (owner_id, post_id, kind, created_at) first seen at row 2",
+                                      "interaction dated before its post was created"]
+    assert len(v.frames["interactions"]) == 3
