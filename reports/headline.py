@@ -134,13 +134,15 @@ def metrics(tables: dict[str, pd.DataFrame], p: Period, *, act: pd.DataFrame | N
     }
 
 
-def headline(tables: dict[str, pd.DataFrame], cur: Period, prev: Period) -> pd.DataFrame:
+def headline(tables: dict[str, pd.DataFrame], cur: Period, prev: Period, *,
+             act: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per headline metric: ``metric``, ``current``, ``previous``, ``change``.
 
     ``change`` is relative (``current / previous - 1``) for counts and the difference in
     percentage points for ``referred_share``; NaN when the previous value is 0 or missing.
+    ``act``: :func:`activity` of ``tables`` when the caller has it already.
     """
-    act = activity(tables)
+    act = activity(tables) if act is None else act
     referred = _referred_ids(tables["referrals"])
     a = metrics(tables, cur, act=act, referred=referred)
     b = metrics(tables, prev, act=act, referred=referred)
@@ -156,12 +158,13 @@ def headline(tables: dict[str, pd.DataFrame], cur: Period, prev: Period) -> pd.D
     return pd.DataFrame(rows)
 
 
-def weekly(tables: dict[str, pd.DataFrame], end: pd.Timestamp, *, weeks: int = 26) -> pd.DataFrame:
+def weekly(tables: dict[str, pd.DataFrame], end: pd.Timestamp, *, weeks: int = 26,
+           act: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per week (Monday start) up to ``end``: ``week``, ``active``, ``new_referred``, ``new_other``.
 
     The week holding ``end`` is left out unless ``end`` is its last moment (a partial week would
-    look like a drop)."""
-    act = activity(tables)
+    look like a drop).  ``act``: :func:`activity` of ``tables`` when the caller has it already."""
+    act = activity(tables) if act is None else act
     end_week = (end.normalize() - pd.Timedelta(days=end.weekday()))
     start = end_week - pd.Timedelta(weeks=weeks - 1)
     idx = pd.date_range(start, end_week, freq="7D")
@@ -184,7 +187,8 @@ def weekly(tables: dict[str, pd.DataFrame], end: pd.Timestamp, *, weeks: int = 2
     return out.reset_index(drop=True)
 
 
-def drilldown(tables: dict[str, pd.DataFrame], cur: Period, prev: Period, *, top: int = 8) -> pd.DataFrame:
+def drilldown(tables: dict[str, pd.DataFrame], cur: Period, prev: Period, *, top: int = 8,
+              act: pd.DataFrame | None = None) -> pd.DataFrame:
     """Which groups moved the headline: active owners per city, events per kind and per city.
 
     Returns
@@ -194,10 +198,12 @@ def drilldown(tables: dict[str, pd.DataFrame], cur: Period, prev: Period, *, top
         by event city), ``group``, ``current``, ``previous`` (counts in each period),
         ``change`` (current - previous); per measure the ``top`` groups with the largest absolute
         change (ties: larger current first, then group name), groups without a value as "".
+
+    ``act``: :func:`activity` of ``tables`` when the caller has it already.
     """
     t = tables
     rows = []
-    act = activity(t)
+    act = activity(t) if act is None else act
     owners = t["owners"]
     city = owners.set_index(owners["owner_id"].astype(str))["city"] if "city" in owners else None
 

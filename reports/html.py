@@ -368,7 +368,8 @@ def _headline(ctx: _Ctx) -> str:
     tables = segment_tables(full.tables, ctx.seg_owners)
     cur, prev, explicit = hl.periods(full.tables, full.as_of, ctx.since, ctx.until)
     ctx.results["periods"] = (cur, prev, explicit)
-    df = hl.headline(tables, cur, prev)
+    act = hl.activity(tables)  # every dated activity, once for the numbers, the weeks and the drill-down
+    df = hl.headline(tables, cur, prev, act=act)
     ctx.csv(df, "headline")
     m = df.set_index("metric")
     cards = []
@@ -401,14 +402,14 @@ def _headline(ctx: _Ctx) -> str:
     basis = (t("headline_basis_window", L, cur=cur.label(), prev=prev.label(), days=f"{days:g}") if explicit
              else t("headline_basis_default", L, cur=cur.label(), prev=prev.label()))
     weeks = int(min(104, max(12, math.ceil((cur.end - prev.start).days / 7) + 12)))
-    wk = hl.weekly(tables, cur.end, weeks=weeks)
+    wk = hl.weekly(tables, cur.end, weeks=weeks, act=act)
     ctx.csv(wk, "weekly_activity")
     labels = {k: t(k, L) for k in ("weekly_active", "weekly_new", "referred", "not_referred", "this_period",
                                    "prev_period", "activity_title")}
     if L == "zh":
         labels["months"] = [f"{m}月" for m in range(1, 13)]
     svg = charts.activity_chart(wk, current=(cur.start, cur.end), previous=(prev.start, prev.end), labels=labels)
-    drill = hl.drilldown(tables, cur, prev, top=5)
+    drill = hl.drilldown(tables, cur, prev, top=5, act=act)
     dname = ctx.csv(drill, "headline_drilldown")
     shown = drill.assign(measure_t=[t("dd_" + m, L) for m in drill["measure"]],
                          group_t=[_zh_values(g, L) if g else t("dd_none", L) for g in drill["group"].astype(str)],
@@ -433,7 +434,8 @@ def _movement_links(ctx: _Ctx) -> str:
     mv = ctx.results.get("movement_counts")
     if not mv:
         return ""
-    whole = f" ({t('seg_whole_short', L)})" if ctx.segment is not None else ""  # those tables are not segmented
+    whole = ((f"（{t('seg_whole_short', L)}）" if L == "zh" else f" ({t('seg_whole_short', L)})")
+             if ctx.segment is not None else "")  # those tables are not segmented
     items = [("mv-transitions", t("mv_up", L, n=f"{mv['up']:,}") + whole),
              ("mv-transitions", t("mv_down", L, n=f"{mv['down']:,}") + whole),
              ("mv-rising", t("mv_rising", L, n=f"{mv['rising']:,}")), ("mv-drifting", t("mv_drifting", L, n=f"{mv['drifting']:,}")),
@@ -473,8 +475,8 @@ def _kocs(ctx: _Ctx) -> str:
     names = [ctx.owner_label(o) for o in top["owner_id"]]
     svg = charts.koc_chart(names, parts, part_labels={c: t(c, L) for c in parts.columns}, title=t("koc_chart", L),
                            score_label=t("score", L))
-    shown = top_share(df, "score", L)
-    shown = times_median(shown, ["reach", "engagement", "authority", "conversion", "bridging"])
+    shown = top_share(df, "score", L, head=ctx.top)  # the rows shown; places among all owners
+    shown = times_median(shown, ["reach", "engagement", "authority", "conversion", "bridging"], over=df)
     cols = [Col("rank", "#", "num", src="kocs.rank"), Col("owner_id", t("h_owner", L), "owner"),
             Col("standing", t("h_standing", L), "text", src="report.standing"),
             Col("score", t("score", L), "num", 1, src="kocs.score"),
@@ -488,45 +490,70 @@ def _kocs(ctx: _Ctx) -> str:
             + table(ctx, shown, cols, csv_name=fname, cls="scroll"))
 
 
-def top_share(df: pd.DataFrame, col: str, lang: str = "en") -> pd.DataFrame:
+def top_share(df: pd.DataFrame, col: str, lang: str = "en", *, head: int | None = None) -> pd.DataFrame:
     """``df`` with ``standing``: where each row's ``col`` stands among all rows, as "top x%"
-    (x = share of rows with a value at least as high, rounded up to one decimal below 10%)."""
+    (x = share of rows with a value at least as high, rounded up to one decimal below 10%).
+
+    ``head``: only the first ``head`` rows are returned (the places still count every row), so
+    a table showing 20 rows does not format 100,000 texts."""
     v = df[col].to_numpy(float)
     n = max(len(v), 1)
     higher = np.searchsorted(np.sort(-v), -v, side="right")  # rows with a value >= this one
     share = higher / n * 100
+    if head is not None:
+        df, share = df.head(head), share[:head]
     text = [t("top_pct", lang, p=f"{math.ceil(x * 10) / 10:g}" if x < 10 else f"{math.ceil(x):g}") for x in share]
     return df.assign(standing=text, standing_share=share / 100)
 
 
-def times_median(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+def times_median(df: pd.DataFrame, cols: list[str], *, over: pd.DataFrame | None = None) -> pd.DataFrame:
     """``df`` with ``<col>_x``: each value as a multiple of the median over owners with a positive
-    value ("3.2×"; "0" when the owner has none)."""
+    value ("3.2×"; "0" when the owner has none); the medians are taken over ``over`` (default
+    ``df`` itself), e.g. all owners while ``df`` holds the rows shown."""
     out = df.copy()
+    base = df if over is None else over
     for c in cols:
         v = df[c].to_numpy(float)
-        pos = v[v > 0]
+        allv = base[c].to_numpy(float)
+        pos = allv[allv > 0]
         med = float(np.median(pos)) if len(pos) else 0.0
         out[f"{c}_x"] = ["0" if not x > 0 else (f"{x / med:.1f}×" if med > 0 else _num(x)) for x in v]
     return out
 
 
-def _inter_circle_ties(ctx: _Ctx, memb: np.ndarray) -> pd.DataFrame:
-    """Owner pairs with a tie (shared event or interaction) between different circles, per circle pair."""
-    c = ctx.community
+def _inter_circle_ties(ctx: _Ctx, memb: np.ndarray, drawn: set[int] | None = None) -> pd.DataFrame:
+    """Owner pairs with a tie (shared event or interaction) between different circles, per circle
+    pair (only pairs of ``drawn`` circles when given).
+
+    Kept in the store with the analyses' results (``Community.memo`` with a ``result:`` name,
+    keyed by the circle memberships and the drawn circles), so a report after ``graphcrm run``
+    does not aggregate the projections again."""
+    from graphcrm.results import cache_key
+
+    options = {"memberships": np.asarray(memb, dtype=np.int64),
+               "drawn": sorted(int(x) for x in drawn) if drawn is not None else None}
+    return ctx.community.memo("result:report_circle_ties", options,
+                              lambda: _circle_ties(ctx.community, memb, drawn),
+                              key=cache_key("report_circle_ties", options))
+
+
+def _circle_ties(c: Any, memb: np.ndarray, drawn: set[int] | None) -> pd.DataFrame:
     n = len(c.owner_ids)
+    keep = (memb >= 0) if drawn is None else np.isin(memb, np.fromiter(drawn, dtype=np.int64))
     us, vs = [], []
     for kind in ("coattendance", "interactions"):
         e = c.edges(kind)  # the projections' compact arrays (cached), not a Python list of pairs
         if len(e):
             src, dst = e.source.astype(np.int64), e.target.astype(np.int64)
+            sel = keep[src] & keep[dst] & (memb[src] != memb[dst])  # across two (drawn) circles only
+            src, dst = src[sel], dst[sel]
             us.append(np.minimum(src, dst))
             vs.append(np.maximum(src, dst))
     if not us:
         return pd.DataFrame(columns=["a", "b", "weight"])
     u = np.concatenate(us)
     v = np.concatenate(vs)
-    key = np.unique(u * n + v)
+    key = np.unique(u * n + v)  # an owner pair tied both ways counts once
     u, v = key // n, key % n
     a, b = memb[u], memb[v]
     ok = (a >= 0) & (b >= 0) & (a != b)
@@ -576,7 +603,7 @@ def _circles(ctx: _Ctx) -> str:
     rank = (drawn.assign(g=drawn["circle"].map(group)).groupby("g")["size"].sum().sort_values(ascending=False))
     colored = list(rank.index[:9])
     cmap = {g: charts.SERIES[i] for i, g in enumerate(colored)}
-    ties = _inter_circle_ties(ctx, memb)
+    ties = _inter_circle_ties(ctx, memb, ids)
     ties = ties[ties["a"].isin(ids) & ties["b"].isin(ids)]
     if len(ties):
         size = drawn.set_index("circle")["size"]
@@ -834,7 +861,10 @@ def _volunteers(ctx: _Ctx) -> str:
     in_seg = ctx.in_segment(owners["owner_id"])
     ids = owners["owner_id"][~staff & in_seg].astype(str)
     att = c.tables["attendance"]
-    att = att[att["checked_in"].fillna(True).astype(bool) & att["owner_id"].astype(str).isin(set(ids))]
+    counted = (~staff & in_seg).to_numpy(dtype=bool)  # by owner row, in the order of c.owner_ids
+    at = c.index_of(att["owner_id"])
+    mine = (at >= 0) & counted[np.maximum(at, 0)]
+    att = att[att["checked_in"].fillna(True).astype(bool).to_numpy() & mine]
     per = att.groupby("owner_id")["event_id"].nunique()
     led = att[att["role"].isin(("organizer", "host", "volunteer"))]["owner_id"].nunique()
     vols = int(owners["is_volunteer"].fillna(False).astype(bool)[~staff & in_seg].sum())
@@ -851,7 +881,7 @@ def _volunteers(ctx: _Ctx) -> str:
         ctx.csv(pd.DataFrame([dataclasses.asdict(val)]), "volunteer_validation")
     else:
         side = _note("info", t("no_validation", L))
-    shown = top_share(df, "score", L)
+    shown = top_share(df, "score", L, head=ctx.top)
     cols = [Col("owner_id", t("h_owner", L), "owner"), Col("score", t("score", L), "num", 2, src="volunteer_candidates.score"),
             Col("standing", t("h_standing", L), "text", src="report.standing"),
             Col("events_attended", t("f_attended", L), "num", src="volunteer_candidates.events_attended"),
