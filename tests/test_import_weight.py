@@ -53,10 +53,11 @@ def test_a_command_help_imports_no_analysis() -> None:
         "import sys\n"
         "from click.testing import CliRunner\n"
         "from graphcrm.cli import cli\n"
-        "for cmd in ('kocs', 'circles', 'referrals', 'targets', 'movement', 'owner', 'volunteers', 'levels'):\n"
+        "for cmd in ('kocs', 'circles', 'referrals', 'targets', 'movement', 'owner', 'volunteers', 'levels',\n"
+        "            'ambassadors', 'evaluate', 'demo'):\n"
         "    r = CliRunner().invoke(cli, [cmd, '--help'])\n"
         "    assert r.exit_code == 0 and '[default: ' in r.output, r.output\n"
-        f"print(','.join(m for m in {HEAVY!r} + ('graphcrm.algorithms.koc', 'graphcrm.algorithms.targeting') "
+        f"print(','.join(m for m in {HEAVY!r} + ('graphcrm.algorithms.koc', 'graphcrm.algorithms.influence') "
         "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
