@@ -15,9 +15,16 @@ Per step it records wall seconds, the peak resident memory *during that step* (L
 resident memory after it.  Timings are never asserted in tests; the machine's load average is
 printed with the table because other processes share the cores.
 
+``projections`` builds the three projections as the pipeline's analyses take them:
+``Community.edges`` (compact arrays, aggregated in DuckDB), not igraph graphs.
+
 ``--interactions-per-owner`` is passed on to the generator.  ``--steps`` limits the run to some
 steps (load and community always run).  A failing step is recorded with its error and the run
-continues with the next one.
+continues with the next one.  ``--max-rss-gib`` (default 12) guards the shared machine: a
+watchdog thread in the child interrupts the step whose resident memory passes it (recorded as
+an error, the run goes on); if the process still grows 2 GiB past it, the child records that
+and exits, so the machine never runs out of memory (it has no swap).  Each step also records the
+1-minute load average at its end.
 """
 from __future__ import annotations
 
@@ -62,7 +69,33 @@ def _reset_peak() -> None:
         pass
 
 
-def child(folder: Path, db: Path, steps: list[str] | None, out: Path) -> None:
+def _watchdog(limit_mib: float, current: dict, out: Path) -> None:
+    """Interrupt the main thread's step when the process passes ``limit_mib`` resident; exit the
+    process (after recording it) if it still grows 2 GiB past the limit."""
+    import _thread
+    import threading
+
+    def watch() -> None:
+        fired = None
+        while True:
+            rss = _status("VmRSS")
+            if rss > limit_mib and fired != current.get("step"):
+                fired = current.get("step")
+                current["stopped"] = f"stopped by the memory guard: {rss:,.0f} MiB > {limit_mib:,.0f} MiB"
+                _thread.interrupt_main()
+            if rss > limit_mib + 2048:
+                with out.open("a") as fh:
+                    fh.write(json.dumps({"step": current.get("step"), "seconds": round(time.perf_counter() - current["t0"], 3),
+                                         "peak_mib": round(rss, 1),
+                                         "rss_mib": round(rss, 1), "loadavg": os.getloadavg()[0],
+                                         "error": f"process exited by the memory guard at {rss:,.0f} MiB"}) + "\n")
+                os._exit(3)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def child(folder: Path, db: Path, steps: list[str] | None, out: Path, max_rss_gib: float = 12.0) -> None:
     """Run the pipeline in this process, one JSON line per step into ``out``."""
     import warnings
 
@@ -73,19 +106,24 @@ def child(folder: Path, db: Path, steps: list[str] | None, out: Path) -> None:
         db.unlink()
     cg = graphcrm.open(db)
     records = []
+    current: dict = {}
+    _watchdog(max_rss_gib * 1024, current, out)
 
     def step(name: str, fn) -> None:
         if steps and name not in steps and name not in ("load", "community"):
             return
         _reset_peak()
         t = time.perf_counter()
+        current.update(step=name, stopped=None, t0=t)
         err = None
         try:
             fn()
+        except KeyboardInterrupt:
+            err = current.get("stopped") or "interrupted"
         except Exception as exc:  # noqa: BLE001 - a bench records failures and goes on
             err = f"{type(exc).__name__}: {str(exc)[:200]}"
         rec = {"step": name, "seconds": round(time.perf_counter() - t, 3), "peak_mib": round(_status("VmHWM"), 1),
-               "rss_mib": round(_status("VmRSS"), 1), "error": err}
+               "rss_mib": round(_status("VmRSS"), 1), "loadavg": round(os.getloadavg()[0], 2), "error": err}
         records.append(rec)
         with out.open("a") as fh:
             fh.write(json.dumps(rec) + "\n")
@@ -94,7 +132,7 @@ def child(folder: Path, db: Path, steps: list[str] | None, out: Path) -> None:
 
     step("load", lambda: cg.load(folder, rejects_path=db.with_suffix(".rejects.csv"), progress=False))
     step("community", lambda: cg.community())
-    step("projections", lambda: [cg.graph(k) for k in ("interactions", "coattendance", "referrals")])
+    step("projections", lambda: [cg.community().edges(k) for k in ("interactions", "coattendance", "referrals")])
     for name, opts in ANALYSES:
         step(name, lambda name=name, opts=opts: getattr(cg, name)(**opts))
     step("targets", lambda: cg.targets(seed=0))
@@ -102,7 +140,7 @@ def child(folder: Path, db: Path, steps: list[str] | None, out: Path) -> None:
     cg.close()
 
 
-def run_size(n: int, work: Path, steps: list[str] | None, ipo: float | None) -> dict:
+def run_size(n: int, work: Path, steps: list[str] | None, ipo: float | None, max_rss_gib: float = 12.0) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     folder = work / (f"demo-{n}" + (f"-ipo{ipo:g}" if ipo else ""))
     gen_s = None
@@ -122,7 +160,8 @@ def run_size(n: int, work: Path, steps: list[str] | None, ipo: float | None) -> 
         out.unlink()
     print(f"{n:,} owners ({sum(rows.values()):,} rows, {rows['interactions']:,} interactions)"
           + (f"; generated in {gen_s} s" if gen_s else ""), flush=True)
-    cmd = [sys.executable, __file__, "--child", str(folder), "--db", str(work / f"bench-{n}.duckdb"), "--out", str(out)]
+    cmd = [sys.executable, __file__, "--child", str(folder), "--db", str(work / f"bench-{n}.duckdb"), "--out", str(out),
+           "--max-rss-gib", str(max_rss_gib)]
     if steps:
         cmd += ["--steps", *steps]
     t = time.perf_counter()
@@ -196,6 +235,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None, help="write the results here")
     ap.add_argument("--steps", nargs="*", default=None)
     ap.add_argument("--interactions-per-owner", type=float, default=None)
+    ap.add_argument("--max-rss-gib", type=float, default=12.0, help="memory guard per child (see the module docstring)")
     ap.add_argument("--plot", type=Path, nargs="*", default=None)
     ap.add_argument("--png", type=Path, default=ROOT / "docs" / "scaling.png")
     ap.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
@@ -203,12 +243,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.db, args.steps, args.out)
+        child(args.child, args.db, args.steps, args.out, args.max_rss_gib)
         return
     if args.plot:
         plot(args.plot, args.png)
         return
-    results = [run_size(n, args.work, args.steps, args.interactions_per_owner) for n in args.owners]
+    results = [run_size(n, args.work, args.steps, args.interactions_per_owner, args.max_rss_gib) for n in args.owners]
     print_table(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
