@@ -569,30 +569,50 @@ def owner_levels(
     """
     lang = check_lang(lang)
     levels = _check_levels(thresholds)
-    zh = lang == "zh"
     counts = activity_counts(community)  # owner order
     points_table = contribution(community, points=points, half_life_days=half_life_days)
     contrib = (points_table.set_index("owner_id")["contribution"]
                .reindex(np.asarray(community.owner_ids, dtype=object)).to_numpy(float))
-
-    rank = np.full(len(counts), -1, dtype=np.int64)
-    ok_so_far = np.ones(len(counts), dtype=bool)
-    for i, lv in enumerate(levels):
-        ok_so_far &= _meets(lv, contrib, counts)
-        rank[ok_so_far] = i
-    # owners below the lowest level (if the first level has requirements) get rank 0 anyway:
-    # the first level is the entry level of the ladder.
-    rank = np.maximum(rank, 0)
+    rank = _level_ranks(levels, contrib, counts)
 
     out = counts.copy()
     out.insert(1, "contribution", np.round(contrib, 2))
     out.insert(1, "level_rank", rank)
     out.insert(1, "level_name", [levels[r][lang] for r in rank])
     out.insert(1, "level", [levels[r]["level"] for r in rank])
-
-    li = 1 if zh else 0
     cnt = {k: out[k].to_numpy() for k in COUNT_COLUMNS}
-    # reason: "<points>; <count> <what>; ..." built column-wise (object arrays concatenate in C)
+    nxt_key, missing_pts, steps = _next_steps(levels, rank, contrib, cnt, lang)
+    out["next_level"] = nxt_key
+    out["points_to_next"] = missing_pts
+    out["next_step"] = steps
+    out["reason"] = _level_reasons(contrib, cnt, lang)
+
+    owners = community.owners.set_index("owner_id")
+    staff = owners["is_staff"].reindex(out["owner_id"]).fillna(False).astype(bool).to_numpy()
+    out = out[~staff]
+    out = out.sort_values(
+        ["level_rank", "contribution", "owner_id"], ascending=[False, False, True], kind="mergesort"
+    ).reset_index(drop=True)
+    return out, LevelsDetails(levels=tuple(levels))
+
+
+def _level_ranks(levels: list[dict[str, Any]], contrib: np.ndarray, counts: pd.DataFrame) -> np.ndarray:
+    """Per owner the highest level whose requirements it meets together with every lower one's.
+    Owners below the lowest level (if the first level has requirements) get rank 0 anyway: the
+    first level is the entry level of the ladder."""
+    rank = np.full(len(counts), -1, dtype=np.int64)
+    ok_so_far = np.ones(len(counts), dtype=bool)
+    for i, lv in enumerate(levels):
+        ok_so_far &= _meets(lv, contrib, counts)
+        rank[ok_so_far] = i
+    return np.maximum(rank, 0)
+
+
+def _level_reasons(contrib: np.ndarray, cnt: dict[str, np.ndarray], lang: str) -> np.ndarray:
+    """``"<points>; <count> <what>; ..."`` per owner, built column-wise (object arrays
+    concatenate in C)."""
+    zh = lang == "zh"
+    li = 1 if zh else 0
     sep = "，" if zh else "; "
     reasons = np.array([f"{x:,.0f} 积分" if zh else f"{x:,.0f} points" for x in contrib.tolist()], dtype=object)
     for k in COUNT_COLUMNS:
@@ -604,8 +624,14 @@ def owner_levels(
         nz = np.flatnonzero(v > 0)
         part[nz] = [sep + tmpl.format(n=n) for n in v[nz].tolist()]
         reasons = reasons + part
-    # next level: everything the text depends on is (rank, missing points, counts short of a
-    # condition), so texts are built once per distinct combination
+    return reasons
+
+
+def _next_steps(levels: list[dict[str, Any]], rank: np.ndarray, contrib: np.ndarray, cnt: dict[str, np.ndarray],
+                lang: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per owner the next level's key ("" at the top), the points still missing for it and what
+    to do, in words.  Everything the text depends on is (rank, missing points, counts short of a
+    condition), so texts are built once per distinct combination."""
     top = rank + 1 >= len(levels)
     nxt = np.minimum(rank + 1, len(levels) - 1)
     need_pts = np.array([lv["points"] for lv in levels])[nxt]
@@ -614,35 +640,27 @@ def owner_levels(
     cond_keys = sorted({k for lv in levels for part in ("all", "any") for k in lv[part]})
     key_cols = [rank, missing_pts.astype(np.int64)] + [np.minimum(cnt[k], 1 << 30) for k in cond_keys]
     combos, inverse = np.unique(np.column_stack(key_cols), axis=0, return_inverse=True)
-    texts = []
-    for row in combos.tolist():
-        r, pts_missing, have = row[0], row[1], dict(zip(cond_keys, row[2:]))
-        if r + 1 >= len(levels):
-            texts.append("已是最高等级" if zh else "top level reached")
-            continue
-        lv = levels[r + 1]
-        todo: list[str] = []
-        if pts_missing > 0:
-            todo.append(f"再获得 {pts_missing:,} 积分" if zh else f"earn {pts_missing:,} more points")
-        for k, v in lv["all"].items():
-            if have[k] < v:
-                todo.append(_CONDITION_TEXT[k][li].format(n=v - have[k]))
-        if lv["any"] and not any(have[k] >= v for k, v in lv["any"].items()):
-            opts = [_CONDITION_TEXT[k][li].format(n=v - have[k]) for k, v in lv["any"].items()]
-            todo.append(("或".join(opts)) if zh else "either " + " or ".join(opts))
-        head = f"升级到{lv['zh']}：" if zh else f"to reach {lv['en']}: "
-        texts.append(head + join(todo, lang) if todo else head + ("条件已满足" if zh else "requirements met"))
+    texts = [_next_step_text(levels, row[0], row[1], dict(zip(cond_keys, row[2:])), lang) for row in combos.tolist()]
     steps = np.asarray(texts, dtype=object)[inverse.ravel()]
     nxt_key = np.where(top, "", np.array([lv["level"] for lv in levels], dtype=object)[nxt])
-    out["next_level"] = nxt_key
-    out["points_to_next"] = missing_pts
-    out["next_step"] = steps
-    out["reason"] = reasons
+    return nxt_key, missing_pts, steps
 
-    owners = community.owners.set_index("owner_id")
-    staff = owners["is_staff"].reindex(out["owner_id"]).fillna(False).astype(bool).to_numpy()
-    out = out[~staff]
-    out = out.sort_values(
-        ["level_rank", "contribution", "owner_id"], ascending=[False, False, True], kind="mergesort"
-    ).reset_index(drop=True)
-    return out, LevelsDetails(levels=tuple(levels))
+
+def _next_step_text(levels: list[dict[str, Any]], r: int, pts_missing: int, have: dict[str, int], lang: str) -> str:
+    """What an owner at level ``r``, ``pts_missing`` points and ``have`` counts short, does next."""
+    zh = lang == "zh"
+    li = 1 if zh else 0
+    if r + 1 >= len(levels):
+        return "已是最高等级" if zh else "top level reached"
+    lv = levels[r + 1]
+    todo: list[str] = []
+    if pts_missing > 0:
+        todo.append(f"再获得 {pts_missing:,} 积分" if zh else f"earn {pts_missing:,} more points")
+    for k, v in lv["all"].items():
+        if have[k] < v:
+            todo.append(_CONDITION_TEXT[k][li].format(n=v - have[k]))
+    if lv["any"] and not any(have[k] >= v for k, v in lv["any"].items()):
+        opts = [_CONDITION_TEXT[k][li].format(n=v - have[k]) for k, v in lv["any"].items()]
+        todo.append(("或".join(opts)) if zh else "either " + " or ".join(opts))
+    head = f"升级到{lv['zh']}：" if zh else f"to reach {lv['en']}: "
+    return head + join(todo, lang) if todo else head + ("条件已满足" if zh else "requirements met")

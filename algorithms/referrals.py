@@ -1042,25 +1042,48 @@ def top_referrers(
     """
     lang = check_lang(lang)
     dec = _check_decay(decay)
-    cols = list(TOP_REFERRERS.column_names)
     try:
         as_of = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(community.as_of)
     except (TypeError, ValueError):
         raise ConfigError(f"as_of={as_of!r} is not a date (use YYYY-MM-DD)") from None
     p0, p1, p2 = _period_bounds(as_of, period)
+    base = _board_candidates(community, p0, p1, p2, dec, min_conversions)
+    lists = _board_lists(base, top=top, growers=growers, per_region=per_region)
+    cols = list(TOP_REFERRERS.column_names)
+    if not lists:
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+        empty["list"] = pd.Categorical([], categories=BOARD_LISTS, ordered=True)
+        return empty
+    res = pd.concat(lists, ignore_index=True)
+    res["list"] = pd.Categorical(res["list"], categories=BOARD_LISTS, ordered=True)
+    res["period_start"] = p1
+    res["period_end"] = p2
+    res["reason"] = _board_reasons(res, lang)
+    return res[cols]
+
+
+def _conversion_dates(owners: pd.DataFrame, e: pd.DataFrame) -> np.ndarray:
+    """When each converted referral ``e`` converted: the referee's ``purchased_at`` when it is
+    known and not before the referral, else ``referred_at``."""
+    if not len(e):
+        return np.array([], dtype="datetime64[ns]")
+    bought = pd.to_datetime(owners["purchased_at"]).to_numpy()[e["dst"].to_numpy(np.int64)] \
+        if "purchased_at" in owners else np.full(len(e), np.datetime64("NaT"))
+    when = pd.Series(bought)
+    ra = pd.Series(e["referred_at"].to_numpy())
+    return when.where(~when.isna() & (when >= ra), ra).to_numpy()
+
+
+def _board_candidates(community: Community, p0: pd.Timestamp, p1: pd.Timestamp, p2: pd.Timestamp,
+                      dec: np.ndarray, min_conversions: int) -> pd.DataFrame:
+    """Non-staff referrers with at least ``min_conversions`` conversions in ``[p1, p2)``: their
+    region, direct conversions, multi-level credit, conversions in ``[p0, p1)`` and growth."""
     clean = clean_referrals(community)  # the forest only: shared, whatever the language
     e = clean.edges
     e = e[e["converted"].to_numpy(bool)]
     owners = community.owners
     ids = clean.owner_ids
-    if len(e):
-        bought = pd.to_datetime(owners["purchased_at"]).to_numpy()[e["dst"].to_numpy(np.int64)] \
-            if "purchased_at" in owners else np.full(len(e), np.datetime64("NaT"))
-        when = pd.Series(bought)
-        ra = pd.Series(e["referred_at"].to_numpy())
-        when = when.where(~when.isna() & (when >= ra), ra).to_numpy()
-    else:
-        when = np.array([], dtype="datetime64[ns]")
+    when = _conversion_dates(owners, e)
     is_staff = owners["is_staff"].to_numpy(bool) if "is_staff" in owners else np.zeros(len(ids), bool)
     region = (owners["region"].fillna("").astype(str).to_numpy() if "region" in owners
               else np.full(len(ids), "", dtype=object))
@@ -1081,6 +1104,12 @@ def top_referrers(
         "credit": np.round(cur_credit[cand], 10), "previous_conversions": prev[cand],
     })
     base["growth"] = base["conversions"] - base["previous_conversions"]
+    return base
+
+
+def _board_lists(base: pd.DataFrame, *, top: int, growers: int, per_region: int) -> list[pd.DataFrame]:
+    """The board's three lists (top, growers, region), each with ``list``, ``rank`` and
+    ``position``; empty lists left out."""
     order = ["conversions", "credit", "owner_id"]
     asc = [False, False, True]
     best = base.sort_values(order, ascending=asc, kind="mergesort")
@@ -1101,14 +1130,10 @@ def top_referrers(
             df["rank"] = np.arange(1, len(df) + 1)
         df["position"] = np.arange(1, len(df) + 1)
         out.append(df)
-    if not out:
-        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-        empty["list"] = pd.Categorical([], categories=BOARD_LISTS, ordered=True)
-        return empty
-    res = pd.concat(out, ignore_index=True)
-    res["list"] = pd.Categorical(res["list"], categories=BOARD_LISTS, ordered=True)
-    res["period_start"] = p1
-    res["period_end"] = p2
+    return out
+
+
+def _board_reasons(res: pd.DataFrame, lang: str) -> list[str]:
     reasons = []
     for r in res.itertuples(index=False):
         en = f"{_pl(r.conversions, 'converted referral')} this period (credit {r.credit:g}), {r.previous_conversions} before"
@@ -1120,8 +1145,7 @@ def top_referrers(
             en += f"; #{r.rank} in region {r.region or '(none)'}"
             zh += f"，在 {r.region or '（无）'} 地区排第 {r.rank}"
         reasons.append(pick(lang, en=en, zh=zh))
-    res["reason"] = reasons
-    return res[cols]
+    return reasons
 
 
 @numba.njit(cache=True)
