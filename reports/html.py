@@ -129,7 +129,7 @@ class _Ctx:
         ids = pd.Series(ids).astype(str)
         if self.seg_owners is None:
             return np.ones(len(ids), dtype=bool)
-        return ids.isin(self.seg_owners).to_numpy()
+        return hl.member(ids, self.seg_owners)
 
     def whole_note(self) -> str:
         """A note for a table about the whole community (shown only in a segment's report)."""
@@ -341,7 +341,7 @@ def segment_tables(tables: dict[str, pd.DataFrame], owners: set[str] | None) -> 
     keep = set(map(str, owners))
 
     def rows(df: pd.DataFrame, col: str) -> pd.DataFrame:
-        return df[df[col].astype(str).isin(keep).to_numpy()] if col in df.columns else df
+        return df[hl.member(df[col], keep)] if col in df.columns else df
 
     out = dict(tables)
     out["owners"] = rows(tables["owners"], "owner_id")
