@@ -64,8 +64,15 @@ class OwnerProfile:
     # -- text ------------------------------------------------------------------------------
     def to_text(self, *, show_names: bool = False) -> str:
         """The profile as plain text for a terminal (the name only with ``show_names``)."""
+        parts = [self._text_head(show_names), self._text_level(), self._text_koc(), self._text_circle(),
+                 self._text_referrals(), self._text_lists()]
+        lines = [line for i, part in enumerate(parts) for line in ([""] if i else []) + part]
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def _text_head(self, show_names: bool) -> list[str]:
+        """Who: id (name only with ``show_names``), city, region, car model, dates, flags, as-of."""
         L = self.lang
-        zh = L == "zh"
         lines: list[str] = []
         who = self.owner_id + (f"  {self.name}" if show_names and self.name else "")
         attrs = " · ".join(fmt(self.attributes.get(k)) for k in ("city", "region", "car_model") if self.attributes.get(k))
@@ -80,8 +87,13 @@ class OwnerProfile:
         if facts:
             lines.append("  " + ", ".join(facts))
         lines.append(f"  {pick(L, en='as of', zh='截至')} {self.as_of:%Y-%m-%d}")
+        return lines
+
+    def _text_level(self) -> list[str]:
+        """Level (grace rule) and next step, and contribution by kind."""
+        L = self.lang
+        lines: list[str] = []
         lv = self.level
-        lines.append("")
         lines.append(pick(L, en="Level", zh="等级"))
         if lv:
             extra = ""
@@ -98,7 +110,12 @@ class OwnerProfile:
         lines.append(pick(L, en="Contribution by kind (decayed points)", zh="各类贡献（衰减后积分）"))
         nz = {k: v for k, v in self.contribution.items() if v}
         lines.append("  " + (", ".join(f"{k} {v:,.1f}" for k, v in nz.items()) if nz else pick(L, en="none", zh="无")))
-        lines.append("")
+        return lines
+
+    def _text_koc(self) -> list[str]:
+        """KOC rank, score and components."""
+        L = self.lang
+        lines: list[str] = []
         lines.append("KOC")
         k = self.koc
         if k:
@@ -109,7 +126,12 @@ class OwnerProfile:
                                                                         "active_days", "authority", "conversion",
                                                                         "bridging")))
             lines.append(f"  {k['reason']}")
-        lines.append("")
+        return lines
+
+    def _text_circle(self) -> list[str]:
+        """Circle and ties by circle."""
+        L = self.lang
+        lines: list[str] = []
         lines.append(pick(L, en="Circle", zh="圈子"))
         c = self.circle
         if c and c.get("circle", -1) >= 0:
@@ -120,7 +142,12 @@ class OwnerProfile:
                 lines.append("  " + ", ".join(f"{cc}: {100 * s:.0f}%" for cc, s in c["ties"]))
         else:
             lines.append("  " + pick(L, en="no ties yet", zh="尚无关系"))
-        lines.append("")
+        return lines
+
+    def _text_referrals(self) -> list[str]:
+        """Chain position and the referrals made."""
+        L = self.lang
+        lines: list[str] = []
         lines.append(pick(L, en="Referrals", zh="推荐"))
         r = self.referral
         by = r.get("referred_by") or pick(L, en="nobody (a root)", zh="无（链条起点）")
@@ -136,11 +163,16 @@ class OwnerProfile:
                 "" if row.kept else pick(L, en="  (dropped by cleaning)", zh="  （清洗时剔除）")))
         if len(self.referrals_made) > 10:
             lines.append(f"    ... {len(self.referrals_made) - 10} " + pick(L, en="more", zh="条未列出"))
-        lines.append("")
+        return lines
+
+    def _text_lists(self) -> list[str]:
+        """Findings, programs and the timeline by month."""
+        L = self.lang
+        lines: list[str] = []
         lines.append(pick(L, en="Findings", zh="异常发现"))
         if len(self.findings):
             for row in self.findings.itertuples(index=False):
-                lines.append(f"  {row.kind}: {row.action}; {getattr(row, 'reason', getattr(row, 'evidence', ''))}")
+                lines.append(f"  {row.kind}: {row.action}; {row.reason}")
         else:
             lines.append("  " + pick(L, en="none", zh="无"))
         lines.append("")
@@ -159,9 +191,7 @@ class OwnerProfile:
             lines.append(_table_text(tl))
         else:
             lines.append("  " + pick(L, en="no activity", zh="无活动"))
-        for n in self.notes:
-            lines.append(f"note: {n}")
-        return "\n".join(lines)
+        return lines
 
 _LABELS = {
     "city": ("city", "城市"), "region": ("region", "区域"), "car_model": ("car model", "车型"),
@@ -318,6 +348,21 @@ def owner_profile(
         hint = f"; close ids: {', '.join(near)}" if near else ""
         raise ConfigError(f"unknown owner id {oid!r} ({len(ids):,} owners in the store{hint})")
     notes: list[str] = []
+    attributes, name = _attributes(community, oid, show_names)
+    as_of = pd.Timestamp(community.as_of)
+    level, contrib = _level(community, oid, as_of, grace_days, lang)
+    koc = _koc(community, oid, lang)
+    circle = _circle(community, oid, ids, lang)
+    referral, made, findings = _referral(community, oid, lang)
+    tg = _programs(community, oid, seed, lang, notes) if include_targets else None
+    timeline = _timeline(community, oid, as_of, timeline_months)
+    return OwnerProfile(owner_id=oid, as_of=as_of, attributes=attributes, level=level, contribution=contrib,
+                        koc=koc, circle=circle, referral=referral, referrals_made=made, findings=findings,
+                        targets=tg, timeline=timeline, notes=tuple(notes), name=name, lang=lang)
+
+
+def _attributes(community: Any, oid: str, show_names: bool) -> tuple[dict[str, Any], str | None]:
+    """The owner's attributes (ids, city, car model, dates, flags) and, with ``show_names``, name."""
     o = community.owners.set_index("owner_id").loc[oid]
     attributes = {k: (None if pd.isna(o.get(k)) else (o.get(k).item() if hasattr(o.get(k), "item") else o.get(k)))
                   for k in ATTRIBUTES if k in o.index}
@@ -327,9 +372,12 @@ def owner_profile(
     name = None
     if show_names and "name" in o.index and not pd.isna(o["name"]):
         name = str(o["name"])
-    as_of = pd.Timestamp(community.as_of)
+    return attributes, name
 
-    # level, with the grace period
+
+def _level(community: Any, oid: str, as_of: pd.Timestamp, grace_days: float,
+           lang: str) -> tuple[dict[str, Any], dict[str, float]]:
+    """Level and next step (grace rule applied), and contribution points by kind."""
     from graphcrm.algorithms.levels import contribution, owner_levels
     from graphcrm.algorithms.movement import DEFAULT_GRACE_STEP_DAYS, _grace_rule, _ladder, grace_levels
 
@@ -347,8 +395,11 @@ def owner_profile(
             level.update(level=keys[held], level_name=names[held], level_rank=held)
     crow = _row(contribution(community), oid) or {}
     contrib = {k[len("points_"):]: round(float(v), 2) for k, v in crow.items() if k.startswith("points_")}
+    return level, contrib
 
-    # KOC
+
+def _koc(community: Any, oid: str, lang: str) -> dict[str, Any]:
+    """KOC components, reason and rank among scored owners (empty without a KOC row)."""
     from graphcrm.algorithms.koc import kocs
 
     k = kocs(community, lang=lang)
@@ -361,8 +412,11 @@ def owner_profile(
         koc["rank"] = int(krow["rank"]) if krow["score"] > 0 else None
         koc["ranked"] = int(len(scored))
         koc = {kk: (v.item() if hasattr(v, "item") else v) for kk, v in koc.items()}
+    return koc
 
-    # circle and ties by circle
+
+def _circle(community: Any, oid: str, ids: np.ndarray, lang: str) -> dict[str, Any]:
+    """Circle, size, bridge flag and how the owner's tie strength spreads over circles (``ties``)."""
     from graphcrm.algorithms.circles import circles, combined_graph
 
     cf = circles(community, lang=lang)
@@ -380,8 +434,12 @@ def owner_profile(
         circle["ties"] = [(int(cc), round(float(x / ww.sum()), 4)) for cc, x in s.head(5).items()]
     else:
         circle["ties"] = []
+    return circle
 
-    # referrals
+
+def _referral(community: Any, oid: str, lang: str) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """Chain position, the referrals the owner made (kept by the cleaning or not) and the
+    integrity findings that involve them."""
     from graphcrm.algorithms.referrals import clean_referrals, referral_chains, referral_issues
 
     chains = referral_chains(community, lang=lang)
@@ -413,22 +471,20 @@ def owner_profile(
     involved = (issues["owner_id"] == oid) | issues["owners"].astype(str).str.split(",").map(
         lambda xs: oid in [x.strip() for x in xs])
     findings = issues[involved.to_numpy(bool)].reset_index(drop=True)
+    return referral, made, findings
 
-    # programs
-    tg = None
-    if include_targets:
-        from graphcrm.algorithms.targeting import targets
 
-        try:
-            t = targets(community, seed=seed, lang=lang)
-            tg = t[t["owner_id"] == oid].reset_index(drop=True)
-        except GraphCRMError as exc:
-            notes.append(f"targets not computed: {exc}")
+def _programs(community: Any, oid: str, seed: int, lang: str, notes: list[str]) -> pd.DataFrame | None:
+    """The owner's rows of :func:`graphcrm.algorithms.targeting.targets` (None, with a note in
+    ``notes``, when the targeting cannot run)."""
+    from graphcrm.algorithms.targeting import targets
 
-    timeline = _timeline(community, oid, as_of, timeline_months)
-    return OwnerProfile(owner_id=oid, as_of=as_of, attributes=attributes, level=level, contribution=contrib,
-                        koc=koc, circle=circle, referral=referral, referrals_made=made, findings=findings,
-                        targets=tg, timeline=timeline, notes=tuple(notes), name=name, lang=lang)
+    try:
+        t = targets(community, seed=seed, lang=lang)
+    except GraphCRMError as exc:
+        notes.append(f"targets not computed: {exc}")
+        return None
+    return t[t["owner_id"] == oid].reset_index(drop=True)
 
 
 def _timeline(community: Any, oid: str, as_of: pd.Timestamp, months: int | None) -> pd.DataFrame:
