@@ -361,3 +361,28 @@ def test_duplicate_keys_of_several_columns_and_posts_time():
     assert rej["reason"].tolist() == ["duplicate key (owner_id, post_id, kind, created_at) first seen at row 2",
                                       "interaction dated before its post was created"]
     assert len(v.frames["interactions"]) == 3
+
+
+def test_release_frees_the_raw_values_and_changes_nothing_else():
+    """``validate(..., release=True)`` (what a load uses) gives the same frames, counts and rejects
+    and leaves each source's frame empty with its columns."""
+    import numpy as np
+    import pandas as pd
+
+    from graphcrm.loaders import Source, validate
+
+    def sources():
+        owners = pd.DataFrame({"owner_id": ["a", "b", "b", ""], "city": ["上海", "北京", "x", "y"]})
+        refs = pd.DataFrame({"referrer_id": ["a", "zz"], "referee_id": ["b", "a"], "referred_at": ["2024-01-01", "2024-01-02"],
+                             "stage": ["order", "lead"]})
+        return {n: Source(n, f, f"<{n}>", np.arange(len(f)) + 2) for n, f in (("owners", owners), ("referrals", refs))}
+
+    keep, free = sources(), sources()
+    a, b = validate(keep, now="2025-01-01"), validate(free, now="2025-01-01", release=True)
+    assert len(a.rejects) == 3
+    pd.testing.assert_frame_equal(a.rejects, b.rejects)
+    pd.testing.assert_frame_equal(a.counts, b.counts)
+    for name in a.frames:
+        pd.testing.assert_frame_equal(a.frames[name], b.frames[name])
+        assert len(keep[name].frame) > 0 and len(free[name].frame) == 0
+        assert list(free[name].frame.columns) == list(keep[name].frame.columns)
