@@ -368,6 +368,53 @@ def plan_campaign(
         from graphcrm.algorithms.targeting import targets  # noqa: PLC0415
 
         targets_frame = targets(community, programs=[program], seed=seed, **dict(target_options or {}))
+    tf, pos = _eligible_targets(community, targets_frame, name=name, program=program, notes=notes)
+    eligible = community.eligible()
+    priority = (pd.to_numeric(tf["priority"], errors="coerce") if "priority" in tf.columns
+                else pd.Series(np.arange(1, len(tf) + 1), dtype=float))
+    impact = (pd.to_numeric(tf["expected_impact"], errors="coerce") if "expected_impact" in tf.columns
+              else pd.Series(np.nan, index=tf.index))
+    n = len(community.owner_ids)
+    audience = _audience(neighbour_edges(community, before=start_ts, layers=layers), n)
+    rng = np.random.default_rng(seed)
+    base = pd.DataFrame({"owner_id": tf["owner_id"].to_numpy(dtype=object), "matched_to": None,
+                         "priority": priority.to_numpy(dtype=float), "expected_impact": impact.to_numpy(dtype=float),
+                         "audience": audience[pos]})
+    balance = None
+    if program == "ambassador":
+        base["group"] = "treated"
+        controls, balance = ([], None) if holdout <= 0 else _matched_controls(
+            community, base, pos, eligible, audience, matches=int(matches), rng=rng, notes=notes)
+        members = pd.concat([base, pd.DataFrame(controls, columns=list(base.columns))], ignore_index=True) \
+            if controls else base
+    else:
+        base["group"] = _random_holdout(base["owner_id"].to_numpy(dtype=object), holdout, rng)
+        members = base
+    members = members.assign(_g=(members["group"] != "treated").astype(int))
+    members = members.sort_values(["_g", "priority", "owner_id"], kind="stable", na_position="last")
+    members = members.drop(columns="_g").reset_index(drop=True)
+    members["priority"] = members["priority"].astype("Float64").round().astype("Int64")
+    members["matched_to"] = members["matched_to"].astype(object).where(members["matched_to"].notna(), None)
+    members = members[["owner_id", "group", "matched_to", "priority", "expected_impact", "audience"]]
+    options = json.dumps({"holdout": holdout, "seed": seed, "matches": matches, "neighbour_layers": list(layers),
+                          "targets": "given" if given else "targets()",
+                          **({"target_options": dict(target_options)} if target_options else {})},
+                         sort_keys=True, default=str)
+    camp = Campaign(name=name, program=program, start=start_ts, window_days=int(window_days),
+                    created_at=created, options=options)
+    return CampaignPlan(campaign=camp, members=members, balance=balance, notes=tuple(notes))
+
+
+def _eligible_targets(community: Any, targets_frame: pd.DataFrame, *, name: str, program: str,
+                      notes: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The program's rows of ``targets_frame``, one per owner, that are eligible owners of the
+    community (unknown, staff and opted-out ones dropped with a note), and their positions.
+
+    Raises
+    ------
+    ConfigError
+        No ``owner_id`` column, or no eligible target left.
+    """
     if "owner_id" not in targets_frame.columns:
         raise ConfigError("the targets need an owner_id column")
     tf = targets_frame
@@ -386,69 +433,52 @@ def plan_campaign(
     tf, pos = tf[keep].reset_index(drop=True), pos[keep]
     if not len(tf):
         raise ConfigError(f"campaign {name!r}: no eligible targets for program {program!r}")
-    priority = (pd.to_numeric(tf["priority"], errors="coerce") if "priority" in tf.columns
-                else pd.Series(np.arange(1, len(tf) + 1), dtype=float))
-    impact = (pd.to_numeric(tf["expected_impact"], errors="coerce") if "expected_impact" in tf.columns
-              else pd.Series(np.nan, index=tf.index))
+    return tf, pos
+
+
+def _matched_controls(community: Any, base: pd.DataFrame, pos: np.ndarray, eligible: np.ndarray,
+                      audience: np.ndarray, *, matches: int, rng: np.random.Generator,
+                      notes: list[str]) -> tuple[list[dict], float | None]:
+    """``matches`` controls per pick, in priority order: the free eligible non-pick whose
+    one-hop audience is nearest on a log scale (ties broken by a seeded order).  Returns the
+    control rows and the mean |log gap| (None without controls)."""
     n = len(community.owner_ids)
-    audience = _audience(neighbour_edges(community, before=start_ts, layers=layers), n)
-    rng = np.random.default_rng(seed)
-    base = pd.DataFrame({"owner_id": tf["owner_id"].to_numpy(dtype=object), "matched_to": None,
-                         "priority": priority.to_numpy(dtype=float), "expected_impact": impact.to_numpy(dtype=float),
-                         "audience": audience[pos]})
-    balance = None
-    if program == "ambassador":
-        base["group"] = "treated"
-        controls = []
-        if holdout > 0:
-            taken = np.zeros(n, dtype=bool)
-            taken[pos] = True
-            cand = np.flatnonzero(eligible & ~taken)
-            cand = cand[rng.permutation(len(cand))]  # seeded tie-break: the first nearest in this order
-            la = np.log1p(audience)
-            free = np.ones(len(cand), dtype=bool)
-            gaps = []
-            order = np.argsort(base["priority"].to_numpy(), kind="stable")
-            for i in order:
-                for _ in range(int(matches)):
-                    if not free.any():
-                        break
-                    d = np.abs(la[cand] - la[pos[i]])
-                    d[~free] = np.inf
-                    j = int(np.argmin(d))
-                    free[j] = False
-                    gaps.append(float(d[j]))
-                    controls.append({"owner_id": str(community.owner_ids[cand[j]]), "group": "control",
-                                     "matched_to": base["owner_id"].iloc[i], "priority": np.nan,
-                                     "expected_impact": np.nan, "audience": audience[cand[j]]})
-            if len(controls) < len(base) * matches:
-                notes.append(f"only {len(controls)} matched control(s) for {len(base)} pick(s): too few other "
-                             f"eligible owners")
-            balance = float(np.mean(gaps)) if gaps else None
-        members = pd.concat([base, pd.DataFrame(controls, columns=list(base.columns))], ignore_index=True) \
-            if controls else base
-    else:
-        ids = base["owner_id"].to_numpy(dtype=object)
-        order = np.argsort(ids, kind="stable")  # the draw does not depend on the input order
-        n_control = int(round(holdout * len(base)))
-        control = np.zeros(len(base), dtype=bool)
-        if n_control:
-            control[order[rng.permutation(len(base))[:n_control]]] = True
-        base["group"] = np.where(control, "control", "treated")
-        members = base
-    members = members.assign(_g=(members["group"] != "treated").astype(int))
-    members = members.sort_values(["_g", "priority", "owner_id"], kind="stable", na_position="last")
-    members = members.drop(columns="_g").reset_index(drop=True)
-    members["priority"] = members["priority"].astype("Float64").round().astype("Int64")
-    members["matched_to"] = members["matched_to"].astype(object).where(members["matched_to"].notna(), None)
-    members = members[["owner_id", "group", "matched_to", "priority", "expected_impact", "audience"]]
-    options = json.dumps({"holdout": holdout, "seed": seed, "matches": matches, "neighbour_layers": list(layers),
-                          "targets": "given" if given else "targets()",
-                          **({"target_options": dict(target_options)} if target_options else {})},
-                         sort_keys=True, default=str)
-    camp = Campaign(name=name, program=program, start=start_ts, window_days=int(window_days),
-                    created_at=created, options=options)
-    return CampaignPlan(campaign=camp, members=members, balance=balance, notes=tuple(notes))
+    taken = np.zeros(n, dtype=bool)
+    taken[pos] = True
+    cand = np.flatnonzero(eligible & ~taken)
+    cand = cand[rng.permutation(len(cand))]  # seeded tie-break: the first nearest in this order
+    la = np.log1p(audience)
+    free = np.ones(len(cand), dtype=bool)
+    gaps: list[float] = []
+    controls: list[dict] = []
+    order = np.argsort(base["priority"].to_numpy(), kind="stable")
+    for i in order:
+        for _ in range(matches):
+            if not free.any():
+                break
+            d = np.abs(la[cand] - la[pos[i]])
+            d[~free] = np.inf
+            j = int(np.argmin(d))
+            free[j] = False
+            gaps.append(float(d[j]))
+            controls.append({"owner_id": str(community.owner_ids[cand[j]]), "group": "control",
+                             "matched_to": base["owner_id"].iloc[i], "priority": np.nan,
+                             "expected_impact": np.nan, "audience": audience[cand[j]]})
+    if len(controls) < len(base) * matches:
+        notes.append(f"only {len(controls)} matched control(s) for {len(base)} pick(s): too few other "
+                     f"eligible owners")
+    return controls, (float(np.mean(gaps)) if gaps else None)
+
+
+def _random_holdout(ids: np.ndarray, holdout: float, rng: np.random.Generator) -> np.ndarray:
+    """``"control"`` for a seeded random ``holdout`` share of ``ids`` (the draw does not depend
+    on their order), ``"treated"`` for the rest."""
+    order = np.argsort(ids, kind="stable")
+    n_control = int(round(holdout * len(ids)))
+    control = np.zeros(len(ids), dtype=bool)
+    if n_control:
+        control[order[rng.permutation(len(ids))[:n_control]]] = True
+    return np.where(control, "control", "treated")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -769,21 +799,8 @@ def campaign_lift(
     """
     lang = check_lang(lang)
     zh = lang == "zh"
-    asked = [outcomes] if isinstance(outcomes, str) else list(outcomes)
-    unknown_outcomes = sorted(set(asked) - set(OUTCOMES))
-    if unknown_outcomes:
-        raise ConfigError(f"unknown outcome(s) {', '.join(map(str, unknown_outcomes))}; choose from {', '.join(OUTCOMES)}")
-    outcomes = [o for o in OUTCOMES if o in set(asked)]
-    if not outcomes:
-        raise ConfigError(f"choose at least one outcome from {', '.join(OUTCOMES)}")
-    if not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
-        raise ConfigError(f"bootstrap must be a whole number >= 0, got {bootstrap!r}")
-    if not (0 < confidence < 1):
-        raise ConfigError(f"confidence must be between 0 and 1, got {confidence!r}")
-    if not isinstance(min_group, (int, np.integer)) or min_group < 2:
-        raise ConfigError(f"min_group must be a whole number >= 2, got {min_group!r}")
-    if not {"owner_id", "group"} <= set(members.columns):
-        raise ConfigError("campaign members need the columns owner_id and group")
+    outcomes = _lift_outcomes(outcomes, bootstrap=bootstrap, confidence=confidence, min_group=min_group,
+                              members=members)
     layers = tuple(neighbour_layers)
     start, end = pd.Timestamp(campaign.start), campaign.end
     as_of = pd.Timestamp(community.as_of)
@@ -797,21 +814,9 @@ def campaign_lift(
         notes.append(f"the window is not over: outcomes counted for {days:.0f} of {campaign.window_days} days"
                      if not zh else f"窗口尚未结束：只统计了 {campaign.window_days} 天中的 {days:.0f} 天")
     n = len(community.owner_ids)
-    pos = community.index_of(members["owner_id"])
-    group = members["group"].astype(str).to_numpy()
-    unknown = int((pos < 0).sum())
-    if unknown:
-        notes.append(f"{unknown} member(s) are not owners of this community and were left out")
+    pos, t_pos, c_pos, matched = _lift_groups(community, members, notes, zh)
     staff = community.owners["is_staff"].astype(bool).to_numpy()
     keep = pos >= 0
-    t_pos = np.unique(pos[keep & (group == "treated")])
-    c_pos = np.unique(pos[keep & (group == "control")])
-    t_pos, c_pos = t_pos[~staff[t_pos]], c_pos[~staff[c_pos]]
-    matched = "matched_to" in members.columns and members["matched_to"].notna().any()
-    if matched:
-        notes.append("the control is a matched set (similar one-hop audience, not picked), not a random hold-out: "
-                     "the picks may differ in ways the search saw, so read the lift as an upper-leaning estimate"
-                     if not zh else "对照组为匹配组（受众规模相近、未被选中），并非随机留出：提升可能偏高")
 
     counts = outcome_counts(community, start, end, outcomes=outcomes)
     x = counts[outcomes].to_numpy(dtype=float)
@@ -826,40 +831,18 @@ def campaign_lift(
 
     rng = np.random.default_rng(seed)
     rows = []
-    ids = np.asarray(community.owner_ids, dtype=object)
-    if matched:  # re-draws swap a pick with its own matched controls only
-        match = dict(zip(members["owner_id"].astype(str), members["matched_to"]))
-        blocks = np.array([str(match.get(i) or i) if g == "control" else str(i)
-                           for i, g in zip(ids[np.concatenate([t_pos, c_pos])],
-                                           ["treated"] * len(t_pos) + ["control"] * len(c_pos))], dtype=object)
-    else:
-        blocks = np.zeros(len(t_pos) + len(c_pos), dtype=np.int64)
+    blocks = _redraw_blocks(members, np.asarray(community.owner_ids, dtype=object), t_pos, c_pos, matched)
     for scope, a, b in (("members", t_pos, c_pos), ("neighbours", nt, nc)):
         if scope == "members":
             mt, mc, diff, lo, hi = _compare((x[a], np.ones(len(a))), (x[b], np.ones(len(b))),
                                             bootstrap=int(bootstrap), confidence=confidence, rng=rng)
         else:
-            nan = np.full(len(outcomes), np.nan)
-            mt = x[a].mean(axis=0) if len(a) else nan
-            mc = x[b].mean(axis=0) if len(b) else nan
-            diff = mt - mc
-            lo = hi = nan
-            if len(a) >= 2 and len(b) >= 2:
-                null = _redrawn_differences(edges, t_pos, c_pos, blocks, staff | member, x,
-                                            int(bootstrap) or 1000, rng)
-                alpha = 1 - confidence
-                q_lo, q_hi = np.nanquantile(null, [alpha / 2, 1 - alpha / 2], axis=0)
-                lo, hi = diff - q_hi, diff - q_lo
+            mt, mc, diff, lo, hi = _neighbour_lift(x, a, b, edges, t_pos, c_pos, blocks, staff | member,
+                                                   bootstrap=int(bootstrap) or 1000, confidence=confidence, rng=rng)
         small = len(a) < min_group or len(b) < min_group
         for j, o in enumerate(outcomes):
-            if small or np.isnan(lo[j]):
-                verdict = "too small to tell"
-            elif lo[j] > 0:
-                verdict = "higher"
-            elif hi[j] < 0:
-                verdict = "lower"
-            else:
-                verdict = "no measurable effect"
+            verdict = ("too small to tell" if small or np.isnan(lo[j]) else "higher" if lo[j] > 0
+                       else "lower" if hi[j] < 0 else "no measurable effect")
             rows.append({"scope": scope, "outcome": o, "treated_n": len(a), "control_n": len(b),
                          "treated_mean": mt[j], "control_mean": mc[j], "difference": diff[j],
                          "ci_low": lo[j], "ci_high": hi[j], "verdict": verdict,
@@ -880,6 +863,86 @@ def campaign_lift(
         neighbours_both=int(both.sum()), matched=bool(matched), bootstrap=int(bootstrap), seed=int(seed),
         confidence=float(confidence), min_group=int(min_group), neighbour_layers=layers, notes=tuple(notes))
     return table, details
+
+
+def _lift_outcomes(outcomes: Iterable[str] | str, *, bootstrap: int, confidence: float, min_group: int,
+                   members: pd.DataFrame) -> list[str]:
+    """The outcomes asked, in :data:`OUTCOMES` order, once the options are checked.
+
+    Raises
+    ------
+    ConfigError
+        An unknown or no outcome, a bad ``bootstrap``, ``confidence`` or ``min_group``, or
+        members without ``owner_id`` and ``group``.
+    """
+    asked = [outcomes] if isinstance(outcomes, str) else list(outcomes)
+    unknown_outcomes = sorted(set(asked) - set(OUTCOMES))
+    if unknown_outcomes:
+        raise ConfigError(f"unknown outcome(s) {', '.join(map(str, unknown_outcomes))}; choose from {', '.join(OUTCOMES)}")
+    chosen = [o for o in OUTCOMES if o in set(asked)]
+    if not chosen:
+        raise ConfigError(f"choose at least one outcome from {', '.join(OUTCOMES)}")
+    if not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
+        raise ConfigError(f"bootstrap must be a whole number >= 0, got {bootstrap!r}")
+    if not (0 < confidence < 1):
+        raise ConfigError(f"confidence must be between 0 and 1, got {confidence!r}")
+    if not isinstance(min_group, (int, np.integer)) or min_group < 2:
+        raise ConfigError(f"min_group must be a whole number >= 2, got {min_group!r}")
+    if not {"owner_id", "group"} <= set(members.columns):
+        raise ConfigError("campaign members need the columns owner_id and group")
+    return chosen
+
+
+def _lift_groups(community: Any, members: pd.DataFrame, notes: list[str],
+                 zh: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Positions of the members (-1: not an owner, noted), of the non-staff treated and control
+    owners, and whether the control is a matched set (noted)."""
+    pos = community.index_of(members["owner_id"])
+    group = members["group"].astype(str).to_numpy()
+    unknown = int((pos < 0).sum())
+    if unknown:
+        notes.append(f"{unknown} member(s) are not owners of this community and were left out")
+    staff = community.owners["is_staff"].astype(bool).to_numpy()
+    keep = pos >= 0
+    t_pos = np.unique(pos[keep & (group == "treated")])
+    c_pos = np.unique(pos[keep & (group == "control")])
+    t_pos, c_pos = t_pos[~staff[t_pos]], c_pos[~staff[c_pos]]
+    matched = bool("matched_to" in members.columns and members["matched_to"].notna().any())
+    if matched:
+        notes.append("the control is a matched set (similar one-hop audience, not picked), not a random hold-out: "
+                     "the picks may differ in ways the search saw, so read the lift as an upper-leaning estimate"
+                     if not zh else "对照组为匹配组（受众规模相近、未被选中），并非随机留出：提升可能偏高")
+    return pos, t_pos, c_pos, matched
+
+
+def _redraw_blocks(members: pd.DataFrame, ids: np.ndarray, t_pos: np.ndarray, c_pos: np.ndarray,
+                   matched: bool) -> np.ndarray:
+    """The block of each member (treated then control) within which re-drawn hold-outs swap
+    groups: a pick with its own matched controls; one block for a random hold-out."""
+    if not matched:
+        return np.zeros(len(t_pos) + len(c_pos), dtype=np.int64)
+    match = dict(zip(members["owner_id"].astype(str), members["matched_to"]))
+    return np.array([str(match.get(i) or i) if g == "control" else str(i)
+                     for i, g in zip(ids[np.concatenate([t_pos, c_pos])],
+                                     ["treated"] * len(t_pos) + ["control"] * len(c_pos))], dtype=object)
+
+
+def _neighbour_lift(x: np.ndarray, a: np.ndarray, b: np.ndarray, edges: np.ndarray, t_pos: np.ndarray,
+                    c_pos: np.ndarray, blocks: np.ndarray, excluded: np.ndarray, *, bootstrap: int,
+                    confidence: float, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """Means of the treated members' neighbours ``a`` and the control's ``b``, their difference
+    and its interval from ``bootstrap`` re-drawn hold-outs (NaN with fewer than 2 on a side)."""
+    nan = np.full(x.shape[1], np.nan)
+    mt = x[a].mean(axis=0) if len(a) else nan
+    mc = x[b].mean(axis=0) if len(b) else nan
+    diff = mt - mc
+    lo = hi = nan
+    if len(a) >= 2 and len(b) >= 2:
+        null = _redrawn_differences(edges, t_pos, c_pos, blocks, excluded, x, bootstrap, rng)
+        alpha = 1 - confidence
+        q_lo, q_hi = np.nanquantile(null, [alpha / 2, 1 - alpha / 2], axis=0)
+        lo, hi = diff - q_hi, diff - q_lo
+    return mt, mc, diff, lo, hi
 
 
 def _reason(scope: str, outcome: str, n_t: int, n_c: int, mt: float, mc: float, diff: float, lo: float, hi: float,
