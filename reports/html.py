@@ -699,7 +699,9 @@ def _referrals(ctx: _Ctx) -> str:
 
     roots = ch[ch["depth"] == 0]
     # the one definition of a tree's numbers (graphcrm referral-trees prints the same table)
-    trees_df = referral_trees(ctx.community, lang=L)
+    # kept in the store with the analyses' results (graphcrm referral-trees computes the same table)
+    trees_df = ctx.community.memo("result:report_referral_trees", {"lang": L},
+                                  lambda: referral_trees(ctx.community, lang=L))
     trees_df = trees_df[ctx.in_segment(trees_df["root_id"])]  # chains started by the segment's owners
     chains = pd.DataFrame({
         "root_id": trees_df["root_id"], "chain_size": trees_df["size"], "chain_depth": trees_df["depth"],
