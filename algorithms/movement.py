@@ -516,20 +516,12 @@ def movement(
     direction = np.where(held_now > held_then, "up", np.where(held_now < held_then, "down", "held")).astype(object)
     direction[unknown_then] = "new"
 
-    k_now = _koc(now_c, ids, koc_options)
-    then_koc_options = dict(koc_options or {})
-    if not compare_circles:
-        from graphcrm.algorithms.circles import circles
-
-        then_koc_options["circles_frame"] = circles(now_c)
-    k_then = _koc(then_c, ids, then_koc_options)
+    k_now, k_then = _koc_both(now_c, then_c, ids, koc_options, compare_circles)
     eff_now = np.where(k_now["rank"] > 0, k_now["rank"], k_now["scored"] + 1)
     eff_then = np.where(k_then["rank"] > 0, k_then["rank"], k_then["scored"] + 1)
     gain = eff_then - eff_now
     no_gain = ((k_now["rank"] < 0) & (k_then["rank"] < 0)) | unknown_then
-
-    c_now = _circle(now_c, ids)
-    c_then = _match_circles(_circle(then_c, ids), c_now) if compare_circles else np.full(len(ids), -1, np.int64)
+    c_now, c_then = _circles_both(now_c, then_c, ids, compare_circles)
     c_then[unknown_then] = -1
 
     pos = now_c.index_of(ids)
@@ -563,16 +555,44 @@ def movement(
         "engagers_now": a_now["engagers"].astype(np.int64),
     })
     df["reason"] = _reasons(df, names, keys, td.days if td.days else td / pd.Timedelta(days=1), grace_days, lang)
-    det = MovementDetails(
+    det = _details(df, direction, then_start, then_end, now_start, now_end, td, grace_days, grace_step_days,
+                   g["checkpoints"], lang)
+    return df, det
+
+
+def _koc_both(now_c: Any, then_c: Any, ids: np.ndarray, koc_options: Mapping[str, Any] | None,
+              compare_circles: bool) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """KOC ranks and scores of ``ids`` now and at the end of the earlier period (with today's
+    circles for bridging when the earlier circles are not compared)."""
+    k_now = _koc(now_c, ids, koc_options)
+    then_koc_options = dict(koc_options or {})
+    if not compare_circles:
+        from graphcrm.algorithms.circles import circles
+
+        then_koc_options["circles_frame"] = circles(now_c)
+    return k_now, _koc(then_c, ids, then_koc_options)
+
+
+def _circles_both(now_c: Any, then_c: Any, ids: np.ndarray, compare_circles: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Circle of ``ids`` now, and then relabelled to today's circles (-1 when not compared)."""
+    c_now = _circle(now_c, ids)
+    c_then = _match_circles(_circle(then_c, ids), c_now) if compare_circles else np.full(len(ids), -1, np.int64)
+    return c_now, c_then
+
+
+def _details(df: pd.DataFrame, direction: np.ndarray, then_start: pd.Timestamp, then_end: pd.Timestamp,
+             now_start: pd.Timestamp, now_end: pd.Timestamp, td: pd.Timedelta, grace_days: float,
+             grace_step_days: float, checkpoints: Sequence[pd.Timestamp], lang: str) -> MovementDetails:
+    """The periods, the grace rule in words and the counts per direction."""
+    return MovementDetails(
         then_start=then_start, then_end=then_end, now_start=now_start, now_end=now_end,
         period_days=td / pd.Timedelta(days=1), grace_days=float(grace_days), grace_step_days=float(grace_step_days),
         grace_rule=_grace_rule(float(grace_days), float(grace_step_days), lang),
-        checkpoints=tuple(g["checkpoints"]), owners=int(len(df)),
+        checkpoints=tuple(checkpoints), owners=int(len(df)),
         moved_up=int((direction == "up").sum()), held=int((direction == "held").sum()),
         moved_down=int((direction == "down").sum()), new=int((direction == "new").sum()),
         held_by_grace=int(df["grace_hold"].sum()),
     )
-    return df, det
 
 
 def _reasons(df: pd.DataFrame, names: list[str], keys: list[str], days: float, grace_days: float, lang: str) -> np.ndarray:
