@@ -386,3 +386,20 @@ def test_release_frees_the_raw_values_and_changes_nothing_else():
         pd.testing.assert_frame_equal(a.frames[name], b.frames[name])
         assert len(keep[name].frame) > 0 and len(free[name].frame) == 0
         assert list(free[name].frame.columns) == list(keep[name].frame.columns)
+
+
+def test_dates_parsed_in_arrow_agree_with_the_pandas_parser():
+    """The arrow fast path (YYYY-MM-DD HH:MM:SS and YYYY-MM-DD) keeps only texts that print back
+    the same: 2024-02-30 is no date (arrow alone would roll it over to March), 24:00:00 neither;
+    other spellings still go through pandas."""
+    import numpy as np
+    import pyarrow as pa
+
+    from graphcrm.loaders.validate import _parse_text_dates
+
+    texts = ["2024-01-02 10:00:00", "2024-02-30 00:00:00", "2024-12-31 24:00:00", "2024-05-01",
+             "2024-1-2 3:4:5", "2024/5/1 10:00", "2024-05-01T08:30:00", "today", None]
+    got = _parse_text_dates(pa.array(texts), np.array([t is not None for t in texts]))
+    want = ["2024-01-02T10:00:00", "NaT", "NaT", "2024-05-01T00:00:00", "2024-01-02T03:04:05",
+            "2024-05-01T10:00:00", "2024-05-01T08:30:00", "NaT", "NaT"]
+    assert [str(x)[:19] if not np.isnat(x) else "NaT" for x in got] == want
