@@ -27,6 +27,13 @@ def _note(text: str, fmt: str) -> None:
     note(text, fmt)
 
 
+def campaign_file_option(help: str) -> Any:
+    """``--campaign-file FILE`` (an existing TOML file; see docs/cli.md), with the command's own
+    ``help`` (``targets``; ``ambassadors`` and ``report`` take it the same way)."""
+    return click.option("--campaign-file", "campaign_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                        default=None, help=help)
+
+
 def campaign_options(f):
     """``--campaign NAME --holdout SHARE --window-days N --start DATE --replace``."""
     f = click.option("--replace", "replace_campaign", is_flag=True,
@@ -178,4 +185,5 @@ def register(group: click.Group) -> None:
     group.add_command(evaluate_cmd)
 
 
-__all__ = ["register", "campaigns_cmd", "evaluate_cmd", "campaign_options", "read_campaign", "record_and_keep_treated"]
+__all__ = ["register", "campaigns_cmd", "evaluate_cmd", "campaign_options", "campaign_file_option", "read_campaign",
+           "record_and_keep_treated"]

@@ -1,11 +1,10 @@
 """CLI command ``graphcrm targets``: incentive targets for the CRM across four programs."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from graphcrm.commands.campaigns import campaign_from_file, campaign_options, read_campaign, record_and_keep_treated
+from graphcrm.commands.campaigns import (campaign_file_option, campaign_from_file, campaign_options, read_campaign,
+                                        record_and_keep_treated)
 from graphcrm.commands.options import (analysis_options, emit, given, handle_errors, library_default,
                                       library_option, note, open_cg, summary_of)
 
@@ -17,11 +16,9 @@ from graphcrm.commands.options import (analysis_options, emit, given, handle_err
 @click.option("--program", "programs", multiple=True,
               type=click.Choice(["ambassador", "volunteer_invite", "referral_reward", "reactivation"]),
               help="Only these programs (repeatable; default all).")
-@click.option("--campaign-file", "campaign_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None,
-              help="Campaign file (TOML: k, caps, exclusions, costs and budget, target sizes, hold-out; see "
-                   "docs/cli.md): the same picks as `graphcrm ambassadors` and the report with this file. "
-                   "Options given on the command line override it.")
+@campaign_file_option("Campaign file (TOML: k, caps, exclusions, costs and budget, target sizes, hold-out; see "
+                      "docs/cli.md): the same picks as `graphcrm ambassadors` and the report with this file. "
+                      "Options given on the command line override it.")
 @library_option("--ambassadors", "ambassadors_k", type=click.IntRange(min=0), library=("targets", "ambassadors_k"),
                 help="Ambassadors to pick (the k of the ambassador program).")
 @library_option("--volunteers", "volunteer_k", type=click.IntRange(min=0), library=("targets", "volunteer_k"),
@@ -53,6 +50,7 @@ def targets_cmd(store, since, until, top, fmt, lang, segment, campaign, programs
     --campaign-file` with the same file.
     """
     from graphcrm.algorithms.targeting import PROGRAMS, collapse_targets
+
     cg = open_cg(store)
     opts: dict = {}
     if campaign_file is not None:
