@@ -1,6 +1,8 @@
 """Trial (not the default): consensus across resolutions and engines on the labelled real networks.
 
     python bench/circles_ensemble_trial.py            # about 2 minutes on 2 shared cores
+    python bench/circles_ensemble_trial.py --demo     # the levels variant on the 20,000-owner demo
+    python bench/circles_ensemble_trial.py --split    # splitting circles by a rewiring significance test
 
 What it measures, next to the baselines computed in the same run (networkx Louvain, igraph
 Leiden modularity, igraph Infomap; seeds 0-4, mean): for each variant, the circles of master
@@ -68,7 +70,87 @@ def pooled_consensus(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, lev
     return _consensus(n, u, v, parts, rerun)[0]
 
 
+def demo(n: int = 20_000) -> None:
+    """The *levels* variant on the demo community against its planted city and city x hobby circles."""
+    import pandas as pd
+
+    from graphcrm.demo import HOBBIES, generate_demo
+
+    tables, truth = generate_demo(n, seed=0)
+    c = Community(tables)
+    planted = pd.Series(truth["circles"]["of_owner"], index=tables["owners"]["owner_id"].to_numpy()
+                        ).reindex(c.owner_ids).to_numpy()
+    city = planted // len(HOBBIES)
+    u, v, w = combined_graph(c)
+    tied = np.zeros(len(c.owner_ids), dtype=bool)
+    tied[u] = tied[v] = True
+    pos = np.cumsum(tied) - 1
+    d = circles(c).set_index("owner_id").loc[c.owner_ids, "circle"].to_numpy()[tied]
+    p = pooled_consensus(int(tied.sum()), pos[u], pos[v], w, seed=0, **VARIANTS["levels"])
+    print(f"| demo {n:,} owners | city NMI / ARI | city x hobby NMI / ARI |")
+    print("|---|---|---|")
+    for label, m in (("graphcrm default", d), ("levels", p)):
+        a, b = compare_partitions(city[tied], m), compare_partitions(planted[tied], m)
+        print(f"| {label} ({len(set(m))} circles) | {a['nmi']:.3f} / {a['ari']:.3f} | {b['nmi']:.3f} / {b['ari']:.3f} |")
+
+
+def split_trial(z_min: float = 3.0) -> None:
+    """Split every circle of 10+ owners again when Leiden (resolution 1) on its own ties beats a
+    degree-preserving rewiring of them (weights shuffled; 5 rewirings) by more than ``z_min``
+    standard deviations of modularity."""
+    import random
+
+    def leiden(sub, wl, seed):
+        p = _run_once(sub, wl, method="modularity", resolution=1.0, seed=seed, n_iterations=-1, engine="igraph")
+        return p, sub.modularity(p.tolist(), weights=wl)
+
+    print("| network | graphcrm default | split when z > %g |" % z_min)
+    print("|---|---|---|")
+    rows = []
+    for name, frames, lab in labelled_sets():
+        c = Community.from_frames(frames)
+        ids = c.owner_ids
+        truth = lab.reindex(ids)
+        known = truth.notna().to_numpy()
+        memb = circles(c).set_index("owner_id").loc[ids, "circle"].to_numpy()
+        u, v, w = combined_graph(c)
+        g = _graph(len(ids), u, v, w)
+        g.es["weight"] = w.tolist()
+        new, nxt = memb.copy(), int(memb.max()) + 1
+        for ci in range(int(memb.max()) + 1):
+            vs = np.flatnonzero(memb == ci)
+            if len(vs) < 10:
+                continue
+            sub = g.induced_subgraph(vs.tolist())
+            wl = sub.es["weight"]
+            p, q = leiden(sub, wl, 7)
+            if p.max() < 1:
+                continue
+            rng = np.random.default_rng(11)
+            null = []
+            for i in range(5):
+                h = sub.copy()
+                random.seed(11 + i)
+                h.rewire(n=10 * h.ecount(), allowed_edge_types="simple")
+                null.append(leiden(h, rng.permutation(np.asarray(wl)).tolist(), 11 + i)[1])
+            if (q - np.mean(null)) / max(float(np.std(null)), 1e-9) > z_min:
+                for k in range(1, int(p.max()) + 1):
+                    new[vs[p == k]] = nxt
+                    nxt += 1
+        a, b = compare_partitions(truth[known], memb[known]), compare_partitions(truth[known], new[known])
+        rows.append((a["nmi"], a["ari"], b["nmi"], b["ari"]))
+        print(f"| {name} | {a['nmi']:.3f} / {a['ari']:.3f} | {b['nmi']:.3f} / {b['ari']:.3f} |", flush=True)
+    m = np.mean(rows, axis=0)
+    print(f"| **mean** | {m[0]:.3f} / {m[1]:.3f} | {m[2]:.3f} / {m[3]:.3f} |")
+
+
 def main() -> None:
+    if "--demo" in sys.argv:
+        demo()
+        return
+    if "--split" in sys.argv:
+        split_trial()
+        return
     names = ["graphcrm default", *VARIANTS, "networkx Louvain", "igraph Leiden (modularity)", "igraph Infomap"]
     print("| network | " + " | ".join(names) + " |")
     print("|---|" + "---|" * len(names))
