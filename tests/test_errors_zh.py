@@ -100,6 +100,12 @@ def _cases(store: str, tmp) -> list[tuple[list[str], str, list[str]]]:
         (["report", "--store", store, "-o", str(tmp / "r.html"), "--csv-dir", str(tmp / "folder")], "输入数据表", keep),
         (["kocs", "--store", store, "-o", str(tmp / "no" / "k.csv")], "不存在", keep),
         (["owner", "--store", store, "NOT-AN-OWNER"], "未知的车主编号", [*keep, "NOT-AN-OWNER"]),
+        (["movement", "--store", store, "--period", "5x"], "不是时长", keep),
+        (["circles", "--store", store, "--resolution", "-1"], "分辨率", keep),
+        (["regulars", "--store", store, "--min-months", "0"], "最少月数", keep),
+        (["evaluate", "nope", "--store", store], "没有名为", keep),
+        (["ambassadors", "--store", store, "--costs", str(tmp / "costs.csv")], "必须同时给出", keep),
+        (["kocs", "--store", store, "--weights", "like=x"], "名称=数字", keep),
     ]
 
 
