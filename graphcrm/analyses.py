@@ -81,7 +81,14 @@ def window_parameters() -> list[inspect.Parameter]:
 def method_signature(name: str, *, bound: bool = True) -> inspect.Signature:
     """The signature of ``CommunityGraph.<name>``: the function's own keyword parameters
     (the community replaced by the window ``since``/``until``), with ``self`` when unbound."""
-    sig = inspect.signature(function(name))
+    return signature_without_community(function(name), bound=bound)
+
+
+def signature_without_community(fn: Callable[..., Any], *, bound: bool = True) -> inspect.Signature:
+    """The signature of ``fn(community, ...)`` as a CommunityGraph method: its own parameters
+    after the community, with the window ``since``/``until`` (keyword-only) and ``self`` when
+    unbound."""
+    sig = inspect.signature(fn)
     params = list(sig.parameters.values())[1:]
     taken = {p.name for p in params}
     window = [p for p in window_parameters() if p.name not in taken]

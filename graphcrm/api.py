@@ -99,6 +99,38 @@ class _AnalysisMethod:
         return target
 
 
+class _CommunityFunction:
+    """A CommunityGraph method over a library function ``f(community, ...)`` that is not a
+    registered analysis (``cg.owner`` over ``owner_profile``): the method shows the function's
+    real parameters, defaults and docstring, the community replaced by the window
+    ``since``/``until``; the function is imported on first use."""
+
+    def __init__(self, module: str, func: str):
+        self.module, self.func = module, func
+
+    def __get__(self, obj: Any, objtype: type | None = None):
+        from graphcrm.analyses import signature_without_community
+
+        fn = _algorithm(self.module, self.func)
+        if obj is None:
+            def unbound(self_: "CommunityGraph", *args: Any, since: Any = None, until: Any = None,
+                        **options: Any) -> Any:
+                return fn(self_.community(since, until), *args, **options)
+
+            target, sig = unbound, signature_without_community(fn, bound=False)
+        else:
+            def method(*args: Any, since: Any = None, until: Any = None, **options: Any) -> Any:
+                return fn(obj.community(since, until), *args, **options)
+
+            target, sig = method, signature_without_community(fn, bound=True)
+        target.__name__ = fn.__name__
+        target.__qualname__ = f"CommunityGraph.{fn.__name__}"
+        target.__doc__ = fn.__doc__
+        target.__module__ = fn.__module__
+        target.__signature__ = sig  # type: ignore[attr-defined]
+        return target
+
+
 class CommunityGraph:
     """A community in a store, with loading, projections and analyses.
 
@@ -243,11 +275,9 @@ class CommunityGraph:
 
         return to_networkx(self.community(since, until), kind, attributes=attributes, **options)
 
-    def owner(self, owner_id: str, *, since: Any = None, until: Any = None, **options: Any):
-        """Everything graphcrm knows about one owner (an :class:`~graphcrm.algorithms.owner.OwnerProfile`
-        with ``to_text()``; :func:`graphcrm.reports.owner.owner_html` makes its page); see
-        :func:`graphcrm.algorithms.owner.owner_profile`."""
-        return _algorithm("algorithms.owner", "owner_profile")(self.community(since, until), owner_id, **options)
+    #: everything graphcrm knows about one owner: :func:`graphcrm.algorithms.owner.owner_profile`
+    #: with its real signature and docstring (``graphcrm.reports.owner.owner_html`` makes its page)
+    owner = _CommunityFunction("algorithms.owner", "owner_profile")
 
     def info(self) -> pd.DataFrame:
         """Rows and date range per table, and the size of each graph projection.

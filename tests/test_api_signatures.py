@@ -61,3 +61,17 @@ def test_analysis_with_var_keywords_passes_them_on():
     c = Community.from_frames({"owners": pd.DataFrame({"owner_id": ["a"]})})
     assert echo(c, base=2, y=3, z=4)["x"].tolist() == [9]
     assert echo(c)["x"].tolist() == [1]
+
+
+def test_owner_method_is_owner_profile(cg):
+    """cg.owner is owner_profile with the window for the community: its real parameters, defaults
+    and docstring (not ``**options``)."""
+    from graphcrm.algorithms.owner import owner_profile
+
+    f_params = list(inspect.signature(owner_profile).parameters.values())[1:]
+    m_params = list(inspect.signature(cg.owner).parameters.values())
+    assert [p.name for p in m_params] == ["owner_id", "since", "until", *[p.name for p in f_params[1:]]]
+    assert [p for p in m_params if p.name not in ("since", "until")] == f_params
+    assert cg.owner.__doc__ == owner_profile.__doc__
+    assert "self" in inspect.signature(graphcrm.CommunityGraph.owner).parameters
+    assert cg.owner("a", include_targets=False).owner_id == "a"
