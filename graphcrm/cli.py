@@ -1,8 +1,10 @@
 """The ``graphcrm`` command line: thin click commands over the library.
 
 Library errors (:class:`~graphcrm.errors.GraphCRMError`) become ``click.ClickException`` (exit
-code 1).  Shared options are decorators: :func:`store_option`, :func:`window_options`,
-:func:`top_option`, :func:`format_option`, :func:`lang_option`.
+code 1).  Shared options are decorators of :mod:`graphcrm.commands.options`: ``analysis_options``
+(store, window, rows shown, format, language, segment, output in one piece), ``library_option``
+(an option whose default is the library's), and the single ones (``store_option`` ...).  The
+commands themselves live in :mod:`graphcrm.commands`, one module per topic.
 """
 from __future__ import annotations
 
