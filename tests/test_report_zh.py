@@ -113,3 +113,19 @@ def test_action_list_the_same_in_both_languages(zh):
         counts[lang] = dict(re.findall(r'data-action="(\w+)" data-count="(\d+)"', text))
         assert "本周待办" in text if lang == "zh" else "This week" in text
     assert counts["en"] == counts["zh"] and len(counts["en"]) == 6
+
+
+def test_segment_report_in_chinese_has_no_english_words(zh, tmp_path_factory):
+    """A segment's report (banner, whole-community notes, circle table with segment members,
+    the headline's movement line) is Chinese too."""
+    _, owners = zh
+    base = tmp_path_factory.getbasetemp() / "report-demo"
+    out = base / "segment-zh" / "report.html"
+    with graphcrm.open(demo_store(base)) as cg:
+        cg.report(out, lang="zh", strict=True, progress=False, segment={"city": ["北京"]},
+                  sections=["actions", "headline", "kocs", "circles", "ambassadors", "targets", "volunteers",
+                            "levels", "movement"])
+    text = out.read_text(encoding="utf-8")
+    assert "细分 城市 北京" in text and "此表针对整个社区" in text and "整个社区" in text
+    words = _english_words(text, owners)
+    assert not words, sorted(words.items(), key=lambda kv: -kv[1])[:30]
