@@ -1280,7 +1280,10 @@ def circle_profiles(
     """
     lang = check_lang(lang)
     circle_options = dict(circle_options or {})
-    circ = circles_frame if circles_frame is not None else circles(community, **circle_options)
+    # the labels come from the circles table: computed in this language (its fixed words - event
+    # kinds, "several cities" - are translated), so the profile and circles() name a circle alike
+    circ = (circles_frame if circles_frame is not None
+            else circles(community, **{**{k: v for k, v in circle_options.items() if k != "lang"}, "lang": lang}))
     circ = circ.set_index("owner_id").reindex(community.owner_ids)
     memb = circ["circle"].to_numpy(np.int64)
     owners = community.owners

@@ -413,3 +413,18 @@ def test_circle_ids_is_the_circles_partition_and_kocs_needs_no_table(monkeypatch
     assert len(calls) == 2 and (k["bridging"] > 1).any()
     monkeypatch.undo()
     assert len(calls) == 2 and circles(demo)["circle"].nunique() > 1  # the partition kocs computed
+
+
+def test_profiles_name_circles_in_their_language(community):
+    """circle_profiles(lang="zh") computes its circles in Chinese: the same label as circles()
+    and circle_memberships() in that language (event kinds translated), never the English one."""
+    c = Community.from_frames({"owners": OWNERS, "events": EVENTS, "attendance": ATT})
+    circles(c)  # an English table in the cache first
+    names = {}
+    for lang in ("en", "zh"):
+        lab = circles(c, lang=lang).query("circle >= 0").groupby("circle")["label"].first()
+        prof = circle_profiles(c, lang=lang, leaders=0).set_index("circle")["label"]
+        mem = circle_memberships(c, lang=lang).groupby("circle")["label"].first()
+        assert prof.to_dict() == lab.to_dict() == mem.to_dict()
+        names[lang] = lab.to_dict()
+    assert names["en"] != names["zh"] and any("自驾" in x for x in names["zh"].values())
