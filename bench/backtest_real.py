@@ -160,7 +160,7 @@ def run(name: str, tables: dict[str, pd.DataFrame], ks: list[int], methods: list
             say(f"| {r.method} | {r.reach:,} ({r.reach_low:,.0f}-{r.reach_high:,.0f}) | {r.direct_reach:,} | "
                 f"{r.ratio_to_best_baseline:.3f} ({r.ratio_low:.3f}-{r.ratio_high:.3f}) | {r.active_picks} | "
                 f"{r.seconds:.1f} |")
-        if a.get("models"):
+        if a.models:
             say("models: " + "; ".join(f"{m}: {v}" for m, v in a.models.items()))
         say()
 
