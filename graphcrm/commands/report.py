@@ -22,8 +22,8 @@ REPORT = "graphcrm.reports.html:build_report"
 
 
 @click.command("report")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
-              show_default=True, help="HTML file to write (one self-contained file: opens offline).")
+@library_option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), library=(REPORT, "path"),
+                help="HTML file to write (one self-contained file: opens offline).")
 @click.option("--csv-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for every table of the report as CSV (UTF-8 with BOM, opens in Excel). "
                    "Default: <output name>-csv next to the HTML file.")
@@ -45,7 +45,7 @@ REPORT = "graphcrm.reports.html:build_report"
 @lang_option
 @segment_options
 @handle_errors
-def report_cmd(output: Path, csv_dir: Path | None, csv_lang: str | None, campaign_file: Path | None,
+def report_cmd(output: Path | None, csv_dir: Path | None, csv_lang: str | None, campaign_file: Path | None,
                k_ambassadors: int | None, top: int | None, seed: int | None, store: str | None, since: str | None,
                until: str | None, lang: str, segment: Any = None) -> None:
     """Write the community report: this week's actions, headline numbers, KOCs, circles, referral
@@ -70,9 +70,9 @@ def report_cmd(output: Path, csv_dir: Path | None, csv_lang: str | None, campaig
         head = (f"活动文件 {campaign_file}：k = {campaign.k}，随机种子 = {campaign.seed}；" if lang == "zh"
                 else f"campaign file {campaign_file}: k = {campaign.k}, seed = {campaign.seed}; ")
         click.echo(head + check.summary(lang), err=True)
-    path = cg.report(output, lang=lang, since=since, until=until, csv_dir=csv_dir, campaign=campaign,
+    path = cg.report(lang=lang, since=since, until=until, csv_dir=csv_dir, campaign=campaign,
                      csv_lang=csv_lang, segment=segment,
-                     **given(seed=seed, k_ambassadors=k_ambassadors, top=top))
+                     **given(path=output, seed=seed, k_ambassadors=k_ambassadors, top=top))
     csv_path = Path(csv_dir) if csv_dir is not None else path.with_name(f"{path.stem}-csv")
     size = f"{path.stat().st_size / 1024:,.0f}"
     click.echo(f"报告已写入 {path}（{size} KiB）；CSV 表格在 {csv_path}/" if lang == "zh"
