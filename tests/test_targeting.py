@@ -245,3 +245,26 @@ def test_cli_volunteers_and_levels(tmp_path):
     res = CliRunner().invoke(cli, ["levels", "--store", store, "--lang", "zh", "--format", "csv", "-n", "3"])
     assert res.exit_code == 0, res.output
     assert "next_step" in res.output
+
+
+def test_cli_targets_period_drives_the_drifting_owners(tmp_path):
+    """graphcrm targets --period passes the comparison period to drifting_owners: with 30 days D
+    drifts, with 60 days G2 does (see test_reactivation_is_driven_by_drifting_owners)."""
+    import io
+
+    from click.testing import CliRunner
+
+    import graphcrm
+    from graphcrm.cli import cli
+    from tests.test_movement import _frames
+
+    store = str(tmp_path / "m.duckdb")
+    with graphcrm.open(store) as cg:
+        cg.load(_frames(), now="2024-07-01", rejects_path=tmp_path / "rejects.csv")
+    runner = CliRunner()
+    for period, who in ((None, "D"), ("60D", "G2")):
+        args = ["targets", "--store", store, "--program", "reactivation", "--quiet-days", "100000", "--format", "csv"]
+        res = runner.invoke(cli, args + (["--period", period] if period else []))
+        assert res.exit_code == 0, res.output
+        t = pd.read_csv(io.StringIO(res.stdout))
+        assert t["owner_id"].tolist() == [who] and t["reason"].iloc[0].startswith("drifting"), (period, res.stdout)
