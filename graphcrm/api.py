@@ -202,7 +202,7 @@ class CommunityGraph:
             lookup = self.store.lookup  # a store not created yet holds nothing to refer to
             now_ts = pd.Timestamp(now) if now is not None else None
             step("validate")
-            v = validate(sources, mapping=m, lookup=lookup, now=now_ts)
+            v = validate(sources, mapping=m, lookup=lookup, now=now_ts, release=True)  # raw text freed table by table
             rejects_file.stage(v.rejects[REJECT_COLUMNS])  # written in full before the commit
             step("write")
             try:
