@@ -439,7 +439,8 @@ def _movement_links(ctx: _Ctx) -> str:
     items = [("mv-transitions", t("mv_up", L, n=f"{mv['up']:,}") + whole),
              ("mv-transitions", t("mv_down", L, n=f"{mv['down']:,}") + whole),
              ("mv-rising", t("mv_rising", L, n=f"{mv['rising']:,}")), ("mv-drifting", t("mv_drifting", L, n=f"{mv['drifting']:,}")),
-             ("mv-cohort", t("mv_cohort", L, n=f"{mv['new']:,}") + whole)]
+             ("mv-cohort", t("mv_cohort", L, n=f"{mv['new']:,}") + whole),
+             ("mv-cities", t("mv_where", L))]
     links = " · ".join(f'<a href="#{a}">{esc(txt)}</a>' for a, txt in items)
     return f'<p class="moved"><b>{esc(t("mv_line", L))}</b> {links}</p>'
 
@@ -1011,6 +1012,20 @@ def _movement(ctx: _Ctx) -> str:
              Col("new", t("h_new", L), "num", src="level_transitions.new"),
              Col("owners_now", t("h_now", L), "num", src="level_transitions.owners_now")]
     parts.append(table(ctx, trans, tcols, csv_name=tname, rows=20))
+    moves, _ = ctx.call("movement", lang=L)
+    by_city = movement_by_city(moves, rising, drift, ctx.meta)  # every city in the CSV, 8 shown
+    bname = ctx.csv(by_city, "movement_by_city")
+    parts.append(f'<h3 id="mv-cities">{esc(t("mv_cities_title", L))}</h3>'
+                 f'<p class="muted">{esc(t("mv_cities_note", L))}</p>')
+    mcols = [Col("city", t("h_city", L), "text", src="report.mv_city"),
+             Col("moved_up", t("h_up", L), "num", src="report.mv_up"),
+             Col("moved_down", t("h_down", L), "num", src="report.mv_down"),
+             Col("rising", t("rising_title", L), "num", src="report.mv_rising"),
+             Col("drifting", t("drift_title", L), "num", src="report.mv_drifting"),
+             Col("active_then", t("h_active_then", L), "num", src="report.mv_active_then"),
+             Col("active_now", t("h_active_now", L), "num", src="report.mv_active_now")]
+    parts.append(table(ctx, by_city.assign(city=[_zh_values(c, L) if c else t("dd_none", L) for c in by_city["city"]]),
+                       mcols, csv_name=bname, rows=8, total=len(by_city)))
     parts.append(f'<h3 id="mv-cohort">{esc(t("cohort_title", L))}</h3>' + ctx.whole_note())
     ccols = [Col("cohort", t("h_cohort", L), "text", src="new_owner_cohort.cohort"),
              Col("owners", t("owners_axis", L), "num", src="new_owner_cohort.owners"),
@@ -1020,6 +1035,37 @@ def _movement(ctx: _Ctx) -> str:
              Col("active_share", t("h_active", L), "pct", src="new_owner_cohort.active_share")]
     parts.append(table(ctx, cohort, ccols, csv_name=cname, rows=12))
     return "".join(parts)
+
+
+def movement_by_city(moves: pd.DataFrame, rising: pd.DataFrame, drifting: pd.DataFrame,
+                     meta: dict[str, tuple[str, str]], *, top: int | None = None) -> pd.DataFrame:
+    """Where the movement happened: per owner city, owners who moved up and down a level, rising
+    stars, drifting owners, and owners active in the previous and the current period.
+
+    ``moves`` is :func:`~graphcrm.algorithms.movement.movement`'s table (``direction``,
+    ``activity_then``, ``activity_now``), ``rising``/``drifting`` the two lists, ``meta``
+    owner id -> (city, car model).  Rows: the cities with the most movement first (up + down +
+    rising + drifting, then the city name); ``top`` keeps that many.  Columns ``city`` ("" for
+    owners without one), ``moved_up``, ``moved_down``, ``rising``, ``drifting``, ``active_then``,
+    ``active_now`` (owners).
+    """
+    def city(ids: pd.Series) -> pd.Series:
+        return pd.Series([meta.get(str(i), ("", ""))[0] for i in ids], dtype=object)
+
+    m = pd.DataFrame({"city": city(moves["owner_id"]),
+                      "moved_up": (moves["direction"].astype(str) == "up").to_numpy(int),
+                      "moved_down": (moves["direction"].astype(str) == "down").to_numpy(int),
+                      "active_then": (moves["activity_then"].fillna(0) > 0).to_numpy(int),
+                      "active_now": (moves["activity_now"].fillna(0) > 0).to_numpy(int)})
+    out = m.groupby("city", sort=False).sum()
+    for name, df in (("rising", rising), ("drifting", drifting)):
+        out[name] = city(df["owner_id"]).value_counts().reindex(out.index, fill_value=0) if len(df) else 0
+    out = out.reset_index()[["city", "moved_up", "moved_down", "rising", "drifting", "active_then", "active_now"]]
+    out = out.astype({c: "int64" for c in out.columns if c != "city"})
+    moved = out["moved_up"] + out["moved_down"] + out["rising"] + out["drifting"]
+    out = out.assign(_m=moved).sort_values(["_m", "city"], ascending=[False, True], kind="mergesort")
+    out = out[out["_m"] > 0].drop(columns="_m").reset_index(drop=True)
+    return out.head(top) if top is not None else out
 
 
 def _regulars(ctx: _Ctx) -> str:

@@ -668,3 +668,29 @@ def test_headline_links_to_the_movement_tables(reports):
         drifting = pd.read_csv(csv / "drifting_owners.csv", **enc)
         moved = re.search(r'<p class="moved">(.*?)</p>', head, flags=re.S).group(1)
         assert f">{len(rising):,} " in moved and f">{len(drifting):,} " in moved
+
+
+def test_movement_by_city_by_hand():
+    moves = pd.DataFrame({"owner_id": ["a", "b", "c", "d", "e"],
+                          "direction": ["up", "down", "up", "held", "new"],
+                          "activity_then": [1, 3, 0, 2, 0], "activity_now": [2, 0, 1, 0, 4]})
+    meta = {"a": ("上海", "ES6"), "b": ("上海", ""), "c": ("北京", ""), "d": ("北京", ""), "e": ("", "")}
+    rising = pd.DataFrame({"owner_id": ["e"]})
+    drifting = pd.DataFrame({"owner_id": ["b", "d"]})
+    out = rh.movement_by_city(moves, rising, drifting, meta)
+    assert out.to_dict("records") == [
+        {"city": "上海", "moved_up": 1, "moved_down": 1, "rising": 0, "drifting": 1, "active_then": 2, "active_now": 1},
+        {"city": "北京", "moved_up": 1, "moved_down": 0, "rising": 0, "drifting": 1, "active_then": 1, "active_now": 1},
+        {"city": "", "moved_up": 0, "moved_down": 0, "rising": 1, "drifting": 0, "active_then": 0, "active_now": 1},
+    ]
+    assert len(rh.movement_by_city(moves, rising, drifting, meta, top=1)) == 1
+
+
+def test_movement_city_table_in_the_report(reports):
+    text = reports["en"].read_text(encoding="utf-8")
+    mv = _section_html(text, "movement")
+    assert 'id="mv-cities"' in mv and 'data-csv="movement_by_city.csv"' in mv
+    assert 'href="#mv-cities"' in _section_html(text, "headline")
+    by_city = pd.read_csv(reports["en"].with_name("report-en-csv") / "movement_by_city.csv", encoding="utf-8-sig")
+    drift = pd.read_csv(reports["en"].with_name("report-en-csv") / "drifting_owners.csv", encoding="utf-8-sig")
+    assert by_city["drifting"].sum() == len(drift)  # every drifting owner is counted in one city
