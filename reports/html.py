@@ -1501,7 +1501,7 @@ def build_report(
         ``spread_curve``, ``targets``, ``targets_<program>``, ``volunteer_candidates``,
         ``volunteer_pipeline``, ``volunteer_validation``, ``owner_levels``, ``level_summary``,
         ``closest_to_next_level``, ``drifting_owners``, ``rising_stars``, ``level_transitions``,
-        ``new_owner_cohort``, ``backtest``, ``campaign_lift``
+        ``movement_by_city``, ``new_owner_cohort``, ``backtest``, ``campaign_lift``, ``event_regulars``
         (each only when its section could be computed).
 
     Raises
