@@ -11,8 +11,9 @@ the wall seconds and the peak resident memory of that call (Linux ``VmHWM``, res
 the community it holds is included), the influence graph's size and the seconds of the stages
 (learning and building the graph = the rest; RR sampling, greedy, validation, Monte Carlo
 check from ``details.stats.seconds``).  ``--also-targets`` then times ``cg.targets(seed=0)`` in
-the same process (it reuses the cached influence graph).  Timings are never asserted in tests;
-the load average is printed because other processes share the cores.
+the same process (it reuses the cached influence graph).  ``--profile`` wraps the call in
+cProfile and prints its 25 costliest functions (own time) to stderr.  Timings are never
+asserted in tests; the load average is printed because other processes share the cores.
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def _status(field: str) -> float:
     return float("nan")
 
 
-def child(store: str, targets: bool) -> None:
+def child(store: str, targets: bool, profile: bool = False) -> None:
     import warnings
 
     warnings.filterwarnings("ignore")
@@ -47,9 +48,20 @@ def child(store: str, targets: bool) -> None:
     community_s = time.perf_counter() - t
     with open("/proc/self/clear_refs", "w") as fh:
         fh.write("5")
+    prof = None
+    if profile:
+        import cProfile
+
+        prof = cProfile.Profile()
+        prof.enable()
     t = time.perf_counter()
     _, det = cg.ambassadors(k=30, seed=0, details=True)
     amb_s = time.perf_counter() - t
+    if prof is not None:
+        import pstats
+
+        prof.disable()
+        pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(25)
     st = det.stats
     rec = {"store": store, "owners": st.owners, "edges": st.edges, "audience_nodes": st.audience_nodes,
            "community_s": round(community_s, 2), "ambassadors_s": round(amb_s, 2),
@@ -70,10 +82,11 @@ def main() -> None:
     ap.add_argument("--store", nargs="*", default=None, help="existing stores to use instead of --owners")
     ap.add_argument("--work", type=Path, default=Path("/tmp/gcrm-amb"))
     ap.add_argument("--also-targets", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="cProfile the call (top 25 by own time, to stderr)")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        child(a.child, a.also_targets)
+        child(a.child, a.also_targets, a.profile)
         return
     stores = a.store
     if not stores:
@@ -88,9 +101,12 @@ def main() -> None:
     print(f"# load average at start {os.getloadavg()[0]:.2f} (2 cores shared)", flush=True)
     env = {**os.environ, "GRAPHCRM_FRESH": "1"}
     for db in stores:
-        cmd = [sys.executable, __file__, "--child", db] + (["--also-targets"] if a.also_targets else [])
-        out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
-        print(out.strip().splitlines()[-1], flush=True)
+        cmd = ([sys.executable, __file__, "--child", db] + (["--also-targets"] if a.also_targets else [])
+               + (["--profile"] if a.profile else []))
+        done = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+        if a.profile:
+            print(done.stderr, file=sys.stderr)
+        print(done.stdout.strip().splitlines()[-1], flush=True)
 
 
 if __name__ == "__main__":
