@@ -131,6 +131,48 @@ class _CommunityFunction:
         return target
 
 
+class _OptionsOf:
+    """A CommunityGraph method ``m(self, ..., **options)`` that passes ``options`` to a library
+    function ``f(community, ...)``: its signature shows ``f``'s parameters in place of
+    ``**options`` (keyword-only, with ``f``'s defaults), so the defaults stay in ``f`` alone
+    and Shift-Tab still shows them.  ``f`` is imported when the signature is asked for."""
+
+    def __init__(self, module: str, func: str):
+        self.module, self.func = module, func
+
+    def __call__(self, method: Any) -> "_OptionsOf":
+        self.method = method
+        return self
+
+    def signature(self, *, bound: bool) -> inspect.Signature:
+        own = inspect.signature(self.method)
+        params = [p for p in own.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        taken = {p.name for p in params}
+        fn = _algorithm(self.module, self.func)
+        extra = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+                 for p in list(inspect.signature(fn).parameters.values())[1:]  # the community is the method's
+                 if p.name not in taken and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                                       inspect.Parameter.KEYWORD_ONLY)]
+        params = sorted([*params, *extra], key=lambda p: p.kind)
+        return own.replace(parameters=params[1:] if bound else params)
+
+    def __get__(self, obj: Any, objtype: type | None = None):
+        import functools
+
+        method = self.method
+        if obj is None:
+            @functools.wraps(method)
+            def target(*args: Any, **kwargs: Any) -> Any:
+                return method(*args, **kwargs)
+        else:
+            @functools.wraps(method)
+            def target(*args: Any, **kwargs: Any) -> Any:
+                return method(obj, *args, **kwargs)
+        del target.__wrapped__  # inspect.signature reads __signature__, not the **options original
+        target.__signature__ = self.signature(bound=obj is not None)  # type: ignore[attr-defined]
+        return target
+
+
 class CommunityGraph:
     """A community in a store, with loading, projections and analyses.
 
@@ -346,12 +388,14 @@ class CommunityGraph:
         return _algorithm("algorithms.influence", "spread")(self.community(since, until), seeds, **options)
 
     # -- campaigns: record a program run with its hold-out, evaluate it after the window ------
+    @_OptionsOf("algorithms.campaigns", "plan_campaign")
     def record_campaign(self, name: str, *, program: str, replace: bool = False, since: Any = None,
                         until: Any = None, **plan_options: Any):
         """Plan a campaign (treated and a never-contacted control, see
         :func:`graphcrm.algorithms.campaigns.plan_campaign`, whose options and defaults
-        ``plan_options`` are: ``start``, ``window_days``, ``holdout``, ``seed``,
-        ``targets_frame``, ``matches``, ``target_options``) and record it in the store.
+        ``plan_options`` are, as the signature shows: ``start``, ``window_days``, ``holdout``,
+        ``seed``, ``targets_frame``, ``matches``, ``neighbour_layers``, ``created_at``,
+        ``target_options``) and record it in the store.
 
         Returns the :class:`~graphcrm.algorithms.campaigns.CampaignPlan`; export only its
         ``treated`` members to a CRM (the control must never be contacted).

@@ -75,3 +75,18 @@ def test_owner_method_is_owner_profile(cg):
     assert cg.owner.__doc__ == owner_profile.__doc__
     assert "self" in inspect.signature(graphcrm.CommunityGraph.owner).parameters
     assert cg.owner("a", include_targets=False).owner_id == "a"
+
+
+def test_record_campaign_shows_plan_campaigns_options(cg):
+    """cg.record_campaign passes its options to plan_campaign and shows them, with plan_campaign's
+    defaults, in place of **plan_options (the defaults live in plan_campaign alone)."""
+    from graphcrm.algorithms.campaigns import plan_campaign
+
+    plan = inspect.signature(plan_campaign).parameters
+    shown = inspect.signature(cg.record_campaign).parameters
+    assert "plan_options" not in shown and "self" not in shown
+    for p in ("start", "window_days", "holdout", "seed", "targets_frame", "matches", "target_options"):
+        assert shown[p].default == plan[p].default and shown[p].kind is inspect.Parameter.KEYWORD_ONLY
+    assert list(shown)[:6] == ["name", "program", "replace", "since", "until", "start"]
+    assert "self" in inspect.signature(graphcrm.CommunityGraph.record_campaign).parameters
+    assert cg.record_campaign.__doc__.startswith("Plan a campaign")
