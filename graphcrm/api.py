@@ -308,14 +308,9 @@ class CommunityGraph:
         """
         return self.community(since, until).graph(kind, **options)
 
-    def to_networkx(self, kind: str, *, attributes: bool = True, since: Any = None, until: Any = None,
-                    **options: Any):
-        """A projection as a networkx graph: owner ids as nodes with their attributes (city,
-        region, car_model, level, circle, koc_score, koc_rank, ...), ``layer`` and ``weight`` on
-        the edges; see :func:`graphcrm.algorithms.exports.to_networkx` (``attributes=False``: ids only)."""
-        from graphcrm.algorithms.exports import to_networkx
-
-        return to_networkx(self.community(since, until), kind, attributes=attributes, **options)
+    #: a projection as a networkx graph with owner attributes on the nodes and layer/weight on the
+    #: edges: :func:`graphcrm.algorithms.exports.to_networkx` with its real signature and docstring
+    to_networkx = _CommunityFunction("algorithms.exports", "to_networkx")
 
     #: everything graphcrm knows about one owner: :func:`graphcrm.algorithms.owner.owner_profile`
     #: with its real signature and docstring (``graphcrm.reports.owner.owner_html`` makes its page)

@@ -90,3 +90,12 @@ def test_record_campaign_shows_plan_campaigns_options(cg):
     assert list(shown)[:6] == ["name", "program", "replace", "since", "until", "start"]
     assert "self" in inspect.signature(graphcrm.CommunityGraph.record_campaign).parameters
     assert cg.record_campaign.__doc__.startswith("Plan a campaign")
+
+
+def test_to_networkx_method_is_the_export_function(cg):
+    from graphcrm.algorithms.exports import to_networkx
+
+    shown = inspect.signature(cg.to_networkx).parameters
+    assert list(shown)[:3] == ["kind", "since", "until"] and shown["attributes"].default is True
+    assert cg.to_networkx.__doc__ == to_networkx.__doc__
+    assert set(cg.to_networkx("referrals").nodes) == {"a", "b"}
