@@ -302,6 +302,16 @@ def read_campaign_file(path: str | os.PathLike) -> CampaignFile:
     hold = dict(doc.get("holdout", {}))
     _check("holdout", hold, HOLDOUT_KEYS, path)
 
+    _check_ambassadors(amb, path)
+    _check_targets(tgt, hold, path)
+    ids = _excluded_ids(exc_t, path)
+    return CampaignFile(path=path, name=doc.get("name"), seed=int(doc.get("seed", 0)), ambassadors=amb,
+                        exclude=tuple(dict.fromkeys(i for i in ids if i)), targets=tgt, holdout=hold)
+
+
+def _check_ambassadors(amb: dict[str, Any], path: Path) -> None:
+    """Check the [ambassadors] values and read its costs (a file next to the campaign file, or
+    an inline table) into ``amb["costs"]``, owner id -> cost."""
     if "k" in amb and amb["k"] < 1:
         raise ConfigError(f"{path}: [ambassadors] k must be at least 1, got {amb['k']}")
     for key in ("per_city", "per_circle", "mc_runs", "budget"):
@@ -318,6 +328,10 @@ def read_campaign_file(path: str | os.PathLike) -> CampaignFile:
         amb["costs"] = costs
     if ("costs" in amb) != ("budget" in amb):
         raise ConfigError(f"{path}: [ambassadors] costs and budget go together")
+
+
+def _check_targets(tgt: dict[str, Any], hold: dict[str, Any], path: Path) -> None:
+    """Check the [targets] sizes and programs and the [holdout] share."""
     for key in TARGET_KEYS:
         if key not in ("programs", "drift_options") and key in tgt and tgt[key] < 0:
             raise ConfigError(f"{path}: [targets] {key} must be >= 0, got {tgt[key]}")
@@ -329,6 +343,10 @@ def read_campaign_file(path: str | os.PathLike) -> CampaignFile:
     if "share" in hold and not 0 < hold["share"] < 1:
         raise ConfigError(f"{path}: [holdout] share must be between 0 and 1, got {hold['share']}")
 
+
+def _excluded_ids(exc_t: dict[str, Any], path: Path) -> list[str]:
+    """The [exclude] ids: inline ``owner_ids`` first, then those of its ``files`` (relative to
+    the campaign file)."""
     ids: list[str] = []
     for x in exc_t.get("owner_ids", []):
         if not isinstance(x, (str, int)) or isinstance(x, bool):
@@ -338,5 +356,4 @@ def read_campaign_file(path: str | os.PathLike) -> CampaignFile:
         if not isinstance(f, str):
             raise ConfigError(f"{path}: [exclude] files holds {f!r}, not a file name")
         ids.extend(read_ids(path.parent / f))
-    return CampaignFile(path=path, name=doc.get("name"), seed=int(doc.get("seed", 0)), ambassadors=amb,
-                        exclude=tuple(dict.fromkeys(i for i in ids if i)), targets=tgt, holdout=hold)
+    return ids
