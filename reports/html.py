@@ -1531,7 +1531,7 @@ def build_report(
     wanted = keys if sections is None else [str(x) for x in sections]
     unknown = sorted(set(wanted) - set(keys))
     if unknown:
-        raise ConfigError(f"unknown report section(s) {', '.join(unknown)}; the sections are {', '.join(keys)}")
+        raise ConfigError(code="report_sections", unknown=", ".join(unknown), known=", ".join(keys))
     chosen = [(k, lbl) for k, lbl in SECTIONS if k in wanted]
     camp = None
     if campaign is not None:
@@ -1540,9 +1540,9 @@ def build_report(
         camp = campaign if isinstance(campaign, CampaignFile) else read_campaign_file(campaign)
         seed, k_ambassadors = camp.seed, camp.k
     if int(k_ambassadors) < 1:
-        raise ConfigError(f"k_ambassadors must be at least 1, got {k_ambassadors!r}")
+        raise ConfigError(code="report_k", value=repr(k_ambassadors))
     if int(top) < 1:
-        raise ConfigError(f"top must be at least 1, got {top!r}")
+        raise ConfigError(code="report_top", value=repr(top))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     csv_path = Path(csv_dir) if csv_dir is not None else path.with_name(f"{path.stem}-csv")

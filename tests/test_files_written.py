@@ -457,10 +457,10 @@ def test_charts_literal_text_directly():
         assert f">{n}</text>" in svg
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in svg and "<script" not in svg
     assert 'aria-label="&lt;/script&gt;&quot;t$\\alpha$"' in svg
-    tree = charts.referral_trees([{"title": CITY_MATH, "parent": [-1, 0], "converted": [False, True],
+    tree = "".join(charts.referral_trees([{"title": CITY_MATH, "parent": [-1, 0], "converted": [False, True],
                                    "note": CITY_POWER}], labels={k: CITY_MATH for k in
                                                                   ("chain_root", "converted", "not_converted",
-                                                                   "level_rings", "top_chains")})
+                                                                   "level_rings", "top_chains")}))
     assert tree.count(f">{CITY_MATH}</text>") >= 2 and f">{CITY_POWER}</text>" in tree
 
 
