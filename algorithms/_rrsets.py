@@ -224,19 +224,22 @@ def build_csr(
 def _csr_order(key: np.ndarray, other: np.ndarray, p: np.ndarray) -> np.ndarray:
     """The edge order of :func:`build_csr`: by ``key``, then probability descending, then ``other``.
 
-    When ``other`` already ascends within every key (edges sorted by ``other``, or by
-    ``(key, other)``: what the influence graphs pass), a stable counting sort by ``key`` and a
-    stable sort of each node's few edges by probability give that order in linear time
-    (:func:`_bucket_order`); otherwise a three-key lexsort (about 10 times slower on 10M edges)."""
+    A stable counting sort by ``key`` and a stable sort of each node's few edges by probability
+    (:func:`_bucket_order`), after a stable sort by ``other`` unless ``other`` already ascends
+    within every key (edges sorted by ``other``, or by ``(key, other)``).  The same order as the
+    three-key ``np.lexsort((other, -p, key))`` (tested), about 3 times faster on 10M edges."""
     m = key.shape[0]
-    if m > 1:
-        same = key[1:] == key[:-1]
-        up = other[1:] >= other[:-1]
-        if bool(up.all()) or bool(((key[1:] > key[:-1]) | (same & up)).all()):
-            bits = np.where(p > 0, p, np.float32(0)).astype(np.float32).view(np.uint32)
-            desc = np.uint32(0xFFFFFFFF) - bits  # ascends as p descends (non-negative float32 bits ascend with p)
-            return _bucket_order(key, desc, int(key.max()) + 1)
-    return np.lexsort((other, -p, key))
+    if m < 2:
+        return np.arange(m, dtype=np.int64)
+    bits = np.where(p > 0, p, np.float32(0)).astype(np.float32).view(np.uint32)
+    desc = np.uint32(0xFFFFFFFF) - bits  # ascends as p descends (non-negative float32 bits ascend with p)
+    nkeys = int(key.max()) + 1
+    same = key[1:] == key[:-1]
+    up = other[1:] >= other[:-1]
+    if bool(up.all()) or bool(((key[1:] > key[:-1]) | (same & up)).all()):
+        return _bucket_order(key, desc, nkeys)
+    first = np.argsort(other, kind="stable")
+    return first[_bucket_order(key[first], desc[first], nkeys)]
 
 
 @njit(cache=True)
