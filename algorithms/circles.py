@@ -329,21 +329,25 @@ class CircleDetails:
 def _graph(n: int, eu: np.ndarray, ev: np.ndarray, w: np.ndarray) -> ig.Graph:
     """The igraph graph of an edge list (built once and shared by the runs on it).
 
-    The edges go to igraph as lists of Python tuples made by ``zip`` over ``tolist()`` of each
-    column, in blocks of :data:`_GRAPH_BLOCK` edges: at 2.7M ties that is 0.95 s against 2.35 s
-    for ``np.column_stack(...).tolist()`` (a list per edge) and 2.2 s for an int32 ndarray (read
-    element by element by python-igraph 1.0), and the transient lists stay bounded at 1M owners.
-    The weights are not stored on the graph: every run passes them as a float64 array (see
-    :func:`_run_once`; a Python list of 36.6M floats would hold 1.2 GB at 1M owners).
+    The edges go to igraph in one call as an iterator of Python tuples, made block by block
+    (:data:`_GRAPH_BLOCK` edges) by ``zip`` over ``tolist()`` of each column: the transient lists
+    stay bounded (a list of all 36.6M tuples of the 1M-owner demo would take ~4 GB) and igraph
+    indexes the edges once.  Measured at 2.7M ties: 0.95 s against 2.35 s for
+    ``np.column_stack(...).tolist()`` (a list per edge) and 2.2 s for an int32 ndarray (read
+    element by element by python-igraph 1.0); at 9.5M: 7.3 s against 19.9 s for ``add_edges``
+    in blocks of 4M (each call re-indexes every edge so far).  The weights are not stored on the
+    graph: every run passes them as a float64 array (see :func:`_run_once`; a Python list of
+    36.6M floats would hold 1.2 GB at 1M owners).
     """
-    g = ig.Graph(n=n, directed=False)
-    for s in range(0, len(eu), _GRAPH_BLOCK):
-        g.add_edges(list(zip(eu[s:s + _GRAPH_BLOCK].tolist(), ev[s:s + _GRAPH_BLOCK].tolist())))
-    return g
+    def edges():
+        for s in range(0, len(eu), _GRAPH_BLOCK):
+            yield from zip(eu[s:s + _GRAPH_BLOCK].tolist(), ev[s:s + _GRAPH_BLOCK].tolist())
+
+    return ig.Graph(n=n, edges=edges(), directed=False)
 
 
-#: edges handed to igraph per ``add_edges`` call (bounds the transient Python lists)
-_GRAPH_BLOCK = 4_000_000
+#: edges turned into Python tuples at a time while a graph is built (bounds the transient lists)
+_GRAPH_BLOCK = 1_000_000
 
 
 def _run_once(g: ig.Graph, weights: np.ndarray | list[float], *, method: str, resolution: float | None, seed: int,
