@@ -30,7 +30,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 #: fonts tried by matplotlib for measuring text and written into the SVG's font-family
@@ -390,7 +389,7 @@ def referral_distributions(depth_counts: pd.Series, size_counts: pd.Series, *, l
 
 def referral_trees(trees: Sequence[dict], *, labels: dict[str, str]) -> list[str]:
     """Small multiples of the largest chains drawn as radial trees (chain starter in the centre),
-    one SVG per tree (the first carries the legend).
+    one SVG per tree; the key (:func:`tree_key`) is HTML under them, so that it wraps on a phone.
 
     Each tree: ``title``, ``parent`` (index of each owner's referrer in the list, -1 for the
     starter, who comes first; parents before children), ``converted`` (bool per owner), ``note``
@@ -401,7 +400,7 @@ def referral_trees(trees: Sequence[dict], *, labels: dict[str, str]) -> list[str
 
     out = []
     for i_tree, tr in enumerate(trees):
-        with figure(3.6, 4.4 if i_tree == 0 else 3.8) as fig:
+        with figure(3.6, 3.8) as fig:
             ax = fig.subplots()
             par = np.asarray(tr["parent"], dtype=np.int64)
             m = len(par)
@@ -437,15 +436,13 @@ def referral_trees(trees: Sequence[dict], *, labels: dict[str, str]) -> list[str
             if tr.get("note"):
                 ax.text(0.5, -0.03, plain(tr["note"]), transform=ax.transAxes, ha="center", va="top", fontsize=9,
                         color=MUTED)
-            if i_tree == 0:  # the legend once, under the first tree (on a phone the trees stack)
-                handles = [Line2D([], [], marker="D", ls="", color=INK, label=labels["chain_root"]),
-                           Line2D([], [], marker="o", ls="", color=SERIES[1], label=labels["converted"]),
-                           Line2D([], [], marker="o", ls="", markerfacecolor=LIGHT, markeredgecolor=PRIMARY,
-                                  label=labels["not_converted"]),
-                           Line2D([], [], ls="-", color=GRID, label=labels["level_rings"])]
-                fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=9)
             out.append(to_svg(fig, plain(tr["title"]) or labels["top_chains"]))
     return out
+
+
+#: the marks of :func:`referral_trees`, for its HTML key: (label key, symbol, colour)
+TREE_KEY = (("chain_root", "◆", INK), ("converted", "●", SERIES[1]), ("not_converted", "○", PRIMARY),
+            ("level_rings", "◯", "#94a3b8"))
 
 
 def hbar(labels_: Sequence[str], values: Sequence[float], *, title: str, xlabel: str = "",

@@ -732,7 +732,8 @@ def _referrals(ctx: _Ctx) -> str:
                       "converted": sel["stage"].isin(CONVERTED_STAGES).to_numpy(),
                       "note": t("shown_of", L, a=f"{len(sel):,}", b=f"{total:,}") if total > len(sel) else ""})
     if trees and chains["chain_size"].iloc[0] >= 2:
-        parts.append(_panels(charts.referral_trees(trees, labels=labels), "trees")
+        key = "".join(f'<li><span style="color:{c}">{sym}</span>{esc(labels[k])}</li>' for k, sym, c in charts.TREE_KEY)
+        parts.append(_panels(charts.referral_trees(trees, labels=labels), "trees") + f'<ul class="chart-key">{key}</ul>'
                      + f'<p class="caption">{esc(t("trees_caption", L, c=TREE_CHILDREN, n=TREE_NODES))}</p>')
     cols = [Col("root_id", t("h_starter", L), "owner", src="referral_chains.root_id"),
             Col("chain_size", t("owners_axis", L), "num", src="referral_chains.chain_size"),
@@ -1291,6 +1292,8 @@ header.top .facts .seg{background:rgba(255,255,255,.18);border-radius:999px;padd
 .panels{display:grid;grid-template-columns:repeat(var(--panels),minmax(0,1fr));gap:10px 18px;margin:8px 0 16px;
 align-items:start}
 .panels figure.chart{margin:0}
+ul.chart-key{list-style:none;display:flex;flex-wrap:wrap;justify-content:center;gap:4px 18px;padding:0;margin:-8px 0 12px;
+font-size:13px;color:var(--muted)}ul.chart-key span{margin-right:5px;font-size:14px}
 @media (max-width:1000px){.panels-4,.panels-3{grid-template-columns:repeat(2,minmax(0,1fr))}}
 @media (max-width:640px){.panels{grid-template-columns:minmax(0,1fr)}}
 figure.chart{margin:8px 0 16px;text-align:center}
