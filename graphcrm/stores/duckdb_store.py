@@ -206,6 +206,7 @@ class DuckDBStore(Store):
                 written[name] = len(df)
             self._bump_data_version(cur)  # cached results of the old data are no longer used
             cur.execute("COMMIT")
+            self.trim_memory()
         except BaseException as exc:
             try:
                 cur.execute("ROLLBACK")
@@ -219,6 +220,27 @@ class DuckDBStore(Store):
         finally:
             cur.close()
         return written
+
+    def trim_memory(self) -> None:
+        """Hand memory the process no longer uses back to the system: DuckDB's buffer pool
+        (by lowering its memory limit for a moment, then restoring it) and pyarrow's pool.
+
+        After loading 27M rows (1M demo owners) DuckDB kept its written blocks cached and arrow
+        its freed buffers: ~3x the resident memory the next steps need (measured at 100k owners:
+        993 MB resident after the load, 305 MB after this).  Called after every load and before
+        the community is read.
+        """
+        if self._con is None:
+            return
+        try:
+            limit = self._con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+            self._con.execute("SET memory_limit='64MB'")
+            self._con.execute(f"SET memory_limit='{limit}'")
+        except duckdb.Error:  # a setting this DuckDB does not take: nothing to trim, nothing lost
+            pass
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
 
     def _remove_new_file(self) -> None:
         """Undo creating the file: a first load that failed leaves no store behind."""
@@ -396,6 +418,7 @@ class DuckDBStore(Store):
         >>> r["referrer_id"].cat.codes.tolist(), r["referrer_id"].tolist()
         ([1], ['b'])
         """
+        self.trim_memory()  # what a load left cached (this process's load, just before)
         out = {"owners": self.table("owners"), "events": self.table("events")}
         cats = {("owners", "owner_id"): pd.Index(out["owners"]["owner_id"].astype(str).to_numpy(), dtype=object),
                 ("events", "event_id"): pd.Index(out["events"]["event_id"].astype(str).to_numpy(), dtype=object)}
