@@ -2,7 +2,8 @@
 
     python bench/validate_circles.py                  # everything (about 10 minutes on 2 cores)
     python bench/validate_circles.py --only labelled  # labelled | demo | timing
-    python bench/validate_circles.py --only timing --owners 100000   # or 1000000
+    python bench/validate_circles.py --only timing --owners 100000
+    python bench/validate_circles.py --only timing --owners 1000000 --quick
 
 * labelled: every labelled real network in ../shared/data (SocioPatterns primary school, high
   school - contacts, friendship, contact diaries, Facebook pairs -, workplace 2013 and 2015,
@@ -272,7 +273,9 @@ def _peak_mib() -> float:
     return float("nan")
 
 
-def run_timing(n: int) -> None:
+def run_timing(n: int, *, quick: bool = False) -> None:
+    """Wall and CPU seconds and peak memory per step; ``quick``: only circles() (computed, then
+    cached), the profiles and the memberships (for 1M owners on a shared machine)."""
     import os
 
     t = time.perf_counter()
@@ -284,35 +287,39 @@ def run_timing(n: int) -> None:
     tg = time.perf_counter() - t
     say(f"## Timing on the demo community ({n:,} owners, {len(u):,} combined-graph ties, 2 shared cores, "
         f"load average {os.getloadavg()[0]:.1f} at the start)")
-    say("| step | s | peak MiB after | notes |")
-    say("|---|---|---|---|")
-    say(f"| demo generated in memory | {tgen:.1f} | {_peak_mib():,.0f} | |")
-    say(f"| combined graph (the two projections, pandas path) | {tg:.1f} | {_peak_mib():,.0f} | |")
+    say("| step | s | CPU s | peak MiB after | notes |")
+    say("|---|---|---|---|---|")
+    say(f"| demo generated in memory | {tgen:.1f} | | {_peak_mib():,.0f} | |")
+    say(f"| combined graph (the two projections, pandas path) | {tg:.1f} | | {_peak_mib():,.0f} | |")
     from graphcrm.algorithms.koc import kocs
 
     def koc_row() -> None:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         kocs(c)
-        say(f"| kocs() (the circles partition cached) | {time.perf_counter() - t:.1f} | {_peak_mib():,.0f} | |")
+        say(f"| kocs() (the circles partition cached) | {time.perf_counter() - t:.1f} | "
+            f"{time.process_time() - cpu:.1f} | {_peak_mib():,.0f} | |")
 
-    for label, opts in (("circles(), default", {}), ("kocs", None),
-                        ("circles(), default again (cached)", {}),
-                        ("circles(), default, seed 1", dict(seed=1)),
-                        ("circles(), single run", dict(consensus_runs=1))):
+    steps = (("circles(), default", {}), ("kocs", None), ("circles(), default again (cached)", {}),
+             ("circles(), default, seed 1", dict(seed=1)), ("circles(), single run", dict(consensus_runs=1)))
+    if quick:
+        steps = (steps[0], steps[2])
+    for label, opts in steps:
         if opts is None:
             koc_row()
             continue
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         _, d = circles(c, details=True, **opts)
-        say(f"| {label} | {time.perf_counter() - t:.1f} | {_peak_mib():,.0f} | {d.n_circles} circles, "
+        say(f"| {label} | {time.perf_counter() - t:.1f} | {time.process_time() - cpu:.1f} | {_peak_mib():,.0f} | {d.n_circles} circles, "
             f"res {d.resolution:g}, seed stability {d.seed_stability:.3f}, consensus on {d.coarse_groups:,} vertices, "
             f"{d.consensus_rounds} consensus rounds, engine {d.engine} |")
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     circle_profiles(c, leaders=0)
-    say(f"| circle_profiles() (circles cached, no leaders) | {time.perf_counter() - t:.1f} | {_peak_mib():,.0f} | |")
-    t = time.perf_counter()
+    say(f"| circle_profiles() (circles cached, no leaders) | {time.perf_counter() - t:.1f} | "
+        f"{time.process_time() - cpu:.1f} | {_peak_mib():,.0f} | |")
+    t, cpu = time.perf_counter(), time.process_time()
     m = circle_memberships(c)
-    say(f"| circle_memberships() (circles cached) | {time.perf_counter() - t:.1f} | {_peak_mib():,.0f} | "
+    say(f"| circle_memberships() (circles cached) | {time.perf_counter() - t:.1f} | {time.process_time() - cpu:.1f} | "
+        f"{_peak_mib():,.0f} | "
         f"{len(m):,} memberships, {int((m.groupby('owner_id').size() > 1).sum()):,} owners in more than one circle |")
     say()
 
@@ -321,13 +328,14 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--only", choices=["labelled", "demo", "timing"], default=None)
     p.add_argument("--owners", type=int, default=None, help="demo size (demo: 20,000; timing: 100,000)")
+    p.add_argument("--quick", action="store_true", help="timing: circles, profiles and memberships only")
     a = p.parse_args(argv)
     if a.only in (None, "labelled"):
         run_labelled()
     if a.only in (None, "demo"):
         run_demo(a.owners or 20_000)
     if a.only in (None, "timing"):
-        run_timing(a.owners or 100_000)
+        run_timing(a.owners or 100_000, quick=a.quick)
 
 
 if __name__ == "__main__":
