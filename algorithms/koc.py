@@ -20,7 +20,8 @@ Components (each its own output column)
     on the cleaned referral forest (converted referrals only; direct 1.0, second level 0.5,
     third 0.25 by default).
 ``bridging``
-    How many different circles (from :func:`graphcrm.algorithms.circles.circles`) the owner's
+    How many different circles (the partition of :func:`graphcrm.algorithms.circles.circles`, read
+    through :func:`~graphcrm.algorithms.circles.circle_ids`: no circles table is built) the owner's
     independent engagers come from (``bridging="count"``), or the effective number of circles
     ``exp(entropy)`` of that audience (``bridging="entropy"``).
 
@@ -68,7 +69,7 @@ sum_c W_c`` with default weights :data:`DEFAULT_WEIGHTS`:
 * bridging 0.10: spreading across circles; a tie-breaker between owners of similar reach.
 
 Cost: one pass over interactions (group-bys and sorted-key look-ups), one PageRank, the
-cached circles and the linear referral forest: linear in owners + interactions.
+cached circles partition and the linear referral forest: linear in owners + interactions.
 """
 from __future__ import annotations
 
