@@ -227,8 +227,8 @@ class DuckDBStore(Store):
 
         After loading 27M rows (1M demo owners) DuckDB kept its written blocks cached and arrow
         its freed buffers: ~3x the resident memory the next steps need (measured at 100k owners:
-        993 MB resident after the load, 305 MB after this).  Called after every load and before
-        the community is read.
+        993 MB resident after the load, 527 MB after this; at 1M: 5,051 -> 1,841 MiB).  Called
+        after every load, and before and after the community's tables and projections are read.
         """
         if self._con is None:
             return
@@ -468,6 +468,7 @@ class DuckDBStore(Store):
                 else:
                     frame[c] = df[c]
             out[name] = _typed(pd.DataFrame(frame), t, skip=set(coded) | {c for n, c in self._CODED_ENUMS if n == name})
+        self.trim_memory()  # the blocks these reads cached: the community holds its own copy
         return out
 
     def _window_sql(self, since, until) -> tuple[str, list]:
@@ -523,6 +524,7 @@ class DuckDBStore(Store):
             r = self.con.execute(sql, params + p4 + p2 + p3).fetchnumpy()
         except duckdb.Error as exc:
             raise StoreError(f"aggregating interactions in {self.uri} failed: {exc}") from None
+        self.trim_memory()
         return {"source": np.asarray(r["source"], dtype=np.int32), "target": np.asarray(r["target"], dtype=np.int32),
                 "weight": np.asarray(r["weight"], dtype=np.float64), "count": np.asarray(r["count"], dtype=np.int32)}
 
@@ -562,6 +564,7 @@ class DuckDBStore(Store):
                 params + p2).fetchnumpy()
         except duckdb.Error as exc:
             raise StoreError(f"aggregating attendance in {self.uri} failed: {exc}") from None
+        self.trim_memory()
         return ({"source": np.asarray(r["source"], dtype=np.int32), "target": np.asarray(r["target"], dtype=np.int32),
                  "weight": np.asarray(r["weight"], dtype=np.float64), "shared": np.asarray(r["shared"], dtype=np.int32)},
                 skipped)
