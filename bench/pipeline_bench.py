@@ -1,7 +1,7 @@
 """The whole weekly pipeline at N owners: wall time and peak memory per step.
 
     python bench/pipeline_bench.py --owners 20000 100000 [--work /tmp/gcrm-bench] [--json out.json]
-    python bench/pipeline_bench.py --plot out.json [more.json ...] --png docs/scaling.png
+    python bench/pipeline_bench.py --plot out.json [more.json ...] --png docs/scaling.png   (same sizes merged, later files win)
 
 For each size the demo is generated once (``examples/generate_demo.py DIR --owners N``, kept in
 ``--work`` and reused), then **one fresh subprocess per size** loads it into a new DuckDB file and
@@ -199,11 +199,18 @@ def plot(files: list[Path], png: Path) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    results = []
+    # runs of the same size are merged step by step: a later file's step (without error)
+    # replaces an earlier one's (e.g. a second, partial run of the steps the first could not do)
+    by_size: dict[int, dict] = {}
     for f in files:
         data = json.loads(f.read_text())
-        results += data if isinstance(data, list) else [data]
-    results.sort(key=lambda r: r["owners"])
+        for r in data if isinstance(data, list) else [data]:
+            merged = by_size.setdefault(r["owners"], {"owners": r["owners"], "steps": []})
+            for s in r["steps"]:
+                if s["error"]:
+                    continue
+                merged["steps"] = [x for x in merged["steps"] if x["step"] != s["step"]] + [s]
+    results = sorted(by_size.values(), key=lambda r: r["owners"])
     names = []
     for r in results:
         names += [s["step"] for s in r["steps"] if s["step"] not in names]
