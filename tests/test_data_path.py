@@ -109,3 +109,15 @@ def test_categorical_keeps_unknown_values_after_the_head():
     assert s.cat.codes.tolist() == [1, 4, -1, 0, 3]
     again = categorical(s, pd.Index(["b", "y"]))  # recoded through the categories
     assert again.cat.codes.tolist()[:2] == [0, 3] and again.tolist()[:2] == ["b", "zz"]
+
+
+def test_community_read_under_a_tiny_memory_cap_gives_the_same_tables(store, monkeypatch):
+    """The community's reads run with DuckDB's memory capped (spilling, or retried without the
+    cap when a query cannot fit): the same tables either way, and the store's limit is back after."""
+    limit = store.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    want = store.community_tables()
+    monkeypatch.setattr(type(store), "COMMUNITY_READ_MEMORY", "1MB")
+    got = store.community_tables()
+    assert store.con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == limit
+    for name in want:
+        pd.testing.assert_frame_equal(got[name], want[name])
