@@ -123,9 +123,12 @@ _LED_ROLES = ("organizer", "host", "volunteer")
 def owner_positions(community: Any, ids: pd.Series) -> np.ndarray:
     """Positions of ``ids`` in ``community.owner_ids`` (-1 for unknown ids).
 
-    The hash index over the owner ids is built once per community (the community's one cache,
-    :meth:`graphcrm.community.Community.memo`).
+    A column of the community's tables (a categorical over the owner ids) is mapped through
+    its categorical codes (:meth:`graphcrm.community.Community.index_of`), without hashing a
+    string per row; other ids go through the community's owner index, built once.
     """
+    if isinstance(ids, pd.Series) and isinstance(ids.dtype, pd.CategoricalDtype) and hasattr(community, "index_of"):
+        return np.asarray(community.index_of(ids), dtype=np.int64)
     index = community.memo("owner_index", {}, lambda: pd.Index(np.asarray(community.owner_ids, dtype=object)))
     return index.get_indexer(pd.Series(ids, dtype=object).to_numpy())
 

@@ -196,3 +196,23 @@ def test_levels_details_and_shared_index():
     # the owner index and the activity counts live in the community's one cache
     assert any(k.startswith("owner_index") for k in c._memo)
     assert any(k.startswith("activity_per_kind") for k in c._memo)
+
+
+def test_owner_positions_categorical_codes_match_string_lookup():
+    """owner_positions maps a categorical column through its codes; the positions are those of
+    the plain string lookup, -1 for ids that are not owners, also in a community cut to fewer owners."""
+    from graphcrm.algorithms.levels import owner_positions
+    from graphcrm.demo import generate_demo
+
+    tables, _ = generate_demo(1000, seed=3)
+    full = Community(tables)
+    owners = tables["owners"]
+    fewer = Community({**tables, "owners": owners.iloc[::2].reset_index(drop=True)})
+    for c in (full, fewer):
+        col = c.tables["interactions"]["owner_id"]
+        assert isinstance(col.dtype, pd.CategoricalDtype)
+        plain = pd.Index(np.asarray(c.owner_ids, dtype=object)).get_indexer(col.astype(str).to_numpy(dtype=object))
+        assert np.array_equal(owner_positions(c, col), plain)
+    assert (owner_positions(fewer, fewer.tables["interactions"]["owner_id"]) == -1).any()
+    odd = pd.Series(["zz-not-an-owner", str(full.owner_ids[1])], dtype="category")
+    assert owner_positions(full, odd).tolist() == [-1, 1]
