@@ -508,6 +508,10 @@ del _i
 def _sort_ids(queue, qend, n, words, tab):
     """Sort ``queue[:qend]`` in place: a bitmap sweep for big sets, a quicksort else.
 
+    Returns the number of ids now at the front of ``queue``: ``qend``, except that the bitmap
+    sweep drops repeated ids (RR sets never repeat one; hand-made sets may, see
+    :func:`pack_sets`).
+
     ``tab`` is :data:`_DEBRUIJN_INDEX`, passed in: a global array read inside a cached
     function is rebuilt on every access, which made this three times slower.
     """
@@ -525,8 +529,10 @@ def _sort_ids(queue, qend, n, words, tab):
                     queue[c] = (w << 6) + tab[(low * _DEBRUIJN) >> np.uint64(58)]
                     c += 1
                     x ^= low
-    elif qend > 1:
+        return c
+    if qend > 1:
         _quicksort(queue, qend)
+    return qend
 
 
 @njit(cache=True)
@@ -738,9 +744,14 @@ def sample_rr_range_packed(nodes, indptr, indices, probs, logq, cum, n, model, b
 def pack_sets(flat, offsets, n, tab):
     """Packed form (see :func:`sample_rr_range_packed`) of plain sets: ``(data, byte_offsets)``.
 
-    ``tab`` is :data:`_DEBRUIJN_INDEX`."""
+    ``tab`` is :data:`_DEBRUIJN_INDEX`.  Every id must be in ``0..n-1`` (checked by
+    :func:`graphcrm.algorithms.influence.max_coverage`); a set may repeat an id (it is kept
+    once), so the queue holds the longest set, not ``n`` ids."""
     nsets = offsets.shape[0] - 1
-    queue = np.empty(n, dtype=np.uint32)
+    longest = 0
+    for r in range(nsets):
+        longest = max(longest, offsets[r + 1] - offsets[r])
+    queue = np.empty(max(n, longest), dtype=np.uint32)
     words = np.zeros((n >> 6) + 1, dtype=np.uint64)
     boff = np.zeros(nsets + 1, dtype=np.int64)
     data = np.empty(max(16, 5 * flat.shape[0]), dtype=np.uint8)
@@ -750,7 +761,7 @@ def pack_sets(flat, offsets, n, tab):
         for i in range(offsets[r], offsets[r + 1]):
             queue[q] = flat[i]
             q += 1
-        _sort_ids(queue, q, n, words, tab)
+        q = _sort_ids(queue, q, n, words, tab)
         pos = _encode_into(queue, q, data, pos)
         boff[r + 1] = pos
     return data[:pos].copy(), boff

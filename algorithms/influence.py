@@ -535,6 +535,28 @@ def select_seeds(
     )
 
 
+def _checked_sets(flat: Any, offsets: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Plain RR sets as (uint32 ids, int64 offsets), checked before the compiled code reads
+    them (an id outside ``0..n-1`` or offsets that do not delimit ``flat`` would read or write
+    out of bounds there).  A set may repeat an id: it counts once.
+
+    Raises
+    ------
+    ConfigError
+        Ids outside ``0..n-1``; offsets not starting at 0, decreasing, or not ending at ``len(flat)``.
+    """
+    f = np.asarray(flat)
+    o = np.asarray(offsets)
+    if f.ndim != 1 or o.ndim != 1 or len(o) < 1:
+        raise _config_error("RR sets must be a 1-d array of ids and a 1-d array of offsets")
+    if len(f) and (not np.issubdtype(f.dtype, np.integer) or int(f.min()) < 0 or int(f.max()) >= n):
+        raise _config_error(f"RR set ids must be integers in 0..{n - 1}")
+    if not np.issubdtype(o.dtype, np.integer) or int(o[0]) != 0 or int(o[-1]) != len(f) \
+            or (len(o) > 1 and bool((np.diff(o) < 0).any())):
+        raise _config_error("RR set offsets must start at 0, never decrease and end at the number of ids")
+    return np.ascontiguousarray(f, dtype=np.uint32), np.ascontiguousarray(o, dtype=np.int64)
+
+
 def max_coverage(flat: np.ndarray, offsets: np.ndarray, n: int, k: int, *, eligible: np.ndarray,
                  group: np.ndarray | None = None, caps: np.ndarray | None = None,
                  cost: np.ndarray | None = None, budget: float | None = None,
@@ -569,6 +591,12 @@ def max_coverage(flat: np.ndarray, offsets: np.ndarray, n: int, k: int, *, eligi
         ``(picks, gains, bound)``: picked nodes in order, their marginal coverage (number of
         RR sets) and an upper bound on the coverage of any eligible ``k``-set.
 
+    Raises
+    ------
+    ConfigError
+        Plain sets with an id outside ``0..n-1`` or offsets that do not delimit ``flat``
+        (a set may repeat an id: it counts once).
+
     Example
     -------
     >>> flat = np.array([0, 1, 1, 2], dtype=np.uint32); offsets = np.array([0, 2, 3, 4])
@@ -588,8 +616,7 @@ def max_coverage(flat: np.ndarray, offsets: np.ndarray, n: int, k: int, *, eligi
     if packed:
         data, boff = flat, offsets
     else:
-        data, boff = rr.pack_sets(np.asarray(flat, dtype=np.uint32), np.asarray(offsets, dtype=np.int64), n,
-                                  rr._DEBRUIJN_INDEX)
+        data, boff = rr.pack_sets(*_checked_sets(flat, offsets, n), n, rr._DEBRUIJN_INDEX)
     cov0 = rr.node_counts(data, boff, n) if counts is None else np.asarray(counts, dtype=np.int64)
     key0 = np.where(elig & (cov0 > 0), cov0 / costv, 0.0)
     n_pos = int(np.count_nonzero(key0))

@@ -229,6 +229,35 @@ def test_packed_collection_holds_the_same_sets():
     assert rr.node_counts(d2, o2, 8).tolist() == [0, 1, 0, 0, 0, 1, 0, 0]
 
 
+def test_max_coverage_hand_made_sets_repeating_ids():
+    """A hand-made set longer than n with a repeated id (the bitmap sort path) counts each id
+    once (it segfaulted: the queue held n ids and the sweep's duplicates left stale slots)."""
+    flat = np.array([3] * 40 + [1, 2] + [3] + [0, 0], dtype=np.uint32)  # {1, 2, 3}, {3}, {0}
+    offsets = np.array([0, 42, 43, 45])
+    data, boff = rr.pack_sets(flat, offsets, 4, rr._DEBRUIJN_INDEX)
+    assert rr.node_counts(data, boff, 4).tolist() == [1, 1, 1, 2]
+    picks, gains, _ = im.max_coverage(flat, offsets, 4, 2, eligible=np.ones(4, bool))
+    assert picks.tolist() == [3, 0] and gains.tolist() == [2, 1]
+    big = np.array(list(range(40)) * 3 + [1], dtype=np.uint32)  # two sets, both {0..39}
+    dedup = np.r_[np.arange(40), np.arange(40)].astype(np.uint32)
+    a = im.max_coverage(big, np.array([0, 60, 121]), 40, 2, eligible=np.ones(40, bool))
+    b = im.max_coverage(dedup, np.array([0, 40, 80]), 40, 2, eligible=np.ones(40, bool))
+    assert a[0].tolist() == b[0].tolist() == [0] and a[1].tolist() == b[1].tolist() == [2]
+
+
+@pytest.mark.parametrize("flat, offsets", [
+    ([0, 4], [0, 2]),        # id 4 outside 0..3
+    ([0, -1], [0, 2]),       # negative id
+    ([0, 1], [0, 3]),        # offsets past the ids
+    ([0, 1, 2], [0, 2, 1, 3]),  # decreasing offsets
+    ([0, 1], [1, 2]),        # not starting at 0
+])
+def test_max_coverage_rejects_bad_sets(flat, offsets):
+    with pytest.raises(ConfigError) as info:
+        im.max_coverage(np.array(flat), np.array(offsets), 4, 1, eligible=np.ones(4, bool))
+    assert isinstance(info.value, GraphCRMError)
+
+
 # ----------------------------------------------------------------------------- constraints
 def _hubs():
     """Hubs 0..5 with 6, 5, ..., 1 leaves (p = 1): hub h is worth 7 - h, a leaf 1.
