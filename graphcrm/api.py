@@ -338,8 +338,10 @@ class CommunityGraph:
             rows.append({"item": name, "rows": counts[name], "edges": None,
                          "first": times.min() if len(times) else None, "last": times.max() if len(times) else None})
         for kind in ("referrals", "interactions", "coattendance"):
-            g = c.graph(kind)
-            rows.append({"item": f"{kind} graph", "rows": g.vcount(), "edges": g.ecount(), "first": None, "last": None})
+            # the projection's arrays (aggregated in the store), not an igraph graph: the same
+            # vertex and edge counts as c.graph(kind), without building it
+            e = c.edges(kind)
+            rows.append({"item": f"{kind} graph", "rows": int(e.n), "edges": int(len(e.source)), "first": None, "last": None})
         return pd.DataFrame(rows, columns=["item", "rows", "edges", "first", "last"])
 
     # -- write-back ---------------------------------------------------------------
