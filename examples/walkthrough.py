@@ -144,7 +144,7 @@ print(f"targets written to {work / 'targets.csv'}")
 # ## 11. The community report: one self-contained HTML file plus every table as CSV
 
 # %%
-html_path = cg.report(work / "report.html", lang=LANG, seed=SEED, k_ambassadors=10)
+html_path = cg.report(work / "report.html", lang=LANG, seed=SEED, ambassadors_k=10)
 print(f"report: {html_path} ({html_path.stat().st_size / 1024:,.0f} KiB); tables in {work / 'report-csv'}")
 cg.close()
 print(f"walkthrough done in {time.perf_counter() - started:.1f} s")

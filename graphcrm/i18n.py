@@ -94,7 +94,7 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
      "{what}：应为以逗号分隔的 名称=数字，实际为 {part}"),
     ("floats", "{what}: expected numbers separated by commas, got {text}", "{what}：应为以逗号分隔的数字，实际为 {text}"),
     ("must_be_ge0", "{name} must be >= 0, got {value}", "`{name}` 必须 >= 0，实际为 {value}"),
-    ("report_k", "k_ambassadors must be at least 1, got {value}", "大使人数（`k_ambassadors`）至少为 1，实际为 {value}"),
+    ("report_k", "ambassadors_k must be at least 1, got {value}", "大使人数（`ambassadors_k`）至少为 1，实际为 {value}"),
     ("report_top", "top must be at least 1, got {value}", "每表显示行数（`top`）至少为 1，实际为 {value}"),
     ("report_sections", "unknown report section(s) {unknown}; the sections are {known}",
      "未知的报告章节 {unknown}；可用章节：{known}"),

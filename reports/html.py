@@ -1434,7 +1434,7 @@ def build_report(
     until: Any = None,
     csv_dir: str | os.PathLike | None = None,
     seed: int = 0,
-    k_ambassadors: int = 30,
+    ambassadors_k: int = 30,
     top: int = 20,
     campaign: Any = None,
     csv_lang: str | None = None,
@@ -1462,7 +1462,7 @@ def build_report(
         ``<html name>-csv`` next to the HTML file.
     seed : int, default 0
         Seed of the random parts (circles, ambassadors, volunteer validation, layouts).
-    k_ambassadors : int, default 30
+    ambassadors_k : int, default 30
         Number of ambassadors picked.
     top : int, default 20
         Rows shown per table (the CSV files have every row; the ambassador table shows every pick).
@@ -1471,7 +1471,7 @@ def build_report(
         budget, seed and target sizes drive the ambassador and targets sections, so the report
         shows the picks ``cg.ambassadors(**f.ambassador_options())`` and ``cg.targets(**f.
         target_options())`` give; its exclusion list is checked against the owners (ids read,
-        unknown ids shown in the targets section).  Overrides ``seed`` and ``k_ambassadors``.
+        unknown ids shown in the targets section).  Overrides ``seed`` and ``ambassadors_k``.
     sections : iterable of str, optional
         Keys of the sections to build (:data:`SECTIONS`; default all), e.g. to leave out the
         backtest on a very large community; "This week" lists what the built sections give.
@@ -1541,9 +1541,9 @@ def build_report(
         from graphcrm.campaign_file import CampaignFile, read_campaign_file
 
         camp = campaign if isinstance(campaign, CampaignFile) else read_campaign_file(campaign)
-        seed, k_ambassadors = camp.seed, camp.k
-    if int(k_ambassadors) < 1:
-        raise ConfigError(code="report_k", value=repr(k_ambassadors))
+        seed, ambassadors_k = camp.seed, camp.k
+    if int(ambassadors_k) < 1:
+        raise ConfigError(code="report_k", value=repr(ambassadors_k))
     if int(top) < 1:
         raise ConfigError(code="report_top", value=repr(top))
     path = Path(path)
@@ -1557,7 +1557,7 @@ def build_report(
         href = os.path.relpath(csv_path.resolve(), path.parent.resolve()).replace(os.sep, "/")
     except ValueError:  # different drives on Windows
         href = csv_path.resolve().as_uri()
-    ctx = _Ctx(cg=cg, lang=L, since=since, until=until, seed=int(seed), k=int(k_ambassadors), top=int(top),
+    ctx = _Ctx(cg=cg, lang=L, since=since, until=until, seed=int(seed), k=int(ambassadors_k), top=int(top),
                csv_dir=csv_path, csv_href=href, strict=strict, progress=progress, csv_lang=csv_l, campaign=camp)
     if camp is not None:
         ctx.amb_options = camp.ambassador_options()

@@ -414,7 +414,7 @@ def test_targets_output_and_export_csv_are_formula_safe(hostile_store, tmp_path)
 def hostile_report(hostile_store, tmp_path_factory):
     out = tmp_path_factory.mktemp("hostile-report") / "report.html"
     with graphcrm.open(hostile_store) as cg:
-        cg.report(out, strict=True, progress=False, k_ambassadors=10)
+        cg.report(out, strict=True, progress=False, ambassadors_k=10)
     return out
 
 

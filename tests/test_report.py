@@ -228,7 +228,7 @@ def test_report_on_tiny_community_notes(tmp_path):
     refs = pd.DataFrame({"referrer_id": ["a"], "referee_id": ["b"], "referred_at": ["2024-01-15"], "stage": ["order"]})
     with graphcrm.open(tmp_path / "tiny.duckdb") as cg:
         cg.load({"owners": owners, "referrals": refs})
-        path = cg.report(tmp_path / "tiny.html", progress=False, k_ambassadors=2)
+        path = cg.report(tmp_path / "tiny.html", progress=False, ambassadors_k=2)
     text = path.read_text(encoding="utf-8")
     status = _section_status(text)
     assert list(status) == SECTIONS
@@ -246,7 +246,7 @@ def test_bad_options(tmp_path):
         with pytest.raises(ConfigError):
             cg.report(tmp_path / "x.html", lang="fr")
         with pytest.raises(ConfigError):
-            cg.report(tmp_path / "x.html", k_ambassadors=0)
+            cg.report(tmp_path / "x.html", ambassadors_k=0)
         with pytest.raises(ConfigError, match="unknown report section"):
             cg.report(tmp_path / "x.html", sections=["kocs", "horoscope"])
 

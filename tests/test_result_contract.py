@@ -160,7 +160,7 @@ def test_the_report_reuses_what_was_computed(tables, tmp_path, monkeypatch):
         from graphcrm.reports.html import SECTIONS
 
         # the backtest picks on the history before a split date: a community of its own
-        cg.report(tmp_path / "r.html", lang="en", seed=0, k_ambassadors=3, progress=False, strict=True,
+        cg.report(tmp_path / "r.html", lang="en", seed=0, ambassadors_k=3, progress=False, strict=True,
                   sections=[k for k, _ in SECTIONS if k != "backtest"])
         # kocs and owner_levels with the same options, and the volunteer model, are reused
         assert "engagement_pairs" not in counted and "_check_levels" not in counted

@@ -193,7 +193,7 @@ def ambassadors_cmd(store, since, until, k, fmt, lang, segment, campaign_file, e
         picks = df.rename(columns={"rank": "priority", "marginal_gain": "expected_impact"})
         record_and_keep_treated(cg, picks, name=campaign_name, program="ambassador", holdout=holdout,
                                 window_days=window_days, start=campaign_start, replace=replace_campaign,
-                                seed=options.get("seed", 0), since=since, until=until, fmt=fmt)
+                                seed=options.get("seed"), since=since, until=until, fmt=fmt)
     if campaign:
         n = cg.write_results(df, name="ambassadors", label="Ambassador", campaign=campaign)
         _note(f"{n:,} owners written back to {cg.store.uri} as Ambassador (campaign {campaign!r})", fmt)

@@ -46,8 +46,9 @@ def _at_value(at: str | None):
                    "kocs, out_degree, pagerank, recent_engagers, random; picks is added with --picks).")
 @click.option("--window-days", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Count reach only this many days after T (default: to the end of the data).")
-@click.option("--max-hops", type=click.IntRange(min=0), default=2, show_default=True,
-              help="Longest exposure chain counted as reach (0 = no limit).")
+@library_option("--max-hops", type=click.IntRange(min=0), library=("backtest", "max_hops"),
+                shown=lambda d: "0 (no limit)" if d is None else str(d),
+                help="Longest exposure chain counted as reach (0 = no limit).")
 @library_option("--bootstrap", type=click.IntRange(min=0), library=("backtest", "bootstrap"),
                 help="Owner-bootstrap replicates for the 95% intervals (0 = none).")
 @library_option("--seed", type=int, library=("backtest", "seed"), help="Random seed.")
@@ -71,11 +72,16 @@ def backtest_cmd(store, since, until, at, k, picks_file, methods, window_days, m
     mlist = [m.strip() for m in methods.split(",") if m.strip()] if methods else None
     community = open_cg(store).community(since, until)
     df, info = backtest(community, at=_at_value(at), methods=mlist, picks=picks, window_days=window_days,
-                        max_hops=max_hops or None, details=True, **given(k=k, bootstrap=bootstrap, seed=seed))
+                        details=True, **given(k=k, bootstrap=bootstrap, seed=seed),
+                        **({} if max_hops is None else {"max_hops": max_hops or None}))
     _note(format_summary(df, info), fmt)
     if info.unknown_picks:
         _note(f"{len(info.unknown_picks)} of your picks are not owners of this community", fmt)
     emit(df, fmt, summary=summary_of(info))
+
+
+#: the library function whose defaults ``graphcrm spread`` shows and uses
+SPREAD = "graphcrm.algorithms.influence:spread"
 
 
 @click.command("spread")
@@ -83,11 +89,12 @@ def backtest_cmd(store, since, until, at, k, picks_file, methods, window_days, m
 @window_options
 @click.option("--seeds", "seeds_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="Owners to evaluate (CSV with owner_id, or one id per line).")
-@click.option("--probability", type=click.Choice(["learned", "wc", "exp"]), default="learned", show_default=True,
-              help="Influence model: learned from the history, weighted cascade, or 1-exp(-lam*weight).")
-@click.option("--model", type=click.Choice(["ic", "lt"]), default="ic", show_default=True)
-@click.option("--runs", type=click.IntRange(min=1), default=2000, show_default=True, help="Monte Carlo runs.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@library_option("--probability", type=click.Choice(["learned", "wc", "exp"]), library=(SPREAD, "probability"),
+                shown=lambda d: "the ambassadors default" if d is None else str(d),
+                help="Influence model: learned from the history, weighted cascade, or 1-exp(-lam*weight).")
+@library_option("--model", type=click.Choice(["ic", "lt"]), library=(SPREAD, "model"), help="Cascade model.")
+@library_option("--runs", type=click.IntRange(min=1), library=(SPREAD, "runs"), help="Monte Carlo runs.")
+@library_option("--seed", type=int, library=(SPREAD, "seed"), help="Random seed.")
 @format_option
 @output_option
 @handle_errors
@@ -102,8 +109,8 @@ def spread_cmd(store, since, until, seeds_file, probability, model, runs, seed, 
     from graphcrm.commands.ambassadors import read_id_file
 
     community = open_cg(store).community(since, until)
-    df, info = spread(community, read_id_file(seeds_file), model=model, probability=probability, runs=runs,
-                      seed=seed, details=True)
+    df, info = spread(community, read_id_file(seeds_file), details=True,
+                      **given(model=model, probability=probability, runs=runs, seed=seed))
     if info.unknown_ids:
         _note(f"{len(info.unknown_ids)} of the ids are not owners of this community", fmt)
     if info.fallback:

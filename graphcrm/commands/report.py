@@ -34,7 +34,7 @@ REPORT = "graphcrm.reports.html:build_report"
               help="Campaign file (TOML: k, caps per city/circle, exclusions, costs and budget, target sizes, "
                    "hold-out; see docs/report.md). The report then shows the picks the ambassadors and "
                    "targets commands give with the same file; it sets -k and --seed.")
-@library_option("--ambassadors", "-k", "k_ambassadors", type=click.IntRange(min=1), library=(REPORT, "k_ambassadors"),
+@library_option("--ambassadors", "-k", "ambassadors_k", type=click.IntRange(min=1), library=(REPORT, "ambassadors_k"),
                 help="Number of ambassadors to pick (without --campaign-file).")
 @library_option("--top", type=click.IntRange(min=1), library=(REPORT, "top"),
                 help="Rows shown per table in the HTML (the CSV files have all rows).")
@@ -46,7 +46,7 @@ REPORT = "graphcrm.reports.html:build_report"
 @segment_options
 @handle_errors
 def report_cmd(output: Path | None, csv_dir: Path | None, csv_lang: str | None, campaign_file: Path | None,
-               k_ambassadors: int | None, top: int | None, seed: int | None, store: str | None, since: str | None,
+               ambassadors_k: int | None, top: int | None, seed: int | None, store: str | None, since: str | None,
                until: str | None, lang: str, segment: Any = None) -> None:
     """Write the community report: this week's actions, headline numbers, KOCs, circles, referral
     chains and integrity, ambassadors, CRM targets, volunteers, owner levels, movement, backtest
@@ -72,7 +72,7 @@ def report_cmd(output: Path | None, csv_dir: Path | None, csv_lang: str | None, 
         click.echo(head + check.summary(lang), err=True)
     path = cg.report(lang=lang, since=since, until=until, csv_dir=csv_dir, campaign=campaign,
                      csv_lang=csv_lang, segment=segment,
-                     **given(path=output, seed=seed, k_ambassadors=k_ambassadors, top=top))
+                     **given(path=output, seed=seed, ambassadors_k=ambassadors_k, top=top))
     csv_path = Path(csv_dir) if csv_dir is not None else path.with_name(f"{path.stem}-csv")
     size = f"{path.stat().st_size / 1024:,.0f}"
     click.echo(f"报告已写入 {path}（{size} KiB）；CSV 表格在 {csv_path}/" if lang == "zh"

@@ -11,7 +11,18 @@ import click
 
 from graphcrm.errors import StoreError
 
-from graphcrm.commands.options import handle_errors, lang_option, open_cg, store_option, window_options
+from graphcrm.commands.options import (
+    handle_errors,
+    lang_option,
+    library_default,
+    library_option,
+    open_cg,
+    store_option,
+    window_options,
+)
+
+#: the library functions whose defaults the weekly job's options take (nothing restated here)
+REPORT = "graphcrm.reports.html:build_report"
 
 #: the analyses of the weekly job, in order, with the options they run with (``seed`` added);
 #: the report and ``targets`` then reuse what these computed (the community's one cache)
@@ -41,13 +52,13 @@ def _steps(folder: Path | None, write_back: str | None) -> list[str]:
               help="TOML mapping for the load (see docs/data-contract.md).")
 @click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where the load writes rejected rows (default ./graphcrm-rejects.csv).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
-              show_default=True, help="The HTML report to write (its CSV tables go next to it).")
-@click.option("--ambassadors", "-k", "k_ambassadors", type=click.IntRange(min=1), default=30, show_default=True,
-              help="Number of ambassadors to pick.")
+@library_option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), library=(REPORT, "path"),
+                help="The HTML report to write (its CSV tables go next to it).")
+@library_option("--ambassadors", "-k", "ambassadors_k", type=click.IntRange(min=1), library=(REPORT, "ambassadors_k"),
+                help="Number of ambassadors to pick (the report's, the targets' and the ambassadors step's).")
 @click.option("--write-back", "write_back", default=None, metavar="CAMPAIGN",
               help="Write the targets back to the store under this campaign name (label Target).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random parts.")
+@library_option("--seed", type=int, library=(REPORT, "seed"), help="Seed of the random parts.")
 @click.option("--fresh", is_flag=True, help="Recompute every result instead of reusing those kept in the store "
                                             "for the same data and options.")
 @click.option("--progress/--no-progress", default=None,
@@ -56,8 +67,8 @@ def _steps(folder: Path | None, write_back: str | None) -> list[str]:
 @window_options
 @lang_option
 @handle_errors
-def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None, output: Path, k_ambassadors: int,
-            write_back: str | None, seed: int, fresh: bool, progress: bool | None, store: str | None,
+def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None, output: Path | None,
+            ambassadors_k: int | None, write_back: str | None, seed: int | None, fresh: bool, progress: bool | None, store: str | None,
             since: str | None, until: str | None, lang: str) -> None:
     """The weekly job in one process: load FOLDER (if given), run every analysis, the targets
     and the report, and optionally write the targets back.
@@ -70,6 +81,11 @@ def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None
     from graphcrm.community import FRESH_ENV
     from graphcrm.progress import steps
 
+    # options not given take the report's defaults (read from the library, not restated): the
+    # ambassadors step, the targets and the report must use the same k and seed to share results
+    output = Path(library_default(REPORT, "path")) if output is None else output
+    ambassadors_k = library_default(REPORT, "ambassadors_k") if ambassadors_k is None else ambassadors_k
+    seed = library_default(REPORT, "seed") if seed is None else seed
     if fresh:
         os.environ[FRESH_ENV] = "1"  # this process only: every community recomputes and replaces
     cg = open_cg(store)
@@ -90,14 +106,14 @@ def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None
         for name, opts in WEEKLY:
             o = {k: (seed if v is None else v) for k, v in opts.items()}
             if name == "ambassadors":
-                o["k"] = k_ambassadors
+                o["k"] = ambassadors_k
             if "lang" in inspect.signature(getattr(cg, name)).parameters:
                 o.setdefault("lang", lang)
             timed(name, lambda name=name, o=o: getattr(cg, name)(since=since, until=until, **o))
-        tg = timed("targets", lambda: cg.targets(since=since, until=until, ambassadors_k=k_ambassadors, seed=seed,
+        tg = timed("targets", lambda: cg.targets(since=since, until=until, ambassadors_k=ambassadors_k, seed=seed,
                                                  lang=lang))
         path = timed("report", lambda: cg.report(output, lang=lang, since=since, until=until, seed=seed,
-                                                 k_ambassadors=k_ambassadors))
+                                                 ambassadors_k=ambassadors_k))
         if write_back:
             from graphcrm.algorithms.targeting import collapse_targets
 
