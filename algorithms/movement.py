@@ -487,34 +487,16 @@ def movement(
     [['a', 'up', 'buyer', 'member', 0, 6], ['b', 'held', 'buyer', 'buyer', 0, 0]]
     """
     lang = check_lang(lang)
-    td = parse_period(period)
-    now_end = _as_of(community, as_of)
-    now_start = now_end - td
-    then_end, then_start = now_start, now_start - td
-    level_options = {"thresholds": thresholds, "points": points, "half_life_days": half_life_days}
-
-    full = community.since is None and community.until is None
-    now_c = community if (full and now_end == pd.Timestamp(community.as_of)) else _then(community, now_end)
-    then_c = _then(community, then_end)
-
-    owners = now_c.owners
-    staff = owners["is_staff"].astype(bool).to_numpy()
-    ids = np.asarray(now_c.owner_ids, dtype=object)[~staff]
-    joined = pd.to_datetime(owners["joined_at"]).to_numpy()[~staff]
-    new = ~pd.isna(joined) & (joined > np.datetime64(then_end))
-
-    g = grace_levels(now_c, ids, [now_end, then_end], grace_days=grace_days, grace_step_days=grace_step_days,
-                     level_options=level_options)
-    held_now, raw_now, contrib_now = g[now_end]["held"], g[now_end]["raw"], g[now_end]["contribution"]
-    held_then, contrib_then = g[then_end]["held"], g[then_end]["contribution"]
-    held_now = np.maximum(held_now, 0)
-    raw_now = np.maximum(raw_now, 0)
-    unknown_then = (held_then < 0) | new
+    core = _core(community, period=period, as_of=as_of, grace_days=grace_days, grace_step_days=grace_step_days,
+                 thresholds=thresholds, points=points, half_life_days=half_life_days)
+    td, now_c, then_c, ids = core["td"], core["now_c"], core["then_c"], core["ids"]
+    then_start, then_end, now_start, now_end = core["then_start"], core["then_end"], core["now_start"], core["now_end"]
+    held_now, raw_now, contrib_now = core["held_now"], core["raw_now"], core["contrib_now"]
+    held_then, contrib_then, unknown_then = core["held_then"], core["contrib_then"], core["unknown_then"]
+    direction = core["direction"]
+    a_now, a_then = core["a_now"], core["a_then"]
     keys, names = _ladder(thresholds, lang)
     keys_a = np.asarray(keys, dtype=object)
-
-    direction = np.where(held_now > held_then, "up", np.where(held_now < held_then, "down", "held")).astype(object)
-    direction[unknown_then] = "new"
 
     k_now, k_then = _koc_both(now_c, then_c, ids, koc_options, compare_circles)
     eff_now = np.where(k_now["rank"] > 0, k_now["rank"], k_now["scored"] + 1)
@@ -523,10 +505,6 @@ def movement(
     no_gain = ((k_now["rank"] < 0) & (k_then["rank"] < 0)) | unknown_then
     c_now, c_then = _circles_both(now_c, then_c, ids, compare_circles)
     c_then[unknown_then] = -1
-
-    pos = now_c.index_of(ids)
-    a_now = {k: v[pos] for k, v in _activity(now_c, now_start, now_end).items()}
-    a_then = {k: v[pos] for k, v in _activity(now_c, then_start, then_end).items()}
 
     df = pd.DataFrame({
         "owner_id": pd.Series(ids, dtype=object).astype(str).to_numpy(),
@@ -555,10 +533,63 @@ def movement(
         "engagers_now": a_now["engagers"].astype(np.int64),
     })
     df["reason"] = _reasons(df, names, keys, td.days if td.days else td / pd.Timedelta(days=1), grace_days, lang)
-    det = _details(df, direction, then_start, then_end, now_start, now_end, td, grace_days, grace_step_days,
-                   g["checkpoints"], lang)
+    det = _details(len(df), int(df["grace_hold"].sum()), direction, then_start, then_end, now_start, now_end, td,
+                   grace_days, grace_step_days, core["checkpoints"], lang)
     return df, det
 
+
+
+def _core(community: Any, *, period: str | int | pd.Timedelta, as_of: Any, grace_days: float,
+          grace_step_days: float, thresholds: Sequence[Mapping[str, Any]] | None,
+          points: Mapping[str, float] | None, half_life_days: float | None) -> dict[str, Any]:
+    """What :func:`movement` and :func:`drifting_owners` share: the periods, the owners (non-staff,
+    known at ``as_of``), their levels under grace, contributions and activity in both periods,
+    as arrays over the owners (no KOC ranks, no circles, no text).  Computed once per community
+    and options (the community's cache), so that the drifting owners of ``targets`` and the
+    movement tables of the report do it once between them."""
+    td = parse_period(period)
+    now_end = _as_of(community, as_of)
+    opts = {"period": str(td), "as_of": str(now_end), "grace_days": grace_days, "grace_step_days": grace_step_days,
+            "thresholds": thresholds, "points": points, "half_life_days": half_life_days}
+    return community.memo("movement:core", opts, lambda: _core_uncached(
+        community, td, now_end, grace_days=grace_days, grace_step_days=grace_step_days,
+        level_options={"thresholds": thresholds, "points": points, "half_life_days": half_life_days}))
+
+
+def _core_uncached(community: Any, td: pd.Timedelta, now_end: pd.Timestamp, *, grace_days: float,
+                   grace_step_days: float, level_options: dict) -> dict[str, Any]:
+    now_start = now_end - td
+    then_end, then_start = now_start, now_start - td
+
+    full = community.since is None and community.until is None
+    now_c = community if (full and now_end == pd.Timestamp(community.as_of)) else _then(community, now_end)
+    then_c = _then(community, then_end)
+
+    owners = now_c.owners
+    staff = owners["is_staff"].astype(bool).to_numpy()
+    ids = np.asarray(now_c.owner_ids, dtype=object)[~staff]
+    joined = pd.to_datetime(owners["joined_at"]).to_numpy()[~staff]
+    new = ~pd.isna(joined) & (joined > np.datetime64(then_end))
+
+    g = grace_levels(now_c, ids, [now_end, then_end], grace_days=grace_days, grace_step_days=grace_step_days,
+                     level_options=level_options)
+    held_now, raw_now, contrib_now = g[now_end]["held"], g[now_end]["raw"], g[now_end]["contribution"]
+    held_then, contrib_then = g[then_end]["held"], g[then_end]["contribution"]
+    held_now = np.maximum(held_now, 0)
+    raw_now = np.maximum(raw_now, 0)
+    unknown_then = (held_then < 0) | new
+
+    direction = np.where(held_now > held_then, "up", np.where(held_now < held_then, "down", "held")).astype(object)
+    direction[unknown_then] = "new"
+
+    pos = now_c.index_of(ids)
+    a_now = {k: v[pos] for k, v in _activity(now_c, now_start, now_end).items()}
+    a_then = {k: v[pos] for k, v in _activity(now_c, then_start, then_end).items()}
+    return {"td": td, "now_c": now_c, "then_c": then_c, "ids": ids,
+            "then_start": then_start, "then_end": then_end, "now_start": now_start, "now_end": now_end,
+            "held_now": held_now, "raw_now": raw_now, "contrib_now": contrib_now,
+            "held_then": held_then, "contrib_then": contrib_then, "unknown_then": unknown_then,
+            "direction": direction, "a_now": a_now, "a_then": a_then, "checkpoints": g["checkpoints"]}
 
 def _koc_both(now_c: Any, then_c: Any, ids: np.ndarray, koc_options: Mapping[str, Any] | None,
               compare_circles: bool) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -580,7 +611,7 @@ def _circles_both(now_c: Any, then_c: Any, ids: np.ndarray, compare_circles: boo
     return c_now, c_then
 
 
-def _details(df: pd.DataFrame, direction: np.ndarray, then_start: pd.Timestamp, then_end: pd.Timestamp,
+def _details(owners: int, held_by_grace: int, direction: np.ndarray, then_start: pd.Timestamp, then_end: pd.Timestamp,
              now_start: pd.Timestamp, now_end: pd.Timestamp, td: pd.Timedelta, grace_days: float,
              grace_step_days: float, checkpoints: Sequence[pd.Timestamp], lang: str) -> MovementDetails:
     """The periods, the grace rule in words and the counts per direction."""
@@ -588,10 +619,10 @@ def _details(df: pd.DataFrame, direction: np.ndarray, then_start: pd.Timestamp, 
         then_start=then_start, then_end=then_end, now_start=now_start, now_end=now_end,
         period_days=td / pd.Timedelta(days=1), grace_days=float(grace_days), grace_step_days=float(grace_step_days),
         grace_rule=_grace_rule(float(grace_days), float(grace_step_days), lang),
-        checkpoints=tuple(checkpoints), owners=int(len(df)),
+        checkpoints=tuple(checkpoints), owners=int(owners),
         moved_up=int((direction == "up").sum()), held=int((direction == "held").sum()),
         moved_down=int((direction == "down").sum()), new=int((direction == "new").sum()),
-        held_by_grace=int(df["grace_hold"].sum()),
+        held_by_grace=int(held_by_grace),
     )
 
 
@@ -947,8 +978,11 @@ def drifting_owners(
     lang = check_lang(lang)
     if not 0 <= contribution_quantile <= 1 or not 0 < min_drop <= 1 or min_activity < 1:
         raise ConfigError("contribution_quantile must be in [0, 1], min_drop in (0, 1] and min_activity >= 1")
-    m, det = movement(community, period=period, as_of=as_of, grace_days=grace_days,
-                      compare_circles=compare_circles, lang=lang, details=True)
+    # the columns below come from movement's shared core (levels, contributions, activity), not
+    # from the whole movement table: KOC ranks, circles and the per-owner texts are not needed
+    core = _core(community, period=period, as_of=as_of, grace_days=grace_days,
+                 grace_step_days=DEFAULT_GRACE_STEP_DAYS, thresholds=None, points=None, half_life_days=180)
+    m, det = _drift_frame(core, grace_days=grace_days, lang=lang)
     m = m[m["direction"] != "new"]
     pos = m["contribution_then"].fillna(0.0)
     high = float(np.quantile(pos[pos > 0], contribution_quantile)) if (pos > 0).any() else np.inf
@@ -974,6 +1008,29 @@ def drifting_owners(
     df["contribution_then"] = df["contribution_then"].astype(float)
     return df[[c.name for c in DRIFT_SPEC.columns]], det
 
+
+
+def _drift_frame(core: dict[str, Any], *, grace_days: float, lang: str) -> tuple[pd.DataFrame, MovementDetails]:
+    """The columns of :func:`movement` that :func:`drifting_owners` reads (the same values, in
+    owner order), and movement's details, from the shared core."""
+    keys, _ = _ladder(None, lang)
+    keys_a = np.asarray(keys, dtype=object)
+    unknown_then, held_now, raw_now = core["unknown_then"], core["held_now"], core["raw_now"]
+    df = pd.DataFrame({
+        "owner_id": pd.Series(core["ids"], dtype=object).astype(str).to_numpy(),
+        "direction": core["direction"],
+        "level_then": pd.Series(keys_a[np.maximum(core["held_then"], 0)], dtype=object).mask(unknown_then),
+        "level_now": keys_a[held_now],
+        "contribution_then": pd.Series(np.round(core["contrib_then"], 2)).mask(unknown_then),
+        "activity_then": core["a_then"]["activity"].astype(np.int64),
+        "activity_now": core["a_now"]["activity"].astype(np.int64),
+        "engagement_then": core["a_then"]["engagement"].astype(np.int64),
+        "engagement_now": core["a_now"]["engagement"].astype(np.int64),
+    })
+    det = _details(len(df), int((raw_now < held_now).sum()), core["direction"], core["then_start"], core["then_end"],
+                   core["now_start"], core["now_end"], core["td"], grace_days, DEFAULT_GRACE_STEP_DAYS,
+                   core["checkpoints"], lang)
+    return df, det
 
 # ---------------------------------------------------------------------------------------------
 # new owners' first days

@@ -272,3 +272,34 @@ def test_drifting_owners_need_no_circles(community):
     on = drifting_owners(community, as_of=AS_OF)
     off = drifting_owners(community, as_of=AS_OF, compare_circles=False)
     pd.testing.assert_frame_equal(on, off)
+
+
+@pytest.mark.parametrize("opts", [{}, {"period": "60D", "min_drop": 0.7}, {"grace_days": 0, "lang": "zh"}])
+def test_drifting_owners_from_the_core_equal_the_rule_on_the_movement_table(opts):
+    """drifting_owners reads movement's shared core (no KOC ranks, circles or texts); its list is
+    the documented rule applied to the whole movement table (the way it was computed before),
+    row for row, and its details are movement's."""
+    import numpy as np
+
+    from graphcrm.algorithms.movement import drifting_owners as drift
+    from graphcrm.demo import generate_demo
+
+    tables, _ = generate_demo(1500, seed=2)
+    mopts = {k: v for k, v in opts.items() if k != "min_drop"}
+    d, det = drift(Community(tables), details=True, **opts)
+    m, mdet = movement(Community(tables), details=True, **mopts)
+    assert det == mdet
+    m = m[m["direction"] != "new"]
+    then = m["contribution_then"].fillna(0.0).to_numpy(float)
+    high = np.quantile(then[then > 0], 0.9)
+    act_then, act_now = m["activity_then"].to_numpy(float), m["activity_now"].to_numpy(float)
+    drop = 1.0 - act_now / np.where(act_then > 0, act_then, np.nan)
+    ok = (then >= high) & (then > 0) & (act_then >= 3) & (np.nan_to_num(drop) >= opts.get("min_drop", 0.5) - 1e-9)
+    want = m[ok].assign(activity_drop=np.round(drop[ok], 4))
+    want = want.sort_values(["contribution_then", "activity_drop", "owner_id"], ascending=[False, False, True])
+    assert len(d) > 0
+    assert d["owner_id"].tolist() == want["owner_id"].tolist()
+    for col in ("level_then", "level_now", "activity_then", "activity_now", "engagement_then", "engagement_now"):
+        assert d[col].astype(str).tolist() == want[col].astype(str).tolist(), col
+    assert np.allclose(d["contribution_then"].to_numpy(float), want["contribution_then"].to_numpy(float))
+    assert np.allclose(d["activity_drop"].to_numpy(float), want["activity_drop"].to_numpy(float))
