@@ -114,6 +114,34 @@ def test_backtest_methods_and_properties():
     pd.testing.assert_frame_equal(df.drop(columns="seconds"), again.drop(columns="seconds"))
 
 
+def test_koc_baseline_is_the_koc_ranking_before_t_computed_once_per_split(monkeypatch):
+    """The kocs method picks the top-k eligible owners of kocs() on the data before T; a
+    backtest at another k on the same split reuses those scores (kocs runs once), another
+    split computes them again."""
+    from graphcrm.algorithms import koc
+
+    c = _demo()
+    calls = []
+    real = koc.kocs
+
+    def counted(community, **kw):
+        calls.append(community.until)
+        return real(community, **kw)
+
+    monkeypatch.setattr(koc, "kocs", counted)
+    big, info = bt.backtest(c, at=0.8, k=12, methods=["kocs"], bootstrap=0, details=True)
+    small, info5 = bt.backtest(c, at=0.8, k=5, methods=["kocs"], bootstrap=0, details=True)
+    assert len(calls) == 1
+    assert info5.picks["kocs"] == info.picks["kocs"][:5]  # the same ranking, cut at k
+    train = Community(c.tables, until=info.at)
+    ranked = real(train)
+    elig = set(train.owner_ids[train.eligible()])
+    expect = [o for o in ranked["owner_id"] if o in elig][:12]  # score desc, then owner_id
+    assert info.picks["kocs"] == expect
+    bt.backtest(c, at=0.6, k=5, methods=["kocs"], bootstrap=0)
+    assert len(calls) == 2 and calls[1] < calls[0]
+
+
 def test_backtest_reach_is_recounted_from_the_picks():
     """The reach of each method equals the reach of its picks given as a user list."""
     c = _demo()
