@@ -654,3 +654,35 @@ def test_one_varint_decoder_reads_what_the_encoder_wrote():
     assert rr.node_counts(data, boff, 6).tolist() == [2, 1, 0, 2, 1, 2]
     ptr, members = rr._invert(data, boff, rr.node_counts(data, boff, 6), np.ones(6, dtype=bool))
     assert [members[ptr[v]:ptr[v + 1]].tolist() for v in range(6)] == [[0, 2], [2], [], [0, 2], [2], [0, 1]]
+
+
+def test_influence_edges_from_arrays_equal_the_igraph_projections():
+    """influence_edges reads Community.edges(); the same edges and per-layer weights as read
+    from the igraph projections (author -> engager, referrer -> referee, co-attendance both ways)."""
+    from graphcrm.demo import generate_demo
+
+    c = Community(generate_demo(1000, seed=2)[0])
+    got = im.influence_edges(c)
+    n = len(c.owner_ids)
+    want: dict[tuple[int, int], list[float]] = {}
+
+    def add(s, t, w, layer):
+        for a, b, x in zip(s, t, w):
+            if a != b and x > 0:
+                want.setdefault((int(a), int(b)), [0.0, 0.0, 0.0])[layer] += float(x)
+
+    gi = c.graph("interactions")
+    el = np.asarray(gi.get_edgelist()).reshape(-1, 2)
+    add(el[:, 1], el[:, 0], np.asarray(gi.es["weight"]) * im.DEFAULT_LAYERS["interactions"], im.LAYERS.index("interactions"))
+    gr = c.graph("referrals")
+    el = np.asarray(gr.get_edgelist()).reshape(-1, 2)
+    add(el[:, 0], el[:, 1], np.full(len(el), im.DEFAULT_LAYERS["referrals"]), im.LAYERS.index("referrals"))
+    gc = c.graph("coattendance")
+    el = np.asarray(gc.get_edgelist()).reshape(-1, 2)
+    w = np.asarray(gc.es["weight"]) * im.DEFAULT_LAYERS["coattendance"]
+    add(np.r_[el[:, 0], el[:, 1]], np.r_[el[:, 1], el[:, 0]], np.r_[w, w], im.LAYERS.index("coattendance"))
+    assert len(got) == len(want) > 100 and got["src"].max() < n
+    keys = sorted(want)
+    assert got[["src", "dst"]].to_numpy().tolist() == [list(k) for k in keys]
+    np.testing.assert_allclose(got[list(im.LAYERS)].to_numpy(), np.array([want[k] for k in keys]), rtol=1e-12)
+    np.testing.assert_allclose(got["weight"].to_numpy(), got[list(im.LAYERS)].sum(axis=1).to_numpy(), rtol=1e-12)
