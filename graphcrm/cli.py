@@ -17,6 +17,7 @@ import graphcrm
 
 from graphcrm.commands.options import (  # noqa: F401  (re-exported for command modules and tests)
     STORE_HELP,
+    GraphCRMGroup,
     emit,
     format_option,
     given,
@@ -39,7 +40,7 @@ DEMO = "graphcrm.demo:write_demo"
 
 
 # -- commands ---------------------------------------------------------------------------
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GraphCRMGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(graphcrm.__version__, prog_name="graphcrm")
 @verbosity_options
 def cli() -> None:

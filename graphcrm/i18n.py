@@ -365,3 +365,73 @@ def error_text(exc: BaseException, lang: str = "en") -> str:
             return f"{UNTRANSLATED_ZH}{exc}"
         code, params = found
     return message(code, "zh", **params)
+
+
+# -- click's own messages (usage errors, the usage line) ---------------------------------------------
+#: click's message templates (its ``gettext`` msgids, click 8.x) in Chinese: the usage errors click
+#: raises before a graphcrm command runs (unknown option, missing argument, value out of range ...)
+CLICK_ZH: dict[str, str] = {
+    "Usage:": "用法：",
+    "Error: {message}": "错误：{message}",
+    "Try '{command} {option}' for help.": "运行 '{command} {option}' 查看帮助。",
+    "No such option: {name}": "没有这个选项：{name}",
+    "No such option {name!r}.": "没有这个选项 {name!r}。",
+    "Did you mean {possibility}?": "您是否要输入 {possibility}？",
+    "(Did you mean one of: {possibilities}?)": "（您是否要输入以下之一：{possibilities}？）",
+    "No such command {name!r}.": "没有这个命令 {name!r}。",
+    "Missing command.": "缺少命令。",
+    "Missing argument": "缺少参数",
+    "Missing argument {param_hint}.": "缺少参数 {param_hint}。",
+    "Missing option": "缺少选项",
+    "Missing option {param_hint}.": "缺少选项 {param_hint}。",
+    "Missing parameter": "缺少参数",
+    "Missing parameter: {param_name}": "缺少参数：{param_name}",
+    "Missing {param_type}": "缺少{param_type}",
+    "Missing {param_type} {param_hint}.": "缺少{param_type} {param_hint}。",
+    "argument": "参数",
+    "option": "选项",
+    "parameter": "参数",
+    "Invalid value: {message}": "值无效：{message}",
+    "Invalid value for {param_hint}: {message}": "{param_hint} 的值无效：{message}",
+    "Option {name!r} does not take a value.": "选项 {name!r} 不接受值。",
+    "Option {name!r} requires an argument.": "选项 {name!r} 需要一个值。",
+    "Option {name!r} requires {nargs} arguments.": "选项 {name!r} 需要 {nargs} 个值。",
+    "Got unexpected extra argument ({args})": "多余的参数（{args}）",
+    "Got unexpected extra arguments ({args})": "多余的参数（{args}）",
+    "Argument {name!r} takes {nargs} values.": "参数 {name!r} 需要 {nargs} 个值。",
+    "Takes {nargs} values but 1 was given.": "需要 {nargs} 个值，只给了 1 个。",
+    "Takes {nargs} values but {len} were given.": "需要 {nargs} 个值，给了 {len} 个。",
+    "{value!r} is not {choice}.": "{value!r} 不是 {choice}。",
+    "{value!r} is not one of {choices}.": "{value!r} 不在可选值 {choices} 之中。",
+    "{value!r} is not a valid {number_type}.": "{value!r} 不是有效的{number_type}。",
+    "{value} is not in the range {range}.": "{value} 不在范围 {range} 之内。",
+    "{value!r} does not match the format {format}.": "{value!r} 不符合格式 {format}。",
+    "{value!r} does not match the formats {formats}.": "{value!r} 不符合以下任一格式：{formats}。",
+    "{value!r} is not a valid boolean.": "{value!r} 不是有效的是/否值。",
+    "{value!r} is not a valid UUID.": "{value!r} 不是有效的 UUID。",
+    "{name} {filename!r} does not exist.": "{name} {filename!r} 不存在。",
+    "{name} {filename!r} is a file.": "{name} {filename!r} 是文件（需要文件夹）。",
+    "{name} {filename!r} is a directory.": "{name} {filename!r} 是文件夹（需要文件）。",
+    "{name} {filename!r} is not readable.": "{name} {filename!r} 不可读。",
+    "{name} {filename!r} is not writable.": "{name} {filename!r} 不可写。",
+    "{name} {filename!r} is not executable.": "{name} {filename!r} 不可执行。",
+    "Could not open file {filename!r}: {message}": "无法打开文件 {filename!r}：{message}",
+    "Aborted!": "已中止！",
+    "unknown error": "未知错误",
+    "file": "文件",
+    "directory": "文件夹",
+    "path": "路径",
+}
+
+#: click's type names in its number messages ("'x' is not a valid integer.")
+CLICK_TYPE_NAMES_ZH = {"integer": "整数", "float": "数字", "integer range": "整数", "float range": "数字"}
+
+
+def click_gettext_zh(text: str) -> str:
+    """click's ``gettext`` in Chinese: the template of :data:`CLICK_ZH`, else ``text`` unchanged."""
+    return CLICK_ZH.get(text, text)
+
+
+def click_ngettext_zh(singular: str, plural: str, n: int) -> str:
+    """click's ``ngettext`` in Chinese (Chinese has one form: the plural's template)."""
+    return CLICK_ZH.get(plural if n != 1 else singular, plural if n != 1 else singular)

@@ -122,3 +122,29 @@ def test_failing_commands_in_chinese_have_no_english_words(store, tmp_path):
         # the check can fail: the same command in English is an English sentence
         en = runner.invoke(cli, [*args, "--lang", "en"]).stderr
         assert en.startswith("Error: ") and len(_english_words(en, keep)) >= 3, (args, en)
+
+
+# -- click's own usage errors (raised while parsing, before a graphcrm command runs) ----------------
+@pytest.mark.parametrize("args, expected", [
+    (["kocs", "--lang", "zh", "--nope"], "没有这个选项"),
+    (["kocs", "--lang", "zh", "--top", "abc"], "不是有效的整数"),
+    (["kocs", "--lang=zh", "--format", "xml"], "不在可选值"),
+    (["ambassadors", "--lang", "zh", "-k", "0"], "不在范围"),
+    (["kocs", "--lang", "zh", "extra"], "多余的参数"),
+])
+def test_click_usage_errors_in_chinese(args, expected):
+    res = CliRunner().invoke(cli, args, prog_name="graphcrm")
+    assert res.exit_code == 2
+    assert expected in res.output and "用法" in res.output and "查看帮助" in res.output
+    assert _english_words(res.output.replace("[OPTIONS]", ""), ["kocs", "ambassadors", "abc", "xml", "extra"]) == []
+
+
+def test_click_usage_errors_stay_english_and_click_is_restored():
+    zh = CliRunner().invoke(cli, ["kocs", "--lang", "zh", "--top", "abc"])
+    en = CliRunner().invoke(cli, ["kocs", "--top", "abc"])
+    assert "不是有效的整数" in zh.output
+    assert "Invalid value for" in en.output and "is not a valid integer" in en.output and "Usage:" in en.output
+    import click.core
+
+    from gettext import gettext
+    assert click.core._ is gettext  # the Chinese texts were only lent for that invocation

@@ -102,6 +102,77 @@ def handle_errors(f: Callable) -> Callable:
     return wrapper
 
 
+# -- click's own messages in Chinese --------------------------------------------------------------
+def asks_chinese(args: list[str]) -> bool:
+    """Whether a command line asks for ``--lang zh`` (read before click parses it: click's usage
+    errors are raised while parsing)."""
+    return any(a == "--lang=zh" or (a == "--lang" and i + 1 < len(args) and args[i + 1] == "zh")
+               for i, a in enumerate(args))
+
+
+#: the click modules whose ``gettext``/``ngettext`` give the usage errors and the usage line
+_CLICK_MODULES = ("core", "exceptions", "parser", "types", "formatting", "decorators", "utils", "termui")
+
+
+class click_in_chinese:
+    """While active, click's own texts (usage errors, ``Usage:``, ``Try ... for help``) are
+    Chinese: click's ``gettext`` names are pointed at :data:`graphcrm.i18n.CLICK_ZH` and the
+    type names in its messages (integer, file ...) of ``group``'s options are Chinese; all of it
+    is put back on exit."""
+
+    def __init__(self, group: click.Group):
+        self.group = group
+        self.saved: list[tuple[Any, str, Any]] = []
+
+    def _set(self, obj: Any, attr: str, value: Any) -> None:
+        self.saved.append((obj, attr, getattr(obj, attr)))
+        setattr(obj, attr, value)
+
+    def _params(self, command: click.Command) -> Any:
+        yield from command.params
+        for sub in getattr(command, "commands", {}).values():
+            yield from self._params(sub)
+
+    def __enter__(self) -> "click_in_chinese":
+        import importlib
+
+        from graphcrm.i18n import CLICK_TYPE_NAMES_ZH, CLICK_ZH, click_gettext_zh, click_ngettext_zh
+
+        for name in _CLICK_MODULES:
+            module = importlib.import_module(f"click.{name}")
+            if hasattr(module, "_"):
+                self._set(module, "_", click_gettext_zh)
+            if hasattr(module, "ngettext"):
+                self._set(module, "ngettext", click_ngettext_zh)
+        seen: set[int] = set()
+        for param in self._params(self.group):
+            kind = param.type
+            if id(kind) in seen:
+                continue
+            seen.add(id(kind))
+            zh = CLICK_TYPE_NAMES_ZH.get(kind.name) or (CLICK_ZH.get(kind.name) if isinstance(kind, click.Path) else None)
+            if zh:
+                self._set(kind, "name", zh)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for obj, attr, value in reversed(self.saved):
+            setattr(obj, attr, value)
+        self.saved.clear()
+
+
+class GraphCRMGroup(click.Group):
+    """The ``graphcrm`` group: with ``--lang zh`` on the command line, click's own usage errors
+    are Chinese too (:class:`click_in_chinese`)."""
+
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if not asks_chinese(argv):
+            return super().main(args, *rest, **kwargs)
+        with click_in_chinese(self):
+            return super().main(args, *rest, **kwargs)
+
+
 # -- context shared by the options of one invocation --------------------------------------
 def _meta(key: str, default: Any = None) -> Any:
     ctx = click.get_current_context(silent=True)
