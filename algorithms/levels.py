@@ -133,6 +133,16 @@ def owner_positions(community: Any, ids: pd.Series) -> np.ndarray:
     return index.get_indexer(pd.Series(ids, dtype=object).to_numpy())
 
 
+def _positions_in(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """Positions of ``values`` in ``index`` (-1 where absent); a categorical column is looked up
+    once per category, not once per row."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        m = index.get_indexer(values.cat.categories.astype(str).to_numpy(dtype=object))
+        c = values.cat.codes.to_numpy().astype(np.int64)
+        return np.where(c >= 0, m[np.maximum(c, 0)], -1) if len(m) else np.full(len(c), -1, dtype=np.int64)
+    return index.get_indexer(values.astype(str).to_numpy(dtype=object))
+
+
 def _attendance_with_time(community: Any, attendance: pd.DataFrame | None = None) -> pd.DataFrame:
     """Checked-in attendance rows with their event's ``starts_at``."""
     att = community.tables["attendance"] if attendance is None else attendance
@@ -225,9 +235,24 @@ def _per_kind_uncached(community: Any, half_life_days: float | None) -> tuple[di
     posts = t["posts"]
     add("post", owner_positions(community, posts["author_id"]), posts["created_at"])
 
-    inter = t["interactions"].merge(posts[["post_id", "author_id"]], on="post_id", how="inner")
-    inter = inter[inter["owner_id"].astype(object) != inter["author_id"].astype(object)]
-    add("engagement_received", owner_positions(community, inter["author_id"]), inter["created_at"])
+    # engagement received: the author of each interaction's post, by positions (the post's author
+    # looked up once per post, the interaction's post through an index over post ids), not by a
+    # merge on string columns; interactions on unknown posts and on one's own posts are left out
+    inter = t["interactions"]
+    author = owner_positions(community, posts["author_id"])
+    post_ix = pd.Index(posts["post_id"].astype(str).to_numpy(dtype=object))
+    if post_ix.is_unique:
+        at_post = _positions_in(post_ix, inter["post_id"])
+        known = at_post >= 0
+        a_pos = np.where(known, author[np.maximum(at_post, 0)], -1)
+        own = owner_positions(community, inter["owner_id"])
+        same = (own == a_pos) & (own >= 0)
+        keep = known & ~same
+        add("engagement_received", a_pos[keep], inter["created_at"].to_numpy()[keep])
+    else:  # duplicate post ids (not a valid store): the merge's semantics, one row per match
+        m = inter.merge(posts[["post_id", "author_id"]], on="post_id", how="inner")
+        m = m[m["owner_id"].astype(object) != m["author_id"].astype(object)]
+        add("engagement_received", owner_positions(community, m["author_id"]), m["created_at"])
 
     att = _attendance_with_time(community)
     role = att["role"].astype(str)

@@ -216,3 +216,31 @@ def test_owner_positions_categorical_codes_match_string_lookup():
     assert (owner_positions(fewer, fewer.tables["interactions"]["owner_id"]) == -1).any()
     odd = pd.Series(["zz-not-an-owner", str(full.owner_ids[1])], dtype="category")
     assert owner_positions(full, odd).tolist() == [-1, 1]
+
+
+def test_engagement_received_by_positions_matches_the_merge():
+    """engagement received is counted through post and owner positions: the same counts as
+    merging interactions with their posts by post id, leaving out interactions on one's own posts."""
+    from graphcrm.algorithms.levels import _per_kind_uncached
+
+    o = pd.DataFrame({"owner_id": ["a", "b", "c"]})
+    posts = pd.DataFrame({"post_id": ["p1", "p2"], "author_id": ["a", "b"],
+                          "created_at": pd.to_datetime(["2024-01-01"] * 2)})
+    inter = pd.DataFrame({"owner_id": ["b", "c", "a", "a", "b"], "post_id": ["p1", "p1", "p1", "p2", "p2"],
+                          "kind": "like", "created_at": pd.to_datetime(["2024-01-02"] * 5)})
+    c = Community.from_frames({"owners": o, "posts": posts, "interactions": inter})
+    raw, _ = _per_kind_uncached(c, None)
+    # p1 (by a): b and c count, a's own like does not; p2 (by b): a counts, b's own does not
+    assert raw["engagement_received"].tolist() == [2.0, 1.0, 0.0]
+
+    from graphcrm.demo import generate_demo
+
+    tables, _ = generate_demo(1000, seed=4)
+    c = Community(tables)
+    raw, _ = _per_kind_uncached(c, None)
+    t = c.tables
+    m = t["interactions"].merge(t["posts"][["post_id", "author_id"]], on="post_id", how="inner")
+    m = m[m["owner_id"].astype(str) != m["author_id"].astype(str)]
+    want = pd.Index(np.asarray(c.owner_ids, dtype=object)).get_indexer(m["author_id"].astype(str).to_numpy(dtype=object))
+    want = np.bincount(want[want >= 0], minlength=len(c.owner_ids))
+    assert want.sum() > 0 and np.array_equal(raw["engagement_received"], want)
