@@ -178,6 +178,14 @@ def activity_log(community: Any, *, attendance: pd.DataFrame | None = None) -> p
     >>> activity_log(c)[["pos", "kind"]].values.tolist()
     [[0, 'post']]
     """
+    if attendance is None and hasattr(community, "memo"):
+        # built once per community (movement's two periods, the lapsed owners of targets and the
+        # cohorts all read it); the cache hands out a copy
+        return community.memo("activity_log", {}, lambda: _activity_log(community, None))
+    return _activity_log(community, attendance)
+
+
+def _activity_log(community: Any, attendance: pd.DataFrame | None) -> pd.DataFrame:
     t = community.tables
     att = _attendance_with_time(community, attendance)
     parts = [
