@@ -79,13 +79,22 @@ def _in_order(out: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
     return out
 
 
+def _ineligible_ids(community: Any) -> set[str]:
+    """Owner ids that no analysis may target (staff, marketing opt-outs: ``~community.eligible()``)."""
+    return set(np.asarray(community.owner_ids, dtype=object)[~community.eligible()].astype(str))
+
+
 def _ambassadors(community: Any, k: int, seed: int, lang: str, blocked: set[str],
                  options: Mapping[str, Any]) -> tuple[pd.DataFrame, str | None]:
     from graphcrm.algorithms.influence import ambassadors  # noqa: PLC0415 - heavy, imported when used
 
     opts = {"k": k, "seed": seed, "lang": lang, **dict(options)}
-    if blocked:
-        opts.setdefault("exclude", sorted(blocked))
+    # ambassadors never picks staff or opt-outs itself (community.eligible()): only the other
+    # blocked ids (the caller's ``exclude``) are passed, so that without them this is the
+    # report's call, read from the community's cache rather than searched again
+    extra = sorted(blocked - _ineligible_ids(community))
+    if extra:
+        opts.setdefault("exclude", extra)
     df = ambassadors(community, **opts)
     # ambassadors' declared columns: marginal_gain (owners) and reason
     out = _rows("ambassador", df["owner_id"], df["marginal_gain"], df["reason"], None)

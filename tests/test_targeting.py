@@ -73,8 +73,9 @@ def test_excluded_owners_never_appear(fake_influence):
     t = targets(c, quiet_days=90, min_activities=1, exclude=["a"])
     assert set(t["program"]) == set(PROGRAMS)
     assert not set(t["owner_id"]) & {"s", "o", "a"}
-    # the ambassador search was told whom to skip
-    assert set(fake_influence["exclude"]) == {"s", "o", "a"}
+    # the ambassador search was told whom to skip beyond staff and opt-outs (which it never picks
+    # itself: community.eligible()), so that without an exclude list the call is the report's
+    assert set(fake_influence["exclude"]) == {"a"}
     # also on a larger community, every program, both languages
     big = planted()
     blocked = set(big.owners.loc[big.owners["is_staff"] | big.owners["marketing_opt_out"], "owner_id"])
@@ -268,3 +269,29 @@ def test_cli_targets_period_drives_the_drifting_owners(tmp_path):
         assert res.exit_code == 0, res.output
         t = pd.read_csv(io.StringIO(res.stdout))
         assert t["owner_id"].tolist() == [who] and t["reason"].iloc[0].startswith("drifting"), (period, res.stdout)
+
+
+def test_ambassador_program_is_the_reports_ambassadors_call():
+    """Without an exclude list, the ambassador program is ambassadors(k=ambassadors_k, seed=seed)
+    as the report calls it (read from the cache, not searched again): the same owners in the same
+    order, never staff or opt-outs; with staff and opt-outs passed as exclude the search gives
+    the same table (they are never eligible)."""
+    from graphcrm.algorithms import influence
+    from graphcrm.demo import generate_demo
+
+    tables, _ = generate_demo(1500, seed=1)
+    c = Community(tables)
+    report = influence.ambassadors(c, k=10, seed=0)
+    calls = []
+    orig = influence.select_seeds
+    influence.select_seeds = lambda *a, **kw: calls.append(1) or orig(*a, **kw)
+    try:
+        t = targets(c, programs=["ambassador"], ambassadors_k=10, seed=0)
+    finally:
+        influence.select_seeds = orig
+    assert calls == []  # reused, not searched again
+    assert t["owner_id"].tolist() == report["owner_id"].tolist()
+    blocked = c.owners.loc[c.owners["is_staff"].astype(bool) | c.owners["marketing_opt_out"].astype(bool), "owner_id"]
+    assert len(blocked) and not set(t["owner_id"]) & set(blocked.astype(str))
+    again = influence.ambassadors(Community(tables), k=10, seed=0, exclude=sorted(blocked.astype(str)))
+    assert again["owner_id"].tolist() == report["owner_id"].tolist()
