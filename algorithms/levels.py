@@ -228,17 +228,28 @@ def _per_kind(community: Any, half_life_days: float | None) -> tuple[dict[str, n
 
 
 def _per_kind_uncached(community: Any, half_life_days: float | None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    t = community.tables
     n = len(community.owner_ids)
-    as_of = community.as_of
+    rows = community.memo("activity_rows", {}, lambda: _kind_rows(community))
     raw: dict[str, np.ndarray] = {}
     dec: dict[str, np.ndarray] = {}
+    for key, (pos, at) in rows.items():
+        w = _decay(at, community.as_of, half_life_days)
+        raw[key] = np.bincount(pos, minlength=n).astype(float)
+        dec[key] = np.bincount(pos, weights=w, minlength=n)
+    return raw, dec
+
+
+def _kind_rows(community: Any) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per points key, the owner position and the time (datetime64[ns]) of each activity row of a
+    known owner, in row order: what :func:`_per_kind` counts and decays for any half-life (built
+    once per community; the arrays are shared, never changed)."""
+    t = community.tables
+    rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def add(key: str, pos: np.ndarray, at) -> None:
         ok = pos >= 0
-        w = _decay(at, as_of, half_life_days)
-        raw[key] = np.bincount(pos[ok], minlength=n).astype(float)
-        dec[key] = np.bincount(pos[ok], weights=w[ok], minlength=n)
+        when = pd.to_datetime(pd.Series(at)).astype("datetime64[ns]").to_numpy()
+        rows[key] = (pos[ok], when[ok])
 
     posts = t["posts"]
     add("post", owner_positions(community, posts["author_id"]), posts["created_at"])
@@ -276,7 +287,7 @@ def _per_kind_uncached(community: Any, half_life_days: float | None) -> tuple[di
     for stage in REFERRAL_STAGES:
         sub = ref[ref["stage"].astype(str) == stage]
         add(f"referral_{stage}", owner_positions(community, sub["referrer_id"]), sub["referred_at"])
-    return raw, dec
+    return rows
 
 
 def _check_points(points: Mapping[str, float] | None) -> dict[str, float]:
