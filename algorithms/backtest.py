@@ -498,6 +498,52 @@ def backtest(
     """
     from graphcrm.community import Community
 
+    bootstrap, methods, user_picks = _check_options(k, max_hops, bootstrap, methods, picks)
+    t0, cut, t1 = _split_time(community, at)
+    end = t1
+    if window_days is not None:
+        if not float(window_days) > 0:
+            raise _config_error("window_days must be positive")
+        end = min(t1, cut + pd.Timedelta(days=float(window_days)))
+    train = Community(community.tables, since=community.since, until=cut)
+    span_days = (cut - t0).total_seconds() / 86400.0
+    rdays = float(recent_days) if recent_days is not None else min(DEFAULT_RECENT_DAYS, span_days / 4)
+    horizon_days = (end - cut).total_seconds() / 86400.0
+
+    chosen, models, secs = _select_all(community, train, methods, cut=cut, k=int(k), rdays=rdays,
+                                       horizon_days=horizon_days, max_hops=max_hops, eps=eps, seed=seed,
+                                       threads=threads)
+    if user_picks is not None:
+        chosen["picks"] = np.asarray(list(dict.fromkeys(user_picks)), dtype=object)
+
+    n = len(community.owner_ids)
+    rows, reached, unknown, n_win = _replay(community, methods, chosen, secs, cut_ns=int(cut.value),
+                                            end_ns=int(end.value), max_hops=max_hops)
+    out = pd.DataFrame(rows)
+    base = [m for m in methods if m in BASELINES]
+    best = max(base, key=lambda m: (int(reached[m].sum()), -base.index(m))) if base else None
+    best_reach = float(reached[best].sum()) if best else float("nan")
+    out["ratio_to_best_baseline"] = out["reach"] / best_reach if best and best_reach > 0 else np.nan
+
+    lo, hi, rlo, rhi = _bootstrap_intervals(reached, methods, best, n=n, bootstrap=bootstrap, seed=seed)
+    out["reach_low"] = out["method"].map(lo).astype(float)
+    out["reach_high"] = out["method"].map(hi).astype(float)
+    out["ratio_low"] = out["method"].map(rlo).astype(float)
+    out["ratio_high"] = out["method"].map(rhi).astype(float)
+    out = out[["method", "k", "reach", "reach_low", "reach_high", "direct_reach", "ratio_to_best_baseline",
+               "ratio_low", "ratio_high", "active_picks", "seconds"]]
+    for c in ("ratio_to_best_baseline", "ratio_low", "ratio_high"):
+        out[c] = out[c].round(4)
+    info = BacktestDetails(
+        at=cut, start=t0, end=end, best_baseline=best, max_hops=max_hops, owners=n, exposures_after=n_win,
+        recent_days=float(rdays), bootstrap=bootstrap, picks={m: [str(x) for x in chosen[m]] for m in methods},
+        models=models, unknown_picks=tuple(unknown))
+    return out, info
+
+
+def _check_options(k: Any, max_hops: Any, bootstrap: Any, methods: Sequence[str] | None,
+                   picks: Iterable[str] | None) -> tuple[int, list[str], list[str] | None]:
+    """Check :func:`backtest`'s options; return ``(bootstrap, methods, user_picks)`` (ConfigError if bad)."""
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
         raise _config_error("k must be a positive integer")
     if max_hops is not None and (not isinstance(max_hops, (int, np.integer)) or max_hops < 1):
@@ -515,23 +561,18 @@ def backtest(
         raise _config_error(f"unknown method(s) {bad}; methods are {', '.join(sorted(known))}")
     if "picks" in methods and user_picks is None:
         raise _config_error("method 'picks' needs picks=")
+    return bootstrap, methods, user_picks
 
-    t0, cut, t1 = _split_time(community, at)
-    end = t1
-    if window_days is not None:
-        if not float(window_days) > 0:
-            raise _config_error("window_days must be positive")
-        end = min(t1, cut + pd.Timedelta(days=float(window_days)))
-    train = Community(community.tables, since=community.since, until=cut)
+
+def _select_all(community: Any, train: Any, methods: list[str], *, cut: pd.Timestamp, k: int, rdays: float,
+                horizon_days: float, max_hops: int | None, eps: float, seed: int,
+                threads: int | None) -> tuple[dict[str, np.ndarray], dict[str, dict], dict[str, float]]:
+    """Each method's picks on the data before ``cut``: ``(chosen ids, ambassadors models, seconds)``."""
     tr_ids = train.owner_ids
     n_tr = len(tr_ids)
     elig = train.eligible()
     ex_tr = exposures(train)
     cut_ns = int(cut.value)
-    span_days = (cut - t0).total_seconds() / 86400.0
-    rdays = float(recent_days) if recent_days is not None else min(DEFAULT_RECENT_DAYS, span_days / 4)
-    horizon_days = (end - cut).total_seconds() / 86400.0
-
     chosen: dict[str, np.ndarray] = {}
     models: dict[str, dict] = {}
     secs: dict[str, float] = {}
@@ -572,14 +613,16 @@ def backtest(
             sel = None
         secs[m] = time.perf_counter() - t_start
         chosen[m] = np.asarray([], dtype=object) if sel is None else tr_ids[np.asarray(sel, dtype=np.int64)]
-    if user_picks is not None:
-        chosen["picks"] = np.asarray(list(dict.fromkeys(user_picks)), dtype=object)
+    return chosen, models, secs
 
-    # --- replay the evaluation window on the whole history
+
+def _replay(community: Any, methods: list[str], chosen: dict[str, np.ndarray], secs: dict[str, float], *,
+            cut_ns: int, end_ns: int,
+            max_hops: int | None) -> tuple[list[dict], dict[str, np.ndarray], list[str], int]:
+    """Replay ``(cut_ns, end_ns]`` on the whole history: ``(result rows, reached masks, unknown picks, exposures)``."""
     ids = community.owner_ids
     n = len(ids)
     ex = exposures(community)
-    end_ns = int(end.value)
     win = ex[(ex["t"] > cut_ns) & (ex["t"] <= end_ns)]
     src, dst, tt = (win[c].to_numpy() for c in ("src", "dst", "t"))
     active_src = np.zeros(n, dtype=bool)
@@ -598,12 +641,12 @@ def backtest(
         rows.append({"method": m, "k": int(len(chosen[m])), "reach": int(mask.sum()),
                      "direct_reach": int((hops == 1).sum()), "active_picks": int(active_src[idx].sum()),
                      "seconds": round(secs[m], 3)})
-    out = pd.DataFrame(rows)
-    base = [m for m in methods if m in BASELINES]
-    best = max(base, key=lambda m: (int(reached[m].sum()), -base.index(m))) if base else None
-    best_reach = float(reached[best].sum()) if best else float("nan")
-    out["ratio_to_best_baseline"] = out["reach"] / best_reach if best and best_reach > 0 else np.nan
+    return rows, reached, unknown, int(len(win))
 
+
+def _bootstrap_intervals(reached: dict[str, np.ndarray], methods: list[str], best: str | None, *, n: int,
+                         bootstrap: int, seed: int) -> tuple[dict, dict, dict, dict]:
+    """Paired Poisson-bootstrap 95% intervals of reach and ratio per method: ``(lo, hi, ratio lo, ratio hi)``."""
     lo = {m: np.nan for m in methods}
     hi, rlo, rhi = dict(lo), dict(lo), dict(lo)
     if bootstrap and n:
@@ -621,19 +664,7 @@ def backtest(
                     ratio = np.where(rep[best] > 0, rep[m] / rep[best], np.nan)
                 if np.isfinite(ratio).any():
                     rlo[m], rhi[m] = np.nanpercentile(ratio, [2.5, 97.5])
-    out["reach_low"] = out["method"].map(lo).astype(float)
-    out["reach_high"] = out["method"].map(hi).astype(float)
-    out["ratio_low"] = out["method"].map(rlo).astype(float)
-    out["ratio_high"] = out["method"].map(rhi).astype(float)
-    out = out[["method", "k", "reach", "reach_low", "reach_high", "direct_reach", "ratio_to_best_baseline",
-               "ratio_low", "ratio_high", "active_picks", "seconds"]]
-    for c in ("ratio_to_best_baseline", "ratio_low", "ratio_high"):
-        out[c] = out[c].round(4)
-    info = BacktestDetails(
-        at=cut, start=t0, end=end, best_baseline=best, max_hops=max_hops, owners=n, exposures_after=int(len(win)),
-        recent_days=float(rdays), bootstrap=bootstrap, picks={m: [str(x) for x in chosen[m]] for m in methods},
-        models=models, unknown_picks=tuple(unknown))
-    return out, info
+    return lo, hi, rlo, rhi
 
 
 def format_summary(df: pd.DataFrame, info: BacktestDetails) -> str:
