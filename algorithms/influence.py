@@ -272,6 +272,124 @@ def _lncnk(n: int, k: int) -> float:
     return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
 
 
+def _node_masks(n: int, eligible: Any, active: Any, roots: Any
+                ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, int]:
+    """Checked eligible mask, active mask (uint8 or None), sorted root ids and root count."""
+    elig = np.ones(n, dtype=np.bool_) if eligible is None else np.asarray(eligible, dtype=np.bool_).copy()
+    if elig.shape != (n,):
+        raise ValueError("eligible must have one entry per node")
+    act = None
+    if active is not None:
+        act = np.asarray(active, dtype=np.bool_)
+        if act.shape != (n,):
+            raise ValueError("active must have one entry per node")
+        elig &= ~act
+        act = act.astype(np.uint8) if act.any() else None
+    root_ids = None
+    if roots is not None:
+        root_ids = np.unique(np.asarray(roots, dtype=np.int64))
+        if root_ids.size and (root_ids[0] < 0 or root_ids[-1] >= n):
+            raise ValueError("roots must be node ids")
+    n_root = n if root_ids is None else int(root_ids.size)
+    return elig, act, root_ids, n_root
+
+
+def _group_caps(n: int, group: Any, caps: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Checked group ids as an (n, c) int64 array and the caps per group id."""
+    if group is None:
+        return np.full((n, 0), -1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    grp = np.asarray(group, dtype=np.int64)
+    if grp.ndim == 1:
+        grp = grp[:, None]
+    grp = np.ascontiguousarray(grp)
+    capv = np.asarray(caps, dtype=np.int64).ravel()
+    if grp.shape[0] != n or (grp.size and grp.max() >= capv.shape[0]):
+        raise ValueError("group ids must index caps")
+    if capv.size and capv.min() < 0:
+        raise ValueError("caps must be non-negative")
+    return grp, capv
+
+
+def _budget_costs(n: int, elig: np.ndarray, cost: Any, budget: Any) -> tuple[bool, np.ndarray, float]:
+    """Checked costs and budget (unaffordable nodes cleared from ``elig`` in place)."""
+    if (cost is None) != (budget is None):
+        raise ValueError("give both cost and budget, or neither")
+    if budget is None:
+        return False, np.ones(n, dtype=np.float64), -1.0
+    costv = np.asarray(cost, dtype=np.float64)
+    if costv.shape != (n,) or not np.all(costv > 0) or not np.all(np.isfinite(costv)):
+        raise ValueError("costs must be positive and finite, one per node")
+    bud = float(budget)
+    if bud < 0:
+        raise ValueError("budget must be non-negative")
+    elig &= costv <= bud
+    return True, costv, bud
+
+
+def _group_mins(mins: Any, capv: np.ndarray) -> np.ndarray | None:
+    """Checked minimum picks per group id, or None when there are none."""
+    if mins is None or not np.any(mins):
+        return None
+    minv = np.asarray(mins, dtype=np.int64).ravel()
+    if minv.shape != capv.shape or minv.min() < 0:
+        raise ValueError("mins must give one non-negative minimum per group id")
+    return minv
+
+
+def _target_ratio(n_kinds: int | None, use_budget: bool) -> float:
+    """Worst-case ratio of the greedy under the constraints (``n_kinds`` None = no caps)."""
+    target = _E1
+    if n_kinds is not None:
+        target = 1.0 / (1 + n_kinds)  # greedy on the intersection of c partition matroids
+    if use_budget:
+        target = _E1 / 2
+    return target
+
+
+def _opim_sizes(n_elig: int, n_root: int, k_eff: int, eps: float, delta: float, max_rounds: int | None
+                ) -> tuple[int, int, int, float]:
+    """OPIM-C's first and largest R2 sizes, number of rounds and the per-round log term."""
+    # OPIM-C sample sizes (Tang et al. 2018, Alg. 2; as in the authors' code)
+    lnd = math.log(6.0 / delta)
+    a_ = math.sqrt(lnd)
+    b_ = math.sqrt(_E1 * (_lncnk(max(n_elig, 1), k_eff) + lnd))
+    theta0 = max(1, int(math.ceil(2.0 * (_E1 * a_ + b_) ** 2)))
+    theta_max = int(math.ceil(2.0 * n_root * (_E1 * a_ + b_) ** 2 / (k_eff * eps * eps))) + 1
+    rounds = int(math.floor(math.log2(max(theta_max / theta0, 1.0)))) + 1
+    if max_rounds is not None:
+        rounds = max(1, min(rounds, int(max_rounds)))
+    a1 = math.log(3.0 * rounds / delta)
+    return theta0, theta_max, rounds, a1
+
+
+def _certified_ratio(hits: float, upper_cov: float, a1: float, theta: int, theta1: int) -> float:
+    """OPIM-C's certified ratio: lower bound of R2's coverage over upper bound of the optimum's."""
+    lower = (math.sqrt(hits + 2.0 * a1 / 9.0) - math.sqrt(a1 / 2.0)) ** 2 - a1 / 18.0
+    upper = (math.sqrt(upper_cov + a1 / 2.0) + math.sqrt(a1 / 2.0)) ** 2
+    return (lower / theta) / (upper / theta1) if upper > 0 else 1.0
+
+
+def _opim_round(r1: Any, r2: Any, theta: int, theta1: int, *, n: int, k_eff: int, elig: np.ndarray,
+                grp: np.ndarray, capv: np.ndarray, cost: np.ndarray | None, budget: float | None,
+                bound_every: int, mins: np.ndarray | None, threads: int | None, progress: Any,
+                secs: dict[str, float]) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """One OPIM-C round: grow R1/R2, greedy on R1, coverage curve on R2 (``secs`` updated)."""
+    t0 = time.perf_counter()
+    r1.grow_to(theta1, threads=threads, progress=progress)
+    r2.grow_to(theta, threads=threads, progress=progress)
+    t1 = time.perf_counter()
+    picks, gains1, bound = max_coverage(r1.data, r1.offsets, n, k_eff, eligible=elig, group=grp, caps=capv,
+                                        cost=cost, budget=budget, bound_every=bound_every, packed=True,
+                                        counts=r1.counts, mins=mins)
+    t2 = time.perf_counter()
+    cov2 = rr.coverage_curve(r2.flat, r2.offsets, picks, n)
+    t3 = time.perf_counter()
+    secs["sampling"] += t1 - t0
+    secs["greedy"] += t2 - t1
+    secs["validation"] += t3 - t2
+    return picks, gains1, bound, cov2
+
+
 def select_seeds(
     graph: InfluenceGraph,
     *,
@@ -381,74 +499,17 @@ def select_seeds(
     delta = 1.0 / max(n, 2) if delta is None else float(delta)
     if not 0 < delta < 1:
         raise ValueError("delta must lie in (0, 1)")
-    elig = np.ones(n, dtype=np.bool_) if eligible is None else np.asarray(eligible, dtype=np.bool_).copy()
-    if elig.shape != (n,):
-        raise ValueError("eligible must have one entry per node")
-    act = None
-    if active is not None:
-        act = np.asarray(active, dtype=np.bool_)
-        if act.shape != (n,):
-            raise ValueError("active must have one entry per node")
-        elig &= ~act
-        act = act.astype(np.uint8) if act.any() else None
-    root_ids = None
-    if roots is not None:
-        root_ids = np.unique(np.asarray(roots, dtype=np.int64))
-        if root_ids.size and (root_ids[0] < 0 or root_ids[-1] >= n):
-            raise ValueError("roots must be node ids")
-    n_root = n if root_ids is None else int(root_ids.size)
-    if group is None:
-        grp = np.full((n, 0), -1, dtype=np.int64)
-        capv = np.zeros(0, dtype=np.int64)
-    else:
-        grp = np.asarray(group, dtype=np.int64)
-        if grp.ndim == 1:
-            grp = grp[:, None]
-        grp = np.ascontiguousarray(grp)
-        capv = np.asarray(caps, dtype=np.int64).ravel()
-        if grp.shape[0] != n or (grp.size and grp.max() >= capv.shape[0]):
-            raise ValueError("group ids must index caps")
-        if capv.size and capv.min() < 0:
-            raise ValueError("caps must be non-negative")
-    use_budget = budget is not None
-    if (cost is None) != (budget is None):
-        raise ValueError("give both cost and budget, or neither")
-    if use_budget:
-        costv = np.asarray(cost, dtype=np.float64)
-        if costv.shape != (n,) or not np.all(costv > 0) or not np.all(np.isfinite(costv)):
-            raise ValueError("costs must be positive and finite, one per node")
-        bud = float(budget)
-        if bud < 0:
-            raise ValueError("budget must be non-negative")
-        elig &= costv <= bud
-    else:
-        costv = np.ones(n, dtype=np.float64)
-        bud = -1.0
-    minv = None
-    if mins is not None and np.any(mins):
-        minv = np.asarray(mins, dtype=np.int64).ravel()
-        if minv.shape != capv.shape or minv.min() < 0:
-            raise ValueError("mins must give one non-negative minimum per group id")
+    elig, act, root_ids, n_root = _node_masks(n, eligible, active, roots)
+    grp, capv = _group_caps(n, group, caps)
+    use_budget, costv, bud = _budget_costs(n, elig, cost, budget)
+    minv = _group_mins(mins, capv)
     n_elig = int(elig.sum())
     result_empty = n_elig == 0 or n_root == 0
     k_eff = max(1, min(int(k), n_elig))
 
     constrained = group is not None or use_budget
-    target = _E1
-    if group is not None:
-        target = 1.0 / (1 + grp.shape[1])  # greedy on the intersection of c partition matroids
-    if use_budget:
-        target = _E1 / 2
-    # OPIM-C sample sizes (Tang et al. 2018, Alg. 2; as in the authors' code)
-    lnd = math.log(6.0 / delta)
-    a_ = math.sqrt(lnd)
-    b_ = math.sqrt(_E1 * (_lncnk(max(n_elig, 1), k_eff) + lnd))
-    theta0 = max(1, int(math.ceil(2.0 * (_E1 * a_ + b_) ** 2)))
-    theta_max = int(math.ceil(2.0 * n_root * (_E1 * a_ + b_) ** 2 / (k_eff * eps * eps))) + 1
-    rounds = int(math.floor(math.log2(max(theta_max / theta0, 1.0)))) + 1
-    if max_rounds is not None:
-        rounds = max(1, min(rounds, int(max_rounds)))
-    a1 = math.log(3.0 * rounds / delta)
+    target = _target_ratio(None if group is None else grp.shape[1], use_budget)
+    theta0, theta_max, rounds, a1 = _opim_sizes(n_elig, n_root, k_eff, eps, delta, max_rounds)
 
     r1 = rr.RRCollection(graph.reverse, graph.model, seed, stream=1, packed=True, max_depth=graph.max_hops,
                          leaf_start=graph.leaf_start, roots=root_ids, active=act)
@@ -476,27 +537,16 @@ def select_seeds(
     for it in range(1, rounds + 1):
         theta = theta0 << (it - 1)
         theta1 = theta * r1_ratio
-        t0 = time.perf_counter()
-        r1.grow_to(theta1, threads=threads, progress=progress)
-        r2.grow_to(theta, threads=threads, progress=progress)
-        t1 = time.perf_counter()
-        picks, gains1, bound = max_coverage(r1.data, r1.offsets, n, k_eff, eligible=elig, group=grp, caps=capv,
-                                            cost=costv if use_budget else None, budget=bud if use_budget else None,
-                                            bound_every=bound_every, packed=True, counts=r1.counts, mins=minv)
-        t2 = time.perf_counter()
-        cov2 = rr.coverage_curve(r2.flat, r2.offsets, picks, n)
-        t3 = time.perf_counter()
-        secs["sampling"] += t1 - t0
-        secs["greedy"] += t2 - t1
-        secs["validation"] += t3 - t2
+        picks, gains1, bound, cov2 = _opim_round(
+            r1, r2, theta, theta1, n=n, k_eff=k_eff, elig=elig, grp=grp, capv=capv,
+            cost=costv if use_budget else None, budget=bud if use_budget else None, bound_every=bound_every,
+            mins=minv, threads=threads, progress=progress, secs=secs)
         cov1 = float(gains1.sum())
         upper_cov = float(bound)
         if not constrained:
             upper_cov = min(upper_cov, cov1 / _E1)
         hits = float(cov2[-1]) if cov2.size else 0.0
-        lower = (math.sqrt(hits + 2.0 * a1 / 9.0) - math.sqrt(a1 / 2.0)) ** 2 - a1 / 18.0
-        upper = (math.sqrt(upper_cov + a1 / 2.0) + math.sqrt(a1 / 2.0)) ** 2
-        ratio = (lower / theta) / (upper / theta1) if upper > 0 else 1.0
+        ratio = _certified_ratio(hits, upper_cov, a1, theta, theta1)
         if ratio >= target - eps:
             best = (picks, gains1, cov2, ratio, upper_cov, theta, theta1, it)
             if first_certified is None:
