@@ -965,25 +965,9 @@ def validate(
     {'owners': {'owner_id': 2}}
     """
     mapping = mapping or Mapping()
-    now = pd.Timestamp(now) if now is not None else pd.Timestamp.now()
-    if now.tzinfo is not None:
-        now = now.tz_convert("UTC").tz_localize(None)
-    now = now + pd.Timedelta(days=1)
+    now = _future_limit(now)
     # file-level problems first: nothing is loaded if any file is unusable
-    missing_msgs = []
-    for name, src in sources.items():
-        t = TABLES[name]
-        missing = [c for c in t.required if c not in src.frame.columns]
-        if missing:
-            found = ", ".join(map(str, src.frame.columns)) or "(none)"
-            extra = (" (ignored headers: " + ", ".join(src.ignored_columns) + ")") if src.ignored_columns else ""
-            missing_msgs.append(
-                f"{src.file}: missing required column(s) {', '.join(missing)} for table {name}; "
-                f"found {found}{extra}. Rename the header(s) or map them in a mapping file "
-                f"([{name}.columns] \"your header\" = \"{missing[0]}\")"
-            )
-    if missing_msgs:
-        raise InputFileError("nothing was loaded:\n" + "\n".join(missing_msgs))
+    _check_required_columns(sources)
 
     frames: dict[str, pd.DataFrame] = {}
     probs: dict[str, _Problems] = {}
@@ -1019,66 +1003,18 @@ def validate(
             changed[c] = changed.get(c, 0) + int(k)
         if any(changed.values()):
             normalized[name] = {c: k for c, k in changed.items() if k}
-        # duplicate keys within the input: first occurrence wins
         t = TABLES[name]
         df = frames[name]
-        key_ok = np.ones(len(df), dtype=bool)
-        for k in t.key:
-            key_ok &= ~pd.isna(df[k]).to_numpy()
-        if len(df):
-            dpos, first_pos = _duplicate_keys(df, t.key, key_ok)
-            if len(dpos):
-                first_rows = sources[name].rows[first_pos]
-                mask = np.zeros(len(df), dtype=bool)
-                mask[dpos] = True
-                reasons = np.empty(len(df), dtype=object)
-                reasons[dpos] = [f"duplicate key ({', '.join(t.key)}) first seen at row {r}" for r in first_rows]
-                p.add(mask, ",".join(t.key), reasons, "duplicate key")
-
-        # references, in contract order (referenced tables come first)
-        for col, rtable, rcol in t.references:
-            known = key_index(rtable, rcol)
-            vals = _arrow_text(df[col])
-            present = ~_mask(pc.is_null(vals))
-            ok = _mask(pc.is_in(vals, value_set=known))
-            bad = present & ~ok
-            if bad.any():
-                rej = rejected_keys.get(rtable, set())
-                where = sources[rtable].file if rtable in sources else f"{rtable} input"
-                reasons = np.empty(len(df), dtype=object)
-                idx = np.flatnonzero(bad)
-                for i, v in zip(idx, _objects(vals.filter(pa.array(bad)))):
-                    if v in rej:
-                        reasons[i] = f"{col}={v!r}: that {rtable} row was rejected in this load"
-                    else:
-                        reasons[i] = f"unknown {col}={v!r}: not in {where} nor in the store"
-                p.add(bad, col, reasons, "unknown reference")
+        _duplicate_key_problems(df, t, src.rows, p)
+        _reference_problems(df, t, sources, key_index, rejected_keys, p)
         if name == "interactions" and len(df):
             posts = lookup("posts", ["post_id", "created_at"]) if lookup is not None else None
-            parts = [x for x in (posts, post_frame) if x is not None and len(x)]
-            if parts and "created_at" in df:
-                post_times = pd.concat([x[["post_id", "created_at"]] for x in parts]).drop_duplicates("post_id", keep="last")
-                # each interaction's post by an arrow hash look-up (int32 positions): a pandas
-                # ``map`` turned 22M ids into Python strings (1.5 GB at 1M demo owners)
-                where = pc.index_in(_arrow_text(df["post_id"]), value_set=_arrow_text(post_times["post_id"]))
-                pos = where.to_numpy(zero_copy_only=False)
-                pos = np.where(np.isnan(pos), -1, pos).astype(np.int64) if pos.dtype.kind == "f" else pos.astype(np.int64)
-                created = np.r_[post_times["created_at"].to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns")]
-                post_time = created[pos]  # -1 (unknown post) reads the trailing NaT
-                del where, pos
-                early = (df["created_at"].to_numpy(dtype="datetime64[ns]") < post_time - np.timedelta64(1, "m"))
-                p.add(early, "created_at", "interaction dated before its post was created", "impossible date")
+            _early_interaction_problems(df, [x for x in (posts, post_frame) if x is not None and len(x)], p)
         bad_pos = p.positions()
         keep = np.ones(len(df), dtype=bool)
         keep[bad_pos] = False
         if len(t.key) == 1:
-            k = t.key[0]
-            keys = _arrow_text(df[k])
-            accepted_keys[name] = keys.filter(pa.array(keep))
-            if not keep.all():
-                rejected = keys.filter(pa.array(~keep))
-                rejected = rejected.filter(pc.invert(pc.fill_null(pc.is_in(rejected, value_set=accepted_keys[name]), True)))
-                rejected_keys[name] = set(_objects(rejected))
+            _record_keys(_arrow_text(df[t.key[0]]), keep, name, accepted_keys, rejected_keys)
         if name == "posts" and {"post_id", "created_at"} <= set(df.columns):
             post_frame = df[["post_id", "created_at"]]
 
@@ -1094,24 +1030,9 @@ def validate(
         counts_rows.append(
             {"table": name, "source_file": src.file, "read": len(keep), "loaded": int(keep.sum()), "rejected": int(len(bad_pos))}
         )
-        pos, column, reason, kind = p.arrays()
-        if len(pos):
-            shown = np.asarray(_reject_values(src.frame.reset_index(drop=True), TABLES[name], bad_pos), dtype=object)
-            line_of = np.zeros(len(keep), dtype=np.int64)
-            line_of[bad_pos] = np.arange(len(bad_pos))
-            reject_parts.append(
-                pd.DataFrame(
-                    {
-                        "table": _strs([name] * len(pos)),
-                        "source_file": _strs([src.file] * len(pos)),
-                        "row": src.rows[pos],
-                        "column": _strs(column),
-                        "reason": _strs(reason),
-                        "values": _strs(shown[line_of[pos]]),
-                        "reason_kind": _strs(kind),
-                    }
-                )
-            )
+        part = _reject_frame(name, src, p, bad_pos, len(keep))
+        if part is not None:
+            reject_parts.append(part)
         if release:  # the caller does not need the raw values any more: free them now
             src.frame = src.frame.iloc[:0]
     counts = pd.DataFrame(counts_rows, columns=["table", "source_file", "read", "loaded", "rejected"])
@@ -1123,3 +1044,115 @@ def validate(
     rejects["row"] = rejects["row"].astype("int64")
     ignored = {name: src.ignored_columns for name, src in sources.items() if src.ignored_columns}
     return Validated(clean, counts, rejects, ignored, normalized)
+
+
+def _future_limit(now: pd.Timestamp | str | None) -> pd.Timestamp:
+    """``now`` (default: the current time) as naive UTC plus one day of time-zone slack."""
+    now = pd.Timestamp(now) if now is not None else pd.Timestamp.now()
+    if now.tzinfo is not None:
+        now = now.tz_convert("UTC").tz_localize(None)
+    return now + pd.Timedelta(days=1)
+
+
+def _check_required_columns(sources: dict[str, Source]) -> None:
+    """Raise InputFileError naming every file that lacks a required column of its table."""
+    missing_msgs = []
+    for name, src in sources.items():
+        t = TABLES[name]
+        missing = [c for c in t.required if c not in src.frame.columns]
+        if missing:
+            found = ", ".join(map(str, src.frame.columns)) or "(none)"
+            extra = (" (ignored headers: " + ", ".join(src.ignored_columns) + ")") if src.ignored_columns else ""
+            missing_msgs.append(
+                f"{src.file}: missing required column(s) {', '.join(missing)} for table {name}; "
+                f"found {found}{extra}. Rename the header(s) or map them in a mapping file "
+                f"([{name}.columns] \"your header\" = \"{missing[0]}\")"
+            )
+    if missing_msgs:
+        raise InputFileError("nothing was loaded:\n" + "\n".join(missing_msgs))
+
+
+def _duplicate_key_problems(df: pd.DataFrame, t: Table, rows: np.ndarray, p: _Problems) -> None:
+    """Add a problem for every row whose key repeats an earlier row's (first occurrence wins)."""
+    key_ok = np.ones(len(df), dtype=bool)
+    for k in t.key:
+        key_ok &= ~pd.isna(df[k]).to_numpy()
+    if len(df):
+        dpos, first_pos = _duplicate_keys(df, t.key, key_ok)
+        if len(dpos):
+            first_rows = rows[first_pos]
+            mask = np.zeros(len(df), dtype=bool)
+            mask[dpos] = True
+            reasons = np.empty(len(df), dtype=object)
+            reasons[dpos] = [f"duplicate key ({', '.join(t.key)}) first seen at row {r}" for r in first_rows]
+            p.add(mask, ",".join(t.key), reasons, "duplicate key")
+
+
+def _reference_problems(df: pd.DataFrame, t: Table, sources: dict[str, Source],
+                        key_index: Callable[[str, str], pa.Array], rejected_keys: dict[str, set],
+                        p: _Problems) -> None:
+    """Add a problem for every present reference not among the referenced table's known keys."""
+    for col, rtable, rcol in t.references:
+        known = key_index(rtable, rcol)
+        vals = _arrow_text(df[col])
+        present = ~_mask(pc.is_null(vals))
+        ok = _mask(pc.is_in(vals, value_set=known))
+        bad = present & ~ok
+        if bad.any():
+            rej = rejected_keys.get(rtable, set())
+            where = sources[rtable].file if rtable in sources else f"{rtable} input"
+            reasons = np.empty(len(df), dtype=object)
+            idx = np.flatnonzero(bad)
+            for i, v in zip(idx, _objects(vals.filter(pa.array(bad)))):
+                if v in rej:
+                    reasons[i] = f"{col}={v!r}: that {rtable} row was rejected in this load"
+                else:
+                    reasons[i] = f"unknown {col}={v!r}: not in {where} nor in the store"
+            p.add(bad, col, reasons, "unknown reference")
+
+
+def _early_interaction_problems(df: pd.DataFrame, parts: list[pd.DataFrame], p: _Problems) -> None:
+    """Add a problem for every interaction dated over a minute before its post (posts in ``parts``)."""
+    if parts and "created_at" in df:
+        post_times = pd.concat([x[["post_id", "created_at"]] for x in parts]).drop_duplicates("post_id", keep="last")
+        # each interaction's post by an arrow hash look-up (int32 positions): a pandas
+        # ``map`` turned 22M ids into Python strings (1.5 GB at 1M demo owners)
+        where = pc.index_in(_arrow_text(df["post_id"]), value_set=_arrow_text(post_times["post_id"]))
+        pos = where.to_numpy(zero_copy_only=False)
+        pos = np.where(np.isnan(pos), -1, pos).astype(np.int64) if pos.dtype.kind == "f" else pos.astype(np.int64)
+        created = np.r_[post_times["created_at"].to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns")]
+        post_time = created[pos]  # -1 (unknown post) reads the trailing NaT
+        del where, pos
+        early = (df["created_at"].to_numpy(dtype="datetime64[ns]") < post_time - np.timedelta64(1, "m"))
+        p.add(early, "created_at", "interaction dated before its post was created", "impossible date")
+
+
+def _record_keys(keys: pa.Array, keep: np.ndarray, name: str, accepted_keys: dict[str, pa.Array],
+                 rejected_keys: dict[str, set]) -> None:
+    """Store a single-key table's accepted keys, and its rejected keys not also accepted."""
+    accepted_keys[name] = keys.filter(pa.array(keep))
+    if not keep.all():
+        rejected = keys.filter(pa.array(~keep))
+        rejected = rejected.filter(pc.invert(pc.fill_null(pc.is_in(rejected, value_set=accepted_keys[name]), True)))
+        rejected_keys[name] = set(_objects(rejected))
+
+
+def _reject_frame(name: str, src: Source, p: _Problems, bad_pos: np.ndarray, n: int) -> pd.DataFrame | None:
+    """The rejects rows of one table (one per problem, values shown privacy-safe), or None if none."""
+    pos, column, reason, kind = p.arrays()
+    if not len(pos):
+        return None
+    shown = np.asarray(_reject_values(src.frame.reset_index(drop=True), TABLES[name], bad_pos), dtype=object)
+    line_of = np.zeros(n, dtype=np.int64)
+    line_of[bad_pos] = np.arange(len(bad_pos))
+    return pd.DataFrame(
+        {
+            "table": _strs([name] * len(pos)),
+            "source_file": _strs([src.file] * len(pos)),
+            "row": src.rows[pos],
+            "column": _strs(column),
+            "reason": _strs(reason),
+            "values": _strs(shown[line_of[pos]]),
+            "reason_kind": _strs(kind),
+        }
+    )
