@@ -1261,6 +1261,102 @@ def _check_count(name: str, value: Any) -> None:
         raise _config_error(f"{name} must be a positive integer")
 
 
+def _check_ambassador_options(*, model: str, k: Any, eps: Any, delta: Any, costs: Any, budget: Any,
+                              per_city: Any, per_circle: Any, min_per_city: Any, min_per_circle: Any,
+                              mc_runs: Any, mc_precision: Any) -> None:
+    """Raise ConfigError on a bad option value of :func:`ambassadors`."""
+    if model not in MODELS:
+        raise _config_error(f"model must be one of {MODELS}, got {model!r}")
+    _check_count("k", k)
+    if not (isinstance(eps, (int, float)) and 0 < eps < 1):
+        raise _config_error("eps must lie strictly between 0 and 1")
+    if delta is not None and not 0 < float(delta) < 1:
+        raise _config_error("delta must lie strictly between 0 and 1")
+    if (costs is None) != (budget is None):
+        raise _config_error("costs and budget go together: give both or neither")
+    for name, cap in (("per_city", per_city), ("per_circle", per_circle), ("min_per_city", min_per_city),
+                      ("min_per_circle", min_per_circle)):
+        _check_count(name, cap)
+    for kind, lo, hi in (("city", min_per_city, per_city), ("circle", min_per_circle, per_circle)):
+        if lo is not None and hi is not None and lo > hi:
+            raise _config_error(f"min_per_{kind} ({lo}) is above per_{kind} ({hi})")
+    if mc_runs is not None and (not isinstance(mc_runs, (int, np.integer)) or mc_runs < 0):
+        raise _config_error("mc_runs must be 0 or more (or None: sized by mc_precision)")
+    if not (isinstance(mc_precision, (int, float)) and 0 < mc_precision < 1):
+        raise _config_error("mc_precision must lie strictly between 0 and 1")
+
+
+def _eligible_owners(community: Any, exclude: Any) -> np.ndarray:
+    """Owners who may be picked: the community's eligible owners minus ``exclude``."""
+    eligible = community.eligible().copy()
+    excl = _read_exclude(exclude)
+    if excl:
+        idx = community.index_of(excl)
+        eligible[idx[idx >= 0]] = False
+    return eligible
+
+
+def _active_owners(community: Any, active: Any, notes: list[str]) -> np.ndarray:
+    """Sorted node ids of the existing ambassadors (unknown ids counted in ``notes``)."""
+    act_ids = _read_exclude(active)
+    act_idx = community.index_of(act_ids) if act_ids else np.zeros(0, np.int64)
+    unknown_act = [x for x, i in zip(act_ids, act_idx) if i < 0]
+    if unknown_act:
+        notes.append(f"{len(unknown_act)} active ambassador id(s) are not owners of this community")
+    return np.unique(act_idx[act_idx >= 0]).astype(np.int64)
+
+
+def _group_constraints(community: Any, *, per_city: int | None, per_circle: int | None,
+                       min_per_city: int | None, min_per_circle: int | None, k: int, eligible: np.ndarray,
+                       seed: int) -> tuple[list, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """City / circle groups with their caps and minimums: (parts, group, caps, mins), None when unused."""
+    if per_city is None and per_circle is None and min_per_city is None and min_per_circle is None:
+        return [], None, None, None
+    owners = community.owners
+    parts = []
+    if per_city is not None or min_per_city is not None:
+        city = owners["city"].where(owners["city"].notna() & (owners["city"].astype(str) != ""), None)
+        parts.append(("city", _groups(city), per_city, min_per_city))
+    if per_circle is not None or min_per_circle is not None:
+        circ = pd.Series(_circle_of(community, seed))
+        parts.append(("circle", _groups(circ.where(circ.notna(), None)), per_circle, min_per_circle))
+    group, caps, mins = _combine_groups(parts, len(community.owner_ids), k=k, eligible=eligible)
+    return parts, group, caps, mins
+
+
+def _pad_for_audience(extra: int, eligible: np.ndarray, group: np.ndarray | None, cost: np.ndarray | None
+                      ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Extend the per-node arrays over ``extra`` audience nodes (never eligible, no group, cost 1)."""
+    if extra <= 0:
+        return eligible, group, cost
+    eligible = np.r_[eligible, np.zeros(extra, dtype=np.bool_)]
+    if group is not None:
+        group = np.vstack([group, np.full((extra, group.shape[1]), -1, dtype=np.int64)])
+    if cost is not None:
+        cost = np.r_[cost, np.ones(extra)]
+    return eligible, group, cost
+
+
+def _final_mc_check(graph: InfluenceGraph, picks: np.ndarray, *, roots: np.ndarray | None, act_idx: np.ndarray,
+                    mc_runs: int | None, mc_precision: float, seed: int,
+                    threads: int | None) -> MonteCarloCheck | None:
+    """Monte Carlo check of the picks' reach (counted among ``roots``), or None when skipped."""
+    if mc_runs == 0 or not len(picks):
+        return None
+    counted = None
+    if roots is not None:
+        counted = np.zeros(graph.n, dtype=bool)
+        counted[roots] = True
+    return mc_check(graph, picks, runs=mc_runs, precision=float(mc_precision), counted=counted,
+                    active=act_idx if act_idx.size else None, seed=seed, threads=threads)
+
+
+def _constraint_kind(*, budget: float | None, mins: np.ndarray | None, group: np.ndarray | None) -> str:
+    """Which constraint sets the guarantee: "budget", "minimums", "caps" or "" (none)."""
+    return "budget" if budget is not None else ("minimums" if mins is not None else (
+        "caps" if group is not None else ""))
+
+
 @analysis(AMBASSADORS)
 def ambassadors(
     community: Any,
@@ -1407,25 +1503,9 @@ def ambassadors(
 
     lang = check_lang(lang)
     asked = DEFAULT_PROBABILITY if probability is None else probability
-    if model not in MODELS:
-        raise _config_error(f"model must be one of {MODELS}, got {model!r}")
-    _check_count("k", k)
-    if not (isinstance(eps, (int, float)) and 0 < eps < 1):
-        raise _config_error("eps must lie strictly between 0 and 1")
-    if delta is not None and not 0 < float(delta) < 1:
-        raise _config_error("delta must lie strictly between 0 and 1")
-    if (costs is None) != (budget is None):
-        raise _config_error("costs and budget go together: give both or neither")
-    for name, cap in (("per_city", per_city), ("per_circle", per_circle), ("min_per_city", min_per_city),
-                      ("min_per_circle", min_per_circle)):
-        _check_count(name, cap)
-    for kind, lo, hi in (("city", min_per_city, per_city), ("circle", min_per_circle, per_circle)):
-        if lo is not None and hi is not None and lo > hi:
-            raise _config_error(f"min_per_{kind} ({lo}) is above per_{kind} ({hi})")
-    if mc_runs is not None and (not isinstance(mc_runs, (int, np.integer)) or mc_runs < 0):
-        raise _config_error("mc_runs must be 0 or more (or None: sized by mc_precision)")
-    if not (isinstance(mc_precision, (int, float)) and 0 < mc_precision < 1):
-        raise _config_error("mc_precision must lie strictly between 0 and 1")
+    _check_ambassador_options(model=model, k=k, eps=eps, delta=delta, costs=costs, budget=budget,
+                              per_city=per_city, per_circle=per_circle, min_per_city=min_per_city,
+                              min_per_circle=min_per_circle, mc_runs=mc_runs, mc_precision=mc_precision)
 
     owners = community.owners
     ids = community.owner_ids
@@ -1436,42 +1516,20 @@ def ambassadors(
     n_graph = graph.n  # owners, then (learned model) audience nodes that are never picked
     notes: list[str] = []
 
-    eligible = community.eligible().copy()
-    excl = _read_exclude(exclude)
-    if excl:
-        idx = community.index_of(excl)
-        eligible[idx[idx >= 0]] = False
-    act_ids = _read_exclude(active)
-    act_idx = community.index_of(act_ids) if act_ids else np.zeros(0, np.int64)
-    unknown_act = [x for x, i in zip(act_ids, act_idx) if i < 0]
-    if unknown_act:
-        notes.append(f"{len(unknown_act)} active ambassador id(s) are not owners of this community")
-    act_idx = np.unique(act_idx[act_idx >= 0]).astype(np.int64)
+    eligible = _eligible_owners(community, exclude)
+    act_idx = _active_owners(community, active, notes)
     roots, segment = _segment(community, reach_among, active_idx=act_idx, graph=graph, seed=seed)
     if roots is not None and not roots.size:
         notes.append(f"nobody is in the segment {segment}: no reach to count")
 
-    group = caps = mins = None
     minimums: dict[str, dict] = {}
-    if per_city is not None or per_circle is not None or min_per_city is not None or min_per_circle is not None:
-        parts = []
-        if per_city is not None or min_per_city is not None:
-            city = owners["city"].where(owners["city"].notna() & (owners["city"].astype(str) != ""), None)
-            parts.append(("city", _groups(city), per_city, min_per_city))
-        if per_circle is not None or min_per_circle is not None:
-            circ = pd.Series(_circle_of(community, seed))
-            parts.append(("circle", _groups(circ.where(circ.notna(), None)), per_circle, min_per_circle))
-        group, caps, mins = _combine_groups(parts, n, k=int(k), eligible=eligible)
+    parts, group, caps, mins = _group_constraints(community, per_city=per_city, per_circle=per_circle,
+                                                  min_per_city=min_per_city, min_per_circle=min_per_circle,
+                                                  k=int(k), eligible=eligible, seed=seed)
     cost = None
     if costs is not None:
         cost = _cost_array(costs, owners, ids)
-    if n_graph > n:
-        extra = n_graph - n
-        eligible = np.r_[eligible, np.zeros(extra, dtype=np.bool_)]
-        if group is not None:
-            group = np.vstack([group, np.full((extra, group.shape[1]), -1, dtype=np.int64)])
-        if cost is not None:
-            cost = np.r_[cost, np.ones(extra)]
+    eligible, group, cost = _pad_for_audience(n_graph - n, eligible, group, cost)
     act_mask = None
     if act_idx.size:
         act_mask = np.zeros(n_graph, dtype=bool)
@@ -1491,22 +1549,15 @@ def ambassadors(
     curve = pd.DataFrame({"k": np.arange(0, len(picks) + 1, dtype=np.int64),
                           "expected_reach": np.r_[0.0, sel.cumulative_reach].astype(np.float64)})
     t0 = time.perf_counter()
-    check = None
-    if mc_runs != 0 and len(picks):
-        counted = None
-        if roots is not None:
-            counted = np.zeros(n_graph, dtype=bool)
-            counted[roots] = True
-        check = mc_check(graph, picks, runs=mc_runs, precision=float(mc_precision), counted=counted,
-                         active=act_idx if act_idx.size else None, seed=seed, threads=threads)
+    check = _final_mc_check(graph, picks, roots=roots, act_idx=act_idx, mc_runs=mc_runs,
+                            mc_precision=mc_precision, seed=seed, threads=threads)
     secs = {**sel.seconds, "monte_carlo": time.perf_counter() - t0}
     active_reach = 0.0
     if act_idx.size:
         active_reach = _rr_reach(graph, act_idx, roots, seed=seed, threads=threads)
     fallback = (learned_info or {}).get("fallback")
     used = "wc" if fallback else asked
-    constrained = "budget" if budget is not None else ("minimums" if mins is not None else (
-        "caps" if group is not None else ""))
+    constrained = _constraint_kind(budget=budget, mins=mins, group=group)
     details = AmbassadorDetails(
         model=model, probability=used, probability_asked=asked,
         fallback=("too little history to learn from (fewer than 5 transmissions): weighted cascade used"
