@@ -390,6 +390,17 @@ def _opim_round(r1: Any, r2: Any, theta: int, theta1: int, *, n: int, k_eff: int
     return picks, gains1, bound, cov2
 
 
+def _eval_coverage(r2: Any, picks: np.ndarray, cov2: np.ndarray, *, n: int, eval_sets: int,
+                   threads: int | None, progress: Any, secs: dict[str, float]) -> np.ndarray:
+    """R2's coverage curve of the picks, R2 first grown to ``eval_sets`` sets (``secs`` updated)."""
+    if eval_sets > len(r2) and picks.size:
+        t0 = time.perf_counter()
+        r2.grow_to(int(eval_sets), threads=threads, progress=progress)
+        cov2 = rr.coverage_curve(r2.flat, r2.offsets, picks, n)
+        secs["validation"] += time.perf_counter() - t0
+    return cov2
+
+
 def select_seeds(
     graph: InfluenceGraph,
     *,
@@ -560,11 +571,8 @@ def select_seeds(
         picks, gains1, cov2, ratio, upper_cov, theta, theta1, it = best
     scale = n_root / float(theta1)
     upper_reach = (math.sqrt(upper_cov + a1 / 2.0) + math.sqrt(a1 / 2.0)) ** 2 * scale
-    if eval_sets > len(r2) and picks.size:
-        t0 = time.perf_counter()
-        r2.grow_to(int(eval_sets), threads=threads, progress=progress)
-        cov2 = rr.coverage_curve(r2.flat, r2.offsets, picks, n)
-        secs["validation"] += time.perf_counter() - t0
+    cov2 = _eval_coverage(r2, picks, cov2, n=n, eval_sets=eval_sets, threads=threads, progress=progress,
+                          secs=secs)
     reach_curve = cov2.astype(np.float64) * (n_root / float(len(r2)))
     gains = np.diff(np.r_[0.0, reach_curve])
     return SeedSelection(
@@ -1357,6 +1365,23 @@ def _constraint_kind(*, budget: float | None, mins: np.ndarray | None, group: np
         "caps" if group is not None else ""))
 
 
+def _probability_used(asked: str, learned_info: dict | None) -> tuple[str, str | None]:
+    """Probability rule actually used and, when the learned model fell back, why."""
+    fallback = (learned_info or {}).get("fallback")
+    used = "wc" if fallback else asked
+    words = ("too little history to learn from (fewer than 5 transmissions): weighted cascade used"
+             if fallback else None)
+    return used, words
+
+
+def _sampling_stats(graph: InfluenceGraph, sel: SeedSelection, *, owners: int,
+                    seconds: dict[str, float]) -> SamplingStats:
+    """Size and sampling statistics of one ambassadors run."""
+    return SamplingStats(owners=owners, edges=graph.m, audience_nodes=int(graph.n - owners), r1_sets=sel.r1_sets,
+                         r2_sets=sel.r2_sets, rr_entries=sel.rr_entries, iterations=sel.iterations,
+                         rr_reach=float(sel.reach), opt_upper=float(sel.opt_upper), seconds=seconds)
+
+
 @analysis(AMBASSADORS)
 def ambassadors(
     community: Any,
@@ -1555,13 +1580,10 @@ def ambassadors(
     active_reach = 0.0
     if act_idx.size:
         active_reach = _rr_reach(graph, act_idx, roots, seed=seed, threads=threads)
-    fallback = (learned_info or {}).get("fallback")
-    used = "wc" if fallback else asked
+    used, fallback_words = _probability_used(asked, learned_info)
     constrained = _constraint_kind(budget=budget, mins=mins, group=group)
     details = AmbassadorDetails(
-        model=model, probability=used, probability_asked=asked,
-        fallback=("too little history to learn from (fewer than 5 transmissions): weighted cascade used"
-                  if fallback else None),
+        model=model, probability=used, probability_asked=asked, fallback=fallback_words,
         max_hops=int(hops), backtest=BACKTESTED[used], learned=learned_info,
         guarantee=_guarantee_words(sel.approximation, sel.target, constrained, float(eps)),
         constrained=constrained, target_ratio=float(sel.target), approximation=float(sel.approximation),
@@ -1569,9 +1591,7 @@ def ambassadors(
         mc_check=check, spread_curve=curve, segment=segment,
         segment_owners=int(n if roots is None else roots.size), active=tuple(ids[act_idx].astype(str)),
         active_reach=float(active_reach), minimums=minimums, notes=tuple(notes),
-        stats=SamplingStats(owners=n, edges=graph.m, audience_nodes=int(n_graph - n), r1_sets=sel.r1_sets,
-                            r2_sets=sel.r2_sets, rr_entries=sel.rr_entries, iterations=sel.iterations,
-                            rr_reach=float(sel.reach), opt_upper=float(sel.opt_upper), seconds=secs),
+        stats=_sampling_stats(graph, sel, owners=n, seconds=secs),
     )
     return df, details
 
