@@ -603,6 +603,7 @@ class DuckDBStore(Store):
         cur.execute("DELETE FROM graphcrm_state WHERE name = 'data_version'")
         cur.execute("INSERT INTO graphcrm_state VALUES ('data_version', ?)", [int(n or 0) + 1])
         cur.execute("DELETE FROM graphcrm_result_cache")
+        self._drop_kept_tables(cur, keep=())
 
     def data_version(self) -> int:
         """How many loads this store has taken (0 for a store never loaded since the counter
@@ -617,39 +618,55 @@ class DuckDBStore(Store):
     def cached_result(self, key: str) -> tuple[bool, object]:
         """``(True, value)`` for a result cached under ``key`` for the current data version,
         else ``(False, None)`` (also when the cached bytes cannot be read back, e.g. after an
-        upgrade changed a class).  The cache is as trusted as the store file itself (pickle)."""
-        import pickle
+        upgrade changed a class).  The cache is as trusted as the store file itself (pickle).
+
+        The DataFrames of a kept value are DuckDB tables read back through Arrow (see
+        :mod:`graphcrm.stores.kept`); the BLOB holds only the rest, pickled."""
+        from graphcrm.stores import kept
 
         if self.path is None or not self.path.exists():
             return False, None
         if not self.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'graphcrm_result_cache'").fetchone()[0]:
             return False, None
-        row = self.con.execute("SELECT payload FROM graphcrm_result_cache WHERE key = ? AND data_version = ?",
-                               [key, self.data_version()]).fetchone()
-        if row is None:
+        rows = self.con.execute("SELECT payload FROM graphcrm_result_cache WHERE key = ? AND data_version = ?",
+                                [key, self.data_version()]).fetchall()  # all: no pending result left
+        if not rows:
             return False, None
         try:
-            return True, pickle.loads(row[0])
+            return True, kept.loads(rows[0][0], read_table=lambda name: self.con.sql(f'SELECT * FROM "{name}"').to_arrow_table())
         except Exception:  # noqa: BLE001 - an unreadable entry is a miss, recomputed and replaced
             return False, None
 
     def cache_result(self, key: str, value: object) -> int:
         """Keep ``value`` (a result table and its details) under ``key`` for the current data
-        version; returns the bytes written (0 for an in-memory store, which keeps nothing)."""
-        import pickle
+        version; returns the bytes written (the pickle plus the frames in Arrow; 0 for an
+        in-memory store, which keeps nothing).  Each storable DataFrame in ``value`` becomes a
+        DuckDB table (:mod:`graphcrm.stores.kept`), dropped with its entry."""
+        from graphcrm.stores import kept
 
         if self.path is None:
             return 0
-        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         version = self.data_version()
         cur = self.con.cursor()
+
+        def write_table(name: str, table) -> None:
+            cur.register("graphcrm_kept_frame", table)
+            try:
+                cur.execute(f'CREATE TABLE "{name}" AS SELECT * FROM graphcrm_kept_frame')
+            finally:
+                cur.unregister("graphcrm_kept_frame")
+
         try:
             cur.execute("BEGIN TRANSACTION")
             for ddl in self._STATE_DDL:
                 cur.execute(ddl)
             cur.execute("DELETE FROM graphcrm_result_cache WHERE key = ? OR data_version <> ?", [key, version])
+            kept_keys = [r[0] for r in cur.execute("SELECT key FROM graphcrm_result_cache").fetchall()]
+            self._drop_kept_tables(cur, keep=[kept.table_prefix(k) for k in kept_keys])
+            payload, frame_bytes = kept.dumps(value, prefix=kept.table_prefix(key), write_table=write_table)
+            size = len(payload) + frame_bytes
             cur.execute("INSERT INTO graphcrm_result_cache VALUES (?, ?, ?, ?, ?)",
-                        [key, version, pd.Timestamp.now().floor("s").to_pydatetime(), len(payload), payload])
+                        [key, version, pd.Timestamp.now().floor("s").to_pydatetime(), size, payload])
             cur.execute("COMMIT")
         except duckdb.Error as exc:
             try:
@@ -659,7 +676,20 @@ class DuckDBStore(Store):
             raise StoreError(f"keeping a result in {self.uri} failed: {exc}") from None
         finally:
             cur.close()
-        return len(payload)
+        return size
+
+    @staticmethod
+    def _drop_kept_tables(cur, *, keep) -> None:
+        """Drop the kept frames' tables (:mod:`graphcrm.stores.kept`) except those of the
+        prefixes in ``keep``."""
+        from graphcrm.stores.kept import TABLE_PREFIX
+
+        keep = tuple(keep)
+        names = [r[0] for r in cur.execute(
+            "SELECT table_name FROM information_schema.tables WHERE starts_with(table_name, ?)", [TABLE_PREFIX]).fetchall()]
+        for name in names:
+            if not (keep and name.startswith(keep)):
+                cur.execute(f'DROP TABLE IF EXISTS "{name}"')
 
     def result_cache(self) -> pd.DataFrame:
         """The cached results: ``key``, ``data_version``, ``created_at``, ``bytes``."""
@@ -674,6 +704,8 @@ class DuckDBStore(Store):
         n = len(self.result_cache())
         if n:
             self.con.execute("DELETE FROM graphcrm_result_cache")
+        if self.path is not None and self.path.exists():
+            self._drop_kept_tables(self.con, keep=())
         return n
 
 
