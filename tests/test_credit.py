@@ -1,0 +1,194 @@
+"""The credit-distribution model (algorithms/credit.py) on hand-checked action logs."""
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from graphcrm.algorithms import credit as cd
+from graphcrm.community import Community
+from graphcrm.errors import ConfigError
+
+# one episode (0, 100]: exposures src -> dst at t
+#   0 -> 1 @10, 0 -> 2 @20, 1 -> 2 @30, 2 -> 3 @40, 4 -> 3 @50, 3 -> 1 @5
+# parents: 1 {0, 3}, 2 {0, 1}, 3 {2, 4}: every direct credit is 1/2
+SRC = np.array([0, 0, 1, 2, 4, 3])
+DST = np.array([1, 2, 2, 3, 3, 1])
+T = np.array([10, 20, 30, 40, 50, 5])
+
+
+def hand_log(**kw):
+    return cd.credit_log(SRC, DST, T, 5, end_ns=100, episode_ns=100, **kw)
+
+
+def test_direct_credits_are_one_over_parents():
+    log = hand_log()
+    assert log.episodes == 1 and len(log.owner) == 5 and len(log.dst) == 6
+    assert np.allclose(log.gamma, 0.5)
+    assert np.allclose(log.weight, 1.0)
+
+
+def test_spread_of_single_seeds_by_hand():
+    log = hand_log()
+    # {0}: itself 1 + direct 1/2 (1) + 1/2 (2) + through 1 to 2: 1/4 + through 2 to 3: 1/4
+    assert cd.credit_spread(log, [0]) == pytest.approx(2.5)
+    # {3}: 1 + 1/2 (1) + through 1 to 2 (1 -> 2 @30 after 3 -> 1 @5): 1/4
+    assert cd.credit_spread(log, [3]) == pytest.approx(1.75)
+    # {4}: 1 + 1/2 (3); 3 -> 1 @5 is before 4 -> 3 @50: no chain credit
+    assert cd.credit_spread(log, [4]) == pytest.approx(1.5)
+    assert cd.credit_spread(log, [2]) == pytest.approx(1.5)
+    assert cd.credit_spread(log, [1]) == pytest.approx(1.75)
+    # direct credit only
+    assert cd.credit_spread(log, [0], max_hops=1) == pytest.approx(2.0)
+
+
+def test_set_credit_by_hand():
+    log = hand_log()
+    # {0, 1}: 0, 1 themselves, 2 fully (1/2 + 1/2), 3 through 2 from both (1/4 + 1/4)
+    assert cd.credit_spread(log, [0, 1]) == pytest.approx(3.5)
+    # {0, 3}: 1 fully, 2: 1/2 from 0 + 1/4 + 1/4 through 1, 3 itself
+    assert cd.credit_spread(log, [0, 3]) == pytest.approx(4.0)
+
+
+def test_greedy_picks_by_hand():
+    log = hand_log()
+    picks, gains, evals = cd.credit_greedy(log, 2)
+    # first 0 (2.5); then 3 and 4 both add 1.5 (1 gains 1.0, 2 gains 0.5): the smaller number
+    assert picks.tolist() == [0, 3]
+    assert gains.tolist() == pytest.approx([2.5, 1.5])
+    assert evals >= 5
+    # the tie goes the other way with the order reversed
+    picks, _, _ = cd.credit_greedy(log, 2, order=np.array([4, 3, 2, 1, 0]))
+    assert picks.tolist() == [0, 4]
+    # candidates limit the picks
+    picks, gains, _ = cd.credit_greedy(log, 2, candidates=np.array([1, 2]))
+    assert picks.tolist() == [1, 2] and gains[0] == pytest.approx(1.75)
+
+
+def test_full_credit_is_coverage_by_hand():
+    log = hand_log()
+    picks, gains, _ = cd.credit_greedy(log, 2, credit="full")
+    # {0} reaches 1, 2 and, through 2 (2 -> 3 @40 after 0 -> 2 @20), 3: 4 owners; then only 4 adds one
+    assert picks.tolist() == [0, 4]
+    assert gains.tolist() == pytest.approx([4.0, 1.0])
+
+
+def test_episodes_weights_and_normalization():
+    # episode 0 = (100, 200]: 0 -> 1 @150; episode 1 = (0, 100]: the hand log
+    src, dst, t = np.r_[SRC, 0], np.r_[DST, 1], np.r_[T, 150]
+    log = cd.credit_log(src, dst, t, 5, end_ns=200, episode_ns=100, start_ns=0)
+    assert log.episodes == 2
+    assert sorted(zip(log.episode.tolist(), log.owner.tolist())) == [(0, 0), (0, 1)] + [(1, u) for u in range(5)]
+    assert np.allclose(log.weight, 0.5)  # every episode alike, divided by the 2 episodes
+    # the latest episode's edge 0 -> 1 has one parent
+    e0 = [i for i in range(len(log.dst)) if log.episode[log.dst[i]] == 0]
+    assert len(e0) == 1 and log.gamma[e0[0]] == pytest.approx(1.0)
+    # spread {0}: half of episode 1's 2.5 plus half of episode 0's 2 (itself and 1)
+    assert cd.credit_spread(log, [0]) == pytest.approx(0.5 * 2.5 + 0.5 * 2.0)
+    # the paper's per-user average: 0 and 1 appear twice (1/2 each), 2, 3, 4 once (1)
+    user = cd.credit_log(src, dst, t, 5, end_ns=200, episode_ns=100, start_ns=0, normalize="user")
+    w = {(int(e), int(o)): float(x) for e, o, x in zip(user.episode, user.owner, user.weight)}
+    assert w[(0, 0)] == w[(1, 0)] == w[(0, 1)] == w[(1, 1)] == pytest.approx(0.5)
+    assert w[(1, 2)] == w[(1, 3)] == w[(1, 4)] == pytest.approx(1.0)
+    # recency: weights 1 and 1/2 for episodes 0 and 1, divided by their sum
+    rec = cd.credit_log(src, dst, t, 5, end_ns=200, episode_ns=100, start_ns=0, half_life_episodes=1.0)
+    assert np.allclose(rec.weight, np.where(rec.episode == 0, 1 / 1.5, 0.5 / 1.5))
+
+
+def test_time_decayed_direct_credit():
+    # pair 0 -> 1 in two episodes: delay 10 after 0's first appearance in one, 0 in the other: tau = 5
+    src = np.array([0, 0, 0])
+    dst = np.array([2, 1, 1])
+    t = np.array([110, 120, 50])
+    log = cd.credit_log(src, dst, t, 3, end_ns=200, episode_ns=100, start_ns=0, decay=True)
+    g = {(int(log.episode[log.dst[i]]), int(log.owner[log.dst[i]])): float(log.gamma[i]) for i in range(len(log.dst))}
+    assert g[(0, 1)] == pytest.approx(math.exp(-2.0))  # delay 10 / tau 5
+    assert g[(1, 1)] == pytest.approx(1.0)  # delay 0
+    assert g[(0, 2)] == pytest.approx(1.0)
+
+
+def _brute_spread(log, seeds, hops=2):
+    """Gamma_{S,u} summed directly: members 1, else the direct credit of the members plus the
+    chain credit through non-members (edges listed from the CSR)."""
+    S = set(seeds)
+    P = len(log.owner)
+    edges = [(p, int(log.dst[e]), float(log.gamma[e]), int(log.t_first[e]), int(log.t_last[e]))
+             for p in range(P) for e in range(log.indptr[p], log.indptr[p + 1])]
+    total = 0.0
+    for u in range(P):
+        if log.owner[u] in S:
+            total += log.weight[u]
+            continue
+        c = sum(g for p, q, g, _, _ in edges if q == u and log.owner[p] in S)
+        if hops >= 2:
+            for p, w, g1, tf, _ in edges:
+                if log.owner[p] not in S or log.owner[w] in S:
+                    continue
+                c += sum(g1 * g2 for a, q, g2, _, tl in edges if a == w and q == u and tl > tf)
+        total += log.weight[u] * c
+    return total
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_kernel_matches_brute_force_and_is_submodular(seed):
+    rng = np.random.default_rng(seed)
+    n, m = 7, 30
+    src = rng.integers(0, n, m)
+    dst = rng.integers(0, n, m)
+    ok = src != dst
+    src, dst = src[ok], dst[ok]
+    t = rng.integers(1, 300, len(src))
+    log = cd.credit_log(src, dst, t, n, end_ns=300, episode_ns=100, start_ns=0, half_life_episodes=1.5)
+    for size in (1, 2, 3):
+        for S in itertools.combinations(range(n), size):
+            assert cd.credit_spread(log, S) == pytest.approx(_brute_spread(log, S), abs=1e-12)
+    # monotone and submodular: x adds no more to a superset
+    for x in range(n):
+        for S in itertools.combinations([v for v in range(n) if v != x], 2):
+            a = cd.credit_spread(log, [S[0], x]) - cd.credit_spread(log, [S[0]])
+            b = cd.credit_spread(log, [*S, x]) - cd.credit_spread(log, list(S))
+            assert -1e-12 <= b <= a + 1e-12
+    picks, gains, _ = cd.credit_greedy(log, 4)
+    assert np.all(np.diff(gains) <= 1e-12)
+    assert gains.sum() == pytest.approx(cd.credit_spread(log, picks))
+
+
+def test_credit_ambassadors_on_a_community():
+    # referrals a -> b, a -> c, b -> d (chain after a -> b), e -> d; staff s refers everyone later
+    owners = pd.DataFrame({"owner_id": ["a", "b", "c", "d", "e", "s"],
+                           "is_staff": [False, False, False, False, False, True]})
+    ref = pd.DataFrame({"referrer_id": ["a", "a", "b", "e", "s", "s"], "referee_id": ["b", "c", "d", "d", "e", "c"],
+                        "stage": "order",
+                        "referred_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05", "2024-01-06",
+                                                       "2024-01-07", "2024-01-08"])})
+    c = Community.from_frames({"owners": owners, "referrals": ref})
+    df, info = cd.credit_ambassadors(c, k=2, episode_days=30, details=True)
+    # one episode; a: itself 1 + b 1 (its one parent) + c 1/2 (parents a, s) + d through b
+    # (b -> d after a -> b): 1 * 1/2 = 3.0; staff never picked
+    assert df["owner_id"].tolist()[0] == "a"
+    assert df["marginal_credit"].iloc[0] == pytest.approx(3.0)
+    assert "s" not in df["owner_id"].tolist()
+    assert info.episodes == 1 and info.max_hops == 2 and info.credit == "share"
+    assert df["credit"].iloc[-1] == pytest.approx(info.spread)
+    with pytest.raises(ConfigError):
+        cd.credit_ambassadors(c, k=0)
+    with pytest.raises(ConfigError):
+        cd.credit_ambassadors(c, k=2, normalize="nope")
+    with pytest.raises(ConfigError):
+        cd.credit_ambassadors(c, k=2, max_hops=3)
+    with pytest.raises(ConfigError):
+        cd.credit_ambassadors(c, k=2, credit="nope")
+
+
+def test_backtest_method_credit():
+    from graphcrm.algorithms.backtest import backtest
+    from graphcrm.demo import generate_demo
+
+    tables, _ = generate_demo(1000, seed=0)
+    df, info = backtest(Community(tables), k=5, methods=["credit", "out_degree"], bootstrap=0, details=True)
+    assert df["method"].tolist() == ["credit", "out_degree"]
+    assert len(info.picks["credit"]) == 5
+    assert info.models["credit"]["model"] == "credit"
