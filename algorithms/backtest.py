@@ -432,7 +432,9 @@ def backtest(
     ``pagerank`` (weighted PageRank on the exposures reversed: engager -> author,
     attendee -> organiser, referee -> referrer), ``recent_engagers`` (most
     distinct owners exposed to them in the last ``recent_days`` before ``at``), ``random``
-    (``k`` eligible owners drawn with ``seed``) and ``picks`` (the given list, as is).
+    (``k`` eligible owners drawn with ``seed``), ``picks`` (the given list, as is) and, when
+    asked for, ``credit`` (the credit-distribution model of :mod:`graphcrm.algorithms.credit`:
+    episodes of the evaluation window's length before ``at``, chains of at most ``max_hops``).
 
     Parameters
     ----------
@@ -555,7 +557,7 @@ def _check_options(k: Any, max_hops: Any, bootstrap: Any, methods: Sequence[str]
     user_picks = None if picks is None else [str(x) for x in picks]
     if user_picks is not None and "picks" not in methods:
         methods.append("picks")
-    known = set(default_methods()) | {"picks", "ambassadors:learned"}
+    known = set(default_methods()) | {"picks", "ambassadors:learned", "credit"}
     bad = [m for m in methods if m not in known]
     if bad:
         raise _config_error(f"unknown method(s) {bad}; methods are {', '.join(sorted(known))}")
@@ -592,6 +594,21 @@ def _select_all(community: Any, train: Any, methods: list[str], *, cut: pd.Times
             sel = train.index_of(df["owner_id"])
             models[m] = {"model": info.model, "probability": info.probability, "edges": info.stats.edges,
                          "learned": info.learned}
+        elif m == "credit":
+            # the credit-distribution model (algorithms/credit.py): episodes of the evaluation
+            # window's length, credited chains as long as the counted ones
+            from graphcrm.algorithms import credit as cd
+
+            df, cinfo = cd.credit_ambassadors(train, k=int(k), horizon_days=horizon_days, eligible=elig,
+                                              normalize=cd.DEFAULT_NORMALIZE,
+                                              half_life_episodes=cd.DEFAULT_HALF_LIFE_EPISODES,
+                                              max_hops=1 if max_hops == 1 else cd.DEFAULT_MAX_HOPS,
+                                              credit=cd.DEFAULT_CREDIT, details=True)
+            sel = train.index_of(df["owner_id"])
+            models[m] = {"model": "credit", "probability": "credit", "edges": cinfo.edges,
+                         "episodes": cinfo.episodes, "episode_days": round(cinfo.episode_days, 3),
+                         "normalize": cinfo.normalize, "half_life_episodes": cinfo.half_life_episodes,
+                         "credit": cd.DEFAULT_CREDIT}
         elif m == "kocs":
             # graphcrm's own KOC ranking (default options) on the data before T, kept on the
             # whole community per window: backtests at other k, methods or seeds on the same

@@ -178,7 +178,25 @@ def main(argv: list[str] | None = None) -> None:
                          "again at 70%%): for choosing settings without looking at the evaluation period")
     ap.add_argument("--label-share", type=float, default=None,
                     help="internal label window of the learned model as a share of the horizon")
+    ap.add_argument("--credit-normalize", choices=("episodes", "user"), default=None,
+                    help="credit model: average each owner's credit over all episodes or over its own (the paper)")
+    ap.add_argument("--credit-half-life", type=float, default=None,
+                    help="credit model: recency half-life of the episode weights, in episodes (default none)")
+    ap.add_argument("--credit-episode-share", type=float, default=None,
+                    help="credit model: episode length as a share of the horizon (default 1)")
+    ap.add_argument("--credit", choices=("share", "full"), default=None,
+                    help="credit model: the paper's shared direct credit or full credit (coverage)")
     args = ap.parse_args(argv)
+    import graphcrm.algorithms.credit as cd
+
+    if args.credit_normalize is not None:
+        cd.DEFAULT_NORMALIZE = args.credit_normalize
+    if args.credit is not None:
+        cd.DEFAULT_CREDIT = args.credit
+    if args.credit_episode_share is not None:
+        cd.DEFAULT_EPISODE_SHARE = args.credit_episode_share
+    if args.credit_half_life is not None:
+        cd.DEFAULT_HALF_LIFE_EPISODES = args.credit_half_life
     if args.label_share is not None:
         import graphcrm.algorithms.influence_learning as il
 
