@@ -65,6 +65,11 @@ DEFAULT_RECENT_DAYS = 30.0
 DEFAULT_MAX_HOPS = 2
 #: events with more check-ins than this carry no exposures (mass events; module docstring)
 MAX_EVENT_CHECKINS = 150
+#: models the ``auto`` method chooses among by an inner backtest on the data before the split
+AUTO_CANDIDATES = ("ambassadors:learned", "credit")
+#: the inner split of ``auto`` falls back to this share of the picking period when the last
+#: evaluation-window-long stretch before the split would leave less than a quarter of it to pick on
+AUTO_FALLBACK_SPLIT = 0.7
 #: the simple baselines the ratio is taken against
 BASELINES = ("out_degree", "pagerank", "recent_engagers", "kocs")
 EXPOSURE_LAYERS = ("interactions", "events", "referrals")
@@ -434,7 +439,10 @@ def backtest(
     distinct owners exposed to them in the last ``recent_days`` before ``at``), ``random``
     (``k`` eligible owners drawn with ``seed``), ``picks`` (the given list, as is) and, when
     asked for, ``credit`` (the credit-distribution model of :mod:`graphcrm.algorithms.credit`:
-    episodes of the evaluation window's length before ``at``, chains of at most ``max_hops``).
+    episodes of the evaluation window's length before ``at``, chains of at most ``max_hops``)
+    and ``auto`` (the one of :data:`AUTO_CANDIDATES` that reached most in an inner backtest on
+    the data before ``at``, its evaluation window the last stretch of the evaluation window's
+    length before ``at``; ``details.models["auto"]`` says which and the inner reaches).
 
     Parameters
     ----------
@@ -557,7 +565,7 @@ def _check_options(k: Any, max_hops: Any, bootstrap: Any, methods: Sequence[str]
     user_picks = None if picks is None else [str(x) for x in picks]
     if user_picks is not None and "picks" not in methods:
         methods.append("picks")
-    known = set(default_methods()) | {"picks", "ambassadors:learned", "credit"}
+    known = set(default_methods()) | {"picks", "ambassadors:learned", "credit", "auto"}
     bad = [m for m in methods if m not in known]
     if bad:
         raise _config_error(f"unknown method(s) {bad}; methods are {', '.join(sorted(known))}")
@@ -609,6 +617,9 @@ def _select_all(community: Any, train: Any, methods: list[str], *, cut: pd.Times
                          "episodes": cinfo.episodes, "episode_days": round(cinfo.episode_days, 3),
                          "normalize": cinfo.normalize, "half_life_episodes": cinfo.half_life_episodes,
                          "credit": cd.DEFAULT_CREDIT}
+        elif m == "auto":
+            sel, models[m] = _auto_select(community, train, cut=cut, k=k, rdays=rdays, horizon_days=horizon_days,
+                                          max_hops=max_hops, eps=eps, seed=seed, threads=threads)
         elif m == "kocs":
             # graphcrm's own KOC ranking (default options) on the data before T, kept on the
             # whole community per window: backtests at other k, methods or seeds on the same
@@ -631,6 +642,27 @@ def _select_all(community: Any, train: Any, methods: list[str], *, cut: pd.Times
         secs[m] = time.perf_counter() - t_start
         chosen[m] = np.asarray([], dtype=object) if sel is None else tr_ids[np.asarray(sel, dtype=np.int64)]
     return chosen, models, secs
+
+
+def _auto_select(community: Any, train: Any, *, cut: pd.Timestamp, k: int, rdays: float, horizon_days: float,
+                 max_hops: int | None, eps: float, seed: int, threads: int | None) -> tuple[np.ndarray, dict]:
+    """The ``auto`` method: backtest :data:`AUTO_CANDIDATES` inside the picking period (split at
+    ``cut - horizon``: the last stretch as long as the evaluation window is its evaluation
+    window; nothing after ``cut`` is seen), then pick with the candidate that reached most."""
+    ex = exposures(train)
+    t0 = pd.Timestamp(int(ex["t"].iloc[0]))
+    inner = cut - pd.Timedelta(days=float(horizon_days))
+    if not inner > t0 + (cut - t0) * 0.25:
+        inner = t0 + (cut - t0) * AUTO_FALLBACK_SPLIT
+    df, _ = backtest(train, at=inner, k=int(k), methods=list(AUTO_CANDIDATES), bootstrap=0, max_hops=max_hops,
+                     eps=eps, seed=seed, threads=threads, details=True)
+    reach = dict(zip(df["method"], df["reach"].astype(int)))
+    chosen = max(AUTO_CANDIDATES, key=lambda m: (reach[m], -AUTO_CANDIDATES.index(m)))
+    picks, models, _ = _select_all(community, train, [chosen], cut=cut, k=k, rdays=rdays, horizon_days=horizon_days,
+                                   max_hops=max_hops, eps=eps, seed=seed, threads=threads)
+    info = {"model": "auto", "chosen": chosen, "inner_at": str(inner), "inner_reach": reach, **{
+        f"chosen_{key}": v for key, v in models.get(chosen, {}).items() if key != "learned"}}
+    return train.index_of(picks[chosen]), info
 
 
 def _replay(community: Any, methods: list[str], chosen: dict[str, np.ndarray], secs: dict[str, float], *,

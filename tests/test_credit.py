@@ -192,3 +192,24 @@ def test_backtest_method_credit():
     assert df["method"].tolist() == ["credit", "out_degree"]
     assert len(info.picks["credit"]) == 5
     assert info.models["credit"]["model"] == "credit"
+
+
+def test_backtest_auto_chooses_by_an_inner_backtest():
+    from graphcrm.algorithms import backtest as bt
+    from graphcrm.demo import generate_demo
+
+    tables, _ = generate_demo(1000, seed=0)
+    c = Community(tables)
+    at = pd.Timestamp(tables["interactions"]["created_at"].quantile(0.7))
+    df, info = bt.backtest(c, at=at, k=5, methods=["auto", *bt.AUTO_CANDIDATES], bootstrap=0, details=True)
+    auto = info.models["auto"]
+    assert auto["chosen"] in bt.AUTO_CANDIDATES
+    assert set(auto["inner_reach"]) == set(bt.AUTO_CANDIDATES)
+    # the inner split lies before the outer one: nothing after it is seen
+    assert pd.Timestamp(auto["inner_at"]) < at
+    # its picks are the chosen model's picks on the same data
+    assert info.picks["auto"] == info.picks[auto["chosen"]]
+    # the chosen one reached most in the inner backtest (ties: the first candidate)
+    best = max(auto["inner_reach"].values())
+    assert auto["inner_reach"][auto["chosen"]] == best
+    assert auto["chosen"] == next(m for m in bt.AUTO_CANDIDATES if auto["inner_reach"][m] == best)
