@@ -298,7 +298,7 @@ def _segment_cumsum(indptr, p):
 
 # --------------------------------------------------------------------------- sampling kernels
 @njit(cache=True)
-def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, max_depth):
+def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, max_depth, g0, g1, gstack):
     """Independent-cascade BFS from ``queue[:qend]`` (already marked with ``stamp``).
 
     Follows live edges (drawn per node as described in the module docstring), marks and
@@ -306,19 +306,31 @@ def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, m
     limit).  The BFS meets nodes in order of their hop distance in the live-edge world, so
     with a limit the result is the set within ``max_depth`` live hops (the IC model run for
     ``max_depth`` rounds); without one the random stream is used exactly as before.
+
+    Nodes ``g0 .. g1-1`` are *group* nodes (a shared event, see
+    :func:`graphcrm.algorithms.influence_learning.learned_graph_arrays`): a pass-through that
+    is not a hop and not part of the result.  A group node reached from a node is expanded
+    right after it (from ``gstack``), so the nodes it reaches are one hop further than that
+    node, as a direct tie's would be; group nodes link only to non-group nodes.  With
+    ``g0 == g1`` (no groups) the random stream is used exactly as without them.
     Returns ``(qend, s)``.
     """
     head = 0
     depth = 0
     level_end = qend
-    while head < qend:
-        if head == level_end:
-            depth += 1
-            level_end = qend
-        if max_depth > 0 and depth >= max_depth:
-            break
-        v = np.int64(queue[head])
-        head += 1
+    gtop = 0
+    while head < qend or gtop > 0:
+        if gtop > 0:  # a group node met by the node just expanded: same level as that node
+            gtop -= 1
+            v = np.int64(gstack[gtop])
+        else:
+            if head == level_end:
+                depth += 1
+                level_end = qend
+            if max_depth > 0 and depth >= max_depth:
+                break
+            v = np.int64(queue[head])
+            head += 1
         rec = nodes[v]
         kind = rec.kind
         j = rec.start
@@ -345,15 +357,23 @@ def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, m
                 w = indices[j + x]
                 if mark[w] != stamp:
                     mark[w] = stamp
-                    queue[qend] = w
-                    qend += 1
+                    if w >= g0 and w < g1:
+                        gstack[gtop] = w
+                        gtop += 1
+                    else:
+                        queue[qend] = w
+                        qend += 1
             elif k >= d:
                 for i in range(j, e):
                     w = indices[i]
                     if mark[w] != stamp:
                         mark[w] = stamp
-                        queue[qend] = w
-                        qend += 1
+                        if w >= g0 and w < g1:
+                            gstack[gtop] = w
+                            gtop += 1
+                        else:
+                            queue[qend] = w
+                            qend += 1
             elif k <= scratch.shape[0]:
                 c = 0
                 for t in range(d - k, d):  # Floyd: k distinct positions in [0, d)
@@ -368,8 +388,12 @@ def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, m
                     w = indices[j + scratch[i]]
                     if mark[w] != stamp:
                         mark[w] = stamp
-                        queue[qend] = w
-                        qend += 1
+                        if w >= g0 and w < g1:
+                            gstack[gtop] = w
+                            gtop += 1
+                        else:
+                            queue[qend] = w
+                            qend += 1
             else:
                 need = k  # selection sampling (Knuth's algorithm S) for a rare large k
                 for i in range(d):
@@ -378,8 +402,12 @@ def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, m
                         w = indices[j + i]
                         if mark[w] != stamp:
                             mark[w] = stamp
-                            queue[qend] = w
-                            qend += 1
+                            if w >= g0 and w < g1:
+                                gstack[gtop] = w
+                                gtop += 1
+                            else:
+                                queue[qend] = w
+                                qend += 1
                         need -= 1
                         if need == 0:
                             break
@@ -388,8 +416,12 @@ def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, m
                 w = indices[i]
                 if mark[w] != stamp:
                     mark[w] = stamp
-                    queue[qend] = w
-                    qend += 1
+                    if w >= g0 and w < g1:
+                        gstack[gtop] = w
+                        gtop += 1
+                    else:
+                        queue[qend] = w
+                        qend += 1
         elif kind == KIND_GEOMETRIC:
             lq = np.float64(rec.a)
             while True:  # geometric skips over edges sharing one probability
@@ -401,8 +433,12 @@ def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, m
                 w = indices[j]
                 if mark[w] != stamp:
                     mark[w] = stamp
-                    queue[qend] = w
-                    qend += 1
+                    if w >= g0 and w < g1:
+                        gstack[gtop] = w
+                        gtop += 1
+                    else:
+                        queue[qend] = w
+                        qend += 1
                 j += 1
         elif kind == KIND_COINS:
             for i in range(j, e):
@@ -411,8 +447,12 @@ def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, m
                     w = indices[i]
                     if mark[w] != stamp:
                         mark[w] = stamp
-                        queue[qend] = w
-                        qend += 1
+                        if w >= g0 and w < g1:
+                            gstack[gtop] = w
+                            gtop += 1
+                        else:
+                            queue[qend] = w
+                            qend += 1
         else:  # KIND_THIN: sorted probabilities, skip with the current bound, thin on landing
             while j < e:
                 pb = probs[j]
@@ -433,8 +473,12 @@ def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, m
                 w = indices[j]
                 if mark[w] != stamp:
                     mark[w] = stamp
-                    queue[qend] = w
-                    qend += 1
+                    if w >= g0 and w < g1:
+                        gstack[gtop] = w
+                        gtop += 1
+                    else:
+                        queue[qend] = w
+                        qend += 1
                 j += 1
     return qend, s
 
@@ -628,7 +672,7 @@ def read_varint(data, p):
 
 @njit(nogil=True, cache=True)
 def sample_rr_range(nodes, indptr, indices, probs, logq, cum, n, model, base, stream, start, count, max_depth,
-                    leaf_start, roots, active):
+                    leaf_start, roots, active, g0=0, g1=0):
     """Generate RR sets number ``start .. start+count-1`` of ``stream``.
 
     Returns ``(flat, sizes)``: the concatenated node ids (uint32, each set starting with
@@ -639,13 +683,16 @@ def sample_rr_range(nodes, indptr, indices, probs, logq, cum, n, model, base, st
     empty, roots are drawn uniformly from these node ids (reach counted among them only) instead
     of from all ``n`` nodes.  ``active``: when not empty, a uint8 mask of nodes already active
     (existing ambassadors): a set that contains one of them is already covered and is stored
-    empty (it still counts in the number of sets).
+    empty (it still counts in the number of sets).  ``g0 .. g1-1``: group nodes (IC only, see
+    :func:`_ic_bfs`): never a root (without ``roots`` the root is drawn from the other
+    ``n - (g1 - g0)`` nodes) and never stored.
     """
     if leaf_start < 0:
         leaf_start = n
     mark = np.zeros(n, dtype=np.uint32)
     queue = np.empty(n, dtype=np.uint32)
     scratch = np.empty(64, dtype=np.int64)
+    gstack = np.empty(max(g1 - g0, 1), dtype=np.uint32)
     sizes = np.empty(count, dtype=np.int64)
     cap = max(1024, count * 8)
     flat = np.empty(cap, dtype=np.uint32)
@@ -657,12 +704,14 @@ def sample_rr_range(nodes, indptr, indices, probs, logq, cum, n, model, base, st
             x, s = _randint(s, roots.shape[0])
             root = np.int64(roots[x])
         else:
-            root, s = _randint(s, n)
+            root, s = _randint(s, n - (g1 - g0))
+            if root >= g0 and g1 > g0:
+                root += g1 - g0
         mark[root] = stamp
         queue[0] = root
         if model == MODEL_IC:
             depth = 1 if root >= leaf_start else max_depth
-            qend, s = _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, 1, scratch, depth)
+            qend, s = _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, 1, scratch, depth, g0, g1, gstack)
         else:
             qend, s = _lt_walk(indptr, indices, cum, s, mark, stamp, queue, 1)
         if active.shape[0]:
@@ -684,7 +733,7 @@ def sample_rr_range(nodes, indptr, indices, probs, logq, cum, n, model, base, st
 
 @njit(nogil=True, cache=True)
 def sample_rr_range_packed(nodes, indptr, indices, probs, logq, cum, n, model, base, stream, start, count, counts,
-                           tab, max_depth, leaf_start, roots, active):
+                           tab, max_depth, leaf_start, roots, active, g0=0, g1=0):
     """Like :func:`sample_rr_range` (the same sets), stored packed.
 
     Each set's ids are sorted and written as LEB128 varints of the first id and of the gaps
@@ -698,6 +747,7 @@ def sample_rr_range_packed(nodes, indptr, indices, probs, logq, cum, n, model, b
     mark = np.zeros(n, dtype=np.uint32)
     queue = np.empty(n, dtype=np.uint32)
     scratch = np.empty(64, dtype=np.int64)
+    gstack = np.empty(max(g1 - g0, 1), dtype=np.uint32)
     words = np.zeros((n >> 6) + 1, dtype=np.uint64)
     sizes = np.empty(count, dtype=np.int64)
     nbytes = np.empty(count, dtype=np.int64)
@@ -711,12 +761,14 @@ def sample_rr_range_packed(nodes, indptr, indices, probs, logq, cum, n, model, b
             x, s = _randint(s, roots.shape[0])
             root = np.int64(roots[x])
         else:
-            root, s = _randint(s, n)
+            root, s = _randint(s, n - (g1 - g0))
+            if root >= g0 and g1 > g0:
+                root += g1 - g0
         mark[root] = stamp
         queue[0] = root
         if model == MODEL_IC:
             depth = 1 if root >= leaf_start else max_depth
-            qend, s = _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, 1, scratch, depth)
+            qend, s = _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, 1, scratch, depth, g0, g1, gstack)
         else:
             qend, s = _lt_walk(indptr, indices, cum, s, mark, stamp, queue, 1)
         if active.shape[0]:
@@ -770,13 +822,15 @@ def pack_sets(flat, offsets, n, tab):
 # --------------------------------------------------------------------------- forward Monte Carlo
 @njit(nogil=True, cache=True)
 def mc_spread_range(nodes, indptr, indices, probs, logq, n, model, base, stream, start, count, seeds, max_depth,
-                    counted):
+                    counted, g0=0, g1=0):
     """Forward simulations ``start..start+count-1``; returns the spread of each run (with
-    ``counted``, a uint8 mask, only the active nodes it marks are counted)."""
+    ``counted``, a uint8 mask, only the active nodes it marks are counted; group nodes
+    ``g0 .. g1-1`` are passed through and never counted, see :func:`_ic_bfs`)."""
     out = np.empty(count, dtype=np.int64)
     mark = np.zeros(n, dtype=np.uint32)
     queue = np.empty(n, dtype=np.uint32)
     scratch = np.empty(64, dtype=np.int64)
+    gstack = np.empty(max(g1 - g0, 1), dtype=np.uint32)
     lt = model == MODEL_LT
     tmark = np.zeros(n if lt else 1, dtype=np.uint32)
     thresh = np.zeros(n if lt else 1, dtype=np.float64)
@@ -793,7 +847,8 @@ def mc_spread_range(nodes, indptr, indices, probs, logq, n, model, base, stream,
         if lt:
             qend, s = _lt_forward(indptr, indices, probs, s, mark, stamp, queue, qend, tmark, thresh, acc)
         else:
-            qend, s = _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, max_depth)
+            qend, s = _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, max_depth, g0, g1,
+                              gstack)
         if counted.shape[0]:
             c = 0
             for i in range(qend):
@@ -1185,8 +1240,10 @@ class RRCollection:
 
     def __init__(self, graph: CSRGraph, model: int, seed: int, stream: int, *, packed: bool = False,
                  max_depth: int = 0, leaf_start: int = -1, roots: np.ndarray | None = None,
-                 active: np.ndarray | None = None):
+                 active: np.ndarray | None = None, groups: tuple[int, int] = (0, 0)):
         self.graph = graph
+        #: IC only: group nodes ``groups[0] .. groups[1]-1`` (pass-through, never stored; (0, 0) = none)
+        self.g0, self.g1 = (int(groups[0]), int(groups[1])) if groups[1] > groups[0] else (0, 0)
         #: roots are drawn from these node ids (empty: from all nodes)
         self.roots = np.zeros(0, np.uint32) if roots is None else np.ascontiguousarray(roots, dtype=np.uint32)
         #: uint8 mask of already-active nodes: sets meeting one are stored empty (empty: none)
@@ -1257,14 +1314,14 @@ class RRCollection:
             if not self.packed:
                 return kernel(g.nodes, g.indptr, g.indices, g.probs, g.logq, g.cum, g.n, self.model,
                               self.base, self.stream, p[0], p[1], self.max_depth, self.leaf_start, self.roots,
-                              self.active)
+                              self.active, self.g0, self.g1)
             tally = getattr(local, "tally", None)
             if tally is None:  # one per thread: increments commute, so results stay exact
                 tally = local.tally = np.zeros(g.n, dtype=np.int64)
                 tallies.append(tally)
             return kernel(g.nodes, g.indptr, g.indices, g.probs, g.logq, g.cum, g.n, self.model,
                           self.base, self.stream, p[0], p[1], tally, _DEBRUIJN_INDEX, self.max_depth,
-                          self.leaf_start, self.roots, self.active)
+                          self.leaf_start, self.roots, self.active, self.g0, self.g1)
 
         lengths = []
         for (start, count), res in zip(parts, _iter_chunks(work, parts, threads)):
@@ -1297,10 +1354,12 @@ class RRCollection:
 
 def monte_carlo(forward: CSRGraph, model: int, seeds: np.ndarray, runs: int, seed: int, *,
                 stream: int = 7, threads: int | None = None, chunk: int = 64, max_depth: int = 0,
-                start: int = 0, counted: np.ndarray | None = None) -> np.ndarray:
+                start: int = 0, counted: np.ndarray | None = None, groups: tuple[int, int] = (0, 0)) -> np.ndarray:
     """Spread (number of active nodes, seeds included) of forward simulations ``start ..
     start+runs-1`` (IC: at most ``max_depth`` rounds, 0 = until no new node); with ``counted``
-    (a boolean mask over the nodes) only the active nodes it marks are counted."""
+    (a boolean mask over the nodes) only the active nodes it marks are counted; group nodes
+    ``groups[0] .. groups[1]-1`` are passed through, never counted (see :func:`_ic_bfs`)."""
+    g0, g1 = (int(groups[0]), int(groups[1])) if groups[1] > groups[0] else (0, 0)
     seeds = np.unique(np.asarray(seeds, dtype=np.int64))
     cmask = np.zeros(0, np.uint8) if counted is None else np.ascontiguousarray(counted, dtype=np.uint8)
     base = base_seed(seed)
@@ -1309,7 +1368,7 @@ def monte_carlo(forward: CSRGraph, model: int, seeds: np.ndarray, runs: int, see
 
     def work(p):
         return mc_spread_range(g.nodes, g.indptr, g.indices, g.probs, g.logq, g.n, int(model), base,
-                               int(stream), p[0], p[1], seeds, int(max_depth), cmask)
+                               int(stream), p[0], p[1], seeds, int(max_depth), cmask, g0, g1)
 
     if runs <= 0:
         return np.zeros(0, dtype=np.int64)

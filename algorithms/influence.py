@@ -106,6 +106,10 @@ DEFAULT_LAM = 0.1
 DEFAULT_PROBABILITY = "learned"
 #: rounds of the IC cascade under the learned model (the backtest's chains of at most 2 exposures)
 LEARNED_MAX_HOPS = 2
+#: how the learned IC model keeps ties that are only a shared event: "events" (one group node
+#: per event, owner -> event -> owner) or "pairs" (one tie per ordered pair of attendees);
+#: docs/benchmarks.md "Shared events as group nodes" has the backtest of both
+LEARNED_COATTENDANCE = "events"
 #: RR sets (at least) behind the reported marginal gains and spread curve of :func:`ambassadors`
 EVAL_RR_SETS = 50_000
 _E1 = 1.0 - 1.0 / math.e
@@ -138,6 +142,14 @@ class InfluenceGraph:
     #: IC only: nodes from this id on are leaves, reached from seeds only (-1 = none)
     leaf_start: int = -1
     _forward_core: rr.CSRGraph | None = field(default=None, repr=False)
+    #: IC only: group nodes ``groups[0] .. groups[1]-1`` (shared events: a pass-through that is
+    #: not a hop, never a root, never counted; (0, 0) = none)
+    groups: tuple[int, int] = (0, 0)
+
+    @property
+    def n_counted(self) -> int:
+        """Nodes whose activation counts as reach (all but the group nodes)."""
+        return self.n - (self.groups[1] - self.groups[0])
 
     @property
     def m(self) -> int:
@@ -161,7 +173,7 @@ class InfluenceGraph:
 
 
 def influence_graph(n: int, src: Any, dst: Any, prob: Any, *, model: str = "ic", max_hops: int = 0,
-                    leaf_start: int = -1) -> InfluenceGraph:
+                    leaf_start: int = -1, groups: tuple[int, int] = (0, 0)) -> InfluenceGraph:
     """Validate edges ``src -> dst`` with probabilities (IC) or weights (LT) and index them.
 
     Parameters
@@ -184,6 +196,13 @@ def influence_graph(n: int, src: Any, dst: Any, prob: Any, *, model: str = "ic",
         (over their one in-edge), never further down a cascade.  The spread is then the
         hop-limited spread over the other nodes plus the expected live leaf edges of the
         seeds: still monotone and submodular (used for the learned model's new audience).
+    groups : (int, int), default (0, 0)
+        IC only: nodes ``groups[0] .. groups[1]-1`` are *group* nodes (the learned model's
+        shared events: owner -> event -> owner instead of every pair of attendees).  A group
+        node is a pass-through: it is not a hop (``u -> event -> v`` is one tie for
+        ``max_hops``), never a root of an RR set and never counted in a spread; it must lie
+        before ``leaf_start`` and link only to non-group nodes.  Each edge still fires
+        independently, so the spread stays monotone and submodular over the other nodes.
 
     Returns
     -------
@@ -208,6 +227,14 @@ def influence_graph(n: int, src: Any, dst: Any, prob: Any, *, model: str = "ic",
     leaf_start = int(leaf_start)
     if leaf_start >= 0 and model != "ic":
         raise ValueError("leaves only apply to the IC model")
+    g0, g1 = (int(groups[0]), int(groups[1]))
+    if g1 > g0:
+        if model != "ic":
+            raise ValueError("group nodes only apply to the IC model")
+        if g0 < 0 or g1 > n or (0 <= leaf_start < g1):
+            raise ValueError("group nodes must be node ids before the leaves")
+    else:
+        g0 = g1 = 0
     src = np.asarray(src, dtype=np.int64).ravel()
     dst = np.asarray(dst, dtype=np.int64).ravel()
     p = np.asarray(prob, dtype=np.float64).ravel()
@@ -225,7 +252,7 @@ def influence_graph(n: int, src: Any, dst: Any, prob: Any, *, model: str = "ic",
     reverse = rr.build_csr(n, dst, src, p, with_cum=mcode == rr.MODEL_LT)
     small = np.uint32 if n < 2**32 else np.int64
     return InfluenceGraph(n, mcode, src.astype(small), dst.astype(small), p.astype(np.float32), reverse,
-                          max_hops=max_hops, leaf_start=leaf_start if 0 <= leaf_start < n else -1)
+                          max_hops=max_hops, leaf_start=leaf_start if 0 <= leaf_start < n else -1, groups=(g0, g1))
 
 
 # =============================================================================== OPIM-C
@@ -272,7 +299,7 @@ def _lncnk(n: int, k: int) -> float:
     return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
 
 
-def _node_masks(n: int, eligible: Any, active: Any, roots: Any
+def _node_masks(n: int, eligible: Any, active: Any, roots: Any, n_counted: int | None = None
                 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, int]:
     """Checked eligible mask, active mask (uint8 or None), sorted root ids and root count."""
     elig = np.ones(n, dtype=np.bool_) if eligible is None else np.asarray(eligible, dtype=np.bool_).copy()
@@ -290,7 +317,7 @@ def _node_masks(n: int, eligible: Any, active: Any, roots: Any
         root_ids = np.unique(np.asarray(roots, dtype=np.int64))
         if root_ids.size and (root_ids[0] < 0 or root_ids[-1] >= n):
             raise ValueError("roots must be node ids")
-    n_root = n if root_ids is None else int(root_ids.size)
+    n_root = (n if n_counted is None else int(n_counted)) if root_ids is None else int(root_ids.size)
     return elig, act, root_ids, n_root
 
 
@@ -510,7 +537,8 @@ def select_seeds(
     delta = 1.0 / max(n, 2) if delta is None else float(delta)
     if not 0 < delta < 1:
         raise ValueError("delta must lie in (0, 1)")
-    elig, act, root_ids, n_root = _node_masks(n, eligible, active, roots)
+    elig, act, root_ids, n_root = _node_masks(n, eligible, active, roots, graph.n_counted)
+    elig[graph.groups[0]:graph.groups[1]] = False  # group nodes (shared events) are never picked
     grp, capv = _group_caps(n, group, caps)
     use_budget, costv, bud = _budget_costs(n, elig, cost, budget)
     minv = _group_mins(mins, capv)
@@ -523,9 +551,9 @@ def select_seeds(
     theta0, theta_max, rounds, a1 = _opim_sizes(n_elig, n_root, k_eff, eps, delta, max_rounds)
 
     r1 = rr.RRCollection(graph.reverse, graph.model, seed, stream=1, packed=True, max_depth=graph.max_hops,
-                         leaf_start=graph.leaf_start, roots=root_ids, active=act)
+                         leaf_start=graph.leaf_start, roots=root_ids, active=act, groups=graph.groups)
     r2 = rr.RRCollection(graph.reverse, graph.model, seed, stream=2, max_depth=graph.max_hops,
-                         leaf_start=graph.leaf_start, roots=root_ids, active=act)
+                         leaf_start=graph.leaf_start, roots=root_ids, active=act, groups=graph.groups)
     secs = {"sampling": 0.0, "greedy": 0.0, "validation": 0.0}
     bound_every = 1 if n * k_eff <= 50_000_000 else max(1, k_eff // 16)
     picks = np.zeros(0, dtype=np.int64)
@@ -736,7 +764,7 @@ def spread_mc(graph: InfluenceGraph, seeds: Any, *, runs: int = 1000, seed: int 
         raise ValueError("runs must be positive")
     seeds = np.unique(np.asarray(seeds, dtype=np.int64))
     s = rr.monte_carlo(graph.forward_core, graph.model, seeds, runs, seed,
-                       threads=threads, max_depth=graph.max_hops).astype(np.float64)
+                       threads=threads, max_depth=graph.max_hops, groups=graph.groups).astype(np.float64)
     if graph.leaf_start >= 0 and seeds.size:
         # leaves hang off seeds only: add each run's live leaf edges of the seeds
         d = graph.dst.astype(np.int64)
@@ -1015,6 +1043,9 @@ class SamplingStats:
         Upper confidence bound on the best eligible k-set's reach, owners.
     seconds : dict
         Wall time per stage: ``sampling``, ``greedy``, ``validation``, ``monte_carlo``.
+    event_nodes : int
+        Learned model: group nodes standing for shared events (owner -> event -> owner; 0
+        otherwise).
     """
 
     owners: int
@@ -1027,6 +1058,7 @@ class SamplingStats:
     rr_reach: float
     opt_upper: float
     seconds: dict[str, float]
+    event_nodes: int = 0
 
 
 @dataclass(frozen=True)
@@ -1163,7 +1195,8 @@ def mc_check(graph: InfluenceGraph, seeds: Any, *, runs: int | None = None, prec
 
     def sim(s: np.ndarray, start: int, count: int, stream: int) -> np.ndarray:
         out = rr.monte_carlo(graph.forward_core, graph.model, s, count, seed, stream=stream, threads=threads,
-                             max_depth=graph.max_hops, start=start, counted=counted).astype(np.float64)
+                             max_depth=graph.max_hops, start=start, counted=counted,
+                             groups=graph.groups).astype(np.float64)
         if counted is None and graph.leaf_start >= 0 and s.size:
             d = graph.dst.astype(np.int64)
             on = (d >= graph.leaf_start) & np.isin(graph.src.astype(np.int64), s)
@@ -1225,6 +1258,9 @@ def _segment(community: Any, reach_among: Any, *, active_idx: np.ndarray, graph:
             reached[active_idx] = True
             on = np.isin(graph.src.astype(np.int64), active_idx)
             reached[graph.dst.astype(np.int64)[on]] = True
+            if graph.groups[1] > graph.groups[0]:  # and their co-attendees through shared events
+                for t in _direct_targets(graph, active_idx, n):
+                    reached[t] = True
             return np.flatnonzero(~reached[:n]), "not_reached"
         if kind in ("city", "level", "circle") and wanted:
             if kind == "city":
@@ -1377,9 +1413,11 @@ def _probability_used(asked: str, learned_info: dict | None) -> tuple[str, str |
 def _sampling_stats(graph: InfluenceGraph, sel: SeedSelection, *, owners: int,
                     seconds: dict[str, float]) -> SamplingStats:
     """Size and sampling statistics of one ambassadors run."""
-    return SamplingStats(owners=owners, edges=graph.m, audience_nodes=int(graph.n - owners), r1_sets=sel.r1_sets,
-                         r2_sets=sel.r2_sets, rr_entries=sel.rr_entries, iterations=sel.iterations,
-                         rr_reach=float(sel.reach), opt_upper=float(sel.opt_upper), seconds=seconds)
+    events = int(graph.groups[1] - graph.groups[0])
+    return SamplingStats(owners=owners, edges=graph.m, audience_nodes=int(graph.n - owners - events),
+                         r1_sets=sel.r1_sets, r2_sets=sel.r2_sets, rr_entries=sel.rr_entries,
+                         iterations=sel.iterations, rr_reach=float(sel.reach), opt_upper=float(sel.opt_upper),
+                         seconds=seconds, event_nodes=events)
 
 
 @analysis(AMBASSADORS)
@@ -1613,6 +1651,9 @@ def _ambassador_table(community: Any, graph: InfluenceGraph, layer_out: np.ndarr
     n, picks = len(ids), sel.picks
     outdeg = (np.bincount(graph.src[graph.dst < n], minlength=graph.n)[:n] if graph.m
               else np.zeros(n, dtype=np.int64))
+    if graph.groups[1] > graph.groups[0] and len(picks):  # co-attendees through the shared events too
+        outdeg = outdeg.copy()
+        outdeg[picks] = [len(t) for t in _direct_targets(graph, picks, n)]
     main = np.where(layer_out.max(axis=1) > 0, np.asarray(LAYERS, dtype=object)[layer_out.argmax(axis=1)], "")
     city = owners["city"].to_numpy(dtype=object) if "city" in owners else np.full(n, None, dtype=object)
     df = pd.DataFrame({
@@ -1628,14 +1669,35 @@ def _ambassador_table(community: Any, graph: InfluenceGraph, layer_out: np.ndarr
     return df
 
 
+def _direct_targets(graph: InfluenceGraph, nodes: np.ndarray, n: int) -> list[np.ndarray]:
+    """The owners (ids ``< n``) each of ``nodes`` reaches over one tie: a direct edge, or one
+    shared event (a group node) it attended; itself excluded."""
+    src, dst = graph.src.astype(np.int64), graph.dst.astype(np.int64)
+    g0, g1 = graph.groups
+    on = np.isin(src, nodes)
+    s_on, d_on = src[on], dst[on]
+    is_ev = (d_on >= g0) & (d_on < g1)
+    evs = np.unique(d_on[is_ev])
+    on2 = np.isin(src, evs) & (dst < n) if evs.size else np.zeros(len(src), dtype=bool)
+    es, ed = src[on2], dst[on2]
+    out = []
+    for v in np.asarray(nodes, dtype=np.int64):
+        mine = s_on == v
+        direct = d_on[mine & (d_on < n)]
+        via = ed[np.isin(es, d_on[mine & is_ev])]
+        t = np.unique(np.r_[direct, via])
+        out.append(t[t != v])
+    return out
+
+
 def _rr_reach(graph: InfluenceGraph, nodes: np.ndarray, roots: np.ndarray | None, *, seed: int,
               threads: int | None, sets: int = EVAL_RR_SETS) -> float:
     """Expected reach of ``nodes`` in the segment (RR estimate on a stream of its own)."""
     coll = rr.RRCollection(graph.reverse, graph.model, seed, stream=3, max_depth=graph.max_hops,
-                           leaf_start=graph.leaf_start, roots=roots)
+                           leaf_start=graph.leaf_start, roots=roots, groups=graph.groups)
     coll.grow_to(sets, threads=threads)
     cov = rr.coverage_curve(coll.flat, coll.offsets, np.asarray(nodes, dtype=np.int64), graph.n)
-    n_root = graph.n if roots is None else len(roots)
+    n_root = graph.n_counted if roots is None else len(roots)
     return float(cov[-1]) * n_root / sets if cov.size else 0.0
 
 
@@ -1874,7 +1936,9 @@ def _learned_graph(community: Any, *, model: str, horizon_days: float | None,
     from graphcrm.algorithms.influence_learning import MIN_POSITIVES
 
     n = len(community.owner_ids)
-    li = learn_influence(community, horizon_days=horizon_days)
+    # shared events as group nodes (IC only: the LT walk has no pass-through nodes)
+    co = LEARNED_COATTENDANCE if model == "ic" else "pairs"
+    li = learn_influence(community, horizon_days=horizon_days, coattendance=co)
     info = {k: (str(v) if isinstance(v, pd.Timestamp) else v) for k, v in li.info.items()}
     if li.info.get("positives_train", 0) < MIN_POSITIVES:
         return None, None, info
@@ -1889,13 +1953,17 @@ def _learned_graph(community: Any, *, model: str, horizon_days: float | None,
     for j in range(len(LAYERS)):
         on = layer == j
         layer_out[:, j] = np.bincount(src[on], weights=p[on], minlength=n)[:n]
+    if li.coattend_out is not None:  # the streamed co-attendance-only ties (coattendance="events")
+        layer_out[:, 2] += li.coattend_out[:n]
     del p, ref, co, layer, src, on, e
+    n_ev = li.events.count if li.events is not None else 0
     n_total, src, dst, prob, _ = learned_graph_arrays(li, n)
     del li  # the tie features are not needed any more (the graph keeps src, dst, prob)
     if model == "lt" and len(prob):
         tot = np.bincount(dst, weights=prob, minlength=n_total)
         prob = prob * np.where(tot > 1.0, 1.0 / np.maximum(tot, 1e-300), 1.0)[dst]
-    graph = influence_graph(n_total, src, dst, prob, model=model, max_hops=max_hops, leaf_start=n)
+    graph = influence_graph(n_total, src, dst, prob, model=model, max_hops=max_hops, leaf_start=n + n_ev,
+                            groups=(n, n + n_ev))
     return graph, layer_out, info
 
 

@@ -70,6 +70,11 @@ DEFAULT_LABEL_SHARE = 0.5
 MIN_POSITIVES = 5
 #: the tie model is fitted on at most this many internal-split pairs (a seeded uniform sample)
 MAX_FIT_ROWS = 200_000
+#: how ties that are only a shared event are kept (:func:`learn_influence`)
+COATTENDANCE = ("events", "pairs")
+DEFAULT_COATTENDANCE = "events"
+#: hash salt of the seeded sample of streamed co-attendance-only pairs in the fit
+COATT_SAMPLE_SALT = 0x5EED_C0A7
 
 
 def _config_error(msg: str) -> Exception:
@@ -107,6 +112,11 @@ class LearnedInfluence:
     info: dict = field(default_factory=dict)
     #: per-owner features at the end of the history: column name -> int32 array (n,)
     owner_features: dict = field(default_factory=dict)
+    #: ``coattendance="events"``: the shared events as group nodes (None with ``"pairs"``)
+    events: EventGroups | None = None
+    #: ``coattendance="events"``: per owner, the summed probability of its co-attendance-only
+    #: ties under the pair model (their share of the owner's influence, for the reasons)
+    coattend_out: np.ndarray | None = None
 
 
 def _coatt_pairs(community: Any, ids: pd.Index, cut_ns: int) -> np.ndarray:
@@ -162,6 +172,228 @@ def _coatt_pairs_timed(community: Any, ids: pd.Index) -> tuple[np.ndarray, np.nd
     head = np.r_[True, key[1:] != key[:-1]]
     key, first = key[head], first[head]
     return np.column_stack([key // n, key % n]).astype(np.int64), first
+
+
+@dataclass
+class EventGroups:
+    """The shared events of the learned model as *group* nodes (``coattendance="events"``).
+
+    A shared event of 2-150 check-ins links its attendees through one node, owner -> event ->
+    owner, instead of one tie per ordered pair of attendees (an event of ``s`` check-ins: ``2s``
+    edges instead of ``s(s-1)``).  Owner ``u`` reaches the event with probability ``a[u]``, the
+    event reaches attendee ``v`` with ``b[v]``; ``a[u] * b[v]`` is the learned probability of a
+    co-attendance-only tie ``u -> v`` (see :func:`_event_probabilities`).
+
+    Attributes
+    ----------
+    ptr : int64 (events + 1,): members of event ``e`` are ``owner[ptr[e]:ptr[e+1]]``.
+    owner : int64 vertex numbers of the checked-in attendees (each once per event).
+    start : int64 ns start of each event.
+    a, b : float64 (n,) probabilities owner -> event and event -> owner.
+    """
+
+    ptr: np.ndarray
+    owner: np.ndarray
+    start: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return int(self.ptr.shape[0] - 1)
+
+
+def _event_members(community: Any, ids: pd.Index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Checked-in attendees of the timed events of 2-150 check-ins (the events that make
+    co-attendance ties, as in :func:`_coatt_pairs_timed`): ``(ptr, owner, start)``, events
+    numbered in order of start time, members sorted."""
+    none = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    t = community.tables
+    att, ev = t["attendance"], t["events"]
+    if not len(att) or not len(ev):
+        return none
+    a = att[att["checked_in"].astype(bool)] if "checked_in" in att else att
+    from graphcrm.algorithms.backtest import MAX_EVENT_CHECKINS, lookup
+
+    when = lookup(a["event_id"], ev, "event_id", "starts_at")
+    tt = pd.to_datetime(when).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    timed = tt != np.iinfo(np.int64).min
+    a, tt = a[timed], tt[timed]
+    v = ids.get_indexer(a["owner_id"].astype(object).astype(str)).astype(np.int64)
+    codes, _ = pd.factorize(a["event_id"].astype(object).astype(str))
+    ok = v >= 0
+    v, e, tt = v[ok], codes[ok].astype(np.int64), tt[ok]
+    n = max(len(ids), 1)
+    key = _unique(e * n + v)  # one membership per owner and event
+    e, v = key // n, key % n
+    start_of = np.zeros(int(e.max()) + 1 if len(e) else 0, np.int64)
+    # every row of an event has its start: take it per event code
+    start_of[codes[ok]] = tt
+    size = np.bincount(e, minlength=len(start_of))
+    keep = (size[e] >= 2) & (size[e] <= MAX_EVENT_CHECKINS)
+    e, v = e[keep], v[keep]
+    if not len(e):
+        return none
+    # renumber events by (start, code) so the numbering does not depend on the input order
+    used = _unique(e)
+    order = np.lexsort((used, start_of[used]))
+    new = np.empty(int(used.max()) + 1, np.int64)
+    new[used[order]] = np.arange(len(used))
+    e2 = new[e]
+    o = np.lexsort((v, e2))
+    e2, v = e2[o], v[o]
+    ptr = np.zeros(len(used) + 1, np.int64)
+    np.cumsum(np.bincount(e2, minlength=len(used)), out=ptr[1:])
+    return ptr, v, start_of[used[order]]
+
+
+def _owner_events(ptr: np.ndarray, owner: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-owner CSR of the events each owner checked in at (event numbers ascending)."""
+    ev = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), np.diff(ptr))
+    o = np.argsort(owner, kind="stable")  # stable: events ascend within an owner
+    optr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(owner, minlength=n), out=optr[1:])
+    return optr, ev[o]
+
+
+@njit(cache=True)
+def _share_event(optr, oev, start, cut, src, dst):  # pragma: no cover - compiled
+    """Whether ``src[i]`` and ``dst[i]`` checked in at a common event starting before ``cut``
+    (a merge of their sorted event lists)."""
+    out = np.zeros(src.shape[0], dtype=np.bool_)
+    for i in range(src.shape[0]):
+        a, a1 = optr[src[i]], optr[src[i] + 1]
+        b, b1 = optr[dst[i]], optr[dst[i] + 1]
+        while a < a1 and b < b1:
+            x, y = oev[a], oev[b]
+            if x < y:
+                a += 1
+            elif y < x:
+                b += 1
+            else:
+                if start[x] < cut:
+                    out[i] = True
+                    break
+                a += 1
+                b += 1
+    return out
+
+
+@njit(cache=True)
+def _coatt_scan(optr, oev, ptr, owner, start, cut, cptr, cdst, pptr, pdst, gterm, hterm, k0, scale, want_p,
+                rate, salt, out_u, out_v):  # pragma: no cover - compiled
+    """Stream the co-attendance-only ordered pairs ``u -> v`` (a shared event of 2-150
+    check-ins starting before ``cut``, no candidate tie ``cdst[cptr[u]:cptr[u+1]]``) without
+    storing them: per source ``u`` their number, how many are positives
+    (``pdst[pptr[u]:pptr[u+1]]``), the sum of their pair-model probabilities
+    ``expit(k0 + gterm[u] + hterm[v])`` rescaled by ``scale`` (``want_p``), and a Bernoulli
+    sample of rate ``rate`` (``rate >= 1``: all; hashed per pair with ``salt``) written to
+    ``out_u``/``out_v``.  Returns ``(count, positives, psum, sampled)``."""
+    n = optr.shape[0] - 1
+    seen = np.zeros(n, dtype=np.int64)
+    exm = np.zeros(n, dtype=np.int64)
+    pom = np.zeros(n, dtype=np.int64)
+    cnt = np.zeros(n, dtype=np.int64)
+    pos = np.zeros(n, dtype=np.int64)
+    psum = np.zeros(n, dtype=np.float64)
+    m = 0
+    cap = out_u.shape[0]
+    for u in range(n):
+        if optr[u] == optr[u + 1]:
+            continue
+        st = u + 1
+        for j in range(cptr[u], cptr[u + 1]):
+            exm[cdst[j]] = st
+        for j in range(pptr[u], pptr[u + 1]):
+            pom[pdst[j]] = st
+        seen[u] = st
+        for i in range(optr[u], optr[u + 1]):
+            e = oev[i]
+            if start[e] >= cut:
+                continue
+            for jj in range(ptr[e], ptr[e + 1]):
+                v = owner[jj]
+                if seen[v] == st:
+                    continue
+                seen[v] = st
+                if exm[v] == st:
+                    continue
+                cnt[u] += 1
+                if pom[v] == st:
+                    pos[u] += 1
+                if want_p:
+                    p = 1.0 / (1.0 + math.exp(-(k0 + gterm[u] + hterm[v])))
+                    if scale != 1.0:
+                        p = -math.expm1(scale * math.log1p(-min(p, 1.0 - 1e-12)))
+                    psum[u] += p
+                if rate > 0.0 and m < cap:
+                    take = rate >= 1.0
+                    if not take:
+                        z = np.uint64(salt) + np.uint64(u) * np.uint64(n) + np.uint64(v)
+                        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+                        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+                        z = z ^ (z >> np.uint64(31))
+                        take = ((z >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0) < rate
+                    if take:
+                        out_u[m] = u
+                        out_v[m] = v
+                        m += 1
+    return cnt, pos, psum, m
+
+
+def _event_transmissions(ptr: np.ndarray, members: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """Expected direct transmissions through the events: sum over events of
+    ``sum_{u != v} a[u] b[v]``."""
+    if not len(members):
+        return 0.0
+    am, bm = a[members], b[members]
+    sa, sb, sab = (np.add.reduceat(x, ptr[:-1]) for x in (am, bm, am * bm))
+    return float((sa * sb - sab).sum())
+
+
+def _csr_of_keys(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR by source of sorted pair keys ``src * n + dst``: ``(ptr, dst)``."""
+    src = keys // n
+    ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=ptr[1:])
+    return ptr, keys % n
+
+
+def _pair_terms(model: dict, own: dict) -> tuple[float, np.ndarray, np.ndarray]:
+    """The tie model's linear predictor of a co-attendance-only tie ``u -> v`` (no exposure
+    either way, no referral, a shared event) split as ``k0 + g[u] + h[v]``: the same terms, in
+    the same order, as :func:`_predict_ties` on such a row."""
+    mu, sd, w = model["mu"], model["sd"], model["w"]
+
+    def term(j: int, x: Any) -> Any:
+        return ((x - mu[j]) / sd[j]) * w[j + 1]
+
+    k0 = sum(float(term(j, x)) for j, x in ((0, 0.0), (1, 0.0), (2, 0.0), (3, 4.0), (4, 0.0), (5, 0.0),
+                                            (6, 0.0), (7, 1.0))) + float(w[0])
+    g = (term(8, np.log1p(own["src_all"].astype(np.float64))) + term(9, np.log1p(own["src_h"].astype(np.float64)))
+         + term(10, np.log1p(own["src_q"].astype(np.float64))))
+    h = term(11, np.log1p(own["dst_h"].astype(np.float64))) + term(12, np.log1p(own["dst_q"].astype(np.float64)))
+    return k0, g, h
+
+
+def _event_probabilities(k0: float, g: np.ndarray, h: np.ndarray, scale: float, attendees: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-owner ``a`` (owner -> event) and ``b`` (event -> owner) with ``a[u] * b[v] = scale *
+    exp(k0 + g[u] + h[v])``: the pair model's rescaled probability ``1 - (1 - expit(eta))^scale``
+    to first order (at most about ``p`` above it, relatively, for a pair of probability ``p``),
+    split so that the largest ``a`` and the largest ``b`` among attendees are equal (both
+    clipped at 1)."""
+    n = len(g)
+    a, b = np.zeros(n), np.zeros(n)
+    if not len(attendees):
+        return a, b
+    ga, hb = g[attendees], h[attendees]
+    # log a = g + t, log b = h + (log c - t), max(log a) = max(log b)
+    logc = math.log(scale) + k0
+    t = (float(hb.max()) + logc - float(ga.max())) / 2.0
+    a[attendees] = np.minimum(np.exp(ga + t), 1.0)
+    b[attendees] = np.minimum(np.exp(hb + logc - t), 1.0)
+    return a, b
 
 
 def _unique(a: np.ndarray) -> np.ndarray:
@@ -453,7 +685,8 @@ def _horizon_ns(ex: pd.DataFrame, horizon_days: float | None) -> tuple[int, floa
 
 
 def learn_influence(community: Any, *, horizon_days: float | None = None, l2: float = DEFAULT_L2,
-                    label_share: float | None = None, new_audience: bool = True) -> LearnedInfluence:
+                    label_share: float | None = None, new_audience: bool = True,
+                    coattendance: str = DEFAULT_COATTENDANCE) -> LearnedInfluence:
     """Learn tie transmission probabilities (and new-audience rates) from the history.
 
     Parameters
@@ -472,6 +705,14 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
         rescaled to ``H``.  A shorter window fits the most recent behaviour.
     new_audience : bool, default True
         Also learn ``a(u)``, the expected new owners each owner exposes within ``H``.
+    coattendance : {"events", "pairs"}, default "events"
+        How ties that are nothing but a shared event (no exposure either way, no referral) are
+        kept.  ``"pairs"``: one tie per ordered pair of attendees in ``edges``.  ``"events"``:
+        they are never built (they were two thirds of the ties at 1,000,000 owners); they are
+        streamed for the fit, the counts and the sums in ``info``, and the influence graph gets
+        one node per event instead (``events``, :class:`EventGroups`).  Both fit the same
+        model (the co-attendance-only rows of the fit are a seeded sample at the same rate as
+        the other rows).
 
     Returns
     -------
@@ -480,7 +721,8 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
     Raises
     ------
     ConfigError
-        Non-positive ``horizon_days`` or negative ``l2``.
+        Non-positive ``horizon_days``, negative ``l2``, ``label_share`` outside (0, 1] or an
+        unknown ``coattendance``.
 
     Example
     -------
@@ -498,6 +740,9 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
     label_share = float(DEFAULT_LABEL_SHARE if label_share is None else label_share)
     if not 0 < label_share <= 1:
         raise _config_error("label_share must lie in (0, 1]")
+    if coattendance not in COATTENDANCE:
+        raise _config_error(f"coattendance must be one of {COATTENDANCE}, got {coattendance!r}")
+    by_event = coattendance == "events"
     ids = community.owner_ids
     n = len(ids)
     index = pd.Index(ids)
@@ -511,10 +756,22 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
     cut_i = max(t_end - int(h_ns * label_share), t_start + (t_end - t_start) // 2)
     label_ns = t_end - cut_i
     scale = h_ns / label_ns if label_ns > 0 else 1.0
+    no_pairs = np.zeros((0, 2), dtype=np.int64)
+    zi = np.zeros(0, np.int64)
     # --- internal split: fit the tie model (co-attendance pairs computed once, cut by time)
-    co_pairs, co_first = _coatt_pairs_timed(community, index)
+    if by_event:
+        eptr, eown, estart = _event_members(community, index)
+        optr, oev = _owner_events(eptr, eown, n)
+        co_i = no_pairs
+    else:
+        co_pairs, co_first = _coatt_pairs_timed(community, index)
+        co_i = co_pairs[co_first < cut_i]
     pairs_i = _pairs(ex, n, cut_i, h_ns)
-    prof_i = _profile_arrays(ex, co_pairs[co_first < cut_i], n, cut_i, h_ns, pairs=pairs_i, owner_columns=False)
+    prof_i = _profile_arrays(ex, co_i, n, cut_i, h_ns, pairs=pairs_i, owner_columns=False)
+    del co_i
+    if by_event:
+        prof_i["coattend"] = _share_event(optr, oev, estart, cut_i, prof_i["src"].astype(np.int64),
+                                          prof_i["dst"].astype(np.int64))
     own_i = _owner_features(pairs_i)
     t_ex = ex["t"].to_numpy(dtype=np.int64)
     after = t_ex >= cut_i
@@ -522,11 +779,51 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
     del after
     key_i = prof_i["src"].astype(np.int64) * n + prof_i["dst"].astype(np.int64)
     y = _found(pos_pairs, key_i)[1].astype(np.float64)  # both sorted and unique
+    co_cnt_i = co_pos_i = np.zeros(n, np.int64)
+    if by_event:  # the co-attendance-only pairs of the internal split: counted, not stored
+        cptr_i, cdst_i = _csr_of_keys(key_i, n)
+        pptr_i, pdst_i = _csr_of_keys(pos_pairs, n)
+        zf = np.zeros(n)
+        co_cnt_i, co_pos_i, _, _ = _coatt_scan(optr, oev, eptr, eown, estart, cut_i, cptr_i, cdst_i, pptr_i, pdst_i,
+                                               zf, zf, 0.0, 1.0, False, 0.0, 0, zi, zi)
+    n_co_i = int(co_cnt_i.sum())
+    total_i = len(y) + n_co_i
+    rng = np.random.default_rng(0)
     fit_rows = np.arange(len(y))
-    if len(y) > MAX_FIT_ROWS:  # a seeded uniform sample keeps the fit unbiased and bounded in time
-        fit_rows = np.sort(np.random.default_rng(0).choice(len(y), MAX_FIT_ROWS, replace=False))
-    tie_model = _fit_glm(_tie_matrix(prof_i, fit_rows, own_i), y[fit_rows], family="binomial", l2=l2)
+    if not by_event and len(y) > MAX_FIT_ROWS:  # a seeded uniform sample keeps the fit unbiased and bounded in time
+        fit_rows = np.sort(rng.choice(len(y), MAX_FIT_ROWS, replace=False))
+    rate = MAX_FIT_ROWS / total_i if total_i > MAX_FIT_ROWS else 1.0
+    if by_event and rate < 1.0:  # the same rate on the candidate ties and the streamed pairs
+        fit_rows = np.sort(rng.choice(len(y), int(round(rate * len(y))), replace=False))
+    x_fit, y_fit = _tie_matrix(prof_i, fit_rows, own_i), y[fit_rows]
+    if by_event and n_co_i:
+        cap = n_co_i if rate >= 1.0 else int(rate * n_co_i + 6 * math.sqrt(rate * n_co_i) + 64)
+        su, sv = np.empty(cap, np.int64), np.empty(cap, np.int64)
+        _, _, _, m = _coatt_scan(optr, oev, eptr, eown, estart, cut_i, cptr_i, cdst_i, pptr_i, pdst_i,
+                                 zf, zf, 0.0, 1.0, False, rate, COATT_SAMPLE_SALT, su, sv)
+        su, sv = su[:m], sv[:m]
+        z32 = np.zeros(m, np.int32)
+        co_rows = {"src": su, "dst": sv, "days": z32, "n_h": z32, "n_q": z32, "age": np.full(m, 4.0),
+                   "rev_days": z32, "referral": np.zeros(m, bool), "coattend": np.ones(m, bool)}
+        co_key = su * n + sv  # ascending: the scan goes by source, then by the sorted key below
+        co_order = np.argsort(co_key, kind="stable")
+        co_key = co_key[co_order]
+        co_rows = {k_: (v_[co_order] if isinstance(v_, np.ndarray) and len(v_) == m else v_)
+                   for k_, v_ in co_rows.items()}
+        # the rows in pair-key order, as the pair model's fit sees them (same fit when all rows are used)
+        order = np.argsort(np.r_[key_i[fit_rows], co_key], kind="stable")
+        x_fit = np.vstack([x_fit, _tie_matrix(co_rows, None, own_i)])[order]
+        y_fit = np.r_[y_fit, _found(pos_pairs, co_key)[1].astype(np.float64)][order]
+        del co_rows, su, sv, co_key, co_order, order
+    tie_model = _fit_glm(x_fit, y_fit, family="binomial", l2=l2)
+    del x_fit, y_fit
     fitted_sum = float(_predict_ties(tie_model, prof_i, own_i).sum()) if len(y) else 0.0
+    if by_event and n_co_i:
+        k0, g, hh = _pair_terms(tie_model, own_i)
+        fitted_sum += float(_coatt_scan(optr, oev, eptr, eown, estart, cut_i, cptr_i, cdst_i, pptr_i, pdst_i,
+                                        g, hh, k0, 1.0, True, 0.0, 0, zi, zi)[2].sum())
+        del g, hh
+    positives = float(y.sum()) + float(co_pos_i.sum())
     # --- internal split: fit the new-audience model
     audience = np.zeros(n)
     aud_info: dict[str, Any] = {}
@@ -535,6 +832,7 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
         all_i, h_i, q_i = pairs_i.aud_all, pairs_i.aud_h, pairs_i.aud_q
         new_pairs = pos_pairs[~_found(key_i, pos_pairs)[1]]  # transmissions over no candidate tie
         new_cnt = np.bincount(new_pairs // n, minlength=n).astype(np.float64)
+        new_cnt -= co_pos_i  # ... nor over a streamed co-attendance-only tie
         del new_pairs
         srcs = np.flatnonzero(all_i > 0)
         x_aud = _aud_matrix(all_i[srcs], h_i[srcs], q_i[srcs])
@@ -545,44 +843,85 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
                     "new_audience_fitted": float(aud_fit.sum()),
                     "audience_coefficients": _coefs(aud_model, AUDIENCE_FEATURES)}
     del pos_pairs, key_i, pairs_i
+    if by_event:
+        del cptr_i, cdst_i, pptr_i, pdst_i
     # --- apply to the whole history (features at its end)
-    pairs_e = _pairs(ex, n, t_end + 1, h_ns)
-    prof = _profile_arrays(ex, co_pairs[co_first < t_end + 1], n, t_end + 1, h_ns, pairs=pairs_e,
-                           owner_columns=False)
-    del co_pairs, co_first
-    p = _predict_ties(tie_model, prof, _owner_features(pairs_e)) if len(prof["src"]) else np.zeros(0)
+    end_cut = t_end + 1
+    pairs_e = _pairs(ex, n, end_cut, h_ns)
+    if by_event:
+        co_e = no_pairs
+    else:
+        co_e = co_pairs[co_first < end_cut]
+        del co_pairs, co_first
+    prof = _profile_arrays(ex, co_e, n, end_cut, h_ns, pairs=pairs_e, owner_columns=False)
+    del co_e
+    if by_event:
+        prof["coattend"] = _share_event(optr, oev, estart, end_cut, prof["src"].astype(np.int64),
+                                        prof["dst"].astype(np.int64))
+    own_e = _owner_features(pairs_e)
+    p = _predict_ties(tie_model, prof, own_e) if len(prof["src"]) else np.zeros(0)
     if scale != 1.0 and len(p):
         p = -np.expm1(scale * np.log1p(-np.minimum(p, 1 - 1e-12)))
     prof["prob"] = np.clip(p, 0.0, 1.0)
     del p
+    ties = np.bincount(prof["src"], minlength=n)
+    groups, co_out, co_info = None, None, {}
+    if by_event:
+        k0, g, hh = _pair_terms(tie_model, own_e)
+        cptr_e, cdst_e = _csr_of_keys(prof["src"].astype(np.int64) * n + prof["dst"].astype(np.int64), n)
+        z1 = np.zeros(n + 1, np.int64)
+        co_cnt, _, co_out, _ = _coatt_scan(optr, oev, eptr, eown, estart, end_cut, cptr_e, cdst_e, z1, zi,
+                                           g, hh, k0, scale, True, 0.0, 0, zi, zi)
+        del cptr_e, cdst_e
+        ties = ties + co_cnt
+        before = estart < end_cut
+        sizes = np.diff(eptr)[before]
+        gptr = np.zeros(int(before.sum()) + 1, np.int64)
+        np.cumsum(sizes, out=gptr[1:])
+        members = eown[np.repeat(before, np.diff(eptr))]
+        ga, gb = _event_probabilities(k0, g, hh, scale, _unique(members))
+        raw = _event_transmissions(gptr, members, ga, gb)
+        # calibrated: the events carry, in expectation, the co-attendance-only transmissions of
+        # the pair model (an owner pair sharing several events, or also tied by exposures, has
+        # several paths; the product form is exp(eta), not expit(eta))
+        calib = float(co_out.sum()) / raw if raw > 0 else 1.0
+        gb = np.minimum(gb * calib, 1.0)
+        groups = EventGroups(gptr, members, estart[before], ga, gb)
+        co_info = {"coattend_only_pairs": int(co_cnt.sum()), "expected_coattend_only": float(co_out.sum()),
+                   "events": groups.count, "event_memberships": int(len(members)),
+                   "expected_coattend_events_raw": raw, "event_calibration": calib,
+                   "expected_coattend_events": _event_transmissions(gptr, members, ga, gb)}
+        del g, hh, co_cnt, optr, oev, eptr, eown, estart
     if aud_model is not None:
         all_, h_, q_ = pairs_e.aud_all, pairs_e.aud_h, pairs_e.aud_q
         srcs = np.flatnonzero(all_ > 0)
         a = _predict(aud_model, _aud_matrix(all_[srcs], h_[srcs], q_[srcs]))
         # never more than the most any owner gained in the internal split, nor more owners than
         # are left without a tie to the source
-        ties = np.bincount(prof["src"], minlength=n)[srcs]
-        audience[srcs] = np.minimum(np.minimum(a, aud_cap) * scale, np.maximum(n - 1 - ties, 0))
-    owner_features = _owner_features(pairs_e)
-    del pairs_e
+        audience[srcs] = np.minimum(np.minimum(a, aud_cap) * scale, np.maximum(n - 1 - ties[srcs], 0))
+    owner_features = own_e
+    del pairs_e, ties
     di = prof_i["days"]
     lay = {
         "with_exposures": _mean(y, di > 0),
         "referral_only": _mean(y, (di == 0) & prof_i["referral"] & (prof_i["rev_days"] == 0)),
-        "coattend_only": _mean(y, (di == 0) & prof_i["coattend"] & ~prof_i["referral"]
-                               & (prof_i["rev_days"] == 0)),
+        "coattend_only": (float(co_pos_i.sum()) / n_co_i if n_co_i else None) if by_event else
+        _mean(y, (di == 0) & prof_i["coattend"] & ~prof_i["referral"] & (prof_i["rev_days"] == 0)),
         "reverse_only": _mean(y, (di == 0) & (prof_i["rev_days"] > 0) & ~prof_i["referral"]
                               & ~prof_i["coattend"]),
     }
+    n_pairs = int(len(prof["src"])) + int(co_info.get("coattend_only_pairs", 0))
     info = {
         "horizon_days": h_days, "internal_split": pd.Timestamp(cut_i), "label_days": label_ns / _NS_DAY,
-        "l2": l2, "label_share": label_share, "pairs_train": int(len(y)), "positives_train": int(y.sum()),
-        "base_rate": float(y.mean()) if len(y) else 0.0, "layer_rates": lay,
-        "predicted_train": fitted_sum, "observed_train": float(y.sum()),
-        "tie_coefficients": _coefs(tie_model, TIE_FEATURES), "pairs": int(len(prof["src"])),
-        "expected_ties": float(prof["prob"].sum()), "expected_new_audience": float(audience.sum()), **aud_info,
+        "l2": l2, "label_share": label_share, "pairs_train": int(total_i), "positives_train": int(positives),
+        "base_rate": positives / total_i if total_i else 0.0, "layer_rates": lay,
+        "predicted_train": fitted_sum, "observed_train": positives,
+        "tie_coefficients": _coefs(tie_model, TIE_FEATURES), "pairs": n_pairs,
+        "expected_ties": float(prof["prob"].sum()) + float(co_info.get("expected_coattend_only", 0.0)),
+        "expected_new_audience": float(audience.sum()), "coattendance": coattendance, **co_info, **aud_info,
     }
-    return LearnedInfluence(pd.DataFrame(prof, copy=False), audience, info, owner_features)
+    return LearnedInfluence(pd.DataFrame(prof, copy=False), audience, info, owner_features, events=groups,
+                            coattend_out=co_out)
 
 
 def _coefs(model: dict, names: tuple[str, ...]) -> dict[str, float]:
@@ -596,23 +935,40 @@ def _mean(y: np.ndarray, mask: Any) -> float | None:
 
 
 def learned_graph_arrays(li: LearnedInfluence, n: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Edges of the learned influence graph with audience nodes appended after the owners.
+    """Edges of the learned influence graph: owners, then (``coattendance="events"``) one
+    group node per shared event, then the audience nodes.
 
     Returns
     -------
     tuple
-        ``(n_total, src, dst, prob, layer_of_edge)`` where audience node ``n + j`` hangs off
-        its owner; ``layer_of_edge`` is 0 for owner ties and 1 for audience edges.
+        ``(n_total, src, dst, prob, layer_of_edge)``.  Nodes ``0 .. n-1`` are the owners;
+        event ``e`` of ``li.events`` is node ``n + e`` (``G = li.events.count`` of them, none
+        without ``li.events``), with an edge ``u -> n + e`` of probability ``a[u]`` and
+        ``n + e -> u`` of probability ``b[u]`` for every attendee ``u``; audience node
+        ``n + G + j`` hangs off its owner.  ``layer_of_edge`` is 0 for owner ties, 1 for
+        audience edges and 2 for event edges.
     """
     e = li.edges
     src = e["src"].to_numpy(dtype=np.int64)
     dst = e["dst"].to_numpy(dtype=np.int64)
     prob = e["prob"].to_numpy(dtype=np.float64)
+    ev = li.events
+    n_ev = ev.count if ev is not None else 0
+    if n_ev:
+        node = n + np.repeat(np.arange(n_ev, dtype=np.int64), np.diff(ev.ptr))
+        mem = ev.owner.astype(np.int64)
+        e_src, e_dst = np.r_[mem, node], np.r_[node, mem]
+        e_p = np.r_[ev.a[mem], ev.b[mem]]
+    else:
+        e_src = e_dst = np.zeros(0, np.int64)
+        e_p = np.zeros(0)
     a = np.asarray(li.audience, dtype=np.float64)
     m = np.ceil(np.maximum(a, 0.0) - 1e-9).astype(np.int64)
     m[a <= 1e-6] = 0
     owners = np.repeat(np.arange(n, dtype=np.int64), m)
-    v = n + np.arange(len(owners), dtype=np.int64)
+    v = n + n_ev + np.arange(len(owners), dtype=np.int64)
     pv = np.repeat(np.where(m > 0, a / np.maximum(m, 1), 0.0), m)
-    kind = np.r_[np.zeros(len(src), dtype=np.int8), np.ones(len(owners), dtype=np.int8)]
-    return n + len(owners), np.r_[src, owners], np.r_[dst, v], np.clip(np.r_[prob, pv], 0.0, 1.0), kind
+    kind = np.r_[np.zeros(len(src), dtype=np.int8), np.full(len(e_src), 2, dtype=np.int8),
+                 np.ones(len(owners), dtype=np.int8)]
+    return (n + n_ev + len(owners), np.r_[src, e_src, owners], np.r_[dst, e_dst, v],
+            np.clip(np.r_[prob, e_p, pv], 0.0, 1.0), kind)

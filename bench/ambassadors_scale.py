@@ -54,9 +54,14 @@ def child(store: str, targets: bool, profile: bool = False) -> None:
 
         prof = cProfile.Profile()
         prof.enable()
+    import resource
+
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
     t = time.perf_counter()
     _, det = cg.ambassadors(k=30, seed=0, details=True)
     amb_s = time.perf_counter() - t
+    ru1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_s = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     if prof is not None:
         import pstats
 
@@ -64,11 +69,14 @@ def child(store: str, targets: bool, profile: bool = False) -> None:
         pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(25)
     st = det.stats
     rec = {"store": store, "owners": st.owners, "edges": st.edges, "audience_nodes": st.audience_nodes,
-           "community_s": round(community_s, 2), "ambassadors_s": round(amb_s, 2),
+           "event_nodes": getattr(st, "event_nodes", 0),
+           "community_s": round(community_s, 2), "ambassadors_s": round(amb_s, 2), "cpu_s": round(cpu_s, 2),
            "peak_mib": round(_status("VmHWM")), "rss_after_mib": round(_status("VmRSS")),
            "stages_s": {k: round(v, 2) for k, v in st.seconds.items()},
            "learn_and_graph_s": round(amb_s - sum(st.seconds.values()), 2),
-           "mc_runs": det.mc_check.runs if det.mc_check else 0, "load_average": os.getloadavg()[0]}
+           "mc_runs": det.mc_check.runs if det.mc_check else 0, "load_average": os.getloadavg()[0],
+           "learned": {k: (det.learned or {}).get(k) for k in ("pairs", "coattend_only_pairs", "events",
+                                                               "event_memberships", "coattendance")}}
     if targets:
         t = time.perf_counter()
         cg.targets(seed=0)
