@@ -1940,7 +1940,8 @@ def _learned_graph(community: Any, *, model: str, horizon_days: float | None,
     co = LEARNED_COATTENDANCE if model == "ic" else "pairs"
     li = learn_influence(community, horizon_days=horizon_days, coattendance=co)
     info = {k: (str(v) if isinstance(v, pd.Timestamp) else v) for k, v in li.info.items()}
-    if li.info.get("positives_train", 0) < MIN_POSITIVES:
+    if (li.info.get("positives_train", 0) < MIN_POSITIVES
+            and li.info.get("new_audience_train", 0) < MIN_POSITIVES):
         return None, None, info
     e = li.edges
     p = e["prob"].to_numpy(dtype=np.float64)

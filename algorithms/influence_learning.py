@@ -36,7 +36,25 @@ after it): features at ``T' = end - label_share * H`` (at most half-way into the
 the data before ``T'``, label = an exposure ``u -> v`` in ``(T', end]`` (at most
 :data:`MAX_FIT_ROWS` pairs, a seeded uniform sample).  The probabilities are rescaled from the
 label window ``H'`` to ``H`` as ``1 - (1 - p)^(H/H')`` and applied to the features computed at
-the end of the history.
+the end of the history.  When fewer than :data:`MIN_POSITIVES` ties transmit in the internal
+split (a history of referrals only: a referral never repeats over the same pair, at any split),
+no tie model can be fitted; every tie then gets the smoothed observed rate
+``(positives + 0.5) / (pairs + 1)`` (``info["tie_model"] = "constant"``) and the new-audience
+model below still learns who brings new owners.  Only when both have fewer than
+:data:`MIN_POSITIVES` examples does ``ambassadors`` fall back to the weighted cascade.
+
+Shared events
+-------------
+With ``coattendance="events"`` (the default) a tie that is nothing but a shared event is not
+built: a shared event becomes one group node of the influence graph (:class:`EventGroups`,
+owner -> event -> owner, a pass-through in the cascade, see
+:func:`graphcrm.algorithms.influence.influence_graph`).  Such a tie's probability under the
+fitted model is ``expit(k0 + g(u) + h(v))`` (source and target features only); the event edges
+carry ``a(u) = c_a exp(g(u))`` and ``b(v) = c_b exp(h(v))``, calibrated so that the events'
+expected direct transmissions equal the pairs'.  Differences from the pairs: a pair sharing
+several events has several chances, a pair also tied by exposures gets the event path on top of
+its tie, and the attendees an owner reaches through one event are reached together (the event
+edge fires once).  Backtested against the pairs on the demo (docs/benchmarks.md).
 
 New audience
 ------------
@@ -101,10 +119,14 @@ class LearnedInfluence:
         (internal split), ``base_rate``, ``layer_rates`` (observed transmission rate on the
         internal split of ties with an exposure history / a referral only / a shared event only
         / only the reverse direction), ``predicted_train`` / ``observed_train`` (sum of the
-        fitted probabilities and the observed transmissions there), ``tie_coefficients`` and
+        fitted probabilities and the observed transmissions there), ``tie_model`` (``"fitted"``
+        or ``"constant"``, see the module docstring), ``tie_coefficients`` and
         ``audience_coefficients`` (per standardised feature), ``pairs``, ``expected_ties``,
         ``expected_new_audience``, ``sources_train``, ``new_audience_train``,
-        ``new_audience_fitted``.
+        ``new_audience_fitted``; with ``coattendance="events"`` also ``coattend_only_pairs``
+        and ``expected_coattend_only`` (the streamed ties: number, summed probability),
+        ``events``, ``event_memberships``, ``expected_coattend_events`` (after calibration),
+        ``expected_coattend_events_raw`` and ``event_calibration``.
     """
 
     edges: pd.DataFrame
@@ -665,6 +687,13 @@ def _fit_glm(x: np.ndarray, y: np.ndarray, *, family: str, l2: float) -> dict:
     return {"mu": mu, "sd": sd, "w": w, "family": family}
 
 
+def _constant_model(n_features: int, rate: float) -> dict:
+    """A logistic model that predicts ``rate`` for every row (all coefficients 0)."""
+    w = np.zeros(n_features + 1)
+    w[0] = math.log(rate / (1.0 - rate))
+    return {"mu": np.zeros(n_features), "sd": np.ones(n_features), "w": w, "family": "binomial"}
+
+
 def _predict(model: dict, x: np.ndarray) -> np.ndarray:
     from scipy.special import expit
 
@@ -815,7 +844,13 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
         x_fit = np.vstack([x_fit, _tie_matrix(co_rows, None, own_i)])[order]
         y_fit = np.r_[y_fit, _found(pos_pairs, co_key)[1].astype(np.float64)][order]
         del co_rows, su, sv, co_key, co_order, order
-    tie_model = _fit_glm(x_fit, y_fit, family="binomial", l2=l2)
+    positives = float(y.sum()) + float(co_pos_i.sum())
+    if positives >= MIN_POSITIVES:
+        tie_model = _fit_glm(x_fit, y_fit, family="binomial", l2=l2)
+        tie_kind = "fitted"
+    else:  # no tie carried (almost) anything twice: every tie gets the smoothed observed rate
+        tie_model = _constant_model(x_fit.shape[1], (positives + 0.5) / (total_i + 1.0))
+        tie_kind = "constant"
     del x_fit, y_fit
     fitted_sum = float(_predict_ties(tie_model, prof_i, own_i).sum()) if len(y) else 0.0
     if by_event and n_co_i:
@@ -823,7 +858,6 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
         fitted_sum += float(_coatt_scan(optr, oev, eptr, eown, estart, cut_i, cptr_i, cdst_i, pptr_i, pdst_i,
                                         g, hh, k0, 1.0, True, 0.0, 0, zi, zi)[2].sum())
         del g, hh
-    positives = float(y.sum()) + float(co_pos_i.sum())
     # --- internal split: fit the new-audience model
     audience = np.zeros(n)
     aud_info: dict[str, Any] = {}
@@ -916,7 +950,7 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
         "l2": l2, "label_share": label_share, "pairs_train": int(total_i), "positives_train": int(positives),
         "base_rate": positives / total_i if total_i else 0.0, "layer_rates": lay,
         "predicted_train": fitted_sum, "observed_train": positives,
-        "tie_coefficients": _coefs(tie_model, TIE_FEATURES), "pairs": n_pairs,
+        "tie_coefficients": _coefs(tie_model, TIE_FEATURES), "tie_model": tie_kind, "pairs": n_pairs,
         "expected_ties": float(prof["prob"].sum()) + float(co_info.get("expected_coattend_only", 0.0)),
         "expected_new_audience": float(audience.sum()), "coattendance": coattendance, **co_info, **aud_info,
     }

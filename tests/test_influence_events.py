@@ -172,3 +172,29 @@ def test_fit_sample_when_rows_exceed_the_cap(demo_community, monkeypatch):
     # the sampled fit still calibrates on the whole internal split (within a few percent)
     assert a.info["predicted_train"] == pytest.approx(a.info["observed_train"], rel=0.15)
     assert a.info["tie_coefficients"]["log_days"] > 0
+
+
+def test_referral_only_history_learns_the_new_audience_not_the_ties():
+    """No tie ever carries anything twice (each referral brings a new owner): the tie model is the
+    smoothed observed rate for every tie, the new-audience model is still learned, and the learned
+    model is used (no fallback) - the steady referrer is picked."""
+    rows = []
+    t0 = pd.Timestamp("2024-01-01")
+    for w in range(40):  # R0 refers a new owner every week, R1 every fourth week, R2 once
+        rows.append(("R0", f"A{w}", t0 + pd.Timedelta(days=7 * w)))
+        if w % 4 == 0:
+            rows.append(("R1", f"B{w}", t0 + pd.Timedelta(days=7 * w + 1)))
+    rows.append(("R2", "C0", t0 + pd.Timedelta(days=3)))
+    ref = pd.DataFrame(rows, columns=["referrer_id", "referee_id", "referred_at"]).assign(stage="order")
+    owners = pd.DataFrame({"owner_id": sorted(set(ref["referrer_id"]) | set(ref["referee_id"]))})
+    c = Community.from_frames({"owners": owners, "referrals": ref})
+    li = il.learn_influence(c, horizon_days=28)
+    assert li.info["positives_train"] == 0 and li.info["tie_model"] == "constant"
+    rate = 0.5 / (li.info["pairs_train"] + 1)
+    scale = 28 / li.info["label_days"]
+    np.testing.assert_allclose(li.edges["prob"], 1 - (1 - rate) ** scale, rtol=1e-9)
+    aud = pd.Series(li.audience, index=c.owner_ids)
+    assert aud["R0"] > aud["R1"] > 0 and aud.drop(["R0", "R1", "R2"]).max() == 0
+    df, info = im.ambassadors(c, k=1, mc_runs=200, seed=0, details=True)
+    assert info.probability == "learned" and info.fallback is None
+    assert df["owner_id"].tolist() == ["R0"]
