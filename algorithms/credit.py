@@ -14,7 +14,8 @@ checked in at ``v``'s event, was referred by ``v``), and what a campaign wants t
 would reach whom within a horizon ``H``.  So:
 
 * an **action** is an *episode*: the history before ``end`` cut into consecutive windows of
-  ``episode_days`` (default the horizon ``H``), the most recent one ``(end - H, end]``;
+  ``episode_days`` (default a quarter of the horizon ``H``), the most recent one
+  ``(end - L, end]``;
 * an owner **performs** episode ``a`` when they appear in one of its exposures, and ``v`` is a
   **parent** of ``u`` in ``a`` (``v`` is credited for ``u``) when there is an exposure ``v -> u``
   in ``a`` (the propagation graph of the episode; ``N_in(u, a)`` = its distinct parents);
@@ -31,10 +32,14 @@ would reach whom within a horizon ``H``.  So:
   chain credit through non-members (paths through another member are that member's);
 * **spread** ``sigma(S) = sum_u kappa(S, u)``, ``kappa(S, u) = sum_a w_a Gamma_{S,u}(a) / Z``:
   ``normalize="user"`` is the paper's (``Z`` = the weight of the episodes ``u`` performed, so
-  each owner counts at most 1), ``normalize="episodes"`` divides by the weight of all episodes
-  (``sigma`` = credit-reach of an average episode, so owners active in every episode count more
-  than owners seen once).  Episode weights ``w_a`` are 1 (the paper) or, with
-  ``half_life_days``, halve every ``half_life_days`` of the episode's age (recency).
+  each owner counts at most 1), ``normalize="episodes"`` (the default) divides by the weight of
+  all episodes (``sigma`` = credit-reach of an average episode, so owners active in every
+  episode count more than owners seen once).  Episode weights ``w_a`` are 1 (the paper,
+  ``half_life_episodes=None``) or halve every ``half_life_episodes`` episodes of age (recency;
+  default 1: the latest episode weighs 1, the one before 1/2, ...).
+* ``credit="full"`` (not the paper's) gives every parent the whole credit and counts an owner
+  once however many members reach it: ``sigma`` is then the weighted number of (episode, owner)
+  pairs the seeds reached along the same chains, greedy maximum coverage over past episodes.
 
 ``sigma`` is monotone and submodular (the paper's theorem; for the two-hop limit the marginal
 gain below is a sum of non-negative terms that shrink as ``S`` grows), so the greedy keeps
@@ -68,11 +73,13 @@ DEFAULT_NORMALIZE = "episodes"
 #: "share": the paper's direct credit 1/N_in; "full": every parent gets the whole credit (coverage)
 CREDITS = ("share", "full")
 DEFAULT_CREDIT = "share"
-#: recency half-life of the episode weights, in episodes (None = every episode alike, the paper)
-DEFAULT_HALF_LIFE_EPISODES: float | None = None
+#: recency half-life of the episode weights, in episodes (None = every episode alike, the paper);
+#: 1 and the episode share 1/4 below were chosen by an inner backtest that never saw the
+#: evaluation periods (bench/credit_grid.py --inner, docs/validation.md)
+DEFAULT_HALF_LIFE_EPISODES: float | None = 1.0
 DEFAULT_MAX_HOPS = 2
 #: episode length as a share of the horizon when only the horizon is given
-DEFAULT_EPISODE_SHARE = 1.0
+DEFAULT_EPISODE_SHARE = 0.25
 _NS_DAY = 86_400 * 10**9
 
 
@@ -465,13 +472,13 @@ def credit_ambassadors(community: Any, *, k: int = 30, horizon_days: float | Non
         The history to learn from (e.g. ``Community(tables, until=T)``).
     k : int, default 30
     horizon_days : float, optional
-        The campaign horizon; the episode length when ``episode_days`` is not given
-        (default 90 days, at most half the span of the exposures).
+        The campaign horizon (default 90 days, at most half the span of the exposures); episodes
+        are :data:`DEFAULT_EPISODE_SHARE` (1/4) of it when ``episode_days`` is not given.
     episode_days : float, optional
         Length of an episode (an "action"), days.
     normalize : {"episodes", "user"}, default "episodes"
         How each owner's credit is averaged over episodes ("user": the paper's).
-    half_life_episodes : float, optional
+    half_life_episodes : float or None, default 1
         Recency weighting of the episodes (None: every episode alike, the paper's).
     decay : bool, default False
         The paper's time-decayed direct credit instead of ``1 / N_in``.

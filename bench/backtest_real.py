@@ -181,9 +181,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--credit-normalize", choices=("episodes", "user"), default=None,
                     help="credit model: average each owner's credit over all episodes or over its own (the paper)")
     ap.add_argument("--credit-half-life", type=float, default=None,
-                    help="credit model: recency half-life of the episode weights, in episodes (default none)")
+                    help="credit model: recency half-life of the episode weights, in episodes (default 1; 0 = none)")
     ap.add_argument("--credit-episode-share", type=float, default=None,
-                    help="credit model: episode length as a share of the horizon (default 1)")
+                    help="credit model: episode length as a share of the horizon (default 0.25)")
     ap.add_argument("--credit", choices=("share", "full"), default=None,
                     help="credit model: the paper's shared direct credit or full credit (coverage)")
     args = ap.parse_args(argv)
@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.credit_episode_share is not None:
         cd.DEFAULT_EPISODE_SHARE = args.credit_episode_share
     if args.credit_half_life is not None:
-        cd.DEFAULT_HALF_LIFE_EPISODES = args.credit_half_life
+        cd.DEFAULT_HALF_LIFE_EPISODES = args.credit_half_life or None
     if args.label_share is not None:
         import graphcrm.algorithms.influence_learning as il
 

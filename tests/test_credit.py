@@ -79,7 +79,7 @@ def test_full_credit_is_coverage_by_hand():
 def test_episodes_weights_and_normalization():
     # episode 0 = (100, 200]: 0 -> 1 @150; episode 1 = (0, 100]: the hand log
     src, dst, t = np.r_[SRC, 0], np.r_[DST, 1], np.r_[T, 150]
-    log = cd.credit_log(src, dst, t, 5, end_ns=200, episode_ns=100, start_ns=0)
+    log = cd.credit_log(src, dst, t, 5, end_ns=200, episode_ns=100, start_ns=0, half_life_episodes=None)
     assert log.episodes == 2
     assert sorted(zip(log.episode.tolist(), log.owner.tolist())) == [(0, 0), (0, 1)] + [(1, u) for u in range(5)]
     assert np.allclose(log.weight, 0.5)  # every episode alike, divided by the 2 episodes
@@ -89,7 +89,8 @@ def test_episodes_weights_and_normalization():
     # spread {0}: half of episode 1's 2.5 plus half of episode 0's 2 (itself and 1)
     assert cd.credit_spread(log, [0]) == pytest.approx(0.5 * 2.5 + 0.5 * 2.0)
     # the paper's per-user average: 0 and 1 appear twice (1/2 each), 2, 3, 4 once (1)
-    user = cd.credit_log(src, dst, t, 5, end_ns=200, episode_ns=100, start_ns=0, normalize="user")
+    user = cd.credit_log(src, dst, t, 5, end_ns=200, episode_ns=100, start_ns=0, normalize="user",
+                         half_life_episodes=None)
     w = {(int(e), int(o)): float(x) for e, o, x in zip(user.episode, user.owner, user.weight)}
     assert w[(0, 0)] == w[(1, 0)] == w[(0, 1)] == w[(1, 1)] == pytest.approx(0.5)
     assert w[(1, 2)] == w[(1, 3)] == w[(1, 4)] == pytest.approx(1.0)
