@@ -243,7 +243,9 @@ def influence_graph(n: int, src: Any, dst: Any, prob: Any, *, model: str = "ic",
     if not np.all(np.isfinite(p)) or (p.size and (p.min() < 0 or p.max() > 1)):
         raise ValueError("probabilities must lie in [0, 1]")
     keep = (src != dst) & (p > 0)
-    src, dst, p = src[keep], dst[keep], p[keep]
+    if not keep.all():  # no copy when nothing is dropped (tens of millions of edges at 1M owners)
+        src, dst, p = src[keep], dst[keep], p[keep]
+    del keep
     mcode = rr.MODEL_IC if model == "ic" else rr.MODEL_LT
     if mcode == rr.MODEL_LT and dst.size:
         tot = np.bincount(dst, weights=p, minlength=n)

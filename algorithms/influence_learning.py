@@ -539,29 +539,30 @@ def _profile_arrays(ex: pd.DataFrame, coatt: np.ndarray, n: int, cut_ns: int, h_
     del psrc, pdst
     coset = _unique(np.concatenate([co_ab, co_ba]))
     del co_ab, co_ba
-    src, dst = cand // n, cand % n
+    small = np.int32 if n < 2**31 else np.int64
+    # compact as soon as possible (tens of millions of candidates at 1M owners)
+    pidx = np.int32 if len(p.key) < 2**31 else np.int64
+    src, dst = (cand // n).astype(small), (cand % n).astype(small)
     pos, hit = _found(p.key, cand)
+    pos = pos.astype(pidx)
     # the pair in the other direction: the pairs sorted by their reversed key, merged with cand
     rkey = (p.key % n) * n + p.key // n
     rorder = np.argsort(rkey, kind="stable")
     rpos, rhit = _found(rkey[rorder], cand)
-    rpos = rorder[rpos]
+    rpos = rorder[rpos].astype(pidx)
     del rkey, rorder
     _, is_co = _found(coset, cand)
     del cand, coset
-    small = np.int32 if n < 2**31 else np.int64
 
     def take(arr: np.ndarray, at: np.ndarray, ok: np.ndarray, fill: Any = 0) -> np.ndarray:
         out = np.full(len(at), fill, dtype=arr.dtype)
         out[ok] = arr[at[ok]]
         return out
 
-    last = take(p.last, pos, hit)
     age = np.full(len(src), 4.0)
-    age[hit] = np.minimum(4.0, (cut_ns - last[hit]) / float(h_ns))
-    del last
+    age[hit] = np.minimum(4.0, (cut_ns - p.last[pos[hit]]) / float(h_ns))
     return {
-        "src": src.astype(small), "dst": dst.astype(small),
+        "src": src, "dst": dst,
         "days": take(p.days, pos, hit), "n_h": take(p.n_h, pos, hit), "n_q": take(p.n_q, pos, hit),
         "age": age, "rev_days": take(p.days, rpos, rhit),
         "referral": take(p.ref, pos, hit, False) | take(p.ref, rpos, rhit, False),
@@ -876,7 +877,17 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
         aud_info = {"sources_train": int(len(srcs)), "new_audience_train": float(new_cnt[srcs].sum()),
                     "new_audience_fitted": float(aud_fit.sum()),
                     "audience_coefficients": _coefs(aud_model, AUDIENCE_FEATURES)}
-    del pos_pairs, key_i, pairs_i
+    di = prof_i["days"]
+    lay = {
+        "with_exposures": _mean(y, di > 0),
+        "referral_only": _mean(y, (di == 0) & prof_i["referral"] & (prof_i["rev_days"] == 0)),
+        "coattend_only": (float(co_pos_i.sum()) / n_co_i if n_co_i else None) if by_event else
+        _mean(y, (di == 0) & prof_i["coattend"] & ~prof_i["referral"] & (prof_i["rev_days"] == 0)),
+        "reverse_only": _mean(y, (di == 0) & (prof_i["rev_days"] > 0) & ~prof_i["referral"]
+                              & ~prof_i["coattend"]),
+    }
+    # the internal split's rows are not needed any more: freed before the end-of-history features
+    del pos_pairs, key_i, pairs_i, prof_i, di, y, own_i, t_ex, fit_rows
     if by_event:
         del cptr_i, cdst_i, pptr_i, pdst_i
     # --- apply to the whole history (features at its end)
@@ -935,15 +946,6 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
         audience[srcs] = np.minimum(np.minimum(a, aud_cap) * scale, np.maximum(n - 1 - ties[srcs], 0))
     owner_features = own_e
     del pairs_e, ties
-    di = prof_i["days"]
-    lay = {
-        "with_exposures": _mean(y, di > 0),
-        "referral_only": _mean(y, (di == 0) & prof_i["referral"] & (prof_i["rev_days"] == 0)),
-        "coattend_only": (float(co_pos_i.sum()) / n_co_i if n_co_i else None) if by_event else
-        _mean(y, (di == 0) & prof_i["coattend"] & ~prof_i["referral"] & (prof_i["rev_days"] == 0)),
-        "reverse_only": _mean(y, (di == 0) & (prof_i["rev_days"] > 0) & ~prof_i["referral"]
-                              & ~prof_i["coattend"]),
-    }
     n_pairs = int(len(prof["src"])) + int(co_info.get("coattend_only_pairs", 0))
     info = {
         "horizon_days": h_days, "internal_split": pd.Timestamp(cut_i), "label_days": label_ns / _NS_DAY,
