@@ -303,3 +303,54 @@ def test_drifting_owners_from_the_core_equal_the_rule_on_the_movement_table(opts
         assert d[col].astype(str).tolist() == want[col].astype(str).tolist(), col
     assert np.allclose(d["contribution_then"].to_numpy(float), want["contribution_then"].to_numpy(float))
     assert np.allclose(d["activity_drop"].to_numpy(float), want["activity_drop"].to_numpy(float))
+
+
+def test_earlier_circles_full_by_default_quick_on_request():
+    """By default the earlier period's circles are the full detection (scan and consensus, as a
+    report run that day); ``quick_circles_then=True`` makes them one Leiden run at the
+    resolution today's circles chose, shared by the earlier KOCs' bridging; levels, activity
+    and today's columns do not change."""
+    import json
+
+    from graphcrm.algorithms.circles import circles
+    from graphcrm.demo import generate_demo
+
+    tables, _ = generate_demo(1500, seed=3)
+
+    def partitions(c: Community) -> list[dict]:
+        then = [v for k, v in c._memo.items() if k.startswith("movement:until")]
+        assert len(then) == 1
+        return [json.loads(k[len("circle_partition"):]) for k in then[0]._memo if k.startswith("circle_partition")]
+
+    full_c = Community(tables)
+    full = movement(full_c)
+    (p,) = partitions(full_c)  # one partition of the earlier period, shared by its KOCs and circles
+    assert p["consensus_runs"] == 10 and p["resolution"] is None
+    quick_c = Community(tables)
+    quick = movement(quick_c, quick_circles_then=True)
+    _, now_det = circles(quick_c, details=True)
+    (p,) = partitions(quick_c)
+    assert p["consensus_runs"] == 1 and p["resolution"] == pytest.approx(now_det.resolution)
+    same = [c for c in full.columns if c not in ("koc_rank_then", "koc_rank_gain", "koc_score_then", "circle_then",
+                                                  "circle_changed", "reason")]
+    pd.testing.assert_frame_equal(quick[same], full[same])
+    # the earlier KOC ranks move by a few places at most: the order is all but the same
+    rho = quick["koc_rank_then"].astype(float).corr(full["koc_rank_then"].astype(float), method="spearman")
+    assert rho > 0.99
+    # a given circle option reaches the earlier period's circles too
+    opt_c = Community(tables)
+    movement(opt_c, koc_options={"circle_options": {"seed": 3}}, quick_circles_then=True)
+    (p,) = partitions(opt_c)
+    assert p["seed"] == 3 and p["consensus_runs"] == 1
+
+
+def test_earlier_circle_ids_equal_the_circles_table(community):
+    """The earlier period's circles are read from the cached partition, not the circles table:
+    the same circle per owner."""
+    from graphcrm.algorithms.circles import circles
+    from graphcrm.algorithms.movement import _circle
+
+    ids = community.owner_ids.to_numpy() if hasattr(community.owner_ids, "to_numpy") else community.owner_ids
+    want = circles(community).set_index("owner_id")["circle"].reindex(ids).fillna(-1).to_numpy()
+    assert (_circle(community, ids, table=False) == want).all()
+    assert (_circle(community, ["nobody"], table=False) == -1).all()
