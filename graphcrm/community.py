@@ -515,6 +515,13 @@ class Community:
             return value.copy()
         return value
 
+    def memoized(self, name: str, options: dict) -> bool:
+        """Whether :meth:`memo` holds ``name`` with ``options`` in this process already (e.g. to
+        batch several intermediates that are not computed yet into one computation)."""
+        from graphcrm.results import cache_key
+
+        return cache_key(name, options) in self._memo
+
     def index_of(self, owner_ids) -> np.ndarray:
         """Vertex numbers of owner ids (-1 where unknown).
 
@@ -522,8 +529,26 @@ class Community:
         :attr:`owner_ids`) is mapped through its codes, without building a string per row.
         """
         if isinstance(owner_ids, pd.Series) and isinstance(owner_ids.dtype, pd.CategoricalDtype):
-            return proj.codes(self._owner_index(), owner_ids)
+            index = self._owner_index()
+            if self._starts_with_owners(owner_ids.cat.categories):
+                c = owner_ids.cat.codes.to_numpy().astype(np.int64)
+                return np.where(c < len(index), c, -1)  # what proj.codes does for such categories
+            return proj.codes(index, owner_ids)
         return self._owner_index().get_indexer(pd.Series(owner_ids, dtype=object).astype(str))
+
+    def _starts_with_owners(self, cats: pd.Index) -> bool:
+        """Whether categories begin with :attr:`owner_ids` (their codes are vertex numbers),
+        checked once per categories object: the community's owner columns share one, and
+        comparing a million ids costs about a second each time."""
+        seen = self.__dict__.setdefault("_checked_categories", [])  # (categories, answer); held, so ids stay unique
+        for known, answer in seen:
+            if known is cats:
+                return answer
+        index = self._owner_index()
+        answer = bool(cats is index or (len(cats) >= len(index) and cats[: len(index)].equals(index)))
+        seen.append((cats, answer))
+        del seen[:-16]  # a handful in practice (filtering or merging a column keeps its categories)
+        return answer
 
     def _owner_index(self) -> pd.Index:
         if getattr(self, "_owner_ix", None) is None:

@@ -144,3 +144,23 @@ def test_edges_are_the_graphs_as_compact_arrays(tiny):
         tiny.edges("coattendance", max_event_size=1)
     with pytest.raises(ConfigError):
         tiny.edges("referrals", weights={"like": 1.0})
+
+
+def test_index_of_checks_each_categories_object_once(tiny):
+    from graphcrm import projections as proj
+
+    c = Community(tiny.tables)
+    col = c.tables["attendance"]["owner_id"]
+    index = pd.Index(c.owner_ids)
+    assert isinstance(col.dtype, pd.CategoricalDtype)
+    assert c.index_of(col).tolist() == proj.codes(index, col).tolist()
+    assert c.index_of(col[col.index % 2 == 0]).tolist() == proj.codes(index, col[col.index % 2 == 0]).tolist()
+    assert len(c._checked_categories) == 1  # the filtered column kept the same categories
+    # categories that do not start with the owners: looked up by text, -1 for unknown ids
+    other = pd.Series([c.owner_ids[1], "nobody", c.owner_ids[0]], dtype="category")
+    assert c.index_of(other).tolist() == [1, -1, 0]
+    assert c.index_of(other).tolist() == [1, -1, 0]  # the answer for that object is kept
+    assert [a for _, a in c._checked_categories] == [True, False]
+    # ids after the owners (naming no owner) are -1
+    extra = pd.Series(pd.Categorical([c.owner_ids[0], "zz-none"], categories=[*c.owner_ids, "zz-none"]))
+    assert c.index_of(extra).tolist() == [0, -1]

@@ -12,8 +12,15 @@ from graphcrm.algorithms.volunteers import (
     VolunteerValidation,
     _auc,
     _circle_share,
+    _closeness,
+    _fragment,
+    _reasons,
     _ppr_folds,
+    _ppr_folds_many,
+    _model_inputs,
+    _owner_flags,
     personalized_pagerank,
+    renumbered_walk,
     transition_matrix,
     volunteer_candidates,
 )
@@ -135,6 +142,77 @@ def test_block_pagerank_matches_igraph():
     assert X[3] == pytest.approx(0.15 / (1 - 0.85**2)) and X[4] == pytest.approx(0.85 * X[3])
 
 
+def _random_walk(seed: int = 0, n: int = 400, m: int = 1500):
+    """A random weighted graph with isolated (dangling) vertices and random circle labels."""
+    import igraph as ig
+
+    rng = np.random.default_rng(seed)
+    el = rng.integers(0, n - 20, size=(m, 2))  # the last 20 vertices have no edges
+    el = np.unique(np.sort(el[el[:, 0] != el[:, 1]], axis=1), axis=0)
+    g = ig.Graph(el.tolist(), n=n)
+    g.es["weight"] = rng.random(len(el)) + 0.1
+    labels = rng.integers(-1, 12, n)
+    return transition_matrix(g), labels, rng
+
+
+def test_groups_are_independent_runs():
+    (PT, dangling), _, rng = _random_walk()
+    R1 = (rng.random((400, 3)) < 0.05).astype(float)
+    R2 = (rng.random((400, 4)) < 0.2).astype(float)
+    R1[0], R2[1] = 1.0, 1.0  # no empty reset column
+    alone = [personalized_pagerank(PT, dangling, R, damping=0.85) for R in (R1, R2)]
+    both = personalized_pagerank(PT, dangling, np.hstack([R1, R2]), damping=0.85, groups=[3, 4])
+    # each group stops where it would alone (the sparser resets converge at another step) and
+    # every operation is column by column: the same numbers as one call per group
+    np.testing.assert_allclose(both[:, :3], alone[0], rtol=1e-13, atol=0)
+    np.testing.assert_allclose(both[:, 3:], alone[1], rtol=1e-13, atol=0)
+    with pytest.raises(ValueError):
+        personalized_pagerank(PT, dangling, R1, groups=[2])
+
+
+def test_renumbered_walk_gives_the_same_closeness():
+    walk, labels, rng = _random_walk(1)
+    PTr, dangling, rank = renumbered_walk(walk, labels)
+    # a permutation that puts each circle together (-1 last), keeping the owner order inside
+    order = np.argsort(rank)
+    assert sorted(rank.tolist()) == list(range(400))
+    key = np.where(labels[order] >= 0, labels[order], 99)
+    assert (np.diff(key) >= 0).all() and (np.diff(order[key == key[0]]) > 0).all()
+    # the same matrix, renumbered
+    np.testing.assert_array_equal(PTr.toarray()[np.ix_(rank, rank)], walk[0].toarray())
+    seeds = [np.flatnonzero(rng.random(400) < 0.1), np.flatnonzero(rng.random(400) < 0.03)]
+    plain = [_ppr_folds(walk, s, folds=5, damping=0.85, rng=np.random.default_rng(7)) for s in seeds]
+    runs = [(s, np.random.default_rng(7)) for s in seeds]
+    renum = _ppr_folds_many((PTr, dangling, rank), runs, folds=5, damping=0.85)
+    # the renumbered rows keep their entries in order, sums run in owner order: equal values
+    for a, b in zip(plain, renum):
+        np.testing.assert_array_equal(a, b)
+    # a single seed (one column, a block of its own) and no seed at all
+    one = _ppr_folds_many((PTr, dangling, rank), [(np.array([3]), np.random.default_rng(0)),
+                                                  (np.array([], dtype=np.int64), np.random.default_rng(0))],
+                          folds=5, damping=0.85)
+    np.testing.assert_array_equal(one[0], _ppr_folds(walk, np.array([3]), folds=5, damping=0.85,
+                                                     rng=np.random.default_rng(0)))
+    assert not one[1].any()
+
+
+def test_closeness_of_both_fits_in_one_block_equals_one_each(community):
+    vol, _, _ = _owner_flags(community)
+    known = vol.copy()
+    known[np.flatnonzero(vol)[:5]] = False
+    walk = _model_inputs(community, seed=0, circles=None)["walk"]
+    fresh = planted()
+    walk2 = _model_inputs(fresh, seed=0, circles=None)["walk"]
+    batched = _closeness(community, walk, [vol, known], folds=5, damping=0.85, seed=0)
+    single = [_closeness(fresh, walk2, [k], folds=5, damping=0.85, seed=0)[0] for k in (vol, known)]
+    for a, b in zip(batched, single):
+        np.testing.assert_array_equal(a, b)
+    # and against the plain owner-order walk
+    plain = _ppr_folds(transition_matrix(community.edges("coattendance")), np.flatnonzero(known), folds=5,
+                       damping=0.85, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(batched[1], plain)
+
+
 def test_ppr_out_of_fold_does_not_reward_being_a_seed():
     import igraph as ig
 
@@ -223,3 +301,30 @@ def test_reusing_circles_gives_the_same_result(community):
     assert c["circle_share"].round(4).eq(round(vols / (n - 1), 4)).all()
     with pytest.raises(ConfigError):
         volunteer_candidates(community, validate=False, circles=pd.DataFrame({"owner_id": ["o001"]}))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_reasons_column_wise_equal_row_by_row(lang):
+    from graphcrm.i18n import join
+
+    rng = np.random.default_rng(5)
+    n = 500
+    raw = pd.DataFrame({f: rng.integers(0, 6, n).astype(float) for f in FEATURES})
+    raw["closeness"] = rng.random(n) * 3
+    raw["tenure_days"] = rng.random(n) * 900
+    raw["circle_share"] = rng.random(n).round(2)
+    Z = rng.normal(size=(n, len(FEATURES)))
+    Z[:40] = -1.0  # no positive share: the weak reason
+    Z[40:60, 1:] = -1.0  # one part only
+    w = np.array([0.5, 0.0, 0.7, 0.2, 0.5, 0.5, 0.03])  # one weight 0: never named
+    vals = raw.to_numpy(float)
+    contrib = np.where((Z > 0) & (w > 0), Z * w, 0.0)
+    order = np.argsort(-contrib, axis=1, kind="stable")[:, :2]
+    weak = "各项信号均较弱" if lang == "zh" else "no strong signal"
+    ref = []
+    for i in range(n):  # the row-by-row construction it replaces
+        parts = [_fragment(FEATURES[j], vals[i, j], lang) for j in order[i] if contrib[i, j] > 0]
+        ref.append(join(parts, lang) if parts else weak)
+    got = _reasons(raw, Z, w, lang)
+    assert got == ref
+    assert got[0] == weak and ";" not in got[45] and "，" not in got[45]
