@@ -290,6 +290,20 @@ def _kind_rows(community: Any) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return rows
 
 
+def _sort_desc(out: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``out`` sorted by the numeric ``keys`` descending, then ``owner_id`` ascending.
+
+    Rows in owner order (ids ascending, as :attr:`Community.owner_ids`) need no string sort: a
+    stable sort on the keys keeps tied rows in id order.  Otherwise (checked, one comparison per
+    row) pandas sorts by the keys and the ids.
+    """
+    ids = out["owner_id"].to_numpy(dtype=object)
+    if len(ids) < 2 or bool((ids[1:] > ids[:-1]).all()):
+        cols = [-out[k].to_numpy(dtype=float) for k in reversed(keys)]  # np.lexsort: last key first, stable
+        return out.iloc[np.lexsort(cols)]
+    return out.sort_values([*keys, "owner_id"], ascending=[False] * len(keys) + [True], kind="mergesort")
+
+
 def _check_points(points: Mapping[str, float] | None) -> dict[str, float]:
     table = dict(DEFAULT_POINTS)
     if points:
@@ -427,7 +441,7 @@ def contribution(
     out["contribution"] = np.round(total, 6)
     for c, v in cols.items():
         out[c] = np.round(v, 6)
-    out = out.sort_values(["contribution", "owner_id"], ascending=[False, True], kind="mergesort")
+    out = _sort_desc(out, ["contribution"])
     return out.reset_index(drop=True), ContributionDetails(points=table, half_life_days=half_life_days)
 
 
@@ -636,10 +650,7 @@ def owner_levels(
 
     owners = community.owners.set_index("owner_id")
     staff = owners["is_staff"].reindex(out["owner_id"]).fillna(False).astype(bool).to_numpy()
-    out = out[~staff]
-    out = out.sort_values(
-        ["level_rank", "contribution", "owner_id"], ascending=[False, False, True], kind="mergesort"
-    ).reset_index(drop=True)
+    out = _sort_desc(out[~staff], ["level_rank", "contribution"]).reset_index(drop=True)
     return out, LevelsDetails(levels=tuple(levels))
 
 
@@ -686,7 +697,18 @@ def _next_steps(levels: list[dict[str, Any]], rank: np.ndarray, contrib: np.ndar
     missing_pts = np.where(gap > 1e-9, np.ceil(gap - 1e-9), 0.0)
     cond_keys = sorted({k for lv in levels for part in ("all", "any") for k in lv[part]})
     key_cols = [rank, missing_pts.astype(np.int64)] + [np.minimum(cnt[k], 1 << 30) for k in cond_keys]
-    combos, inverse = np.unique(np.column_stack(key_cols), axis=0, return_inverse=True)
+    # the distinct combinations through one int64 key (codes of each column in mixed radix) where
+    # it fits, instead of a row-wise unique; the texts are the same whatever the combos' order
+    codes, uniq = zip(*[(inv.ravel(), u) for u, inv in (np.unique(c, return_inverse=True) for c in key_cols)])
+    sizes = [len(u) for u in uniq]
+    if float(np.prod([max(z, 1) for z in sizes], dtype=float)) < 2.0**62:
+        key = np.zeros(len(rank), dtype=np.int64)
+        for c, z in zip(codes, sizes):
+            key = key * z + c
+        _, at, inverse = np.unique(key, return_index=True, return_inverse=True)
+        combos = np.column_stack([col[at] for col in key_cols]) if len(at) else np.zeros((0, len(key_cols)), np.int64)
+    else:
+        combos, inverse = np.unique(np.column_stack(key_cols), axis=0, return_inverse=True)
     texts = [_next_step_text(levels, row[0], row[1], dict(zip(cond_keys, row[2:])), lang) for row in combos.tolist()]
     steps = np.asarray(texts, dtype=object)[inverse.ravel()]
     nxt_key = np.where(top, "", np.array([lv["level"] for lv in levels], dtype=object)[nxt])

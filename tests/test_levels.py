@@ -244,3 +244,31 @@ def test_engagement_received_by_positions_matches_the_merge():
     want = pd.Index(np.asarray(c.owner_ids, dtype=object)).get_indexer(m["author_id"].astype(str).to_numpy(dtype=object))
     want = np.bincount(want[want >= 0], minlength=len(c.owner_ids))
     assert want.sum() > 0 and np.array_equal(raw["engagement_received"], want)
+
+
+def test_sort_desc_equals_the_pandas_sort():
+    from graphcrm.algorithms.levels import _next_steps, _sort_desc
+
+    rng = np.random.default_rng(3)
+    n = 400
+    ids = np.array([f"o{i:04d}" for i in range(n)], dtype=object)
+    df = pd.DataFrame({"owner_id": ids, "level_rank": rng.integers(0, 3, n),
+                       "contribution": rng.integers(0, 5, n) / 2})  # many ties
+    ref = df.sort_values(["level_rank", "contribution", "owner_id"], ascending=[False, False, True], kind="mergesort")
+    pd.testing.assert_frame_equal(_sort_desc(df, ["level_rank", "contribution"]), ref)
+    shuffled = df.sample(frac=1.0, random_state=0)  # ids out of order: the pandas path
+    pd.testing.assert_frame_equal(_sort_desc(shuffled, ["level_rank", "contribution"]), ref)
+    pd.testing.assert_frame_equal(_sort_desc(df.iloc[:1], ["contribution"]), df.iloc[:1])
+    # the next steps: per owner the text of its (rank, missing points, counts) combination
+    levels = [dict(lv, all=dict(lv.get("all", {})), any=dict(lv.get("any", {})), points=float(lv["points"]))
+              for lv in DEFAULT_LEVELS]
+    rank = rng.integers(0, len(levels), n)
+    contrib = rng.integers(0, 400, n).astype(float)
+    cnt = {k: rng.integers(0, 3, n) for k in ("posts", "events_attended", "events_led", "referrals",
+                                               "converted_referrals")}
+    nxt, missing, steps = _next_steps(levels, rank, contrib, cnt, "en")
+    from graphcrm.algorithms.levels import _next_step_text
+
+    for i in range(0, n, 7):
+        have = {k: int(cnt[k][i]) for k in ("converted_referrals", "events_led")}
+        assert steps[i] == _next_step_text(levels, int(rank[i]), int(missing[i]), have, "en")
