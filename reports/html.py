@@ -319,6 +319,25 @@ def _val(value: Any, lang: str) -> str:
     return t(key, lang) if key in LABELS else value
 
 
+def _drawn(ctx: _Ctx, draw: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``draw(*args, **kwargs)`` (a chart of :mod:`graphcrm.reports.charts`: SVG markup or a list
+    of it), kept with the results like the report's other intermediates: keyed by the chart, its
+    inputs (frames and arrays by content) and the SVG id counter it starts from, so a report on
+    the same data and kept results (``graphcrm report`` after ``graphcrm run``) reuses the
+    markup byte for byte instead of drawing it again with matplotlib."""
+    start = charts._counter[0]
+    # object arrays by their values (freeze would hash their pointers)
+    plain = [a.tolist() if isinstance(a, np.ndarray) and a.dtype == object else a for a in args]
+    opts = {"args": plain, "kwargs": kwargs, "ids_from": start}
+
+    def compute() -> dict[str, Any]:
+        return {"svg": draw(*args, **kwargs), "ids_to": charts._counter[0]}
+
+    got = ctx.community.memo(f"result:report_chart_{draw.__name__}", opts, compute)
+    charts._counter[0] = got["ids_to"]
+    return got["svg"]
+
+
 def _chart(svg: str, cls: str = "") -> str:
     return f'<figure class="chart {cls}">{svg}</figure>'
 
@@ -408,7 +427,7 @@ def _headline(ctx: _Ctx) -> str:
                                    "prev_period", "activity_title")}
     if L == "zh":
         labels["months"] = [f"{m}月" for m in range(1, 13)]
-    svg = charts.activity_chart(wk, current=(cur.start, cur.end), previous=(prev.start, prev.end), labels=labels)
+    svg = _drawn(ctx, charts.activity_chart, wk, current=(cur.start, cur.end), previous=(prev.start, prev.end), labels=labels)
     drill = hl.drilldown(tables, cur, prev, top=5, act=act)
     dname = ctx.csv(drill, "headline_drilldown")
     shown = drill.assign(measure_t=[t("dd_" + m, L) for m in drill["measure"]],
@@ -474,7 +493,7 @@ def _kocs(ctx: _Ctx) -> str:
     top = df.head(min(15, ctx.top))
     parts = _koc_parts(df).loc[top.index]
     names = [ctx.owner_label(o) for o in top["owner_id"]]
-    svg = charts.koc_chart(names, parts, part_labels={c: t(c, L) for c in parts.columns}, title=t("koc_chart", L),
+    svg = _drawn(ctx, charts.koc_chart, names, parts, part_labels={c: t(c, L) for c in parts.columns}, title=t("koc_chart", L),
                            score_label=t("score", L))
     shown = top_share(df, "score", L, head=ctx.top)  # the rows shown; places among all owners
     shown = times_median(shown, ["reach", "engagement", "authority", "conversion", "bridging"], over=df)
@@ -622,7 +641,7 @@ def _circles(ctx: _Ctx) -> str:
         "name": [labels_of.get(c, f"#{c}") for c in order],
     })
     legend = [(g, cmap[g]) for g in colored] + ([(t("other_city", L), charts.OTHER)] if len(rank) > len(colored) else [])
-    svg = charts.circle_map(nodes, ties[["a", "b", "weight"]] if len(ties) else pd.DataFrame(columns=["a", "b", "weight"]),
+    svg = _drawn(ctx, charts.circle_map, nodes, ties[["a", "b", "weight"]] if len(ties) else pd.DataFrame(columns=["a", "b", "weight"]),
                             title=t("circle_map", L), legend=legend)
     covered = drawn["size"].sum() / max(int((memb >= 0).sum()), 1)
     summary = t("circles_summary", L, n=f"{len(real):,}", m=len(drawn), covered=covered, alone=f"{alone:,}")
@@ -716,7 +735,7 @@ def _referrals(ctx: _Ctx) -> str:
     parts = [f'<p class="lead">{esc(t("referrals_lead", L))}</p>',
              f'<p class="summary">{esc(t("chains_summary", L, chains=f"{len(roots):,}", owners=f"{len(ch):,}", largest=f"{int(chains.chain_size.max()):,}", deepest=int(chains.chain_depth.max())))}</p>']
     if len(depth_counts):
-        parts.append(_panels(charts.referral_distributions(depth_counts, size_counts, labels=labels), "dist"))
+        parts.append(_panels(_drawn(ctx, charts.referral_distributions, depth_counts, size_counts, labels=labels), "dist"))
     trees = []
     whole = ctx.call("referral_chains", whole=True, lang=L)[0] if ctx.segment is not None else ch
     by_root = whole.groupby("root_id", sort=False)  # whole trees, also their owners outside the segment
@@ -733,7 +752,7 @@ def _referrals(ctx: _Ctx) -> str:
                       "note": t("shown_of", L, a=f"{len(sel):,}", b=f"{total:,}") if total > len(sel) else ""})
     if trees and chains["chain_size"].iloc[0] >= 2:
         key = "".join(f'<li><span style="color:{c}">{sym}</span>{esc(labels[k])}</li>' for k, sym, c in charts.TREE_KEY)
-        parts.append(_panels(charts.referral_trees(trees, labels=labels), "trees") + f'<ul class="chart-key">{key}</ul>'
+        parts.append(_panels(_drawn(ctx, charts.referral_trees, trees, labels=labels), "trees") + f'<ul class="chart-key">{key}</ul>'
                      + f'<p class="caption">{esc(t("trees_caption", L, c=TREE_CHILDREN, n=TREE_NODES))}</p>')
     cols = [Col("root_id", t("h_starter", L), "owner", src="referral_chains.root_id"),
             Col("chain_size", t("owners_axis", L), "num", src="referral_chains.chain_size"),
@@ -758,7 +777,7 @@ def _integrity(ctx: _Ctx) -> str:
     counts = df["kind"].astype(str).value_counts()
     kinds = [k for k in _ISSUE_ORDER if k in counts.index] + sorted(k for k in counts.index if k not in _ISSUE_ORDER)
     names = [t(k, L) if k in _ISSUE_ORDER else k for k in kinds]
-    svg = charts.hbar(names, [int(counts[k]) for k in kinds], title=t("integrity_chart", L), color=charts.SERIES[3],
+    svg = _drawn(ctx, charts.hbar, names, [int(counts[k]) for k in kinds], title=t("integrity_chart", L), color=charts.SERIES[3],
                       width=7.5)
     shown = df.copy()
     shown["kind"] = [t(k, L) if k in _ISSUE_ORDER else k for k in shown["kind"].astype(str)]
@@ -802,7 +821,7 @@ def _ambassadors(ctx: _Ctx) -> str:
     if len(curve):
         ctx.csv(curve, "spread_curve")
         labels = {k: t(k, L) for k in ("spread_title", "spread_k", "spread_y", "mc_ci")}
-        svg = charts.spread_curve(curve["k"].to_numpy(float), curve["expected_reach"].to_numpy(float),
+        svg = _drawn(ctx, charts.spread_curve, curve["k"].to_numpy(float), curve["expected_reach"].to_numpy(float),
                                   lo=None, hi=None, picked=len(df) if len(df) else None,
                                   mc=mc_t if len(df) else None, labels=labels)
         parts.append(_chart(svg))
@@ -878,7 +897,7 @@ def _volunteers(ctx: _Ctx) -> str:
     values = [len(ids), int((per >= 1).sum()), int((per >= 3).sum()), int(led), vols, cands]
     ctx.csv(pd.DataFrame({"stage": ["owners", "attended", "attended_3_plus", "led_or_helped", "volunteers",
                                     "candidates_score_0_5"], "owners": values}), "volunteer_pipeline")
-    svg = charts.funnel(stages, values, title=t("funnel_title", L), highlight_last=True)
+    svg = _drawn(ctx, charts.funnel, stages, values, title=t("funnel_title", L), highlight_last=True)
     val = info.validation
     if val is not None and not math.isnan(val.auc):
         side = validation_box(val, L)
@@ -953,7 +972,7 @@ def _levels(ctx: _Ctx) -> str:
                             "level_name": names, "owners": counts.to_numpy(),
                             "share": counts.to_numpy() / max(len(df), 1), "median_contribution": med.to_numpy()})
     sname = ctx.csv(summary, "level_summary")
-    svg = charts.pyramid(names, counts.to_numpy(), title=t("pyramid_title", L), width=5.6)
+    svg = _drawn(ctx, charts.pyramid, names, counts.to_numpy(), title=t("pyramid_title", L), width=5.6)
     close = closest_to_next(df)
     step_only = int(((df["next_level"].fillna("").astype(str) != "") & (df["points_to_next"] <= 0)).sum())
     close = close[close["level_rank"] >= 1] if (close["level_rank"] >= 1).any() else close
