@@ -174,8 +174,13 @@ def build_csr(
     graph pass ``key=u, other=v``.  Edges of one node are sorted by probability
     descending (ties by neighbour id, for determinism).
     """
-    key = np.asarray(key, dtype=np.int64)
-    other = np.asarray(other, dtype=np.int64)
+    # 32-bit ids are used as they are (no int64 copies of tens of millions of edges)
+    key = np.asarray(key)
+    other = np.asarray(other)
+    if key.dtype not in (np.int32, np.uint32):
+        key = key.astype(np.int64, copy=False)
+    if other.dtype not in (np.int32, np.uint32):
+        other = other.astype(np.int64, copy=False)
     p = np.asarray(probs, dtype=np.float32)
     if key.shape != other.shape or key.shape != p.shape:
         raise ValueError("edge arrays must have the same length")

@@ -985,26 +985,35 @@ def learned_graph_arrays(li: LearnedInfluence, n: int) -> tuple[int, np.ndarray,
         audience edges and 2 for event edges.
     """
     e = li.edges
-    src = e["src"].to_numpy(dtype=np.int64)
-    dst = e["dst"].to_numpy(dtype=np.int64)
-    prob = e["prob"].to_numpy(dtype=np.float64)
+    m_ties = len(e)
     ev = li.events
     n_ev = ev.count if ev is not None else 0
-    if n_ev:
-        node = n + np.repeat(np.arange(n_ev, dtype=np.int64), np.diff(ev.ptr))
-        mem = ev.owner.astype(np.int64)
-        e_src, e_dst = np.r_[mem, node], np.r_[node, mem]
-        e_p = np.r_[ev.a[mem], ev.b[mem]]
-    else:
-        e_src = e_dst = np.zeros(0, np.int64)
-        e_p = np.zeros(0)
+    n_mem = len(ev.owner) if n_ev else 0
     a = np.asarray(li.audience, dtype=np.float64)
     m = np.ceil(np.maximum(a, 0.0) - 1e-9).astype(np.int64)
     m[a <= 1e-6] = 0
-    owners = np.repeat(np.arange(n, dtype=np.int64), m)
-    v = n + n_ev + np.arange(len(owners), dtype=np.int64)
-    pv = np.repeat(np.where(m > 0, a / np.maximum(m, 1), 0.0), m)
-    kind = np.r_[np.zeros(len(src), dtype=np.int8), np.full(len(e_src), 2, dtype=np.int8),
-                 np.ones(len(owners), dtype=np.int8)]
-    return (n + n_ev + len(owners), np.r_[src, e_src, owners], np.r_[dst, e_dst, v],
-            np.clip(np.r_[prob, e_p, pv], 0.0, 1.0), kind)
+    n_aud = int(m.sum())
+    total = m_ties + 2 * n_mem + n_aud
+    # filled in place (no per-part int64 copies: tens of millions of ties at 1M owners)
+    src = np.empty(total, dtype=np.int64)
+    dst = np.empty(total, dtype=np.int64)
+    prob = np.empty(total, dtype=np.float64)
+    src[:m_ties] = e["src"].to_numpy()
+    dst[:m_ties] = e["dst"].to_numpy()
+    prob[:m_ties] = e["prob"].to_numpy()
+    if n_ev:
+        node = n + np.repeat(np.arange(n_ev, dtype=np.int64), np.diff(ev.ptr))
+        mem = ev.owner.astype(np.int64)
+        lo, mid, hi = m_ties, m_ties + n_mem, m_ties + 2 * n_mem
+        src[lo:mid], dst[lo:mid], prob[lo:mid] = mem, node, ev.a[mem]
+        src[mid:hi], dst[mid:hi], prob[mid:hi] = node, mem, ev.b[mem]
+        del node, mem
+    off = m_ties + 2 * n_mem
+    src[off:] = np.repeat(np.arange(n, dtype=np.int64), m)
+    dst[off:] = n + n_ev + np.arange(n_aud, dtype=np.int64)
+    prob[off:] = np.repeat(np.where(m > 0, a / np.maximum(m, 1), 0.0), m)
+    np.clip(prob, 0.0, 1.0, out=prob)
+    kind = np.zeros(total, dtype=np.int8)
+    kind[m_ties:off] = 2
+    kind[off:] = 1
+    return n + n_ev + n_aud, src, dst, prob, kind
