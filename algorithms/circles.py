@@ -53,7 +53,11 @@ partition of groups equals that of the owners' partition it stands for, and the 
 between two groups weighs their agreement times their number of owner ties, which is the
 owners' consensus graph summed per pair of groups: so where all runs agree nothing is
 recomputed, and the owners on which they disagree are decided by the consensus as before.
-``coarse_groups`` in the details says how many vertices the consensus ran on.
+``coarse_groups`` in the details says how many vertices the consensus ran on.  The runs on the
+owners see them renumbered in reverse Cuthill-McKee order (neighbours get close numbers; the
+order depends on the graph only): the same graph, so each run is still an independent seeded run,
+but Leiden's reads of its neighbours' circles hit the cache far more often (one run on the
+100,000-owner demo 2.11 s instead of 2.57 s CPU; see docs/benchmarks.md, "Circles").
 
 **The resolution is chosen, not fixed.**  With ``resolution=None`` (default) the modularity,
 CPM and Louvain methods scan the three levels of the ``granularity`` band
@@ -214,9 +218,8 @@ def _combined_graph(community: Community, lw: dict[str, float], half_life_days: 
         w = np.asarray(e.weight, dtype=np.float64)
         if len(w):
             s, t = e.source.astype(np.int64), e.target.astype(np.int64)
-            uniq, inv = np.unique(np.minimum(s, t) * n + np.maximum(s, t), return_inverse=True)
+            uniq, ws = _sum_by_key(np.minimum(s, t) * n + np.maximum(s, t), w)
             del s, t
-            ws = np.bincount(inv, weights=w)
             if ws.mean() > 0:
                 keys.append(uniq)
                 weights.append(ws / ws.mean() * lw["interactions"])
@@ -229,13 +232,27 @@ def _combined_graph(community: Community, lw: dict[str, float], half_life_days: 
             order = np.argsort(uniq, kind="stable")
             uniq, ws = uniq[order], ws[order]
     else:
-        uniq, inv = np.unique(np.concatenate(keys), return_inverse=True)
-        ws = np.bincount(inv, weights=np.concatenate(weights))
+        # each layer's keys are sorted and unique: the stable sort (timsort) merges the two runs
+        uniq, ws = _sum_by_key(np.concatenate(keys), np.concatenate(weights), kind="stable")
     del keys, weights
     keep = ws > 0
     uniq = uniq[keep]
     dtype = np.int32 if n < 2 ** 31 else np.int64  # 36.6M ties at 1M demo owners: 290 MB less kept
     return (uniq // n).astype(dtype), (uniq % n).astype(dtype), ws[keep]
+
+
+def _sum_by_key(keys: np.ndarray, weights: np.ndarray, *, kind: str | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct ``keys`` and the summed ``weights`` of each: one argsort and one
+    ``reduceat`` (``np.unique(..., return_inverse=True)`` + ``bincount`` does the same with an
+    extra cumsum and scatter: at 100,000 demo owners 0.59 s against 0.08 s for the merge of the
+    two layers).  ``kind="stable"`` when ``keys`` are a few sorted runs (timsort merges them)."""
+    if not len(keys):
+        return keys.astype(np.int64), np.zeros(0)
+    order = np.argsort(keys, kind=kind)
+    ks = keys[order]
+    start = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
+    return ks[start], np.add.reduceat(np.asarray(weights, dtype=np.float64)[order], start)
 
 
 
@@ -348,6 +365,39 @@ def _graph(n: int, eu: np.ndarray, ev: np.ndarray, w: np.ndarray) -> ig.Graph:
 
 #: edges turned into Python tuples at a time while a graph is built (bounds the transient lists)
 _GRAPH_BLOCK = 1_000_000
+
+
+def _locality_order(n: int, eu: np.ndarray, ev: np.ndarray) -> np.ndarray:
+    """A renumbering of the vertices that keeps neighbours close: ``rank[i]`` is vertex i's new
+    number, in reverse Cuthill-McKee order (scipy; a breadth-first order from a low-degree
+    vertex, neighbours by degree - it depends on the graph only, never on a seed or a run).
+
+    Leiden's cost on a large graph is mostly cache misses on its neighbours' community numbers;
+    in this order the neighbours of a vertex sit close in memory.  Measured on the demo graphs:
+    one Leiden run 2.11 s against 2.57 s CPU at 100,000 owners (2.7M ties), building the igraph
+    graph 0.99 s against 1.30 s; the renumbering itself 0.16 s + 0.39 s."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import reverse_cuthill_mckee
+
+    a = sp.csr_matrix((np.ones(len(eu), dtype=np.int8), (eu, ev)), shape=(n, n))
+    perm = reverse_cuthill_mckee((a + a.T).tocsr(), symmetric_mode=True)
+    rank = np.empty(n, dtype=eu.dtype if len(eu) else np.int64)
+    rank[perm] = np.arange(n, dtype=rank.dtype)
+    return rank
+
+
+def _local_graph(n: int, eu: np.ndarray, ev: np.ndarray, w: np.ndarray
+                 ) -> tuple[ig.Graph, np.ndarray, np.ndarray]:
+    """The graph with its vertices renumbered by :func:`_locality_order` and its edges sorted:
+    ``(graph, weights in the graph's edge order, rank)`` - a membership ``m`` of the renumbered
+    graph is ``m[rank]`` in the original numbering.  Every run on it is still an independent
+    seeded run on the same graph (isomorphic to the original one)."""
+    rank = _locality_order(n, eu, ev)
+    a, b = rank[eu], rank[ev]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    del a, b
+    order = np.argsort(lo.astype(np.int64) * n + hi)
+    return _graph(n, lo[order], hi[order], w[order]), w[order], rank
 
 
 def _run_once(g: ig.Graph, weights: np.ndarray | list[float], *, method: str, resolution: float | None, seed: int,
@@ -528,22 +578,28 @@ def _find_circles(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, method
         nb * len(levels), dtype=np.uint32) % (2 ** 31 - 1)]
     run_opts = dict(method=method, n_iterations=n_iterations, engine=info["engine"])
 
-    g = _graph(nt, eu, ev, w)
     coarse = method != "infomap" and runs > 1 and len(u) > COARSEN_TIES
     ref = 1.0 if method != "cpm" else levels[len(levels) // 2] / GRANULARITY[granularity][len(levels) // 2]
+    if coarse:
+        # the runs on the owners see them renumbered in reverse Cuthill-McKee order (see
+        # _locality_order): the same graph, read with far fewer cache misses
+        g, wl, back = _local_graph(nt, eu, ev, w)
+
+        def run_full(res_: float, seed_: int) -> np.ndarray:
+            return _run_once(g, wl, resolution=res_, seed=seed_, **run_opts)[back]
+    else:
+        g = _graph(nt, eu, ev, w)
     if coarse:
         # large graphs: the scan runs COARSE_RUNS runs per level on the full graph (on the scan's
         # fixed seeds, as for small graphs), the level nearest plain modularity first; it stops as soon as the rule's choice is settled
         # (the nearest level so far within STABILITY_TIE of the best and at least 1 - STABILITY_TIE
         # stable: no farther level can displace it), so the choice is exactly the full scan's
-        wl = w  # numpy weights: python-igraph and leidenalg read them as they read a list
         base = [int(s) for s in np.random.SeedSequence(SCAN_SEED).generate_state(
             COARSE_RUNS * len(levels), dtype=np.uint32) % (2 ** 31 - 1)]
         order = sorted(range(len(levels)), key=lambda k: abs(np.log(levels[k] / ref)))
         scanned = []
         for k in order:
-            parts = [_run_once(g, wl, resolution=levels[k], seed=x, **run_opts)
-                     for x in base[k * COARSE_RUNS:(k + 1) * COARSE_RUNS]]
+            parts = [run_full(levels[k], x) for x in base[k * COARSE_RUNS:(k + 1) * COARSE_RUNS]]
             scanned.append((levels[k], parts, _ring_agreement(parts)))
             best = max(t[2] for t in scanned)
             settled = min((t for t in scanned if t[2] >= best - STABILITY_TIE), key=lambda t: abs(np.log(t[0] / ref)))
@@ -579,8 +635,8 @@ def _find_circles(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, method
         # partition of groups equals that of the owners' partition it stands for
         # plus one run on ``seed`` at the chosen level, so that the groups (and the circles) can
         # move with the seed where the owners' ties leave them undecided
-        first = first + [_run_once(g, wl, resolution=res, seed=seeds[-1], **run_opts)]
-        del wl
+        first = first + [run_full(res, seeds[-1])]
+        del g, wl, back
         info["seed_stability"] = _ring_agreement(first)
         grp = _meet(first)
         ng = int(grp.max()) + 1
@@ -892,8 +948,8 @@ def _circle_ties(u: np.ndarray, v: np.ndarray, w: np.ndarray, memb: np.ndarray
     other = np.concatenate([memb[v], memb[u]])
     # one sort of (owner, circle) keys (circles are >= 0 at both ends of a tie)
     nc = int(other.max()) + 1
-    uniq, inv = np.unique(who.astype(np.int64) * nc + other, return_inverse=True)
-    return uniq // nc, uniq % nc, np.bincount(inv, weights=np.concatenate([w, w]))
+    uniq, tw = _sum_by_key(who.astype(np.int64) * nc + other, np.concatenate([w, w]))
+    return uniq // nc, uniq % nc, tw
 
 
 def _partition(community: Community, *, method: str, resolution: float | None, granularity: str,

@@ -3,6 +3,7 @@
     python bench/circles_ensemble_trial.py            # about 2 minutes on 2 shared cores
     python bench/circles_ensemble_trial.py --demo     # the levels variant on the 20,000-owner demo
     python bench/circles_ensemble_trial.py --split    # splitting circles by a rewiring significance test
+    python bench/circles_ensemble_trial.py --select   # Leiden or Infomap per network by asymptotical surprise
 
 What it measures, next to the baselines computed in the same run (networkx Louvain, igraph
 Leiden modularity, igraph Infomap; seeds 0-4, mean): for each variant, the circles of master
@@ -144,7 +145,72 @@ def split_trial(z_min: float = 3.0) -> None:
     print(f"| **mean** | {m[0]:.3f} / {m[1]:.3f} | {m[2]:.3f} / {m[3]:.3f} |")
 
 
+def asymptotic_surprise(u: np.ndarray, v: np.ndarray, w: np.ndarray, memb: np.ndarray) -> float:
+    """Asymptotical surprise per unit of tie weight (Traag, Aldecoa & Delvenne 2015), of a
+    partition of the owners with ties: ``D(q || <q>)``, the Kullback-Leibler divergence of
+    Bernoulli laws between ``q``, the share of the tie weight inside circles, and ``<q>``, the share
+    of owner pairs inside circles.  A quality function with no resolution limit that neither
+    Leiden (modularity) nor Infomap (map equation) optimises, so it can referee between them
+    without labels (the total weight is the same for both partitions of one graph)."""
+    tied = np.zeros(len(memb), dtype=bool)
+    tied[u] = tied[v] = True
+    m = memb[tied]
+    n = len(m)
+    q = float(w[memb[u] == memb[v]].sum() / w.sum())
+    sizes = np.bincount(m - m.min()).astype(float)
+    qe = float((sizes * (sizes - 1) / 2).sum() / (n * (n - 1) / 2))
+    eps = 1e-12
+    q, qe = min(max(q, eps), 1 - eps), min(max(qe, eps), 1 - eps)
+    return q * np.log(q / qe) + (1 - q) * np.log((1 - q) / (1 - qe))
+
+
+def select_trial() -> None:
+    """Per network, graphcrm's consensus Leiden (the default) or its consensus Infomap, whichever
+    partition has the higher asymptotical surprise on the network's own ties (label-free), for
+    master seeds 0, 1, 2; against the labels next to the baselines of the same run."""
+    names = ["graphcrm default", "graphcrm consensus Infomap", "selected by surprise", "networkx Louvain",
+             "igraph Leiden (modularity)", "igraph Infomap"]
+    print("| network | " + " | ".join(names) + " | picked (seeds 0-2) |")
+    print("|---|" + "---|" * (len(names) + 1))
+    rows = []
+    for name, frames, lab in labelled_sets():
+        c = Community.from_frames(frames)
+        ids = c.owner_ids
+        truth = lab.reindex(ids)
+        known = truth.notna().to_numpy()
+        u, v, w = combined_graph(c)
+        res, picks, sel_parts = {}, [], []
+        per = {"graphcrm default": [], "graphcrm consensus Infomap": []}
+        for seed in (0, 1, 2):
+            cand = {"graphcrm default": circles(c, seed=seed).set_index("owner_id").loc[ids, "circle"].to_numpy(),
+                    "graphcrm consensus Infomap": circles(c, method="infomap", seed=seed
+                                                          ).set_index("owner_id").loc[ids, "circle"].to_numpy()}
+            for k, m in cand.items():
+                per[k].append(m)
+            sa = {k: asymptotic_surprise(u, v, w, m) for k, m in cand.items()}
+            pick = max(sa, key=sa.get)
+            picks.append("Leiden" if pick == "graphcrm default" else "Infomap")
+            sel_parts.append(cand[pick])
+        per["selected by surprise"] = sel_parts
+        for k, parts in per.items():
+            sc = [compare_partitions(truth[known], p[known]) for p in parts]
+            st = min(_agreement(parts[a], parts[b])[0] for a, b in ((0, 1), (0, 2), (1, 2)))
+            res[k] = (float(np.mean([x["nmi"] for x in sc])), float(np.mean([x["ari"] for x in sc])), st)
+        for key, parts in baselines(c).items():
+            sc = [compare_partitions(truth[known], p[known]) for p in parts]
+            res[key] = (float(np.mean([x["nmi"] for x in sc])), float(np.mean([x["ari"] for x in sc])), float("nan"))
+        rows.append(res)
+        cells = [f"{res[k][0]:.3f} / {res[k][1]:.3f}" + (f" ({res[k][2]:.2f})" if np.isfinite(res[k][2]) else "")
+                 for k in names]
+        print(f"| {name} | " + " | ".join(cells) + f" | {', '.join(picks)} |", flush=True)
+    print("| **mean** | " + " | ".join(f"{np.mean([r[k][0] for r in rows]):.3f} / {np.mean([r[k][1] for r in rows]):.3f}"
+                                    for k in names) + " | |")
+
+
 def main() -> None:
+    if "--select" in sys.argv:
+        select_trial()
+        return
     if "--demo" in sys.argv:
         demo()
         return

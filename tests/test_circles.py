@@ -428,3 +428,33 @@ def test_profiles_name_circles_in_their_language(community):
         assert prof.to_dict() == lab.to_dict() == mem.to_dict()
         names[lang] = lab.to_dict()
     assert names["en"] != names["zh"] and any("自驾" in x for x in names["zh"].values())
+
+
+def test_locality_order_is_a_renumbering_of_the_same_graph():
+    """The runs on the owners of a large graph see them renumbered (reverse Cuthill-McKee): the
+    renumbered graph has the same ties and weights, a partition found on it maps back to the
+    owners with the same modularity, and the two ends of a tie get close numbers."""
+    from graphcrm.algorithms.circles import _graph, _local_graph, _locality_order, _run_once
+
+    rng = np.random.default_rng(7)
+    n = 400
+    planted = rng.permutation(np.repeat(np.arange(8), 50))  # groups scattered over the numbers
+    iu, ju = np.triu_indices(n, 1)
+    keep = rng.random(len(iu)) < np.where(planted[iu] == planted[ju], 0.3, 0.002)
+    u, v = iu[keep].astype(np.int32), ju[keep].astype(np.int32)
+    w = rng.random(len(u)) + 0.5
+    rank = _locality_order(n, u, v)
+    assert sorted(rank.tolist()) == list(range(n))
+    g, wl, back = _local_graph(n, u, v, w)
+    assert back.tolist() == rank.tolist() and g.vcount() == n and g.ecount() == len(u)
+    inv = np.empty(n, dtype=np.int64)
+    inv[rank] = np.arange(n)
+    mapped = {(min(a, b), max(a, b)): x for (a, b), x in zip(((int(inv[s]), int(inv[t])) for s, t in g.get_edgelist()), wl)}
+    assert mapped == {(int(a), int(b)): x for a, b, x in zip(u, v, w)}
+    m = _run_once(g, wl, method="modularity", resolution=1.0, seed=0, n_iterations=2, engine="igraph")[back]
+    g0 = _graph(n, u, v, w)
+    assert g0.modularity(m.tolist(), weights=w.tolist()) == pytest.approx(g.modularity(m[inv].tolist(), weights=wl.tolist()))
+    assert compare_partitions(planted, m)["ari"] >= 0.95
+    # locality: the two ends of a tie get much closer numbers than in the scattered numbering
+    gap = lambda r: np.abs(r[u].astype(int) - r[v].astype(int)).mean()  # noqa: E731
+    assert gap(rank) < 0.5 * gap(np.arange(n))
