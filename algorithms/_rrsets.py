@@ -324,6 +324,7 @@ def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, m
     depth = 0
     level_end = qend
     gtop = 0
+    gn = np.uint32(g1 - g0)  # w is a group node iff (w - g0) mod 2^32 < gn: one comparison
     while head < qend or gtop > 0:
         if gtop > 0:  # a group node met by the node just expanded: same level as that node
             gtop -= 1
@@ -362,7 +363,7 @@ def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, m
                 w = indices[j + x]
                 if mark[w] != stamp:
                     mark[w] = stamp
-                    if w >= g0 and w < g1:
+                    if np.uint32(w - g0) < gn:
                         gstack[gtop] = w
                         gtop += 1
                     else:
@@ -373,7 +374,7 @@ def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, m
                     w = indices[i]
                     if mark[w] != stamp:
                         mark[w] = stamp
-                        if w >= g0 and w < g1:
+                        if np.uint32(w - g0) < gn:
                             gstack[gtop] = w
                             gtop += 1
                         else:
@@ -393,7 +394,7 @@ def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, m
                     w = indices[j + scratch[i]]
                     if mark[w] != stamp:
                         mark[w] = stamp
-                        if w >= g0 and w < g1:
+                        if np.uint32(w - g0) < gn:
                             gstack[gtop] = w
                             gtop += 1
                         else:
@@ -407,7 +408,7 @@ def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, m
                         w = indices[j + i]
                         if mark[w] != stamp:
                             mark[w] = stamp
-                            if w >= g0 and w < g1:
+                            if np.uint32(w - g0) < gn:
                                 gstack[gtop] = w
                                 gtop += 1
                             else:
@@ -421,7 +422,7 @@ def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, m
                 w = indices[i]
                 if mark[w] != stamp:
                     mark[w] = stamp
-                    if w >= g0 and w < g1:
+                    if np.uint32(w - g0) < gn:
                         gstack[gtop] = w
                         gtop += 1
                     else:
@@ -438,7 +439,7 @@ def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, m
                 w = indices[j]
                 if mark[w] != stamp:
                     mark[w] = stamp
-                    if w >= g0 and w < g1:
+                    if np.uint32(w - g0) < gn:
                         gstack[gtop] = w
                         gtop += 1
                     else:
@@ -452,7 +453,7 @@ def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, m
                     w = indices[i]
                     if mark[w] != stamp:
                         mark[w] = stamp
-                        if w >= g0 and w < g1:
+                        if np.uint32(w - g0) < gn:
                             gstack[gtop] = w
                             gtop += 1
                         else:
@@ -478,7 +479,7 @@ def _ic_bfs(nodes, indices, probs, logq, s, mark, stamp, queue, qend, scratch, m
                 w = indices[j]
                 if mark[w] != stamp:
                     mark[w] = stamp
-                    if w >= g0 and w < g1:
+                    if np.uint32(w - g0) < gn:
                         gstack[gtop] = w
                         gtop += 1
                     else:
