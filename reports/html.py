@@ -384,11 +384,11 @@ def _note(kind: str, text: str) -> str:
 def _headline(ctx: _Ctx) -> str:
     L = ctx.lang
     full = ctx.full
-    tables = segment_tables(full.tables, ctx.seg_owners)
     cur, prev, explicit = hl.periods(full.tables, full.as_of, ctx.since, ctx.until)
     ctx.results["periods"] = (cur, prev, explicit)
-    act = hl.activity(tables)  # every dated activity, once for the numbers, the weeks and the drill-down
-    df = hl.headline(tables, cur, prev, act=act)
+    weeks = int(min(104, max(12, math.ceil((cur.end - prev.start).days / 7) + 12)))
+    frames = _headline_frames(ctx, cur, prev, weeks)
+    df = frames["headline"]
     ctx.csv(df, "headline")
     m = df.set_index("metric")
     cards = []
@@ -420,15 +420,14 @@ def _headline(ctx: _Ctx) -> str:
     days = cur.days
     basis = (t("headline_basis_window", L, cur=cur.label(), prev=prev.label(), days=f"{days:g}") if explicit
              else t("headline_basis_default", L, cur=cur.label(), prev=prev.label()))
-    weeks = int(min(104, max(12, math.ceil((cur.end - prev.start).days / 7) + 12)))
-    wk = hl.weekly(tables, cur.end, weeks=weeks, act=act)
+    wk = frames["weekly"]
     ctx.csv(wk, "weekly_activity")
     labels = {k: t(k, L) for k in ("weekly_active", "weekly_new", "referred", "not_referred", "this_period",
                                    "prev_period", "activity_title")}
     if L == "zh":
         labels["months"] = [f"{m}月" for m in range(1, 13)]
     svg = _drawn(ctx, charts.activity_chart, wk, current=(cur.start, cur.end), previous=(prev.start, prev.end), labels=labels)
-    drill = hl.drilldown(tables, cur, prev, top=5, act=act)
+    drill = frames["drilldown"]
     dname = ctx.csv(drill, "headline_drilldown")
     shown = drill.assign(measure_t=[t("dd_" + m, L) for m in drill["measure"]],
                          group_t=[_zh_values(g, L) if g else t("dd_none", L) for g in drill["group"].astype(str)],
@@ -443,6 +442,23 @@ def _headline(ctx: _Ctx) -> str:
     return (f'<p class="basis">{esc(basis)}</p><div class="kpis">{"".join(cards)}</div>' + moved
             + _panels(svg, "activity") + f'<h3 id="drilldown">{anchors}{esc(t("dd_title", L))}</h3>'
             + table(ctx, shown, cols, csv_name=dname, rows=len(shown)))
+
+
+def _headline_frames(ctx: _Ctx, cur: Any, prev: Any, weeks: int) -> dict[str, pd.DataFrame]:
+    """The headline's numbers, weeks and drill-down (:mod:`graphcrm.reports.headline`), computed
+    from one extraction of the dated activity and kept with the results (``result:`` memo keyed
+    by the periods, the weeks and the segment's owners), so a report after ``graphcrm run``
+    reads three small tables instead of going through every activity row again."""
+    def compute() -> dict[str, pd.DataFrame]:
+        tables = segment_tables(ctx.full.tables, ctx.seg_owners)
+        act = hl.activity(tables)  # every dated activity, once for the numbers, the weeks and the drill-down
+        return {"headline": hl.headline(tables, cur, prev, act=act),
+                "weekly": hl.weekly(tables, cur.end, weeks=weeks, act=act),
+                "drilldown": hl.drilldown(tables, cur, prev, top=5, act=act)}
+
+    seg = None if ctx.seg_owners is None else pd.Index(sorted(str(o) for o in ctx.seg_owners))
+    options = {"current": (cur.start, cur.end), "previous": (prev.start, prev.end), "weeks": weeks, "segment": seg}
+    return ctx.full.memo("result:report_headline", options, compute)
 
 
 def _movement_links(ctx: _Ctx) -> str:
