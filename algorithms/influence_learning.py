@@ -464,39 +464,100 @@ class _Pairs:
     act_q: np.ndarray    # ... in the last H/4
 
 
-def _pairs(ex: pd.DataFrame, n: int, cut_ns: int, h_ns: int) -> _Pairs:
-    """Aggregate the exposures before ``cut`` per ordered pair (one sort, then segment sums)."""
-    t_all = ex["t"].to_numpy(dtype=np.int64)
-    keep = t_all < cut_ns
-    s = ex["src"].to_numpy(dtype=np.int64)[keep]
-    d = ex["dst"].to_numpy(dtype=np.int64)[keep]
-    t = t_all[keep]
-    ly = ex["layer"].to_numpy()[keep]
+def _pair_order(ex: pd.DataFrame, n: int) -> np.ndarray:
+    """The exposures' order by (pair key ``src * n + dst``, day): one sort of one int64 key
+    (``key * days + day`` when that fits in 62 bits, else a two-key lexsort), computed once and
+    shared by every cut (:func:`_pairs`)."""
+    m = len(ex)
+    if not m:
+        return np.zeros(0, np.int64)
+    key = ex["src"].to_numpy(dtype=np.int64) * n + ex["dst"].to_numpy(dtype=np.int64)
+    day = ex["t"].to_numpy(dtype=np.int64) // _NS_DAY
+    d0 = int(day.min())
+    span = int(day.max()) - d0 + 1
+    if float(n) * n * span < 2.0**62:
+        key *= span
+        key += day - d0
+        del day
+        return np.argsort(key)  # ties (same pair, same day) in any order: the sums do not care
+    return np.lexsort((day, key))
+
+
+@njit(cache=True)
+def _aggregate_pairs(s, d, t, ly, order, n, cut, h0, q0):  # pragma: no cover - compiled
+    """Per ordered pair of the exposures before ``cut`` (rows visited in ``order``, sorted by
+    pair then day): key, distinct days, exposures in the last H and H/4, the latest time and
+    whether one is a referral.  Two passes (count, fill): no per-row temporaries."""
+    m = order.shape[0]
+    cnt = 0
+    prev = -1
+    for i in range(m):
+        r = order[i]
+        if t[r] >= cut:
+            continue
+        k = s[r] * n + d[r]
+        if k != prev:
+            cnt += 1
+            prev = k
+    pkey = np.empty(cnt, dtype=np.int64)
+    days = np.zeros(cnt, dtype=np.int32)
+    n_h = np.zeros(cnt, dtype=np.int32)
+    n_q = np.zeros(cnt, dtype=np.int32)
+    last = np.empty(cnt, dtype=np.int64)
+    ref = np.zeros(cnt, dtype=np.bool_)
+    j = -1
+    prev = -1
+    prevday = 0
+    for i in range(m):
+        r = order[i]
+        tt = t[r]
+        if tt >= cut:
+            continue
+        k = s[r] * n + d[r]
+        dy = tt // 86_400_000_000_000
+        if k != prev:
+            j += 1
+            pkey[j] = k
+            prev = k
+            days[j] = 1
+            prevday = dy
+            last[j] = tt
+        else:
+            if dy != prevday:
+                days[j] += 1
+                prevday = dy
+            if tt > last[j]:
+                last[j] = tt
+        if tt >= h0:
+            n_h[j] += 1
+        if tt >= q0:
+            n_q[j] += 1
+        if ly[r] == 2:
+            ref[j] = True
+    return pkey, days, n_h, n_q, last, ref
+
+
+def _pairs(ex: pd.DataFrame, n: int, cut_ns: int, h_ns: int, order: np.ndarray | None = None) -> _Pairs:
+    """Aggregate the exposures before ``cut`` per ordered pair (``order``: :func:`_pair_order`,
+    computed here when not given; then one compiled pass)."""
+    t = ex["t"].to_numpy(dtype=np.int64)
+    s = ex["src"].to_numpy(dtype=np.int64)
+    d = ex["dst"].to_numpy(dtype=np.int64)
+    keep = t < cut_ns
     h0, q0 = cut_ns - h_ns, cut_ns - h_ns // 4
-    in_h, in_q = t >= h0, t >= q0
+    in_h, in_q = keep & (t >= h0), keep & (t >= q0)
     act_h = (np.bincount(d[in_h], minlength=n) + np.bincount(s[in_h], minlength=n)).astype(np.int32)
     act_q = (np.bincount(d[in_q], minlength=n) + np.bincount(s[in_q], minlength=n)).astype(np.int32)
-    key = s * n + d
-    del s, d
-    if not len(key):
+    del in_h, in_q
+    if not keep.any():
         z = np.zeros(0, dtype=np.int32)
         zn = np.zeros(n, dtype=np.int32)
         return _Pairs(np.zeros(0, np.int64), z, z, z, np.zeros(0, np.int64), np.zeros(0, bool), zn, zn, zn, act_h, act_q)
-    day = t // _NS_DAY
-    order = np.lexsort((day, key))
-    key, day, t, ly = key[order], day[order], t[order], ly[order]
-    in_h, in_q = in_h[order], in_q[order]
-    del order
-    new_pair = np.r_[True, key[1:] != key[:-1]]
-    start = np.flatnonzero(new_pair)
-    new_day = new_pair.copy()
-    new_day[1:] |= day[1:] != day[:-1]
-    pkey = key[start]
-    days = np.add.reduceat(new_day.astype(np.int32), start).astype(np.int32)
-    n_h = np.add.reduceat(in_h.astype(np.int32), start).astype(np.int32)
-    n_q = np.add.reduceat(in_q.astype(np.int32), start).astype(np.int32)
-    last = np.maximum.reduceat(t, start)
-    ref = np.logical_or.reduceat(ly == 2, start)
+    del keep
+    if order is None:
+        order = _pair_order(ex, n)
+    ly = np.ascontiguousarray(ex["layer"].to_numpy(), dtype=np.int64) if len(ex) else np.zeros(0, np.int64)
+    pkey, days, n_h, n_q, last, ref = _aggregate_pairs(s, d, t, ly, order, int(n), int(cut_ns), int(h0), int(q0))
     psrc = pkey // n
     aud_all = np.bincount(psrc, minlength=n).astype(np.int32)
     aud_h = np.bincount(psrc[n_h > 0], minlength=n).astype(np.int32)
@@ -796,7 +857,8 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
     else:
         co_pairs, co_first = _coatt_pairs_timed(community, index)
         co_i = co_pairs[co_first < cut_i]
-    pairs_i = _pairs(ex, n, cut_i, h_ns)
+    ex_order = _pair_order(ex, n)  # one sort of the exposures for both cuts
+    pairs_i = _pairs(ex, n, cut_i, h_ns, order=ex_order)
     prof_i = _profile_arrays(ex, co_i, n, cut_i, h_ns, pairs=pairs_i, owner_columns=False)
     del co_i
     if by_event:
@@ -892,7 +954,8 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
         del cptr_i, cdst_i, pptr_i, pdst_i
     # --- apply to the whole history (features at its end)
     end_cut = t_end + 1
-    pairs_e = _pairs(ex, n, end_cut, h_ns)
+    pairs_e = _pairs(ex, n, end_cut, h_ns, order=ex_order)
+    del ex_order
     if by_event:
         co_e = no_pairs
     else:
