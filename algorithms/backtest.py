@@ -611,7 +611,7 @@ def _select_all(community: Any, train: Any, methods: list[str], *, cut: pd.Times
                                               normalize=cd.DEFAULT_NORMALIZE,
                                               half_life_episodes=cd.DEFAULT_HALF_LIFE_EPISODES,
                                               max_hops=1 if max_hops == 1 else cd.DEFAULT_MAX_HOPS,
-                                              credit=cd.DEFAULT_CREDIT, details=True)
+                                              credit=cd.DEFAULT_CREDIT, decay=cd.DEFAULT_DECAY, details=True)
             sel = train.index_of(df["owner_id"])
             models[m] = {"model": "credit", "probability": "credit", "edges": cinfo.edges,
                          "episodes": cinfo.episodes, "episode_days": round(cinfo.episode_days, 3),

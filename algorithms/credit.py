@@ -80,6 +80,8 @@ DEFAULT_HALF_LIFE_EPISODES: float | None = 1.0
 DEFAULT_MAX_HOPS = 2
 #: episode length as a share of the horizon when only the horizon is given
 DEFAULT_EPISODE_SHARE = 0.25
+#: the paper's time-decayed direct credit instead of 1/N_in (the backtest's setting)
+DEFAULT_DECAY = False
 _NS_DAY = 86_400 * 10**9
 
 

@@ -186,6 +186,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="credit model: episode length as a share of the horizon (default 0.25)")
     ap.add_argument("--credit", choices=("share", "full"), default=None,
                     help="credit model: the paper's shared direct credit or full credit (coverage)")
+    ap.add_argument("--credit-decay", action="store_true",
+                    help="credit model: the paper's time-decayed direct credit instead of 1/N_in")
     args = ap.parse_args(argv)
     import graphcrm.algorithms.credit as cd
 
@@ -193,6 +195,7 @@ def main(argv: list[str] | None = None) -> None:
         cd.DEFAULT_NORMALIZE = args.credit_normalize
     if args.credit is not None:
         cd.DEFAULT_CREDIT = args.credit
+    cd.DEFAULT_DECAY = bool(args.credit_decay)
     if args.credit_episode_share is not None:
         cd.DEFAULT_EPISODE_SHARE = args.credit_episode_share
     if args.credit_half_life is not None:
