@@ -14,8 +14,8 @@ checked in at ``v``'s event, was referred by ``v``), and what a campaign wants t
 would reach whom within a horizon ``H``.  So:
 
 * an **action** is an *episode*: the history before ``end`` cut into consecutive windows of
-  ``episode_days`` (default a quarter of the horizon ``H``), the most recent one
-  ``(end - L, end]``;
+  length ``L`` = ``episode_days`` (default a quarter of the horizon ``H``), the most recent
+  one ``(end - L, end]``;
 * an owner **performs** episode ``a`` when they appear in one of its exposures, and ``v`` is a
   **parent** of ``u`` in ``a`` (``v`` is credited for ``u``) when there is an exposure ``v -> u``
   in ``a`` (the propagation graph of the episode; ``N_in(u, a)`` = its distinct parents);
@@ -50,6 +50,8 @@ its ``1 - 1/e`` guarantee *for sigma* and CELF's lazy evaluation is exact.  Marg
 chain credit above; after a pick the per-episode set credits and the chain credit each
 non-member passes on are updated in place (the paper's UC/SC tables, one array each).
 
+With chains of at most two exposures the credits are exact: the paper's truncation threshold
+(dropping credits below lambda to bound the UC tables of long chains) is not needed.
 Everything runs on integer arrays: one sort of the exposures into (episode, pair) edges,
 numba loops for the gains and the updates.  Cost: the initial gains touch every two-exposure
 path of every episode once; each CELF re-evaluation the paths of one owner.
