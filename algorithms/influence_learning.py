@@ -667,30 +667,54 @@ def _tie_matrix(prof: Any, rows: Any = None, owner: dict | None = None) -> np.nd
     return out
 
 
-def _predict_ties(model: dict, prof: Any, owner: dict | None = None) -> np.ndarray:
+@njit(cache=True)
+def _predict_kernel(days, n_h, n_q, age, rev, ref, co, src, dst, g0, g1, g2, h0, h1, mu, sd, w,
+                    scale):  # pragma: no cover - compiled
+    """One pass of :func:`_predict_ties`: the same 13 terms added in the same order per row, the
+    per-owner terms gathered, the logistic, then (``scale != 1``) the rescaling to the horizon
+    ``1 - (1 - p)^scale`` and the clip to [0, 1]."""
+    m = days.shape[0]
+    out = np.empty(m, dtype=np.float64)
+    for i in range(m):
+        dd = days[i]
+        e = ((math.log1p(np.float64(dd)) - mu[0]) / sd[0]) * w[1]
+        e += ((math.log1p(np.float64(n_h[i])) - mu[1]) / sd[1]) * w[2]
+        e += ((math.log1p(np.float64(n_q[i])) - mu[2]) / sd[2]) * w[3]
+        e += ((np.float64(age[i]) - mu[3]) / sd[3]) * w[4]
+        e += (((1.0 if dd > 0 else 0.0) - mu[4]) / sd[4]) * w[5]
+        e += ((math.log1p(np.float64(rev[i])) - mu[5]) / sd[5]) * w[6]
+        e += (((1.0 if ref[i] else 0.0) - mu[6]) / sd[6]) * w[7]
+        e += (((1.0 if co[i] else 0.0) - mu[7]) / sd[7]) * w[8]
+        u = src[i]
+        v = dst[i]
+        e += g0[u]
+        e += g1[u]
+        e += g2[u]
+        e += h0[v]
+        e += h1[v]
+        e += w[0]
+        p = 1.0 / (1.0 + math.exp(-e))
+        if scale != 1.0:
+            p = -math.expm1(scale * math.log1p(-min(p, 1.0 - 1e-12)))
+        out[i] = min(max(p, 0.0), 1.0)
+    return out
+
+
+def _predict_ties(model: dict, prof: Any, owner: dict | None = None, *, scale: float = 1.0) -> np.ndarray:
     """The tie model's probability for every row of ``prof``, summed feature by feature (no
-    rows x features matrix): the source and target features are per owner, so their terms are
-    computed once per owner and gathered.  Equal to ``_predict(model, _tie_matrix(prof))`` up
-    to the order of a 13-term float64 sum (relative differences of about 1e-15)."""
-    from scipy.special import expit
-
-    mu, sd, w = model["mu"], model["sd"], model["w"]
-
-    def term(j: int, x: np.ndarray) -> np.ndarray:
-        return ((x - mu[j]) / sd[j]) * w[j + 1]
+    rows x features matrix, one compiled pass): the source and target features are per owner,
+    so their terms are computed once per owner and gathered.  Equal to
+    ``_predict(model, _tie_matrix(prof))`` up to the order of a 13-term float64 sum (relative
+    differences of about 1e-15).  ``scale != 1``: rescaled to the horizon,
+    ``1 - (1 - p)^scale``, and clipped to [0, 1]."""
+    mu = np.asarray(model["mu"], dtype=np.float64)
+    sd = np.asarray(model["sd"], dtype=np.float64)
+    w = np.asarray(model["w"], dtype=np.float64)
 
     def col(name: str) -> np.ndarray:
         return np.asarray(prof[name])
 
-    days = col("days")
-    eta = term(0, np.log1p(days.astype(np.float64)))
-    eta += term(1, np.log1p(col("n_h").astype(np.float64)))
-    eta += term(2, np.log1p(col("n_q").astype(np.float64)))
-    eta += term(3, col("age").astype(np.float64))
-    eta += term(4, (days > 0).astype(np.float64))
-    eta += term(5, np.log1p(col("rev_days").astype(np.float64)))
-    eta += term(6, col("referral").astype(np.float64))
-    eta += term(7, col("coattend").astype(np.float64))
+    per_owner = []
     for j, (name, end) in enumerate((("src_all", "src"), ("src_h", "src"), ("src_q", "src"), ("dst_h", "dst"),
                                      ("dst_q", "dst"))):
         who = col(end)
@@ -699,9 +723,9 @@ def _predict_ties(model: dict, prof: Any, owner: dict | None = None) -> np.ndarr
         else:
             per = np.zeros(int(who.max()) + 1 if len(who) else 0)
             per[who] = col(name)  # the same value on every row of an owner
-        eta += term(8 + j, np.log1p(per))[who]
-    eta += w[0]
-    return expit(eta)
+        per_owner.append(((np.log1p(per) - mu[8 + j]) / sd[8 + j]) * w[9 + j])
+    return _predict_kernel(col("days"), col("n_h"), col("n_q"), col("age"), col("rev_days"), col("referral"),
+                           col("coattend"), col("src"), col("dst"), *per_owner, mu, sd, w, float(scale))
 
 
 def _aud_matrix(all_: np.ndarray, h: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -967,11 +991,8 @@ def learn_influence(community: Any, *, horizon_days: float | None = None, l2: fl
         prof["coattend"] = _share_event(optr, oev, estart, end_cut, prof["src"].astype(np.int64),
                                         prof["dst"].astype(np.int64))
     own_e = _owner_features(pairs_e)
-    p = _predict_ties(tie_model, prof, own_e) if len(prof["src"]) else np.zeros(0)
-    if scale != 1.0 and len(p):
-        p = -np.expm1(scale * np.log1p(-np.minimum(p, 1 - 1e-12)))
-    prof["prob"] = np.clip(p, 0.0, 1.0)
-    del p
+    prof["prob"] = (_predict_ties(tie_model, prof, own_e, scale=scale) if len(prof["src"])
+                    else np.zeros(0))  # rescaled to H and clipped in the same pass
     ties = np.bincount(prof["src"], minlength=n)
     groups, co_out, co_info = None, None, {}
     if by_event:
