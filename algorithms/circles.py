@@ -379,8 +379,11 @@ def _locality_order(n: int, eu: np.ndarray, ev: np.ndarray) -> np.ndarray:
     import scipy.sparse as sp
     from scipy.sparse.csgraph import reverse_cuthill_mckee
 
-    a = sp.csr_matrix((np.ones(len(eu), dtype=np.int8), (eu, ev)), shape=(n, n))
-    perm = reverse_cuthill_mckee((a + a.T).tocsr(), symmetric_mode=True)
+    # both directions of every tie in one CSR (no a + a.T: one matrix at a time in memory)
+    a = sp.csr_matrix((np.ones(2 * len(eu), dtype=np.int8), (np.concatenate([eu, ev]), np.concatenate([ev, eu]))),
+                      shape=(n, n))
+    perm = reverse_cuthill_mckee(a, symmetric_mode=True)
+    del a
     rank = np.empty(n, dtype=eu.dtype if len(eu) else np.int64)
     rank[perm] = np.arange(n, dtype=rank.dtype)
     return rank
@@ -394,10 +397,13 @@ def _local_graph(n: int, eu: np.ndarray, ev: np.ndarray, w: np.ndarray
     seeded run on the same graph (isomorphic to the original one)."""
     rank = _locality_order(n, eu, ev)
     a, b = rank[eu], rank[ev]
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    key = np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
     del a, b
-    order = np.argsort(lo.astype(np.int64) * n + hi)
-    return _graph(n, lo[order], hi[order], w[order]), w[order], rank
+    order = np.argsort(key)
+    key = key[order]
+    wl = w[order]
+    del order
+    return _graph(n, (key // n).astype(eu.dtype), (key % n).astype(eu.dtype), wl), wl, rank
 
 
 def _run_once(g: ig.Graph, weights: np.ndarray | list[float], *, method: str, resolution: float | None, seed: int,
