@@ -1673,22 +1673,17 @@ def _ambassador_table(community: Any, graph: InfluenceGraph, layer_out: np.ndarr
 
 def _direct_targets(graph: InfluenceGraph, nodes: np.ndarray, n: int) -> list[np.ndarray]:
     """The owners (ids ``< n``) each of ``nodes`` reaches over one tie: a direct edge, or one
-    shared event (a group node) it attended; itself excluded."""
-    src, dst = graph.src.astype(np.int64), graph.dst.astype(np.int64)
+    shared event (a group node) it attended; itself excluded.  Read from the forward CSR without
+    the leaves (built once per graph; the Monte Carlo check uses it too)."""
+    fw = graph.forward_core
     g0, g1 = graph.groups
-    on = np.isin(src, nodes)
-    s_on, d_on = src[on], dst[on]
-    is_ev = (d_on >= g0) & (d_on < g1)
-    evs = np.unique(d_on[is_ev])
-    on2 = np.isin(src, evs) & (dst < n) if evs.size else np.zeros(len(src), dtype=bool)
-    es, ed = src[on2], dst[on2]
     out = []
     for v in np.asarray(nodes, dtype=np.int64):
-        mine = s_on == v
-        direct = d_on[mine & (d_on < n)]
-        via = ed[np.isin(es, d_on[mine & is_ev])]
-        t = np.unique(np.r_[direct, via])
-        out.append(t[t != v])
+        nb = fw.indices[fw.indptr[v]:fw.indptr[v + 1]].astype(np.int64)
+        ev = nb[(nb >= g0) & (nb < g1)]
+        parts = [nb[nb < n]] + [fw.indices[fw.indptr[e]:fw.indptr[e + 1]].astype(np.int64) for e in ev]
+        t = np.unique(np.concatenate(parts))
+        out.append(t[(t != v) & (t < n)])
     return out
 
 
