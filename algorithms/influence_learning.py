@@ -1054,6 +1054,20 @@ def _mean(y: np.ndarray, mask: Any) -> float | None:
     return float(y[m].mean()) if m.any() else None
 
 
+@njit(cache=True)
+def _scatter_by_src(psrc, pdst, pp, kind_value, cursor, src, dst, prob, kind):  # pragma: no cover - compiled
+    """Write the edges of one part to their places in the order by source (``cursor[s]``: the
+    next free place of source ``s``): a stable counting sort over the parts in call order."""
+    for i in range(psrc.shape[0]):
+        x = psrc[i]
+        j = cursor[x]
+        cursor[x] = j + 1
+        src[j] = x
+        dst[j] = pdst[i]
+        prob[j] = min(max(pp[i], 0.0), 1.0)
+        kind[j] = kind_value
+
+
 def learned_graph_arrays(li: LearnedInfluence, n: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Edges of the learned influence graph: owners, then (``coattendance="events"``) one
     group node per shared event, then the audience nodes.
@@ -1066,38 +1080,45 @@ def learned_graph_arrays(li: LearnedInfluence, n: int) -> tuple[int, np.ndarray,
         without ``li.events``), with an edge ``u -> n + e`` of probability ``a[u]`` and
         ``n + e -> u`` of probability ``b[u]`` for every attendee ``u``; audience node
         ``n + G + j`` hangs off its owner.  ``layer_of_edge`` is 0 for owner ties, 1 for
-        audience edges and 2 for event edges.
+        audience edges and 2 for event edges.  The edges are sorted by (``src``, ``dst``), so
+        both CSR orders of :func:`graphcrm.algorithms._rrsets.build_csr` take the fast path.
     """
     e = li.edges
-    m_ties = len(e)
     ev = li.events
     n_ev = ev.count if ev is not None else 0
-    n_mem = len(ev.owner) if n_ev else 0
     a = np.asarray(li.audience, dtype=np.float64)
     m = np.ceil(np.maximum(a, 0.0) - 1e-9).astype(np.int64)
     m[a <= 1e-6] = 0
     n_aud = int(m.sum())
-    total = m_ties + 2 * n_mem + n_aud
-    # filled in place (no per-part int64 copies: tens of millions of ties at 1M owners)
-    src = np.empty(total, dtype=np.int64)
-    dst = np.empty(total, dtype=np.int64)
-    prob = np.empty(total, dtype=np.float64)
-    src[:m_ties] = e["src"].to_numpy()
-    dst[:m_ties] = e["dst"].to_numpy()
-    prob[:m_ties] = e["prob"].to_numpy()
+    n_total = n + n_ev + n_aud
+    t_src = e["src"].to_numpy()
+    t_dst = e["dst"].to_numpy()
+    t_p = e["prob"].to_numpy(dtype=np.float64)
+    # the parts, each sorted by (src, dst), in the order that keeps every source's edges sorted
+    # by dst after a stable sort by source: ties (dst < n), to events, to leaves, from events
+    parts = [(t_src, t_dst, t_p, 0)]
     if n_ev:
         node = n + np.repeat(np.arange(n_ev, dtype=np.int64), np.diff(ev.ptr))
         mem = ev.owner.astype(np.int64)
-        lo, mid, hi = m_ties, m_ties + n_mem, m_ties + 2 * n_mem
-        src[lo:mid], dst[lo:mid], prob[lo:mid] = mem, node, ev.a[mem]
-        src[mid:hi], dst[mid:hi], prob[mid:hi] = node, mem, ev.b[mem]
-        del node, mem
-    off = m_ties + 2 * n_mem
-    src[off:] = np.repeat(np.arange(n, dtype=np.int64), m)
-    dst[off:] = n + n_ev + np.arange(n_aud, dtype=np.int64)
-    prob[off:] = np.repeat(np.where(m > 0, a / np.maximum(m, 1), 0.0), m)
-    np.clip(prob, 0.0, 1.0, out=prob)
-    kind = np.zeros(total, dtype=np.int8)
-    kind[m_ties:off] = 2
-    kind[off:] = 1
-    return n + n_ev + n_aud, src, dst, prob, kind
+        o = np.lexsort((node, mem))  # owner -> event edges by (owner, event)
+        parts.append((mem[o], node[o], ev.a[mem[o]], 2))
+        del o
+    leaf_src = np.repeat(np.arange(n, dtype=np.int64), m)
+    parts.append((leaf_src, n + n_ev + np.arange(n_aud, dtype=np.int64),
+                  np.repeat(np.where(m > 0, a / np.maximum(m, 1), 0.0), m), 1))
+    if n_ev:
+        parts.append((node, mem, ev.b[mem], 2))  # by (event, member): members are sorted per event
+    counts = np.zeros(n_total, dtype=np.int64)
+    for ps, _, _, _ in parts:
+        counts += np.bincount(ps, minlength=n_total)
+    total = int(counts.sum())
+    cursor = np.zeros(n_total, dtype=np.int64)
+    np.cumsum(counts[:-1], out=cursor[1:])
+    del counts
+    src = np.empty(total, dtype=np.int64)
+    dst = np.empty(total, dtype=np.int64)
+    prob = np.empty(total, dtype=np.float64)
+    kind = np.empty(total, dtype=np.int8)
+    for ps, pd_, pp, kv in parts:
+        _scatter_by_src(ps, pd_, pp, kv, cursor, src, dst, prob, kind)
+    return n_total, src, dst, prob, kind
