@@ -34,18 +34,22 @@ weight ``w(u->v)`` becomes an activation probability:
   time-ordered history by :mod:`graphcrm.algorithms.influence_learning` (each tie's chance
   to transmit within a horizon, fitted on an internal time split; the layer weights and
   directions come out of the fit), plus each owner's expected *new audience* as leaf nodes
-  reached from seeds only, and an IC cascade of at most ``max_hops`` = 2 rounds.  It is the
-  default because it backtests best (:mod:`graphcrm.algorithms.backtest`,
-  docs/validation.md); with too little history (fewer than 5 transmissions to learn from) it
-  falls back to ``"wc"`` and the stats say so.
+  reached from seeds only, one *group node* per shared event (owner -> event -> owner, instead
+  of a tie per pair of co-attendees; :data:`LEARNED_COATTENDANCE`) and an IC cascade of at most
+  ``max_hops`` = 2 rounds.  It is the default because it backtests best
+  (:mod:`graphcrm.algorithms.backtest`, docs/validation.md); with too little history (fewer
+  than 5 tie transmissions and fewer than 5 new-audience examples to learn from) it falls back
+  to ``"wc"`` and the stats say so.
 
 Hop limit and leaves
 --------------------
 ``max_hops`` limits the IC cascade to that many rounds: an RR set holds the nodes within
 ``max_hops`` live reverse hops of its root (the reverse BFS meets nodes in hop order), and
 the Monte Carlo check runs that many rounds.  Leaf nodes (``leaf_start``) are reached only
-straight from a seed: an RR set rooted at a leaf stops after one hop.  Both keep the
-expected spread monotone and submodular, so the guarantee below holds for these models too.
+straight from a seed: an RR set rooted at a leaf stops after one hop.  Group nodes
+(``groups``) are a pass-through: not a hop, never a root, never stored in an RR set, never
+counted.  All three keep the expected spread monotone and submodular, so the guarantee below
+holds for these models too.
 
 Algorithm
 ---------
