@@ -82,6 +82,8 @@ def test_frames_round_trip_equal_through_tables(tmp_path):
     pd.DataFrame({"td": pd.to_timedelta([1, 2], unit="D")}),      # no exact DuckDB type
     pd.DataFrame({"tz": pd.to_datetime(["2024-01-01"]).tz_localize("Asia/Shanghai")}),
     pd.DataFrame({0: [1, 2]}),                                    # a label that is not text
+    pd.DataFrame({"a": [1], "A": [2]}),                           # labels equal but for case
+    pd.DataFrame([[1, 2]], columns=["a", "a"]),                   # duplicate labels
     pd.DataFrame(index=range(3)),                                 # no columns
 ])
 def test_other_frames_stay_pickled_and_equal(tmp_path, frame):

@@ -70,13 +70,15 @@ def _text_nulls(s: pd.Series) -> str | None:
 def storable(df: pd.DataFrame) -> tuple | None:
     """``(dtypes, none_nulls)`` when DuckDB holds ``df``'s columns exactly, else None.
 
-    Storable: unique string column labels, no ``attrs``, at least one column, and every column
+    Storable: string column labels unique regardless of case (DuckDB's names ignore it), no ``attrs``, at least one column, and every column
     of a numpy bool / integer / float dtype, a pandas nullable integer / float / boolean or
     string dtype, a categorical of text or integers, a naive datetime, or text in an object
     column whose missing values are all ``None`` or all NaN.
     """
     cols = df.columns
-    if not len(cols) or df.attrs or not all(isinstance(c, str) for c in cols) or not cols.is_unique:
+    if not len(cols) or df.attrs or not all(isinstance(c, str) for c in cols):
+        return None
+    if len({c.lower() for c in cols}) < len(cols):  # DuckDB's column names ignore case
         return None
     none_nulls = []
     for c in cols:
