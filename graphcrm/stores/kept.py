@@ -168,10 +168,13 @@ def dumps(value: Any, *, prefix: str, write_table) -> tuple[bytes, int]:
     ``write_table(name, arrow_table)``; returns ``(payload, bytes of the frames in Arrow)``."""
     n = [0, 0]
 
-    def write_frame(df: pd.DataFrame, how: tuple) -> _FrameRef:
+    def write_frame(df: pd.DataFrame, how: tuple) -> _FrameRef | None:
+        try:
+            at = _to_arrow(df)
+        except (ValueError, TypeError, NotImplementedError, ArithmeticError):  # e.g. a lone surrogate: stays pickled
+            return None
         name = f"{prefix}{n[0]}"
         n[0] += 1
-        at = _to_arrow(df)
         n[1] += int(at.nbytes)
         write_table(name, at)
         return _FrameRef(name, df.columns, df.index, how[0], how[1])
