@@ -233,8 +233,11 @@ def _per_kind_uncached(community: Any, half_life_days: float | None) -> tuple[di
     raw: dict[str, np.ndarray] = {}
     dec: dict[str, np.ndarray] = {}
     for key, (pos, at) in rows.items():
-        w = _decay(at, community.as_of, half_life_days)
         raw[key] = np.bincount(pos, minlength=n).astype(float)
+        if half_life_days is None:  # weights of 1.0: the same sums (whole numbers) as the counts
+            dec[key] = raw[key].copy()
+            continue
+        w = _decay(at, community.as_of, half_life_days)
         dec[key] = np.bincount(pos, weights=w, minlength=n)
     return raw, dec
 

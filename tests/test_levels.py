@@ -272,3 +272,17 @@ def test_sort_desc_equals_the_pandas_sort():
     for i in range(0, n, 7):
         have = {k: int(cnt[k][i]) for k in ("converted_referrals", "events_led")}
         assert steps[i] == _next_step_text(levels, int(rank[i]), int(missing[i]), have, "en")
+
+
+
+def test_undecayed_sums_are_the_counts():
+    from graphcrm.algorithms.levels import _per_kind
+
+    c = tiny()
+    raw, dec = _per_kind(c, None)
+    assert set(raw) == set(dec) == set(DEFAULT_POINTS)
+    for k in raw:
+        np.testing.assert_array_equal(dec[k], raw[k])
+        assert dec[k] is not raw[k]
+    _, dec180 = _per_kind(c, 180)
+    assert any((dec180[k] < raw[k]).any() for k in raw)  # decay lowers the old activity
