@@ -43,7 +43,9 @@ def _at_value(at: str | None):
               help="Your own picks to test too (CSV with owner_id, or one id per line).")
 @click.option("--methods", default=None, metavar="LIST",
               help="Comma-separated methods (default: ambassadors:wc, ambassadors:exp, ambassadors:learned, "
-                   "kocs, out_degree, pagerank, recent_engagers, random; picks is added with --picks).")
+                   "kocs, out_degree, pagerank, recent_engagers, random; picks is added with --picks). Also "
+                   "available: credit (the credit-distribution model) and auto (learned or credit, "
+                   "chosen by an inner backtest before T).")
 @click.option("--window-days", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Count reach only this many days after T (default: to the end of the data).")
 @library_option("--max-hops", type=click.IntRange(min=0), library=("backtest", "max_hops"),
