@@ -147,27 +147,39 @@ def _coatt_pairs(community: Any, ids: pd.Index, cut_ns: int) -> np.ndarray:
     return pairs[first < cut_ns]
 
 
-def _coatt_pairs_timed(community: Any, ids: pd.Index) -> tuple[np.ndarray, np.ndarray]:
-    """Unordered co-attendance pairs (a < b) of checked-in owners at events of 2-150 check-ins,
-    with the start (int64 ns) of their first shared event: computed once, cut by time after
-    (an event is before a cut as a whole, so its size does not depend on the cut)."""
-    none = np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)
+def _timed_checkins(community: Any, ids: pd.Index) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The checked-in attendance rows at events with a start time, of owners in ``ids``:
+    ``(owner, event, start)`` as int64 arrays (positions in ``ids``, event codes in order of
+    first appearance, the event's start in ns); ``None`` without attendance or events."""
     t = community.tables
     att, ev = t["attendance"], t["events"]
     if not len(att) or not len(ev):
-        return none
+        return None
     a = att[att["checked_in"].astype(bool)] if "checked_in" in att else att
-    from graphcrm.algorithms.backtest import MAX_EVENT_CHECKINS, lookup
+    from graphcrm.algorithms.backtest import lookup
 
     when = lookup(a["event_id"], ev, "event_id", "starts_at")
     tt = pd.to_datetime(when).to_numpy(dtype="datetime64[ns]").astype(np.int64)
     timed = tt != np.iinfo(np.int64).min
     a, tt = a[timed], tt[timed]
-    v = ids.get_indexer(a["owner_id"].astype(object).astype(str))
-    codes, uniq = pd.factorize(a["event_id"].astype(object).astype(str))
+    v = ids.get_indexer(a["owner_id"].astype(object).astype(str)).astype(np.int64)
+    codes, _ = pd.factorize(a["event_id"].astype(object).astype(str))
     ok = v >= 0
-    v, e, tt = v[ok], codes[ok], tt[ok]
-    size = np.bincount(e, minlength=len(uniq))
+    return v[ok], codes[ok].astype(np.int64), tt[ok]
+
+
+def _coatt_pairs_timed(community: Any, ids: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Unordered co-attendance pairs (a < b) of checked-in owners at events of 2-150 check-ins,
+    with the start (int64 ns) of their first shared event: computed once, cut by time after
+    (an event is before a cut as a whole, so its size does not depend on the cut)."""
+    none = np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)
+    rows = _timed_checkins(community, ids)
+    if rows is None:
+        return none
+    from graphcrm.algorithms.backtest import MAX_EVENT_CHECKINS
+
+    v, e, tt = rows
+    size = np.bincount(e)
     keep = (size[e] >= 2) & (size[e] <= MAX_EVENT_CHECKINS)
     v, e, tt = v[keep], e[keep], tt[keep]
     if not len(v):
@@ -230,27 +242,18 @@ def _event_members(community: Any, ids: pd.Index) -> tuple[np.ndarray, np.ndarra
     co-attendance ties, as in :func:`_coatt_pairs_timed`): ``(ptr, owner, start)``, events
     numbered in order of start time, members sorted."""
     none = np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    t = community.tables
-    att, ev = t["attendance"], t["events"]
-    if not len(att) or not len(ev):
+    rows = _timed_checkins(community, ids)
+    if rows is None:
         return none
-    a = att[att["checked_in"].astype(bool)] if "checked_in" in att else att
-    from graphcrm.algorithms.backtest import MAX_EVENT_CHECKINS, lookup
+    from graphcrm.algorithms.backtest import MAX_EVENT_CHECKINS
 
-    when = lookup(a["event_id"], ev, "event_id", "starts_at")
-    tt = pd.to_datetime(when).to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    timed = tt != np.iinfo(np.int64).min
-    a, tt = a[timed], tt[timed]
-    v = ids.get_indexer(a["owner_id"].astype(object).astype(str)).astype(np.int64)
-    codes, _ = pd.factorize(a["event_id"].astype(object).astype(str))
-    ok = v >= 0
-    v, e, tt = v[ok], codes[ok].astype(np.int64), tt[ok]
+    v, e_rows, tt = rows
     n = max(len(ids), 1)
-    key = _unique(e * n + v)  # one membership per owner and event
+    key = _unique(e_rows * n + v)  # one membership per owner and event
     e, v = key // n, key % n
     start_of = np.zeros(int(e.max()) + 1 if len(e) else 0, np.int64)
     # every row of an event has its start: take it per event code
-    start_of[codes[ok]] = tt
+    start_of[e_rows] = tt
     size = np.bincount(e, minlength=len(start_of))
     keep = (size[e] >= 2) & (size[e] <= MAX_EVENT_CHECKINS)
     e, v = e[keep], v[keep]
