@@ -59,6 +59,7 @@ path of every episode once; each CELF re-evaluation the paths of one owner.
 from __future__ import annotations
 
 import heapq
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -118,6 +119,8 @@ class CreditLog:
     t_last: np.ndarray
     copies_ptr: np.ndarray
     copies: np.ndarray
+    #: each episode's share of the weight, ``w_a / sum(w)`` (episode 0 the latest)
+    episode_share: np.ndarray | None = None
 
 
 def credit_log(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, *, end_ns: int, episode_ns: int,
@@ -208,7 +211,8 @@ def credit_log(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, *, end_n
     return CreditLog(n=int(n), episodes=int(n_ep), episode_ns=int(episode_ns), end_ns=int(end_ns), owner=owner,
                      episode=episode, weight=weight.astype(np.float64), indptr=indptr, dst=e_dst,
                      gamma=gamma.astype(np.float64), t_first=t_first.astype(np.int64),
-                     t_last=t_last.astype(np.int64), copies_ptr=copies_ptr, copies=by_owner.astype(np.int64))
+                     t_last=t_last.astype(np.int64), copies_ptr=copies_ptr, copies=by_owner.astype(np.int64),
+                     episode_share=(w_ep[:max(n_ep, 1)] / float(w_ep[:max(n_ep, 1)].sum())).astype(np.float64))
 
 
 # =============================================================================== kernels
@@ -364,30 +368,225 @@ def credit_greedy(log: CreditLog, k: int, *, candidates: np.ndarray | None = Non
     rank = np.arange(n) if order is None else np.asarray(order, dtype=np.int64)
     if credit == "full":
         return _cover_greedy(log, k, candidates, rank, int(max_hops))
+    sel = credit_select(log, k, candidates=candidates, order=rank, max_hops=max_hops)
+    return sel.picks, sel.gains, sel.evaluations
+
+
+@dataclass(frozen=True)
+class CreditSelection:
+    """The result of :func:`credit_select`.
+
+    Attributes
+    ----------
+    picks : array of int
+        Owner numbers in pick order.
+    gains : array of float
+        Each pick's marginal credit (owners, on top of the active owners and the earlier picks).
+    evaluations : int
+        Marginal-gain evaluations (CELF).
+    upper : float
+        Upper bound on the credit the best set of at most ``k`` candidates could add on top of
+        the active owners, ignoring caps, minimums and budget (so also a bound under them): the
+        smaller of the ``k`` largest first gains and, after the greedy, the picks' credit plus
+        the ``k`` largest remaining gain bounds (CELF's stale gains are upper bounds by
+        submodularity); unconstrained also at most the greedy's credit / (1 - 1/e).
+    active_credit : float
+        ``sigma`` of the active owners alone (owners).
+    target : float
+        The greedy's worst-case ratio under the constraints (1 - 1/e unconstrained, 1/(1 + c)
+        with c kinds of caps, (1 - 1/e)/2 with a budget).
+    """
+
+    picks: np.ndarray
+    gains: np.ndarray
+    evaluations: int
+    upper: float
+    active_credit: float
+    target: float
+
+    @property
+    def approximation(self) -> float:
+        """Certified lower bound on credit(picks) / credit(best set of the same size), 0-1
+        (exact: no sampling)."""
+        total = float(self.gains.sum())
+        return 1.0 if self.upper <= 0 else min(1.0, total / self.upper)
+
+
+_E1 = 1.0 - 1.0 / np.e
+
+
+def _top_sum(values: np.ndarray, k: int) -> float:
+    if not len(values) or k <= 0:
+        return 0.0
+    if len(values) <= k:
+        return float(values.sum())
+    return float(np.partition(values, len(values) - k)[len(values) - k:].sum())
+
+
+def credit_select(log: CreditLog, k: int, *, candidates: np.ndarray | None = None, order: np.ndarray | None = None,
+                  max_hops: int = DEFAULT_MAX_HOPS, active: np.ndarray | None = None,
+                  group: np.ndarray | None = None, caps: np.ndarray | None = None, mins: np.ndarray | None = None,
+                  cost: np.ndarray | None = None, budget: float | None = None) -> CreditSelection:
+    """Constrained greedy (CELF) on the shared credit ``sigma``: exclusions, active owners,
+    caps, minimums and a budget, with the same rules as the RR-set greedy of
+    :func:`graphcrm.algorithms.influence.max_coverage`.
+
+    Parameters
+    ----------
+    log : CreditLog
+    k : int
+        At most this many picks.
+    candidates : array of int, optional
+        Owners that may be picked (default: every owner in the log).
+    order : array of int, optional
+        Tie-break rank of every owner (smaller first; default the owner number).
+    max_hops : {1, 2}
+    active : array of int, optional
+        Owners already active: made seeds first, their credit not counted, never picked.
+    group, caps : int64 (n, c) and int64, optional
+        Group ids per owner, one column per kind (-1 = none), and the maximum picks per group
+        id: a candidate whose group is full is skipped.
+    mins : int64, optional
+        Minimum picks per group id (0 = none): a candidate is skipped when after it the picks
+        left could no longer meet every kind's unmet minimums; a candidate of a group still
+        short of its minimum competes even with zero gain.
+    cost, budget : float64 (n,) and float, optional
+        Cost-effective greedy: the key is marginal credit / cost, picks within the budget;
+        without minimums the result is the better of that greedy and the best single
+        affordable candidate.
+
+    Returns
+    -------
+    CreditSelection
+
+    Example
+    -------
+    >>> log = credit_log(np.array([0, 1]), np.array([1, 2]), np.array([1, 2]), 3, end_ns=10, episode_ns=10)
+    >>> sel = credit_select(log, 1)
+    >>> sel.picks.tolist(), sel.gains.tolist(), sel.approximation
+    ([0], [3.0], 1.0)
+    """
+    n = log.n
+    hops = int(max_hops)
+    if candidates is None:
+        candidates = np.flatnonzero(np.diff(log.copies_ptr) > 0)
+    candidates = np.asarray(candidates, dtype=np.int64)
+    rank = np.arange(n) if order is None else np.asarray(order, dtype=np.int64)
     is_seed = np.zeros(n, dtype=np.bool_)
     credit = np.zeros(len(log.owner))
     through = np.zeros(len(log.dst))
     args = (log.copies_ptr, log.copies, log.owner, log.weight, log.indptr, log.dst, log.gamma, log.t_first,
             log.t_last)
-    g0 = _all_gains(candidates, *args, is_seed, credit, through, int(max_hops))
-    heap = [(-float(g), int(rank[x]), int(x), 0) for x, g in zip(candidates, g0) if g > 0]
+    upd = (log.copies_ptr, log.copies, log.owner, log.indptr, log.dst, log.gamma, log.t_first, log.t_last)
+    active_credit = 0.0
+    for a in (() if active is None else dict.fromkeys(int(x) for x in np.asarray(active).ravel())):
+        active_credit += _gain(a, *args, is_seed, credit, through, hops)
+        _add_seed(a, *upd, is_seed, credit, through, hops)
+    if active is not None and len(candidates):
+        candidates = candidates[~is_seed[candidates]]
+    use_groups = group is not None and np.asarray(group).size > 0
+    grp = np.asarray(group, dtype=np.int64).reshape(n, -1) if use_groups else np.zeros((n, 0), dtype=np.int64)
+    capv = np.asarray(caps, dtype=np.int64) if use_groups else np.zeros(0, dtype=np.int64)
+    minv = np.asarray(mins, dtype=np.int64) if (use_groups and mins is not None and np.any(mins)) else None
+    use_budget = budget is not None
+    costv = np.asarray(cost, dtype=np.float64) if use_budget else None
+    if use_budget:
+        candidates = candidates[costv[candidates] <= float(budget)]
+    nk = grp.shape[1]
+    need = np.zeros(nk, dtype=np.int64)
+    in_min = np.zeros(n, dtype=bool)
+    if minv is not None:
+        for col in range(nk):
+            g = grp[:, col]
+            in_min |= (g >= 0) & (minv[np.maximum(g, 0)] > 0)
+            need[col] = int(minv[np.unique(g[g >= 0])].sum())
+    target = _E1
+    if use_groups:
+        target = 1.0 / (1 + nk)
+    if use_budget:
+        target = _E1 / 2
+    g0 = _all_gains(candidates, *args, is_seed, credit, through, hops)
+    bound = np.zeros(n)  # latest gain of every candidate: an upper bound of its current gain
+    bound[candidates] = g0
+    k_eff = min(int(k), len(candidates))
+    upper = _top_sum(g0, k_eff)
+
+    def key(x: int, g: float) -> float:
+        return g / costv[x] if use_budget else g
+
+    heap = [(-key(int(x), float(g)), int(rank[x]), int(x), 0) for x, g in zip(candidates, g0)
+            if g > 0 or in_min[x]]
     heapq.heapify(heap)
+    used = np.zeros(len(capv), dtype=np.int64)
+    spent = 0.0
     picks: list[int] = []
     gains: list[float] = []
     evals = len(candidates)
     while heap and len(picks) < k:
         neg, r, x, stamp = heapq.heappop(heap)
-        if stamp == len(picks):  # up to date: the best
-            picks.append(x)
-            gains.append(-neg)
-            _add_seed(x, log.copies_ptr, log.copies, log.owner, log.indptr, log.dst, log.gamma, log.t_first,
-                      log.t_last, is_seed, credit, through, int(max_hops))
+        if nk and any(grp[x, c] >= 0 and used[grp[x, c]] >= capv[grp[x, c]] for c in range(nk)):
+            continue  # a group of x is full: it stays full
+        if use_budget and spent + costv[x] > float(budget):
+            continue  # spending only grows
+        short = False
+        if minv is not None:
+            bad = False
+            for c in range(nk):
+                g = grp[x, c]
+                red = 1 if (g >= 0 and used[g] < minv[g]) else 0
+                short = short or bool(red)
+                if need[c] - red > k - len(picks) - 1:
+                    bad = True
+            if bad:
+                continue
+        if stamp != len(picks):  # stale: re-evaluate and push back
+            g = _gain(x, *args, is_seed, credit, through, hops)
+            evals += 1
+            bound[x] = g
+            if g > 0 or short:
+                heapq.heappush(heap, (-key(x, g), r, x, len(picks)))
             continue
-        g = _gain(x, *args, is_seed, credit, through, int(max_hops))
-        evals += 1
-        if g > 0:
-            heapq.heappush(heap, (-g, r, x, len(picks)))
-    return np.asarray(picks, dtype=np.int64), np.asarray(gains, dtype=np.float64), evals
+        g = float(bound[x])
+        if g <= 0 and not short:
+            continue
+        picks.append(x)
+        gains.append(g)
+        for c in range(nk):
+            gi = grp[x, c]
+            if gi >= 0:
+                if minv is not None and used[gi] < minv[gi]:
+                    need[c] -= 1
+                used[gi] += 1
+        if use_budget:
+            spent += costv[x]
+        _add_seed(x, *upd, is_seed, credit, through, hops)
+    total = float(sum(gains))
+    rest = bound[candidates][~is_seed[candidates]]
+    upper = min(upper, total + _top_sum(rest, k_eff))
+    if not use_groups and not use_budget:
+        upper = min(upper, total / _E1)
+    picks_a = np.asarray(picks, dtype=np.int64)
+    gains_a = np.asarray(gains, dtype=np.float64)
+    if use_budget and minv is None and len(candidates):
+        # the best single affordable candidate (ties: the smaller rank), as the cost-effective greedy does
+        best = min(range(len(candidates)), key=lambda i: (-g0[i], rank[candidates[i]]))
+        if g0[best] > total:
+            picks_a = np.array([candidates[best]], dtype=np.int64)
+            gains_a = np.array([float(g0[best])])
+    return CreditSelection(picks=picks_a, gains=gains_a, evaluations=int(evals), upper=float(max(upper, 0.0)),
+                           active_credit=float(active_credit), target=float(target))
+
+
+def credit_of(log: CreditLog, seeds: Any, *, max_hops: int = DEFAULT_MAX_HOPS) -> np.ndarray:
+    """``Gamma_{S,p}`` of every (episode, owner) node ``p`` for the seed set ``S`` (1 for the
+    seeds' own nodes): ``credit_spread(log, S) == (log.weight * credit_of(log, S)).sum()``."""
+    is_seed = np.zeros(log.n, dtype=np.bool_)
+    credit = np.zeros(len(log.owner))
+    through = np.zeros(len(log.dst))
+    for x in dict.fromkeys(int(s) for s in seeds):
+        _add_seed(x, log.copies_ptr, log.copies, log.owner, log.indptr, log.dst, log.gamma, log.t_first,
+                  log.t_last, is_seed, credit, through, int(max_hops))
+    return credit
 
 
 def _cover_greedy(log: CreditLog, k: int, candidates: np.ndarray, rank: np.ndarray,
@@ -418,7 +617,97 @@ def _cover_greedy(log: CreditLog, k: int, candidates: np.ndarray, rank: np.ndarr
     return np.asarray(picks, dtype=np.int64), np.asarray(gains, dtype=np.float64), evals
 
 
+def credit_estimate(log: CreditLog, seeds: Any, *, max_hops: int = DEFAULT_MAX_HOPS) -> dict[str, float]:
+    """The credit model's own estimate of what a seed set reaches, with an interval over episodes.
+
+    ``mean`` is ``sigma(S)`` (:func:`credit_spread`, seeds included), ``others`` the part of it
+    earned for owners outside the set.  Under ``normalize="episodes"`` ``sigma`` is the weighted
+    mean over the episodes of ``R_a``, the credit the set earns in episode ``a`` (empty
+    episodes count 0); ``std`` is the weighted standard deviation of ``R_a`` and the 95%
+    interval ``mean +- 1.96 std sqrt(sum share_a**2)`` (normal approximation, Kish's effective
+    number of episodes ``1 / sum share_a**2``): how much the credit varies from one period of
+    the history to the next, not a backtest.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``others``, ``std``, ``ci_low``, ``ci_high`` (owners) and ``episodes``.
+
+    Raises
+    ------
+    ConfigError
+        A log averaged per user (``normalize="user"``): its ``sigma`` is no mean over episodes.
+
+    Example
+    -------
+    >>> log = credit_log(np.array([0, 1]), np.array([1, 2]), np.array([1, 2]), 3, end_ns=10, episode_ns=10)
+    >>> credit_estimate(log, [0])
+    {'mean': 3.0, 'others': 2.0, 'std': 0.0, 'ci_low': 3.0, 'ci_high': 3.0, 'episodes': 1}
+    """
+    share = log.episode_share
+    if share is None or not np.allclose(log.weight, share[log.episode]):
+        raise _config_error("the credit estimate's interval needs a log averaged over episodes (normalize='episodes')")
+    seeds = np.unique(np.asarray(list(seeds), dtype=np.int64))
+    cr = credit_of(log, seeds, max_hops=max_hops)
+    contrib = log.weight * cr
+    mean = float(contrib.sum())
+    others = float(contrib[~np.isin(log.owner, seeds)].sum())
+    per_ep = np.bincount(log.episode, weights=cr, minlength=len(share))[:len(share)]
+    var = float((share * (per_ep - mean) ** 2).sum())
+    std = math.sqrt(max(var, 0.0))
+    half = 1.96 * std * math.sqrt(float((share ** 2).sum()))
+    return {"mean": mean, "others": others, "std": std, "ci_low": mean - half, "ci_high": mean + half,
+            "episodes": int(len(share))}
+
+
 # =============================================================================== analysis
+def community_log(community: Any, *, horizon_days: float | None = None, episode_days: float | None = None,
+                  normalize: str = DEFAULT_NORMALIZE, half_life_episodes: float | None = DEFAULT_HALF_LIFE_EPISODES,
+                  decay: bool = DEFAULT_DECAY) -> tuple[CreditLog, float]:
+    """The credit log of a community's exposures (:func:`credit_log`) and its episode length in
+    days, built once per community and options (the one cache, ``Community.memo``) so that
+    :func:`credit_ambassadors`, ``ambassadors(probability="credit")`` and ``spread`` share it.
+
+    The history runs from just before the first exposure to the community's ``until`` (or the
+    last exposure); episodes are ``episode_days`` long, or :data:`DEFAULT_EPISODE_SHARE` of
+    ``horizon_days`` (default 90 days, at most half the span).
+
+    Raises
+    ------
+    ConfigError
+        A non-positive episode length or horizon.
+    """
+    opts = {"horizon_days": horizon_days, "episode_days": episode_days, "normalize": normalize,
+            "half_life_episodes": half_life_episodes, "decay": bool(decay)}
+    memo = getattr(community, "memo", None)
+    if memo is None:
+        return _community_log(community, **opts)
+    return memo("credit_log", opts, lambda: _community_log(community, **opts))
+
+
+def _community_log(community: Any, *, horizon_days: float | None, episode_days: float | None, normalize: str,
+                   half_life_episodes: float | None, decay: bool) -> tuple[CreditLog, float]:
+    from graphcrm.algorithms.backtest import exposures
+
+    n = len(community.owner_ids)
+    ex = exposures(community)
+    src, dst, tt = (ex[c].to_numpy() for c in ("src", "dst", "t"))
+    until = getattr(community, "until", None)
+    end_ns = int(pd.Timestamp(until).value) if until is not None else (int(tt.max()) if len(tt) else 0)
+    t0 = int(tt.min()) - 1 if len(tt) else end_ns - 1
+    span_days = max((end_ns - t0) / _NS_DAY, 1e-9)
+    days = episode_days
+    if days is None:
+        h = horizon_days if horizon_days is not None else min(DEFAULT_HORIZON_DAYS, span_days / 2)
+        days = float(h) * DEFAULT_EPISODE_SHARE
+    if not float(days) > 0:
+        raise _config_error("episode_days / horizon_days must be positive")
+    ep_ns = max(1, int(float(days) * _NS_DAY))
+    log = credit_log(src, dst, tt, n, end_ns=end_ns, episode_ns=ep_ns, start_ns=t0, normalize=normalize,
+                     half_life_episodes=half_life_episodes, decay=decay)
+    return log, float(days)
+
+
 @dataclass(frozen=True)
 class CreditDetails:
     """What :func:`credit_ambassadors` used (``details=True``).
@@ -513,8 +802,6 @@ def credit_ambassadors(community: Any, *, k: int = 30, horizon_days: float | Non
     >>> credit_ambassadors(Community(tables), k=3)["rank"].tolist()
     [1, 2, 3]
     """
-    from graphcrm.algorithms.backtest import exposures
-
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
         raise _config_error("k must be a positive integer")
     if normalize not in NORMALIZATIONS:
@@ -528,21 +815,8 @@ def credit_ambassadors(community: Any, *, k: int = 30, horizon_days: float | Non
     t_start = time.perf_counter()
     ids = community.owner_ids
     n = len(ids)
-    ex = exposures(community)
-    src, dst, tt = (ex[c].to_numpy() for c in ("src", "dst", "t"))
-    until = getattr(community, "until", None)
-    end_ns = int(pd.Timestamp(until).value) if until is not None else (int(tt.max()) if len(tt) else 0)
-    t0 = int(tt.min()) - 1 if len(tt) else end_ns - 1
-    span_days = max((end_ns - t0) / _NS_DAY, 1e-9)
-    days = episode_days
-    if days is None:
-        h = horizon_days if horizon_days is not None else min(DEFAULT_HORIZON_DAYS, span_days / 2)
-        days = float(h) * DEFAULT_EPISODE_SHARE
-    if not float(days) > 0:
-        raise _config_error("episode_days / horizon_days must be positive")
-    ep_ns = max(1, int(float(days) * _NS_DAY))
-    log = credit_log(src, dst, tt, n, end_ns=end_ns, episode_ns=ep_ns, start_ns=t0, normalize=normalize,
-                     half_life_episodes=half_life_episodes, decay=decay)
+    log, days = community_log(community, horizon_days=horizon_days, episode_days=episode_days, normalize=normalize,
+                              half_life_episodes=half_life_episodes, decay=decay)
     elig = community.eligible() if eligible is None else np.asarray(eligible, dtype=bool)
     cand = np.flatnonzero(elig & (np.diff(log.copies_ptr) > 0))
     order = np.empty(n, dtype=np.int64)

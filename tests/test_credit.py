@@ -214,3 +214,216 @@ def test_backtest_auto_chooses_by_an_inner_backtest():
     best = max(auto["inner_reach"].values())
     assert auto["inner_reach"][auto["chosen"]] == best
     assert auto["chosen"] == next(m for m in bt.AUTO_CANDIDATES if auto["inner_reach"][m] == best)
+
+
+# ------------------------------------------------------------------ ambassadors(probability="credit")
+# The community above: referrals a -> b @1, a -> c @2, b -> d @5, e -> d @6, s -> e @7, s -> c @8
+# (days of January 2024), s is staff.  With horizon_days=120 the episodes are 30 days: one episode.
+# Parents: b {a}, c {a, s}, d {b, e}, e {s}; direct credits a->b 1, a->c 1/2, s->c 1/2, b->d 1/2,
+# e->d 1/2, s->e 1; the one credited chain is a -> b -> d (b -> d @5 after a -> b @1; e -> d @6 is
+# before s -> e @7).  Single credits: a 1 + b 1 + c 1/2 + d (through b) 1/2 = 3.0; b, e 1.5; c, d 1.
+# After a: e adds 1 + 1/2 (d) = 1.5, c and d 1/2 each, b 0.  After a, e: c 1/2, d 0.
+H = 120
+
+
+def hand_community(**owner_cols):
+    owners = pd.DataFrame({"owner_id": ["a", "b", "c", "d", "e", "s"],
+                           "is_staff": [False, False, False, False, False, True], **owner_cols})
+    ref = pd.DataFrame({"referrer_id": ["a", "a", "b", "e", "s", "s"], "referee_id": ["b", "c", "d", "d", "e", "c"],
+                        "stage": "order",
+                        "referred_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-05", "2024-01-06",
+                                                       "2024-01-07", "2024-01-08"])})
+    return Community.from_frames({"owners": owners, "referrals": ref})
+
+
+def _amb(c, **kw):
+    from graphcrm.algorithms.influence import ambassadors
+
+    return ambassadors(c, probability="credit", horizon_days=H, details=True, **kw)
+
+
+def test_ambassadors_credit_picks_and_gains_by_hand():
+    df, info = _amb(hand_community(), k=3)
+    assert df["owner_id"].tolist() == ["a", "e", "c"]
+    assert df["marginal_gain"].tolist() == pytest.approx([3.0, 1.5, 0.5])
+    assert df["cumulative_reach"].tolist() == pytest.approx([3.0, 4.5, 5.0])
+    assert df["rank"].tolist() == [1, 2, 3]
+    # a referred b and c, e referred d; c exposed nobody
+    assert df["direct_reach"].tolist() == [2, 1, 0]
+    assert df["main_channel"].tolist() == ["referrals", "referrals", ""]
+    assert info.model == info.probability == info.probability_asked == "credit"
+    assert info.mc_check is None and info.fallback is None and info.learned is None
+    assert info.credit["episodes"] == 1 and info.credit["episode_days"] == pytest.approx(30.0)
+    assert info.credit["max_hops"] == 2 and info.max_hops == 2
+    assert "credit from past activity" in info.notes[0] and "credit" in info.backtest
+    assert info.spread_curve["expected_reach"].tolist() == pytest.approx([0.0, 3.0, 4.5, 5.0])
+    # greedy exhausted every positive gain: the bound is the picks' own credit
+    assert info.approximation == pytest.approx(1.0) and info.stats.opt_upper == pytest.approx(5.0)
+    assert "pick #1: credited with 3.0 more owners" in df["reason"].iloc[0]
+    # the same picks and gains as the credit module's own entry point
+    ref = cd.credit_ambassadors(hand_community(), k=3, horizon_days=H)
+    assert ref["owner_id"].tolist() == df["owner_id"].tolist()
+    assert ref["marginal_credit"].tolist() == pytest.approx(df["marginal_gain"].tolist())
+    # direct credit only: a 1 + b 1 + c 1/2 = 2.5
+    df1, _ = _amb(hand_community(), k=1, max_hops=1)
+    assert df1["marginal_gain"].tolist() == pytest.approx([2.5])
+
+
+def test_ambassadors_credit_never_picks_staff_opted_out_or_excluded():
+    # staff s has a positive credit (s -> e, s -> c) but is never picked, even with k = every owner
+    df, _ = _amb(hand_community(), k=6)
+    assert "s" not in set(df["owner_id"])
+    # a opted out of marketing, or excluded: b and e tie at 1.5 (b first by id); after b, e still
+    # adds 1 + 1/2; then c 1 (its parents a and s are not picked)
+    for c, kw in ((hand_community(marketing_opt_out=[True, False, False, False, False, False]), {}),
+                  (hand_community(), {"exclude": ["a"]})):
+        df, _ = _amb(c, k=3, **kw)
+        assert df["owner_id"].tolist() == ["b", "e", "c"]
+        assert df["marginal_gain"].tolist() == pytest.approx([1.5, 1.5, 1.0])
+
+
+def test_ambassadors_credit_caps_by_hand():
+    # a and e in X, the rest in Y: with one per city, e (1.5 after a) is capped; c and d tie at 1/2
+    c = hand_community(city=["X", "Y", "Y", "Y", "X", "Y"])
+    df, info = _amb(c, k=3, per_city=1)
+    assert df["owner_id"].tolist() == ["a", "c"]
+    assert df["marginal_gain"].tolist() == pytest.approx([3.0, 0.5])
+    assert df["city"].tolist() == ["X", "Y"]
+    assert info.constrained == "caps" and info.target_ratio == pytest.approx(0.5)
+    # without the cap e is second
+    assert _amb(c, k=2)[0]["owner_id"].tolist() == ["a", "e"]
+    # a minimum of one per city is met
+    df, info = _amb(c, k=2, min_per_city=1, per_city=1)
+    assert sorted(df["city"]) == ["X", "Y"]
+
+
+def test_ambassadors_credit_budget_by_hand():
+    # a costs 3, the others 1, budget 3: credit per cost b 1.5 (before e by id), then e 1.5, then a
+    # (1.5 after b) no longer fits and c adds 1: 4.0 > a alone (3.0)
+    c = hand_community()
+    cost = {"a": 3.0, "b": 1, "c": 1, "d": 1, "e": 1, "s": 1}
+    df, info = _amb(c, k=3, costs=cost, budget=3)
+    assert df["owner_id"].tolist() == ["b", "e", "c"]
+    assert df["marginal_gain"].tolist() == pytest.approx([1.5, 1.5, 1.0])
+    assert info.constrained == "budget"
+    # k = 1: the greedy's b (1.5) loses to the best single affordable owner a (3.0)
+    df, _ = _amb(c, k=1, costs=cost, budget=3)
+    assert df["owner_id"].tolist() == ["a"] and df["marginal_gain"].tolist() == pytest.approx([3.0])
+
+
+def test_ambassadors_credit_active_and_segment_by_hand():
+    # a already active: gains on top of its 3.0
+    df, info = _amb(hand_community(), k=2, active=["a"])
+    assert df["owner_id"].tolist() == ["e", "c"]
+    assert df["marginal_gain"].tolist() == pytest.approx([1.5, 0.5])
+    assert info.active == ("a",) and info.active_reach == pytest.approx(3.0)
+    # reach counted among d only (d itself excluded): a (through b), b, e each 1/2, a first by id;
+    # after a, b adds nothing more (its credit for d went through a's chain), e 1/2
+    df, info = _amb(hand_community(), k=2, reach_among=["d"], exclude=["d"])
+    assert df["owner_id"].tolist() == ["a", "e"]
+    assert df["marginal_gain"].tolist() == pytest.approx([0.5, 0.5])
+    assert info.segment_owners == 1
+
+
+def test_ambassadors_credit_options_that_do_not_apply():
+    c = hand_community()
+    for kw in ({"model": "lt"}, {"layers": {"referrals": 1}}, {"half_life_days": 30}, {"mc_runs": 100},
+               {"max_hops": 0}, {"max_hops": 3}):
+        with pytest.raises(ConfigError):
+            _amb(c, k=1, **kw)
+    from graphcrm.algorithms.influence import ambassadors, spread
+
+    with pytest.raises(ConfigError):
+        ambassadors(c, k=1, probability="nope")
+    with pytest.raises(ConfigError):
+        spread(c, ["a"], probability="nope")
+    _amb(c, k=1, mc_runs=0)  # 0 = no check: accepted
+
+
+def test_ambassadors_credit_in_chinese():
+    from graphcrm.algorithms.influence import ambassadors
+
+    df, info = ambassadors(hand_community(city=["X"] * 6), k=1, probability="credit", horizon_days=H, lang="zh",
+                           details=True)
+    assert df["reason"].iloc[0].startswith("第 1 位人选：按历史归因")
+    assert "历史行为归因" in info.notes[0]
+    import re
+
+    assert not re.search(r"[A-Za-z]{2,}", info.notes[0] + df["reason"].iloc[0].replace("X", ""))
+
+
+def test_spread_credit_is_the_models_own_estimate():
+    from graphcrm.algorithms.influence import spread
+
+    df, info = spread(hand_community(), ["a", "zz"], probability="credit", horizon_days=H, details=True)
+    r = df.iloc[0]
+    assert (r["seeds"], r["unknown"], r["runs"], r["model"], r["probability"]) == (1, 1, 1, "credit", "credit")
+    assert r["mean"] == pytest.approx(3.0) and r["others"] == pytest.approx(2.0)
+    assert r["ci_low"] == r["ci_high"] == pytest.approx(3.0)  # one episode: nothing varies
+    assert info.probability_asked == "credit" and info.unknown_ids == ("zz",)
+    # two equal episodes (the log of test_episodes_weights_and_normalization): {0} earns 2.5 and 2.0
+    src, dst, t = np.r_[SRC, 0], np.r_[DST, 1], np.r_[T, 150]
+    log = cd.credit_log(src, dst, t, 5, end_ns=200, episode_ns=100, start_ns=0, half_life_episodes=None)
+    est = cd.credit_estimate(log, [0])
+    assert est["mean"] == pytest.approx(2.25) and est["std"] == pytest.approx(0.25)
+    assert est["ci_high"] - est["mean"] == pytest.approx(1.96 * 0.25 * math.sqrt(0.5))
+    assert est["others"] == pytest.approx(0.5 * 1.5 + 0.5 * 1.0) and est["episodes"] == 2
+    assert est["mean"] == pytest.approx(cd.credit_spread(log, [0]))
+    user = cd.credit_log(src, dst, t, 5, end_ns=200, episode_ns=100, start_ns=0, normalize="user")
+    with pytest.raises(ConfigError):
+        cd.credit_estimate(user, [0])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_credit_select_bound_brackets_the_optimum(seed):
+    # on random logs: greedy credit <= best k-set's credit (brute force) <= the reported bound,
+    # with and without caps and a budget; the greedy's ratio is at least its worst case
+    rng = np.random.default_rng(seed)
+    n, m = 8, 40
+    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+    ok = src != dst
+    src, dst = src[ok], dst[ok]
+    log = cd.credit_log(src, dst, rng.integers(1, 300, len(src)), n, end_ns=300, episode_ns=100, start_ns=0)
+    group = (np.arange(n) % 2)[:, None]
+    cost = rng.uniform(0.5, 2.0, n)
+    for k in (1, 2, 3):
+        for kw in ({}, {"group": group, "caps": np.array([1, 1])}, {"cost": cost, "budget": 2.5}):
+            sel = cd.credit_select(log, k, **kw)
+            best = 0.0
+            for size in range(1, k + 1):
+                for S in itertools.combinations(range(n), size):
+                    if "caps" in kw and np.bincount(group[list(S), 0], minlength=2).max() > 1:
+                        continue
+                    if "budget" in kw and cost[list(S)].sum() > 2.5:
+                        continue
+                    best = max(best, cd.credit_spread(log, S))
+            got = sel.gains.sum()
+            assert got == pytest.approx(cd.credit_spread(log, sel.picks))
+            assert got <= best + 1e-12 <= sel.upper + 2e-12
+            assert got >= sel.target * best - 1e-12
+            assert sel.approximation <= got / best + 1e-12
+
+
+def test_ambassadors_credit_deterministic_and_same_as_the_backtest_method():
+    from graphcrm.algorithms.backtest import backtest
+    from graphcrm.algorithms.influence import ambassadors
+    from graphcrm.demo import generate_demo
+
+    tables, _ = generate_demo(1000, seed=0)
+    whole = Community(tables)
+    df, info = backtest(whole, k=10, methods=["credit"], bootstrap=0, details=True)
+    train = Community(tables, until=info.at)
+    h = (info.end - info.at).total_seconds() / 86400.0
+    amb, det = ambassadors(train, k=10, probability="credit", horizon_days=h, details=True)
+    assert amb["owner_id"].tolist() == info.picks["credit"]
+    assert det.credit["episodes"] == info.models["credit"]["episodes"]
+    assert 1 - 1 / math.e - 1e-9 <= det.approximation <= 1.0
+    assert np.all(np.diff(amb["marginal_gain"].to_numpy()) <= 1e-9)
+    # the same seed gives the same picks, also with circle caps (circles depend on the seed)
+    a1 = ambassadors(Community(tables), k=10, probability="credit", per_circle=2, seed=3)
+    a2 = ambassadors(Community(tables), k=10, probability="credit", per_circle=2, seed=3)
+    pd.testing.assert_frame_equal(a1, a2)
+    circ = __import__("graphcrm.algorithms.circles", fromlist=["circles"]).circles(Community(tables), seed=3)
+    of = dict(zip(circ["owner_id"].astype(str), circ["circle"]))
+    counts = pd.Series([of[o] for o in a1["owner_id"] if of[o] >= 0]).value_counts()
+    assert counts.max() <= 2
