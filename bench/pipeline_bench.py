@@ -95,8 +95,43 @@ def _watchdog(limit_mib: float, current: dict, out: Path) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def child(folder: Path, db: Path, steps: list[str] | None, out: Path, max_rss_gib: float = 12.0) -> None:
+def _malloc_trim() -> bool:
+    """glibc's ``malloc_trim(0)``: hand freed heap pages back to the system (False elsewhere)."""
+    import ctypes
+
+    try:
+        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
+
+
+def held(cg, top: int) -> dict:
+    """What the process holds after a step: per community kept by ``cg`` (one per window), its
+    ``top`` largest entries (tables, projections, memo intermediates and results, in MiB, each
+    sized alone by :func:`graphcrm.community.held_bytes`), the memo counters, and the resident
+    memory before and after glibc's ``malloc_trim``."""
+    t = time.perf_counter()
+    out: dict = {"communities": []}
+    for window, c in cg._community_cache.items():
+        sizes = c.memo_sizes()
+        out["communities"].append({
+            "window": list(window),
+            "total_mib": round(sizes["bytes"].sum() / 2**20, 1),
+            "by_kind_mib": {k: round(v / 2**20, 1) for k, v in sizes.groupby("kind")["bytes"].sum().items()},
+            "top": [[r.entry[:90], r.kind, round(r.bytes / 2**20, 1)] for r in sizes.head(top).itertuples()],
+            "stats": {k: v for k, v in c.memo_stats.items() if v["recomputed"] or v["evicted"]},
+        })
+    out["sizing_s"] = round(time.perf_counter() - t, 2)
+    out["rss_before_trim_mib"] = round(_status("VmRSS"), 1)
+    out["malloc_trim"] = _malloc_trim()
+    out["rss_after_trim_mib"] = round(_status("VmRSS"), 1)
+    return out
+
+
+def child(folder: Path, db: Path, steps: list[str] | None, out: Path, max_rss_gib: float = 12.0,
+          memo_top: int = 0, db_from: Path | None = None) -> None:
     """Run the pipeline in this process, one JSON line per step into ``out``."""
+    import shutil
     import warnings
 
     warnings.filterwarnings("ignore")
@@ -104,6 +139,9 @@ def child(folder: Path, db: Path, steps: list[str] | None, out: Path, max_rss_gi
 
     if db.exists():
         db.unlink()
+    if db_from is not None:  # a store loaded before (same demo): its kept results are not reused (fresh)
+        shutil.copyfile(db_from, db)
+        os.environ["GRAPHCRM_FRESH"] = "1"
     cg = graphcrm.open(db)
     records = []
     current: dict = {}
@@ -124,13 +162,27 @@ def child(folder: Path, db: Path, steps: list[str] | None, out: Path, max_rss_gi
             err = f"{type(exc).__name__}: {str(exc)[:200]}"
         rec = {"step": name, "seconds": round(time.perf_counter() - t, 3), "peak_mib": round(_status("VmHWM"), 1),
                "rss_mib": round(_status("VmRSS"), 1), "loadavg": round(os.getloadavg()[0], 2), "error": err}
+        if memo_top:
+            rec["held"] = held(cg, memo_top)
         records.append(rec)
         with out.open("a") as fh:
             fh.write(json.dumps(rec) + "\n")
         print(f"  {name:22s} {rec['seconds']:8.2f} s  peak {rec['peak_mib']:8.0f} MiB  rss {rec['rss_mib']:8.0f} MiB"
               + (f"  ERROR {err}" if err else ""), flush=True)
+        if memo_top:
+            h = rec["held"]
+            print(f"      held (sized in {h['sizing_s']} s; rss after malloc_trim {h['rss_after_trim_mib']:,.0f} MiB):", flush=True)
+            for c in h["communities"]:
+                print(f"      window {c['window']}: {c['total_mib']:,.0f} MiB {c['by_kind_mib']}", flush=True)
+                for entry, kind, mib in c["top"]:
+                    print(f"        {mib:9,.1f} MiB  {kind:12s} {entry}", flush=True)
+                if c["stats"]:
+                    print(f"        counters: {c['stats']}", flush=True)
 
-    step("load", lambda: cg.load(folder, rejects_path=db.with_suffix(".rejects.csv"), progress=False))
+    if db_from is not None:
+        step("load", lambda: None)  # the copied store (recorded so the table keeps its rows)
+    else:
+        step("load", lambda: cg.load(folder, rejects_path=db.with_suffix(".rejects.csv"), progress=False))
     step("community", lambda: cg.community())
     step("projections", lambda: [cg.community().edges(k) for k in ("interactions", "coattendance", "referrals")])
     for name, opts in ANALYSES:
@@ -140,7 +192,8 @@ def child(folder: Path, db: Path, steps: list[str] | None, out: Path, max_rss_gi
     cg.close()
 
 
-def run_size(n: int, work: Path, steps: list[str] | None, ipo: float | None, max_rss_gib: float = 12.0) -> dict:
+def run_size(n: int, work: Path, steps: list[str] | None, ipo: float | None, max_rss_gib: float = 12.0,
+             memo_top: int = 0, db_from: Path | None = None) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     folder = work / (f"demo-{n}" + (f"-ipo{ipo:g}" if ipo else ""))
     gen_s = None
@@ -164,6 +217,10 @@ def run_size(n: int, work: Path, steps: list[str] | None, ipo: float | None, max
            "--max-rss-gib", str(max_rss_gib)]
     if steps:
         cmd += ["--steps", *steps]
+    if memo_top:
+        cmd += ["--memo-sizes", str(memo_top)]
+    if db_from is not None:
+        cmd += ["--db-from", str(db_from)]
     t = time.perf_counter()
     subprocess.run(cmd, check=False)
     total = round(time.perf_counter() - t, 1)
@@ -243,6 +300,10 @@ def main() -> None:
     ap.add_argument("--steps", nargs="*", default=None)
     ap.add_argument("--interactions-per-owner", type=float, default=None)
     ap.add_argument("--max-rss-gib", type=float, default=12.0, help="memory guard per child (see the module docstring)")
+    ap.add_argument("--memo-sizes", type=int, default=0, metavar="N",
+                    help="after each step, size what the process holds and print the N largest entries per community")
+    ap.add_argument("--db-from", type=Path, default=None,
+                    help="copy this store (loaded before from the same demo) instead of loading; results recomputed")
     ap.add_argument("--plot", type=Path, nargs="*", default=None)
     ap.add_argument("--png", type=Path, default=ROOT / "docs" / "scaling.png")
     ap.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
@@ -250,12 +311,13 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.db, args.steps, args.out, args.max_rss_gib)
+        child(args.child, args.db, args.steps, args.out, args.max_rss_gib, args.memo_sizes, args.db_from)
         return
     if args.plot:
         plot(args.plot, args.png)
         return
-    results = [run_size(n, args.work, args.steps, args.interactions_per_owner, args.max_rss_gib) for n in args.owners]
+    results = [run_size(n, args.work, args.steps, args.interactions_per_owner, args.max_rss_gib, args.memo_sizes,
+                        args.db_from) for n in args.owners]
     print_table(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

@@ -73,8 +73,107 @@ def categorical(values: pd.Series, head: pd.Index | None) -> pd.Series:
                      name=values.name)
 
 
+def held_bytes(value: Any, _seen: set | None = None) -> int:
+    """About how many bytes ``value`` holds: what a cache entry costs in memory.
+
+    Counts numpy arrays (once per underlying buffer: views of one array count once), pandas
+    frames, series and indexes (``memory_usage(deep=True)``), scipy sparse matrices, igraph
+    graphs (an estimate: 32 bytes per edge and 16 per vertex for igraph's index vectors, plus
+    32 bytes per value of every vertex and edge attribute, held as lists of Python numbers), a
+    :class:`Community` (its tables, projections and cache) and, recursively, tuples, lists,
+    dicts and the fields of plain objects.  Objects seen twice count once (``_seen``).  Other
+    Python objects count ``sys.getsizeof``; an array of Python objects counts its pointers plus
+    the mean size of its first thousand objects per element.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> a = np.zeros(1000)
+    >>> held_bytes((a, a[:10], {"x": a}))
+    8000
+    """
+    import sys
+
+    seen = set() if _seen is None else _seen
+
+    def size(v: Any) -> int:
+        if isinstance(v, np.ndarray):
+            root = v
+            while isinstance(root.base, np.ndarray):
+                root = root.base
+            if id(root) in seen:
+                return 0
+            seen.add(id(root))
+            if root.dtype != object or not root.size:
+                return int(root.nbytes)
+            sample = root.ravel()[:1000]  # Python objects: their mean size over the first thousand
+            return int(root.nbytes + root.size * sum(sys.getsizeof(x) for x in sample) / len(sample))
+        if id(v) in seen:
+            return 0
+        seen.add(id(v))
+        if isinstance(v, (pd.DataFrame, pd.Series)):
+            usage = v.memory_usage(deep=True, index=True)
+            return int(usage.sum() if isinstance(usage, pd.Series) else usage)
+        if isinstance(v, pd.Index):
+            return int(v.memory_usage(deep=True))
+        if isinstance(v, ig.Graph):
+            n, m = v.vcount(), v.ecount()
+            return 32 * m + 16 * n + 32 * (m * len(v.es.attributes()) + n * len(v.vs.attributes()))
+        if isinstance(v, Community):
+            return (sum(size(t) for t in v.tables.values()) + size(v.owner_ids) + size(v._cache) + size(v._memo))
+        if isinstance(v, (str, bytes, int, float, bool, type(None))):
+            return sys.getsizeof(v)
+        if hasattr(v, "tocsr") and hasattr(v, "nnz"):  # scipy sparse
+            return sum(size(getattr(v, a)) for a in ("data", "indices", "indptr", "row", "col", "offsets")
+                       if isinstance(getattr(v, a, None), np.ndarray))
+        if isinstance(v, dict):
+            return sys.getsizeof(v) + sum(size(k) + size(x) for k, x in v.items())
+        if isinstance(v, (list, tuple, set, frozenset)):
+            return sys.getsizeof(v) + sum(size(x) for x in v)
+        fields = getattr(v, "__dict__", None)
+        if fields is None and hasattr(v, "__slots__"):
+            fields = {a: getattr(v, a) for a in v.__slots__ if hasattr(v, a)}
+        if isinstance(fields, dict):
+            return sys.getsizeof(v) + sum(size(x) for x in fields.values())
+        return sys.getsizeof(v)
+
+    return size(value)
+
+
 #: environment variable: ``1`` recomputes results instead of reusing those kept in the store
 FRESH_ENV = "GRAPHCRM_FRESH"
+
+
+#: environment variable: MiB the intermediates of one community's memo may hold (``none``: no limit)
+MEMO_BUDGET_ENV = "GRAPHCRM_MEMO_BUDGET_MIB"
+#: the default of :data:`MEMO_BUDGET_ENV`, in MiB
+DEFAULT_MEMO_BUDGET_MIB: float | None = None
+
+
+def memo_budget() -> int | None:
+    """Bytes the intermediates of a community's :meth:`Community.memo` may hold: ``$GRAPHCRM_MEMO_BUDGET_MIB``
+    (MiB; ``none`` or empty: no limit), else :data:`DEFAULT_MEMO_BUDGET_MIB`.
+
+    Raises
+    ------
+    ConfigError
+        The variable is not a number of MiB.
+    """
+    import os
+
+    raw = os.environ.get(MEMO_BUDGET_ENV)
+    if raw is None:
+        mib = DEFAULT_MEMO_BUDGET_MIB
+    elif raw.strip().lower() in ("", "none"):
+        mib = None
+    else:
+        try:
+            mib = float(raw)
+        except ValueError:
+            raise ConfigError(f"${MEMO_BUDGET_ENV}={raw!r} is not a number of MiB (or 'none')") from None
+        if mib < 0:
+            raise ConfigError(f"${MEMO_BUDGET_ENV} must not be negative")
+    return None if mib is None else int(mib * 2**20)
 
 
 def fresh_results() -> bool:
@@ -150,6 +249,14 @@ class Community:
         self.as_of = self.until if self.until is not None else self._latest()
         self._cache: dict[str, Any] = {}  # graphs and their Edges, per options
         self._memo: dict[str, Any] = {}
+        #: per memo name: how often it was computed, found, read from the store, evicted (see :meth:`memo`)
+        self.memo_stats: dict[str, dict[str, int]] = {}
+        #: bytes the intermediates of :meth:`memo` may hold (None: no limit); see :func:`memo_budget`
+        self.memo_budget: int | None = memo_budget()
+        self._memo_bytes: dict[str, int] = {}  # intermediates' sizes, least recently used first
+        self._memo_names: dict[str, str] = {}
+        self._evicted: set[str] = set()  # keys dropped by the budget (a later compute is a recompute)
+        self._table_bytes: int | None = None
         self._pairs_store: Any = None  # a store aggregating projections in SQL (set by from_store)
         self._results_store: Any = None  # a store keeping results across sessions (set by from_store)
         self._fresh = False
@@ -402,7 +509,11 @@ class Community:
             options = dict(options)
             if options.get("as_of") is None:
                 options["as_of"] = self.as_of
-        key = "edges:" + kind + json.dumps(options, sort_keys=True, default=str)
+        defaults = {"interactions": {"weights": None, "half_life_days": None},
+                    "coattendance": {"max_event_size": proj.DEFAULT_MAX_EVENT_SIZE, "checked_in_only": True}}.get(kind, {})
+        # defaults spelled out or left out are one key (circles asked for max_event_size=150,
+        # volunteers for the default: 2 x 0.5 GB of the same pairs at 1M owners)
+        key = "edges:" + kind + json.dumps({**defaults, **options}, sort_keys=True, default=str)
         if key in self._cache:
             return self._cache[key]
         t = self.tables
@@ -494,26 +605,115 @@ class Community:
         Returns a copy for DataFrames.  ``key`` overrides the key built from ``name`` and
         ``options`` (see :func:`graphcrm.results.cache_key`, which keys DataFrame options by
         their content).
+
+        Results (names starting with ``result:``, every ``@analysis``) are always kept.
+        Intermediates (every other name) are kept within :attr:`memo_budget` bytes (sized by
+        :func:`held_bytes` when computed; a held :class:`Community` counts what it holds at
+        the time of the check): when a new one passes the budget, the least recently used
+        others are dropped until the intermediates fit again (the new one stays, even if it
+        alone is larger), and are computed again if asked for later.  Recomputing gives the
+        same value (every intermediate is deterministic given its options), so the budget
+        changes memory and time, never a result.  :attr:`memo_stats` counts, per name, what
+        was computed (``recomputed``: after an eviction), found (``hits``), read back from the
+        store (``read``) and ``evicted``.
         """
         if key is None:
             from graphcrm.results import cache_key
 
             key = cache_key(name, options)
-        if key not in self._memo:
-            keep = self._results_store if name.startswith("result:") else None
-            if keep is not None:
-                stored_key = self._stored_key(key)
-                found, value = (False, None) if self._fresh else keep.cached_result(stored_key)
-                if not found:
-                    value = compute()
-                    keep.cache_result(stored_key, value)
-                self._memo[key] = value
+        stats = self.memo_stats.setdefault(name, {"computed": 0, "recomputed": 0, "hits": 0, "read": 0, "evicted": 0})
+        if key in self._memo:
+            stats["hits"] += 1
+            if key in self._memo_bytes:  # most recently used last
+                self._memo_bytes[key] = self._memo_bytes.pop(key)
+        elif name.startswith("result:") and self._results_store is not None:
+            keep = self._results_store
+            stored_key = self._stored_key(key)
+            found, value = (False, None) if self._fresh else keep.cached_result(stored_key)
+            if found:
+                stats["read"] += 1
             else:
-                self._memo[key] = compute()
+                stats["computed"] += 1
+                value = compute()
+                keep.cache_result(stored_key, value)
+            self._memo[key] = value
+        else:
+            stats["computed"] += 1
+            if key in self._evicted:
+                stats["recomputed"] += 1
+            value = compute()
+            self._memo[key] = value
+            if isinstance(value, Community):  # a community held in the memo takes its holder's budget
+                value.memo_budget = self.memo_budget
+            if not name.startswith("result:"):
+                self._memo_names[key] = name
+                self._memo_bytes[key] = self._entry_bytes(value)
+                self._fit_budget(keep=key)
         value = self._memo[key]
         if isinstance(value, pd.DataFrame):
             return value.copy()
         return value
+
+    def _entry_bytes(self, value: Any) -> int:
+        """:func:`held_bytes` of a memo value, leaving out this community and the communities
+        the memo holds as entries of their own (an intermediate often refers to them)."""
+        if isinstance(value, Community):
+            return value.held_bytes()
+        seen = {id(self)} | {id(v) for v in self._memo.values() if isinstance(v, Community)}
+        for t in self.tables.values():  # a value that refers to the community's own tables
+            seen.add(id(t))
+        return held_bytes(value, seen)
+
+    def _intermediate_bytes(self, key: str) -> int:
+        value = self._memo[key]
+        return value.held_bytes() if isinstance(value, Community) else self._memo_bytes[key]
+
+    def _fit_budget(self, keep: str | None = None) -> None:
+        """Drop the least recently used intermediates until they fit :attr:`memo_budget`
+        (never ``keep``)."""
+        budget = self.memo_budget
+        if budget is None:
+            return
+        total = sum(self._intermediate_bytes(k) for k in self._memo_bytes)
+        for k in list(self._memo_bytes):
+            if total <= budget:
+                break
+            if k == keep:
+                continue
+            total -= self._intermediate_bytes(k)
+            del self._memo_bytes[k], self._memo[k]
+            self._evicted.add(k)
+            self.memo_stats[self._memo_names.pop(k)]["evicted"] += 1
+
+    def held_bytes(self) -> int:
+        """About how many bytes this community holds: its tables (sized once), projections and
+        everything in :meth:`memo` (intermediates as sized when computed, results sized now)."""
+        if self._table_bytes is None:
+            seen: set = set()
+            self._table_bytes = sum(held_bytes(t, seen) for t in self.tables.values()) + held_bytes(self.owner_ids, seen)
+        held = self._table_bytes + held_bytes(self._cache)
+        for k, v in self._memo.items():
+            held += self._memo_bytes[k] if k in self._memo_bytes and not isinstance(v, Community) else self._entry_bytes(v)
+        return held
+
+    def memo_sizes(self) -> pd.DataFrame:
+        """What this community holds, entry by entry, largest first.
+
+        Returns
+        -------
+        DataFrame
+            ``entry`` (the memo or projection key, text), ``kind`` (``tables``, ``projection``,
+            ``intermediate`` or ``result``), ``bytes`` (:func:`held_bytes` of the entry alone,
+            leaving out this community and the communities held as entries of their own: an
+            array two entries share counts in both).
+        """
+        rows = [("tables", "tables", sum(held_bytes(t) for t in self.tables.values()))]
+        rows += [(k, "projection", held_bytes(v)) for k, v in self._cache.items()]
+        for k, v in self._memo.items():
+            kind = "intermediate" if k in self._memo_bytes else "result"
+            rows.append((k, kind, self._entry_bytes(v)))
+        return (pd.DataFrame(rows, columns=["entry", "kind", "bytes"]).sort_values("bytes", ascending=False, kind="stable")
+                .reset_index(drop=True))
 
     def memoized(self, name: str, options: dict) -> bool:
         """Whether :meth:`memo` holds ``name`` with ``options`` in this process already (e.g. to

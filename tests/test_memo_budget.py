@@ -1,0 +1,133 @@
+"""The memo's byte budget for intermediates (graphcrm.community.Community.memo): results stay,
+intermediates are dropped least recently used first, and dropping them never changes a result
+(everything recomputed is deterministic given its options)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import graphcrm
+from graphcrm.community import MEMO_BUDGET_ENV, Community, held_bytes, memo_budget
+from graphcrm.demo import generate_demo
+from graphcrm.errors import ConfigError
+
+
+def _community(budget: int | None) -> Community:
+    c = Community.from_frames({"owners": pd.DataFrame({"owner_id": ["a", "b", "c"]})})
+    c.memo_budget = budget
+    return c
+
+
+def test_held_bytes_counts_each_buffer_once():
+    a = np.zeros(1000)
+    assert held_bytes(a) == 8000
+    shared = held_bytes((a, a[:10], {"x": a, "y": a.reshape(10, 100)}))
+    assert 8000 < shared < 8000 + 1000  # the array once, plus the containers
+    assert held_bytes([a, a.copy()]) > 16000
+    df = pd.DataFrame({"x": np.arange(100, dtype=np.int64)})
+    assert held_bytes(df) == int(df.memory_usage(deep=True).sum())
+    assert held_bytes([df, df]) < 2 * held_bytes(df)
+
+
+def test_intermediates_are_dropped_least_recently_used_first_and_results_stay():
+    c = _community(20_000)  # room for two arrays of 8,000 bytes
+    calls: list[str] = []
+
+    def make(name: str):
+        def compute():
+            calls.append(name)
+            return np.zeros(1000)
+        return compute
+
+    c.memo("x", {}, make("x"))
+    c.memo("y", {}, make("y"))
+    c.memo("result:r", {}, make("r"))          # results do not count and are never dropped
+    c.memo("x", {}, make("x"))                 # x used again: y is now the least recently used
+    c.memo("z", {}, make("z"))                 # passes the budget: y goes
+    assert calls == ["x", "y", "r", "z"]
+    assert c.memoized("x", {}) and c.memoized("z", {}) and not c.memoized("y", {})
+    c.memo("y", {}, make("y"))                 # computed again; x (least recently used) goes
+    assert calls[-1] == "y" and not c.memoized("x", {})
+    assert c.memoized("result:r", {})
+    assert c.memo_stats["y"] == {"computed": 2, "recomputed": 1, "hits": 0, "read": 0, "evicted": 1}
+    assert c.memo_stats["result:r"]["evicted"] == 0
+
+
+def test_an_intermediate_larger_than_the_budget_is_kept_until_the_next_one():
+    c = _community(100)
+    first = c.memo("big", {}, lambda: np.ones(1000))
+    assert c.memoized("big", {}) and first.sum() == 1000
+    c.memo("next", {}, lambda: np.ones(10))
+    assert not c.memoized("big", {}) and c.memoized("next", {})
+
+
+def test_no_budget_keeps_everything():
+    c = _community(None)
+    for i in range(20):
+        c.memo("x", {"i": i}, lambda: np.zeros(100_000))
+    assert all(c.memoized("x", {"i": i}) for i in range(20))
+    assert c.memo_stats["x"]["evicted"] == 0
+
+
+def test_memo_sizes_lists_tables_projections_intermediates_and_results():
+    c = _community(None)
+    c.memo("x", {}, lambda: np.zeros(1000))
+    c.memo("result:r", {}, lambda: pd.DataFrame({"v": np.zeros(10)}))
+    sizes = c.memo_sizes()
+    assert list(sizes.columns) == ["entry", "kind", "bytes"]
+    assert set(sizes["kind"]) == {"tables", "intermediate", "result"}
+    assert sizes.loc[sizes["entry"] == "x{}", "bytes"].item() == 8000
+    assert sizes["bytes"].is_monotonic_decreasing
+
+
+def test_the_budget_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv(MEMO_BUDGET_ENV, "1.5")
+    assert memo_budget() == int(1.5 * 2**20)
+    monkeypatch.setenv(MEMO_BUDGET_ENV, "none")
+    assert memo_budget() is None
+    monkeypatch.setenv(MEMO_BUDGET_ENV, "lots")
+    with pytest.raises(ConfigError):
+        memo_budget()
+    monkeypatch.setenv(MEMO_BUDGET_ENV, "-1")
+    with pytest.raises(ConfigError):
+        memo_budget()
+
+
+def test_default_options_are_one_projection():
+    tables, _ = generate_demo(1000, seed=0)
+    c = Community(tables)
+    assert c.edges("coattendance") is c.edges("coattendance", max_event_size=150)
+    assert c.edges("interactions") is c.edges("interactions", weights=None, half_life_days=None)
+
+
+def _pipeline(monkeypatch, budget: str) -> tuple[dict, dict]:
+    monkeypatch.setenv(MEMO_BUDGET_ENV, budget)
+    cg = graphcrm.open(":memory:")
+    cg.load(generate_demo(1200, seed=1)[0])
+    out = {
+        "kocs": cg.kocs(),
+        "circles": cg.circles(seed=0),
+        "circle_profiles": cg.circle_profiles(),
+        "referral_chains": cg.referral_chains(),
+        "ambassadors": cg.ambassadors(k=5, seed=0),
+        "volunteer_candidates": cg.volunteer_candidates(seed=0),
+        "contribution": cg.contribution(),
+        "owner_levels": cg.owner_levels(),
+        "targets": cg.targets(seed=0),
+        "kocs again": cg.kocs(),
+    }
+    stats = cg.community().memo_stats
+    cg.close()
+    return out, stats
+
+
+def test_a_tiny_budget_gives_the_same_results_as_none(monkeypatch):
+    unlimited, stats_unlimited = _pipeline(monkeypatch, "none")
+    tiny, stats_tiny = _pipeline(monkeypatch, "0")
+    for name, df in unlimited.items():
+        pd.testing.assert_frame_equal(tiny[name], df, obj=name)
+    assert not any(s["evicted"] or s["recomputed"] for s in stats_unlimited.values())
+    assert sum(s["recomputed"] for s in stats_tiny.values()) > 0  # the budget did drop and recompute
+    results = {k: s for k, s in stats_tiny.items() if k.startswith("result:")}
+    assert results and not any(s["evicted"] or s["recomputed"] for s in results.values())
