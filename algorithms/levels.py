@@ -232,7 +232,7 @@ def _per_kind_uncached(community: Any, half_life_days: float | None) -> tuple[di
     rows = community.memo("activity_rows", {}, lambda: _kind_rows(community))
     raw: dict[str, np.ndarray] = {}
     dec: dict[str, np.ndarray] = {}
-    for key, (pos, at) in rows.items():
+    for key, (pos, at, _) in rows.items():
         raw[key] = np.bincount(pos, minlength=n).astype(float)
         if half_life_days is None:  # weights of 1.0: the same sums (whole numbers) as the counts
             dec[key] = raw[key].copy()
@@ -242,17 +242,21 @@ def _per_kind_uncached(community: Any, half_life_days: float | None) -> tuple[di
     return raw, dec
 
 
-def _kind_rows(community: Any) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _kind_rows(community: Any) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
     """Per points key, the owner position and the time (datetime64[ns]) of each activity row of a
     known owner, in row order: what :func:`_per_kind` counts and decays for any half-life (built
-    once per community; the arrays are shared, never changed)."""
+    once per community; the arrays are shared, never changed).  The third array is, for
+    ``engagement_received``, the creation time of the post engaged with (what
+    :func:`levels_at` needs to leave out engagement on posts created after a cut-off; ``None``
+    for the other keys, and for engagement when post ids are not unique)."""
     t = community.tables
-    rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    rows: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
 
-    def add(key: str, pos: np.ndarray, at) -> None:
+    def add(key: str, pos: np.ndarray, at, post_at=None) -> None:
         ok = pos >= 0
         when = pd.to_datetime(pd.Series(at)).astype("datetime64[ns]").to_numpy()
-        rows[key] = (pos[ok], when[ok])
+        extra = None if post_at is None else pd.to_datetime(pd.Series(post_at)).astype("datetime64[ns]").to_numpy()[ok]
+        rows[key] = (pos[ok], when[ok], extra)
 
     posts = t["posts"]
     add("post", owner_positions(community, posts["author_id"]), posts["created_at"])
@@ -270,7 +274,8 @@ def _kind_rows(community: Any) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         own = owner_positions(community, inter["owner_id"])
         same = (own == a_pos) & (own >= 0)
         keep = known & ~same
-        add("engagement_received", a_pos[keep], inter["created_at"].to_numpy()[keep])
+        post_at = posts["created_at"].to_numpy()[at_post[keep]]
+        add("engagement_received", a_pos[keep], inter["created_at"].to_numpy()[keep], post_at)
     else:  # duplicate post ids (not a valid store): the merge's semantics, one row per match
         m = inter.merge(posts[["post_id", "author_id"]], on="post_id", how="inner")
         m = m[m["owner_id"].astype(object) != m["author_id"].astype(object)]
@@ -667,6 +672,98 @@ def _level_ranks(levels: list[dict[str, Any]], contrib: np.ndarray, counts: pd.D
         ok_so_far &= _meets(lv, contrib, counts)
         rank[ok_so_far] = i
     return np.maximum(rank, 0)
+
+
+def levels_at(
+    community: Any,
+    dates: Sequence[Any],
+    *,
+    thresholds: Sequence[Mapping[str, Any]] | None = None,
+    points: Mapping[str, float] | None = None,
+    half_life_days: float | None = 180,
+) -> dict[pd.Timestamp, tuple[np.ndarray, np.ndarray]] | None:
+    """Level rank and contribution of every owner at earlier cut-off dates, in one pass over the
+    community's activity rows.
+
+    At a date ``t`` the values are those :func:`owner_levels` gives on the community as known at
+    ``t`` (owners who joined after ``t`` left out; posts, interactions, referrals and events
+    dated after ``t`` or undated left out, with the attendance of those events and the
+    engagement on those posts; decay measured at ``t``), bit for bit: the same activity rows are
+    counted in the same order.  They are taken from the rows the community already holds
+    (:func:`contribution`'s, built once) instead of building a community per date and its
+    activity rows (what grace checkpoints of :mod:`graphcrm.algorithms.movement` need).
+
+    Parameters
+    ----------
+    community : Community
+        The community snapshot.
+    dates : sequence of date-likes
+        The cut-off dates.
+    thresholds, points, half_life_days
+        As in :func:`owner_levels`.
+
+    Returns
+    -------
+    dict or None
+        date (Timestamp) -> ``(level_rank, contribution)``, two arrays over
+        ``community.owner_ids``: the level rank (0 = lowest; -1 for staff and for owners who had
+        not joined by that date: the owners :func:`owner_levels` does not list) and the decayed
+        contribution in points, rounded to 2 decimals as in :func:`owner_levels` (NaN where the
+        rank is -1).  ``None`` when the community's post ids are not unique (then
+        only a community per date reproduces :func:`owner_levels`' merge).
+
+    Raises
+    ------
+    ConfigError
+        Malformed thresholds or points, or a non-positive half-life.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> from graphcrm.community import Community
+    >>> c = Community.from_frames({
+    ...     "owners": pd.DataFrame({"owner_id": ["a"]}),
+    ...     "posts": pd.DataFrame({"post_id": [f"p{i}" for i in range(5)], "author_id": "a",
+    ...                            "created_at": pd.date_range("2024-01-01", periods=5, freq="D")})})
+    >>> at = levels_at(c, ["2024-01-02", "2024-01-05"], half_life_days=None)
+    >>> [(int(r[0]), float(p[0])) for r, p in at.values()]
+    [(0, 10.0), (1, 25.0)]
+    """
+    levels = _check_levels(thresholds)
+    table = _check_points(points)
+    if half_life_days is not None:
+        _decay(pd.Series([], dtype="datetime64[ns]"), community.as_of, half_life_days)
+    rows = community.memo("activity_rows", {}, lambda: _kind_rows(community))
+    if rows["engagement_received"][2] is None:
+        return None
+    n = len(community.owner_ids)
+    owners = community.owners
+    staff = owners["is_staff"].fillna(False).astype(bool).to_numpy()
+    out: dict[pd.Timestamp, tuple[np.ndarray, np.ndarray]] = {}
+    for d in dates:
+        t = pd.Timestamp(d)
+        t64 = np.datetime64(t.to_datetime64(), "ns")
+        member = ~(owners["joined_at"] > t).fillna(False).to_numpy(dtype=bool)
+        raw: dict[str, np.ndarray] = {}
+        dec: dict[str, np.ndarray] = {}
+        for key, (pos, at, post_at) in rows.items():
+            m = (at <= t64) & member[pos]  # NaT compares false: undated rows are left out, as in a cut
+            if post_at is not None:
+                m &= post_at <= t64
+            p, a = pos[m], at[m]
+            raw[key] = np.bincount(p, minlength=n).astype(float)
+            if half_life_days is None:
+                dec[key] = raw[key].copy()
+            else:
+                dec[key] = np.bincount(p, weights=_decay(a, t, half_life_days), minlength=n)
+        total = np.zeros(n)
+        for key, pts in table.items():  # contribution()'s sum, in its order
+            total += dec[key] * pts
+        contrib = np.round(total, 6)
+        rank = _level_ranks(levels, contrib, activity_counts(community, _raw=raw))
+        listed = member & ~staff  # the rows of owner_levels' table at t
+        out[t] = (np.where(listed, rank, -1), np.where(listed, np.round(contrib, 2), np.nan))
+    return out
 
 
 def _level_reasons(contrib: np.ndarray, cnt: dict[str, np.ndarray], lang: str) -> np.ndarray:

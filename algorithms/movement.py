@@ -276,6 +276,8 @@ def grace_levels(
         (-1: not an owner yet, or staff); plus the key ``"checkpoints"`` -> the sorted list of
         dates evaluated.
     """
+    from graphcrm.algorithms.levels import levels_at
+
     opts = dict(level_options or {})
     grace_days = float(grace_days)
     step = float(grace_step_days)
@@ -286,9 +288,20 @@ def grace_levels(
     needed: dict[pd.Timestamp, list[pd.Timestamp]] = {d: _checkpoints(d, grace_days, step) for d in dates}
     points = sorted({p for ps in needed.values() for p in ps}, reverse=True)
     raw: dict[pd.Timestamp, tuple[np.ndarray, np.ndarray]] = {}
+    now = pd.Timestamp(community.as_of)
+    # the earlier checkpoints from the community's own activity rows, in one pass per date (the
+    # same values as owner_levels on a community cut at the date, without building it)
+    cuts = levels_at(community, [p for p in points if p != now], **opts)
+    pos = community.index_of(ids)
     for p in points:
-        c = community if p == pd.Timestamp(community.as_of) else _cut(community, p)
-        raw[p] = _raw_rank(c, ids, opts)
+        if p == now:
+            raw[p] = _raw_rank(community, ids, opts)
+        elif cuts is not None:
+            rank, contrib = cuts[p]
+            raw[p] = (np.where(pos >= 0, rank[np.maximum(pos, 0)], -1).astype(np.int64),
+                      np.where(pos >= 0, contrib[np.maximum(pos, 0)], np.nan))
+        else:  # post ids not unique: only a community per date reproduces owner_levels' merge
+            raw[p] = _raw_rank(_cut(community, p), ids, opts)
     out: dict[Any, Any] = {}
     for d, ps in needed.items():
         held = np.max(np.column_stack([raw[p][0] for p in ps]), axis=1)

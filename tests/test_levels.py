@@ -286,3 +286,65 @@ def test_undecayed_sums_are_the_counts():
         assert dec[k] is not raw[k]
     _, dec180 = _per_kind(c, 180)
     assert any((dec180[k] < raw[k]).any() for k in raw)  # decay lowers the old activity
+
+
+def _cut_community() -> Community:
+    """a and b active, c joins after the cut-off (2024-05-15), s is staff."""
+    return Community.from_frames({
+        "owners": pd.DataFrame({"owner_id": ["a", "b", "c", "s"],
+                                "joined_at": ["2024-01-01", "2024-01-01", "2024-05-20", "2024-01-01"],
+                                "is_staff": [False, False, False, True]}),
+        "posts": pd.DataFrame({"post_id": ["p1", "p2", "p3", "p4"], "author_id": ["a", "a", "b", "s"],
+                               "created_at": ["2024-05-01", "2024-05-20", "2024-05-10", "2024-05-01"]}),
+        "interactions": pd.DataFrame({
+            "owner_id": ["b", "b", "c", "a", "a"], "post_id": ["p1", "p2", "p3", "p1", "p3"], "kind": "like",
+            "created_at": ["2024-05-02", "2024-05-21", "2024-05-12", "2024-05-03", "2024-05-30"]}),
+        "events": pd.DataFrame({"event_id": ["e1", "e2"], "starts_at": ["2024-05-05", "2024-05-25"]}),
+        "attendance": pd.DataFrame({"event_id": ["e1", "e2", "e1"], "owner_id": ["a", "a", "b"],
+                                    "checked_in": [True, True, False], "role": "attendee"}),
+    })
+
+
+def test_levels_at_a_cut_off_by_hand():
+    from graphcrm.algorithms.levels import levels_at
+    from graphcrm.algorithms.movement import _cut_uncached
+
+    c = _cut_community()
+    t = pd.Timestamp("2024-05-15")
+    rank, pts = levels_at(c, [t], half_life_days=None)[t]
+    assert list(c.owner_ids) == ["a", "b", "c", "s"]
+    # a: post p1 (5) + b's like on p1 (1; a's own like does not count) + event e1 (10); p2, e2 later
+    # b: post p3 (5) + c's like on p3 (1); a's like on p3 is later; b's no-show at e1 earns nothing
+    # c joined after the cut-off, s is staff: not listed
+    assert rank.tolist() == [0, 0, -1, -1]
+    np.testing.assert_array_equal(pts, [16.0, 6.0, np.nan, np.nan])
+    # the same as owner_levels on the community as known at t
+    lv = owner_levels(_cut_uncached(c, t), half_life_days=None).set_index("owner_id")
+    assert lv["contribution"].to_dict() == {"a": 16.0, "b": 6.0}
+    # everything known at the latest date: the community's own levels
+    later = pd.Timestamp("2024-06-30")
+    rank, pts = levels_at(c, [later], half_life_days=None)[later]
+    full = owner_levels(c, half_life_days=None).set_index("owner_id").reindex(c.owner_ids)
+    np.testing.assert_array_equal(pts, full["contribution"].to_numpy(float))
+    np.testing.assert_array_equal(rank, full["level_rank"].fillna(-1).to_numpy(np.int64))
+
+
+@pytest.mark.parametrize("opts", [{}, {"points": {"post": 3, "engagement_received": 2}, "half_life_days": 30},
+                                  {"half_life_days": None, "thresholds": [
+                                      {"level": "x", "points": 0}, {"level": "y", "points": 15, "any": {"posts": 2}}]}])
+def test_levels_at_equals_owner_levels_on_the_cut_community(opts):
+    """Bit for bit (ranks and contributions) what owner_levels gives on a community cut at each date."""
+    from graphcrm.algorithms.levels import levels_at
+    from graphcrm.algorithms.movement import _cut_uncached
+    from graphcrm.demo import generate_demo
+
+    tables, _ = generate_demo(1500, seed=5)
+    c = Community(tables)
+    now = pd.Timestamp(c.as_of)
+    dates = [now - pd.Timedelta(days=d) for d in (30, 60, 90, 365)]
+    got = levels_at(c, dates, **opts)
+    for d in dates:
+        lv = owner_levels(_cut_uncached(c, d), **opts).set_index("owner_id").reindex(c.owner_ids)
+        np.testing.assert_array_equal(got[d][0], lv["level_rank"].fillna(-1).to_numpy(np.int64))
+        np.testing.assert_array_equal(got[d][1], lv["contribution"].to_numpy(float))
+    assert (got[dates[0]][0] >= 0).sum() > (got[dates[-1]][0] >= 0).sum() > 0  # owners join over time
