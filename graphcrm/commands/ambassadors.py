@@ -73,6 +73,19 @@ def format_check(df: pd.DataFrame, side: AmbassadorDetails, lang: str) -> str:
     reach = df["cumulative_reach"].iloc[-1] if len(df) else 0.0
     mc = side.mc_check
     seg = "" if side.segment == "all owners" else side.segment
+    if side.probability == "credit":  # the credit-distribution model: no RR sets, no simulation
+        days = (side.credit or {}).get("episode_days", 0.0)
+        if lang == "zh":
+            line = (f"{len(df)} 位大使按历史行为归因每 {days:,.0f} 天影响 {reach:,.1f} 位车主"
+                    + (f"（仅计 {seg}（{side.segment_owners:,} 位））" if seg else "")
+                    + f"；近似保证 ≥ {side.approximation:.3f}×最优（精确计算，无抽样）")
+        else:
+            line = (f"{len(df)} ambassadors are credited with {reach:,.1f} owners reached per {days:,.0f} days "
+                    f"of the history (credit from past activity"
+                    + (f", counted among {seg}: {side.segment_owners:,} owners" if seg else "")
+                    + (f", on top of {len(side.active)} active ambassadors" if side.active else "")
+                    + f"); certified >= {side.approximation:.3f} x optimum (exact, no sampling)")
+        return "\n".join([line, *side.notes])
     if lang == "zh":
         check = (f"蒙特卡洛 {mc.runs:,} 次：{mc.mean:,.1f}（95% 置信区间 {mc.ci_low:,.1f}–{mc.ci_high:,.1f}）"
                  if mc is not None else "蒙特卡洛检验已跳过")
@@ -109,10 +122,11 @@ def format_check(df: pd.DataFrame, side: AmbassadorDetails, lang: str) -> str:
                 library=("ambassadors", "eps"), help="OPIM-C approximation slack: (1-1/e-eps) guarantee.")
 @library_option("--model", type=click.Choice(["ic", "lt"]), library=("ambassadors", "model"),
                 help="Diffusion model: Independent Cascade or Linear Threshold.")
-@library_option("--probability", type=click.Choice(["learned", "wc", "exp"]), library=("ambassadors", "probability"),
-                shown=lambda d: "learned" if d is None else str(d),
+@library_option("--probability", type=click.Choice(["learned", "wc", "exp", "credit"]),
+                library=("ambassadors", "probability"), shown=lambda d: "learned" if d is None else str(d),
               help="Edge probability: learned from the history (see graphcrm backtest), weighted cascade "
-                   "(weight share) or 1-exp(-lam*weight).")
+                   "(weight share), 1-exp(-lam*weight), or credit: the credit-distribution model (credit "
+                   "from past activity, no cascade).")
 @library_option("--lam", type=click.FloatRange(min=0, min_open=True), library=("ambassadors", "lam"),
               help="Rate of the exp probability rule.")
 @click.option("--per-city", type=click.IntRange(min=1), default=None, help="At most N ambassadors per city.")

@@ -91,9 +91,10 @@ SPREAD = "graphcrm.algorithms.influence:spread"
 @window_options
 @click.option("--seeds", "seeds_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="Owners to evaluate (CSV with owner_id, or one id per line).")
-@library_option("--probability", type=click.Choice(["learned", "wc", "exp"]), library=(SPREAD, "probability"),
+@library_option("--probability", type=click.Choice(["learned", "wc", "exp", "credit"]), library=(SPREAD, "probability"),
                 shown=lambda d: "the ambassadors default" if d is None else str(d),
-                help="Influence model: learned from the history, weighted cascade, or 1-exp(-lam*weight).")
+                help="Influence model: learned from the history, weighted cascade, 1-exp(-lam*weight), or "
+                     "credit (the credit model's own estimate, an interval over episodes).")
 @library_option("--model", type=click.Choice(["ic", "lt"]), library=(SPREAD, "model"), help="Cascade model.")
 @library_option("--runs", type=click.IntRange(min=1), library=(SPREAD, "runs"), help="Monte Carlo runs.")
 @library_option("--seed", type=int, library=(SPREAD, "seed"), help="Random seed.")
