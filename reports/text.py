@@ -332,6 +332,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "bt_ambassadors_wc": ("ambassadors (weighted cascade)", "大使（加权级联）"),
     "bt_ambassadors_exp": ("ambassadors (exponential)", "大使（指数概率）"),
     "bt_ambassadors_learned": ("ambassadors (learned)", "大使（学习概率）"),
+    "bt_credit": ("ambassadors (credit from past activity)", "大使（历史行为归因）"),
     "bt_kocs": ("top KOCs", "头部 KOC"),
     "bt_out_degree": ("most followed", "触达最多"),
     "bt_pagerank": ("PageRank", "链接分析排名"),
