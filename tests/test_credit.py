@@ -427,3 +427,25 @@ def test_ambassadors_credit_deterministic_and_same_as_the_backtest_method():
     of = dict(zip(circ["owner_id"].astype(str), circ["circle"]))
     counts = pd.Series([of[o] for o in a1["owner_id"] if of[o] >= 0]).value_counts()
     assert counts.max() <= 2
+
+
+def test_campaign_file_with_the_credit_model(tmp_path):
+    """probability = "credit" in a campaign file: ambassadors and the ambassador rows of targets
+    are the same picks in the same order, the excluded owner never among them."""
+    from graphcrm.algorithms.influence import ambassadors
+    from graphcrm.algorithms.targeting import targets
+    from graphcrm.campaign_file import read_campaign_file
+    from graphcrm.demo import generate_demo
+
+    tables, _ = generate_demo(1000, seed=0)
+    plain = ambassadors(Community(tables), k=5, probability="credit")["owner_id"].tolist()
+    p = tmp_path / "c.toml"
+    p.write_text(f'seed = 1\n[ambassadors]\nk = 5\nprobability = "credit"\nper_city = 2\n'
+                 f'[exclude]\nowner_ids = ["{plain[0]}"]\n', encoding="utf-8")
+    f = read_campaign_file(p)
+    c = Community(tables)
+    direct = ambassadors(c, **f.ambassador_options())
+    tg = targets(c, programs=["ambassador"], **f.target_options())
+    assert tg["owner_id"].astype(str).tolist() == direct["owner_id"].tolist()
+    assert len(direct) == 5 and plain[0] not in set(direct["owner_id"])
+    assert direct.groupby("city").size().max() <= 2
