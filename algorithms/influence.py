@@ -2107,7 +2107,9 @@ def _credit_ambassadors(community: Any, *, k: int, model: str, layers: Any, half
     hops = _credit_hops(model=model, layers=layers, half_life_days=half_life_days, max_hops=max_hops,
                         mc_runs=mc_runs)
     t0 = time.perf_counter()
-    log, days = cd.community_log(community, horizon_days=horizon_days)
+    # the module's defaults read now (as the backtest's credit method reads them)
+    log, days = cd.community_log(community, horizon_days=horizon_days, normalize=cd.DEFAULT_NORMALIZE,
+                                 half_life_episodes=cd.DEFAULT_HALF_LIFE_EPISODES, decay=cd.DEFAULT_DECAY)
     t_log = time.perf_counter() - t0
     owners, ids = community.owners, community.owner_ids
     n = len(ids)
@@ -2177,7 +2179,8 @@ def _credit_spread(community: Any, known: np.ndarray, known_ids: tuple[str, ...]
     from graphcrm.algorithms import credit as cd
 
     hops = _credit_hops(model=model, layers=layers, half_life_days=half_life_days, max_hops=max_hops)
-    log, _ = cd.community_log(community, horizon_days=horizon_days)
+    log, _ = cd.community_log(community, horizon_days=horizon_days, normalize=cd.DEFAULT_NORMALIZE,
+                              half_life_episodes=cd.DEFAULT_HALF_LIFE_EPISODES, decay=cd.DEFAULT_DECAY)
     est = cd.credit_estimate(log, known, max_hops=hops)
     table = pd.DataFrame({
         "seeds": [int(len(known))], "unknown": [len(unknown)], "mean": [est["mean"]], "others": [est["others"]],
