@@ -45,8 +45,10 @@ stability of single runs and the agreement of the last round.
 owner costs minutes (248 s at 100,000 owners).  There the scan runs :data:`COARSE_RUNS` runs per
 level on the full graph (the scan's fixed seeds; the level nearest plain modularity first,
 stopping as soon as no farther level can change the rule's choice), plus one run on ``seed`` at
-the chosen level.  The owners that all these runs put together form a group (their meet); the
-ties between groups are summed and a group's inside ties become a self-loop, and the
+the chosen level unless the scan's runs there are the same partition (two independent runs that
+agree on every owner; the run would cost a quarter of the partition).  The owners that all
+these runs put together form a group (their meet); the ties between groups are summed and a
+group's inside ties become a self-loop, and the
 consensus clustering runs on this graph of groups - thousands of vertices instead of
 hundreds of thousands.  Modularity (and CPM, with the groups' sizes as vertex weights) of a
 partition of groups equals that of the owners' partition it stands for, and the consensus edge
@@ -511,6 +513,25 @@ COARSEN_TIES = 100_000
 COARSE_RUNS = 2
 
 
+def _same_partition(parts: list[np.ndarray]) -> bool:
+    """Whether all ``parts`` are the same partition (up to the numbering of the circles).
+
+    Used on the scan's runs at the chosen level of a large graph (:func:`_find_circles`): when
+    its :data:`COARSE_RUNS` independent runs put every owner in the same circle, the extra run
+    on ``seed`` is skipped and the consensus runs on the graph of their circles.  That run costs
+    as much as a scan run (about 1.8 s CPU of the partition's 7 s on the 100,000-owner bench
+    store) and could only split some of those circles into smaller groups, which the consensus
+    then re-decides; measured (``bench/circles_ab.py``, ``bench/circles_ab_labelled.py
+    --coarse``): the same circles on the demo communities and bench stores, and on the eight
+    labelled networks taken through the large-graph path 22 of 24 (network, seed) the same -
+    the friendship survey gets 13 circles for every seed instead of 14, 14, 13.  Where the
+    scan's runs differ, the run on ``seed`` is made as before."""
+    if len(parts) < 2:
+        return False
+    a = pd.factorize(parts[0])[0]
+    return all(np.array_equal(a, pd.factorize(p)[0]) for p in parts[1:])
+
+
 def _meet(parts: list[np.ndarray]) -> np.ndarray:
     """The groups of owners that every partition puts together (their meet), numbered 0.."""
     grp = pd.factorize(parts[0])[0].astype(np.int64)
@@ -640,8 +661,11 @@ def _find_circles(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, method
         # a group's inside ties a self-loop), where modularity (and CPM with the group sizes) of a
         # partition of groups equals that of the owners' partition it stands for
         # plus one run on ``seed`` at the chosen level, so that the groups (and the circles) can
-        # move with the seed where the owners' ties leave them undecided
-        first = first + [run_full(res, seeds[-1])]
+        # move with the seed where the owners' ties leave them undecided - unless the scan's runs
+        # there are one and the same partition: two independent runs already agree on every
+        # owner, and the consensus runs on the graph of their circles (see _same_partition)
+        if not _same_partition(first):
+            first = first + [run_full(res, seeds[-1])]
         del g, wl, back
         info["seed_stability"] = _ring_agreement(first)
         grp = _meet(first)
@@ -946,15 +970,35 @@ def circle_ids(
 
 def _circle_ties(u: np.ndarray, v: np.ndarray, w: np.ndarray, memb: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(owner, circle, tie weight) of every owner's ties into every circle: one group-by."""
-    who = np.concatenate([u, v])
-    if not len(who):
+    """(owner, circle, tie weight) of every owner's ties into every circle: one group-by,
+    sorted by owner, then circle.
+
+    With few circles (owners x circles at most 8x the ties, as the default circles of the demo
+    communities: 43 for 100,000 owners) the group-by is a count by key - a ``bincount`` per end
+    of the ties, no sort (100,000-owner bench store, 2.7M ties: 0.1 s instead of 1.0 s CPU, and
+    at 1M owners about half the transient memory); otherwise one sort of the keys.  The sums
+    are the same up to float rounding (added in another order)."""
+    n = len(memb)
+    if not len(u):
         z = np.zeros(0, dtype=np.int64)
         return z, z, np.zeros(0)
-    other = np.concatenate([memb[v], memb[u]])
-    # one sort of (owner, circle) keys (circles are >= 0 at both ends of a tie)
-    nc = int(other.max()) + 1
-    uniq, tw = _sum_by_key(who.astype(np.int64) * nc + other, np.concatenate([w, w]))
+    cu, cv = memb[u], memb[v]
+    # circles are >= 0 at both ends of a tie
+    nc = int(max(cu.max(), cv.max())) + 1
+    # the ties of u into v's circle, and of v into u's
+    ku = u.astype(np.int64) * nc + cv
+    kv = v.astype(np.int64) * nc + cu
+    del cu, cv
+    if n * nc <= 8 * len(u) + 1024:
+        tw = np.bincount(ku, weights=w, minlength=n * nc)
+        tw += np.bincount(kv, weights=w, minlength=n * nc)
+        seen = np.zeros(n * nc, dtype=bool)
+        seen[ku] = True
+        seen[kv] = True
+        del ku, kv
+        uniq = np.flatnonzero(seen)
+        return uniq // nc, uniq % nc, tw[uniq]
+    uniq, tw = _sum_by_key(np.concatenate([ku, kv]), np.concatenate([w, w]))
     return uniq // nc, uniq % nc, tw
 
 
