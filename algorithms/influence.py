@@ -1610,6 +1610,10 @@ def ambassadors(
     >>> df, info = ambassadors(Community.from_frames({"owners": o, "referrals": r}), k=1, details=True)
     >>> df["owner_id"].tolist(), info.mc_check.mean, info.probability
     (['a'], 4.0, 'wc')
+    >>> df, info = ambassadors(Community.from_frames({"owners": o, "referrals": r}), k=1, probability="credit",
+    ...                        details=True)
+    >>> df["owner_id"].tolist(), df["marginal_gain"].tolist(), info.probability, info.mc_check
+    (['a'], [4.0], 'credit', None)
     """
     from graphcrm.i18n import check_lang
 
