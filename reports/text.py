@@ -251,7 +251,8 @@ LABELS: dict[str, tuple[str, str]] = {
                         "影响：唤回后每月可恢复的活动次数（活跃度下滑的车主：每 30 天减少的次数；沉寂车主：最后活跃一年中每月的次数）。"),
     "h_impact": ("impact", "影响"),
     # ambassadors' guarantee
-    "spread_mc_skipped": ("Monte Carlo check skipped (mc_runs = 0).", "已跳过蒙特卡洛检验（mc_runs = 0）。"),
+    "spread_mc_skipped": ("No Monte Carlo check (skipped with mc_runs = 0, or the model has no cascade to simulate).",
+                          "未做蒙特卡洛检验（已设置跳过，或所用模型没有可模拟的传播）。"),
     "guarantee": ("Guarantee: these picks are certified to reach at least {pct} of what the best possible set of the same "
                   "size would reach (certified ≥ {ratio} × optimum), with high probability.",
                   "保证：这组人选的影响力经证明至少达到同等人数最优组合的 {pct}（认证 ≥ {ratio} × 最优），且成立的概率很高。"),
