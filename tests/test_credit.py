@@ -449,3 +449,31 @@ def test_campaign_file_with_the_credit_model(tmp_path):
     assert tg["owner_id"].astype(str).tolist() == direct["owner_id"].tolist()
     assert len(direct) == 5 and plain[0] not in set(direct["owner_id"])
     assert direct.groupby("city").size().max() <= 2
+
+
+def test_report_names_the_credit_model_in_both_languages(tmp_path):
+    """A report whose campaign file asks for the credit model: its ambassadors section names the
+    model in plain words, in English and (with no English words left) in Chinese."""
+    import graphcrm
+    from graphcrm.campaign_file import read_campaign_file
+    from tests._report_data import demo_store
+    from tests.test_report_zh import _english_words
+
+    store = demo_store(tmp_path / "store")
+    p = tmp_path / "c.toml"
+    p.write_text('[ambassadors]\nk = 5\nprobability = "credit"\n', encoding="utf-8")
+    f = read_campaign_file(p)
+    sections = {}
+    with graphcrm.open(store) as cg:
+        owners = cg.table("owners")
+        picks = cg.ambassadors(**f.ambassador_options())["owner_id"].astype(str).tolist()
+        for lang in ("en", "zh"):
+            path = cg.report(tmp_path / f"r-{lang}.html", lang=lang, campaign=f, sections=["ambassadors"],
+                             progress=False, strict=True)
+            text = path.read_text(encoding="utf-8")
+            sections[lang] = text.split('id="ambassadors"', 1)[1].split(">", 1)[1].split("</section>", 1)[0]
+        shown = pd.read_csv(tmp_path / "r-en-csv" / "ambassadors.csv", encoding="utf-8-sig", dtype={"owner_id": str})
+    assert shown["owner_id"].tolist() == picks
+    assert "credit-distribution model (credit from past activity" in sections["en"]
+    assert "历史行为归因" in sections["zh"] and "按历史归因" in sections["zh"]
+    assert _english_words(sections["zh"], owners) == {}
