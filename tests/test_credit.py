@@ -477,3 +477,34 @@ def test_report_names_the_credit_model_in_both_languages(tmp_path):
     assert "credit-distribution model (credit from past activity" in sections["en"]
     assert "历史行为归因" in sections["zh"] and "按历史归因" in sections["zh"]
     assert _english_words(sections["zh"], owners) == {}
+
+
+def test_cli_ambassadors_and_spread_with_the_credit_model(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    import graphcrm
+    from graphcrm.cli import cli
+    from tests._report_data import demo_store
+
+    store = str(demo_store(tmp_path / "store"))
+    with graphcrm.open(store) as cg:
+        expected = cg.ambassadors(k=4, probability="credit", per_city=1)["owner_id"].astype(str).tolist()
+    r = CliRunner().invoke(cli, ["ambassadors", "--store", store, "-k", "4", "--probability", "credit",
+                                 "--per-city", "1", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.stdout)
+    assert [row["owner_id"] for row in body["rows"]] == expected
+    assert body["summary"]["probability"] == "credit" and body["summary"]["mc_check"] == "skipped"
+    assert "credited with" in r.stderr and "credit from past activity" in r.stderr and "RR sets" not in r.stderr
+    r = CliRunner().invoke(cli, ["ambassadors", "--store", store, "-k", "4", "--probability", "credit",
+                                 "--model", "lt"])
+    assert r.exit_code == 1 and "does not apply to probability='credit'" in r.output
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text("\n".join(expected[:2]) + "\n", encoding="utf-8")
+    r = CliRunner().invoke(cli, ["spread", "--store", store, "--seeds", str(seeds), "--probability", "credit",
+                                 "--format", "json"])
+    assert r.exit_code == 0, r.output
+    row = json.loads(r.stdout)[0]
+    assert row["probability"] == "credit" and row["seeds"] == 2 and row["ci_low"] <= row["mean"] <= row["ci_high"]
