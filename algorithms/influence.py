@@ -2009,6 +2009,21 @@ CREDIT_NAME = {"en": "credit from past activity", "zh": "历史行为归因"}
 _EXPOSURE_LAYER = np.array(["interactions", "coattendance", "referrals"], dtype=object)
 
 
+def period_text(days: float, lang: str) -> str:
+    """An episode length in words: ``"22 days"`` / ``"12.7 hours"`` (``"22 天"`` / ``"12.7 小时"``).
+
+    Example
+    -------
+    >>> period_text(22.5, "en"), period_text(0.53, "en"), period_text(1.5, "zh")
+    ('22 days', '12.7 hours', '1.5 天')
+    """
+    if days >= 1:
+        num, unit = (f"{days:.0f}" if days >= 10 else f"{days:.3g}"), ("days", "天")
+    else:
+        num, unit = f"{days * 24:.3g}", ("hours", "小时")
+    return f"{num} {unit[0]}" if lang != "zh" else f"{num} {unit[1]}"
+
+
 def _credit_hops(*, model: str, layers: Any, half_life_days: float | None, max_hops: int | None,
                  mc_runs: int | None = None) -> int:
     """Chain length of the credit model; ConfigError for options that do not apply to it."""
@@ -2036,11 +2051,11 @@ def _credit_note(days: float, episodes: int, lang: str) -> str:
     if lang == "zh":
         return (f"选人模型：{CREDIT_NAME['zh']}（信用分配模型，2011 年发表的方法）。"
                 f"影响人数是这些大使在历史记录中因其他车主随后的互动、参加活动或被推荐而获得的归因，"
-                f"按每 {days:.0f} 天一个周期平均（共 {episodes} 个周期，越近的周期权重越大），并非模拟的传播；"
+                f"按每 {period_text(days, 'zh')}一个周期平均（共 {episodes} 个周期，越近的周期权重越大），并非模拟的传播；"
                 f"因此没有蒙特卡洛检验。")
     return (f"Picked by the credit-distribution model ({CREDIT_NAME['en']}; Goyal, Bonchi & Lakshmanan 2011): "
             f"reach is the credit the picks earned for what other owners did after them in the history "
-            f"(engaged, attended, were referred), per {days:.0f}-day period ({episodes} periods, recent ones "
+            f"(engaged, attended, were referred), per period of {period_text(days, 'en')} ({episodes} periods, recent ones "
             f"weigh more), not a simulated cascade; so there is no Monte Carlo check.")
 
 
@@ -2051,13 +2066,13 @@ def _credit_reasons(df: pd.DataFrame, days: float, lang: str) -> list[str]:
     for r in df.itertuples(index=False):
         en_ch, zh_ch = _CHANNEL_TEXT.get(r.main_channel, ("", ""))
         if lang == "zh":
-            parts = [f"第 {r.rank} 位人选：按历史归因，每 {days:.0f} 天多影响 {r.marginal_gain:.1f} 位车主"
+            parts = [f"第 {r.rank} 位人选：按历史归因，每 {period_text(days, 'zh')}多影响 {r.marginal_gain:.1f} 位车主"
                      f"（累计 {r.cumulative_reach:.1f}）",
                      f"历史中直接影响过 {r.direct_reach} 位车主" + (f"，主要通过{zh_ch}" if zh_ch else "")]
             if isinstance(r.city, str) and r.city:
                 parts.append(f"城市：{r.city}")
         else:
-            parts = [f"pick #{r.rank}: credited with {r.marginal_gain:.1f} more owners reached per {days:.0f} days "
+            parts = [f"pick #{r.rank}: credited with {r.marginal_gain:.1f} more owners reached per {period_text(days, 'en')} "
                      f"in the history (cumulative {r.cumulative_reach:.1f})",
                      f"directly reached {r.direct_reach} owners in the history"
                      + (f", mostly through {en_ch}" if en_ch else "")]
