@@ -74,13 +74,15 @@ def format_check(df: pd.DataFrame, side: AmbassadorDetails, lang: str) -> str:
     mc = side.mc_check
     seg = "" if side.segment == "all owners" else side.segment
     if side.probability == "credit":  # the credit-distribution model: no RR sets, no simulation
-        days = (side.credit or {}).get("episode_days", 0.0)
+        from graphcrm.algorithms.influence import period_text
+
+        per = period_text((side.credit or {}).get("episode_days", 0.0), lang)
         if lang == "zh":
-            line = (f"{len(df)} 位大使按历史行为归因每 {days:,.0f} 天影响 {reach:,.1f} 位车主"
+            line = (f"{len(df)} 位大使按历史行为归因每 {per}影响 {reach:,.1f} 位车主"
                     + (f"（仅计 {seg}（{side.segment_owners:,} 位））" if seg else "")
                     + f"；近似保证 ≥ {side.approximation:.3f}×最优（精确计算，无抽样）")
         else:
-            line = (f"{len(df)} ambassadors are credited with {reach:,.1f} owners reached per {days:,.0f} days "
+            line = (f"{len(df)} ambassadors are credited with {reach:,.1f} owners reached per {per} "
                     f"of the history (credit from past activity"
                     + (f", counted among {seg}: {side.segment_owners:,} owners" if seg else "")
                     + (f", on top of {len(side.active)} active ambassadors" if side.active else "")
