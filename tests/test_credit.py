@@ -491,6 +491,10 @@ def test_cli_ambassadors_and_spread_with_the_credit_model(tmp_path):
     store = str(demo_store(tmp_path / "store"))
     with graphcrm.open(store) as cg:
         expected = cg.ambassadors(k=4, probability="credit", per_city=1)["owner_id"].astype(str).tolist()
+        # a segment restricts the picks (the other owners are passed as exclude)
+        city = str(cg.table("owners")["city"].dropna().astype(str).value_counts().index[0])
+        seg = cg.ambassadors(k=3, probability="credit", segment={"city": [city]})
+        assert len(seg) == 3 and set(seg["city"].astype(str)) == {city}
     r = CliRunner().invoke(cli, ["ambassadors", "--store", store, "-k", "4", "--probability", "credit",
                                  "--per-city", "1", "--format", "json"])
     assert r.exit_code == 0, r.output
