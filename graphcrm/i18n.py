@@ -236,6 +236,17 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("cf_exclude_file", "{path}: [exclude] files holds {value}, not a file name", "{path}：[exclude] `files` 中的 {value} 不是文件名"),
     ("cf_no_name", "the campaign file has a [holdout] table but no name: add name = \"...\" to record it",
      "活动文件有 [holdout] 表但没有名称：请加上 `name = \"...\"` 以便记录"),
+    # -- the credit model under ambassadors/spread (options that do not apply to it) --------------
+    ("credit_model", "model={model} does not apply to probability='credit' (the credit-distribution model): it simulates no cascade; leave model out",
+     "`model={model}` 不适用于 `probability='credit'`（历史行为归因模型）：它不模拟传播；请去掉 `model`"),
+    ("credit_layers", "layers= does not apply to probability='credit' (the credit-distribution model): every exposure counts alike, no layer weights",
+     "`layers=` 不适用于 `probability='credit'`（历史行为归因模型）：每次接触同等计数，没有分层权重"),
+    ("credit_half_life", "half_life_days= does not apply to probability='credit' (the credit-distribution model): recency is weighted per episode (graphcrm.algorithms.credit.credit_ambassadors(half_life_episodes=...))",
+     "`half_life_days=` 不适用于 `probability='credit'`（历史行为归因模型）：近期权重按时段计算（`graphcrm.algorithms.credit.credit_ambassadors(half_life_episodes=...)`）"),
+    ("credit_mc_runs", "mc_runs={value} does not apply to probability='credit' (the credit-distribution model): it has no cascade to simulate, its reach is the credit earned in the log; give mc_runs=0 or leave it out",
+     "`mc_runs={value}` 不适用于 `probability='credit'`（历史行为归因模型）：它没有可模拟的传播，覆盖即历史记录中获得的归因；请设 `mc_runs=0` 或去掉"),
+    ("credit_max_hops", "max_hops must be 1 or 2 under probability='credit' (the credit-distribution model) (chains of at most 2 exposures), got {value}",
+     "在 `probability='credit'`（历史行为归因模型）下 `max_hops` 必须为 1 或 2（最多 2 次接触的链），实际为 {value}"),
     # -- loading (the messages a first load meets most) ----------------------------------------------
     ("in_missing", "{path}: no such file or folder", "{path}：没有这个文件或文件夹"),
     ("in_empty", "{path}: the file is empty (it needs at least a header row)", "{path}：文件是空的（至少需要一行表头）"),

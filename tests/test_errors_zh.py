@@ -106,6 +106,7 @@ def _cases(store: str, tmp) -> list[tuple[list[str], str, list[str]]]:
         (["evaluate", "nope", "--store", store], "没有名为", keep),
         (["ambassadors", "--store", store, "--costs", str(tmp / "costs.csv")], "必须同时给出", keep),
         (["kocs", "--store", store, "--weights", "like=x"], "名称=数字", keep),
+        (["ambassadors", "--store", store, "--probability", "credit", "--mc-runs", "100"], "没有可模拟的传播", keep),
     ]
 
 
