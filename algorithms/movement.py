@@ -323,15 +323,21 @@ def _activity(community: Any, lo: pd.Timestamp, hi: pd.Timestamp) -> dict[str, n
     out = {"activity": np.bincount(pos, minlength=n)}
     for k in ("post", "interaction", "event", "referral"):
         out[k] = np.bincount(pos[kind == k], minlength=n)
-    t = community.tables
-    inter = t["interactions"]
-    im = ((inter["created_at"] > lo) & (inter["created_at"] <= hi)).fillna(False).to_numpy(bool)
-    inter = inter[im].merge(t["posts"][["post_id", "author_id"]], on="post_id", how="inner")
-    inter = inter[inter["owner_id"].astype(object) != inter["author_id"].astype(object)]
-    a = owner_positions(community, inter["author_id"])
-    e = owner_positions(community, inter["owner_id"])
-    ok = (a >= 0) & (e >= 0)
-    a, e = a[ok], e[ok]
+    eng = community.memo("movement:engagement_rows", {}, lambda: _engagement_rows(community))
+    if eng is not None:
+        ea, ee, eat = eng
+        em = (eat > np.datetime64(lo)) & (eat <= np.datetime64(hi))
+        a, e = ea[em], ee[em]
+    else:  # post ids not unique: one row per matching post, as the merge gives
+        t = community.tables
+        inter = t["interactions"]
+        im = ((inter["created_at"] > lo) & (inter["created_at"] <= hi)).fillna(False).to_numpy(bool)
+        inter = inter[im].merge(t["posts"][["post_id", "author_id"]], on="post_id", how="inner")
+        inter = inter[inter["owner_id"].astype(object) != inter["author_id"].astype(object)]
+        a = owner_positions(community, inter["author_id"])
+        e = owner_positions(community, inter["owner_id"])
+        ok = (a >= 0) & (e >= 0)
+        a, e = a[ok], e[ok]
     out["engagement"] = np.bincount(a, minlength=n)
     if len(a):
         pair = np.unique(a.astype(np.int64) * n + e)
@@ -339,6 +345,28 @@ def _activity(community: Any, lo: pd.Timestamp, hi: pd.Timestamp) -> dict[str, n
     else:
         out["engagers"] = np.zeros(n, np.int64)
     return out
+
+
+def _engagement_rows(community: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Every interaction by a known owner on a known owner's post, not their own: the author's
+    and the engager's positions and the interaction's time (datetime64[ns]; undated rows fall
+    outside every period), in row order; built once per community by positions (an index over
+    the post ids, categorical codes), not by a merge of string columns.  ``None`` when post ids
+    are not unique (then :func:`_activity` merges, one row per matching post)."""
+    from graphcrm.algorithms.levels import _positions_in, owner_positions
+
+    t = community.tables
+    posts, inter = t["posts"], t["interactions"]
+    post_ix = pd.Index(posts["post_id"].astype(str).to_numpy(dtype=object))
+    if not post_ix.is_unique:
+        return None
+    author = owner_positions(community, posts["author_id"])
+    at_post = _positions_in(post_ix, inter["post_id"])
+    a = np.where(at_post >= 0, author[np.maximum(at_post, 0)] if len(author) else -1, -1)
+    e = owner_positions(community, inter["owner_id"])
+    ok = (a >= 0) & (e >= 0) & (a != e)  # both known: the same position is the same id
+    at = pd.to_datetime(inter["created_at"]).astype("datetime64[ns]").to_numpy()
+    return a[ok].astype(np.int64), e[ok].astype(np.int64), at[ok]
 
 
 def _koc(community: Any, ids: np.ndarray, koc_options: Mapping[str, Any] | None) -> dict[str, np.ndarray]:

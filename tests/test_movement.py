@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
+
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -354,3 +356,56 @@ def test_earlier_circle_ids_equal_the_circles_table(community):
     want = circles(community).set_index("owner_id")["circle"].reindex(ids).fillna(-1).to_numpy()
     assert (_circle(community, ids, table=False) == want).all()
     assert (_circle(community, ["nobody"], table=False) == -1).all()
+
+
+def test_report_movement_options_reuse_todays_circles(community):
+    """The report's movement tables (``MOVEMENT_OPTIONS``: ``compare_circles=False``) detect no
+    circles of the earlier period: the earlier KOC ranks are KOCs of the earlier window with
+    today's circles; levels and transitions are those of the default call.  On the hand-checked
+    community the rising star and its gain are the same as with the earlier period's circles."""
+    from graphcrm.algorithms.circles import circles
+    from graphcrm.algorithms.koc import kocs
+    from graphcrm.demo import generate_demo
+    from graphcrm.reports.html import MOVEMENT_OPTIONS
+
+    assert MOVEMENT_OPTIONS == {"compare_circles": False}
+    r = rising_stars(community, as_of=AS_OF, **MOVEMENT_OPTIONS)
+    assert r["owner_id"].tolist() == ["R"] and r.iloc[0]["koc_rank_gain"] == 2 and r.iloc[0]["koc_rank_now"] == 1
+
+    tables, _ = generate_demo(1500, seed=3)
+    c = Community(tables)
+    m = movement(c, **MOVEMENT_OPTIONS)
+    rising_stars(c, **MOVEMENT_OPTIONS)
+    t = level_transitions(c, **MOVEMENT_OPTIONS)
+    (then_c,) = [v for k, v in c._memo.items() if k.startswith("movement:until")]
+    assert not [k for k in then_c._memo if k.startswith("circle_partition")]  # no earlier detection
+    assert [k for k in c._memo if k.startswith("circle_partition")]  # today's, shared
+    want = kocs(then_c, circles_frame=circles(c)).set_index("owner_id")
+    want = want[want["score"] > 0]["rank"].reindex(m["owner_id"])
+    got = m["koc_rank_then"].astype("Float64").to_numpy(float, na_value=np.nan)
+    np.testing.assert_array_equal(got, want.to_numpy(float))
+    assert (m["koc_rank_then"].notna()).sum() > 100
+    default = Community(tables)
+    pd.testing.assert_frame_equal(t, level_transitions(default))
+
+
+def test_activity_by_positions_equals_the_merge(monkeypatch):
+    """The engagement counts of each period from positions (_engagement_rows) are the merge's
+    (the fallback for duplicate post ids), owner for owner, on a demo and both periods."""
+    import graphcrm.algorithms.movement as mv
+    from graphcrm.demo import generate_demo
+
+    tables, _ = generate_demo(1500, seed=6)
+    c = Community(tables)
+    now = pd.Timestamp(c.as_of)
+    windows = [(now - pd.Timedelta(days=30), now), (now - pd.Timedelta(days=60), now - pd.Timedelta(days=30))]
+    fast = [mv._activity(c, lo, hi) for lo, hi in windows]
+    assert mv._engagement_rows(c) is not None
+    monkeypatch.setattr(mv, "_engagement_rows", lambda community: None)
+    slow_c = Community(tables)
+    slow = [mv._activity(slow_c, lo, hi) for lo, hi in windows]
+    for f, s in zip(fast, slow):
+        assert set(f) == set(s)
+        for k in f:
+            np.testing.assert_array_equal(f[k], s[k], err_msg=k)
+    assert fast[0]["engagement"].sum() > 0 and fast[0]["engagers"].sum() > 0
