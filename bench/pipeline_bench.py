@@ -137,10 +137,14 @@ def child(folder: Path, db: Path, steps: list[str] | None, out: Path, max_rss_gi
     warnings.filterwarnings("ignore")
     import graphcrm
 
-    if db.exists():
-        db.unlink()
+    for old in (db, Path(str(db) + ".wal")):
+        if old.exists():
+            old.unlink()
     if db_from is not None:  # a store loaded before (same demo): its kept results are not reused (fresh)
         shutil.copyfile(db_from, db)
+        wal = Path(str(db_from) + ".wal")
+        if wal.exists():
+            shutil.copyfile(wal, Path(str(db) + ".wal"))
         os.environ["GRAPHCRM_FRESH"] = "1"
     cg = graphcrm.open(db)
     records = []

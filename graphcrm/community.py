@@ -120,7 +120,7 @@ def held_bytes(value: Any, _seen: set | None = None) -> int:
             n, m = v.vcount(), v.ecount()
             return 32 * m + 16 * n + 32 * (m * len(v.es.attributes()) + n * len(v.vs.attributes()))
         if isinstance(v, Community):
-            return (sum(size(t) for t in v.tables.values()) + size(v.owner_ids) + size(v._cache) + size(v._memo))
+            return sum(size(t) for t in v.tables.values()) + size(v.owner_ids) + size(v._memo)
         if isinstance(v, (str, bytes, int, float, bool, type(None))):
             return sys.getsizeof(v)
         if hasattr(v, "tocsr") and hasattr(v, "nnz"):  # scipy sparse
@@ -247,7 +247,6 @@ class Community:
         if compact:
             self._compact()
         self.as_of = self.until if self.until is not None else self._latest()
-        self._cache: dict[str, Any] = {}  # graphs and their Edges, per options
         self._memo: dict[str, Any] = {}
         #: per memo name: how often it was computed, found, read from the store, evicted (see :meth:`memo`)
         self.memo_stats: dict[str, dict[str, int]] = {}
@@ -514,25 +513,24 @@ class Community:
         # defaults spelled out or left out are one key (circles asked for max_event_size=150,
         # volunteers for the default: 2 x 0.5 GB of the same pairs at 1M owners)
         key = "edges:" + kind + json.dumps({**defaults, **options}, sort_keys=True, default=str)
-        if key in self._cache:
-            return self._cache[key]
         t = self.tables
-        try:
-            e = self._edges_in_store(kind, options)
-            if e is not None:
-                pass
-            elif kind == "referrals":
-                if options:
-                    raise TypeError(f"unexpected option(s) {sorted(options)}")
-                e = proj.referral_edges(self.owners, t["referrals"])
-            elif kind == "interactions":
-                e = proj.interaction_edges(self.owners, t["posts"], t["interactions"], **options)
-            else:
-                e = proj.coattendance_edges(self.owners, t["events"], t["attendance"], **options)
-        except TypeError as exc:
-            raise ConfigError(f"bad option for the {kind} graph: {exc}") from None
-        self._cache[key] = e
-        return e
+
+        def compute() -> proj.Edges:
+            try:
+                e = self._edges_in_store(kind, options)
+                if e is not None:
+                    return e
+                if kind == "referrals":
+                    if options:
+                        raise TypeError(f"unexpected option(s) {sorted(options)}")
+                    return proj.referral_edges(self.owners, t["referrals"])
+                if kind == "interactions":
+                    return proj.interaction_edges(self.owners, t["posts"], t["interactions"], **options)
+                return proj.coattendance_edges(self.owners, t["events"], t["attendance"], **options)
+            except TypeError as exc:
+                raise ConfigError(f"bad option for the {kind} graph: {exc}") from None
+
+        return self.memo("edges:" + kind, {}, compute, key=key)  # an intermediate (under the memo's budget)
 
     def graph(self, kind: str, **options: Any) -> ig.Graph:
         """A graph projection (cached per options): ``"referrals"``, ``"interactions"`` or ``"coattendance"``.
@@ -550,18 +548,17 @@ class Community:
         ConfigError
             Unknown projection or option.
         """
-        key = kind + json.dumps(options, sort_keys=True, default=str)
-        if key in self._cache:
-            return self._cache[key]
-        if kind == "referrals":
-            try:
-                g = proj.referral_graph(self.owners, self.tables["referrals"], **options)
-            except TypeError as exc:
-                raise ConfigError(f"bad option for the {kind} graph: {exc}") from None
-        else:
-            g = proj.graph_from_edges(self.owner_ids, self.edges(kind, **options))
-        self._cache[key] = g
-        return g
+        key = "graph:" + kind + json.dumps(options, sort_keys=True, default=str)
+
+        def compute() -> ig.Graph:
+            if kind == "referrals":
+                try:
+                    return proj.referral_graph(self.owners, self.tables["referrals"], **options)
+                except TypeError as exc:
+                    raise ConfigError(f"bad option for the {kind} graph: {exc}") from None
+            return proj.graph_from_edges(self.owner_ids, self.edges(kind, **options))
+
+        return self.memo("graph:" + kind, {}, compute, key=key)  # an intermediate (under the memo's budget)
 
     def _stored_key(self, key: str) -> str:
         """The key of a result kept in the store: graphcrm's version, the window and the
@@ -607,7 +604,8 @@ class Community:
         their content).
 
         Results (names starting with ``result:``, every ``@analysis``) are always kept.
-        Intermediates (every other name) are kept within :attr:`memo_budget` bytes (sized by
+        Intermediates (every other name, the projections of :meth:`edges` and :meth:`graph`
+        included) are kept within :attr:`memo_budget` bytes (sized by
         :func:`held_bytes` when computed; a held :class:`Community` counts what it holds at
         the time of the check): when a new one passes the budget, the least recently used
         others are dropped until the intermediates fit again (the new one stays, even if it
@@ -691,7 +689,7 @@ class Community:
         if self._table_bytes is None:
             seen: set = set()
             self._table_bytes = sum(held_bytes(t, seen) for t in self.tables.values()) + held_bytes(self.owner_ids, seen)
-        held = self._table_bytes + held_bytes(self._cache)
+        held = self._table_bytes
         for k, v in self._memo.items():
             held += self._memo_bytes[k] if k in self._memo_bytes and not isinstance(v, Community) else self._entry_bytes(v)
         return held
@@ -708,9 +706,8 @@ class Community:
             array two entries share counts in both).
         """
         rows = [("tables", "tables", sum(held_bytes(t) for t in self.tables.values()))]
-        rows += [(k, "projection", held_bytes(v)) for k, v in self._cache.items()]
         for k, v in self._memo.items():
-            kind = "intermediate" if k in self._memo_bytes else "result"
+            kind = ("projection" if k.startswith(("edges:", "graph:")) else "intermediate") if k in self._memo_bytes else "result"
             rows.append((k, kind, self._entry_bytes(v)))
         return (pd.DataFrame(rows, columns=["entry", "kind", "bytes"]).sort_values("bytes", ascending=False, kind="stable")
                 .reset_index(drop=True))
