@@ -131,3 +131,14 @@ def test_a_tiny_budget_gives_the_same_results_as_none(monkeypatch):
     assert sum(s["recomputed"] for s in stats_tiny.values()) > 0  # the budget did drop and recompute
     results = {k: s for k, s in stats_tiny.items() if k.startswith("result:")}
     assert results and not any(s["evicted"] or s["recomputed"] for s in results.values())
+
+
+def test_a_community_held_in_the_memo_takes_its_holders_budget_and_counts_what_it_holds():
+    c = _community(50_000)
+    sub = c.memo("sub", {}, lambda: _community(None))
+    assert sub.memo_budget == 50_000
+    before = c._intermediate_bytes(next(iter(c._memo_bytes)))
+    sub.memo("x", {}, lambda: np.zeros(4000))  # 32,000 bytes inside the held community
+    assert c._intermediate_bytes(next(iter(c._memo_bytes))) == before + 32_000
+    c.memo("y", {}, lambda: np.zeros(4000))     # together past 50,000: the held community goes
+    assert not c.memoized("sub", {}) and c.memoized("y", {})
