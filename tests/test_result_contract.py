@@ -149,8 +149,12 @@ def test_the_report_reuses_what_was_computed(tables, tmp_path, monkeypatch):
         cg.kocs(lang="en")
         cg.volunteer_candidates(seed=0, lang="en")
         cg.owner_levels(lang="en")
+        from graphcrm.reports.html import MOVEMENT_OPTIONS
+
         for name in ("drifting_owners", "rising_stars", "level_transitions", "new_owner_cohort"):
-            getattr(cg, name)(lang="en")  # the report's movement section: KOCs and levels at earlier times
+            # the report's movement section (with its options): KOCs and levels at earlier times
+            opts = MOVEMENT_OPTIONS if name in ("rising_stars", "level_transitions") else {}
+            getattr(cg, name)(lang="en", **opts)
         counted = {}
         for mod, fn in ((koc, "engagement_pairs"), (volunteers, "_model"), (levels, "_check_levels"),
                         (circles, "_find_circles")):
