@@ -25,6 +25,15 @@ watchdog thread in the child interrupts the step whose resident memory passes it
 an error, the run goes on); if the process still grows 2 GiB past it, the child records that
 and exits, so the machine never runs out of memory (it has no swap).  Each step also records the
 1-minute load average at its end.
+
+``--memo-sizes N`` sizes, after each step (outside its timing), what the process holds: per
+community, the N largest entries of its cache (tables, projections, intermediates, results;
+:meth:`graphcrm.community.Community.memo_sizes`), the memo's counters of entries dropped and
+recomputed (:attr:`~graphcrm.community.Community.memo_stats`), and the resident memory before
+and after glibc's ``malloc_trim``.  ``--db-from STORE`` copies a store loaded before from the
+same demo instead of loading (the ``load`` step is then empty; results are recomputed:
+``GRAPHCRM_FRESH=1``).  ``$GRAPHCRM_MEMO_BUDGET_MIB`` sets the memo's budget for intermediates
+(default 2048, ``none``: no limit).
 """
 from __future__ import annotations
 
