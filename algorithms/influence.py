@@ -1180,6 +1180,27 @@ MC_MIN_RUNS = 200
 MC_MAX_RUNS = 20_000
 
 
+def _leaf_edge_probs(graph: InfluenceGraph, s: np.ndarray) -> np.ndarray:
+    """float64 probabilities of the edges from the nodes ``s`` (sorted, distinct) into leaves, as
+    a multiset (order not kept).  When ``graph.src`` is sorted (the learned graph's edges are
+    written in (src, dst) order) the edges of ``s`` are found by binary search instead of a
+    pass over every edge; the multiset is the same either way."""
+    src = graph.src
+    if src.size > 1 and bool(np.all(src[1:] >= src[:-1])):
+        q = s[(s >= 0) & (s <= np.iinfo(src.dtype).max)].astype(src.dtype)  # no int64 copy of src
+        lo = np.searchsorted(src, q, side="left")
+        hi = np.searchsorted(src, q, side="right")
+        lens = hi - lo
+        total = int(lens.sum())
+        if not total:
+            return np.zeros(0)
+        idx = np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(total)
+        idx = idx[graph.dst[idx].astype(np.int64) >= graph.leaf_start]
+        return graph.prob[idx].astype(np.float64)
+    on = (graph.dst.astype(np.int64) >= graph.leaf_start) & np.isin(src.astype(np.int64), s)
+    return graph.prob[on].astype(np.float64)
+
+
 def mc_check(graph: InfluenceGraph, seeds: Any, *, runs: int | None = None, precision: float = DEFAULT_MC_PRECISION,
              min_runs: int = MC_MIN_RUNS, max_runs: int = MC_MAX_RUNS, counted: np.ndarray | None = None,
              active: Any = None, seed: int = 0, threads: int | None = None) -> MonteCarloCheck:
@@ -1218,16 +1239,18 @@ def mc_check(graph: InfluenceGraph, seeds: Any, *, runs: int | None = None, prec
     seeds = np.unique(np.asarray(seeds, dtype=np.int64))
     act = np.zeros(0, np.int64) if active is None else np.unique(np.asarray(active, dtype=np.int64))
     both = np.union1d(seeds, act)
+    leaf_probs: dict[int, np.ndarray] = {}
 
     def sim(s: np.ndarray, start: int, count: int, stream: int) -> np.ndarray:
         out = rr.monte_carlo(graph.forward_core, graph.model, s, count, seed, stream=stream, threads=threads,
                              max_depth=graph.max_hops, start=start, counted=counted,
                              groups=graph.groups).astype(np.float64)
         if counted is None and graph.leaf_start >= 0 and s.size:
-            d = graph.dst.astype(np.int64)
-            on = (d >= graph.leaf_start) & np.isin(graph.src.astype(np.int64), s)
-            if on.any():
-                pv, cnt = np.unique(graph.prob[on].astype(np.float64), return_counts=True)
+            if stream not in leaf_probs:  # the same seeds in every batch of a stream
+                leaf_probs[stream] = _leaf_edge_probs(graph, s)
+            lp = leaf_probs[stream]
+            if lp.size:
+                pv, cnt = np.unique(lp, return_counts=True)
                 rng = np.random.default_rng([int(seed), 0x1EAF, stream, start])
                 out = out + rng.binomial(cnt[None, :], pv[None, :], size=(count, len(pv))).sum(axis=1)
         return out

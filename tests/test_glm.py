@@ -156,3 +156,37 @@ def test_average_ranks_hand_checked():
     assert vo._average_ranks(np.array([])).tolist() == []
     assert np.isnan(vo._average_ranks(np.array([1.0, np.nan]))).all()
     assert np.isnan(rankdata(np.array([1.0, np.nan]))).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# the Monte Carlo check's leaf edges (algorithms/influence.py::_leaf_edge_probs)
+# ---------------------------------------------------------------------------------------------
+def _scan_leaf_probs(graph, s):
+    on = (graph.dst.astype(np.int64) >= graph.leaf_start) & np.isin(graph.src.astype(np.int64), s)
+    return graph.prob[on].astype(np.float64)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_leaf_edge_probs_same_multiset_as_the_scan(shuffle):
+    from graphcrm.algorithms import influence as inf
+
+    rng = np.random.default_rng(5)
+    n_owner, n_leaf = 60, 40
+    src = rng.integers(0, n_owner, 500)
+    dst = np.where(rng.random(500) < 0.5, rng.integers(0, n_owner, 500), n_owner + rng.integers(0, n_leaf, 500))
+    keep = src != dst
+    src, dst = src[keep], dst[keep]
+    order = np.lexsort((dst, src))
+    if shuffle:
+        order = rng.permutation(len(src))
+    g = inf.influence_graph(n_owner + n_leaf, src[order], dst[order], rng.random(len(src))[order] * 0.5,
+                            max_hops=2, leaf_start=n_owner)
+    assert g.leaf_start == n_owner
+    for s in (np.array([0]), np.array([3, 7, 59]), np.arange(n_owner), np.array([], dtype=np.int64)):
+        got = np.sort(inf._leaf_edge_probs(g, s))
+        ref = np.sort(_scan_leaf_probs(g, s))
+        assert np.array_equal(got, ref)
+    # hand-checked: node 0's leaf edges
+    s = np.array([0])
+    expect = np.sort(g.prob[(g.src == 0) & (g.dst >= n_owner)].astype(np.float64))
+    assert np.array_equal(np.sort(inf._leaf_edge_probs(g, s)), expect)
