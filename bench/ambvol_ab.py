@@ -11,6 +11,8 @@ volunteers' input) are built first and not timed; the analysis modules are impor
 themselves, as in the pipeline, so their import time is inside the step.  CPU = user + system of
 the process (all threads) around each call; the 1-minute load average is printed after each.
 Numba compiles into a per-path cache: run a fresh snapshot once before timing it.
+``--profile DUMP`` runs each call under cProfile on CPU time and writes ``DUMP.STEP.pstats``
+(read with ``pstats``; profiling inflates the times).
 
 ``--compare`` checks that the picks and every non-float column are equal and prints the largest
 relative difference of each float column and of the learned model's coefficients.
@@ -73,6 +75,8 @@ def main() -> int:
     ap.add_argument("store", type=Path, nargs="?")
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--compare", type=Path, nargs=2, default=None)
+    ap.add_argument("--profile", type=Path, default=None, metavar="DUMP",
+                    help="cProfile each call on CPU time (time.process_time), stats to DUMP.STEP.pstats")
     args = ap.parse_args()
     if args.compare:
         return compare(*args.compare)
@@ -92,9 +96,16 @@ def main() -> int:
     out: dict = {"extra": {}}
     for name, call in (("ambassadors", lambda: cg.ambassadors(k=30, seed=0, details=True)),
                        ("volunteer_candidates", lambda: cg.volunteer_candidates(seed=0, details=True))):
+        prof = None
+        if args.profile is not None:
+            import cProfile
+
+            prof = cProfile.Profile(time.process_time)
         c0, w0 = _cpu(), time.perf_counter()
-        table, det = call()
+        table, det = prof.runcall(call) if prof is not None else call()
         wall, cpu = time.perf_counter() - w0, _cpu() - c0
+        if prof is not None:
+            prof.dump_stats(f"{args.profile}.{name}.pstats")
         print(f"  {name:22s} {wall:7.2f} s wall {cpu:7.2f} s CPU  load {os.getloadavg()[0]:.2f}  "
               f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB", flush=True)
         out[name] = table
