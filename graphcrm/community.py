@@ -89,8 +89,10 @@ def held_bytes(value: Any, _seen: set | None = None) -> int:
     -------
     >>> import numpy as np
     >>> a = np.zeros(1000)
-    >>> held_bytes((a, a[:10], {"x": a}))
-    8000
+    >>> held_bytes(a), held_bytes(a[:10])  # a view holds its whole base array
+    (8000, 8000)
+    >>> 8000 < held_bytes((a, a[:10], {"x": a})) < 2 * 8000  # the buffer once, plus the containers
+    True
     """
     import sys
 
