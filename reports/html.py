@@ -807,9 +807,14 @@ def _integrity(ctx: _Ctx) -> str:
             + table(ctx, shown, cols, csv_name=fname, total=len(df), cls="scroll"))
 
 
-def guarantee_text(approximation: float, *, constrained: str, lang: str) -> str:
-    """The certified ratio in words, and why constraints lower it."""
+def guarantee_text(approximation: float, *, constrained: str, lang: str, credit: bool = False) -> str:
+    """The certified ratio in words, and why constraints lower it.  ``credit``: the picks of the
+    credit-distribution model, whose ratio is exact (no sampling, no 1 - 1/e - ε aim to explain)."""
     pct = f"{approximation * 100:.0f}%"
+    if credit:
+        text = t("guarantee_credit", lang, ratio=f"{approximation:.3f}", pct=pct)
+        return text + (" " + t({"caps": "guarantee_caps", "budget": "guarantee_budget"}[constrained], lang)
+                       if constrained else "")
     key = {"": "guarantee_plain", "caps": "guarantee_caps", "budget": "guarantee_budget"}[constrained]
     return t("guarantee", lang, ratio=f"{approximation:.3f}", pct=pct) + " " + t(key, lang)
 
@@ -829,8 +834,9 @@ def _ambassadors(ctx: _Ctx) -> str:
     else:
         parts.append(f'<p class="summary">{esc(t("spread_mc_skipped", L))}</p>')
     constrained = {"caps": "caps", "minimums": "caps", "budget": "budget"}.get(str(det.constrained or ""), "")
+    credit = str(getattr(det, "model", "")) == "credit"  # exact credit from the history, not an expectation
     parts.append(f'<div class="note note-info guarantee"><span class="icon">ⓘ</span><span>'
-                 f'{esc(guarantee_text(det.approximation, constrained=constrained, lang=L))}</span></div>')
+                 f'{esc(guarantee_text(det.approximation, constrained=constrained, lang=L, credit=credit))}</span></div>')
     for note in det.notes:
         parts.append(_note("info", note))
     curve = det.spread_curve
@@ -847,8 +853,8 @@ def _ambassadors(ctx: _Ctx) -> str:
     shown["gain_share"] = shown["marginal_gain"] / n
     shown["cum_share"] = shown["cumulative_reach"] / n
     cols = [Col("rank", "#", "num", src="report.amb_rank"), Col("owner_id", t("h_owner", L), "owner"),
-            Col("marginal_gain", t("h_gain", L), "num", 1, src="report.amb_gain"),
-            Col("cum_share", t("h_cum", L), "pct", 1, src="report.amb_cum"),
+            Col("marginal_gain", t("h_gain", L), "num", 1, src="report.amb_gain_credit" if credit else "report.amb_gain"),
+            Col("cum_share", t("h_cum", L), "pct", 1, src="report.amb_cum_credit" if credit else "report.amb_cum"),
             Col("direct_reach", t("h_direct", L), "num", src="report.amb_direct"),
             Col("main_channel", t("h_channel", L), "text", src="report.amb_channel"),
             Col("reason", t("h_reason", L), "reason")]

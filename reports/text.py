@@ -256,6 +256,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "guarantee": ("Guarantee: these picks are certified to reach at least {pct} of what the best possible set of the same "
                   "size would reach (certified ≥ {ratio} × optimum), with high probability.",
                   "保证：这组人选的影响力经证明至少达到同等人数最优组合的 {pct}（认证 ≥ {ratio} × 最优），且成立的概率很高。"),
+    "guarantee_credit": ("Guarantee: these picks earn at least {pct} of the credit the best possible set of the same size "
+                         "would earn in the history (certified ≥ {ratio} × optimum; computed exactly from the history, "
+                         "no sampling).",
+                         "保证：这组人选在历史记录中获得的归因至少达到同等人数最优组合的 {pct}（认证 ≥ {ratio} × 最优；"
+                         "由历史记录精确算出，没有抽样）。"),
     "guarantee_plain": ("Without caps or a budget the method aims for at least 1 - 1/e - ε (about 53-63%); the figure "
                         "above is what was actually proven on this data.",
                         "在没有名额上限和预算时，方法的目标下限是 1 - 1/e - ε（约 53%-63%）；上面的数字是在本数据上实际证明的比例。"),
@@ -515,6 +520,10 @@ REPORT_MEANINGS: dict[str, tuple[str, str]] = {
                  "此人选在前面人选之外预计新增影响的车主数"),
     "amb_cum": ("share of all owners reached in expectation by the picks up to this one",
                 "截至此人选，全部人选预计影响的车主占全部车主的比例"),
+    "amb_gain_credit": ("owners this pick was credited with influencing per period of the history, beyond the earlier picks",
+                        "此人选在前面人选之外、按历史归因每个时段多影响的车主数"),
+    "amb_cum_credit": ("share of all owners credited to the picks up to this one, per period of the history",
+                       "截至此人选，按历史归因每个时段全部人选影响的车主占全部车主的比例"),
     "amb_direct": ("owners they can influence directly", "可直接影响的车主数"),
     "amb_channel": ("the tie carrying most of their influence: interactions, referrals or events together",
                     "承载其大部分影响力的联系：互动、推荐或共同活动"),

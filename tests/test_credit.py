@@ -477,6 +477,12 @@ def test_report_names_the_credit_model_in_both_languages(tmp_path):
     assert "credit-distribution model (credit from past activity" in sections["en"]
     assert "历史行为归因" in sections["zh"] and "按历史归因" in sections["zh"]
     assert _english_words(sections["zh"], owners) == {}
+    # the guarantee and the column meanings speak of credit earned in the history, not of an
+    # expectation under a sampled cascade
+    assert "computed exactly from the history, no sampling" in sections["en"]
+    assert "with high probability" not in sections["en"] and "in expectation" not in sections["en"]
+    assert "credited with influencing per period of the history" in sections["en"]
+    assert "由历史记录精确算出" in sections["zh"] and "成立的概率很高" not in sections["zh"]
 
 
 def test_cli_ambassadors_and_spread_with_the_credit_model(tmp_path):
