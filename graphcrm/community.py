@@ -274,9 +274,13 @@ class Community:
         self.memo_stats: dict[str, dict[str, int]] = {}
         #: bytes the intermediates of :meth:`memo` may hold (None: no limit); see :func:`memo_budget`
         self.memo_budget: int | None = memo_budget()
-        self._memo_bytes: dict[str, int] = {}  # intermediates' sizes, least recently used first
+        self._memo_bytes: dict[str, int] = {}  # budgeted entries' sizes, least recently used first
         self._memo_names: dict[str, str] = {}
+        self._memo_cost: dict[str, float] = {}  # budgeted entries: seconds to compute (or read back) again
+        self._memo_credit: dict[str, float] = {}  # their GreedyDual-Size priority (see _fit_budget)
+        self._memo_inflation = 0.0  # the priority of the last entry dropped
         self._evicted: set[str] = set()  # keys dropped by the budget (a later compute is a recompute)
+        self._spilled: dict[str, str] = {}  # results dropped from memory, kept in the store: key -> stored key
         self._table_bytes: int | None = None
         self._pairs_store: Any = None  # a store aggregating projections in SQL (set by from_store)
         self._results_store: Any = None  # a store keeping results across sessions (set by from_store)
@@ -625,18 +629,25 @@ class Community:
         ``options`` (see :func:`graphcrm.results.cache_key`, which keys DataFrame options by
         their content).
 
-        Results (names starting with ``result:``, every ``@analysis``) are always kept.
-        Intermediates (every other name, the projections of :meth:`edges` and :meth:`graph`
-        included) are kept within :attr:`memo_budget` bytes (sized by
-        :func:`held_bytes` when computed; a held :class:`Community` counts what it holds at
-        the time of the check): when a new one passes the budget, the least recently used
-        others are dropped until the intermediates fit again (the new one stays, even if it
-        alone is larger), and are computed again if asked for later.  Recomputing gives the
-        same value (every intermediate is deterministic given its options), so the budget
+        Intermediates (every name not starting with ``result:``, the projections of
+        :meth:`edges` and :meth:`graph` included) are kept within :attr:`memo_budget` bytes
+        (sized by :func:`held_bytes` when computed; a held :class:`Community` counts what it
+        holds at the time of the check) and computed again if asked for after being dropped.
+        Results (names starting with ``result:``, every ``@analysis``) share that budget when
+        this community keeps results in a store (:meth:`from_store` on a store file): a result
+        dropped from memory is read back from the store when asked for again (exactly the
+        frames written, :mod:`graphcrm.stores.kept`); without such a store results are always
+        held.  When a new entry passes the budget, others are dropped by cost, not only by age
+        (GreedyDual-Size, see :meth:`_fit_budget`): an entry that took long to compute for its
+        size stays longer than a large one that is quick to compute or to read back (a result).
+        The new entry stays, even if it alone is larger than the budget.  Recomputing gives
+        the same value (every intermediate is deterministic given its options), so the budget
         changes memory and time, never a result.  :attr:`memo_stats` counts, per name, what
         was computed (``recomputed``: after an eviction), found (``hits``), read back from the
         store (``read``) and ``evicted``.
         """
+        import time
+
         if key is None:
             from graphcrm.results import cache_key
 
@@ -644,35 +655,53 @@ class Community:
         stats = self.memo_stats.setdefault(name, {"computed": 0, "recomputed": 0, "hits": 0, "read": 0, "evicted": 0})
         if key in self._memo:
             stats["hits"] += 1
-            if key in self._memo_bytes:  # most recently used last
+            if key in self._memo_bytes:  # most recently used last, its priority renewed
                 self._memo_bytes[key] = self._memo_bytes.pop(key)
-        elif name.startswith("result:") and self._results_store is not None:
-            keep = self._results_store
-            stored_key = self._stored_key(key)
-            found, value = (False, None) if self._fresh else keep.cached_result(stored_key)
-            if found:
-                stats["read"] += 1
+                self._memo_credit[key] = self._credit(key)
+        else:
+            t0 = time.perf_counter()
+            keep = self._results_store if name.startswith("result:") else None
+            if keep is not None:
+                stored_key = self._stored_key(key)
+                # a result this process wrote and dropped is read back even under ``fresh``
+                found, value = ((False, None) if self._fresh and key not in self._spilled
+                                else keep.cached_result(stored_key))
+                if found:
+                    stats["read"] += 1
+                else:
+                    stats["computed"] += 1
+                    value = compute()
+                    t0 = time.perf_counter()  # a result's cost is what reading it back costs: about what writing it does
+                    keep.cache_result(stored_key, value)
+                self._spilled[key] = stored_key
             else:
                 stats["computed"] += 1
+                if key in self._evicted:
+                    stats["recomputed"] += 1
                 value = compute()
-                keep.cache_result(stored_key, value)
-            self._memo[key] = value
-        else:
-            stats["computed"] += 1
-            if key in self._evicted:
-                stats["recomputed"] += 1
-            value = compute()
             self._memo[key] = value
             if isinstance(value, Community):  # a community held in the memo takes its holder's budget
                 value.memo_budget = self.memo_budget
-            if not name.startswith("result:"):
+            if keep is not None or not name.startswith("result:"):  # under the budget
                 self._memo_names[key] = name
                 self._memo_bytes[key] = self._entry_bytes(value)
+                self._memo_cost[key] = time.perf_counter() - t0
+                self._memo_credit[key] = self._credit(key)
                 self._fit_budget(keep=key)
         value = self._memo[key]
         if isinstance(value, pd.DataFrame):
             return value.copy()
         return value
+
+    #: seconds below which computing an entry again counts as this cheap (so that entries which
+    #: took about nothing are dropped by size and age alone, not by timer noise)
+    MEMO_MIN_COST_S = 0.05
+
+    def _credit(self, key: str) -> float:
+        """GreedyDual-Size priority of a budgeted entry: the current inflation plus its cost per
+        MiB (seconds to compute it again, at least :attr:`MEMO_MIN_COST_S`)."""
+        mib = max(self._intermediate_bytes(key), 1) / 2**20
+        return self._memo_inflation + max(self._memo_cost.get(key, 0.0), self.MEMO_MIN_COST_S) / max(mib, 1e-3)
 
     def _entry_bytes(self, value: Any) -> int:
         """:func:`held_bytes` of a memo value, leaving out this community and the communities
@@ -689,21 +718,32 @@ class Community:
         return value.held_bytes() if isinstance(value, Community) else self._memo_bytes[key]
 
     def _fit_budget(self, keep: str | None = None) -> None:
-        """Drop the least recently used intermediates until they fit :attr:`memo_budget`
-        (never ``keep``)."""
+        """Drop budgeted entries until they fit :attr:`memo_budget` (never ``keep``), lowest
+        GreedyDual-Size priority first (Cao and Irani, 1997): an entry's priority is the
+        inflation at its last use plus its cost per MiB; dropping one raises the inflation to
+        its priority, so entries not used for a while lose their edge.  Equal costs per MiB
+        (all under :attr:`MEMO_MIN_COST_S` and the same size, say) fall back to least recently
+        used first.  A dropped result is read back from the store; a dropped intermediate is
+        computed again."""
         budget = self.memo_budget
         if budget is None:
             return
         total = sum(self._intermediate_bytes(k) for k in self._memo_bytes)
+        if total <= budget:
+            return
+        recency = {k: i for i, k in enumerate(self._memo_bytes)}
         dropped = 0
-        for k in list(self._memo_bytes):
+        for k in sorted(self._memo_bytes, key=lambda k: (self._memo_credit.get(k, 0.0), recency[k])):
             if total <= budget:
                 break
             if k == keep:
                 continue
             total -= self._intermediate_bytes(k)
+            self._memo_inflation = max(self._memo_inflation, self._memo_credit.pop(k, 0.0))
             del self._memo_bytes[k], self._memo[k]
-            self._evicted.add(k)
+            self._memo_cost.pop(k, None)
+            if k not in self._spilled:
+                self._evicted.add(k)
             self.memo_stats[self._memo_names.pop(k)]["evicted"] += 1
             dropped += 1
         if dropped:
@@ -733,7 +773,9 @@ class Community:
         """
         rows = [("tables", "tables", sum(held_bytes(t) for t in self.tables.values()))]
         for k, v in self._memo.items():
-            kind = ("projection" if k.startswith(("edges:", "graph:")) else "intermediate") if k in self._memo_bytes else "result"
+            name = self._memo_names.get(k, "result:")
+            kind = ("result" if name.startswith("result:") else "projection" if k.startswith(("edges:", "graph:"))
+                    else "intermediate")
             rows.append((k, kind, self._entry_bytes(v)))
         return (pd.DataFrame(rows, columns=["entry", "kind", "bytes"]).sort_values("bytes", ascending=False, kind="stable")
                 .reset_index(drop=True))

@@ -1,6 +1,7 @@
-"""The memo's byte budget for intermediates (graphcrm.community.Community.memo): results stay,
-intermediates are dropped least recently used first, and dropping them never changes a result
-(everything recomputed is deterministic given its options)."""
+"""The memo's byte budget (graphcrm.community.Community.memo): intermediates are dropped by
+cost per byte and age (GreedyDual-Size; least recently used first among equals), results kept in
+a store file share the budget and are read back, other results stay, and dropping never changes
+a result (everything recomputed is deterministic given its options)."""
 from __future__ import annotations
 
 import numpy as np
@@ -101,9 +102,40 @@ def test_default_options_are_one_projection():
     assert c.edges("interactions") is c.edges("interactions", weights=None, half_life_days=None)
 
 
-def _pipeline(monkeypatch, budget: str) -> tuple[dict, dict]:
+def test_an_entry_slow_to_compute_stays_longer_than_a_quick_one_of_the_same_size():
+    import time
+
+    c = _community(20_000)  # room for two arrays of 8,000 bytes
+    calls: list[str] = []
+
+    def slow():
+        calls.append("slow")
+        time.sleep(0.3)  # 0.3 s for 8 kB: far above the quick one's cost per byte
+        return np.zeros(1000)
+
+    c.memo("slow", {}, slow)
+    c.memo("quick", {}, lambda: (calls.append("quick"), np.zeros(1000))[1])
+    c.memo("new", {}, lambda: np.zeros(1000))  # passes the budget: least recently used is "slow"
+    assert c.memoized("slow", {}) and not c.memoized("quick", {}) and c.memoized("new", {})
+    c.memo("slow", {}, slow)
+    assert calls == ["slow", "quick"]  # found, not computed again
+    assert c.memo_stats["quick"]["evicted"] == 1 and c.memo_stats["slow"]["hits"] == 1
+
+
+def test_dropping_raises_the_floor_so_an_unused_slow_entry_goes_in_the_end():
+    import time
+
+    c = _community(20_000)
+    c.memo("slow", {}, lambda: (time.sleep(0.06), np.zeros(1000))[1])  # just above the minimum cost
+    for i in range(200):  # quick entries come and go; each one dropped raises the floor
+        c.memo("quick", {"i": i}, lambda: np.zeros(1000))
+    assert not c.memoized("slow", {})
+    assert c.memo_stats["slow"]["evicted"] == 1
+
+
+def _pipeline(monkeypatch, budget: str, path=":memory:") -> tuple[dict, dict]:
     monkeypatch.setenv(MEMO_BUDGET_ENV, budget)
-    cg = graphcrm.open(":memory:")
+    cg = graphcrm.open(path)
     cg.load(generate_demo(1200, seed=1)[0])
     out = {
         "kocs": cg.kocs(),
@@ -131,6 +163,26 @@ def test_a_tiny_budget_gives_the_same_results_as_none(monkeypatch):
     assert sum(s["recomputed"] for s in stats_tiny.values()) > 0  # the budget did drop and recompute
     results = {k: s for k, s in stats_tiny.items() if k.startswith("result:")}
     assert results and not any(s["evicted"] or s["recomputed"] for s in results.values())
+
+
+def test_results_kept_in_a_store_are_dropped_under_the_budget_and_read_back_identical(monkeypatch, tmp_path):
+    unlimited, _ = _pipeline(monkeypatch, "none", tmp_path / "none.duckdb")
+    monkeypatch.setenv("GRAPHCRM_FRESH", "1")  # read back only what this process wrote
+    tiny, stats = _pipeline(monkeypatch, "0", tmp_path / "tiny.duckdb")
+    for name, df in unlimited.items():
+        pd.testing.assert_frame_equal(tiny[name], df, obj=name)
+    results = {k: s for k, s in stats.items() if k.startswith("result:")}
+    assert sum(s["evicted"] for s in results.values()) > 0
+    assert results["result:kocs"]["read"] >= 1  # "kocs again": read back from the store, not computed
+    assert results["result:kocs"]["computed"] == 1
+    assert not any(s["recomputed"] for s in results.values())
+
+
+def test_results_without_a_store_file_are_always_held(monkeypatch):
+    c = _community(0)
+    c.memo("result:r", {}, lambda: np.zeros(1000))
+    c.memo("x", {}, lambda: np.zeros(1000))
+    assert c.memoized("result:r", {}) and c.memo_stats["result:r"]["evicted"] == 0
 
 
 def test_a_community_held_in_the_memo_takes_its_holders_budget_and_counts_what_it_holds():
