@@ -640,7 +640,8 @@ class Community:
         held.  When a new entry passes the budget, others are dropped by cost, not only by age
         (GreedyDual-Size, see :meth:`_fit_budget`): an entry that took long to compute for its
         size stays longer than a large one that is quick to compute or to read back (a result).
-        The new entry stays, even if it alone is larger than the budget.  Recomputing gives
+        The new entry stays, even if it alone is larger than the budget, until the analysis
+        that asked for it is done: when a result is computed, everything fits again.  Recomputing gives
         the same value (every intermediate is deterministic given its options), so the budget
         changes memory and time, never a result.  :attr:`memo_stats` counts, per name, what
         was computed (``recomputed``: after an eviction), found (``hits``), read back from the
@@ -655,6 +656,7 @@ class Community:
         stats = self.memo_stats.setdefault(name, {"computed": 0, "recomputed": 0, "hits": 0, "read": 0, "evicted": 0})
         if key in self._memo:
             stats["hits"] += 1
+            value = self._memo[key]
             if key in self._memo_bytes:  # most recently used last, its priority renewed
                 self._memo_bytes[key] = self._memo_bytes.pop(key)
                 self._memo_credit[key] = self._credit(key)
@@ -687,8 +689,13 @@ class Community:
                 self._memo_bytes[key] = self._entry_bytes(value)
                 self._memo_cost[key] = time.perf_counter() - t0
                 self._memo_credit[key] = self._credit(key)
+            if name.startswith("result:"):
+                # an analysis is done: what it asked for must fit now, even an intermediate
+                # larger than the whole budget (the influence graph, 2.3 GB at 1M owners, was
+                # held into the next step); a result dropped here is in the store already
+                self._fit_budget()
+            else:
                 self._fit_budget(keep=key)
-        value = self._memo[key]
         if isinstance(value, pd.DataFrame):
             return value.copy()
         return value

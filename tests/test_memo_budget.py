@@ -63,6 +63,20 @@ def test_an_intermediate_larger_than_the_budget_is_kept_until_the_next_one():
     assert not c.memoized("big", {}) and c.memoized("next", {})
 
 
+def test_an_intermediate_larger_than_the_budget_goes_when_the_analysis_that_asked_for_it_is_done():
+    c = _community(10_000)
+    inside: list[bool] = []
+
+    def analysis():
+        big = c.memo("big", {}, lambda: np.ones(2000))  # 16,000 bytes: over the budget alone
+        inside.append(c.memoized("big", {}))
+        return pd.DataFrame({"v": [big.sum()]})
+
+    out = c.memo("result:r", {}, analysis)
+    assert inside == [True] and out["v"].item() == 2000
+    assert not c.memoized("big", {}) and c.memoized("result:r", {})  # the result (no store) stays
+
+
 def test_no_budget_keeps_everything():
     c = _community(None)
     for i in range(20):
