@@ -47,8 +47,30 @@ BASE = ["ambassadors:learned", "out_degree", "pagerank", "recent_engagers", "koc
 ONLY_BASELINES = ["out_degree", "pagerank", "recent_engagers", "kocs"]
 
 
+#: (data set, k, method, reach, ratio) of every row printed, for the summary
+CELLS: list[tuple[str, int, str, int, float]] = []
+
+
 def say(text: str = "") -> None:
     print(text, flush=True)
+
+
+def summary() -> None:
+    """Per method over the cells: geometric mean of the ratio to the best baseline, its minimum,
+    cells at >= 1.10, and cells ahead of / level with / behind ambassadors:learned."""
+    df = pd.DataFrame(CELLS, columns=["set", "k", "method", "reach", "ratio"])
+    if df.empty:
+        return
+    learned = df[df["method"] == "ambassadors:learned"].set_index(["set", "k"])["reach"]
+    say(f"## summary over {df.groupby(['set', 'k']).ngroups} cells")
+    say("| method | geometric mean ratio | min | cells >= 1.10 | ahead of / level with / behind learned |")
+    say("|---|---|---|---|---|")
+    for m, g in df.groupby("method", sort=False):
+        r = g["ratio"].clip(lower=1e-3)
+        lr = learned.reindex(pd.MultiIndex.from_frame(g[["set", "k"]])).to_numpy()
+        rv = g["reach"].to_numpy()
+        say(f"| {m} | {float(np.exp(np.log(r).mean())):.3f} | {r.min():.3f} | {int((r >= 1.10).sum())} | "
+            f"{int((rv > lr).sum())} / {int((rv == lr).sum())} / {int((rv < lr).sum())} |")
 
 
 def _pick(graph, n: int, elig: np.ndarray, k: int) -> np.ndarray:
@@ -61,14 +83,23 @@ def em_graph(ties: pd.DataFrame, n: int):
     return influence_graph(n, ties["src"].to_numpy(), ties["dst"].to_numpy(), ties["prob"].to_numpy(), max_hops=2)
 
 
-def em_audience_graph(train: Community, ties: pd.DataFrame, horizon_days: float):
-    """The learned model's graph with the EM probability on every tie EM estimates."""
-    from graphcrm.algorithms.influence_learning import MIN_POSITIVES, learn_influence, learned_graph_arrays
+def learned(train: Community, horizon_days: float):
+    """The learned model of the data before the split (as ambassadors:learned fits it), or None
+    when it would fall back to the weighted cascade."""
+    from graphcrm.algorithms.influence_learning import MIN_POSITIVES, learn_influence
 
-    n = len(train.owner_ids)
     li = learn_influence(train, horizon_days=horizon_days, coattendance="events")
     if li.info.get("positives_train", 0) < MIN_POSITIVES and li.info.get("new_audience_train", 0) < MIN_POSITIVES:
-        return None, {}
+        return None
+    return li
+
+
+def em_audience_graph(li, n: int, ties: pd.DataFrame):
+    """The learned model's graph with the EM probability on every tie EM estimates."""
+    import dataclasses
+
+    from graphcrm.algorithms.influence_learning import learned_graph_arrays
+
     e = li.edges.copy()
     key = e["src"].to_numpy(np.int64) * n + e["dst"].to_numpy(np.int64)
     tkey = ties["src"].to_numpy(np.int64) * n + ties["dst"].to_numpy(np.int64)  # sorted
@@ -78,7 +109,7 @@ def em_audience_graph(train: Community, ties: pd.DataFrame, horizon_days: float)
     before = float(p[hit].sum())
     p[hit] = ties["prob"].to_numpy()[pos[hit]]
     e["prob"] = p
-    li.edges = e
+    li = dataclasses.replace(li, edges=e)
     n_ev = li.events.count if li.events is not None else 0
     n_total, src, dst, prob, _ = learned_graph_arrays(li, n)
     g = influence_graph(n_total, src, dst, prob, max_hops=2, leaf_start=n + n_ev, groups=(n, n + n_ev))
@@ -102,6 +133,7 @@ def run(name: str, tables: dict, ks: list[int], variants: list[str], shares: lis
     n = len(train.owner_ids)
     elig = train.eligible()
     graphs = {}
+    li = learned(train, horizon) if "em_audience" in variants else None
     for share, par, act in [(s, p, a) for a in activity for p in parents for s in shares]:
         t = time.perf_counter()
         tag = f"{par[0]}{share}{act[0]}"
@@ -114,9 +146,9 @@ def run(name: str, tables: dict, ks: list[int], variants: list[str], shares: lis
             f"{time.perf_counter() - t:.1f} s")
         if "em" in variants:
             graphs[f"em@{tag}"] = (em_graph(ties, n), {})
-        if "em_audience" in variants:
+        if "em_audience" in variants and li is not None:
             t = time.perf_counter()
-            g, gi = em_audience_graph(train, ties, horizon)
+            g, gi = em_audience_graph(li, n, ties)
             if g is not None:
                 graphs[f"em_audience@{tag}"] = (g, gi)
                 say(f"   em_audience: {gi} ({time.perf_counter() - t:.1f} s)")
@@ -141,6 +173,7 @@ def run(name: str, tables: dict, ks: list[int], variants: list[str], shares: lis
             r["method"] = label
             r["seconds"] = secs
             for x in pd.concat([rows, r]).itertuples(index=False):
+                CELLS.append((name, k, x.method, int(x.reach), float(x.ratio_to_best_baseline)))
                 say(f"| {x.method} | {x.reach:,} ({x.reach_low:,.0f}-{x.reach_high:,.0f}) | {x.direct_reach:,} | "
                     f"{x.ratio_to_best_baseline:.3f} ({x.ratio_low:.3f}-{x.ratio_high:.3f}) | {x.active_picks} | "
                     f"{x.seconds:.1f} |")
@@ -172,6 +205,7 @@ def main(argv: list[str] | None = None) -> None:
             tables = br.SETS[name]()
         run(name, tables, args.k, args.variants, args.episode_share, args.prior_trials, args.bootstrap, args.inner,
             args.parents, args.activity)
+    summary()
 
 
 if __name__ == "__main__":
