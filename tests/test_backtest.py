@@ -424,3 +424,61 @@ def test_block_prediction_equals_the_matrix_product():
     y = (prof["days"].to_numpy() > 1).astype(float)
     model = il._fit_glm(x, y, family="binomial", l2=1.0)
     np.testing.assert_allclose(il._predict_ties(model, prof), il._predict(model, x), rtol=1e-12, atol=1e-15)
+
+
+# ------------------------------------------------------------------ bootstrap without the matrix
+def _old_bootstrap(reached, methods, best, n, bootstrap, seed):
+    """The intervals as computed before algorithms/_bootstrap.py: the full weight matrix."""
+    lo = {m: np.nan for m in methods}
+    hi, rlo, rhi = dict(lo), dict(lo), dict(lo)
+    union = np.zeros(n, dtype=bool)
+    for m in methods:
+        union |= reached[m]
+    cols = np.flatnonzero(union)
+    rng = np.random.default_rng([int(seed), 0xB007])
+    w = rng.poisson(1.0, size=(bootstrap, len(cols))).astype(np.float64)
+    rep = {m: w @ reached[m][cols].astype(np.float64) for m in methods}
+    for m in methods:
+        lo[m], hi[m] = np.percentile(rep[m], [2.5, 97.5])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(rep[best] > 0, rep[m] / rep[best], np.nan)
+        if np.isfinite(ratio).any():
+            rlo[m], rhi[m] = np.nanpercentile(ratio, [2.5, 97.5])
+    return lo, hi, rlo, rhi
+
+
+@pytest.mark.parametrize("units,sets,replicates", [(1, 1, 3), (5, 2, 7), (64, 3, 64), (3000, 9, 200)])
+def test_poisson_sums_equal_the_weight_matrix(units, sets, replicates):
+    from graphcrm.algorithms import _bootstrap as bs
+
+    masks = np.random.default_rng(units).random((units, sets)) < 0.4
+    want = np.random.default_rng([1, 0xB007]).poisson(1.0, size=(replicates, units)).astype(np.float64) @ masks
+    got = bs.poisson_bootstrap_sums(np.random.default_rng([1, 0xB007]), masks, replicates)
+    assert got.dtype == np.float64 and got.shape == (replicates, sets)
+    assert np.array_equal(got, want)  # the same draws, exact integer sums
+    # the NumPy fallback (used if NumPy ever draws Poisson variates differently) gives them too
+    assert np.array_equal(bs._numpy_sums(np.random.default_rng([1, 0xB007]), masks.astype(np.uint8), replicates), want)
+    assert bs._kernel_matches_numpy()
+
+
+def test_poisson_sums_cross_block_boundaries(monkeypatch):
+    """Variates split across two uniform blocks carry over (tiny blocks force it everywhere)."""
+    from graphcrm.algorithms import _bootstrap as bs
+
+    monkeypatch.setattr(bs, "BLOCK", 3)
+    masks = np.ones((50, 1), dtype=np.uint8)
+    want = np.random.default_rng(7).poisson(1.0, size=(11, 50)).sum(axis=1).astype(float)
+    assert np.array_equal(bs.poisson_bootstrap_sums(np.random.default_rng(7), masks, 11)[:, 0], want)
+
+
+def test_bootstrap_intervals_unchanged():
+    rng = np.random.default_rng(3)
+    n = 4000
+    methods = ["a", "b", "c", "d"]
+    reached = {m: rng.random(n) < p for m, p in zip(methods, (0.3, 0.1, 0.05, 0.0))}
+    new = bt._bootstrap_intervals(reached, methods, "a", n=n, bootstrap=200, seed=5)
+    old = _old_bootstrap(reached, methods, "a", n, 200, 5)
+    for got, want in zip(new, old):
+        assert got.keys() == want.keys()
+        for m in methods:
+            assert (np.isnan(got[m]) and np.isnan(want[m])) or got[m] == want[m]
