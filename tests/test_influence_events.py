@@ -142,6 +142,32 @@ def test_event_groups_hold_the_checked_in_attendees(demo_community):
     assert (dst[kind == 1] >= n + ev.count).all()  # the audience leaves come after the events
 
 
+def test_learned_graph_arrays_in_32_bits_give_the_same_influence_graph_as_int64(demo_community):
+    c = demo_community
+    n = len(c.owner_ids)
+    n_total, src, dst, prob, _ = il.learned_graph_arrays(il.learn_influence(c), n)
+    assert src.dtype == dst.dtype == np.uint32 and prob.dtype == np.float64
+    ev = il.learn_influence(c).events
+    groups = (n, n + ev.count)
+    g32 = im.influence_graph(n_total, src, dst, prob, max_hops=2, leaf_start=groups[1], groups=groups)
+    g64 = im.influence_graph(n_total, src.astype(np.int64), dst.astype(np.int64), prob, max_hops=2,
+                             leaf_start=groups[1], groups=groups)
+    for name in ("src", "dst", "prob"):
+        a, b = getattr(g32, name), getattr(g64, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    for part in ("reverse", "forward"):
+        a, b = getattr(g32, part), getattr(g64, part)
+        for f in ("indptr", "indices", "probs", "logq", "cum", "nodes"):
+            assert np.array_equal(getattr(a, f), getattr(b, f)), (part, f)
+    s32 = im.select_seeds(g32, k=5, eps=0.3, seed=3)
+    s64 = im.select_seeds(g64, k=5, eps=0.3, seed=3)
+    assert s32.picks.tolist() == s64.picks.tolist() and len(s32.picks) == 5
+    assert np.array_equal(im.influence_graph(4, np.array([0, 1, 2], dtype=np.int32), [1, 2, 3], [0.5] * 3).src,
+                          np.array([0, 1, 2], dtype=np.uint32))
+    with pytest.raises(ValueError):
+        im.influence_graph(3, np.array([-1], dtype=np.int32), np.array([1], dtype=np.int32), [0.5])
+
+
 def test_learned_ambassadors_with_events_are_deterministic_and_checked(demo_community):
     c = demo_community
     df, info = im.ambassadors(c, k=5, mc_runs=200, seed=1, details=True)
