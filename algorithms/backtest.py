@@ -252,12 +252,10 @@ def temporal_reach(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, seed
     r[seeds] = start - 1
     hops[seeds] = 0
     limit = n if max_hops is None else int(max_hops)
+    from graphcrm.algorithms._replay import relax_hop
+
     for h in range(1, limit + 1):
-        live = r[src] < t
-        if not live.any():
-            break
-        new = r.copy()
-        np.minimum.at(new, dst[live], t[live])
+        new = relax_hop(src, dst, t, r)  # min(r, earliest exposure from an owner reached before it)
         changed = new < r
         if not changed.any():
             break

@@ -482,3 +482,42 @@ def test_bootstrap_intervals_unchanged():
         assert got.keys() == want.keys()
         for m in methods:
             assert (np.isnan(got[m]) and np.isnan(want[m])) or got[m] == want[m]
+
+
+def _old_temporal_reach(src, dst, t, n, seeds, *, start, end=None, max_hops=2):
+    """temporal_reach as it was before algorithms/_replay.py (np.minimum.at per hop)."""
+    keep = t >= start
+    if end is not None:
+        keep &= t <= end
+    src, dst, t = src[keep], dst[keep], t[keep]
+    seeds = np.unique(np.asarray(seeds, dtype=np.int64))
+    r = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    hops = np.full(n, -1, dtype=np.int64)
+    r[seeds] = start - 1
+    hops[seeds] = 0
+    for h in range(1, (n if max_hops is None else max_hops) + 1):
+        live = r[src] < t
+        if not live.any():
+            break
+        new = r.copy()
+        np.minimum.at(new, dst[live], t[live])
+        changed = new < r
+        if not changed.any():
+            break
+        hops[changed & (hops < 0)] = h
+        r = new
+    return hops
+
+
+@pytest.mark.parametrize("max_hops", [1, 2, 3, None])
+def test_temporal_reach_compiled_equals_the_numpy_steps(max_hops):
+    rng = np.random.default_rng(11)
+    n, m = 400, 3000
+    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+    t = np.sort(rng.integers(0, 1000, m))  # ties in time included
+    seeds = rng.choice(n, 7, replace=False)
+    for start, end in ((0, None), (200, 800)):
+        got = bt.temporal_reach(src, dst, t, n, seeds, start=start, end=end, max_hops=max_hops)
+        want = _old_temporal_reach(src, dst, t, n, seeds, start=start, end=end, max_hops=max_hops)
+        assert np.array_equal(got, want)
+    assert (got >= 0).sum() > len(seeds)  # some owners reached: the comparison is not empty
