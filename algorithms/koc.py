@@ -240,14 +240,9 @@ def engagement_pairs(
                             as_of=community.as_of)[rows]
     if not len(e):
         return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
-    key = e * n + a
-    uniq, inv = np.unique(key, return_inverse=True)
-    pw = np.bincount(inv, weights=w)
-    pc = np.bincount(inv)
+    uniq, pw, pc = _pair_sums(e * n + a, w)
     pe, pa = uniq // n, uniq % n
-    rev = pa * n + pe
-    pos = np.minimum(np.searchsorted(uniq, rev), len(uniq) - 1)
-    mutual = uniq[pos] == rev
+    mutual = _reverse_present(uniq, pa * n + pe)
     # c(e): share of e's engagement going to owners who engage e back
     out_w = np.bincount(pe, weights=pw, minlength=n)
     out_mutual = np.bincount(pe, weights=np.where(mutual, pw, 0.0), minlength=n)
@@ -257,18 +252,54 @@ def engagement_pairs(
     # g(e, a): closure of the mutual group around the pair, from the undirected mutual graph
     closure = np.zeros(len(pe))
     if mutual.any():
-        me, ma = pe[mutual], pa[mutual]  # both directions are present
-        order = np.lexsort((ma, me))
-        me, ma = me[order], ma[order]
+        # both directions are present; the pairs come sorted by (e, a) (``uniq`` is sorted), so
+        # they already are the rows of the mutual graph's CSR, each row sorted
+        me, ma = pe[mutual], pa[mutual]
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(me, minlength=n), out=indptr[1:])
         common = _common_partners(indptr, ma, me, ma, int(max_group_size))
         deg = np.maximum(indptr[me + 1] - indptr[me], indptr[ma + 1] - indptr[ma])
         g = np.where(common >= 0, (common + 1) / np.maximum(deg, 1), 0.0)
-        closure[np.flatnonzero(mutual)[order]] = g
+        closure[mutual] = g
     factor = np.round(1.0 - closed_group_discount * c * closure, 12)
     return pd.DataFrame({"e": pe, "a": pa, "weight": pw, "count": pc, "mutual": mutual,
                          "closedness": c, "closure": np.round(closure, 12), "factor": factor})
+
+
+def _pair_sums(key: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sorted distinct ``key`` values, the summed ``w`` and the row count of each.
+
+    One stable argsort, then ``bincount`` over the run numbers of the sorted keys: each pair's
+    weights are added in row order, as ``np.unique(key, return_inverse=True)`` + ``bincount``
+    adds them, so the sums are the same to the last bit, without the inverse's scatter."""
+    if not len(key):
+        return key.astype(np.int64), np.zeros(0), np.zeros(0, dtype=np.int64)
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    new = np.empty(len(ks), dtype=bool)
+    new[0] = True
+    np.not_equal(ks[1:], ks[:-1], out=new[1:])
+    run = np.cumsum(new) - 1
+    start = np.flatnonzero(new)
+    counts = np.diff(np.r_[start, len(ks)]).astype(np.int64)
+    return ks[start], np.bincount(run, weights=w[order]), counts
+
+
+def _reverse_present(uniq: np.ndarray, rev: np.ndarray) -> np.ndarray:
+    """``rev[i] in uniq`` for every i (``uniq`` sorted and distinct).
+
+    The queries are looked up in sorted order: binary searches for 20M keys in random order
+    into a 20M-long array miss the cache at every step (the 1,000,000-owner bench store's
+    KOC step spent most of its time outside the circles there); in sorted order successive
+    searches walk the same few cache lines."""
+    if not len(uniq):
+        return np.zeros(len(rev), dtype=bool)
+    order = np.argsort(rev, kind="stable")
+    rs = rev[order]
+    pos = np.minimum(np.searchsorted(uniq, rs), len(uniq) - 1)
+    out = np.empty(len(rev), dtype=bool)
+    out[order] = uniq[pos] == rs
+    return out
 
 
 def _lognorm(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -460,12 +491,27 @@ def _authority(pairs: pd.DataFrame, n: int, damping: float) -> np.ndarray:
     dst = np.concatenate([pa, np.full(int((lost > 0).sum()), n, dtype=np.int64)])
     ew = np.concatenate([pw * pf, lost[lost > 0]])
     keep = ew > 0
-    # edges as pairs of Python ints: igraph reads a list of tuples ~2x faster than the rows of an
-    # (m, 2) array (0.40 vs 0.85 s CPU for 1M edges), the same edges in the same order
-    g = ig.Graph(n=n + 1, edges=list(zip(src[keep].tolist(), dst[keep].tolist())), directed=True)
-    g.es["weight"] = ew[keep].tolist()
-    pr = np.asarray(g.pagerank(weights="weight", damping=damping, directed=True), dtype=float)
+    src, dst, ew = src[keep], dst[keep], ew[keep]
+    # edges as pairs of Python ints, made block by block: igraph reads tuples ~2x faster than the
+    # rows of an (m, 2) array (0.40 vs 0.85 s CPU for 1M edges), and the blocks keep the
+    # transient lists small (a list of all 20M pairs of the 1M-owner bench store held ~3.5 GB);
+    # the weights go to the call as a list (igraph's PageRank takes a list or an attribute name)
+    # and are not kept on the graph.  The same edges in the same order and the same weights:
+    # the same PageRank
+    g = ig.Graph(n=n + 1, edges=_edge_tuples(src, dst), directed=True)
+    pr = np.asarray(g.pagerank(weights=ew.tolist(), damping=damping, directed=True), dtype=float)
+    del g
     return pr[:n] / pr[:n].sum() * n if pr[:n].sum() > 0 else np.ones(n)
+
+
+#: edges turned into Python tuples at a time while an igraph graph is built
+_EDGE_BLOCK = 1_000_000
+
+
+def _edge_tuples(src: np.ndarray, dst: np.ndarray):
+    """``(src[i], dst[i])`` as Python ints, made :data:`_EDGE_BLOCK` at a time."""
+    for s in range(0, len(src), _EDGE_BLOCK):
+        yield from zip(src[s:s + _EDGE_BLOCK].tolist(), dst[s:s + _EDGE_BLOCK].tolist())
 
 
 def _conversion(community: Community, referral_decay) -> np.ndarray:
@@ -540,11 +586,21 @@ def _active_days(community: Community, n: int) -> np.ndarray:
     _e, a, rows = _interaction_rows(community)
     if not len(rows):
         return np.zeros(n, dtype=np.int64)
-    day = pd.to_datetime(community.tables["interactions"]["created_at"].iloc[rows]).dt.floor("D")
-    ok = day.notna().to_numpy()
-    a = a[ok]
-    d = (day[ok] - pd.Timestamp("1970-01-01")) // pd.Timedelta(days=1)
-    d = d.to_numpy(np.int64)
+    created = community.tables["interactions"]["created_at"]
+    if not (isinstance(created.dtype, np.dtype) and created.dtype.kind == "M"):
+        created = pd.to_datetime(created)
+    if isinstance(created.dtype, np.dtype) and created.dtype.kind == "M":
+        # naive datetimes: whole days since 1970 straight from the numpy values (a cast to
+        # datetime64[D] floors, as ``dt.floor("D")``), not the Series arithmetic below
+        t = created.to_numpy()[rows]
+        ok = ~np.isnat(t)
+        a = a[ok]
+        d = t[ok].astype("datetime64[D]").astype(np.int64)
+    else:  # any other datetime type (time-zone aware): as pandas floors it
+        day = created.iloc[rows].dt.floor("D")
+        ok = day.notna().to_numpy()
+        a = a[ok]
+        d = ((day[ok] - pd.Timestamp("1970-01-01")) // pd.Timedelta(days=1)).to_numpy(np.int64)
     d = d - d.min() if len(d) else d
     span = int(d.max()) + 1 if len(d) else 1
     key = np.unique(a * span + d)
