@@ -212,7 +212,9 @@ def _combined_graph(community: Community, lw: dict[str, float], half_life_days: 
         if len(w) and w.mean() > 0:
             s, t = e.source.astype(np.int64), e.target.astype(np.int64)
             keys.append(np.minimum(s, t) * n + np.maximum(s, t))
+            del s, t
             weights.append(w / w.mean() * lw["coattendance"])
+            del w
     if lw["interactions"] > 0:
         opts = {} if half_life_days is None else {"half_life_days": half_life_days}
         e = community.edges("interactions", **opts)
@@ -233,13 +235,54 @@ def _combined_graph(community: Community, lw: dict[str, float], half_life_days: 
             order = np.argsort(uniq, kind="stable")
             uniq, ws = uniq[order], ws[order]
     else:
-        # each layer's keys are sorted and unique: the stable sort (timsort) merges the two runs
-        uniq, ws = _sum_by_key(np.concatenate(keys), np.concatenate(weights), kind="stable")
+        # the interaction layer's keys are sorted and distinct (_sum_by_key), the co-attendance
+        # layer's are as the store gives them (sorted and distinct; summed here if not): one merge
+        (kc, ki), (wc, wi) = keys, weights
+        keys.clear()
+        weights.clear()
+        del uniq, ws
+        if len(kc) > 1 and not (kc[1:] > kc[:-1]).all():
+            kc, wc = _sum_by_key(kc, wc, kind="stable")
+        uniq, ws = _merge_sums(kc, wc, ki, wi)
+        del kc, wc, ki, wi
     del keys, weights
     keep = ws > 0
     uniq = uniq[keep]
     dtype = np.int32 if n < 2 ** 31 else np.int64  # 36.6M ties at 1M demo owners: 290 MB less kept
     return (uniq // n).astype(dtype), (uniq % n).astype(dtype), ws[keep]
+
+
+def _merge_sums(ka: np.ndarray, wa: np.ndarray, kb: np.ndarray, wb: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The union of two sorted arrays of distinct keys, with the weights of a key in both
+    added (``wa + wb``, as the stable sort of the concatenation and ``reduceat`` add them).
+
+    One search of ``kb`` in ``ka`` (sorted queries: cache friendly) and two scatters, without
+    the argsort, the sorted copies and the run starts of ``_sum_by_key`` over the concatenation
+    (at 1,000,000 demo owners: 25.7M + 19.8M keys, about 3.5 GB of transient arrays there)."""
+    pos = np.searchsorted(ka, kb)
+    both = np.zeros(len(kb), dtype=bool)
+    inside = pos < len(ka)
+    both[inside] = ka[pos[inside]] == kb[inside]
+    del inside
+    only_b = ~both
+    # where each key lands in the union: a's own place plus the b-only keys before it; b's own
+    # place plus the a keys before it (pos) minus the b keys already merged into a's
+    before_b = np.cumsum(both)
+    before_b -= both
+    at_b = pos + np.arange(len(kb)) - before_b
+    del before_b
+    at_a = np.arange(len(ka)) + np.searchsorted(kb[only_b], ka)
+    total = len(ka) + int(only_b.sum())
+    keys = np.empty(total, dtype=np.int64)
+    weights = np.empty(total, dtype=np.float64)
+    keys[at_a] = ka
+    weights[at_a] = wa
+    del at_a
+    keys[at_b[only_b]] = kb[only_b]
+    weights[at_b[only_b]] = wb[only_b]
+    weights[at_b[both]] += wb[both]
+    return keys, weights
 
 
 def _sum_by_key(keys: np.ndarray, weights: np.ndarray, *, kind: str | None = None

@@ -1,0 +1,49 @@
+"""The combined graph's merge of its two layers equals the sort of their concatenation.
+
+``_merge_sums`` (stop 22) replaced ``_sum_by_key`` over the concatenated layers in
+``_combined_graph``: the same union of keys in the same order and the same sums to the last bit.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import graphcrm.algorithms.circles as C
+from graphcrm.community import Community
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_merge_equals_stable_sort_of_concatenation(seed):
+    rng = np.random.default_rng(seed)
+    ka = np.unique(rng.integers(0, 3000, 1200))
+    kb = np.unique(rng.integers(0, 3000, 900))
+    wa, wb = rng.random(len(ka)) * 7, rng.random(len(kb)) / 3
+    ref_k, ref_w = C._sum_by_key(np.concatenate([ka, kb]), np.concatenate([wa, wb]), kind="stable")
+    k, w = C._merge_sums(ka, wa, kb, wb)
+    assert np.array_equal(k, ref_k) and np.array_equal(w, ref_w)
+    assert 0 < np.isin(kb, ka).sum() < len(kb)  # keys in both and keys in one only
+
+
+def test_merge_by_hand_and_edges():
+    k, w = C._merge_sums(np.array([2, 5, 9]), np.array([1.0, 2.0, 3.0]), np.array([1, 5, 10]), np.array([10.0, 20.0, 30.0]))
+    assert k.tolist() == [1, 2, 5, 9, 10] and w.tolist() == [10.0, 1.0, 22.0, 3.0, 30.0]
+    k, w = C._merge_sums(np.array([3]), np.array([1.0]), np.zeros(0, dtype=np.int64), np.zeros(0))
+    assert k.tolist() == [3] and w.tolist() == [1.0]
+    k, w = C._merge_sums(np.zeros(0, dtype=np.int64), np.zeros(0), np.array([4, 8]), np.array([1.0, 2.0]))
+    assert k.tolist() == [4, 8] and w.tolist() == [1.0, 2.0]
+
+
+def test_combined_graph_two_layers_by_hand():
+    # a-b share an event and b engages a; c-d share an event only; d engages e only
+    owners = pd.DataFrame({"owner_id": list("abcde")})
+    events = pd.DataFrame({"event_id": ["e1", "e2"], "starts_at": ["2024-01-01", "2024-01-02"]})
+    att = pd.DataFrame({"event_id": ["e1", "e1", "e2", "e2"], "owner_id": ["a", "b", "c", "d"]})
+    posts = pd.DataFrame({"post_id": ["pa", "pe"], "author_id": ["a", "e"], "created_at": "2024-01-01"})
+    inter = pd.DataFrame({"owner_id": ["b", "d"], "post_id": ["pa", "pe"], "kind": ["like", "like"],
+                          "created_at": "2024-01-03"})
+    com = Community.from_frames({"owners": owners, "events": events, "attendance": att, "posts": posts,
+                                 "interactions": inter})
+    u, v, w = C._combined_graph(com, C._layer_weights(None), None, 150)
+    # each layer divided by its mean edge weight (1 and 1): a-b in both layers weighs 2
+    assert list(zip(u.tolist(), v.tolist(), w.tolist())) == [(0, 1, 2.0), (2, 3, 1.0), (3, 4, 1.0)]
