@@ -539,3 +539,83 @@ def test_every_csv_writer_goes_through_write_csv():
                 if writers.search(line) and rel not in ("graphcrm/files.py", "graphcrm/demo.py"):
                     found.append(f"{rel}:{n}: {line.strip()}")
     assert not found, "CSV written without graphcrm.files.write_csv:\n" + "\n".join(found)
+
+
+# ------------------------------------------------------------------ CSV bytes built column-wise
+def _pandas_csv_bytes(df: pd.DataFrame) -> bytes:
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, lineterminator="\r\n")
+    return buf.getvalue().encode("utf-8")
+
+
+def _awkward_frame(n: int = 3000) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.lognormal(0, 8, n // 2) * rng.choice([-1, 1], n // 2), np.round(rng.random(n - n // 2) * 1000, 2)])
+    x[:21] = [0.0, -0.0, np.nan, np.inf, -np.inf, 1e16, 1e15, 1e-5, 1e-4, 123456789012345678.0, 0.1, 1 / 3, 2.5,
+              3.0, 5e-324, 1.7976931348623157e308, 9999999999999998.0, 0.30000000000000004, 100.0, -1e-7, 1e22]
+    texts = ["a", "", "x,y", 'q"u', '"', "l\nb", "c\rr", "\r\n", " sp ", "北京", "#1 上海", "'=1", "NULL", "nan", "t\tab"]
+    return pd.DataFrame({
+        "f": x, "i": rng.integers(-10**12, 10**12, n), "b": rng.random(n) < 0.5,
+        "s": pd.Series(rng.choice(texts, n)).mask(rng.random(n) < 0.1),
+        "o": pd.Series(rng.choice(["p", "q,", ""], n), dtype=object).mask(rng.random(n) < 0.1),
+        "I": pd.Series(pd.array(rng.integers(0, 99, n), dtype="Int64")).mask(rng.random(n) < 0.2),
+        "B": pd.Series(pd.array(rng.random(n) < 0.5, dtype="boolean")).mask(rng.random(n) < 0.2),
+        "c": pd.Series(rng.choice(["k", "m,n", "上海"], n)).astype("category").mask(rng.random(n) < 0.1),
+        "u": rng.integers(0, 5, n).astype(np.uint8), "nan_only": np.full(n, np.nan)})
+
+
+def test_csv_bytes_equal_pandas_on_awkward_values():
+    from graphcrm.files import _csv_bytes
+
+    df = _awkward_frame()
+    assert _csv_bytes(df) == _pandas_csv_bytes(df)
+    assert _csv_bytes(df.head(0)) == _pandas_csv_bytes(df.head(0))  # header only
+    odd = df.rename(columns={"f": "a,b", "i": 'q"', "b": "分数"})
+    assert _csv_bytes(odd) == _pandas_csv_bytes(odd)  # headers quoted like cells
+
+
+def test_float_text_is_numpys_str():
+    """pandas writes float64 cells as NumPy's astype(str); the column-wise path uses repr."""
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.standard_normal(20_000) * 10.0 ** rng.integers(-30, 30, 20_000),
+                        np.round(rng.lognormal(0, 3, 20_000), rng.integers(0, 6, 20_000)[0]),
+                        rng.integers(-10**6, 10**6, 20_000).astype(float), rng.random(20_000)])
+    assert x.astype(str).tolist() == [repr(v) for v in x.tolist()]
+
+
+@pytest.mark.parametrize("frame", [
+    pd.DataFrame({"t": pd.to_datetime(["2024-01-01", None]), "x": [1, 2]}),  # datetimes: pandas formats them
+    pd.DataFrame({"x": np.array([1.5, 2.25], dtype=np.float32), "y": ["a", "b"]}),  # float32 repr differs
+    pd.DataFrame({"x": [1, "a"], "y": [True, False]}, dtype=object),  # mixed objects
+    pd.DataFrame({"only": ["", "a"]}),  # one column: a row of one empty field is written ""
+    pd.DataFrame({"x": [1.0], "y": pd.Series(["\ud800"], dtype=object)}),  # a lone surrogate: pandas raises its own error
+])
+def test_csv_bytes_leave_other_frames_to_pandas(frame):
+    from graphcrm.files import _fast_csv
+
+    assert _fast_csv(frame) is None
+
+
+def test_every_report_csv_is_written_as_pandas_would(hostile_store, tmp_path, monkeypatch):
+    """Each table of a strict report (hostile names, en and zh headers) compared with pandas'
+    bytes before it is written; every file took the column-wise path but the one-column ones
+    and those with a datetime column (pandas formats dates)."""
+    from graphcrm import files
+
+    seen: list[tuple[bool, tuple]] = []
+    fast = files._fast_csv
+
+    def checked(df):
+        got = fast(df)
+        if got is not None:
+            assert got == _pandas_csv_bytes(df), list(df.columns)
+        dated = any(pd.api.types.is_datetime64_any_dtype(df[c]) for c in df.columns)
+        seen.append((got is not None or dated, tuple(df.columns)))
+        return got
+
+    monkeypatch.setattr(files, "_fast_csv", checked)
+    with graphcrm.open(hostile_store) as cg:
+        cg.report(tmp_path / "en.html", strict=True, progress=False, ambassadors_k=10)
+        cg.report(tmp_path / "zh.html", lang="zh", strict=True, progress=False, ambassadors_k=10)
+    assert len(seen) >= 40
+    assert all(ok for ok, cols in seen if len(cols) > 1), [cols for ok, cols in seen if not ok]
