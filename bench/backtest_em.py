@@ -94,8 +94,10 @@ def learned(train: Community, horizon_days: float):
     return li
 
 
-def em_audience_graph(li, n: int, ties: pd.DataFrame):
-    """The learned model's graph with the EM probability on every tie EM estimates."""
+def em_audience_graph(li, n: int, ties: pd.DataFrame, calibrate: bool = False):
+    """The learned model's graph with the EM probability on every tie EM estimates
+    (``calibrate``: scaled so that they sum to the learned model's total on those ties, so only
+    EM's ranking of the ties differs)."""
     import dataclasses
 
     from graphcrm.algorithms.influence_learning import learned_graph_arrays
@@ -107,7 +109,10 @@ def em_audience_graph(li, n: int, ties: pd.DataFrame):
     hit = (tkey[pos] == key) if len(tkey) else np.zeros(len(key), bool)
     p = e["prob"].to_numpy(np.float64).copy()
     before = float(p[hit].sum())
-    p[hit] = ties["prob"].to_numpy()[pos[hit]]
+    q = ties["prob"].to_numpy()[pos[hit]]
+    if calibrate and q.sum() > 0:
+        q = np.minimum(q * (before / q.sum()), 1.0)
+    p[hit] = q
     e["prob"] = p
     li = dataclasses.replace(li, edges=e)
     n_ev = li.events.count if li.events is not None else 0
@@ -133,7 +138,7 @@ def run(name: str, tables: dict, ks: list[int], variants: list[str], shares: lis
     n = len(train.owner_ids)
     elig = train.eligible()
     graphs = {}
-    li = learned(train, horizon) if "em_audience" in variants else None
+    li = learned(train, horizon) if {"em_audience", "em_calibrated"} & set(variants) else None
     for share, par, act in [(s, p, a) for a in activity for p in parents for s in shares]:
         t = time.perf_counter()
         tag = f"{par[0]}{share}{act[0]}"
@@ -146,12 +151,12 @@ def run(name: str, tables: dict, ks: list[int], variants: list[str], shares: lis
             f"{time.perf_counter() - t:.1f} s")
         if "em" in variants:
             graphs[f"em@{tag}"] = (em_graph(ties, n), {})
-        if "em_audience" in variants and li is not None:
-            t = time.perf_counter()
-            g, gi = em_audience_graph(li, n, ties)
-            if g is not None:
-                graphs[f"em_audience@{tag}"] = (g, gi)
-                say(f"   em_audience: {gi} ({time.perf_counter() - t:.1f} s)")
+        for v in ("em_audience", "em_calibrated"):
+            if v in variants and li is not None:
+                t = time.perf_counter()
+                g, gi = em_audience_graph(li, n, ties, calibrate=v == "em_calibrated")
+                graphs[f"{v}@{tag}"] = (g, gi)
+                say(f"   {v}: {gi} ({time.perf_counter() - t:.1f} s)")
     for k in ks:
         first = True
         for label, (g, _) in graphs.items():
@@ -185,7 +190,8 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="*", default=None)
     ap.add_argument("--k", nargs="*", type=int, default=[10, 50, 100])
-    ap.add_argument("--variants", nargs="*", default=["em", "em_audience"], choices=["em", "em_audience"])
+    ap.add_argument("--variants", nargs="*", default=["em", "em_audience"],
+                    choices=["em", "em_audience", "em_calibrated"])
     ap.add_argument("--episode-share", nargs="*", type=float, default=[0.25])
     ap.add_argument("--prior-trials", type=float, default=2.0)
     ap.add_argument("--parents", nargs="*", default=["neighbours", "sources"], choices=["neighbours", "sources"])
