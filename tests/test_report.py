@@ -554,6 +554,35 @@ def test_print_rules_lift_scroll_boxes(reports):
     assert m and "max-height:none" in m.group(1) and "overflow:visible" in m.group(1)
 
 
+def test_headline_frames_same_from_compact_codes_and_from_text():
+    """The headline reads owner ids through the compact community's categorical codes; plain
+    text columns (ids naming no owner included: a post by "ghost", a referral by "zz") give the
+    same frames."""
+    c = _tiny()
+    t = {k: v.copy() for k, v in c.tables.items()}
+    t["owners"]["city"] = ["上海", "上海", "北京", None, "北京"]
+    text = {k: v.copy() for k, v in t.items()}
+    for name, cols in (("interactions", ["owner_id"]), ("referrals", ["referrer_id", "referee_id"]),
+                       ("attendance", ["owner_id"]), ("posts", ["author_id"])):
+        for col in cols:
+            text[name][col] = text[name][col].astype(str).astype(object)
+    ghost = text["posts"].iloc[:1].assign(post_id="pg", author_id="ghost")
+    text["posts"] = pd.concat([text["posts"], ghost], ignore_index=True)
+    text["referrals"] = pd.concat([text["referrals"], text["referrals"].iloc[:1].assign(referrer_id="zz")],
+                                  ignore_index=True)
+    assert isinstance(t["interactions"]["owner_id"].dtype, pd.CategoricalDtype)  # the compact path is tested
+    cur, prev, _ = hl.periods(t, c.as_of, "2024-03-01", "2024-03-31")
+    act = hl.activity(text)
+    assert "ghost" in set(act["owner_id"].astype(str)) and act["owner_id"].isna().sum() == 0
+    for fn in (lambda x: hl.headline(x, cur, prev), lambda x: hl.drilldown(x, cur, prev),
+               lambda x: hl.weekly(x, cur.end, weeks=8)):
+        pd.testing.assert_frame_equal(fn(t), fn({**t, "interactions": text["interactions"],
+                                                 "attendance": text["attendance"]}))
+    # the ghost's post and the non-owner's referral count as activity of their own ids
+    assert hl.headline(text, cur, prev).set_index("metric").loc["active_owners", "current"] >= \
+        hl.headline(t, cur, prev).set_index("metric").loc["active_owners", "current"]
+
+
 def test_headline_drilldown_by_hand():
     c = _tiny()
     t = {k: v.copy() for k, v in c.tables.items()}
