@@ -360,11 +360,20 @@ def atomic_output(target: str | os.PathLike, *, what: str = "the output file") -
 _QUOTE_RE = r'[,"\r\n]'
 
 
+def _pool() -> Any:
+    """Arrow's system allocator for the CSV columns: mimalloc (Arrow's default) hands the large
+    temporary buffers back to the kernel and faults them in again, ~0.2-1.2 s of system time
+    per 100,000-row table (measured at 300,000 owners) against ~0.15 s with malloc."""
+    import pyarrow as pa
+
+    return pa.system_memory_pool()
+
+
 def _large(text: str) -> Any:
     """An Arrow large_string scalar (compute kernels do not mix string and large_string)."""
     import pyarrow as pa
 
-    return pa.scalar(text, type=pa.large_string())
+    return pa.scalar(text, type=pa.large_string(), memory_pool=_pool())
 
 
 def _arrow_text(s: pd.Series) -> Any:
@@ -386,18 +395,19 @@ def _arrow_text(s: pd.Series) -> Any:
         if dt == np.float64:
             miss = np.isnan(v)
             text = [repr(x) for x in v.tolist()]
-            arr = pa.array(text, type=pa.large_string())
-            return pc.if_else(pa.array(miss), _large(""), arr) if miss.any() else arr
+            arr = pa.array(text, type=pa.large_string(), memory_pool=_pool())
+            return pc.if_else(pa.array(miss), _large(""), arr, memory_pool=_pool()) if miss.any() else arr
         if dt.kind in "iu":
-            return pa.array(v).cast(pa.large_string())
+            return pa.array(v, memory_pool=_pool()).cast(pa.large_string(), memory_pool=_pool())
         if dt == np.bool_:
-            return pc.if_else(pa.array(v), _large("True"), _large("False"))
+            return pc.if_else(pa.array(v), _large("True"), _large("False"), memory_pool=_pool())
         if dt == object:
             miss = s.isna().to_numpy(dtype=bool)
             vals = v[~miss]
             if not all(type(x) is str for x in vals.tolist()):
                 return None
-            arr = pa.array(np.where(miss, "", v).tolist() if miss.any() else v.tolist(), type=pa.large_string())
+            arr = pa.array(np.where(miss, "", v).tolist() if miss.any() else v.tolist(), type=pa.large_string(),
+                           memory_pool=_pool())
             return arr
         return None
     if isinstance(dt, pd.CategoricalDtype):
@@ -405,18 +415,20 @@ def _arrow_text(s: pd.Series) -> Any:
             return None
         if not all(type(x) is str for x in dt.categories.tolist()):
             return None
-        arr = pa.array(s.astype(object).where(s.notna(), None).tolist(), type=pa.large_string())
-        return pc.fill_null(arr, _large(""))
+        arr = pa.array(s.astype(object).where(s.notna(), None).tolist(), type=pa.large_string(), memory_pool=_pool())
+        return pc.coalesce(arr, _large(""), memory_pool=_pool())
     if pd.api.types.is_string_dtype(dt):
         arr = pa.array(s.array, from_pandas=True)
         if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        return pc.fill_null(arr.cast(pa.large_string()), _large(""))
+            arr = arr.combine_chunks(memory_pool=_pool())
+        return pc.coalesce(arr.cast(pa.large_string(), memory_pool=_pool()), _large(""), memory_pool=_pool())
     if isinstance(dt, (pd.Int64Dtype, pd.Int32Dtype, pd.Int16Dtype, pd.Int8Dtype,
                        pd.UInt64Dtype, pd.UInt32Dtype, pd.UInt16Dtype, pd.UInt8Dtype)):
-        return pc.fill_null(pa.array(s.array, from_pandas=True).cast(pa.large_string()), _large(""))
+        arr = pa.array(s.array, from_pandas=True).cast(pa.large_string(), memory_pool=_pool())
+        return pc.coalesce(arr, _large(""), memory_pool=_pool())
     if isinstance(dt, pd.BooleanDtype):
-        return pc.fill_null(pc.if_else(pa.array(s.array, from_pandas=True), _large("True"), _large("False")), _large(""))
+        text = pc.if_else(pa.array(s.array, from_pandas=True), _large("True"), _large("False"), memory_pool=_pool())
+        return pc.coalesce(text, _large(""), memory_pool=_pool())
     return None
 
 
@@ -438,20 +450,22 @@ def _csv_bytes(df: pd.DataFrame) -> bytes | None:
         a = _arrow_text(df.iloc[:, i])
         if a is None:
             return None
-        need = pc.match_substring_regex(a, _QUOTE_RE)
+        need = pc.match_substring_regex(a, _QUOTE_RE, memory_pool=_pool())
         if pc.any(need).as_py():
-            quoted = pc.binary_join_element_wise(_large('"'), pc.replace_substring(a, '"', '""'), _large('"'), _large(""))
-            a = pc.if_else(need, quoted, a)
+            inner = pc.replace_substring(a, '"', '""', memory_pool=_pool())
+            quoted = pc.binary_join_element_wise(_large('"'), inner, _large('"'), _large(""), memory_pool=_pool())
+            a = pc.if_else(need, quoted, a, memory_pool=_pool())
         cols.append(a)
     head = io.StringIO()
     csv.writer(head, lineterminator="\r\n").writerow([str(c) for c in df.columns])
     out = head.getvalue().encode("utf-8")
     if not len(df):
         return out
-    rows = pc.binary_join_element_wise(*cols, _large(","))
-    rows = pc.binary_join_element_wise(rows, _large(""), _large("\r\n"))  # each row followed by the terminator
+    rows = pc.binary_join_element_wise(*cols, _large(","), memory_pool=_pool())
+    # each row followed by the terminator
+    rows = pc.binary_join_element_wise(rows, _large(""), _large("\r\n"), memory_pool=_pool())
     if isinstance(rows, pa.ChunkedArray):
-        rows = rows.combine_chunks()
+        rows = rows.combine_chunks(memory_pool=_pool())
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)
     start, end = int(offsets[rows.offset]), int(offsets[rows.offset + len(rows)])
     return out + rows.buffers()[2].slice(start, end - start).to_pybytes()
