@@ -80,6 +80,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from graphcrm.arrays import unique_sorted
 from graphcrm.errors import ConfigError
 from graphcrm.i18n import check_lang, join, pick
 from graphcrm.projections import authors_of, interaction_weights
@@ -603,7 +604,8 @@ def _active_days(community: Community, n: int) -> np.ndarray:
         d = ((day[ok] - pd.Timestamp("1970-01-01")) // pd.Timedelta(days=1)).to_numpy(np.int64)
     d = d - d.min() if len(d) else d
     span = int(d.max()) + 1 if len(d) else 1
-    key = np.unique(a * span + d)
+    # by a sort: a plain np.unique hashes (NumPy 2.3+), 40-80x slower at 22M keys (graphcrm.arrays)
+    key = unique_sorted(a * span + d)
     return np.bincount(key // span, minlength=n).astype(np.int64)
 
 
