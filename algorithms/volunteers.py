@@ -55,7 +55,7 @@ from scipy.special import expit
 from graphcrm.algorithms._glm import loss_grad
 from graphcrm.algorithms.levels import activity_log, owner_positions
 from graphcrm.errors import AnalysisError, ConfigError
-from graphcrm.projections import Edges
+from graphcrm.projections import Edges, codes, post_rows_of
 from graphcrm.i18n import check_lang, join
 from graphcrm.results import Col, ResultSpec, analysis
 
@@ -413,14 +413,41 @@ def _static_features(community: Any, attendance: pd.DataFrame) -> pd.DataFrame:
     tenure = (as_of - start).astype("timedelta64[s]").astype("float64") / 86400.0
     feats["tenure_days"] = np.clip(np.nan_to_num(tenure, nan=0.0), 0.0, None)
 
-    posts = t["posts"][["post_id", "author_id"]]
-    inter = t["interactions"]
-    inter = inter[inter["kind"].astype(str).isin(["comment", "reply"])]
-    inter = inter.merge(posts, on="post_id", how="inner")
-    inter = inter[inter["owner_id"].astype(object) != inter["author_id"].astype(object)]
-    hp = _positions(community, inter["owner_id"])
-    feats["helping"] = np.bincount(hp[hp >= 0], minlength=n).astype(float)
+    feats["helping"] = _helping(community, n)
     return feats
+
+
+def _helping(community: Any, n: int) -> np.ndarray:
+    """Comments and replies each owner wrote on other owners' posts (owner order).
+
+    Through positions, never a string per interaction: the kind through its categories, the
+    post through :func:`~graphcrm.projections.post_rows_of`, engager and author as owner
+    positions (two owner ids are the same text exactly when they are the same position; an
+    author who is no owner differs from every engager).  The same counts as the inner merge
+    of the comments with the posts on ``post_id`` and the text comparison of engager and
+    author, which the code falls back to when ``post_id`` is not a key of the posts or the
+    community has no owner positions for its columns."""
+    t = community.tables
+    posts, inter = t["posts"], t["interactions"]
+    pid = posts["post_id"]
+    if (getattr(community, "index_of", None) is None or not len(posts) or not len(inter)
+            or pid.isna().any() or not pid.is_unique or inter["post_id"].isna().any()):
+        inter = inter[inter["kind"].astype(str).isin(["comment", "reply"])]
+        inter = inter.merge(posts[["post_id", "author_id"]], on="post_id", how="inner")
+        inter = inter[inter["owner_id"].astype(object) != inter["author_id"].astype(object)]
+        hp = _positions(community, inter["owner_id"])
+        return np.bincount(hp[hp >= 0], minlength=n).astype(float)
+    kind = inter["kind"]
+    if isinstance(kind.dtype, pd.CategoricalDtype):
+        per = np.r_[np.asarray(kind.cat.categories.astype(str).isin(["comment", "reply"]), dtype=bool), False]
+        helps = per[kind.cat.codes.to_numpy()]  # code -1 (missing) reads the trailing False
+    else:
+        helps = kind.astype(str).isin(["comment", "reply"]).to_numpy()
+    row = post_rows_of(posts, inter)
+    engager = community.index_of(inter["owner_id"])
+    author = np.r_[codes(pd.Index(community.owner_ids), posts["author_id"]), -1][row]
+    hit = helps & (row >= 0) & (engager >= 0) & (engager != author)
+    return np.bincount(engager[hit], minlength=n).astype(float)
 
 
 def _design(raw: pd.DataFrame) -> np.ndarray:

@@ -170,6 +170,24 @@ def authors_of(index: pd.Index, posts: pd.DataFrame, interactions: pd.DataFrame)
         return np.full(len(interactions), -1, dtype=np.int64)
     p = posts.drop_duplicates("post_id")
     author_of_post = np.r_[_codes(index, p["author_id"]), -1]  # trailing -1: unknown post
+    return author_of_post[post_rows_of(p, interactions)]
+
+
+def post_rows_of(posts: pd.DataFrame, interactions: pd.DataFrame) -> np.ndarray:
+    """Row number in ``posts`` (distinct ``post_id``) of each interaction's post, -1 for a post
+    not there; through the categorical codes when both columns share the community's post
+    categories (no string per row).
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> p = pd.DataFrame({"post_id": ["p1", "p2"], "author_id": ["b", "zz"]})
+    >>> post_rows_of(p, pd.DataFrame({"post_id": ["p2", "p1", "p9"]})).tolist()
+    [1, 0, -1]
+    """
+    if not len(posts) or not len(interactions):
+        return np.full(len(interactions), -1, dtype=np.int64)
+    p = posts
     pid, ipid = p["post_id"], interactions["post_id"]
     if (isinstance(pid.dtype, pd.CategoricalDtype) and isinstance(ipid.dtype, pd.CategoricalDtype)
             and len(ipid.cat.categories) >= len(pid.cat.categories)
@@ -179,10 +197,8 @@ def authors_of(index: pd.Index, posts: pd.DataFrame, interactions: pd.DataFrame)
         row = np.full(len(ipid.cat.categories) + 1, -1, dtype=np.int64)
         pc = pid.cat.codes.to_numpy()
         row[pc[pc >= 0]] = np.flatnonzero(pc >= 0)
-        pos = row[ipid.cat.codes.to_numpy()]  # code -1 (missing) reads the trailing -1
-    else:
-        pos = _codes(pd.Index(pid.astype(object).astype(str)), ipid)
-    return author_of_post[pos]
+        return row[ipid.cat.codes.to_numpy()]  # code -1 (missing) reads the trailing -1
+    return _codes(pd.Index(pid.astype(object).astype(str)), ipid)
 
 
 def referral_graph(owners: pd.DataFrame, referrals: pd.DataFrame) -> ig.Graph:
