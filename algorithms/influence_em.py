@@ -370,8 +370,9 @@ def em_influence(community: Any, *, horizon_days: float, episode_share: float = 
         factor, 1 with ``activity="none"``), ``prob`` (within the horizon), ``trials`` (episodes the tie
         had a chance), ``parents`` (episodes its source could explain the target's
         activation), ``credit`` (activations credited to it); and an info dict (``episodes``,
-        ``episode_days``, ``trials``, ``activations``, ``prior_mean``, ``iterations``,
-        ``converged``, ``log_likelihood`` first and last).
+        ``episode_days``, ``ties``, ``trials``, ``activations``, ``prior_mean``,
+        ``prior_trials``, ``parents``, ``activity``, ``iterations``, ``converged``,
+        ``log_likelihood`` first and last).
 
     Raises
     ------
@@ -415,7 +416,8 @@ def em_influence(community: Any, *, horizon_days: float, episode_share: float = 
                          "prob": to_horizon(eff, episode_share), "trials": res.trials,
                          "parents": res.parents, "credit": res.credit})
     info = {"episodes": tr.episodes, "episode_days": ep_ns / _NS_DAY, "ties": len(ties), "trials": len(tr.trial_tie),
-            "activations": tr.groups, "prior_mean": res.prior_mean, "prior_trials": prior_trials, "parents": parents, "activity": activity,
+            "activations": tr.groups, "prior_mean": res.prior_mean, "prior_trials": prior_trials, "parents": parents,
+            "activity": activity,
             "iterations": res.iterations, "converged": res.converged,
             "log_likelihood": (res.log_likelihood[0], res.log_likelihood[-1]) if res.log_likelihood else None}
     return ties, info

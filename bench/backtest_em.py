@@ -144,7 +144,8 @@ def run(name: str, tables: dict, ks: list[int], variants: list[str], shares: lis
         tag = f"{par[0]}{share}{act[0]}"
         ties, info = em_influence(train, horizon_days=horizon, episode_share=share, prior_trials=prior, parents=par,
                                   activity=act)
-        say(f"## {name}: EM parents {par} share {share} prior {prior} activity {act}: {info['episodes']} episodes of {info['episode_days']:.2f} d, "
+        say(f"## {name}: EM parents {par} share {share} prior {prior} activity {act}: {info['episodes']} episodes "
+            f"of {info['episode_days']:.2f} d, "
             f"{info['ties']:,} ties, {info['trials']:,} trials, {info['activations']:,} activations, "
             f"mu {info['prior_mean']:.4f}, {info['iterations']} iterations (converged {info['converged']}), "
             f"loglik {info['log_likelihood']}, mean prob(H) {ties['prob'].mean():.4f}, "
