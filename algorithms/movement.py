@@ -676,7 +676,8 @@ def _koc_both(now_c: Any, then_c: Any, ids: np.ndarray, koc_options: Mapping[str
     if not compare_circles:
         from graphcrm.algorithms.circles import circles
 
-        then_koc_options["circles_frame"] = circles(now_c)
+        # bridging reads the memberships only; the frame is hashed into the cache key by content
+        then_koc_options["circles_frame"] = circles(now_c)[["owner_id", "circle"]]
     elif "circles_frame" not in then_koc_options:
         then_koc_options["circle_options"] = then_circles or None
     return k_now, _koc(then_c, ids, then_koc_options)

@@ -723,3 +723,20 @@ def test_movement_city_table_in_the_report(reports):
     by_city = pd.read_csv(reports["en"].with_name("report-en-csv") / "movement_by_city.csv", encoding="utf-8-sig")
     drift = pd.read_csv(reports["en"].with_name("report-en-csv") / "drifting_owners.csv", encoding="utf-8-sig")
     assert by_city["drifting"].sum() == len(drift)  # every drifting owner is counted in one city
+
+
+def test_circle_profiles_same_from_the_report_s_lean_frames():
+    """The circles section hands circle_profiles the circles table without its reasons and the
+    KOC scores alone (cheaper cache keys): the same profiles as from the full tables."""
+    from graphcrm.algorithms.circles import circle_profiles, circles
+    from graphcrm.algorithms.koc import kocs
+    from graphcrm.demo import generate_demo
+
+    tables, _ = generate_demo(1500, seed=4)
+    c = Community(tables)
+    circ, k = circles(c, seed=0), kocs(c)
+    full = circle_profiles(c, circles_frame=circ, kocs_frame=k, circle_options={"seed": 0})
+    lean = circle_profiles(c, circles_frame=circ.drop(columns=["reason"]), kocs_frame=k[["owner_id", "score"]],
+                           circle_options={"seed": 0})
+    pd.testing.assert_frame_equal(full, lean)
+    assert (full["leaders"].astype(str) != "").any()
