@@ -61,8 +61,11 @@ def test_pair_sums_small_cases():
     assert u.tolist() == [3, 5] and w.tolist() == [2.0, 8.0] and c.tolist() == [1, 3]
     u, w, c = K._pair_sums(np.zeros(0, dtype=np.int64), np.zeros(0))
     assert len(u) == len(w) == len(c) == 0
-    assert K._reverse_present(np.array([1, 4, 9]), np.array([9, 2, 1, 10])).tolist() == [True, False, True, False]
-    assert K._reverse_present(np.zeros(0, dtype=np.int64), np.array([1])).tolist() == [False]
+    # n = 10, keys e * 10 + a: (0,1)+(1,0) and (4,7)+(7,4) are mutual, (2,3) and (9,8) are not
+    uniq = np.array([1, 10, 23, 47, 74, 98])
+    rev = (uniq % 10) * 10 + uniq // 10
+    assert K._reverse_present(uniq, rev).tolist() == [True, True, False, True, True, False]
+    assert K._reverse_present(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)).tolist() == []
 
 
 def _old_engagement_pairs(community: Community, half_life_days, discount=0.9, max_group=50) -> pd.DataFrame:
