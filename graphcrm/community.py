@@ -693,7 +693,7 @@ class Community:
                 # an analysis is done: what it asked for must fit now, even an intermediate
                 # larger than the whole budget (the influence graph, 2.3 GB at 1M owners, was
                 # held into the next step); a result dropped here is in the store already
-                self._fit_budget()
+                self._fit_budget(resize=True)
             else:
                 self._fit_budget(keep=key)
         if isinstance(value, pd.DataFrame):
@@ -724,17 +724,26 @@ class Community:
         value = self._memo[key]
         return value.held_bytes() if isinstance(value, Community) else self._memo_bytes[key]
 
-    def _fit_budget(self, keep: str | None = None) -> None:
+    def _fit_budget(self, keep: str | None = None, *, resize: bool = False) -> None:
         """Drop budgeted entries until they fit :attr:`memo_budget` (never ``keep``), lowest
         GreedyDual-Size priority first (Cao and Irani, 1997): an entry's priority is the
         inflation at its last use plus its cost per MiB; dropping one raises the inflation to
         its priority, so entries not used for a while lose their edge.  Equal costs per MiB
         (all under :attr:`MEMO_MIN_COST_S` and the same size, say) fall back to least recently
         used first.  A dropped result is read back from the store; a dropped intermediate is
-        computed again."""
+        computed again.
+
+        ``resize``: first size again the entries that are objects (not frames, arrays or
+        containers of them): such a value can grow after it was cached (the influence graph
+        builds its forward CSR on first use: 1.6 -> 2.3 GB at 1M owners) and is cheap to size."""
         budget = self.memo_budget
         if budget is None:
             return
+        if resize:
+            plain = (pd.DataFrame, pd.Series, pd.Index, np.ndarray, Community, tuple, list, dict, str, bytes)
+            for k in self._memo_bytes:
+                if not isinstance(self._memo[k], plain):
+                    self._memo_bytes[k] = self._entry_bytes(self._memo[k])
         total = sum(self._intermediate_bytes(k) for k in self._memo_bytes)
         if total <= budget:
             return

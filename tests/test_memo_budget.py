@@ -77,6 +77,22 @@ def test_an_intermediate_larger_than_the_budget_goes_when_the_analysis_that_aske
     assert not c.memoized("big", {}) and c.memoized("result:r", {})  # the result (no store) stays
 
 
+def test_an_object_that_grew_after_it_was_cached_is_sized_again_when_the_analysis_is_done():
+    class Lazy:  # like the influence graph, which builds its forward CSR on first use
+        def __init__(self):
+            self.arrays = [np.zeros(500)]
+
+    c = _community(10_000)
+
+    def analysis():
+        g = c.memo("lazy", {}, Lazy)  # 4,000 bytes when cached: fits
+        g.arrays.append(np.zeros(1500))  # now 16,000 bytes: over the budget
+        return pd.DataFrame({"v": [1]})
+
+    c.memo("result:r", {}, analysis)
+    assert not c.memoized("lazy", {}) and c.memo_stats["lazy"]["evicted"] == 1
+
+
 def test_no_budget_keeps_everything():
     c = _community(None)
     for i in range(20):
