@@ -276,9 +276,6 @@ class Community:
         self.memo_budget: int | None = memo_budget()
         self._memo_bytes: dict[str, int] = {}  # budgeted entries' sizes, least recently used first
         self._memo_names: dict[str, str] = {}
-        self._memo_cost: dict[str, float] = {}  # budgeted entries: seconds to compute (or read back) again
-        self._memo_credit: dict[str, float] = {}  # their GreedyDual-Size priority (see _fit_budget)
-        self._memo_inflation = 0.0  # the priority of the last entry dropped
         self._evicted: set[str] = set()  # keys dropped by the budget (a later compute is a recompute)
         self._spilled: dict[str, str] = {}  # results dropped from memory, kept in the store: key -> stored key
         self._table_bytes: int | None = None
@@ -637,18 +634,15 @@ class Community:
         this community keeps results in a store (:meth:`from_store` on a store file): a result
         dropped from memory is read back from the store when asked for again (exactly the
         frames written, :mod:`graphcrm.stores.kept`); without such a store results are always
-        held.  When a new entry passes the budget, others are dropped by cost, not only by age
-        (GreedyDual-Size, see :meth:`_fit_budget`): an entry that took long to compute for its
-        size stays longer than a large one that is quick to compute or to read back (a result).
-        The new entry stays, even if it alone is larger than the budget, until the analysis
+        held.  When a new entry passes the budget, others are dropped (:meth:`_fit_budget`):
+        results kept in the store first, then intermediates, least recently used first.  The
+        new entry stays, even if it alone is larger than the budget, until the analysis
         that asked for it is done: when a result is computed, everything fits again.  Recomputing gives
         the same value (every intermediate is deterministic given its options), so the budget
         changes memory and time, never a result.  :attr:`memo_stats` counts, per name, what
         was computed (``recomputed``: after an eviction), found (``hits``), read back from the
         store (``read``) and ``evicted``.
         """
-        import time
-
         if key is None:
             from graphcrm.results import cache_key
 
@@ -657,11 +651,9 @@ class Community:
         if key in self._memo:
             stats["hits"] += 1
             value = self._memo[key]
-            if key in self._memo_bytes:  # most recently used last, its priority renewed
+            if key in self._memo_bytes:  # most recently used last
                 self._memo_bytes[key] = self._memo_bytes.pop(key)
-                self._memo_credit[key] = self._credit(key)
         else:
-            t0 = time.perf_counter()
             keep = self._results_store if name.startswith("result:") else None
             if keep is not None:
                 stored_key = self._stored_key(key)
@@ -673,7 +665,6 @@ class Community:
                 else:
                     stats["computed"] += 1
                     value = compute()
-                    t0 = time.perf_counter()  # a result's cost is what reading it back costs: about what writing it does
                     keep.cache_result(stored_key, value)
                 self._spilled[key] = stored_key
             else:
@@ -687,8 +678,6 @@ class Community:
             if keep is not None or not name.startswith("result:"):  # under the budget
                 self._memo_names[key] = name
                 self._memo_bytes[key] = self._entry_bytes(value)
-                self._memo_cost[key] = time.perf_counter() - t0
-                self._memo_credit[key] = self._credit(key)
             if name.startswith("result:"):
                 # an analysis is done: what it asked for must fit now, even an intermediate
                 # larger than the whole budget (the influence graph, 2.3 GB at 1M owners, was
@@ -699,16 +688,6 @@ class Community:
         if isinstance(value, pd.DataFrame):
             return value.copy()
         return value
-
-    #: seconds below which computing an entry again counts as this cheap (so that entries which
-    #: took about nothing are dropped by size and age alone, not by timer noise)
-    MEMO_MIN_COST_S = 0.05
-
-    def _credit(self, key: str) -> float:
-        """GreedyDual-Size priority of a budgeted entry: the current inflation plus its cost per
-        MiB (seconds to compute it again, at least :attr:`MEMO_MIN_COST_S`)."""
-        mib = max(self._intermediate_bytes(key), 1) / 2**20
-        return self._memo_inflation + max(self._memo_cost.get(key, 0.0), self.MEMO_MIN_COST_S) / max(mib, 1e-3)
 
     def _entry_bytes(self, value: Any) -> int:
         """:func:`held_bytes` of a memo value, leaving out this community and the communities
@@ -725,13 +704,10 @@ class Community:
         return value.held_bytes() if isinstance(value, Community) else self._memo_bytes[key]
 
     def _fit_budget(self, keep: str | None = None, *, resize: bool = False) -> None:
-        """Drop budgeted entries until they fit :attr:`memo_budget` (never ``keep``), lowest
-        GreedyDual-Size priority first (Cao and Irani, 1997): an entry's priority is the
-        inflation at its last use plus its cost per MiB; dropping one raises the inflation to
-        its priority, so entries not used for a while lose their edge.  Equal costs per MiB
-        (all under :attr:`MEMO_MIN_COST_S` and the same size, say) fall back to least recently
-        used first.  A dropped result is read back from the store; a dropped intermediate is
-        computed again.
+        """Drop budgeted entries until they fit :attr:`memo_budget` (never ``keep``): first the
+        results kept in the store (read back when asked for again, which costs far less than
+        computing an intermediate), then the intermediates (computed again), each least
+        recently used first.
 
         ``resize``: first size again the entries that are objects (not frames, arrays or
         containers of them): such a value can grow after it was cached (the influence graph
@@ -747,17 +723,15 @@ class Community:
         total = sum(self._intermediate_bytes(k) for k in self._memo_bytes)
         if total <= budget:
             return
-        recency = {k: i for i, k in enumerate(self._memo_bytes)}
         dropped = 0
-        for k in sorted(self._memo_bytes, key=lambda k: (self._memo_credit.get(k, 0.0), recency[k])):
+        # sorted() is stable: least recently used first within results, then within intermediates
+        for k in sorted(self._memo_bytes, key=lambda k: k not in self._spilled):
             if total <= budget:
                 break
             if k == keep:
                 continue
             total -= self._intermediate_bytes(k)
-            self._memo_inflation = max(self._memo_inflation, self._memo_credit.pop(k, 0.0))
             del self._memo_bytes[k], self._memo[k]
-            self._memo_cost.pop(k, None)
             if k not in self._spilled:
                 self._evicted.add(k)
             self.memo_stats[self._memo_names.pop(k)]["evicted"] += 1

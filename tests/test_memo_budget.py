@@ -1,7 +1,7 @@
-"""The memo's byte budget (graphcrm.community.Community.memo): intermediates are dropped by
-cost per byte and age (GreedyDual-Size; least recently used first among equals), results kept in
-a store file share the budget and are read back, other results stay, and dropping never changes
-a result (everything recomputed is deterministic given its options)."""
+"""The memo's byte budget (graphcrm.community.Community.memo): results kept in a store file share
+the budget and are dropped first (read back when asked for), then intermediates, least recently
+used first; other results stay; dropping never changes a result (everything recomputed is
+deterministic given its options)."""
 from __future__ import annotations
 
 import numpy as np
@@ -132,35 +132,33 @@ def test_default_options_are_one_projection():
     assert c.edges("interactions") is c.edges("interactions", weights=None, half_life_days=None)
 
 
-def test_an_entry_slow_to_compute_stays_longer_than_a_quick_one_of_the_same_size():
-    import time
+class _Keep:
+    """A results store that keeps values in a dict (what DuckDBStore.cached_result does on a file)."""
 
+    def __init__(self):
+        self.kept: dict = {}
+
+    def cached_result(self, key):
+        return (key in self.kept), self.kept.get(key)
+
+    def cache_result(self, key, value):
+        self.kept[key] = value
+        return 0
+
+
+def test_results_kept_in_a_store_are_dropped_before_intermediates():
     c = _community(20_000)  # room for two arrays of 8,000 bytes
+    c._results_store = _Keep()
     calls: list[str] = []
-
-    def slow():
-        calls.append("slow")
-        time.sleep(0.3)  # 0.3 s for 8 kB: far above the quick one's cost per byte
-        return np.zeros(1000)
-
-    c.memo("slow", {}, slow)
-    c.memo("quick", {}, lambda: (calls.append("quick"), np.zeros(1000))[1])
-    c.memo("new", {}, lambda: np.zeros(1000))  # passes the budget: least recently used is "slow"
-    assert c.memoized("slow", {}) and not c.memoized("quick", {}) and c.memoized("new", {})
-    c.memo("slow", {}, slow)
-    assert calls == ["slow", "quick"]  # found, not computed again
-    assert c.memo_stats["quick"]["evicted"] == 1 and c.memo_stats["slow"]["hits"] == 1
-
-
-def test_dropping_raises_the_floor_so_an_unused_slow_entry_goes_in_the_end():
-    import time
-
-    c = _community(20_000)
-    c.memo("slow", {}, lambda: (time.sleep(0.06), np.zeros(1000))[1])  # just above the minimum cost
-    for i in range(200):  # quick entries come and go; each one dropped raises the floor
-        c.memo("quick", {"i": i}, lambda: np.zeros(1000))
-    assert not c.memoized("slow", {})
-    assert c.memo_stats["slow"]["evicted"] == 1
+    c.memo("result:r", {}, lambda: (calls.append("r"), np.zeros(1000))[1])
+    c.memo("x", {}, lambda: np.zeros(1000))
+    c.memo("y", {}, lambda: np.zeros(1000))  # passes the budget: the result goes, not x (older)
+    assert c.memoized("x", {}) and c.memoized("y", {}) and not c.memoized("result:r", {})
+    again = c.memo("result:r", {}, lambda: (calls.append("r"), np.zeros(1000))[1])
+    assert calls == ["r"] and again.shape == (1000,)  # read back from the store, not computed
+    # read back, it passes the budget again and goes again first: x and y stay
+    assert c.memo_stats["result:r"] == {"computed": 1, "recomputed": 0, "hits": 0, "read": 1, "evicted": 2}
+    assert c.memoized("x", {}) and c.memoized("y", {})
 
 
 def _pipeline(monkeypatch, budget: str, path=":memory:") -> tuple[dict, dict]:
