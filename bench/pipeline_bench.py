@@ -1,7 +1,8 @@
 """The whole weekly pipeline at N owners: wall time and peak memory per step.
 
     python bench/pipeline_bench.py --owners 20000 100000 [--work /tmp/gcrm-bench] [--json out.json]
-    python bench/pipeline_bench.py --plot out.json [more.json ...] --png docs/scaling.png   (same sizes merged, later files win)
+    python bench/pipeline_bench.py --plot out.json [more.json ...] --png docs/scaling.png   (same sizes merged, later files win;
+        prints each step's growth exponents between the smallest and the largest size)
 
 For each size the demo is generated once (``examples/generate_demo.py DIR --owners N``, kept in
 ``--work`` and reused), then **one fresh subprocess per size** loads it into a new DuckDB file and
@@ -299,6 +300,16 @@ def plot(files: list[Path], png: Path) -> None:
     for ax, label in zip(axes, ("wall seconds per step", "peak resident MiB during the step")):
         ax.set_xscale("log"); ax.set_yscale("log"); ax.set_xlabel("owners"); ax.set_ylabel(label); ax.grid(True, which="both", alpha=0.3)
     axes[0].legend(fontsize=7, loc="upper left", ncol=2)
+    if len(results) >= 2:  # growth exponents between the smallest and the largest size
+        lo, hi = results[0], results[-1]
+        span = np.log(hi["owners"] / lo["owners"])
+        print(f"growth exponents {lo['owners']:,} -> {hi['owners']:,} owners (time / peak memory):")
+        for name in names:
+            a = next((x for x in lo["steps"] if x["step"] == name), None)
+            b = next((x for x in hi["steps"] if x["step"] == name), None)
+            if a and b and a["seconds"] > 0 and b["seconds"] > 0:
+                print(f"  {name:22s} {a['seconds']:9.2f} -> {b['seconds']:9.2f} s  {np.log(b['seconds'] / a['seconds']) / span:5.2f}"
+                      f"   {a['peak_mib']:8.0f} -> {b['peak_mib']:8.0f} MiB  {np.log(b['peak_mib'] / a['peak_mib']) / span:5.2f}")
     fig.suptitle("graphcrm pipeline, one process per size (bench/pipeline_bench.py)")
     fig.tight_layout()
     fig.savefig(png, dpi=110)
