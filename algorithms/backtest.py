@@ -56,6 +56,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from graphcrm.arrays import unique_sorted
 from graphcrm.results import Col, ResultSpec, analysis
 
 #: default split: this share of the time span of the exposures (picking before, counting after)
@@ -246,7 +247,7 @@ def temporal_reach(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, seed
     if end is not None:
         keep &= t <= end
     src, dst, t = src[keep], dst[keep], t[keep]
-    seeds = np.unique(np.asarray(seeds, dtype=np.int64))
+    seeds = unique_sorted(np.asarray(seeds, dtype=np.int64))
     r = np.full(n, _INF, dtype=np.int64)
     hops = np.full(n, -1, dtype=np.int64)
     r[seeds] = start - 1
@@ -289,7 +290,7 @@ def _distinct_out(exp: pd.DataFrame, n: int, since: int | None = None) -> np.nda
     e = exp if since is None else exp[exp["t"] >= since]
     if not len(e):
         return np.zeros(n)
-    pairs = np.unique(e["src"].to_numpy() * n + e["dst"].to_numpy())
+    pairs = unique_sorted(e["src"].to_numpy() * n + e["dst"].to_numpy())  # sorted, not np.unique's hash table
     return np.bincount(pairs // n, minlength=n).astype(np.float64)
 
 

@@ -66,6 +66,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from graphcrm.arrays import unique_sorted
 from graphcrm.errors import ConfigError
 from graphcrm.i18n import check_lang, join, pick
 from graphcrm.results import Col, ResultSpec, analysis
@@ -343,7 +344,7 @@ def _activity(community: Any, lo: pd.Timestamp, hi: pd.Timestamp) -> dict[str, n
         a, e = a[ok], e[ok]
     out["engagement"] = np.bincount(a, minlength=n)
     if len(a):
-        pair = np.unique(a.astype(np.int64) * n + e)
+        pair = unique_sorted(a.astype(np.int64) * n + e)  # sorted (np.unique's hash table: ~100x slower)
         out["engagers"] = np.bincount(pair // n, minlength=n)
     else:
         out["engagers"] = np.zeros(n, np.int64)

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from graphcrm.arrays import unique_sorted
 from graphcrm.community import _ts
 
 DEFAULT_DAYS = 30
@@ -144,7 +145,7 @@ def _referred_ids(referrals: pd.DataFrame) -> set:
     if (isinstance(a.dtype, pd.CategoricalDtype) and isinstance(b.dtype, pd.CategoricalDtype)
             and a.cat.categories.equals(b.cat.categories)):
         ca, cb = a.cat.codes.to_numpy(), b.cat.codes.to_numpy()
-        keep = np.unique(cb[(ca != cb) & (cb >= 0)])
+        keep = unique_sorted(cb[(ca != cb) & (cb >= 0)])
         return set(b.cat.categories[keep].astype(str).tolist())
     r = referrals[a.astype(str) != b.astype(str)]
     return {x for x in r["referee_id"].astype(str).tolist() if isinstance(x, str)}
@@ -275,7 +276,7 @@ def drilldown(tables: dict[str, pd.DataFrame], cur: Period, prev: Period, *, top
             out = []
             for p in (cur, prev):
                 c = codes[_within(act["at"], p)]
-                u = np.unique(c[c >= 0])
+                u = unique_sorted(c[c >= 0])
                 g = per.iloc[u].fillna("").astype(str).tolist() + ([""] if (c < 0).any() else [])  # a missing id: one owner, no city
                 out.append(pd.DataFrame({"g": pd.Series(g, dtype=str)}).groupby("g").size())
             rows.append(("active_owners", out[0], out[1]))

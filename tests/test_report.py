@@ -740,3 +740,46 @@ def test_circle_profiles_same_from_the_report_s_lean_frames():
                            circle_options={"seed": 0})
     pd.testing.assert_frame_equal(full, lean)
     assert (full["leaders"].astype(str) != "").any()
+
+
+def _old_circle_ties(c, memb, drawn):
+    """reports.html._circle_ties as it was: four look-ups per pair on int64 copies."""
+    import numpy as np
+
+    n = len(c.owner_ids)
+    keep = (memb >= 0) if drawn is None else np.isin(memb, np.fromiter(drawn, dtype=np.int64))
+    us, vs = [], []
+    for kind in ("coattendance", "interactions"):
+        e = c.edges(kind)
+        if len(e):
+            src, dst = e.source.astype(np.int64), e.target.astype(np.int64)
+            sel = keep[src] & keep[dst] & (memb[src] != memb[dst])
+            us.append(np.minimum(src[sel], dst[sel]))
+            vs.append(np.maximum(src[sel], dst[sel]))
+    key = np.unique(np.concatenate(us) * n + np.concatenate(vs))
+    a, b = memb[key // n], memb[key % n]
+    ok = (a >= 0) & (b >= 0) & (a != b)
+    return (pd.DataFrame({"a": np.minimum(a[ok], b[ok]), "b": np.maximum(a[ok], b[ok])}).groupby(["a", "b"]).size()
+            .rename("weight").reset_index())
+
+
+def test_circle_ties_equal_the_plain_selection(tmp_path):
+    """The inter-circle ties (pairs selected by one circle look-up per end) equal the plain
+    selection of before, on a community read from a store and on one built from frames."""
+    import numpy as np
+
+    from graphcrm.algorithms.circles import circles
+    from graphcrm.demo import generate_demo
+
+    tables, _ = generate_demo(1500, seed=5)
+    cg = graphcrm.open(tmp_path / "s.duckdb")
+    cg.load(tables)
+    for c in (cg.community(), Community(tables)):
+        circ = circles(c, seed=0)
+        memb = circ.set_index("owner_id")["circle"].reindex(c.owner_ids).fillna(-1).to_numpy(np.int64)
+        big = set(np.argsort(-np.bincount(memb[memb >= 0]), kind="stable")[:6].tolist())
+        for drawn in (None, big):
+            got, want = rh._circle_ties(c, memb, drawn), _old_circle_ties(c, memb, drawn)
+            pd.testing.assert_frame_equal(got, want)
+            assert want["weight"].sum() > 0
+    cg.close()
