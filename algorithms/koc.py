@@ -293,8 +293,8 @@ def _reverse_present(uniq: np.ndarray, rev: np.ndarray) -> np.ndarray:
     Reversing is its own inverse, so ``rev[i]`` is in ``uniq`` exactly when ``uniq[i]`` is among
     the ``rev`` keys: ``uniq`` (sorted) is looked up in ``np.sort(rev)``, both in order, no
     permutation.  Binary searches for 20M keys in random order into a 20M-long array (the code
-    before) missed the cache at every step: most of the 1,000,000-owner bench store's KOC step
-    outside the circles."""
+    before stop 22) missed the cache at every step: with the pair sums, 55 of the 139 s CPU of
+    the 1,000,000-owner bench store's KOC step outside the circles (docs/benchmarks.md)."""
     if not len(uniq):
         return np.zeros(len(rev), dtype=bool)
     rs = np.sort(rev)
@@ -494,7 +494,8 @@ def _authority(pairs: pd.DataFrame, n: int, damping: float) -> np.ndarray:
     src, dst, ew = src[keep], dst[keep], ew[keep]
     # edges as pairs of Python ints, made block by block: igraph reads tuples ~2x faster than the
     # rows of an (m, 2) array (0.40 vs 0.85 s CPU for 1M edges), and the blocks keep the
-    # transient lists small (a list of all 20M pairs of the 1M-owner bench store held ~3.5 GB);
+    # transient lists small (with one list of all 20M pairs the 1M-owner bench store's PageRank
+    # step peaked 3.5 GB above the resident size, 1.9 GB with the blocks);
     # the weights go to the call as a list (igraph's PageRank takes a list or an attribute name)
     # and are not kept on the graph.  The same edges in the same order and the same weights:
     # the same PageRank
