@@ -110,6 +110,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from graphcrm.arrays import unique_sorted
 from graphcrm.errors import ConfigError
 from graphcrm.i18n import check_lang, join, pick
 from graphcrm.results import Col, ResultSpec, analysis
@@ -1266,7 +1267,7 @@ def circle_labels(community: Community, memb: ArrayLike, *, lang: str = "en") ->
     owners = community.owners
     n = len(memb)
     out: dict[int, str] = {}
-    real = np.unique(memb[memb >= 0])
+    real = unique_sorted(memb[memb >= 0])
     if len(real):
         sizes = pd.Series(np.bincount(memb[memb >= 0])).reindex(real)
 
@@ -1299,7 +1300,7 @@ def circle_labels(community: Community, memb: ArrayLike, *, lang: str = "en") ->
         tags = interest_tags(community)
         if len(tags):
             t = pd.DataFrame({"c": memb[tags["owner"].to_numpy()], "tag": tags["tag"].to_numpy()})
-            n_tagged = max(int(len(np.unique(tags["owner"].to_numpy()))), 1)
+            n_tagged = max(int(len(unique_sorted(tags["owner"].to_numpy()))), 1)
             base = t.groupby("tag").size() / n_tagged
             t = t[t["c"] >= 0]
             cnt = t.groupby(["c", "tag"]).size().rename("k").reset_index()
