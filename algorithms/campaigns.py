@@ -74,6 +74,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from graphcrm.arrays import unique_sorted
 from graphcrm.contract import CONVERTED_STAGES
 from graphcrm.errors import ConfigError
 from graphcrm.i18n import check_lang
@@ -254,7 +255,7 @@ def neighbour_edges(community: Any, *, before: Any = None,
     if not len(e):
         return e
     n = np.int64(max(len(community.owner_ids), 1))
-    code = np.unique(e[:, 0] * n + e[:, 1])  # one int per link: far faster than unique rows
+    code = unique_sorted(e[:, 0] * n + e[:, 1])  # one int per link: far faster than unique rows
     return np.column_stack([code // n, code % n])
 
 
@@ -904,8 +905,8 @@ def _lift_groups(community: Any, members: pd.DataFrame, notes: list[str],
         notes.append(f"{unknown} member(s) are not owners of this community and were left out")
     staff = community.owners["is_staff"].astype(bool).to_numpy()
     keep = pos >= 0
-    t_pos = np.unique(pos[keep & (group == "treated")])
-    c_pos = np.unique(pos[keep & (group == "control")])
+    t_pos = unique_sorted(pos[keep & (group == "treated")])
+    c_pos = unique_sorted(pos[keep & (group == "control")])
     t_pos, c_pos = t_pos[~staff[t_pos]], c_pos[~staff[c_pos]]
     matched = bool("matched_to" in members.columns and members["matched_to"].notna().any())
     if matched:

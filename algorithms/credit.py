@@ -68,6 +68,8 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from graphcrm.arrays import unique_sorted
+
 #: default episode length when no horizon is given (days; at most half the span)
 DEFAULT_HORIZON_DAYS = 90.0
 #: how each owner's credit is averaged over episodes (module docstring)
@@ -162,7 +164,7 @@ def credit_log(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, *, end_n
         n_ep = max(1, int(-(-(end_ns - start_ns) // int(episode_ns))))
     # pseudo-nodes (episode, owner), numbered in key order
     ks, kd = ep * n + src, ep * n + dst
-    keys = np.unique(np.concatenate([ks, kd]))
+    keys = unique_sorted(np.concatenate([ks, kd]))
     P = len(keys)
     ps = np.searchsorted(keys, ks)
     pd_ = np.searchsorted(keys, kd)
@@ -499,7 +501,7 @@ def credit_select(log: CreditLog, k: int, *, candidates: np.ndarray | None = Non
         for col in range(nk):
             g = grp[:, col]
             in_min |= (g >= 0) & (minv[np.maximum(g, 0)] > 0)
-            need[col] = int(minv[np.unique(g[g >= 0])].sum())
+            need[col] = int(minv[unique_sorted(g[g >= 0])].sum())
     target = _E1
     if use_groups:
         target = 1.0 / (1 + nk)

@@ -60,6 +60,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from graphcrm.arrays import unique_sorted
+
 #: episode length as a share of the horizon (the credit model's default, chosen there by inner backtests)
 DEFAULT_EPISODE_SHARE = 0.25
 #: pseudo-trials of the Beta prior at the pooled rate
@@ -165,7 +167,7 @@ def episode_trials(src: Any, dst: Any, t: Any, n: int, *, end: int, episode_ns: 
     n_ep = int(ep.max()) + 1 if len(ep) else 0
 
     # ties: distinct (src, dst) pairs, sorted
-    tie_key = np.unique(src * n + dst)
+    tie_key = unique_sorted(src * n + dst)
     tie_src, tie_dst = tie_key // n, tie_key % n
     m = len(tie_key)
 
@@ -406,7 +408,7 @@ def em_influence(community: Any, *, horizon_days: float, episode_share: float = 
     alpha = np.ones(n)
     if activity in ("share", "recent") and tr.episodes:
         ep = (end - ex["t"].to_numpy()) // ep_ns
-        key = np.unique(np.r_[ep * n + ex["src"].to_numpy(), ep * n + ex["dst"].to_numpy()])
+        key = unique_sorted(np.r_[ep * n + ex["src"].to_numpy(), ep * n + ex["dst"].to_numpy()])
         w = 0.5 ** np.arange(tr.episodes, dtype=np.float64) if activity == "recent" else np.ones(tr.episodes)
         alpha = np.bincount(key % n, weights=w[key // n], minlength=n) / w.sum()
     elif activity != "none":

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from graphcrm import contract
+from graphcrm.arrays import unique_sorted
 from graphcrm.errors import ConfigError
 
 __all__ = ["generate_demo", "write_demo", "demo_stats", "CITIES", "CAR_MODELS", "HOBBIES", "CHANNELS"]
@@ -1264,7 +1265,7 @@ def _stats(*, buyer, staff, volunteer, r_from, r_to, r_t, r_stage, ev_kind, att_
         other = a != o
         a, o = a[other], o[other]
         raw = np.bincount(a, minlength=n)
-        pairs = np.unique(a.astype(np.int64) * n + o)
+        pairs = unique_sorted(a.astype(np.int64) * n + o)
         reach = np.bincount(pairs // n, minlength=n)
         is_koc = np.zeros(n, bool)
         is_koc[kocs] = True
@@ -1277,7 +1278,7 @@ def _stats(*, buyer, staff, volunteer, r_from, r_to, r_t, r_stage, ev_kind, att_
         stats["koc_raw_rank_worst"] = rank(kocs)
         stats["ring_raw_rank_worst"] = rank(ring)
         ro = pairs % n
-        stats["ring_outside_engagers"] = int(np.unique(ro[is_ring[pairs // n] & ~is_ring[ro]]).size)
+        stats["ring_outside_engagers"] = int(unique_sorted(ro[is_ring[pairs // n] & ~is_ring[ro]]).size)
         made = np.bincount(r_from[conv & (r_from != r_to)], minlength=n)
         stats["koc_mean_conversions"] = round(float(made[kocs].mean()), 2)
         stats["top_non_koc_conversions"] = int(made[~is_koc].max())
