@@ -709,16 +709,23 @@ class Community:
         computing an intermediate), then the intermediates (computed again), each least
         recently used first.
 
-        ``resize``: first size again the entries that are objects (not frames, arrays or
-        containers of them): such a value can grow after it was cached (the influence graph
-        builds its forward CSR on first use: 1.6 -> 2.3 GB at 1M owners) and is cheap to size."""
+        ``resize``: first size again the entries that are objects, or tuples/lists holding one
+        (not frames, arrays or containers of only those): such a value can grow after it was
+        cached (the influence graph, cached with its layer sums as a tuple, builds its forward
+        CSR on first use: 1.6 -> 2.3 GB at 1M owners) and is cheap to size."""
         budget = self.memo_budget
         if budget is None:
             return
         if resize:
-            plain = (pd.DataFrame, pd.Series, pd.Index, np.ndarray, Community, tuple, list, dict, str, bytes)
+            plain = (pd.DataFrame, pd.Series, pd.Index, np.ndarray, Community, str, bytes, int, float, bool, type(None))
+
+            def may_grow(v: Any) -> bool:  # an object, or a tuple/list/dict holding one (one level down)
+                if isinstance(v, (tuple, list)):
+                    return any(not isinstance(x, (*plain, dict)) for x in v)
+                return not isinstance(v, (*plain, dict))
+
             for k in self._memo_bytes:
-                if not isinstance(self._memo[k], plain):
+                if may_grow(self._memo[k]):
                     self._memo_bytes[k] = self._entry_bytes(self._memo[k])
         total = sum(self._intermediate_bytes(k) for k in self._memo_bytes)
         if total <= budget:

@@ -92,6 +92,14 @@ def test_an_object_that_grew_after_it_was_cached_is_sized_again_when_the_analysi
     c.memo("result:r", {}, analysis)
     assert not c.memoized("lazy", {}) and c.memo_stats["lazy"]["evicted"] == 1
 
+    def in_a_tuple():  # the influence graph is cached as (graph, layer sums, info)
+        g, _, _ = c.memo("lazy tuple", {}, lambda: (Lazy(), np.zeros(10), {"k": 1}))
+        g.arrays.append(np.zeros(1500))
+        return pd.DataFrame({"v": [1]})
+
+    c.memo("result:t", {}, in_a_tuple)
+    assert not c.memoized("lazy tuple", {}) and c.memo_stats["lazy tuple"]["evicted"] == 1
+
 
 def test_no_budget_keeps_everything():
     c = _community(None)
