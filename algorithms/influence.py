@@ -98,6 +98,7 @@ import numpy as np
 import pandas as pd
 
 from graphcrm.algorithms import _rrsets as rr
+from graphcrm.arrays import unique_sorted
 from graphcrm.results import Col, ResultSpec, analysis
 
 MODELS = ("ic", "lt")
@@ -328,7 +329,7 @@ def _node_masks(n: int, eligible: Any, active: Any, roots: Any, n_counted: int |
         act = act.astype(np.uint8) if act.any() else None
     root_ids = None
     if roots is not None:
-        root_ids = np.unique(np.asarray(roots, dtype=np.int64))
+        root_ids = unique_sorted(np.asarray(roots, dtype=np.int64))
         if root_ids.size and (root_ids[0] < 0 or root_ids[-1] >= n):
             raise ValueError("roots must be node ids")
     n_root = (n if n_counted is None else int(n_counted)) if root_ids is None else int(root_ids.size)
@@ -1239,7 +1240,7 @@ def mc_check(graph: InfluenceGraph, seeds: Any, *, runs: int | None = None, prec
     (3.0, 200)
     """
     seeds = np.unique(np.asarray(seeds, dtype=np.int64))
-    act = np.zeros(0, np.int64) if active is None else np.unique(np.asarray(active, dtype=np.int64))
+    act = np.zeros(0, np.int64) if active is None else unique_sorted(np.asarray(active, dtype=np.int64))
     both = np.union1d(seeds, act)
     leaf_probs: dict[int, np.ndarray] = {}
 
@@ -1301,7 +1302,7 @@ def _segment(community: Any, reach_among: Any, *, active_idx: np.ndarray, graph:
             converted = set(referee[stage.isin(CONVERTED_STAGES)])
             leads = sorted(set(referee[stage.isin(("lead", "test_drive"))]) - converted)
             idx = community.index_of(leads) if leads else np.zeros(0, np.int64)
-            return np.unique(idx[idx >= 0]), "prospects"
+            return unique_sorted(idx[idx >= 0]), "prospects"
         if kind == "not_reached":
             if not active_idx.size:
                 raise _config_error("reach_among='not_reached' needs the current ambassadors (active=)")
@@ -1335,7 +1336,7 @@ def _segment(community: Any, reach_among: Any, *, active_idx: np.ndarray, graph:
         return np.flatnonzero(arr), "given owners"
     ids = _read_exclude(reach_among)
     idx = community.index_of(ids) if ids else np.zeros(0, np.int64)
-    return np.unique(idx[idx >= 0]), "given owners"
+    return unique_sorted(idx[idx >= 0]), "given owners"
 
 
 def _circle_of(community: Any, seed: int) -> np.ndarray:
@@ -1398,7 +1399,7 @@ def _active_owners(community: Any, active: Any, notes: list[str]) -> np.ndarray:
     unknown_act = [x for x, i in zip(act_ids, act_idx) if i < 0]
     if unknown_act:
         notes.append(f"{len(unknown_act)} active ambassador id(s) are not owners of this community")
-    return np.unique(act_idx[act_idx >= 0]).astype(np.int64)
+    return unique_sorted(act_idx[act_idx >= 0]).astype(np.int64)
 
 
 def _group_constraints(community: Any, *, per_city: int | None, per_circle: int | None,
@@ -1766,7 +1767,7 @@ def _direct_targets(graph: InfluenceGraph, nodes: np.ndarray, n: int) -> list[np
         nb = fw.indices[fw.indptr[v]:fw.indptr[v + 1]].astype(np.int64)
         ev = nb[(nb >= g0) & (nb < g1)]
         parts = [nb[nb < n]] + [fw.indices[fw.indptr[e]:fw.indptr[e + 1]].astype(np.int64) for e in ev]
-        t = np.unique(np.concatenate(parts))
+        t = unique_sorted(np.concatenate(parts))
         out.append(t[(t != v) & (t < n)])
     return out
 
@@ -1921,7 +1922,7 @@ def _spread(community: Any, *, seeds: tuple[str, ...], model: str, probability: 
     idx = community.index_of(list(seeds)) if seeds else np.zeros(0, dtype=np.int64)
     unknown = tuple(x for x, i in zip(seeds, idx) if i < 0)
     known_ids = tuple(dict.fromkeys(x for x, i in zip(seeds, idx) if i >= 0))
-    known = np.unique(idx[idx >= 0]).astype(np.int64)
+    known = unique_sorted(idx[idx >= 0]).astype(np.int64)
     if probability == CREDIT:
         return _credit_spread(community, known, known_ids, unknown, model=model, layers=layers,
                               half_life_days=half_life_days, horizon_days=horizon_days, max_hops=max_hops)
