@@ -277,6 +277,8 @@ class Community:
         self._memo_bytes: dict[str, int] = {}  # budgeted entries' sizes, least recently used first
         self._memo_names: dict[str, str] = {}
         self._evicted: set[str] = set()  # keys dropped by the budget (a later compute is a recompute)
+        self._touched: set[str] = set()  # keys used since the outermost analysis began (may have grown)
+        self._analysis_depth = 0  # results being computed now, nested
         self._spilled: dict[str, str] = {}  # results dropped from memory, kept in the store: key -> stored key
         self._table_bytes: int | None = None
         self._pairs_store: Any = None  # a store aggregating projections in SQL (set by from_store)
@@ -648,6 +650,7 @@ class Community:
 
             key = cache_key(name, options)
         stats = self.memo_stats.setdefault(name, {"computed": 0, "recomputed": 0, "hits": 0, "read": 0, "evicted": 0})
+        self._touched.add(key)
         if key in self._memo:
             stats["hits"] += 1
             value = self._memo[key]
@@ -664,14 +667,14 @@ class Community:
                     stats["read"] += 1
                 else:
                     stats["computed"] += 1
-                    value = compute()
+                    value = self._compute_result(compute)
                     keep.cache_result(stored_key, value)
                 self._spilled[key] = stored_key
             else:
                 stats["computed"] += 1
                 if key in self._evicted:
                     stats["recomputed"] += 1
-                value = compute()
+                value = self._compute_result(compute) if name.startswith("result:") else compute()
             self._memo[key] = value
             if isinstance(value, Community):  # a community held in the memo takes its holder's budget
                 value.memo_budget = self.memo_budget
@@ -683,11 +686,22 @@ class Community:
                 # larger than the whole budget (the influence graph, 2.3 GB at 1M owners, was
                 # held into the next step); a result dropped here is in the store already
                 self._fit_budget(resize=True)
+                if self._analysis_depth == 0:
+                    self._touched.clear()
             else:
                 self._fit_budget(keep=key)
         if isinstance(value, pd.DataFrame):
             return value.copy()
         return value
+
+    def _compute_result(self, compute) -> Any:
+        """``compute()`` of a result, counting how deep in nested analyses we are (the entries
+        used since the outermost one began are the ones sized again when one ends)."""
+        self._analysis_depth += 1
+        try:
+            return compute()
+        finally:
+            self._analysis_depth -= 1
 
     def _entry_bytes(self, value: Any) -> int:
         """:func:`held_bytes` of a memo value, leaving out this community and the communities
@@ -712,7 +726,10 @@ class Community:
         ``resize``: first size again the entries that are objects, or tuples/lists holding one
         (not frames, arrays or containers of only those): such a value can grow after it was
         cached (the influence graph, cached with its layer sums as a tuple, builds its forward
-        CSR on first use: 1.6 -> 2.3 GB at 1M owners) and is cheap to size."""
+        CSR on first use: 1.6 -> 2.3 GB at 1M owners).  Only the entries used since the
+        outermost analysis now running began are sized again (an entry grows only when it is
+        used; sizing every held object at every analysis's end cost ~0.1 s per analysis at
+        100,000 owners)."""
         budget = self.memo_budget
         if budget is None:
             return
@@ -725,7 +742,7 @@ class Community:
                 return not isinstance(v, (*plain, dict))
 
             for k in self._memo_bytes:
-                if may_grow(self._memo[k]):
+                if k in self._touched and may_grow(self._memo[k]):
                     self._memo_bytes[k] = self._entry_bytes(self._memo[k])
         total = sum(self._intermediate_bytes(k) for k in self._memo_bytes)
         if total <= budget:
