@@ -353,6 +353,42 @@ def test_exposures_are_cached_and_safe_to_edit():
     assert (c.owner_ids[::-1][other["src"]] == c.owner_ids[again["src"]]).all()
 
 
+def test_log_order_is_the_lexsort():
+    # many equal times (events, referral days) and equal (t, src, dst) rows: the same permutation
+    rng = np.random.default_rng(3)
+    for n, span in ((0, 5), (1, 5), (2, 1), (500, 3), (5_000, 50), (5_000, 10**9)):
+        t = np.sort(rng.integers(0, span, n))
+        t[: n // 3] = rng.integers(0, span, n // 3)  # an unsorted stretch before an ascending run
+        src, dst = rng.integers(0, 4, n), rng.integers(0, 4, n)
+        assert np.array_equal(bt.log_order(t, src, dst), np.lexsort((dst, src, t)))
+
+
+def test_exposures_match_the_lexsorted_layers():
+    # the log is every layer's rows (interactions, then events, then referrals) in stable
+    # (t, src, dst) order: computed here the old way, by a lexsort of the concatenated layers
+    c = _history()
+    ex = bt.exposures(c)
+    ids = c.owner_ids
+    tb = c.tables
+    pos = {o: i for i, o in enumerate(ids)}
+    author = dict(zip(tb["posts"]["post_id"], tb["posts"]["author_id"]))
+    rows = [(pos[author[p]], pos[o], pd.Timestamp(w).value, 0)
+            for o, p, w in zip(tb["interactions"]["owner_id"], tb["interactions"]["post_id"], tb["interactions"]["created_at"])
+            if author[p] != o]
+    a, ev = tb["attendance"], tb["events"].set_index("event_id")["starts_at"]
+    for e, g in a[a["checked_in"].astype(bool)].groupby("event_id", observed=True, sort=False):
+        for lead in g.loc[g["role"].isin(["organizer", "host"]), "owner_id"]:
+            rows += [(pos[lead], pos[o], pd.Timestamp(ev[e]).value, 1) for o in g["owner_id"] if o != lead]
+    r = tb["referrals"]
+    rows += [(pos[u], pos[v], pd.Timestamp(w).value, 2) for u, v, w in zip(r["referrer_id"], r["referee_id"], r["referred_at"])]
+    ref = np.array(rows, dtype=np.int64).reshape(-1, 4)
+    ref = ref[np.lexsort((ref[:, 1], ref[:, 0], ref[:, 2]))]
+    assert len(ex) == len(ref) and len(ex) > 5
+    for j, col in enumerate(("src", "dst", "t", "layer")):
+        assert np.array_equal(ex[col].to_numpy().astype(np.int64), ref[:, j]), col
+    assert [str(ex[c].dtype) for c in ("src", "dst", "t", "layer")] == ["int64", "int64", "int64", "int8"]
+
+
 def _profiles_sql(ex, coatt, n, cut_ns, h_ns):
     """The candidate-pair features as the SQL joins computed them before the numpy version
     (kept here as the reference the numpy code must reproduce)."""
