@@ -375,10 +375,18 @@ def _engagement_rows(community: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def _koc(community: Any, ids: np.ndarray, koc_options: Mapping[str, Any] | None) -> dict[str, np.ndarray]:
     """KOC rank (-1 where unscored: score 0 or staff), score and qualified flag per owner of ``ids``."""
+    return _koc_arrays(_scored(community, koc_options), ids)
+
+
+def _scored(community: Any, koc_options: Mapping[str, Any] | None) -> pd.DataFrame:
+    """The KOC table's scored owners (score > 0): ``owner_id``, ``rank``, ``score``, ``qualified``."""
     from graphcrm.algorithms.koc import kocs
 
     k = kocs(community, **dict(koc_options or {}))
-    k = k[k["score"] > 0]
+    return k.loc[k["score"] > 0, ["owner_id", "rank", "score", "qualified"]].reset_index(drop=True)
+
+
+def _koc_arrays(k: pd.DataFrame, ids: np.ndarray) -> dict[str, np.ndarray]:
     s = k.set_index("owner_id")
     rank = s["rank"].reindex(ids).fillna(-1).to_numpy(np.int64)
     score = s["score"].reindex(ids).fillna(0.0).to_numpy(float)
@@ -552,7 +560,6 @@ def movement(
     core = _core(community, period=period, as_of=as_of, grace_days=grace_days, grace_step_days=grace_step_days,
                  thresholds=thresholds, points=points, half_life_days=half_life_days)
     td, now_c, ids = core["td"], core["now_c"], core["ids"]
-    then_c = _then(community, core["then_end"])  # the earlier window: for its KOC ranks and circles only
     then_start, then_end, now_start, now_end = core["then_start"], core["then_end"], core["now_start"], core["now_end"]
     held_now, raw_now, contrib_now = core["held_now"], core["raw_now"], core["contrib_now"]
     held_then, contrib_then, unknown_then = core["held_then"], core["contrib_then"], core["unknown_then"]
@@ -562,12 +569,12 @@ def movement(
     keys_a = np.asarray(keys, dtype=object)
 
     then_circles = _then_circle_options(now_c, koc_options, quick_circles_then) if compare_circles else {}
-    k_now, k_then = _koc_both(now_c, then_c, ids, koc_options, compare_circles, then_circles)
+    k_now, k_then = _koc_both(community, now_c, then_end, ids, koc_options, compare_circles, then_circles)
     eff_now = np.where(k_now["rank"] > 0, k_now["rank"], k_now["scored"] + 1)
     eff_then = np.where(k_then["rank"] > 0, k_then["rank"], k_then["scored"] + 1)
     gain = eff_then - eff_now
     no_gain = ((k_now["rank"] < 0) & (k_then["rank"] < 0)) | unknown_then
-    c_now, c_then = _circles_both(now_c, then_c, ids, compare_circles, then_circles)
+    c_now, c_then = _circles_both(community, now_c, then_end, ids, compare_circles, then_circles)
     c_then[unknown_then] = -1
 
     df = pd.DataFrame({
@@ -625,8 +632,7 @@ def _core_uncached(community: Any, td: pd.Timedelta, now_end: pd.Timestamp, *, g
     now_start = now_end - td
     then_end, then_start = now_start, now_start - td
 
-    full = community.since is None and community.until is None
-    now_c = community if (full and now_end == pd.Timestamp(community.as_of)) else _then(community, now_end)
+    now_c = _now(community, now_end)
 
     owners = now_c.owners
     staff = owners["is_staff"].astype(bool).to_numpy()
@@ -667,12 +673,35 @@ def _then_circle_options(now_c: Any, koc_options: Mapping[str, Any] | None, quic
     return {**base, "resolution": det.resolution, "consensus_runs": 1}
 
 
-def _koc_both(now_c: Any, then_c: Any, ids: np.ndarray, koc_options: Mapping[str, Any] | None,
-              compare_circles: bool, then_circles: dict) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _now(community: Any, now_end: pd.Timestamp) -> Any:
+    """The community as known at the end of the current period (``community`` itself when that
+    is its own end and it has no window)."""
+    full = community.since is None and community.until is None
+    return community if (full and now_end == pd.Timestamp(community.as_of)) else _then(community, now_end)
+
+
+def _koc_both(community: Any, now_c: Any, then_end: pd.Timestamp, ids: np.ndarray,
+              koc_options: Mapping[str, Any] | None, compare_circles: bool,
+              then_circles: dict) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """KOC ranks and scores of ``ids`` now and at the end of the earlier period (bridging with
     the earlier circles of ``then_circles`` options, or with today's circles when the earlier
     circles are not compared)."""
     k_now = _koc(now_c, ids, koc_options)
+    return k_now, _koc_arrays(_kocs_then(community, now_c, then_end, koc_options, compare_circles, then_circles), ids)
+
+
+def _kocs_then(community: Any, now_c: Any, then_end: pd.Timestamp, koc_options: Mapping[str, Any] | None,
+               compare_circles: bool, then_circles: dict) -> pd.DataFrame:
+    """The earlier period's scored KOCs (:func:`_scored` of ``kocs`` on the window ending at
+    ``then_end``), kept in ``community``'s cache: the window itself is built only when this is
+    computed, so a value computed elsewhere (:func:`earlier_kocs` in a worker process, adopted
+    under the same cache key: :mod:`graphcrm.reports.prefetch`) spares building it."""
+    name, opts = _kocs_then_entry(now_c, then_end, koc_options, compare_circles, then_circles)
+    return community.memo(name, opts, lambda: _scored(_then(community, then_end), opts["kocs"]))
+
+
+def _kocs_then_entry(now_c: Any, then_end: pd.Timestamp, koc_options: Mapping[str, Any] | None,
+                     compare_circles: bool, then_circles: dict) -> tuple[str, dict]:
     then_koc_options = dict(koc_options or {})
     if not compare_circles:
         from graphcrm.algorithms.circles import circles
@@ -681,16 +710,57 @@ def _koc_both(now_c: Any, then_c: Any, ids: np.ndarray, koc_options: Mapping[str
         then_koc_options["circles_frame"] = circles(now_c)[["owner_id", "circle"]]
     elif "circles_frame" not in then_koc_options:
         then_koc_options["circle_options"] = then_circles or None
-    return k_now, _koc(then_c, ids, then_koc_options)
+    return "movement:kocs_then", {"until": str(pd.Timestamp(then_end)), "kocs": then_koc_options}
 
 
-def _circles_both(now_c: Any, then_c: Any, ids: np.ndarray, compare_circles: bool,
+def earlier_kocs(community: Any, *, period: str | int | pd.Timedelta = "30D", as_of: Any = None,
+                 koc_options: Mapping[str, Any] | None = None, compare_circles: bool = True,
+                 quick_circles_then: bool = False) -> pd.DataFrame:
+    """The earlier period's KOCs as :func:`movement` with the same options ranks them: the
+    scored owners (score > 0) of :func:`~graphcrm.algorithms.koc.kocs` on the community as known
+    at the end of the earlier period, kept in ``community``'s cache.
+
+    This is the part of :func:`movement` that needs neither the levels nor the current period's
+    analyses beyond today's circles (with ``compare_circles=False``), so it can run ahead, e.g.
+    in a second process (:mod:`graphcrm.reports.prefetch`); ``movement`` then finds it.
+
+    Parameters
+    ----------
+    community : Community
+        The community snapshot.
+    period, as_of, koc_options, compare_circles, quick_circles_then
+        As in :func:`movement`.
+
+    Returns
+    -------
+    DataFrame
+        ``owner_id`` (str), ``rank`` (int, 1 = best KOC of the earlier period), ``score``
+        (float, 0-100), ``qualified`` (bool): one row per owner with a score above 0 then.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> from graphcrm.community import Community
+    >>> c = Community.from_frames({"owners": pd.DataFrame({"owner_id": ["a", "b"],
+    ...                            "joined_at": ["2024-01-01", "2024-01-01"]})})
+    >>> list(earlier_kocs(c, compare_circles=False).columns)
+    ['owner_id', 'rank', 'score', 'qualified']
+    """
+    td = parse_period(period)
+    now_end = _as_of(community, as_of)
+    now_c = _now(community, now_end)
+    then_circles = _then_circle_options(now_c, koc_options, quick_circles_then) if compare_circles else {}
+    return _kocs_then(community, now_c, now_end - td, koc_options, compare_circles, then_circles)
+
+
+def _circles_both(community: Any, now_c: Any, then_end: pd.Timestamp, ids: np.ndarray, compare_circles: bool,
                   then_circles: dict) -> tuple[np.ndarray, np.ndarray]:
     """Circle of ``ids`` now, and then relabelled to today's circles (-1 when not compared)."""
     c_now = _circle(now_c, ids)
-    c_then = (_match_circles(_circle(then_c, ids, then_circles, table=False), c_now) if compare_circles
-              else np.full(len(ids), -1, np.int64))
-    return c_now, c_then
+    if not compare_circles:
+        return c_now, np.full(len(ids), -1, np.int64)
+    then_c = _then(community, then_end)  # the earlier window, built only to find its circles
+    return c_now, _match_circles(_circle(then_c, ids, then_circles, table=False), c_now)
 
 
 def _details(owners: int, held_by_grace: int, direction: np.ndarray, then_start: pd.Timestamp, then_end: pd.Timestamp,

@@ -63,13 +63,17 @@ def _steps(folder: Path | None, write_back: str | None) -> list[str]:
                                             "for the same data and options.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar per step (default: on a terminal only).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Processes: 1 = all in this one; 2 = the report's backtest and earlier-period KOCs in a "
+                   "second process beside the analyses (same results). Default: 2 when two CPUs are usable "
+                   "and the community has at most 300,000 owners.")
 @store_option
 @window_options
 @lang_option
 @handle_errors
 def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None, output: Path | None,
-            ambassadors_k: int | None, write_back: str | None, seed: int | None, fresh: bool, progress: bool | None, store: str | None,
-            since: str | None, until: str | None, lang: str) -> None:
+            ambassadors_k: int | None, write_back: str | None, seed: int | None, fresh: bool, progress: bool | None,
+            jobs: int | None, store: str | None, since: str | None, until: str | None, lang: str) -> None:
     """The weekly job in one process: load FOLDER (if given), run every analysis, the targets
     and the report, and optionally write the targets back.
 
@@ -77,6 +81,11 @@ def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None
     them, and on the embedded store every result is kept keyed by the data version (bumped by
     each load) and the options, so running the job again on unchanged data, or ``graphcrm
     report`` afterwards, reuses them (--fresh recomputes).  Prints the seconds of each step.
+
+    With --jobs 2 (the default on two or more CPUs up to 300,000 owners) the report's pieces
+    that need only the tables (the backtest, the earlier period's KOC ranks) are computed in a
+    second process started after the circles step, beside the other analyses; the report then
+    finds them (graphcrm.reports.prefetch: same results; serial if that process fails).
     """
     from graphcrm.community import FRESH_ENV
     from graphcrm.progress import steps
@@ -91,6 +100,7 @@ def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None
     cg = open_cg(store)
     names = _steps(folder, write_back)
     timings: list[tuple[str, float, str]] = []
+    prefetch = None
     with steps(names, desc="weekly job", progress=progress) as step:
         def timed(name: str, fn) -> object:
             step(name)
@@ -103,17 +113,31 @@ def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None
             rep = timed("load", lambda: cg.load(folder, mapping=mapping, rejects_path=rejects_path, progress=False))
             click.echo(rep.format())
         timed("community", lambda: cg.community(since, until))
-        for name, opts in WEEKLY:
-            o = {k: (seed if v is None else v) for k, v in opts.items()}
-            if name == "ambassadors":
-                o["k"] = ambassadors_k
-            if "lang" in inspect.signature(getattr(cg, name)).parameters:
-                o.setdefault("lang", lang)
-            timed(name, lambda name=name, o=o: getattr(cg, name)(since=since, until=until, **o))
-        tg = timed("targets", lambda: cg.targets(since=since, until=until, ambassadors_k=ambassadors_k, seed=seed,
-                                                 lang=lang))
-        path = timed("report", lambda: cg.report(output, lang=lang, since=since, until=until, seed=seed,
-                                                 ambassadors_k=ambassadors_k))
+        try:
+            for name, opts in WEEKLY:
+                o = {k: (seed if v is None else v) for k, v in opts.items()}
+                if name == "ambassadors":
+                    o["k"] = ambassadors_k
+                if "lang" in inspect.signature(getattr(cg, name)).parameters:
+                    o.setdefault("lang", lang)
+                timed(name, lambda name=name, o=o: getattr(cg, name)(since=since, until=until, **o))
+                if name == "circles" and _computed(cg, since, until, "result:circles"):
+                    # results read back from the store mean the report's will be too: no worker then
+                    from graphcrm.reports.prefetch import start
+
+                    prefetch = start(cg, since=since, until=until, seed=seed, ambassadors_k=ambassadors_k, jobs=jobs)
+            tg = timed("targets", lambda: cg.targets(since=since, until=until, ambassadors_k=ambassadors_k, seed=seed,
+                                                     lang=lang))
+
+            def report() -> Path:
+                if prefetch is not None:
+                    prefetch.adopt()  # waits for the second process (counted in the report's seconds)
+                return cg.report(output, lang=lang, since=since, until=until, seed=seed, ambassadors_k=ambassadors_k)
+
+            path = timed("report", report)
+        finally:
+            if prefetch is not None:
+                prefetch.close()  # after an error or Ctrl-C too: no process left behind
         if write_back:
             from graphcrm.algorithms.targeting import collapse_targets
 
@@ -123,6 +147,12 @@ def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None
     for name, seconds, size in timings:
         click.echo(f"{name:22s} {seconds:8.2f} s  {size}")
     click.echo(f"{'total':22s} {total:8.2f} s; report written to {path}")
+
+
+def _computed(cg, since, until, name: str) -> bool:
+    """Whether ``name`` was computed in this process (not read back from the store)."""
+    stats = cg.community(since, until).memo_stats.get(name, {})
+    return stats.get("computed", 0) > 0
 
 
 def _size(out: object) -> str:

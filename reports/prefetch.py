@@ -1,0 +1,288 @@
+"""The report's work that needs only the loaded tables, computed ahead in a second process.
+
+Two pieces of the weekly report depend on nothing the other analyses compute: the backtest
+(:func:`~graphcrm.algorithms.backtest.backtest` on the whole history: it splits it itself and
+picks on the training window with three ambassadors models and the KOCs) and the earlier
+period's KOC ranks of the movement tables (:func:`~graphcrm.algorithms.movement.earlier_kocs`:
+``kocs`` on the community as known 30 days ago, bridging with today's circles).  At 100,000
+owners they are about 8 of the report's 13 seconds, on one core while the machine has two.
+
+:func:`start` forks one worker process (``os.fork`` through :mod:`multiprocessing`: the worker
+starts with the parent's memory, copy-on-write, so nothing is pickled or read again) that
+computes both with the report's options; :meth:`Prefetch.adopt` waits for it and puts its
+results into the parent's cache (:meth:`graphcrm.community.Community.memo`, under the very keys
+the worker's calls used), so the report's own calls find them.  ``graphcrm run`` starts it after
+the ``circles`` step (the earlier KOCs bridge with today's circles) and adopts before the report,
+so the worker runs beside ``referral_*``, ``ambassadors``, ``volunteer_candidates`` and
+``targets``.
+
+What it never changes: the results.  Every value is computed by the same function with the
+same options and seed from the same tables as the serial path would (each is deterministic),
+and a value the parent already holds is kept (``memo`` returns the held entry).  If the worker
+fails, is killed or its result cannot be read, nothing is adopted and the report computes the
+pieces itself (serially), as without a worker.  ``tests/test_prefetch.py`` checks that the
+report's tables are the same with and without it.
+
+When it runs (``jobs``, the ``--jobs`` option of ``graphcrm run``): ``jobs=1`` never; ``jobs``
+of 2 or more always when it can; ``None`` (the default) when the process may use two CPUs and
+the community has at most :data:`MAX_OWNERS` owners (at 1,000,000 owners the worker's own
+windows and influence graphs would add gigabytes beside a process that already holds ~9 GB).
+In every case it needs ``fork`` (Linux, macOS) and more memory available
+(``MemAvailable``) than the process holds now plus :data:`HEADROOM_BYTES` (the worker may in
+the worst case copy all of it); otherwise it is skipped with a log line.  The worker dies with
+its parent (``PR_SET_PDEATHSIG`` on Linux) and :meth:`Prefetch.close` ends it on any error or
+Ctrl-C, so no process is left behind.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger("graphcrm.report")
+
+#: with ``jobs=None``: the largest community (owners) for which the worker is started
+MAX_OWNERS = 300_000
+#: memory that must be available beyond what the process holds when the worker is started
+HEADROOM_BYTES = 1 << 30
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _meminfo(field: str) -> int | None:
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:  # pragma: no cover - not Linux
+        return None
+    return None
+
+
+def _rss() -> int | None:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):  # pragma: no cover - not Linux
+        return None
+
+
+def should_start(n_owners: int, jobs: int | None) -> tuple[bool, str]:
+    """Whether a worker is started for a community of ``n_owners`` with ``jobs``, and why not."""
+    import multiprocessing as mp
+
+    if jobs is not None and int(jobs) < 1:
+        from graphcrm.errors import ConfigError
+
+        raise ConfigError(f"jobs must be 1 or more, got {jobs!r}")
+    if jobs is not None and int(jobs) == 1:
+        return False, "jobs=1"
+    if jobs is None and usable_cpus() < 2:
+        return False, "one CPU"
+    if jobs is None and n_owners > MAX_OWNERS:
+        return False, f"{n_owners:,} owners > {MAX_OWNERS:,} (--jobs 2 to force)"
+    if "fork" not in mp.get_all_start_methods():
+        return False, "no fork on this platform"
+    avail, rss = _meminfo("MemAvailable"), _rss()
+    if avail is not None and rss is not None and avail < rss + HEADROOM_BYTES:
+        return False, f"{avail / 2**30:.1f} GiB available, the process holds {rss / 2**30:.1f} GiB"
+    return True, ""
+
+
+def _recorder(community: Any, names: set[str], into: list) -> None:
+    """In the worker only: compute the cache entries named ``names`` without holding or keeping
+    them (no store is touched) and record ``(name, key, value)`` into ``into``; other entries
+    go through the community's cache as usual."""
+    from graphcrm.results import cache_key
+
+    orig = community.memo
+
+    def memo(name: str, options: dict, compute: Callable[[], Any], *, key: str | None = None) -> Any:
+        if name not in names:
+            return orig(name, options, compute, key=key)
+        k = cache_key(name, options) if key is None else key
+        short = name.removeprefix("result:")
+        if community.memoized(short, options) and cache_key(short, options) == k:
+            return orig(name, options, compute, key=key)  # the parent holds it already
+        value = compute()
+        into.append((name, k, value))
+        return value
+
+    community.memo = memo  # this process's copy of the community; the worker then exits
+
+
+def _tasks(cg: Any, *, since: Any, until: Any, seed: int, ambassadors_k: int) -> list[tuple[Any, set[str], Callable]]:
+    """The report's independent pieces with the report's options: (community, entry names, call)."""
+    import inspect
+
+    from graphcrm.algorithms.backtest import backtest
+    from graphcrm.algorithms.movement import earlier_kocs
+    from graphcrm.reports.html import MOVEMENT_OPTIONS
+
+    community = cg.community(since, until)
+    full = cg.community()
+    accepted = inspect.signature(earlier_kocs).parameters
+    mopts = {k: v for k, v in MOVEMENT_OPTIONS.items() if k in accepted}
+    k = min(int(ambassadors_k), 50)  # as the report's backtest section
+    return [
+        (community, {"movement:kocs_then"}, lambda: earlier_kocs(community, **mopts)),
+        (full, {"result:backtest"}, lambda: backtest(full, k=k, seed=int(seed))),
+    ]
+
+
+def _worker(conn: Any, other_end: Any, tasks: list) -> None:  # pragma: no cover - runs in the forked process
+    code = 0
+    try:
+        other_end.close()  # the parent's reading end: with the parent gone, a send fails instead of waiting
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it ends this process
+        _die_with_parent()
+        out: list[tuple[int, str, str, Any]] = []
+        errors: list[str] = []
+        for i, (community, names, call) in enumerate(tasks):
+            got: list = []
+            _recorder(community, names, got)
+            try:
+                call()
+            except Exception as exc:  # noqa: BLE001 - the parent computes it again and sees the error
+                errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+                continue
+            out.extend((i, name, key, value) for name, key, value in got)
+        conn.send(("ok", out, errors))
+    except BaseException as exc:  # noqa: BLE001
+        code = 1
+        try:
+            conn.send(("error", [], [f"{type(exc).__name__}: {str(exc)[:200]}"]))
+        except BaseException:  # noqa: BLE001
+            pass
+    finally:
+        try:
+            conn.close()
+        finally:
+            os._exit(code)  # no atexit, no finalizers of the parent's objects (the store's connection)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the forked process
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class Prefetch:
+    """A running worker (see the module docstring); :meth:`adopt` its results, :meth:`close` it."""
+
+    def __init__(self, process: Any, conn: Any, communities: list[Any]):
+        self.process = process
+        self._conn = conn
+        self._communities = communities
+        self.adopted: list[str] = []
+        self.errors: list[str] = []
+        self._done = False
+
+    def adopt(self) -> list[str]:
+        """Wait for the worker and put its results into the parent's cache; return the names
+        adopted (empty if the worker failed: the report then computes them itself)."""
+        if self._done:
+            return self.adopted
+        self._done = True
+        try:
+            status, out, errors = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            self.errors = [f"the worker ended without a result ({type(exc).__name__})"]
+            out = []
+        else:
+            self.errors = list(errors)
+            if status != "ok":
+                out = []
+        for i, name, key, value in out:
+            self._communities[i].memo(name, {}, lambda value=value: value, key=key)
+            self.adopted.append(name)
+        if self.errors:
+            log.info("report prefetch: %s (computed in this process instead)", "; ".join(self.errors))
+        self.close()
+        return self.adopted
+
+    def close(self) -> None:
+        """End the worker if it still runs (after an error or Ctrl-C) and reap it."""
+        try:
+            self._conn.close()
+        except OSError:  # pragma: no cover
+            pass
+        p = self.process
+        if p.is_alive():
+            p.terminate()
+            p.join(5)
+            if p.is_alive():  # pragma: no cover - ignores SIGTERM
+                p.kill()
+        p.join()
+
+    def __enter__(self) -> "Prefetch":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def start(cg: Any, *, since: Any = None, until: Any = None, seed: int = 0, ambassadors_k: int = 30,
+          jobs: int | None = None) -> Prefetch | None:
+    """Start the worker computing the report's independent pieces for a report with these
+    options (``cg.report(..., since=since, until=until, seed=seed, ambassadors_k=ambassadors_k)``);
+    None when it is not started (``jobs``, CPUs, size, memory, platform: see the module docstring).
+
+    Parameters
+    ----------
+    cg : graphcrm.CommunityGraph
+        The community; its analyses up to ``circles`` should have run (the earlier KOCs bridge
+        with today's circles; the worker computes them itself otherwise).
+    since, until, seed, ambassadors_k
+        The report's options.
+    jobs : int, optional
+        Processes to use: 1 = no worker; 2 or more = a worker when the platform and memory
+        allow; None = as 2 when two CPUs are usable and the community has at most
+        :data:`MAX_OWNERS` owners.
+
+    Returns
+    -------
+    Prefetch or None
+        Call :meth:`Prefetch.adopt` before the report, :meth:`Prefetch.close` on the way out.
+
+    Raises
+    ------
+    ConfigError
+        ``jobs`` below 1.
+
+    Example
+    -------
+    >>> pf = start(cg, seed=0, ambassadors_k=30)          # doctest: +SKIP
+    >>> try:                                              # doctest: +SKIP
+    ...     ...                                           # the other analyses
+    ...     _ = pf.adopt() if pf else None
+    ...     cg.report("report.html", seed=0, ambassadors_k=30)
+    ... finally:
+    ...     pf and pf.close()
+    """
+    import multiprocessing as mp
+
+    community = cg.community(since, until)
+    ok, why = should_start(len(community.owner_ids), jobs)
+    if not ok:
+        log.info("report prefetch not started: %s", why)
+        return None
+    tasks = _tasks(cg, since=since, until=until, seed=seed, ambassadors_k=ambassadors_k)
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_worker, args=(send, recv, tasks), name="graphcrm-report-prefetch", daemon=True)
+    proc.start()
+    send.close()  # the parent's copy: the worker's end is the only writer
+    return Prefetch(proc, recv, [c for c, _, _ in tasks])

@@ -1,0 +1,132 @@
+"""The report's independent pieces computed ahead in a second process
+(graphcrm.reports.prefetch, ``graphcrm run --jobs``): the same results as computed in the one
+process, adopted into the parent's cache under the keys the report's calls use; a failing or
+killed worker leaves the report to compute them itself; no process is left behind."""
+from __future__ import annotations
+
+import multiprocessing as mp
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import graphcrm
+from graphcrm.algorithms.backtest import backtest
+from graphcrm.algorithms.movement import earlier_kocs
+from graphcrm.cli import cli
+from graphcrm.demo import write_demo
+from graphcrm.errors import ConfigError
+from graphcrm.reports import prefetch
+from graphcrm.reports.html import MOVEMENT_OPTIONS
+
+pytestmark = pytest.mark.skipif("fork" not in mp.get_all_start_methods(), reason="needs fork")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("prefetch")
+    write_demo(tmp / "exports", 1_000, seed=5, weeks=40)
+    store = tmp / "crm.duckdb"
+    cg = graphcrm.open(store)
+    cg.load(tmp / "exports", rejects_path=tmp / "rejects.csv", progress=False)
+    cg.close()
+    return tmp, store
+
+
+def _fresh(store, monkeypatch):
+    monkeypatch.setenv("GRAPHCRM_FRESH", "1")
+    cg = graphcrm.open(store)
+    cg.kocs()
+    cg.circles(seed=0)
+    return cg
+
+
+def _no_children() -> bool:
+    return not [p for p in mp.active_children() if p.name == "graphcrm-report-prefetch"]
+
+
+def test_adopted_results_equal_the_serial_ones(demo, monkeypatch):
+    _, store = demo
+    cg = _fresh(store, monkeypatch)
+    pf = prefetch.start(cg, seed=0, ambassadors_k=7, jobs=2)
+    assert pf is not None
+    assert sorted(pf.adopt()) == ["movement:kocs_then", "result:backtest"] and pf.errors == []
+    assert not pf.process.is_alive() and _no_children()
+    c = cg.community()
+    before = {n: dict(c.memo_stats[n]) for n in ("movement:kocs_then", "result:backtest")}
+    # the report's calls find them (hits, nothing computed again) ...
+    got_k = earlier_kocs(c, compare_circles=MOVEMENT_OPTIONS["compare_circles"])
+    got_b, got_info = backtest(c, k=7, seed=0, details=True)
+    for n in before:
+        assert c.memo_stats[n]["computed"] == before[n]["computed"] and c.memo_stats[n]["hits"] == before[n]["hits"] + 1
+    # ... and they are what this process computes without a worker
+    serial = _fresh(store, monkeypatch)
+    s = serial.community()
+    want_k = earlier_kocs(s, compare_circles=MOVEMENT_OPTIONS["compare_circles"])
+    want_b, want_info = backtest(s, k=7, seed=0, details=True)
+    assert s.memo_stats["movement:kocs_then"]["computed"] == 1
+    assert len(want_k) > 10 and len(want_b) > 3
+    pd.testing.assert_frame_equal(got_k, want_k)
+    pd.testing.assert_frame_equal(got_b.drop(columns="seconds"), want_b.drop(columns="seconds"))
+    assert got_info.picks == want_info.picks and got_info.models == want_info.models
+    # the movement table built on the adopted earlier KOCs is the serial one
+    pd.testing.assert_frame_equal(cg.movement(**MOVEMENT_OPTIONS), serial.movement(**MOVEMENT_OPTIONS))
+    cg.close(), serial.close()
+
+
+def test_when_the_worker_is_started():
+    assert prefetch.should_start(100, 1) == (False, "jobs=1")
+    with pytest.raises(ConfigError):
+        prefetch.should_start(100, 0)
+    ok, why = prefetch.should_start(prefetch.MAX_OWNERS + 1, None)
+    assert not ok and "owners" in why
+    if prefetch.usable_cpus() >= 2:
+        assert prefetch.should_start(prefetch.MAX_OWNERS + 1, 2)[0]  # asked for: the size does not stop it
+        assert prefetch.should_start(100, None)[0]
+
+
+def test_a_failing_or_killed_worker_adopts_nothing(demo, monkeypatch):
+    _, store = demo
+    cg = _fresh(store, monkeypatch)
+    c = cg.community()
+
+    def boom():
+        raise RuntimeError("no")
+
+    monkeypatch.setattr(prefetch, "_tasks", lambda cg, **kw: [(c, {"result:backtest"}, boom)])
+    pf = prefetch.start(cg, jobs=2)
+    assert pf.adopt() == [] and pf.errors == ["RuntimeError: no"]
+    assert "result:backtest" not in c.memo_stats and _no_children()
+
+    monkeypatch.setattr(prefetch, "_tasks", lambda cg, **kw: [(c, {"result:backtest"}, lambda: __import__("time").sleep(60))])
+    pf = prefetch.start(cg, jobs=2)
+    pf.process.kill()
+    assert pf.adopt() == [] and "without a result" in pf.errors[0]
+    assert not pf.process.is_alive() and _no_children()
+
+    pf = prefetch.start(cg, jobs=2)  # closed while it works (an error or Ctrl-C in the parent)
+    pf.close()
+    assert not pf.process.is_alive() and _no_children()
+    cg.close()
+
+
+def test_run_with_and_without_the_worker_writes_the_same_report(demo, tmp_path):
+    folder = demo[0] / "exports"
+    out = {}
+    for jobs in (1, 2):
+        d = tmp_path / f"j{jobs}"
+        d.mkdir()
+        res = CliRunner().invoke(cli, ["run", str(folder), "--store", str(d / "s.duckdb"), "-o", str(d / "r.html"),
+                                       "-k", "6", "--jobs", str(jobs), "--no-progress",
+                                       "--rejects", str(d / "rejects.csv")])
+        assert res.exit_code == 0, res.output + str(res.exception)
+        out[jobs] = {p.name: p.read_bytes() for p in sorted((d / "r-csv").glob("*.csv"))}
+    assert set(out[1]) == set(out[2]) and len(out[1]) > 20
+    for name, data in out[1].items():
+        if name == "backtest.csv":  # its ``seconds`` column is a timing
+            a = pd.read_csv(d.parent / "j1" / "r-csv" / name).drop(columns="seconds")
+            b = pd.read_csv(d / "r-csv" / name).drop(columns="seconds")
+            pd.testing.assert_frame_equal(a, b)
+        else:
+            assert data == out[2][name], name
+    assert _no_children()
