@@ -34,7 +34,10 @@ recomputed (:attr:`~graphcrm.community.Community.memo_stats`), and the resident 
 and after glibc's ``malloc_trim``.  ``--db-from STORE`` copies a store loaded before from the
 same demo instead of loading (the ``load`` step is then empty; results are recomputed:
 ``GRAPHCRM_FRESH=1``).  ``$GRAPHCRM_MEMO_BUDGET_MIB`` sets the memo's budget for intermediates
-(default 2048, ``none``: no limit).
+(default 2048, ``none``: no limit).  ``--jobs 2`` starts the report's worker after ``circles``
+as ``graphcrm run`` does (:mod:`graphcrm.reports.prefetch`; default here 1, one process, as the
+earlier figures); each step then also records the CPU seconds so far of the process and its
+reaped worker (``cpu_s``), and a last ``worker`` record the worker's peak resident memory.
 """
 from __future__ import annotations
 
@@ -138,8 +141,16 @@ def held(cg, top: int) -> dict:
     return out
 
 
+def _cpu() -> float:
+    """CPU seconds (user + sys) of this process and of its reaped children (the report's worker)."""
+    import resource
+
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
+
 def child(folder: Path, db: Path, steps: list[str] | None, out: Path, max_rss_gib: float = 12.0,
-          memo_top: int = 0, db_from: Path | None = None) -> None:
+          memo_top: int = 0, db_from: Path | None = None, jobs: int | None = 1) -> None:
     """Run the pipeline in this process, one JSON line per step into ``out``."""
     import shutil
     import warnings
@@ -174,7 +185,8 @@ def child(folder: Path, db: Path, steps: list[str] | None, out: Path, max_rss_gi
             err = current.get("stopped") or "interrupted"
         except Exception as exc:  # noqa: BLE001 - a bench records failures and goes on
             err = f"{type(exc).__name__}: {str(exc)[:200]}"
-        rec = {"step": name, "seconds": round(time.perf_counter() - t, 3), "peak_mib": round(_status("VmHWM"), 1),
+        rec = {"step": name, "seconds": round(time.perf_counter() - t, 3), "cpu_s": round(_cpu(), 2),
+               "peak_mib": round(_status("VmHWM"), 1),
                "rss_mib": round(_status("VmRSS"), 1), "loadavg": round(os.getloadavg()[0], 2), "error": err}
         if memo_top:
             rec["held"] = held(cg, memo_top)
@@ -199,15 +211,39 @@ def child(folder: Path, db: Path, steps: list[str] | None, out: Path, max_rss_gi
         step("load", lambda: cg.load(folder, rejects_path=db.with_suffix(".rejects.csv"), progress=False))
     step("community", lambda: cg.community())
     step("projections", lambda: [cg.community().edges(k) for k in ("interactions", "coattendance", "referrals")])
-    for name, opts in ANALYSES:
-        step(name, lambda name=name, opts=opts: getattr(cg, name)(**opts))
-    step("targets", lambda: cg.targets(seed=0))
-    step("report", lambda: cg.report(db.with_suffix(".html"), seed=0))
+    pf = None
+    try:
+        for name, opts in ANALYSES:
+            step(name, lambda name=name, opts=opts: getattr(cg, name)(**opts))
+            if name == "circles" and jobs != 1:  # as graphcrm run: the report's worker (--jobs)
+                from graphcrm.reports.prefetch import start
+
+                pf = start(cg, seed=0, ambassadors_k=30, jobs=jobs)
+                print(f"  report worker {'started' if pf else 'not started'}", flush=True)
+        step("targets", lambda: cg.targets(seed=0))
+
+        def report() -> None:
+            if pf is not None:
+                print(f"  report worker adopted {pf.adopt()} {pf.errors or ''}", flush=True)
+            cg.report(db.with_suffix(".html"), seed=0)
+
+        step("report", report)
+    finally:
+        if pf is not None:
+            pf.close()
+    if pf is not None:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+        with out.open("a") as fh:
+            fh.write(json.dumps({"step": "worker", "seconds": 0.0, "cpu_s": round(_cpu(), 2), "peak_mib": round(peak, 1),
+                                 "rss_mib": 0.0, "loadavg": round(os.getloadavg()[0], 2), "error": None}) + "\n")
+        print(f"  report worker peak {peak:8.0f} MiB", flush=True)
     cg.close()
 
 
 def run_size(n: int, work: Path, steps: list[str] | None, ipo: float | None, max_rss_gib: float = 12.0,
-             memo_top: int = 0, db_from: Path | None = None) -> dict:
+             memo_top: int = 0, db_from: Path | None = None, jobs: int | None = 1) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     folder = work / (f"demo-{n}" + (f"-ipo{ipo:g}" if ipo else ""))
     gen_s = None
@@ -235,12 +271,14 @@ def run_size(n: int, work: Path, steps: list[str] | None, ipo: float | None, max
         cmd += ["--memo-sizes", str(memo_top)]
     if db_from is not None:
         cmd += ["--db-from", str(db_from)]
+    cmd += ["--jobs", "auto" if jobs is None else str(jobs)]
     t = time.perf_counter()
     subprocess.run(cmd, check=False)
     total = round(time.perf_counter() - t, 1)
     records = [json.loads(line) for line in out.read_text().splitlines() if line.strip()] if out.exists() else []
     return {"owners": n, "rows": rows, "steps": records, "process_seconds": total,
-            "peak_mib": max((r["peak_mib"] for r in records), default=None), "loadavg": os.getloadavg()}
+            "peak_mib": max((r["peak_mib"] for r in records if r["step"] != "worker"), default=None),
+            "loadavg": os.getloadavg()}
 
 
 def print_table(results: list[dict]) -> None:
@@ -328,20 +366,23 @@ def main() -> None:
                     help="after each step, size what the process holds and print the N largest entries per community")
     ap.add_argument("--db-from", type=Path, default=None,
                     help="copy this store (loaded before from the same demo) instead of loading; results recomputed")
+    ap.add_argument("--jobs", default="1", help="as graphcrm run --jobs: 1 (default here: one process, as the "
+                    "earlier figures), 2 (the report's worker after circles), auto (graphcrm run's default)")
     ap.add_argument("--plot", type=Path, nargs="*", default=None)
     ap.add_argument("--png", type=Path, default=ROOT / "docs" / "scaling.png")
     ap.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--db", type=Path, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    jobs = None if args.jobs == "auto" else int(args.jobs)
     if args.child:
-        child(args.child, args.db, args.steps, args.out, args.max_rss_gib, args.memo_sizes, args.db_from)
+        child(args.child, args.db, args.steps, args.out, args.max_rss_gib, args.memo_sizes, args.db_from, jobs)
         return
     if args.plot:
         plot(args.plot, args.png)
         return
     results = [run_size(n, args.work, args.steps, args.interactions_per_owner, args.max_rss_gib, args.memo_sizes,
-                        args.db_from) for n in args.owners]
+                        args.db_from, jobs) for n in args.owners]
     print_table(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
