@@ -98,10 +98,15 @@ def positions(values: pd.Series, index: pd.Index) -> np.ndarray:
     A categorical is matched through its categories (one lookup per category, not per row)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         cats = values.cat.categories
-        at = index.get_indexer(np.asarray([str(x) for x in cats], dtype=object)).astype(np.int64)
-        codes = values.cat.codes.to_numpy()
-        return np.where(codes >= 0, at[np.maximum(codes, 0)], -1).astype(np.int64) if len(at) else \
-            np.full(len(values), -1, dtype=np.int64)
+        if cats.dtype == object and len(cats) == len(index) and index.is_unique and cats.equals(index) and \
+                pd.api.types.infer_dtype(cats, skipna=False) == "string":
+            at = np.arange(len(cats), dtype=np.int64)  # the categories are the index itself (owner ids)
+        else:
+            at = index.get_indexer(np.asarray([str(x) for x in cats], dtype=object)).astype(np.int64)
+        if not len(at):
+            return np.full(len(values), -1, dtype=np.int64)
+        # one gather: code -1 (missing) reads the leading -1
+        return np.concatenate([np.full(1, -1, dtype=np.int64), at])[values.cat.codes.to_numpy().astype(np.intp) + 1]
     v = values.astype(object)
     v = v.where(v.notna(), "\x00").to_numpy(dtype=object)
     return index.get_indexer(np.asarray([x if type(x) is str else str(x) for x in v], dtype=object)).astype(np.int64)

@@ -353,6 +353,19 @@ def test_exposures_are_cached_and_safe_to_edit():
     assert (c.owner_ids[::-1][other["src"]] == c.owner_ids[again["src"]]).all()
 
 
+def test_positions_of_categoricals():
+    index = pd.Index(np.array(["a", "b", "c"], dtype=object), dtype=object)
+    same = pd.Series(pd.Categorical(["c", None, "a", "b"], categories=index))  # the index's own categories
+    other = pd.Series(pd.Categorical(["c", None, "x", "a"], categories=["x", "c", "a"]))
+    ints = pd.Series(pd.Categorical([2, 1, None], categories=[1, 2]))  # compared as text
+    assert bt.positions(same, index).tolist() == [2, -1, 0, 1]
+    assert bt.positions(other, index).tolist() == [2, -1, -1, 0]
+    assert bt.positions(ints, pd.Index(np.array(["1", "2"], dtype=object))).tolist() == [1, 0, -1]
+    assert bt.positions(pd.Series(pd.Categorical([None, None], categories=[])), index).tolist() == [-1, -1]
+    assert bt.positions(pd.Series(["b", None, "z"]), index).tolist() == [1, -1, -1]
+    assert all(bt.positions(x, index).dtype == np.int64 for x in (same, other))
+
+
 def test_log_order_is_the_lexsort():
     # many equal times (events, referral days) and equal (t, src, dst) rows: the same permutation
     rng = np.random.default_rng(3)
