@@ -34,9 +34,10 @@ recomputed (:attr:`~graphcrm.community.Community.memo_stats`), and the resident 
 and after glibc's ``malloc_trim``.  ``--db-from STORE`` copies a store loaded before from the
 same demo instead of loading (the ``load`` step is then empty; results are recomputed:
 ``GRAPHCRM_FRESH=1``).  ``$GRAPHCRM_MEMO_BUDGET_MIB`` sets the memo's budget for intermediates
-(default 2048, ``none``: no limit).  ``--jobs 2`` starts the report's worker after ``circles``
-as ``graphcrm run`` does (:mod:`graphcrm.reports.prefetch`; default here 1, one process, as the
-earlier figures); each step then also records the CPU seconds so far of the process and its
+(default 2048, ``none``: no limit).  ``--jobs 2`` runs work that needs only the tables in a
+second process as ``graphcrm run`` does (:class:`graphcrm.reports.prefetch.Ahead`: ambassadors
+and the backtest from the start, the earlier KOCs after ``circles``; default here 1, one
+process, as the earlier figures); each step then also records the CPU seconds so far of the process and its
 reaped worker (``cpu_s``), and a last ``worker`` record the worker's peak resident memory.
 """
 from __future__ import annotations
@@ -211,34 +212,32 @@ def child(folder: Path, db: Path, steps: list[str] | None, out: Path, max_rss_gi
         step("load", lambda: cg.load(folder, rejects_path=db.with_suffix(".rejects.csv"), progress=False))
     step("community", lambda: cg.community())
     step("projections", lambda: [cg.community().edges(k) for k in ("interactions", "coattendance", "referrals")])
-    pf = None
+    from graphcrm.reports.prefetch import Ahead
+
+    ahead = Ahead(cg, seed=0, ambassadors_k=30, jobs=jobs, ambassadors_options=dict(ANALYSES)["ambassadors"])
+    if jobs == 1:
+        ahead.active = False
     try:
+        if jobs != 1:  # as graphcrm run: work that needs only the tables in a second process (--jobs)
+            ahead.after("community")
         for name, opts in ANALYSES:
-            step(name, lambda name=name, opts=opts: getattr(cg, name)(**opts))
-            if name == "circles" and jobs != 1:  # as graphcrm run: the report's worker (--jobs)
-                from graphcrm.reports.prefetch import start
-
-                pf = start(cg, seed=0, ambassadors_k=30, jobs=jobs)
-                print(f"  report worker {'started' if pf else 'not started'}", flush=True)
+            step(name, lambda name=name, opts=opts: (ahead.before(name), getattr(cg, name)(**opts)))
+            ahead.after(name)
         step("targets", lambda: cg.targets(seed=0))
-
-        def report() -> None:
-            if pf is not None:
-                print(f"  report worker adopted {pf.adopt()} {pf.errors or ''}", flush=True)
-            cg.report(db.with_suffix(".html"), seed=0)
-
-        step("report", report)
+        step("report", lambda: (ahead.before("report"), cg.report(db.with_suffix(".html"), seed=0)))
     finally:
-        if pf is not None:
-            pf.close()
-    if pf is not None:
+        ahead.close()
+    if ahead.early is not None or ahead.late is not None:
         import resource
 
+        errors = [e for p in (ahead.early, ahead.late) if p is not None for e in p.errors]
+        print(f"  second process: adopted {ahead.adopted} {errors or ''}", flush=True)
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
         with out.open("a") as fh:
             fh.write(json.dumps({"step": "worker", "seconds": 0.0, "cpu_s": round(_cpu(), 2), "peak_mib": round(peak, 1),
-                                 "rss_mib": 0.0, "loadavg": round(os.getloadavg()[0], 2), "error": None}) + "\n")
-        print(f"  report worker peak {peak:8.0f} MiB", flush=True)
+                                 "rss_mib": 0.0, "loadavg": round(os.getloadavg()[0], 2), "error": None,
+                                 "adopted": ahead.adopted, "errors": errors}) + "\n")
+        print(f"  second process peak {peak:8.0f} MiB", flush=True)
     cg.close()
 
 

@@ -19,8 +19,10 @@ so the worker runs beside ``referral_*``, ``ambassadors``, ``volunteer_candidate
 What it never changes: the results.  Every value is computed by the same function with the
 same options and seed from the same tables as the serial path would (each is deterministic),
 and a value the parent already holds is kept (``memo`` returns the held entry).  If the worker
-fails, is killed or its result cannot be read, nothing is adopted and the report computes the
-pieces itself (serially), as without a worker.  ``tests/test_prefetch.py`` checks that the
+fails, is killed, stalls (alive without using CPU for :data:`STALL_SECONDS` while the parent
+waits: a lock a fork left behind) or its result cannot be read, nothing is adopted and the report
+computes the pieces itself (serially), as without a worker.  The worker runs OpenMP with one
+thread (GNU OpenMP's thread pool does not survive a fork; see :func:`_one_openmp_thread`).  ``tests/test_prefetch.py`` checks that the
 report's tables are the same with and without it.
 
 When it runs (``jobs``, the ``--jobs`` option of ``graphcrm run``): ``jobs=1`` never; ``jobs``
@@ -38,7 +40,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 log = logging.getLogger("graphcrm.report")
@@ -47,6 +49,18 @@ log = logging.getLogger("graphcrm.report")
 MAX_OWNERS = 300_000
 #: memory that must be available beyond what the process holds when the worker is started
 HEADROOM_BYTES = 1 << 30
+#: a worker alive that used no CPU this long while the parent waits is taken as stuck and ended
+STALL_SECONDS = 30.0
+
+
+def _cpu_ticks(pid: int) -> int | None:
+    """utime + stime of process ``pid`` in clock ticks (None when unknown)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def usable_cpus() -> int:
@@ -120,23 +134,41 @@ def _recorder(community: Any, names: set[str], into: list) -> None:
     community.memo = memo  # this process's copy of the community; the worker then exits
 
 
-def _tasks(cg: Any, *, since: Any, until: Any, seed: int, ambassadors_k: int) -> list[tuple[Any, set[str], Callable]]:
-    """The report's independent pieces with the report's options: (community, entry names, call)."""
+#: the report's pieces a worker can compute (see the module docstring)
+PIECES = ("earlier_kocs", "backtest")
+
+
+def _tasks(cg: Any, *, since: Any, until: Any, seed: int, ambassadors_k: int, pieces: Sequence[str] = PIECES,
+           analyses: Sequence[tuple[str, Mapping[str, Any]]] = ()) -> list[tuple[Any, set[str], Callable]]:
+    """The pieces asked for, with the report's options, and the analyses asked for with theirs:
+    (community, cache entry names recorded, call)."""
     import inspect
 
-    from graphcrm.algorithms.backtest import backtest
-    from graphcrm.algorithms.movement import earlier_kocs
-    from graphcrm.reports.html import MOVEMENT_OPTIONS
-
     community = cg.community(since, until)
-    full = cg.community()
-    accepted = inspect.signature(earlier_kocs).parameters
-    mopts = {k: v for k, v in MOVEMENT_OPTIONS.items() if k in accepted}
-    k = min(int(ambassadors_k), 50)  # as the report's backtest section
-    return [
-        (community, {"movement:kocs_then"}, lambda: earlier_kocs(community, **mopts)),
-        (full, {"result:backtest"}, lambda: backtest(full, k=k, seed=int(seed))),
-    ]
+    tasks: list[tuple[Any, set[str], Callable]] = []
+    for name, options in analyses:  # first: the parent waits for these before its own call
+        opts = dict(options)
+        tasks.append((community, {f"result:{name}"},
+                      lambda name=name, opts=opts: getattr(cg, name)(since=since, until=until, **opts)))
+    bad = sorted(set(pieces) - set(PIECES))
+    if bad:
+        from graphcrm.errors import ConfigError
+
+        raise ConfigError(f"unknown report piece(s) {bad}; pieces are {', '.join(PIECES)}")
+    if "earlier_kocs" in pieces:
+        from graphcrm.algorithms.movement import earlier_kocs
+        from graphcrm.reports.html import MOVEMENT_OPTIONS
+
+        accepted = inspect.signature(earlier_kocs).parameters
+        mopts = {k: v for k, v in MOVEMENT_OPTIONS.items() if k in accepted}
+        tasks.append((community, {"movement:kocs_then"}, lambda: earlier_kocs(community, **mopts)))
+    if "backtest" in pieces:
+        from graphcrm.algorithms.backtest import backtest
+
+        full = cg.community()
+        k = min(int(ambassadors_k), 50)  # as the report's backtest section
+        tasks.append((full, {"result:backtest"}, lambda: backtest(full, k=k, seed=int(seed))))
+    return tasks
 
 
 def _worker(conn: Any, other_end: Any, tasks: list) -> None:  # pragma: no cover - runs in the forked process
@@ -145,6 +177,7 @@ def _worker(conn: Any, other_end: Any, tasks: list) -> None:  # pragma: no cover
         other_end.close()  # the parent's reading end: with the parent gone, a send fails instead of waiting
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it ends this process
         _die_with_parent()
+        _one_openmp_thread()
         out: list[tuple[int, str, str, Any]] = []
         errors: list[str] = []
         for i, (community, names, call) in enumerate(tasks):
@@ -168,6 +201,28 @@ def _worker(conn: Any, other_end: Any, tasks: list) -> None:  # pragma: no cover
             conn.close()
         finally:
             os._exit(code)  # no atexit, no finalizers of the parent's objects (the store's connection)
+
+
+def _one_openmp_thread() -> None:  # pragma: no cover - runs in the forked process
+    """GNU OpenMP is not fork-safe: igraph's PageRank (PRPACK) runs an OpenMP team, and a forked
+    child that enters one with the parent's thread pool waits forever for threads that were not
+    forked (measured: the 100k pipeline's worker hung in ``gomp_team_barrier_wait_end``).  With
+    one thread per team the pool is not used.  PRPACK with two threads is not deterministic
+    anyway (its sums in another order from run to run: up to 3e-17 apart on a 100,000-node
+    graph, exactly the same with one thread), so a one-thread PageRank is within the spread of
+    two serial runs."""
+    import ctypes
+
+    try:
+        with open("/proc/self/maps") as fh:
+            libs = sorted({line.split()[-1] for line in fh if "libgomp" in line or "libomp" in line})
+    except OSError:
+        return
+    for path in libs:
+        try:
+            ctypes.CDLL(path).omp_set_num_threads(1)
+        except (OSError, AttributeError):
+            pass
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the forked process
@@ -197,9 +252,9 @@ class Prefetch:
             return self.adopted
         self._done = True
         try:
-            status, out, errors = self._conn.recv()
-        except (EOFError, OSError) as exc:
-            self.errors = [f"the worker ended without a result ({type(exc).__name__})"]
+            status, out, errors = self._receive()
+        except (EOFError, OSError, TimeoutError) as exc:
+            self.errors = [f"the worker ended without a result ({type(exc).__name__}: {exc})"]
             out = []
         else:
             self.errors = list(errors)
@@ -212,6 +267,24 @@ class Prefetch:
             log.info("report prefetch: %s (computed in this process instead)", "; ".join(self.errors))
         self.close()
         return self.adopted
+
+    def _receive(self) -> tuple:
+        """The worker's message; TimeoutError when it is alive but used no CPU for
+        :data:`STALL_SECONDS` (stuck on a lock a fork left behind: it is ended, the parent
+        computes instead), EOFError when it ended without one."""
+        last, since = _cpu_ticks(self.process.pid), 0.0
+        while not self._conn.poll(1.0):
+            if not self.process.is_alive():
+                if self._conn.poll(0):
+                    break
+                raise EOFError("the worker exited")
+            now = _cpu_ticks(self.process.pid)
+            since = 0.0 if now is None or now != last else since + 1.0
+            last = now
+            if since >= STALL_SECONDS:
+                self.process.kill()
+                raise TimeoutError(f"no CPU used for {STALL_SECONDS:g} s")
+        return self._conn.recv()
 
     def close(self) -> None:
         """End the worker if it still runs (after an error or Ctrl-C) and reap it."""
@@ -235,7 +308,8 @@ class Prefetch:
 
 
 def start(cg: Any, *, since: Any = None, until: Any = None, seed: int = 0, ambassadors_k: int = 30,
-          jobs: int | None = None) -> Prefetch | None:
+          jobs: int | None = None, pieces: Sequence[str] = PIECES,
+          analyses: Sequence[tuple[str, Mapping[str, Any]]] = ()) -> Prefetch | None:
     """Start the worker computing the report's independent pieces for a report with these
     options (``cg.report(..., since=since, until=until, seed=seed, ambassadors_k=ambassadors_k)``);
     None when it is not started (``jobs``, CPUs, size, memory, platform: see the module docstring).
@@ -243,10 +317,16 @@ def start(cg: Any, *, since: Any = None, until: Any = None, seed: int = 0, ambas
     Parameters
     ----------
     cg : graphcrm.CommunityGraph
-        The community; its analyses up to ``circles`` should have run (the earlier KOCs bridge
-        with today's circles; the worker computes them itself otherwise).
+        The community.  For ``"earlier_kocs"`` its ``circles`` should have run (the earlier KOCs
+        bridge with today's circles; the worker computes them itself otherwise).
     since, until, seed, ambassadors_k
         The report's options.
+    pieces : sequence of str, default :data:`PIECES`
+        Which of the report's pieces: ``"earlier_kocs"``, ``"backtest"``.
+    analyses : sequence of (name, options), optional
+        Analyses to compute too, as ``getattr(cg, name)(since=since, until=until, **options)``
+        (e.g. ``("ambassadors", {"k": 30, "seed": 0})``: the call the parent will make, so that
+        it finds the result); computed first.
     jobs : int, optional
         Processes to use: 1 = no worker; 2 or more = a worker when the platform and memory
         allow; None = as 2 when two CPUs are usable and the community has at most
@@ -279,10 +359,91 @@ def start(cg: Any, *, since: Any = None, until: Any = None, seed: int = 0, ambas
     if not ok:
         log.info("report prefetch not started: %s", why)
         return None
-    tasks = _tasks(cg, since=since, until=until, seed=seed, ambassadors_k=ambassadors_k)
+    tasks = _tasks(cg, since=since, until=until, seed=seed, ambassadors_k=ambassadors_k, pieces=pieces,
+                   analyses=analyses)
+    if not tasks:
+        return None
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_worker, args=(send, recv, tasks), name="graphcrm-report-prefetch", daemon=True)
     proc.start()
     send.close()  # the parent's copy: the worker's end is the only writer
     return Prefetch(proc, recv, [c for c, _, _ in tasks])
+
+
+def results_kept(cg: Any) -> bool:
+    """Whether ``cg``'s store keeps results this process will read back instead of computing
+    (kept results for the current data, and ``$GRAPHCRM_FRESH`` not set): a worker is then of no use."""
+    from graphcrm.community import fresh_results
+
+    kept = getattr(getattr(cg, "store", None), "result_cache", None)
+    if kept is None or fresh_results():
+        return False
+    try:
+        return len(kept()) > 0
+    except Exception:  # noqa: BLE001 - a store that cannot say: assume nothing is kept
+        return False
+
+
+class Ahead:
+    """The weekly job's use of the second process (``graphcrm run``, ``bench/pipeline_bench.py``).
+
+    After the ``community`` step a worker computes ``ambassadors`` (with the options the job's
+    own step uses) and the report's backtest, beside ``kocs`` and ``circles``; after ``circles``
+    a second one computes the earlier period's KOCs (they bridge with today's circles), beside
+    the steps up to the report.  The ``ambassadors`` step adopts the first worker's results
+    (waiting for it if needed), the report the rest.  Nothing starts when the store keeps
+    results for this data (:func:`results_kept`) or :func:`should_start` says no.
+
+    Example
+    -------
+    >>> ahead = Ahead(cg, seed=0, ambassadors_k=30, ambassadors_options={"k": 30, "seed": 0})  # doctest: +SKIP
+    >>> try:                                                     # doctest: +SKIP
+    ...     ahead.after("community")
+    ...     for name, opts in steps:
+    ...         ahead.before(name); getattr(cg, name)(**opts); ahead.after(name)
+    ...     ahead.before("report"); cg.report("r.html", seed=0, ambassadors_k=30)
+    ... finally:
+    ...     ahead.close()
+    """
+
+    def __init__(self, cg: Any, *, since: Any = None, until: Any = None, seed: int = 0, ambassadors_k: int = 30,
+                 jobs: int | None = None, ambassadors_options: Mapping[str, Any] | None = None):
+        self.cg, self.since, self.until, self.seed, self.k, self.jobs = cg, since, until, seed, ambassadors_k, jobs
+        self.ambassadors_options = dict(ambassadors_options) if ambassadors_options is not None else None
+        self.early: Prefetch | None = None
+        self.late: Prefetch | None = None
+        self.active = True
+
+    def _start(self, **kw: Any) -> Prefetch | None:
+        return start(self.cg, since=self.since, until=self.until, seed=self.seed, ambassadors_k=self.k,
+                     jobs=self.jobs, **kw)
+
+    def after(self, step: str) -> None:
+        """Call after each step of the job."""
+        if step == "community":
+            self.active = not results_kept(self.cg)
+            if self.active:
+                amb = [("ambassadors", self.ambassadors_options)] if self.ambassadors_options is not None else []
+                self.early = self._start(pieces=("backtest",), analyses=amb)
+        elif step == "circles" and self.active:
+            self.late = self._start(pieces=("earlier_kocs",))
+
+    def before(self, step: str) -> None:
+        """Call before each step of the job (``"report"`` before the report)."""
+        if step == "ambassadors" and self.early is not None:
+            self.early.adopt()
+        elif step == "report":
+            for p in (self.early, self.late):
+                if p is not None:
+                    p.adopt()
+
+    @property
+    def adopted(self) -> list[str]:
+        return [n for p in (self.early, self.late) if p is not None for n in p.adopted]
+
+    def close(self) -> None:
+        """End any worker still running (after an error or Ctrl-C too)."""
+        for p in (self.early, self.late):
+            if p is not None:
+                p.close()

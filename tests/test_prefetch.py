@@ -87,7 +87,7 @@ def test_when_the_worker_is_started():
 
 def test_a_failing_or_killed_worker_adopts_nothing(demo, monkeypatch):
     _, store = demo
-    cg = _fresh(store, monkeypatch)
+    cg = graphcrm.open(store)
     c = cg.community()
 
     def boom():
@@ -130,3 +130,15 @@ def test_run_with_and_without_the_worker_writes_the_same_report(demo, tmp_path):
         else:
             assert data == out[2][name], name
     assert _no_children()
+
+
+def test_a_stalled_worker_is_ended_and_nothing_adopted(demo, monkeypatch):
+    _, store = demo
+    cg = graphcrm.open(store)
+    c = cg.community()
+    monkeypatch.setattr(prefetch, "STALL_SECONDS", 2.0)
+    monkeypatch.setattr(prefetch, "_tasks", lambda cg, **kw: [(c, {"result:backtest"}, lambda: __import__("time").sleep(60))])
+    pf = prefetch.start(cg, jobs=2)
+    assert pf.adopt() == [] and "no CPU used" in pf.errors[0]
+    assert not pf.process.is_alive() and _no_children()
+    cg.close()

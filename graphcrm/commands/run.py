@@ -64,9 +64,9 @@ def _steps(folder: Path | None, write_back: str | None) -> list[str]:
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar per step (default: on a terminal only).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Processes: 1 = all in this one; 2 = the report's backtest and earlier-period KOCs in a "
-                   "second process beside the analyses (same results). Default: 2 when two CPUs are usable "
-                   "and the community has at most 300,000 owners.")
+              help="Processes: 1 = all in this one; 2 = ambassadors, the report's backtest and earlier-period "
+                   "KOCs in a second process beside the other steps (same results). Default: 2 when two CPUs "
+                   "are usable and the community has at most 300,000 owners.")
 @store_option
 @window_options
 @lang_option
@@ -82,10 +82,11 @@ def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None
     each load) and the options, so running the job again on unchanged data, or ``graphcrm
     report`` afterwards, reuses them (--fresh recomputes).  Prints the seconds of each step.
 
-    With --jobs 2 (the default on two or more CPUs up to 300,000 owners) the report's pieces
-    that need only the tables (the backtest, the earlier period's KOC ranks) are computed in a
-    second process started after the circles step, beside the other analyses; the report then
-    finds them (graphcrm.reports.prefetch: same results; serial if that process fails).
+    With --jobs 2 (the default on two or more CPUs up to 300,000 owners) work that needs only
+    the tables runs in a second process beside the other steps: ambassadors and the report's
+    backtest from the start, the report's earlier-period KOC ranks after the circles step; the
+    steps then find their results (graphcrm.reports.prefetch: same results; serial if that
+    process fails or stalls).
     """
     from graphcrm.community import FRESH_ENV
     from graphcrm.progress import steps
@@ -113,31 +114,32 @@ def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None
             rep = timed("load", lambda: cg.load(folder, mapping=mapping, rejects_path=rejects_path, progress=False))
             click.echo(rep.format())
         timed("community", lambda: cg.community(since, until))
-        try:
-            for name, opts in WEEKLY:
-                o = {k: (seed if v is None else v) for k, v in opts.items()}
-                if name == "ambassadors":
-                    o["k"] = ambassadors_k
-                if "lang" in inspect.signature(getattr(cg, name)).parameters:
-                    o.setdefault("lang", lang)
-                timed(name, lambda name=name, o=o: getattr(cg, name)(since=since, until=until, **o))
-                if name == "circles" and _computed(cg, since, until, "result:circles"):
-                    # results read back from the store mean the report's will be too: no worker then
-                    from graphcrm.reports.prefetch import start
+        from graphcrm.reports.prefetch import Ahead
 
-                    prefetch = start(cg, since=since, until=until, seed=seed, ambassadors_k=ambassadors_k, jobs=jobs)
+        ahead = Ahead(cg, since=since, until=until, seed=seed, ambassadors_k=ambassadors_k, jobs=jobs,
+                      ambassadors_options=_options(cg, "ambassadors", dict(WEEKLY)["ambassadors"], seed, ambassadors_k,
+                                                   lang))
+        try:
+            ahead.after("community")  # a second process for work that needs only the tables (--jobs)
+            for name, opts in WEEKLY:
+                o = _options(cg, name, opts, seed, ambassadors_k, lang)
+
+                def call(name=name, o=o) -> object:
+                    ahead.before(name)  # the ambassadors step waits for the second process's result
+                    return getattr(cg, name)(since=since, until=until, **o)
+
+                timed(name, call)
+                ahead.after(name)
             tg = timed("targets", lambda: cg.targets(since=since, until=until, ambassadors_k=ambassadors_k, seed=seed,
                                                      lang=lang))
 
             def report() -> Path:
-                if prefetch is not None:
-                    prefetch.adopt()  # waits for the second process (counted in the report's seconds)
+                ahead.before("report")  # waits for the second process (counted in the report's seconds)
                 return cg.report(output, lang=lang, since=since, until=until, seed=seed, ambassadors_k=ambassadors_k)
 
             path = timed("report", report)
         finally:
-            if prefetch is not None:
-                prefetch.close()  # after an error or Ctrl-C too: no process left behind
+            ahead.close()  # after an error or Ctrl-C too: no process left behind
         if write_back:
             from graphcrm.algorithms.targeting import collapse_targets
 
@@ -149,10 +151,15 @@ def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None
     click.echo(f"{'total':22s} {total:8.2f} s; report written to {path}")
 
 
-def _computed(cg, since, until, name: str) -> bool:
-    """Whether ``name`` was computed in this process (not read back from the store)."""
-    stats = cg.community(since, until).memo_stats.get(name, {})
-    return stats.get("computed", 0) > 0
+def _options(cg, name: str, opts: dict, seed: int, ambassadors_k: int, lang: str) -> dict:
+    """The options the weekly job's step ``name`` runs with (``seed`` filled in, ``k`` for
+    ambassadors, ``lang`` where the analysis takes it)."""
+    o = {k: (seed if v is None else v) for k, v in opts.items()}
+    if name == "ambassadors":
+        o["k"] = ambassadors_k
+    if "lang" in inspect.signature(getattr(cg, name)).parameters:
+        o.setdefault("lang", lang)
+    return o
 
 
 def _size(out: object) -> str:
