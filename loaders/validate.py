@@ -884,18 +884,31 @@ def _duplicate_keys(df: pd.DataFrame, key: tuple[str, ...], ok: np.ndarray) -> t
     if not len(rows):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     group = np.zeros(len(rows), dtype=np.int64)
+    bound = 1  # every group number is below it
     for k in key:
         col = df[k] if len(rows) == len(df) else df[k].iloc[rows]
         codes, uniques = pd.factorize(col, use_na_sentinel=True)
         del col
-        group = group * (len(uniques) + 1) + (np.asarray(codes, dtype=np.int64) + 1)
-        group, _ = pd.factorize(group)  # renumber densely: the next product cannot overflow
-        group = np.asarray(group, dtype=np.int64)
-    _, first = np.unique(group, return_index=True)  # the first row of each group
-    first_by_group = np.full(int(group.max()) + 1, -1, dtype=np.int64)
-    first_by_group[group[first]] = first
-    dup = first_by_group[group] != np.arange(len(group))
-    return rows[dup], rows[first_by_group[group[dup]]]
+        radix = len(uniques) + 1
+        if bound * radix >= 2**62:  # renumber densely only when the next product could overflow
+            group, _ = pd.factorize(group)
+            group = np.asarray(group, dtype=np.int64)
+            bound = int(group.max()) + 1
+        group *= radix
+        group += np.asarray(codes, dtype=np.int64) + 1
+        bound *= radix
+        del codes
+    # dense numbers in order of first appearance (factorize's order): a row is the first of its
+    # group exactly when its number is above every earlier row's, and the g-th first row is
+    # group g's first row
+    group = np.asarray(pd.factorize(group)[0], dtype=np.int64)
+    first = np.empty(len(group), dtype=bool)
+    first[0] = True
+    if len(group) > 1:
+        first[1:] = group[1:] > np.maximum.accumulate(group)[:-1]
+    first_row = np.flatnonzero(first)
+    dup = ~first
+    return rows[dup], rows[first_row[group[dup]]]
 
 
 def validate(

@@ -1,0 +1,56 @@
+"""Old loader vs new: the same stores and the same rejects, table by table.
+
+    PYTHONPATH=OLD-SNAPSHOT python bench/load_identity.py load FOLDER OLD.duckdb OLD-rejects.csv
+    PYTHONPATH=/work/main   python bench/load_identity.py load FOLDER NEW.duckdb NEW-rejects.csv
+    python bench/load_identity.py compare OLD.duckdb NEW.duckdb OLD-rejects.csv NEW-rejects.csv
+
+``load`` loads FOLDER into a fresh store (fixed ``now`` so the future-date checks agree) and prints
+the counts; ``compare`` reads every contract table of both stores sorted by its key
+(``assert_frame_equal``, exact) and compares the two rejects files byte for byte (a missing file
+on both sides counts as equal).  Old code from ``git archive REV | tar -x -C DIR`` (see
+docs/benchmarks.md).  Timings are not measured here.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+NOW = "2026-12-01"
+
+
+def main() -> None:
+    import pandas as pd
+
+    import graphcrm
+
+    what = sys.argv[1]
+    if what == "load":
+        folder, store, rejects = sys.argv[2:5]
+        for p in (store, store + ".wal", rejects):
+            Path(p).unlink(missing_ok=True)
+        rep = graphcrm.open(store).load(folder, rejects_path=rejects, now=NOW, progress=False)
+        print("graphcrm from", graphcrm.__file__)
+        print(rep.counts.to_string())
+        return
+    old, new, old_rej, new_rej = sys.argv[2:6]
+    from graphcrm.contract import TABLES
+
+    a, b = graphcrm.open(old), graphcrm.open(new)
+    same = True
+    for name in TABLES:
+        x, y = a.table(name), b.table(name)
+        try:
+            pd.testing.assert_frame_equal(x.reset_index(drop=True), y.reset_index(drop=True), check_exact=True)
+            print(f"{name:13s} {len(x):>10,} rows  identical")
+        except AssertionError as exc:
+            same = False
+            print(f"{name:13s} DIFFERENT: {str(exc)[:300]}")
+    ro, rn = Path(old_rej), Path(new_rej)
+    rej_same = (ro.exists() == rn.exists()) and (not ro.exists() or ro.read_bytes() == rn.read_bytes())
+    print("rejects files:", "identical" if rej_same else "DIFFERENT",
+          f"({ro.stat().st_size if ro.exists() else 0:,} bytes)")
+    print("ALL IDENTICAL" if same and rej_same else "DIFFERENCES FOUND")
+
+
+if __name__ == "__main__":
+    main()
