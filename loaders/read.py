@@ -353,7 +353,22 @@ def _split_one(raw: bytes | str, delim: str) -> list[str]:
     return rec
 
 
+COMPILED_SCAN_BYTES = 16 << 20
+"""Files of at least this many bytes are scanned by the compiled one-pass scan
+(``graphcrm.loaders._scan``, the same arrays; it needs numba, which smaller files do not load)."""
+
+
 def _scan_records(a: np.ndarray, delim: str):
+    """Record boundaries of RFC-4180 text held as UTF-8 bytes (see :func:`_scan_records_vectorised`):
+    the compiled one-pass scan for buffers of at least :data:`COMPILED_SCAN_BYTES`, else vectorised."""
+    if len(a) >= COMPILED_SCAN_BYTES:
+        from graphcrm.loaders._scan import scan_records
+
+        return scan_records(a, delim)
+    return _scan_records_vectorised(a, delim)
+
+
+def _scan_records_vectorised(a: np.ndarray, delim: str):
     """Vectorised record boundaries of RFC-4180 text held as UTF-8 bytes.
 
     Returns ``(starts, ends, first_line, last_line, n_fields, multiline)`` for every non-empty
