@@ -394,8 +394,9 @@ def test_circle_ids_is_the_circles_partition_and_kocs_needs_no_table(monkeypatch
 
     c, _ = _noisy_groups(3)
     calls = []
-    real = circ_mod._find_circles
-    monkeypatch.setattr(circ_mod, "_find_circles", lambda *a, **k: calls.append(1) or real(*a, **k))
+    # the partition (combined graph, method="auto"'s choice, circles) is computed once per community
+    real = circ_mod._partition
+    monkeypatch.setattr(circ_mod, "_partition", lambda *a, **k: calls.append(1) or real(*a, **k))
     ids = circle_ids(c)
     df = circles(c)
     assert len(calls) == 1

@@ -14,8 +14,10 @@ from graphcrm.commands.options import (analysis_options, emit, given, handle_err
               help="Fixed resolution (higher = more, smaller circles); default: the most seed-stable level of --granularity.")
 @library_option("--granularity", type=click.Choice(["coarser", "default", "finer"]), library=("circles", "granularity"),
                 help="Fewer, larger or more, smaller circles.")
-@library_option("--method", type=click.Choice(["modularity", "cpm", "infomap", "louvain"]),
-                library=("circles", "method"), help="Leiden modularity, Leiden CPM, Infomap or Louvain.")
+@library_option("--method", type=click.Choice(["auto", "modularity", "cpm", "infomap", "louvain"]),
+                library=("circles", "method"),
+                help="auto (modularity or Infomap, by edge cross-validation), Leiden modularity, Leiden CPM, "
+                     "Infomap or Louvain.")
 @click.option("--layer-weights", default=None, metavar="L=W,...",
               help="Weights of the normalised layers, e.g. coattendance=1,interactions=0.5.")
 @library_option("--engine", type=click.Choice(["auto", "leidenalg", "igraph"]), library=("circles", "engine"),
