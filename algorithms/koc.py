@@ -417,6 +417,35 @@ def kocs(
     >>> len(set(top["owner_id"]) & set(truth["kocs"])) >= 0.8 * len(truth["kocs"])
     True
     """
+    return koc_table(community, weights=weights, kind_weights=kind_weights, half_life_days=half_life_days,
+                     min_distinct_engagers=min_distinct_engagers, min_distinct_days=min_distinct_days,
+                     closed_group_discount=closed_group_discount, max_group_size=max_group_size, damping=damping,
+                     bridging=bridging, referral_decay=referral_decay, include_staff=include_staff,
+                     circles_frame=circles_frame, circle_options=circle_options, top=top, lang=lang)
+
+
+def koc_table(community: Community, *, weights: dict[str, float] | None, kind_weights: dict[str, float] | None,
+              half_life_days: float | None, min_distinct_engagers: float, min_distinct_days: int,
+              closed_group_discount: float, max_group_size: int, damping: float, bridging: str,
+              referral_decay: tuple[float, ...] | list[float] | None, include_staff: bool,
+              circles_frame: pd.DataFrame | None, circle_options: dict | None, top: int | None, lang: str,
+              reasons: bool = True) -> pd.DataFrame:
+    """:func:`kocs`' table, not cached, every option given (see :func:`kocs`); ``reasons=False``
+    leaves out the ``reason`` column (a caller that reads only ranks and scores, e.g. the
+    earlier period's KOC ranks of :func:`graphcrm.algorithms.movement.movement`, saves the
+    per-owner texts: 0.4 s of 2.7 at 100,000 owners).  The other columns are the same.
+
+    Example
+    -------
+    >>> import inspect
+    >>> from graphcrm.demo import generate_demo
+    >>> from graphcrm.community import Community
+    >>> c = Community(generate_demo(1_000, seed=1)[0])
+    >>> opts = {k: p.default for k, p in inspect.signature(kocs).parameters.items() if k not in ("community", "details")}
+    >>> k = koc_table(c, **opts, reasons=False)
+    >>> k.equals(kocs(c).drop(columns="reason"))
+    True
+    """
     lang = check_lang(lang)
     W = _check_weights(weights)
     if bridging not in ("count", "entropy"):
@@ -457,7 +486,8 @@ def kocs(
     df.insert(1, "rank", np.arange(1, len(df) + 1))
     if top is not None:
         df = df.head(int(top))
-    df["reason"] = _reasons(df, lang, min_distinct_engagers, min_distinct_days, bridging)
+    if reasons:
+        df["reason"] = _reasons(df, lang, min_distinct_engagers, min_distinct_days, bridging)
     return df
 
 

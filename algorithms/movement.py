@@ -697,7 +697,21 @@ def _kocs_then(community: Any, now_c: Any, then_end: pd.Timestamp, koc_options: 
     computed, so a value computed elsewhere (:func:`earlier_kocs` in a worker process, adopted
     under the same cache key: :mod:`graphcrm.reports.prefetch`) spares building it."""
     name, opts = _kocs_then_entry(now_c, then_end, koc_options, compare_circles, then_circles)
-    return community.memo(name, opts, lambda: _scored(_then(community, then_end), opts["kocs"]))
+    return community.memo(name, opts, lambda: _scored_uncached(_then(community, then_end), opts["kocs"]))
+
+
+def _scored_uncached(community: Any, koc_options: Mapping[str, Any]) -> pd.DataFrame:
+    """:func:`_scored` without the KOC table's per-owner reasons (and without caching the table
+    on ``community``: the earlier window's table is read only here)."""
+    import inspect
+
+    from graphcrm.algorithms.koc import koc_table, kocs
+
+    bound = inspect.signature(kocs).bind(community, **dict(koc_options))
+    bound.apply_defaults()
+    args = {k: v for k, v in bound.arguments.items() if k not in ("community", "details")}
+    k = koc_table(community, **args, reasons=False)
+    return k.loc[k["score"] > 0, ["owner_id", "rank", "score", "qualified"]].reset_index(drop=True)
 
 
 def _kocs_then_entry(now_c: Any, then_end: pd.Timestamp, koc_options: Mapping[str, Any] | None,
