@@ -232,12 +232,13 @@ def child(folder: Path, db: Path, steps: list[str] | None, out: Path, max_rss_gi
 
         errors = [e for p in (ahead.early, ahead.late) if p is not None for e in p.errors]
         print(f"  second process: adopted {ahead.adopted} {errors or ''}", flush=True)
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+        ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak, wcpu = ch.ru_maxrss / 1024.0, ch.ru_utime + ch.ru_stime
         with out.open("a") as fh:
             fh.write(json.dumps({"step": "worker", "seconds": 0.0, "cpu_s": round(_cpu(), 2), "peak_mib": round(peak, 1),
                                  "rss_mib": 0.0, "loadavg": round(os.getloadavg()[0], 2), "error": None,
-                                 "adopted": ahead.adopted, "errors": errors}) + "\n")
-        print(f"  second process peak {peak:8.0f} MiB", flush=True)
+                                 "worker_cpu_s": round(wcpu, 2), "adopted": ahead.adopted, "errors": errors}) + "\n")
+        print(f"  second process(es): peak {peak:8.0f} MiB, {wcpu:.1f} CPU s", flush=True)
     cg.close()
 
 
