@@ -2,6 +2,7 @@
 
     python bench/circles_ecv_trial.py              # the 8 labelled networks, fold sets / seeds 0-4
     python bench/circles_ecv_trial.py --demo --seeds 0,1,2   # the 20,000-owner demo's planted circles
+    python bench/circles_ecv_trial.py --infomap-spread       # Infomap's own seed spread (primary school)
 
 Edge cross-validation (ECV; Li, Levina & Zhu, Biometrika 2020, as in their R package
 ``randnet::ECV.block``: hold out a random 10% of the node *pairs*, tied or not, fit on the rest,
@@ -211,14 +212,56 @@ def run_demo(n_owners: int, seeds: list[int]) -> None:
                 f"{len(set(m[tied]))} | {a['nmi']:.3f} / {a['ari']:.3f} | {b['nmi']:.3f} / {b['ari']:.3f} | {cpu:.0f} |")
 
 
+def infomap_spread(n_seeds: int = 20) -> None:
+    """Infomap (best of 10 trials) on the primary school over seeds 0..n_seeds-1, seeded as
+    graphcrm seeds it (``_find_circles``) and as igraph's own (``random.seed(s)``, the baseline);
+    and the best of 10, 30, 100 trials over seeds 0-9."""
+    import random
+
+    from validate_circles import _igraph
+
+    name, frames, lab = labelled_sets()[0]
+    c = Community.from_frames(frames)
+    ids = c.owner_ids
+    truth = lab.reindex(ids)
+    known = truth.notna().to_numpy()
+    u, v, w = combined_graph(c)
+    n = len(ids)
+    g = _igraph(c)
+
+    def row(label, parts):
+        sc = [compare_partitions(truth[known], q[known]) for q in parts]
+        st = [_agreement(parts[a], parts[b])[0] for a in range(len(parts)) for b in range(a + 1, len(parts))]
+        say(f"| {label} | {np.mean([x['nmi'] for x in sc[:5]]):.3f} / {np.mean([x['ari'] for x in sc[:5]]):.3f} | "
+            f"{np.mean([x['nmi'] for x in sc]):.3f} / {np.mean([x['ari'] for x in sc]):.3f} | "
+            f"{min(x['ari'] for x in sc):.3f} | {np.mean(st):.3f} (min {min(st):.3f}) |")
+
+    say(f"## Infomap's own seed spread on the {name}")
+    say("| Infomap | seeds 0-4: NMI / ARI | all seeds: NMI / ARI | smallest ARI | NMI between seeds |")
+    say("|---|---|---|---|---|")
+    row(f"best of 10, graphcrm's seeding, seeds 0-{n_seeds - 1}", [full_infomap(n, u, v, w, s) for s in range(n_seeds)])
+    base = []
+    for s in range(n_seeds):
+        random.seed(s)
+        base.append(np.asarray(g.community_infomap(edge_weights="weight").membership))
+    row(f"best of 10, igraph's seeding (the baseline), seeds 0-{n_seeds - 1}", base)
+    for trials in (10, 30, 100):
+        row(f"best of {trials}, graphcrm's seeding, seeds 0-9",
+            [_find_circles(n, u, v, w, method="infomap", resolution=None, granularity="default", runs=1, seed=s,
+                           n_iterations=2, engine="auto", trials=trials)[0] for s in range(10)])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--demo", action="store_true")
     ap.add_argument("--owners", type=int, default=20_000)
     ap.add_argument("--seeds", default="0,1,2,3,4")
+    ap.add_argument("--infomap-spread", action="store_true")
     a = ap.parse_args()
     seeds = [int(x) for x in a.seeds.split(",")]
-    if a.demo:
+    if a.infomap_spread:
+        infomap_spread()
+    elif a.demo:
         run_demo(a.owners, seeds)
     else:
         run_labelled(seeds)
