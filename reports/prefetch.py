@@ -26,8 +26,10 @@ thread (GNU OpenMP's thread pool does not survive a fork; see :func:`_one_openmp
 report's tables are the same with and without it.
 
 When it runs (``jobs``, the ``--jobs`` option of ``graphcrm run``): ``jobs=1`` never; ``jobs``
-of 2 or more always when it can; ``None`` (the default) when the process may use two CPUs and
-the community has at most :data:`MAX_OWNERS` owners (at 1,000,000 owners the worker's own
+of 2 or more always when it can; ``None`` (the default) when the process may use two CPUs, one
+of them is idle (1-minute load average below the CPUs minus one half: with the second core busy
+the worker only takes CPU from the main chain, see :func:`_busy`) and the community has at most
+:data:`MAX_OWNERS` owners (at 1,000,000 owners the worker's own
 windows and influence graphs would add gigabytes beside a process that already holds ~9 GB).
 In every case it needs ``fork`` (Linux, macOS) and more memory available
 (``MemAvailable``) than the process holds now plus :data:`HEADROOM_BYTES` (the worker may in
@@ -90,6 +92,17 @@ def _rss() -> int | None:
         return None
 
 
+def _busy() -> bool:
+    """Whether no CPU is idle: the 1-minute load average (this process counts about 1) is within
+    half a CPU of the usable CPUs.  A second process then takes its CPU from the main chain:
+    measured at 100k with another session's job on the second core (load 2.2-3.1), the pipeline
+    took 72-75 s with the worker and 63-71 s without (docs/benchmarks.md, stop 23)."""
+    try:
+        return os.getloadavg()[0] > usable_cpus() - 0.5
+    except OSError:  # pragma: no cover - no load average
+        return False
+
+
 def should_start(n_owners: int, jobs: int | None) -> tuple[bool, str]:
     """Whether a worker is started for a community of ``n_owners`` with ``jobs``, and why not."""
     import multiprocessing as mp
@@ -104,6 +117,8 @@ def should_start(n_owners: int, jobs: int | None) -> tuple[bool, str]:
         return False, "one CPU"
     if jobs is None and n_owners > MAX_OWNERS:
         return False, f"{n_owners:,} owners > {MAX_OWNERS:,} (--jobs 2 to force)"
+    if jobs is None and _busy():
+        return False, f"no idle CPU (load average {os.getloadavg()[0]:.1f} on {usable_cpus()} CPUs; --jobs 2 to force)"
     if "fork" not in mp.get_all_start_methods():
         return False, "no fork on this platform"
     avail, rss = _meminfo("MemAvailable"), _rss()
@@ -366,7 +381,13 @@ def start(cg: Any, *, since: Any = None, until: Any = None, seed: int = 0, ambas
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_worker, args=(send, recv, tasks), name="graphcrm-report-prefetch", daemon=True)
-    proc.start()
+    import gc
+
+    gc.freeze()  # the worker's collector leaves the inherited objects alone: fewer copy-on-write pages
+    try:
+        proc.start()
+    finally:
+        gc.unfreeze()
     send.close()  # the parent's copy: the worker's end is the only writer
     return Prefetch(proc, recv, [c for c, _, _ in tasks])
 

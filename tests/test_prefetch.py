@@ -82,7 +82,16 @@ def test_when_the_worker_is_started():
     assert not ok and "owners" in why
     if prefetch.usable_cpus() >= 2:
         assert prefetch.should_start(prefetch.MAX_OWNERS + 1, 2)[0]  # asked for: the size does not stop it
-        assert prefetch.should_start(100, None)[0]
+
+
+def test_the_default_needs_an_idle_cpu(monkeypatch):
+    monkeypatch.setattr(prefetch, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(prefetch.os, "getloadavg", lambda: (1.2, 1.0, 1.0))
+    assert prefetch.should_start(100, None) == (True, "")
+    monkeypatch.setattr(prefetch.os, "getloadavg", lambda: (2.3, 2.0, 2.0))
+    ok, why = prefetch.should_start(100, None)
+    assert not ok and "no idle CPU" in why
+    assert prefetch.should_start(100, 2)[0]  # asked for: started anyway
 
 
 def test_a_failing_or_killed_worker_adopts_nothing(demo, monkeypatch):

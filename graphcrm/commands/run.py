@@ -66,7 +66,7 @@ def _steps(folder: Path | None, write_back: str | None) -> list[str]:
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Processes: 1 = all in this one; 2 = ambassadors, the report's backtest and earlier-period "
                    "KOCs in a second process beside the other steps (same results). Default: 2 when two CPUs "
-                   "are usable and the community has at most 300,000 owners.")
+                   "are usable, one is idle (load average) and the community has at most 300,000 owners.")
 @store_option
 @window_options
 @lang_option
@@ -82,7 +82,7 @@ def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None
     each load) and the options, so running the job again on unchanged data, or ``graphcrm
     report`` afterwards, reuses them (--fresh recomputes).  Prints the seconds of each step.
 
-    With --jobs 2 (the default on two or more CPUs up to 300,000 owners) work that needs only
+    With --jobs 2 (the default with an idle second CPU, up to 300,000 owners) work that needs only
     the tables runs in a second process beside the other steps: ambassadors and the report's
     backtest from the start, the report's earlier-period KOC ranks after the circles step; the
     steps then find their results (graphcrm.reports.prefetch: same results; serial if that
