@@ -55,8 +55,12 @@ def differ(a, b, rtol: float, where: str = "") -> list[str]:
     if dataclasses.is_dataclass(a) and dataclasses.is_dataclass(b) and type(a) is type(b):
         out = []
         for f in dataclasses.fields(a):
-            if not _timing(f.name):
-                out += differ(getattr(a, f.name), getattr(b, f.name), rtol, f"{where}.{f.name}")
+            if _timing(f.name):
+                continue
+            if not (hasattr(a, f.name) and hasattr(b, f.name)):  # kept by a version without the field
+                out.append(f"{where}.{f.name}: only in one store's version")
+                continue
+            out += differ(getattr(a, f.name), getattr(b, f.name), rtol, f"{where}.{f.name}")
         return out
     if isinstance(a, dict) and isinstance(b, dict):
         if set(a) != set(b):
