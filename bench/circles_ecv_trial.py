@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from validate_circles import baselines, labelled_sets  # noqa: E402
+from validate_circles import baselines, labelled_sets, planted_demo  # noqa: E402
 
 from graphcrm.algorithms.circles import (  # noqa: E402
     COARSEN_TIES,
@@ -180,15 +180,7 @@ def run_labelled(seeds: list[int]) -> None:
 
 
 def run_demo(n_owners: int, seeds: list[int]) -> None:
-    import pandas as pd
-
-    from graphcrm.demo import HOBBIES, generate_demo
-
-    tables, truth = generate_demo(n_owners, seed=0)
-    c = Community(tables)
-    planted = pd.Series(truth["circles"]["of_owner"], index=tables["owners"]["owner_id"].to_numpy()
-                        ).reindex(c.owner_ids).to_numpy()
-    city = planted // len(HOBBIES)
+    c, _, planted, city = planted_demo(n_owners)
     u, v, w = combined_graph(c)
     n = len(c.owner_ids)
     say(f"## ECV on the {n_owners:,}-owner demo ({len(u):,} ties; {ECV_FOLDS} folds, hold-out {ECV_HOLDOUT}); "

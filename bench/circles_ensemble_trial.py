@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from validate_circles import baselines, labelled_sets  # noqa: E402
+from validate_circles import baselines, labelled_sets, planted_demo  # noqa: E402
 
 from graphcrm.algorithms.circles import (  # noqa: E402
     _agreement,
@@ -73,15 +73,7 @@ def pooled_consensus(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, lev
 
 def demo(n: int = 20_000) -> None:
     """The *levels* variant on the demo community against its planted city and city x hobby circles."""
-    import pandas as pd
-
-    from graphcrm.demo import HOBBIES, generate_demo
-
-    tables, truth = generate_demo(n, seed=0)
-    c = Community(tables)
-    planted = pd.Series(truth["circles"]["of_owner"], index=tables["owners"]["owner_id"].to_numpy()
-                        ).reindex(c.owner_ids).to_numpy()
-    city = planted // len(HOBBIES)
+    c, _, planted, city = planted_demo(n)
     u, v, w = combined_graph(c)
     tied = np.zeros(len(c.owner_ids), dtype=bool)
     tied[u] = tied[v] = True

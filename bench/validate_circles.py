@@ -226,11 +226,17 @@ def run_labelled() -> None:
 # ---------------------------------------------------------------------------------------------
 # the demo's planted circles
 # ---------------------------------------------------------------------------------------------
-def run_demo(n: int) -> None:
-    tables, truth = generate_demo(n, seed=0)
+def planted_demo(n: int, *, seed: int = 0) -> tuple[Community, dict, np.ndarray, np.ndarray]:
+    """The ``n``-owner demo community (``seed``), its planted truth, and each owner's planted
+    city x hobby circle and city in the community's owner order: ``(community, truth, planted, city)``."""
+    tables, truth = generate_demo(n, seed=seed)
     c = Community(tables)
     planted = pd.Series(truth["circles"]["of_owner"], index=tables["owners"]["owner_id"].to_numpy()).reindex(c.owner_ids).to_numpy()
-    city = planted // len(HOBBIES)
+    return c, truth, planted, planted // len(HOBBIES)
+
+
+def run_demo(n: int) -> None:
+    c, truth, planted, city = planted_demo(n)
     names = np.array(truth["circles"]["names"])[planted]
     say(f"## The demo community's planted circles ({n:,} owners, seed 0; {len(set(city))} cities, "
         f"{len(set(planted))} city x hobby circles)")
