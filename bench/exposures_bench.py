@@ -1,6 +1,11 @@
 """Wall/CPU seconds and resident memory of building the exposure log (``algorithms.backtest.exposures``).
 
     python bench/exposures_bench.py COPY-OF-STORE.duckdb [--save OUT.npz] [--compare OTHER.npz] [--profile]
+    python bench/exposures_bench.py higgs_twitter [...]     # a real data set of bench/backtest_real.py
+
+STORE is a store file, or the name of one of ``bench/backtest_real.py``'s real data sets
+(``higgs_twitter``, ``stackexchange_conlang``, ``stackexchange_quantumcomputing``, ``collegemsg``,
+``bitcoin_otc``: read from ../shared/data, never copied), built into a community as the backtest does.
 
 Opens the store, builds the community (not timed), then calls the uncached builder
 ``backtest._exposures(community, community.owner_ids)`` once while a thread samples the resident
@@ -30,7 +35,7 @@ def rss_mib() -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("store")
+    ap.add_argument("store", help="a store file, or a real data set name of bench/backtest_real.py")
     ap.add_argument("--save", default=None)
     ap.add_argument("--compare", default=None)
     ap.add_argument("--profile", action="store_true")
@@ -45,8 +50,15 @@ def main() -> None:
         sort_tied_runs(np.arange(3), np.zeros(3, np.int64), np.zeros(3, np.int64), np.arange(3), np.int64(3))
     except ImportError:  # the old code has no compiled helper
         import numba  # noqa: F401  (the same import cost outside the clock)
-    cg = graphcrm.open(args.store)
-    c = cg.community()
+    if os.path.exists(args.store):
+        c = graphcrm.open(args.store).community()
+    else:  # a real data set, as bench/backtest_real.py builds it
+        import backtest_real as br
+        from graphcrm.community import Community
+
+        if args.store not in br.SETS:
+            raise SystemExit(f"{args.store}: neither a store file nor one of {sorted(br.SETS)}")
+        c = Community(br._contract_frames(br.SETS[args.store]()))
     n = len(c.owner_ids)
     rows = {k: len(v) for k, v in c.tables.items()}
     try:
