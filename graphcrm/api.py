@@ -16,7 +16,7 @@ from graphcrm.community import Community
 from graphcrm.contract import TABLES, TABLE_NAMES
 from graphcrm.errors import ConfigError
 from graphcrm.files import RejectsFile
-from graphcrm.loaders import LoadReport, load_mapping, read_sources, validate, REJECT_COLUMNS
+from graphcrm.loaders import LoadReport, iter_sources, load_mapping, read_sources, validate, REJECT_COLUMNS
 from graphcrm.stores import Store, open_store
 
 log = logging.getLogger("graphcrm")
@@ -238,13 +238,19 @@ class CommunityGraph:
         m = load_mapping(mapping)
         rejects_file = RejectsFile(rejects_path, header=REJECT_COLUMNS, source=source, mapping=mapping,
                                    mapping_files=m.files.values(), store=self.store)
-        with steps(["read", "validate", "write"], desc="loading", progress=progress) as step:
-            step("read")
-            sources, ignored_files = read_sources(source, mapping=m, encoding=encoding)
+        from graphcrm.loaders._memory import load_memory_pool
+
+        # Arrow's pool: jemalloc for the load (mimalloc faulted every whole-column temporary in anew)
+        with load_memory_pool(), steps(["read and validate", "write"], desc="loading", progress=progress) as step:
+            step("read and validate")
+            if isinstance(source, Mapping):
+                sources, ignored_files = read_sources(source, mapping=m, encoding=encoding)
+            else:  # files: each table read, validated and its raw text freed before the next is read
+                sources, ignored_files = iter_sources(source, mapping=m, encoding=encoding)
             lookup = self.store.lookup  # a store not created yet holds nothing to refer to
             now_ts = pd.Timestamp(now) if now is not None else None
-            step("validate")
             v = validate(sources, mapping=m, lookup=lookup, now=now_ts, release=True)  # raw text freed table by table
+            del sources
             rejects_file.stage(v.rejects[REJECT_COLUMNS])  # written in full before the commit
             step("write")
             try:

@@ -5,7 +5,7 @@ files (or a dict of DataFrames) into raw :class:`Source` tables, and :func:`vali
 against :mod:`graphcrm.contract`, returning clean typed frames plus a rejects table.
 """
 from graphcrm.loaders.mapping import Mapping, load_mapping
-from graphcrm.loaders.read import Source, read_sources, decode_bytes
+from graphcrm.loaders.read import Source, iter_sources, read_sources, decode_bytes
 from graphcrm.loaders.validate import LoadReport, Validated, validate, REJECT_COLUMNS
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "load_mapping",
     "Source",
     "read_sources",
+    "iter_sources",
     "decode_bytes",
     "LoadReport",
     "Validated",

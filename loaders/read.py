@@ -25,7 +25,7 @@ import io
 import math
 import os
 import re
-from collections.abc import Mapping as AbcMapping
+from collections.abc import Iterator, Mapping as AbcMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -1089,6 +1089,79 @@ def read_sources(
         for wb in books.values():
             wb.close()
     return sources, ignored_files
+
+
+def iter_sources(
+    source: str | os.PathLike,
+    *,
+    mapping: Mapping,
+    encoding: str | None = None,
+) -> tuple[Iterator[Source], list[str]]:
+    """Plan the tables of a folder or file now, read them one at a time, in contract order.
+
+    The same files, checks and errors as :func:`read_sources`, but a table is read only when
+    the returned iterator gets to it, so a caller that validates (and lets go of) each table
+    before taking the next never holds more than one raw table (a load:
+    :func:`graphcrm.loaders.validate` takes the iterator).  Planning errors (no such folder, no
+    table, two files for one table) are raised here; a file that cannot be read raises when the
+    iterator reaches it.  Workbooks stay open until the iterator is exhausted or closed.
+
+    Parameters
+    ----------
+    source
+        A folder or a single table file, as for :func:`read_sources` (not a dict of frames).
+    mapping
+        File, sheet, column and value renames.
+    encoding
+        Force a text file's encoding; by default it is detected.
+
+    Returns
+    -------
+    (sources, ignored_files)
+        An iterator of :class:`Source` in contract order (referenced tables first), and the
+        files that hold no contract table (as :func:`read_sources` returns them).
+
+    Raises
+    ------
+    InputFileError
+        As :func:`read_sources`: planning problems at once, reading problems from the iterator.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from graphcrm.loaders import Mapping
+    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "owners.csv").write_text("owner_id\\no1\\n")
+    >>> it, ignored = iter_sources(d, mapping=Mapping())
+    >>> [(s.table, s.frame["owner_id"].tolist()) for s in it]
+    [('owners', ['o1'])]
+    """
+    path = Path(source)
+    books: dict[Path, _Workbook] = {}
+    try:
+        if path.is_file():
+            plans = _plan_file(path, mapping, books)
+            ignored_files: list[str] = []
+        elif path.is_dir():
+            plans, ignored_files = _plan_folder(path, mapping, books)
+        else:
+            raise InputFileError(f"{path}: no such file or folder")
+    except BaseException:
+        for wb in books.values():
+            wb.close()
+        raise
+    order = {t: i for i, t in enumerate(TABLES)}
+    last = {pl.table: pl for pl in plans}  # one plan per table (read_sources keeps the last, too)
+    plans = sorted(last.values(), key=lambda pl: order[pl.table])  # already contract order
+
+    def each() -> Iterator[Source]:
+        try:
+            for plan in plans:
+                yield _read_one(plan, mapping, encoding, books)
+        finally:
+            for wb in books.values():
+                wb.close()
+
+    return each(), ignored_files
 
 
 def _read_one(plan: _Plan, mapping: Mapping, encoding: str | None, books: dict[Path, _Workbook]) -> Source:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import re
 from json.encoder import encode_basestring as _json_string  # C-accelerated, like json.dumps(ensure_ascii=False)
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -912,7 +912,7 @@ def _duplicate_keys(df: pd.DataFrame, key: tuple[str, ...], ok: np.ndarray) -> t
 
 
 def validate(
-    sources: dict[str, Source],
+    sources: dict[str, Source] | Iterable[Source],
     *,
     mapping: Mapping | None = None,
     lookup: Callable[[str, list[str]], pd.DataFrame] | None = None,
@@ -924,7 +924,11 @@ def validate(
     Parameters
     ----------
     sources
-        Raw tables from :func:`graphcrm.loaders.read_sources`.
+        Raw tables from :func:`graphcrm.loaders.read_sources`, or an iterator of them in
+        contract order (:func:`graphcrm.loaders.read.iter_sources`): each table is then taken,
+        validated and its raw values freed before the next is read, so only one raw table is
+        held at a time (``release`` is implied).  Either way the results are the same; a missing
+        required column is reported for every file (the remaining files are still read).
     mapping
         Value renames (matched against the cleaned text of any column).
     lookup
@@ -979,8 +983,13 @@ def validate(
     """
     mapping = mapping or Mapping()
     now = _future_limit(now)
-    # file-level problems first: nothing is loaded if any file is unusable
-    _check_required_columns(sources)
+    if isinstance(sources, dict):
+        # file-level problems first: nothing is loaded if any file is unusable
+        _check_required_columns(sources)
+        stream: Iterator[Source] = (sources[n] for n in TABLES if n in sources)
+        seen = sources
+    else:  # one table at a time: its file-level problems when it is read
+        stream, seen, release = iter(sources), {}, True
 
     frames: dict[str, pd.DataFrame] = {}
     probs: dict[str, _Problems] = {}
@@ -1001,14 +1010,11 @@ def validate(
     counts_rows = []
     reject_parts = []
     clean: dict[str, pd.DataFrame] = {}
-    # one table at a time, in contract order (referenced tables come first): normalise, find
-    # duplicate keys and unknown references, keep the accepted rows and the rejects, then free
-    # what the next tables do not need (with ``release``, the raw values too)
-    for name in TABLES:
-        if name not in sources:
-            continue
+
+    def validate_one(src: Source) -> None:
+        nonlocal post_frame
+        name = src.table
         p = _Problems()
-        src = sources[name]
         frames[name], changed = _normalize(src, mapping, now, p)
         _read_problems(src, len(frames[name]), p)
         probs[name] = p
@@ -1019,7 +1025,7 @@ def validate(
         t = TABLES[name]
         df = frames[name]
         _duplicate_key_problems(df, t, src.rows, p)
-        _reference_problems(df, t, sources, key_index, rejected_keys, p)
+        _reference_problems(df, t, seen, key_index, rejected_keys, p)
         if name == "interactions" and len(df):
             posts = lookup("posts", ["post_id", "created_at"]) if lookup is not None else None
             _early_interaction_problems(df, [x for x in (posts, post_frame) if x is not None and len(x)], p)
@@ -1037,7 +1043,6 @@ def validate(
         del df
         # a column blank in every loaded row carries nothing: leave it out, so that no store can
         # mistake it for values (a re-export with an empty opt-out column changes no flag)
-        t = TABLES[name]
         empty = [c for c in kept.columns if c not in t.key and len(kept) and bool(kept[c].isna().all())]
         clean[name] = kept.drop(columns=empty)
         counts_rows.append(
@@ -1048,6 +1053,33 @@ def validate(
             reject_parts.append(part)
         if release:  # the caller does not need the raw values any more: free them now
             src.frame = src.frame.iloc[:0]
+
+    # one table at a time, in contract order (referenced tables come first): normalise, find
+    # duplicate keys and unknown references, keep the accepted rows and the rejects, then free
+    # what the next tables do not need (with ``release``, the raw values too)
+    order = list(TABLES)
+    try:
+        for src in stream:
+            name = src.table
+            if seen is not sources:
+                if seen and order.index(name) <= order.index(list(seen)[-1]):
+                    raise ValueError(f"validate: sources must come in contract order ({', '.join(TABLES)}); "
+                                     f"got {name} after {', '.join(seen)}")
+                if any(c not in src.frame.columns for c in TABLES[name].required):
+                    # name every file that lacks a column, as a whole-dict validation does: read the rest
+                    pending = {name: _slim(src)}
+                    del src
+                    for rest in stream:
+                        pending[rest.table] = _slim(rest)
+                    _check_required_columns(pending)
+            validate_one(src)
+            if seen is not sources:
+                seen[name] = _slim(src)  # what the later tables need: the file name, ignored columns
+            del src
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
     counts = pd.DataFrame(counts_rows, columns=["table", "source_file", "read", "loaded", "rejected"])
     rejects = (
         pd.concat(reject_parts, ignore_index=True)
@@ -1055,8 +1087,14 @@ def validate(
         else pd.DataFrame({c: [] for c in REJECT_COLUMNS + ["reason_kind"]})
     )
     rejects["row"] = rejects["row"].astype("int64")
-    ignored = {name: src.ignored_columns for name, src in sources.items() if src.ignored_columns}
+    ignored = {name: src.ignored_columns for name, src in seen.items() if src.ignored_columns}
     return Validated(clean, counts, rejects, ignored, normalized)
+
+
+def _slim(src: Source) -> Source:
+    """A source without its values or row numbers: what is kept of a table once it is validated."""
+    return Source(src.table, src.frame.iloc[:0], src.file, src.rows[:0], src.encoding, src.ignored_columns,
+                  [], src.normalized_ids, src.delimiter, src.sheet)
 
 
 def _future_limit(now: pd.Timestamp | str | None) -> pd.Timestamp:
