@@ -133,3 +133,30 @@ def test_load_memory_pool_is_restored_and_arrays_survive():
         arr = pa.array(np.arange(1000))
     assert pa.default_memory_pool().backend_name == before
     assert arr.to_numpy().sum() == 999 * 1000 // 2
+
+
+def test_first_load_plain_insert_equals_the_upsert_path(tmp_path):
+    """A table with nothing stored is written by a plain INSERT; a table holding rows by the
+    update + anti-join path: the same rows either way (contract defaults for blanks included)."""
+    d = _folder(tmp_path)
+    fresh = graphcrm.open(tmp_path / "a.duckdb")
+    fresh.load(d, now=NOW, rejects_path=tmp_path / "ra.csv", progress=False)
+    held = graphcrm.open(tmp_path / "b.duckdb")
+    seed = {"owners": pd.DataFrame({"owner_id": ["zz"]}), "events": pd.DataFrame({"event_id": ["ezz"], "kind": ["meetup"], "starts_at": ["2024-01-01"]}),
+            "posts": pd.DataFrame({"post_id": ["pzz"], "author_id": ["zz"], "created_at": ["2024-01-01"]}),
+            "referrals": pd.DataFrame({"referrer_id": ["zz"], "referee_id": ["zz"], "referred_at": ["2024-01-01"],
+                                      "stage": ["lead"]}),
+            "attendance": pd.DataFrame({"event_id": ["ezz"], "owner_id": ["zz"]}),
+            "interactions": pd.DataFrame({"owner_id": ["zz"], "post_id": ["pzz"], "kind": ["like"],
+                                          "created_at": ["2024-01-02"]})}
+    held.load(seed, now=NOW, rejects_path=tmp_path / "rs.csv", progress=False)
+    held.load(d, now=NOW, rejects_path=tmp_path / "rb.csv", progress=False)
+    for name, t in TABLES.items():
+        a = fresh.store.table(name)
+        b = held.store.table(name)
+        zz = np.zeros(len(b), dtype=bool)
+        for k in t.key:
+            zz |= b[k].isin(["zz", "ezz", "pzz"]).to_numpy()
+        assert zz.sum() == 1, name
+        pd.testing.assert_frame_equal(a, b[~zz].reset_index(drop=True), check_exact=True)
+    assert fresh.store.table("owners").set_index("owner_id")["is_staff"].tolist() == [False, False]  # defaults

@@ -188,6 +188,13 @@ class DuckDBStore(Store):
                 view = f"_incoming_{name}"
                 cur.register(view, _for_duckdb(_contract_typed(df[cols], t)))
                 col_sql = ", ".join(f'"{c}"' for c in cols)
+                values = ", ".join(_insert_value(t, c) for c in cols)
+                if not cur.execute(f'SELECT count(*) FROM (SELECT 1 FROM "{name}" LIMIT 1)').fetchone()[0]:
+                    # nothing stored yet (a first load): every row is new, no update or anti-join
+                    cur.execute(f'INSERT INTO "{name}" ({col_sql}) SELECT {values} FROM {view} AS v')
+                    cur.unregister(view)
+                    written[name] = len(df)
+                    continue
                 sets = [c for c in cols if c not in t.key]
                 match = " AND ".join(f't."{k}" = v."{k}"' for k in t.key)
                 # update existing keys, touching only rows whose values change; a missing value
@@ -199,7 +206,7 @@ class DuckDBStore(Store):
                 # ... then insert the new keys (an anti-join is far faster than ON CONFLICT); a new
                 # row's missing values take the contract's default
                 cur.execute(
-                    f'INSERT INTO "{name}" ({col_sql}) SELECT {", ".join(_insert_value(t, c) for c in cols)} '
+                    f'INSERT INTO "{name}" ({col_sql}) SELECT {values} '
                     f'FROM {view} AS v WHERE NOT EXISTS (SELECT 1 FROM "{name}" AS t WHERE {match})'
                 )
                 cur.unregister(view)
@@ -736,7 +743,7 @@ def _for_duckdb(df: pd.DataFrame):
     """Hand a frame to DuckDB as an Arrow table (zero-copy scan; text columns become VARCHAR)."""
     import pyarrow as pa
 
-    out = df.copy()
+    out = df.copy(deep=False)  # the values are not written to: no copy of them
     out.attrs = {}
     for c in out.columns:
         if out[c].dtype == object:
