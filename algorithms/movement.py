@@ -559,8 +559,9 @@ def movement(
     lang = check_lang(lang)
     core = _core(community, period=period, as_of=as_of, grace_days=grace_days, grace_step_days=grace_step_days,
                  thresholds=thresholds, points=points, half_life_days=half_life_days)
-    td, now_c, ids = core["td"], core["now_c"], core["ids"]
+    td, ids = core["td"], core["ids"]
     then_start, then_end, now_start, now_end = core["then_start"], core["then_end"], core["now_start"], core["now_end"]
+    now_c = _now(community, now_end)  # the core's own community (cached), not held in the core
     held_now, raw_now, contrib_now = core["held_now"], core["raw_now"], core["contrib_now"]
     held_then, contrib_then, unknown_then = core["held_then"], core["contrib_then"], core["unknown_then"]
     direction = core["direction"]
@@ -615,7 +616,7 @@ def _core(community: Any, *, period: str | int | pd.Timedelta, as_of: Any, grace
           points: Mapping[str, float] | None, half_life_days: float | None) -> dict[str, Any]:
     """What :func:`movement` and :func:`drifting_owners` share: the periods, the owners (non-staff,
     known at ``as_of``), their levels under grace, contributions and activity in both periods,
-    as arrays over the owners (no KOC ranks, no circles, no text).  Computed once per community
+    as arrays over the owners (no KOC ranks, no circles, no text, no community).  Computed once per community
     and options (the community's cache), so that the drifting owners of ``targets`` and the
     movement tables of the report do it once between them."""
     td = parse_period(period)
@@ -654,7 +655,9 @@ def _core_uncached(community: Any, td: pd.Timedelta, now_end: pd.Timestamp, *, g
     pos = now_c.index_of(ids)
     a_now = {k: v[pos] for k, v in _activity(now_c, now_start, now_end).items()}
     a_then = {k: v[pos] for k, v in _activity(now_c, then_start, then_end).items()}
-    return {"td": td, "now_c": now_c, "ids": ids,
+    # no community in the core: it is plain arrays and timestamps, so a worker process can hand
+    # it over (graphcrm.reports.prefetch); movement() finds the community again with _now()
+    return {"td": td, "ids": ids,
             "then_start": then_start, "then_end": then_end, "now_start": now_start, "now_end": now_end,
             "held_now": held_now, "raw_now": raw_now, "contrib_now": contrib_now,
             "held_then": held_then, "contrib_then": contrib_then, "unknown_then": unknown_then,

@@ -134,15 +134,19 @@ def _recorder(community: Any, names: set[str], into: list) -> None:
     from graphcrm.results import cache_key
 
     orig = community.memo
+    done: dict[str, Any] = {}  # computed here: a later call of this worker reads it again
 
     def memo(name: str, options: dict, compute: Callable[[], Any], *, key: str | None = None) -> Any:
         if name not in names:
             return orig(name, options, compute, key=key)
         k = cache_key(name, options) if key is None else key
+        if k in done:
+            return done[k]
         short = name.removeprefix("result:")
         if community.memoized(short, options) and cache_key(short, options) == k:
             return orig(name, options, compute, key=key)  # the parent holds it already
         value = compute()
+        done[k] = value
         into.append((name, k, value))
         return value
 
@@ -153,18 +157,31 @@ def _recorder(community: Any, names: set[str], into: list) -> None:
 PIECES = ("earlier_kocs", "backtest")
 
 
+def _analysis_tasks(cg: Any, community: Any, since: Any, until: Any,
+                    analyses: Sequence[tuple[str, Mapping[str, Any]]]) -> list[tuple[Any, set[str], Callable]]:
+    tasks: list[tuple[Any, set[str], Callable]] = []
+    for name, options in analyses:
+        opts = dict(options)
+        tasks.append((community, {f"result:{name}", *_SHARED.get(name, ())},
+                      lambda name=name, opts=opts: getattr(cg, name)(since=since, until=until, **opts)))
+    return tasks
+
+
+#: intermediates an analysis computes that other analyses of the job read too, recorded with it
+#: (the drifting owners' core is the report's movement tables' core as well)
+_SHARED: dict[str, tuple[str, ...]] = {"drifting_owners": ("movement:core",)}
+
+
 def _tasks(cg: Any, *, since: Any, until: Any, seed: int, ambassadors_k: int, pieces: Sequence[str] = PIECES,
-           analyses: Sequence[tuple[str, Mapping[str, Any]]] = ()) -> list[tuple[Any, set[str], Callable]]:
-    """The pieces asked for, with the report's options, and the analyses asked for with theirs:
-    (community, cache entry names recorded, call)."""
+           analyses: Sequence[tuple[str, Mapping[str, Any]]] = (),
+           then: Sequence[tuple[str, Mapping[str, Any]]] = ()) -> list[tuple[Any, set[str], Callable]]:
+    """The analyses asked for (``analyses`` first, then the pieces with the report's options, then
+    the analyses of ``then``), each with its options: (community, cache entry names recorded, call)."""
     import inspect
 
     community = cg.community(since, until)
-    tasks: list[tuple[Any, set[str], Callable]] = []
-    for name, options in analyses:  # first: the parent waits for these before its own call
-        opts = dict(options)
-        tasks.append((community, {f"result:{name}"},
-                      lambda name=name, opts=opts: getattr(cg, name)(since=since, until=until, **opts)))
+    # first: the parent waits for these before its own call
+    tasks: list[tuple[Any, set[str], Callable]] = _analysis_tasks(cg, community, since, until, analyses)
     bad = sorted(set(pieces) - set(PIECES))
     if bad:
         from graphcrm.errors import ConfigError
@@ -183,7 +200,7 @@ def _tasks(cg: Any, *, since: Any, until: Any, seed: int, ambassadors_k: int, pi
         full = cg.community()
         k = min(int(ambassadors_k), 50)  # as the report's backtest section
         tasks.append((full, {"result:backtest"}, lambda: backtest(full, k=k, seed=int(seed))))
-    return tasks
+    return tasks + _analysis_tasks(cg, community, since, until, then)
 
 
 def _worker(conn: Any, other_end: Any, tasks: list) -> None:  # pragma: no cover - runs in the forked process
@@ -193,18 +210,18 @@ def _worker(conn: Any, other_end: Any, tasks: list) -> None:  # pragma: no cover
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it ends this process
         _die_with_parent()
         _one_openmp_thread()
-        out: list[tuple[int, str, str, Any]] = []
-        errors: list[str] = []
+        _no_store(tasks)
         for i, (community, names, call) in enumerate(tasks):
             got: list = []
             _recorder(community, names, got)
             try:
                 call()
             except Exception as exc:  # noqa: BLE001 - the parent computes it again and sees the error
-                errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+                conn.send(("task", [], [f"{type(exc).__name__}: {str(exc)[:200]}"]))
                 continue
-            out.extend((i, name, key, value) for name, key, value in got)
-        conn.send(("ok", out, errors))
+            # one message per task: the parent adopts a result as soon as it is needed
+            conn.send(("task", [(i, name, key, value) for name, key, value in got], []))
+        conn.send(("ok", [], []))
     except BaseException as exc:  # noqa: BLE001
         code = 1
         try:
@@ -216,6 +233,15 @@ def _worker(conn: Any, other_end: Any, tasks: list) -> None:  # pragma: no cover
             conn.close()
         finally:
             os._exit(code)  # no atexit, no finalizers of the parent's objects (the store's connection)
+
+
+def _no_store(tasks: list) -> None:  # pragma: no cover - runs in the forked process
+    """The worker never reads or writes kept results: the store's connection belongs to the
+    parent (a forked DuckDB connection that commits takes the file's lock from the parent, whose
+    next kept result then fails: seen when the drifting owners' levels were kept from a worker)."""
+    for community, _, _ in tasks:  # this process's copies: results are held in memory, as without a store
+        if getattr(community, "_results_store", None) is not None:
+            community._results_store = None
 
 
 def _one_openmp_thread() -> None:  # pragma: no cover - runs in the forked process
@@ -252,36 +278,70 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the forked process
 class Prefetch:
     """A running worker (see the module docstring); :meth:`adopt` its results, :meth:`close` it."""
 
-    def __init__(self, process: Any, conn: Any, communities: list[Any]):
+    def __init__(self, process: Any, conn: Any, communities: list[Any], names: list[set[str]] | None = None):
         self.process = process
         self._conn = conn
         self._communities = communities
+        self._names = names if names is not None else [set() for _ in communities]
+        self._received = 0  # tasks whose message arrived (the worker sends one per task, in order)
         self.adopted: list[str] = []
         self.errors: list[str] = []
         self._done = False
 
-    def adopt(self) -> list[str]:
+    def adopt(self, need: str | None = None) -> list[str]:
         """Wait for the worker and put its results into the parent's cache; return the names
-        adopted (empty if the worker failed: the report then computes them itself)."""
+        adopted so far (empty if the worker failed: the steps then compute them themselves).
+
+        ``need`` (a cache entry name, e.g. ``"result:ambassadors"``): wait only until every task
+        that records it is done (their results are adopted, the worker goes on with the rest);
+        None: wait for all of them and end the worker."""
+        if not self._done:
+            last = len(self._names) - 1 if need is None else max(
+                (i for i, names in enumerate(self._names) if need in names), default=-1)
+            while not self._done and self._received <= last:
+                self._take()
+        if need is None or self._done:
+            self._finish()
+        return self.adopted
+
+    def ready(self) -> list[str]:
+        """Adopt what the worker has already sent, without waiting; the names adopted so far."""
+        while not self._done and self._conn_poll():
+            self._take()
         if self._done:
-            return self.adopted
-        self._done = True
+            self._finish()
+        return self.adopted
+
+    def _conn_poll(self) -> bool:
+        try:
+            return bool(self._conn.poll(0))
+        except (OSError, EOFError, ValueError):
+            return True  # _take sees the error
+
+    def _take(self) -> None:
+        """Receive one message and adopt its results (a task's, or the end)."""
         try:
             status, out, errors = self._receive()
-        except (EOFError, OSError, TimeoutError) as exc:
-            self.errors = [f"the worker ended without a result ({type(exc).__name__}: {exc})"]
-            out = []
-        else:
-            self.errors = list(errors)
-            if status != "ok":
-                out = []
+        except (EOFError, OSError, TimeoutError, ValueError) as exc:
+            self.errors.append(f"the worker ended without a result ({type(exc).__name__}: {exc})")
+            self._done = True
+            return
+        self.errors.extend(errors)
+        if status == "task":
+            self._received += 1
+        else:  # "ok": all sent; "error": the worker failed outside a task
+            self._done = True
         for i, name, key, value in out:
             self._communities[i].memo(name, {}, lambda value=value: value, key=key)
             self.adopted.append(name)
-        if self.errors:
+
+    def _finish(self) -> None:
+        if not self._done:
+            self._done = True
+        if self.errors and not getattr(self, "_logged", False):
+            self._logged = True
             log.info("report prefetch: %s (computed in this process instead)", "; ".join(self.errors))
         self.close()
-        return self.adopted
 
     def _receive(self) -> tuple:
         """The worker's message; TimeoutError when it is alive but used no CPU for
@@ -324,7 +384,8 @@ class Prefetch:
 
 def start(cg: Any, *, since: Any = None, until: Any = None, seed: int = 0, ambassadors_k: int = 30,
           jobs: int | None = None, pieces: Sequence[str] = PIECES,
-          analyses: Sequence[tuple[str, Mapping[str, Any]]] = ()) -> Prefetch | None:
+          analyses: Sequence[tuple[str, Mapping[str, Any]]] = (),
+          then: Sequence[tuple[str, Mapping[str, Any]]] = ()) -> Prefetch | None:
     """Start the worker computing the report's independent pieces for a report with these
     options (``cg.report(..., since=since, until=until, seed=seed, ambassadors_k=ambassadors_k)``);
     None when it is not started (``jobs``, CPUs, size, memory, platform: see the module docstring).
@@ -342,6 +403,8 @@ def start(cg: Any, *, since: Any = None, until: Any = None, seed: int = 0, ambas
         Analyses to compute too, as ``getattr(cg, name)(since=since, until=until, **options)``
         (e.g. ``("ambassadors", {"k": 30, "seed": 0})``: the call the parent will make, so that
         it finds the result); computed first.
+    then : sequence of (name, options), optional
+        Analyses computed after the pieces, as ``analyses``.
     jobs : int, optional
         Processes to use: 1 = no worker; 2 or more = a worker when the platform and memory
         allow; None = as 2 when two CPUs are usable and the community has at most
@@ -375,7 +438,7 @@ def start(cg: Any, *, since: Any = None, until: Any = None, seed: int = 0, ambas
         log.info("report prefetch not started: %s", why)
         return None
     tasks = _tasks(cg, since=since, until=until, seed=seed, ambassadors_k=ambassadors_k, pieces=pieces,
-                   analyses=analyses)
+                   analyses=analyses, then=then)
     if not tasks:
         return None
     ctx = mp.get_context("fork")
@@ -389,7 +452,7 @@ def start(cg: Any, *, since: Any = None, until: Any = None, seed: int = 0, ambas
     finally:
         gc.unfreeze()
     send.close()  # the parent's copy: the worker's end is the only writer
-    return Prefetch(proc, recv, [c for c, _, _ in tasks])
+    return Prefetch(proc, recv, [c for c, _, _ in tasks], [set(n) for _, n, _ in tasks])
 
 
 def results_kept(cg: Any) -> bool:
@@ -409,12 +472,19 @@ def results_kept(cg: Any) -> bool:
 class Ahead:
     """The weekly job's use of the second process (``graphcrm run``, ``bench/pipeline_bench.py``).
 
-    After the ``community`` step a worker computes ``ambassadors`` (with the options the job's
-    own step uses) and the report's backtest, beside ``kocs`` and ``circles``; after ``circles``
-    a second one computes the earlier period's KOCs (they bridge with today's circles), beside
-    the steps up to the report.  The ``ambassadors`` step adopts the first worker's results
-    (waiting for it if needed), the report the rest.  Nothing starts when the store keeps
-    results for this data (:func:`results_kept`) or :func:`should_start` says no.
+    After the ``community`` step a worker computes, in this order, ``ambassadors`` (with the
+    options the job's own step uses), the report's backtest, and then what the targets and the
+    report read that needs only the tables (:data:`LATER`: the drifting owners and their core,
+    shared with the report's movement tables; the new-owner cohorts; the event regulars), beside
+    ``kocs`` and ``circles``.  After ``circles`` a second one computes ``volunteer_candidates``
+    (the job's call and the targets' ``validate=False`` one: they read today's circles) and the
+    earlier period's KOCs (they bridge with today's circles), beside the steps up to the report.
+    The worker sends each result as soon as it is done; a step waits only for what it reads
+    (:data:`NEEDS`: ``ambassadors`` for the first worker's ambassadors, ``volunteer_candidates``
+    for the second's volunteers, ``targets``, and the end of ``owner_levels``, for the drifting
+    owners and the volunteers, the report for everything), and every step first takes in what is
+    already there.  Nothing starts when the store keeps results for this data
+    (:func:`results_kept`) or :func:`should_start` says no.
 
     Example
     -------
@@ -428,9 +498,22 @@ class Ahead:
     ...     ahead.close()
     """
 
+    #: what the first worker computes after ambassadors and the backtest: (analysis, options
+    #: without ``lang``), the calls of ``targets`` and of the report's sections
+    LATER: tuple[tuple[str, dict], ...] = (("drifting_owners", {}), ("new_owner_cohort", {}), ("event_regulars", {}))
+    #: step -> the cache entries it waits for (``before(step)``; ``"after:owner_levels"``: after
+    #: that step, the last analysis before ``targets`` in the weekly job)
+    NEEDS: dict[str, tuple[str, ...]] = {
+        "ambassadors": ("result:ambassadors",),
+        "volunteer_candidates": ("result:volunteer_candidates",),
+        "targets": ("result:drifting_owners", "result:volunteer_candidates"),
+        "after:owner_levels": ("result:drifting_owners", "result:volunteer_candidates"),
+    }
+
     def __init__(self, cg: Any, *, since: Any = None, until: Any = None, seed: int = 0, ambassadors_k: int = 30,
-                 jobs: int | None = None, ambassadors_options: Mapping[str, Any] | None = None):
+                 jobs: int | None = None, ambassadors_options: Mapping[str, Any] | None = None, lang: str = "en"):
         self.cg, self.since, self.until, self.seed, self.k, self.jobs = cg, since, until, seed, ambassadors_k, jobs
+        self.lang = lang
         self.ambassadors_options = dict(ambassadors_options) if ambassadors_options is not None else None
         self.early: Prefetch | None = None
         self.late: Prefetch | None = None
@@ -440,31 +523,44 @@ class Ahead:
         return start(self.cg, since=self.since, until=self.until, seed=self.seed, ambassadors_k=self.k,
                      jobs=self.jobs, **kw)
 
+    def _workers(self) -> list[Prefetch]:
+        return [p for p in (self.early, self.late) if p is not None]
+
+    def _wait(self, key: str) -> None:
+        for name in self.NEEDS.get(key, ()):
+            for p in self._workers():
+                p.adopt(name)
+
     def after(self, step: str) -> None:
         """Call after each step of the job."""
         if step == "community":
             self.active = not results_kept(self.cg)
             if self.active:
                 amb = [("ambassadors", self.ambassadors_options)] if self.ambassadors_options is not None else []
-                self.early = self._start(pieces=("backtest",), analyses=amb)
+                then = [(name, {**opts, "lang": self.lang}) for name, opts in self.LATER]
+                self.early = self._start(pieces=("backtest",), analyses=amb, then=then)
         elif step == "circles" and self.active:
-            self.late = self._start(pieces=("earlier_kocs",))
+            vol = {"seed": self.seed, "lang": self.lang}
+            self.late = self._start(pieces=("earlier_kocs",),
+                                    analyses=[("volunteer_candidates", vol),
+                                              ("volunteer_candidates", {**vol, "validate": False})])
+        self._wait(f"after:{step}")
 
     def before(self, step: str) -> None:
         """Call before each step of the job (``"report"`` before the report)."""
-        if step == "ambassadors" and self.early is not None:
-            self.early.adopt()
-        elif step == "report":
-            for p in (self.early, self.late):
-                if p is not None:
-                    p.adopt()
+        for p in self._workers():
+            p.ready()  # what is done already: no wait
+        if step == "report":
+            for p in self._workers():
+                p.adopt()
+        else:
+            self._wait(step)
 
     @property
     def adopted(self) -> list[str]:
-        return [n for p in (self.early, self.late) if p is not None for n in p.adopted]
+        return [n for p in self._workers() for n in p.adopted]
 
     def close(self) -> None:
         """End any worker still running (after an error or Ctrl-C too)."""
-        for p in (self.early, self.late):
-            if p is not None:
-                p.close()
+        for p in self._workers():
+            p.close()

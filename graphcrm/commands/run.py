@@ -35,9 +35,10 @@ WEEKLY: tuple[tuple[str, dict], ...] = (
     ("top_referrers", {}),
     ("referral_issues", {}),
     ("ambassadors", {"seed": None}),
-    ("volunteer_candidates", {"seed": None}),
+    # after the levels: with --jobs 2 the second process computes the volunteers meanwhile
     ("contribution", {}),
     ("owner_levels", {}),
+    ("volunteer_candidates", {"seed": None}),
 )
 
 
@@ -64,8 +65,9 @@ def _steps(folder: Path | None, write_back: str | None) -> list[str]:
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar per step (default: on a terminal only).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Processes: 1 = all in this one; 2 = ambassadors, the report's backtest and earlier-period "
-                   "KOCs in a second process beside the other steps (same results). Default: 2 when two CPUs "
+              help="Processes: 1 = all in this one; 2 = ambassadors, the report's backtest, the drifting "
+                   "owners, volunteers and earlier-period KOCs in second processes beside the other steps "
+                   "(same results). Default: 2 when two CPUs "
                    "are usable, one is idle (load average) and the community has at most 300,000 owners.")
 @store_option
 @window_options
@@ -83,10 +85,10 @@ def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None
     report`` afterwards, reuses them (--fresh recomputes).  Prints the seconds of each step.
 
     With --jobs 2 (the default with an idle second CPU, up to 300,000 owners) work that needs only
-    the tables runs in a second process beside the other steps: ambassadors and the report's
-    backtest from the start, the report's earlier-period KOC ranks after the circles step; the
-    steps then find their results (graphcrm.reports.prefetch: same results; serial if that
-    process fails or stalls).
+    the tables runs in a second process beside the other steps: ambassadors, the report's
+    backtest and the drifting owners from the start, the volunteer candidates and the report's
+    earlier-period KOC ranks after the circles step; the steps then find their results
+    (graphcrm.reports.prefetch: same results; serial if that process fails or stalls).
     """
     from graphcrm.community import FRESH_ENV
     from graphcrm.progress import steps
@@ -118,7 +120,7 @@ def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None
 
         ahead = Ahead(cg, since=since, until=until, seed=seed, ambassadors_k=ambassadors_k, jobs=jobs,
                       ambassadors_options=_options(cg, "ambassadors", dict(WEEKLY)["ambassadors"], seed, ambassadors_k,
-                                                   lang))
+                                                   lang), lang=lang)
         try:
             ahead.after("community")  # a second process for work that needs only the tables (--jobs)
             for name, opts in WEEKLY:
@@ -130,8 +132,11 @@ def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None
 
                 timed(name, call)
                 ahead.after(name)
-            tg = timed("targets", lambda: cg.targets(since=since, until=until, ambassadors_k=ambassadors_k, seed=seed,
-                                                     lang=lang))
+            def targets() -> object:
+                ahead.before("targets")  # waits for the second processes' drifting owners and volunteers
+                return cg.targets(since=since, until=until, ambassadors_k=ambassadors_k, seed=seed, lang=lang)
+
+            tg = timed("targets", targets)
 
             def report() -> Path:
                 ahead.before("report")  # waits for the second process (counted in the report's seconds)
