@@ -106,8 +106,11 @@ def _any(mask: pa.Array | pa.ChunkedArray) -> bool:
     return bool(pc.any(mask).as_py())
 
 
-def _clean(arr: pa.Array, form: str) -> pa.Array:
-    """Clean text values (nulls stay null); ``form`` as in :data:`graphcrm.contract.TEXT_FORMS`."""
+def _clean(arr: pa.Array, form: str, *, trimmed: pa.Array | None = None) -> pa.Array:
+    """Clean text values (nulls stay null); ``form`` as in :data:`graphcrm.contract.TEXT_FORMS`.
+
+    ``trimmed``: ``utf8_trim_whitespace(arr)`` if the caller has it; it is returned itself when
+    the cleaning is only that (plain ASCII text without invisible characters)."""
     if not len(arr):
         return arr
     if form == "free":
@@ -116,11 +119,12 @@ def _clean(arr: pa.Array, form: str) -> pa.Array:
         if _any(pc.match_substring_regex(arr, _EDGES)):
             arr = pc.replace_substring_regex(arr, pattern=_EDGES, replacement="")
         return arr
+    same = True
     if pc.all(pc.string_is_ascii(arr)).as_py() is False:
-        arr = pc.utf8_normalize(arr, "NFKC")
+        arr, same = pc.utf8_normalize(arr, "NFKC"), False
     if _any(pc.match_substring_regex(arr, _INVISIBLE)):
-        arr = pc.replace_substring_regex(arr, pattern=_INVISIBLE, replacement="")
-    return pc.utf8_trim_whitespace(arr)
+        arr, same = pc.replace_substring_regex(arr, pattern=_INVISIBLE, replacement=""), False
+    return trimmed if same and trimmed is not None else pc.utf8_trim_whitespace(arr)
 
 
 def _mask(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -674,12 +678,19 @@ def _normalize(src: Source, mapping: Mapping, now: pd.Timestamp, probs: _Problem
             out[col.name] = pd.array(raw, dtype="boolean")
             continue
         arr, from_text = _text_array(raw)
-        blank_raw = _is_blank(arr)
+        # each whole-column pass once: the trimmed text serves the blank test, the cleaning (plain
+        # ASCII without invisible characters is only trimmed) and the count of changed ids
+        trimmed = pc.utf8_trim_whitespace(arr)
+        blank_raw = _mask(pc.fill_null(pc.equal(trimmed, ""), True))  # = _is_blank(arr)
         form = col.text if col.type == "str" else "label"
-        cleaned = _clean(arr, form)
+        cleaned = _clean(arr, form, trimmed=trimmed)
         if form == "id":
-            cleaned = pc.replace_substring_regex(cleaned, pattern=_INTEGRAL_TEXT, replacement=r"\1")
-            changed = _mask(pc.not_equal(cleaned, pc.utf8_trim_whitespace(arr))) & from_text
+            if _any(pc.match_substring_regex(cleaned, _INTEGRAL_TEXT)):
+                cleaned = pc.replace_substring_regex(cleaned, pattern=_INTEGRAL_TEXT, replacement=r"\1")
+            if cleaned is trimmed:  # nothing but surrounding blanks removed: no id changed
+                changed = np.zeros(len(arr), dtype=bool)
+            else:
+                changed = _mask(pc.not_equal(cleaned, trimmed)) & from_text
             changed_ids[col.name] = int(changed.sum())
             sci = _mask(pc.match_substring_regex(cleaned, _EXCEL_SCIENTIFIC)) & from_text
             probs.add(sci, col.name,
@@ -688,14 +699,16 @@ def _normalize(src: Source, mapping: Mapping, now: pd.Timestamp, probs: _Problem
                       "bad id")
         if vm is not None:
             cleaned = _value_map(cleaned, vm)
-        blank = _is_blank(cleaned)
+        blank = blank_raw.copy() if cleaned is trimmed else _is_blank(cleaned)
         emptied = blank & ~blank_raw
         if col.required:
             probs.add(blank_raw, col.name, "missing required value", "missing required value")
             probs.add(emptied, col.name, f"{col.name} is empty after removing invisible characters",
                       "missing required value")
         if col.type == "str":
-            out[col.name] = _str_array(pc.if_else(pa.array(blank), pa.scalar(None, _TEXT), cleaned))
+            # no blank: ``cleaned`` holds no null, so the if_else would copy it unchanged
+            out[col.name] = _str_array(pc.if_else(pa.array(blank), pa.scalar(None, _TEXT), cleaned)
+                                       if blank.any() else cleaned)
             continue
         low = pc.utf8_lower(cleaned)
         if col.type == "enum":
