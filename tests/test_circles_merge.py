@@ -47,3 +47,37 @@ def test_combined_graph_two_layers_by_hand():
     u, v, w = C._combined_graph(com, C._layer_weights(None), None, 150)
     # each layer divided by its mean edge weight (1 and 1): a-b in both layers weighs 2
     assert list(zip(u.tolist(), v.tolist(), w.tolist())) == [(0, 1, 2.0), (2, 3, 1.0), (3, 4, 1.0)]
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint32])
+def test_pair_keys_equal_the_int64_formula(dtype):
+    # stop 24: min/max in the ends' own type, widened once - the keys of int64 copies of both ends
+    rng = np.random.default_rng(7)
+    n = 2_000_003  # keys past 2**32: the widening must come before the product
+    s = rng.integers(0, n, 5000).astype(dtype)
+    t = rng.integers(0, n, 5000).astype(dtype)
+    s64, t64 = s.astype(np.int64), t.astype(np.int64)
+    key = C._pair_keys(s, t, n)
+    assert key.dtype == np.int64
+    assert np.array_equal(key, np.minimum(s64, t64) * n + np.maximum(s64, t64))
+    assert key.max() > 2 ** 32
+    assert C._pair_keys(np.array([3], dtype=dtype), np.array([1], dtype=dtype), 10).tolist() == [13]
+
+
+def test_merge_taken_empties_the_list_and_equals_merge_sums():
+    rng = np.random.default_rng(3)
+    ka, kb = np.unique(rng.integers(0, 500, 200)), np.unique(rng.integers(0, 500, 150))
+    wa, wb = rng.random(len(ka)), rng.random(len(kb))
+    ref = C._merge_sums(ka, wa, kb, wb)
+    arrays = [ka.copy(), wa.copy(), kb.copy(), wb.copy()]
+    k, w = C._merge_taken(arrays)
+    assert arrays == []  # the caller's list no longer holds the inputs
+    assert np.array_equal(k, ref[0]) and np.array_equal(w, ref[1])
+
+
+def test_aggregate_with_32_bit_groups_by_hand():
+    # groups {0, 1} and {2}: the tie 0-1 is inside group 0 (a self-loop), 1-2 and 0-2 go between
+    grp = np.array([0, 0, 1], dtype=np.int64)
+    eu, ev = np.array([0, 1, 0], dtype=np.int32), np.array([1, 2, 2], dtype=np.int32)
+    au, av, aw, ties = C._aggregate(grp, 2, eu, ev, np.array([1.0, 2.0, 4.0]))
+    assert list(zip(au.tolist(), av.tolist(), aw.tolist(), ties.tolist())) == [(0, 0, 1.0, 1.0), (0, 1, 6.0, 2.0)]
