@@ -455,13 +455,21 @@ def koc_table(community: Community, *, weights: dict[str, float] | None, kind_we
     ids = community.owner_ids
     n = len(ids)
     owners = community.owners
+    memb = None
+    if circles_frame is None and len(community.tables["interactions"]) and len(community.tables["posts"]):
+        # the circles partition before the engagement pairs: its working set (the igraph graph
+        # and Leiden's, +2.7 GB at 1,000,000 owners) then does not come on top of the pairs and
+        # the interaction rows (+2.0 GB there); the same partition (docs/benchmarks.md, stop 24)
+        from graphcrm.algorithms.circles import circle_ids
+
+        memb = circle_ids(community, **(circle_options or {}))
     pairs = engagement_pairs(community, kind_weights=kind_weights, half_life_days=half_life_days,
                              closed_group_discount=closed_group_discount, max_group_size=max_group_size)
     comp = _engagement(pairs, n)
     comp["active_days"] = _active_days(community, n)
     comp["authority"] = _authority(pairs, n, damping)
     comp["conversion"] = _conversion(community, referral_decay)
-    comp["bridging"] = _bridging(community, pairs, n, bridging, circles_frame, circle_options)
+    comp["bridging"] = _bridging(community, pairs, n, bridging, circles_frame, circle_options, memb)
 
     staff = owners["is_staff"].to_numpy(bool) if "is_staff" in owners else np.zeros(n, bool)
     ranked = np.ones(n, bool) if include_staff else ~staff
@@ -556,15 +564,19 @@ def _conversion(community: Community, referral_decay) -> np.ndarray:
 
 
 def _bridging(community: Community, pairs: pd.DataFrame, n: int, bridging: str,
-              circles_frame: pd.DataFrame | None, circle_options: dict | None) -> np.ndarray:
-    """Distinct circles (or exp(entropy) of them) of each owner's independent engagers."""
+              circles_frame: pd.DataFrame | None, circle_options: dict | None,
+              memb: np.ndarray | None = None) -> np.ndarray:
+    """Distinct circles (or exp(entropy) of them) of each owner's independent engagers
+    (``memb``: the circle of every owner, when the caller has it already)."""
     pe = pairs["e"].to_numpy(np.int64)
     pa = pairs["a"].to_numpy(np.int64)
     pf = pairs["factor"].to_numpy(float)
     bridge = np.zeros(n)
     if not len(pe):
         return bridge
-    if circles_frame is None:
+    if memb is not None:
+        memb = np.asarray(memb, dtype=np.int64)
+    elif circles_frame is None:
         # only who is in which circle: the cached partition, not the circles table (labels,
         # bridge scores, reasons); circles() with the same options reuses it
         from graphcrm.algorithms.circles import circle_ids
