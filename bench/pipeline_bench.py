@@ -1,8 +1,9 @@
 """The whole weekly pipeline at N owners: wall time and peak memory per step.
 
     python bench/pipeline_bench.py --owners 20000 100000 [--work /tmp/gcrm-bench] [--json out.json]
-    python bench/pipeline_bench.py --plot out.json [more.json ...] --png docs/scaling.png   (same sizes merged, later files win;
-        prints each step's growth exponents between the smallest and the largest size)
+    python bench/pipeline_bench.py --plot out.json [more.json ...] --png docs/scaling.png   (runs of the same size and shape
+        merged, later files win; prints each step's growth exponents between the smallest and the largest run of the
+        largest run's shape (interactions per owner), and separately, labelled, from runs of another shape)
 
 For each size the demo is generated once (``examples/generate_demo.py DIR --owners N``, kept in
 ``--work`` and reused), then **one fresh subprocess per size** loads it into a new DuckDB file and
@@ -301,54 +302,94 @@ def print_table(results: list[dict]) -> None:
         f"{r['owners']:,}: " + ", ".join(f"{x:.1f}" for x in r["loadavg"]) for r in results))
 
 
+def _shape(r: dict) -> int:
+    """Interactions per owner of a run, rounded (the demo's shape: 10 by default, ~20 with
+    ``--interactions-per-owner 20``); runs of other shapes are kept apart by :func:`plot`."""
+    rows = r.get("rows") or {}
+    return int(round(rows.get("interactions", 0) / max(r["owners"], 1)))
+
+
+def _exponents(lo: dict, hi: dict, names: list[str]) -> list[tuple]:
+    """Per step: (name, lo s, hi s, time exponent, lo MiB, hi MiB, memory exponent) between two runs."""
+    import numpy as np
+
+    span = np.log(hi["owners"] / lo["owners"])
+    out = []
+    for name in names:
+        a = next((x for x in lo["steps"] if x["step"] == name), None)
+        b = next((x for x in hi["steps"] if x["step"] == name), None)
+        if a and b and a["seconds"] > 0 and b["seconds"] > 0:
+            out.append((name, a["seconds"], b["seconds"], np.log(b["seconds"] / a["seconds"]) / span,
+                        a["peak_mib"], b["peak_mib"], np.log(b["peak_mib"] / a["peak_mib"]) / span))
+    return out
+
+
 def plot(files: list[Path], png: Path) -> None:
+    """Log-log time and peak memory per step against owners, and the growth exponents.
+
+    Runs of the same size *and shape* (interactions per owner, :func:`_shape`) are merged step
+    by step (a later file's step without error replaces an earlier one's).  The largest run's
+    shape is the reference: the lines join the runs of that shape (same community shape at
+    every size: the exponent compares like with like); runs of another shape at a smaller size
+    (the default 100k demo, 10 interactions per owner, against the 1M demo's 22) are drawn as
+    open markers joined to the largest run by a dotted line, and their exponents printed
+    separately, labelled, so the two comparisons are never mixed."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    # runs of the same size are merged step by step: a later file's step (without error)
-    # replaces an earlier one's (e.g. a second, partial run of the steps the first could not do)
-    by_size: dict[int, dict] = {}
+    by_run: dict[tuple[int, int], dict] = {}
     for f in files:
         data = json.loads(f.read_text())
         for r in data if isinstance(data, list) else [data]:
-            merged = by_size.setdefault(r["owners"], {"owners": r["owners"], "steps": []})
+            merged = by_run.setdefault((r["owners"], _shape(r)), {"owners": r["owners"], "rows": r.get("rows"), "steps": []})
             for s in r["steps"]:
-                if s["error"]:
+                if s["error"] or s["step"] == "worker":
                     continue
                 merged["steps"] = [x for x in merged["steps"] if x["step"] != s["step"]] + [s]
-    results = sorted(by_size.values(), key=lambda r: r["owners"])
+    runs = sorted(by_run.items(), key=lambda kv: kv[0])
+    top_key, top = max(runs, key=lambda kv: kv[0][0])
+    ref_shape = top_key[1]
+    same = [r for (n, sh), r in runs if sh == ref_shape]
+    other = [((n, sh), r) for (n, sh), r in runs if sh != ref_shape and n < top["owners"]]
     names = []
-    for r in results:
+    for _, r in runs:
         names += [s["step"] for s in r["steps"] if s["step"] not in names]
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
     colors = plt.cm.tab20(np.linspace(0, 1, max(len(names), 2)))
+
+    def point(r: dict, name: str):
+        s = next((x for x in r["steps"] if x["step"] == name and not x["error"]), None)
+        return (r["owners"], max(s["seconds"], 1e-3), s["peak_mib"]) if s else None
+
     for j, name in enumerate(names):
         style = {"color": colors[j], "linestyle": ("-", "--", ":")[j % 3]}
-        xs, ts, ms = [], [], []
-        for r in results:
-            s = next((x for x in r["steps"] if x["step"] == name and not x["error"]), None)
-            if s:
-                xs.append(r["owners"]); ts.append(max(s["seconds"], 1e-3)); ms.append(s["peak_mib"])
-        if xs:
+        pts = [p for p in (point(r, name) for r in same) if p]
+        if pts:
+            xs, ts, ms = zip(*pts)
             axes[0].plot(xs, ts, marker="o", label=name, **style)
             axes[1].plot(xs, ms, marker="o", label=name, **style)
+        hi = point(top, name)
+        for _, r in other:
+            p = point(r, name)
+            if p and hi:
+                for ax, k in ((axes[0], 1), (axes[1], 2)):
+                    ax.plot([p[0], hi[0]], [p[k], hi[k]], color=colors[j], linestyle=":", linewidth=0.8)
+                    ax.plot([p[0]], [p[k]], marker="o", markerfacecolor="none", color=colors[j])
     for ax, label in zip(axes, ("wall seconds per step", "peak resident MiB during the step")):
         ax.set_xscale("log"); ax.set_yscale("log"); ax.set_xlabel("owners"); ax.set_ylabel(label); ax.grid(True, which="both", alpha=0.3)
     axes[0].legend(fontsize=7, loc="upper left", ncol=2)
-    if len(results) >= 2:  # growth exponents between the smallest and the largest size
-        lo, hi = results[0], results[-1]
-        span = np.log(hi["owners"] / lo["owners"])
-        print(f"growth exponents {lo['owners']:,} -> {hi['owners']:,} owners (time / peak memory):")
-        for name in names:
-            a = next((x for x in lo["steps"] if x["step"] == name), None)
-            b = next((x for x in hi["steps"] if x["step"] == name), None)
-            if a and b and a["seconds"] > 0 and b["seconds"] > 0:
-                print(f"  {name:22s} {a['seconds']:9.2f} -> {b['seconds']:9.2f} s  {np.log(b['seconds'] / a['seconds']) / span:5.2f}"
-                      f"   {a['peak_mib']:8.0f} -> {b['peak_mib']:8.0f} MiB  {np.log(b['peak_mib'] / a['peak_mib']) / span:5.2f}")
-    fig.suptitle("graphcrm pipeline, one process per size (bench/pipeline_bench.py)")
+    comparisons = ([(same[0], top, f"same shape, {ref_shape} interactions per owner at both sizes")] if len(same) >= 2 else [])
+    comparisons += [(r, top, f"unlike shapes: {sh} interactions per owner at {n:,}, {ref_shape} at {top['owners']:,} "
+                              "(open markers, dotted)") for (n, sh), r in other]
+    for lo, hi, what in comparisons:
+        print(f"growth exponents {lo['owners']:,} -> {hi['owners']:,} owners (time / peak memory), {what}:")
+        for name, a, b, te, ma, mb, me in _exponents(lo, hi, names):
+            print(f"  {name:22s} {a:9.2f} -> {b:9.2f} s  {te:5.2f}   {ma:8.0f} -> {mb:8.0f} MiB  {me:5.2f}")
+    fig.suptitle("graphcrm pipeline, one process per size (bench/pipeline_bench.py); solid: the same demo shape "
+                 f"({ref_shape} interactions per owner), open markers: another shape", fontsize=9)
     fig.tight_layout()
     fig.savefig(png, dpi=110)
     print(f"wrote {png}")
