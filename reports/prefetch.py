@@ -304,6 +304,10 @@ class Prefetch:
             self._finish()
         return self.adopted
 
+    def provides(self, name: str) -> bool:
+        """Whether a task not received yet records cache entry ``name``."""
+        return not self._done and any(name in names for names in self._names[self._received:])
+
     def ready(self) -> list[str]:
         """Adopt what the worker has already sent, without waiting; the names adopted so far."""
         while not self._done and self._conn_poll():
@@ -332,7 +336,8 @@ class Prefetch:
         else:  # "ok": all sent; "error": the worker failed outside a task
             self._done = True
         for i, name, key, value in out:
-            self._communities[i].memo(name, {}, lambda value=value: value, key=key)
+            c = self._communities[i]
+            type(c).memo(c, name, {}, lambda value=value: value, key=key)  # not an on-demand wrapper (Ahead)
             self.adopted.append(name)
 
     def _finish(self) -> None:
@@ -470,20 +475,24 @@ def results_kept(cg: Any) -> bool:
 
 
 class Ahead:
-    """The weekly job's use of the second process (``graphcrm run``, ``bench/pipeline_bench.py``).
+    """The weekly job's use of a second process (``graphcrm run``, ``bench/pipeline_bench.py``).
 
     After the ``community`` step a worker computes, in this order, ``ambassadors`` (with the
-    options the job's own step uses), the report's backtest, and then what the targets and the
-    report read that needs only the tables (:data:`LATER`: the drifting owners and their core,
-    shared with the report's movement tables; the new-owner cohorts; the event regulars), beside
-    ``kocs`` and ``circles``.  After ``circles`` a second one computes ``volunteer_candidates``
-    (the job's call and the targets' ``validate=False`` one: they read today's circles) and the
-    earlier period's KOCs (they bridge with today's circles), beside the steps up to the report.
-    The worker sends each result as soon as it is done; a step waits only for what it reads
-    (:data:`NEEDS`: ``ambassadors`` for the first worker's ambassadors, ``volunteer_candidates``
-    for the second's volunteers, ``targets``, and the end of ``owner_levels``, for the drifting
-    owners and the volunteers, the report for everything), and every step first takes in what is
-    already there.  Nothing starts when the store keeps results for this data
+    options the job's own step uses), ``contribution`` and ``owner_levels``, the drifting owners
+    (their core is the report's movement tables' core too), the report's backtest, the new-owner
+    cohorts and the event regulars: all need only the tables; it runs beside ``kocs`` and
+    ``circles``.  After ``circles`` (having taken in what the first one sent, the core among
+    them) a second one computes ``volunteer_candidates`` (the job's call and the targets'
+    ``validate=False`` one: they read today's circles), the earlier period's KOCs (they bridge
+    with today's circles) and the report's movement tables (``movement``, ``rising_stars``,
+    ``level_transitions``), beside the steps up to the report.
+
+    Each worker sends each result as soon as it is done.  The parent waits for a result only when
+    it asks for it: while a worker is running, the community's cache (:meth:`Community.memo`,
+    wrapped on the instance) first waits for and adopts a missing entry that a worker's pending
+    task records, then looks it up as usual; every step also takes in, without waiting, what is
+    already there.  So the steps run in any order, and the report waits section by section, not
+    for everything at its start.  Nothing starts when the store keeps results for this data
     (:func:`results_kept`) or :func:`should_start` says no.
 
     Example
@@ -498,17 +507,10 @@ class Ahead:
     ...     ahead.close()
     """
 
-    #: what the first worker computes after ambassadors and the backtest: (analysis, options
-    #: without ``lang``), the calls of ``targets`` and of the report's sections
-    LATER: tuple[tuple[str, dict], ...] = (("drifting_owners", {}), ("new_owner_cohort", {}), ("event_regulars", {}))
-    #: step -> the cache entries it waits for (``before(step)``; ``"after:owner_levels"``: after
-    #: that step, the last analysis before ``targets`` in the weekly job)
-    NEEDS: dict[str, tuple[str, ...]] = {
-        "ambassadors": ("result:ambassadors",),
-        "volunteer_candidates": ("result:volunteer_candidates",),
-        "targets": ("result:drifting_owners", "result:volunteer_candidates"),
-        "after:owner_levels": ("result:drifting_owners", "result:volunteer_candidates"),
-    }
+    #: the first worker's analyses before the backtest and after it: (analysis, options; ``lang``
+    #: added where the analysis takes it), the calls of the job's steps, ``targets`` and the report
+    EARLY: tuple[tuple[str, dict], ...] = (("contribution", {}), ("owner_levels", {}), ("drifting_owners", {}))
+    LATER: tuple[tuple[str, dict], ...] = (("new_owner_cohort", {}), ("event_regulars", {}))
 
     def __init__(self, cg: Any, *, since: Any = None, until: Any = None, seed: int = 0, ambassadors_k: int = 30,
                  jobs: int | None = None, ambassadors_options: Mapping[str, Any] | None = None, lang: str = "en"):
@@ -518,49 +520,82 @@ class Ahead:
         self.early: Prefetch | None = None
         self.late: Prefetch | None = None
         self.active = True
+        self._wrapped: list[Any] = []
 
     def _start(self, **kw: Any) -> Prefetch | None:
-        return start(self.cg, since=self.since, until=self.until, seed=self.seed, ambassadors_k=self.k,
-                     jobs=self.jobs, **kw)
+        p = start(self.cg, since=self.since, until=self.until, seed=self.seed, ambassadors_k=self.k,
+                  jobs=self.jobs, **kw)
+        if p is not None:
+            for c in p._communities:
+                self._wrap(c)
+        return p
+
+    def _wrap(self, community: Any) -> None:
+        """Make ``community.memo`` wait for a worker that will send the entry asked for."""
+        if any(c is community for c in self._wrapped):
+            return
+        from graphcrm.results import cache_key
+
+        orig, pid, ahead = type(community).memo, os.getpid(), self
+
+        def memo(name: str, options: dict, compute: Callable[[], Any], *, key: str | None = None) -> Any:
+            if os.getpid() == pid:  # never in a worker (it inherits this wrapper with the fork)
+                k = cache_key(name, options) if key is None else key
+                if k not in community._memo:
+                    for p in ahead._workers():
+                        if p.provides(name):
+                            p.adopt(name)
+            return orig(community, name, options, compute, key=key)
+
+        community.memo = memo
+        self._wrapped.append(community)
+
+    def _lang(self, name: str, opts: Mapping[str, Any]) -> dict:
+        import inspect
+
+        o = dict(opts)
+        if "lang" in inspect.signature(getattr(self.cg, name)).parameters:
+            o.setdefault("lang", self.lang)
+        return o
 
     def _workers(self) -> list[Prefetch]:
         return [p for p in (self.early, self.late) if p is not None]
 
-    def _wait(self, key: str) -> None:
-        for name in self.NEEDS.get(key, ()):
-            for p in self._workers():
-                p.adopt(name)
-
     def after(self, step: str) -> None:
         """Call after each step of the job."""
+        for p in self._workers():
+            p.ready()  # what is done already: no wait
         if step == "community":
             self.active = not results_kept(self.cg)
             if self.active:
                 amb = [("ambassadors", self.ambassadors_options)] if self.ambassadors_options is not None else []
-                then = [(name, {**opts, "lang": self.lang}) for name, opts in self.LATER]
-                self.early = self._start(pieces=("backtest",), analyses=amb, then=then)
+                self.early = self._start(pieces=("backtest",),
+                                         analyses=amb + [(n, self._lang(n, o)) for n, o in self.EARLY],
+                                         then=[(n, self._lang(n, o)) for n, o in self.LATER])
         elif step == "circles" and self.active:
+            from graphcrm.reports.html import MOVEMENT_OPTIONS
+
             vol = {"seed": self.seed, "lang": self.lang}
+            mov = {**MOVEMENT_OPTIONS, "lang": self.lang}
             self.late = self._start(pieces=("earlier_kocs",),
                                     analyses=[("volunteer_candidates", vol),
-                                              ("volunteer_candidates", {**vol, "validate": False})])
-        self._wait(f"after:{step}")
+                                              ("volunteer_candidates", {**vol, "validate": False})],
+                                    then=[("movement", mov), ("rising_stars", mov), ("level_transitions", mov)])
 
     def before(self, step: str) -> None:
-        """Call before each step of the job (``"report"`` before the report)."""
+        """Call before each step of the job (``"report"`` before the report): takes in what the
+        workers have sent (the steps' own calls wait for what they read)."""
         for p in self._workers():
-            p.ready()  # what is done already: no wait
-        if step == "report":
-            for p in self._workers():
-                p.adopt()
-        else:
-            self._wait(step)
+            p.ready()
 
     @property
     def adopted(self) -> list[str]:
         return [n for p in self._workers() for n in p.adopted]
 
     def close(self) -> None:
-        """End any worker still running (after an error or Ctrl-C too)."""
+        """End any worker still running (after an error or Ctrl-C too) and unwrap the caches."""
         for p in self._workers():
             p.close()
+        for c in self._wrapped:
+            c.__dict__.pop("memo", None)
+        self._wrapped = []

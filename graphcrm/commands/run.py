@@ -65,8 +65,8 @@ def _steps(folder: Path | None, write_back: str | None) -> list[str]:
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar per step (default: on a terminal only).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Processes: 1 = all in this one; 2 = ambassadors, the report's backtest, the drifting "
-                   "owners, volunteers and earlier-period KOCs in second processes beside the other steps "
+              help="Processes: 1 = all in this one; 2 = ambassadors, levels, the drifting owners, "
+                   "volunteers, the report's backtest and movement tables in second processes beside the other steps "
                    "(same results). Default: 2 when two CPUs "
                    "are usable, one is idle (load average) and the community has at most 300,000 owners.")
 @store_option
@@ -85,10 +85,11 @@ def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None
     report`` afterwards, reuses them (--fresh recomputes).  Prints the seconds of each step.
 
     With --jobs 2 (the default with an idle second CPU, up to 300,000 owners) work that needs only
-    the tables runs in a second process beside the other steps: ambassadors, the report's
-    backtest and the drifting owners from the start, the volunteer candidates and the report's
-    earlier-period KOC ranks after the circles step; the steps then find their results
-    (graphcrm.reports.prefetch: same results; serial if that process fails or stalls).
+    the tables runs in a second process beside the other steps: ambassadors, contribution,
+    levels, the drifting owners and the report's backtest from the start; the volunteer
+    candidates, the report's earlier-period KOC ranks and movement tables after the circles
+    step; each step waits only for the result it reads (graphcrm.reports.prefetch: same
+    results; serial if that process fails or stalls).
     """
     from graphcrm.community import FRESH_ENV
     from graphcrm.progress import steps
@@ -133,7 +134,7 @@ def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None
                 timed(name, call)
                 ahead.after(name)
             def targets() -> object:
-                ahead.before("targets")  # waits for the second processes' drifting owners and volunteers
+                ahead.before("targets")  # takes in what the second processes sent (drifting owners, volunteers)
                 return cg.targets(since=since, until=until, ambassadors_k=ambassadors_k, seed=seed, lang=lang)
 
             tg = timed("targets", targets)
