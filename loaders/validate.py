@@ -369,6 +369,9 @@ def _serials_to_us(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 _ISO_CHUNK = 1 << 20  #: rows per block of the numpy date reader (bounds its working memory)
+#: date columns of at least this many values are read by the compiled pass
+#: (``graphcrm.loaders._scan.iso_dates``, the same values; it needs numba, smaller columns do not)
+COMPILED_DATES_ROWS = 500_000
 
 
 def _iso_dates(arr: pa.Array) -> np.ndarray:
@@ -397,6 +400,10 @@ def _iso_dates(arr: pa.Array) -> np.ndarray:
     offs = np.frombuffer(off_buf, dtype=np.int64, count=n + 1, offset=arr.offset * 8)
     data = np.frombuffer(data_buf, dtype=np.uint8)
     valid = _mask(pc.is_valid(arr))
+    if n >= COMPILED_DATES_ROWS:  # one compiled pass, the same values (tests/test_load_dates.py)
+        from graphcrm.loaders._scan import iso_dates
+
+        return iso_dates(offs, data, valid)
     length = offs[1:] - offs[:-1]
     mdays = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
     for size, timed in ((19, True), (10, False)):
@@ -529,7 +536,9 @@ def _dates(raw: pd.Series, col: Column, mapping_values: dict | None, now: pd.Tim
         arr = _clean(arr, "label")
         if mapping_values:
             arr = _value_map(arr, mapping_values)
-        tblank = _is_blank(arr) & text_pos
+            tblank = _is_blank(arr) & text_pos
+        else:  # ``_clean`` trimmed the text: blank = null or empty (no second trimmed copy)
+            tblank = _mask(pc.fill_null(pc.equal(arr, ""), True)) & text_pos
         blank = tblank | (blank & ~text_pos)
         zero = _mask(pc.match_substring_regex(arr, _NO_DATE_TEXT)) & text_pos
         no_date |= zero
