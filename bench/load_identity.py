@@ -3,11 +3,13 @@
     PYTHONPATH=OLD-SNAPSHOT python bench/load_identity.py load FOLDER OLD.duckdb OLD-rejects.csv
     PYTHONPATH=/work/main   python bench/load_identity.py load FOLDER NEW.duckdb NEW-rejects.csv
     python bench/load_identity.py compare OLD.duckdb NEW.duckdb OLD-rejects.csv NEW-rejects.csv
+    python bench/load_identity.py compare-sql OLD.duckdb NEW.duckdb OLD-rejects.csv NEW-rejects.csv  # 1M: in DuckDB
 
 ``load`` loads FOLDER into a fresh store (fixed ``now`` so the future-date checks agree) and prints
 the counts; ``compare`` reads every contract table of both stores sorted by its key
 (``assert_frame_equal``, exact) and compares the two rejects files byte for byte (a missing file
-on both sides counts as equal).  Old code from ``git archive REV | tar -x -C DIR`` (see
+on both sides counts as equal); ``compare-sql`` compares the stores' tables in DuckDB
+(row counts and ``EXCEPT ALL`` both ways: the same multiset of rows) without pandas frames.  Old code from ``git archive REV | tar -x -C DIR`` (see
 docs/benchmarks.md).  Timings are not measured here.
 """
 from __future__ import annotations
@@ -34,6 +36,28 @@ def main() -> None:
         return
     old, new, old_rej, new_rej = sys.argv[2:6]
     from graphcrm.contract import TABLES
+
+    if what == "compare-sql":  # large stores: DuckDB EXCEPT ALL both ways, no pandas frames
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute(f"ATTACH '{old}' AS a (READ_ONLY)")
+        con.execute(f"ATTACH '{new}' AS b (READ_ONLY)")
+        same = True
+        for name in TABLES:
+            n = con.execute(f'SELECT count(*) FROM a."{name}"').fetchone()[0]
+            m = con.execute(f'SELECT count(*) FROM b."{name}"').fetchone()[0]
+            ab = con.execute(f'SELECT count(*) FROM (SELECT * FROM a."{name}" EXCEPT ALL SELECT * FROM b."{name}")').fetchone()[0]
+            ba = con.execute(f'SELECT count(*) FROM (SELECT * FROM b."{name}" EXCEPT ALL SELECT * FROM a."{name}")').fetchone()[0]
+            ok = n == m and ab == 0 and ba == 0
+            same &= ok
+            print(f"{name:13s} {n:>12,} / {m:>12,} rows, old-new {ab:,}, new-old {ba:,}  {'identical' if ok else 'DIFFERENT'}")
+        ro, rn = Path(old_rej), Path(new_rej)
+        rej_same = (ro.exists() == rn.exists()) and (not ro.exists() or ro.read_bytes() == rn.read_bytes())
+        print("rejects files:", "identical" if rej_same else "DIFFERENT",
+              f"({ro.stat().st_size if ro.exists() else 0:,} bytes)")
+        print("ALL IDENTICAL" if same and rej_same else "DIFFERENCES FOUND")
+        return
 
     a, b = graphcrm.open(old), graphcrm.open(new)
     same = True

@@ -580,10 +580,12 @@ def _read_text(path: Path, encoding: str | None) -> tuple[_Parsed, str, str, boo
         data = data.replace(b"\n\xef\xbb\xbf", b"\n").replace(b"\r\xef\xbb\xbf", b"\r")
     text, used = decode_bytes(data, file=str(path), encoding=encoding)
     if used == "utf-8":
+        del text  # decoding was the check: the bytes are the text (the str was ~1 GB for 22M interactions)
         buf = data[3:] if data.startswith(codecs.BOM_UTF8) else data  # the same text, no re-encoding
     else:
         text = text.replace("\n\ufeff", "\n").replace("\r\ufeff", "\r") if "\ufeff" in text else text
         buf = text.encode("utf-8")
+        del text
     del data
     buf = buf.rstrip(b"\x1a")  # a DOS end-of-file mark
     if not buf[:65536].strip() and not buf.strip():
