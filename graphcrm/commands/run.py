@@ -35,10 +35,9 @@ WEEKLY: tuple[tuple[str, dict], ...] = (
     ("top_referrers", {}),
     ("referral_issues", {}),
     ("ambassadors", {"seed": None}),
-    # after the levels: with --jobs 2 the second process computes the volunteers meanwhile
+    ("volunteer_candidates", {"seed": None}),
     ("contribution", {}),
     ("owner_levels", {}),
-    ("volunteer_candidates", {"seed": None}),
 )
 
 
