@@ -759,7 +759,8 @@ def _finish(parsed: _Parsed, table: str, mapping: Mapping, file: str, *, check_c
     """Drop blank rows, flag repeated header rows and control characters, build the frame."""
     plan, ignored = _plan_columns(parsed.header, table, mapping, file)
     ignored += parsed.extra_columns
-    cols, rows = parsed.columns, parsed.rows
+    cols, rows = list(parsed.columns), parsed.rows
+    parsed.columns = []  # the columns are let go of one by one below, once in the frame
     n = len(rows)
     malformed = dict(parsed.malformed)
     if n and cols:
@@ -790,8 +791,18 @@ def _finish(parsed: _Parsed, table: str, mapping: Mapping, file: str, *, check_c
             malformed.setdefault(int(p), "this row repeats the header row (two files joined together?)")
     problems: list[tuple[int, str, str, str]] = [(p, "(row)", r, MALFORMED_ROW) for p, r in sorted(malformed.items())]
     data = {}
+    uses = {}
+    for j, _ in plan:
+        uses[j] = uses.get(j, 0) + 1
     for j, target in plan:
         col = cols[j]
+        uses[j] -= 1
+        if not uses[j]:
+            cols[j] = None
+        if isinstance(col, pa.ChunkedArray) and col.num_chunks > 1:
+            # one buffer per column (pyarrow's reader gives one chunk per 4 MiB block): later
+            # whole-column steps then take the values without copying them again
+            col = pa.chunked_array([col.combine_chunks()], type=col.type)
         if check_ctrl and n:
             hit = np.flatnonzero(np.asarray(pc.match_substring_regex(col, _CTRL_PATTERN).to_numpy(zero_copy_only=False), dtype=bool))
             for p in hit:

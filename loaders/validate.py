@@ -477,6 +477,7 @@ def _dates(raw: pd.Series, col: Column, mapping_values: dict | None, now: pd.Tim
     """Parse one date column; add its problems; return datetime64[ns] (NaT = missing or bad)."""
     n = len(raw)
     us = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    own = True  # ``us`` is this function's own array (written to in place at the end)
     blank = raw.isna().to_numpy()
     number = np.zeros(n, dtype=bool)      # value came as a number (an Excel serial?)
     not_serial = np.zeros(n, dtype=bool)  # ... that is no usable Excel serial
@@ -494,6 +495,7 @@ def _dates(raw: pd.Series, col: Column, mapping_values: dict | None, now: pd.Tim
             arr = pd.to_datetime(s, utc=True).dt.tz_localize(None).to_numpy()
         us, far_past, far_future = _clip_to_us(arr)
         us = us if us.flags.writeable else us.copy()
+        own = not np.shares_memory(us, arr)  # else a view of the raw values, which the rejects show
     elif (mapping_values is None and pd.api.types.is_numeric_dtype(dtype)
           and not pd.api.types.is_bool_dtype(dtype)):
         x = raw.to_numpy(dtype="float64", na_value=np.nan)
@@ -578,7 +580,7 @@ def _dates(raw: pd.Series, col: Column, mapping_values: dict | None, now: pd.Tim
                               "read as dates; Unix timestamps are not: write YYYY-MM-DD HH:MM:SS)"), "impossible date")
     probs.add(too_old, col.name, _says(raw, col, " is before 1970", notes), "impossible date")
     probs.add(future, col.name, _says(raw, col, " is in the future", notes), "impossible date")
-    out = us.copy()
+    out = us if own else us.copy()
     out[too_old | future] = np.datetime64("NaT")
     return out.astype("datetime64[ns]")
 
