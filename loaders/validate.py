@@ -124,7 +124,10 @@ def _clean(arr: pa.Array, form: str, *, trimmed: pa.Array | None = None) -> pa.A
         arr, same = pc.utf8_normalize(arr, "NFKC"), False
     if _any(pc.match_substring_regex(arr, _INVISIBLE)):
         arr, same = pc.replace_substring_regex(arr, pattern=_INVISIBLE, replacement=""), False
-    return trimmed if same and trimmed is not None else pc.utf8_trim_whitespace(arr)
+    if same and trimmed is not None:
+        return trimmed
+    out = pc.utf8_trim_whitespace(arr)
+    return arr if out.equals(arr) else out  # nothing trimmed: keep the input's buffers, no second copy
 
 
 def _mask(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -692,6 +695,8 @@ def _normalize(src: Source, mapping: Mapping, now: pd.Timestamp, probs: _Problem
         # each whole-column pass once: the trimmed text serves the blank test, the cleaning (plain
         # ASCII without invisible characters is only trimmed) and the count of changed ids
         trimmed = pc.utf8_trim_whitespace(arr)
+        if trimmed.equals(arr):  # nothing to trim: the clean column shares the raw column's buffers
+            trimmed = arr
         blank_raw = _mask(pc.fill_null(pc.equal(trimmed, ""), True))  # = _is_blank(arr)
         form = col.text if col.type == "str" else "label"
         cleaned = _clean(arr, form, trimmed=trimmed)
