@@ -619,3 +619,34 @@ def test_every_report_csv_is_written_as_pandas_would(hostile_store, tmp_path, mo
         cg.report(tmp_path / "zh.html", lang="zh", strict=True, progress=False, ambassadors_k=10)
     assert len(seen) >= 40
     assert all(ok for ok, cols in seen if len(cols) > 1), [cols for ok, cols in seen if not ok]
+
+
+def test_float_text_by_distinct_bit_patterns_is_repr():
+    """_float_text formats each distinct 64-bit pattern once: the same text as repr per cell,
+    with -0.0 apart from 0.0 and on both of its paths (few distinct values, mostly distinct)."""
+    from graphcrm.files import _float_text
+
+    rng = np.random.default_rng(3)
+    few = np.round(rng.choice([0.0, -0.0, 1.0, 2.5, 1 / 3, 1e16, -1e-7, np.inf, -np.inf, 5e-324], 50_000), 3)
+    few[::7] = -0.0
+    many = rng.standard_normal(5_000) * 10.0 ** rng.integers(-20, 20, 5_000)
+    for x in (few, many, few[:100], np.concatenate([few, many])):
+        assert _float_text(x).to_pylist() == [repr(v) for v in x.tolist()]
+    assert _float_text(few).to_pylist()[::7] == ["-0.0"] * len(few[::7])
+
+
+def test_formula_prefilter_agrees_with_the_cell_rule():
+    """_may_be_formula says False only for text columns in which escape_formula changes no cell:
+    random cells over the skipped characters, the formula characters and plain ones, one by one."""
+    from graphcrm.files import _SKIP, _may_be_formula
+
+    rng = np.random.default_rng(4)
+    alphabet = list(_SKIP) + ["=", "+", "-", "@", "a", "1", ".", "北", "'", ","]
+    cells = ["".join(rng.choice(alphabet, rng.integers(0, 4))) for _ in range(20_000)] + ["", "a=b", "x-1"]
+    for cell in cells:
+        s = pd.Series([cell, "plain"], dtype="str")
+        assert _may_be_formula(s) == (escape_formula(cell) != cell or (
+            cell[:1] in ("\t", "\r") or cell.lstrip(_SKIP)[:1] in ("=", "+", "-", "@"))), repr(cell)
+    safe = pd.Series(["北京", "a-b", None, " x"], dtype="str")
+    assert not _may_be_formula(safe) and escape_formulas(pd.DataFrame({"c": safe}))["c"] is not None
+    assert _may_be_formula(pd.Series(["ok", "\u3000=1"], dtype="str"))
