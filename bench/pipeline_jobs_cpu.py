@@ -10,7 +10,8 @@ of ``bench/pipeline_bench.py`` (the load excepted), with its second processes
 ``graphcrm run``'s step order instead.  Per step it prints wall seconds and the *main process's*
 CPU seconds (``time.process_time``), user and sys, and minor page faults.  On a shared machine
 the main chain's CPU is steadier than wall time.  At the end it prints the workers' CPU (reaped
-children).  ``--profile`` runs those steps under cProfile.  Timings are never asserted in tests.
+children).  ``--profile`` runs those steps under cProfile.  ``--out DIR`` keeps the report's HTML and CSV
+files (to compare two versions' files with ``bench/report_csv_compare.py``).  Timings are never asserted in tests.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--order", choices=("bench", "run"), default="bench")
     ap.add_argument("--profile", nargs="*", default=[], metavar="STEP")
     ap.add_argument("--top", type=int, default=50)
+    ap.add_argument("--out", type=Path, default=None, help="keep the report's HTML and CSV files here")
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore")
     os.environ["GRAPHCRM_FRESH"] = "1"
@@ -46,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     from graphcrm.reports.prefetch import Ahead
 
     cg = graphcrm.open(db)
+    print(f"graphcrm from {Path(graphcrm.__file__).parent}")
+    out = args.out or tmp
+    out.mkdir(parents=True, exist_ok=True)
 
     def step(name: str, fn) -> None:
         pr = cProfile.Profile() if name in args.profile else None
@@ -79,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             step(name, lambda name=name, opts=opts: (ahead.before(name), getattr(cg, name)(**opts)))
             ahead.after(name)
         step("targets", lambda: (ahead.before("targets"), cg.targets(seed=0)))
-        step("report", lambda: (ahead.before("report"), cg.report(tmp / "r.html", seed=0)))
+        step("report", lambda: (ahead.before("report"), cg.report(out / "r.html", seed=0)))
     finally:
         ahead.close()
     errors = [e for p in (ahead.early, ahead.late) if p is not None for e in p.errors]
