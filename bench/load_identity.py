@@ -41,6 +41,7 @@ def main() -> None:
         import duckdb
 
         con = duckdb.connect()
+        con.execute("SET memory_limit = '4GB'")  # a shared machine: spill rather than grow
         con.execute(f"ATTACH '{old}' AS a (READ_ONLY)")
         con.execute(f"ATTACH '{new}' AS b (READ_ONLY)")
         same = True
