@@ -1195,17 +1195,28 @@ def circles(
 
 def _memo_partition(community: Community, *, method: str, resolution: float | None, granularity: str,
                     consensus_runs: int, layer_weights: dict[str, float] | None, half_life_days: float | None,
-                    max_event_size: int, seed: int, n_iterations: int, engine: str
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+                    max_event_size: int, seed: int, n_iterations: int, engine: str, graph: bool = True
+                    ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None, np.ndarray, dict[str, Any]]:
     """The combined graph, the circle of every owner and the facts, once per community and
     partition options (the community's one cache; the bridge rule and the language are not
-    among them)."""
+    among them).  ``graph=False``: ``(None, None, None, memb, info)``, for callers that need only
+    the memberships.
+
+    The cached partition holds only the memberships and the facts; the combined graph is its own
+    entry (:func:`combined_graph`), asked for here.  When the partition held the graph's arrays
+    too, the memo counted them twice (1.4 GB for 0.7 GB at 1,000,000 demo owners), so it
+    dropped the combined graph's entry early while the partition kept its arrays alive: nothing
+    was freed, and the next step that asked for the graph built it again (stop 24)."""
     lw = _layer_weights(layer_weights)
     partition = dict(method=method, resolution=None if resolution is None else float(resolution),
                      granularity=granularity, consensus_runs=int(consensus_runs), layer_weights=lw,
                      half_life_days=half_life_days, max_event_size=max_event_size, seed=seed,
                      n_iterations=n_iterations, engine=engine)
-    return community.memo("circle_partition", partition, lambda: _partition(community, **partition))
+    memb, info = community.memo("circle_partition", partition, lambda: _partition(community, **partition)[3:])
+    if not graph:
+        return None, None, None, memb, info
+    u, v, w = combined_graph(community, layer_weights=lw, half_life_days=half_life_days, max_event_size=max_event_size)
+    return u, v, w, memb, info
 
 
 def circle_ids(
@@ -1267,7 +1278,7 @@ def circle_ids(
     return _memo_partition(community, method=method, resolution=resolution, granularity=granularity,
                            consensus_runs=consensus_runs, layer_weights=layer_weights,
                            half_life_days=half_life_days, max_event_size=max_event_size, seed=seed,
-                           n_iterations=n_iterations, engine=engine)[3]
+                           n_iterations=n_iterations, engine=engine, graph=False)[3]
 
 
 def _circle_ties(u: np.ndarray, v: np.ndarray, w: np.ndarray, memb: np.ndarray

@@ -81,3 +81,22 @@ def test_aggregate_with_32_bit_groups_by_hand():
     eu, ev = np.array([0, 1, 0], dtype=np.int32), np.array([1, 2, 2], dtype=np.int32)
     au, av, aw, ties = C._aggregate(grp, 2, eu, ev, np.array([1.0, 2.0, 4.0]))
     assert list(zip(au.tolist(), av.tolist(), aw.tolist(), ties.tolist())) == [(0, 0, 1.0, 1.0), (0, 1, 6.0, 2.0)]
+
+
+def test_partition_entry_does_not_hold_the_combined_graph():
+    # stop 24: the cached partition holds the memberships and facts only; the combined graph is
+    # its own entry, so the memo does not count (and keep) its arrays twice
+    from graphcrm.community import held_bytes
+    from graphcrm.demo import generate_demo
+
+    c = Community(generate_demo(1_500, seed=2)[0])
+    table = C.circles(c)
+    entries = {k: v for k, v in c._memo.items() if k.startswith(("circle_partition", "combined_graph"))}
+    part = next(v for k, v in entries.items() if k.startswith("circle_partition"))
+    graph = next(v for k, v in entries.items() if k.startswith("combined_graph"))
+    assert len(part) == 2 and isinstance(part[1], dict)
+    assert not any(x is y for x in part for y in graph)
+    assert held_bytes(part) < held_bytes(graph)
+    # circles and circle_ids read the same partition (computed once) and the same graph
+    assert np.array_equal(C.circle_ids(c), table.set_index("owner_id")["circle"].reindex(c.owner_ids).to_numpy())
+    assert c.memo_stats["circle_partition"]["computed"] == 1 and c.memo_stats["combined_graph"]["computed"] == 1
