@@ -14,7 +14,11 @@ results into the parent's cache (:meth:`graphcrm.community.Community.memo`, unde
 the worker's calls used), so the report's own calls find them.  ``graphcrm run`` starts it after
 the ``circles`` step (the earlier KOCs bridge with today's circles) and adopts before the report,
 so the worker runs beside ``referral_*``, ``ambassadors``, ``volunteer_candidates`` and
-``targets``.
+``targets``.  (That was the first version.  Since e156cf6/bd7ffea the weekly job uses
+:class:`Ahead`: two workers, forked after ``community`` and after ``circles``, that also compute
+``ambassadors``, ``contribution``, ``owner_levels``, the drifting owners, the new-owner cohorts,
+the event regulars, both ``volunteer_candidates`` calls and the report's movement tables, each
+result adopted when a step asks for it.)
 
 What it never changes: the results.  Every value is computed by the same function with the
 same options and seed from the same tables as the serial path would (each is deterministic),
