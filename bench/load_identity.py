@@ -20,6 +20,15 @@ from pathlib import Path
 NOW = "2026-12-01"
 
 
+def _verdict(same: bool, old_rej: str, new_rej: str) -> None:
+    """Print whether the two rejects files are byte-identical and the overall verdict."""
+    ro, rn = Path(old_rej), Path(new_rej)
+    rej_same = (ro.exists() == rn.exists()) and (not ro.exists() or ro.read_bytes() == rn.read_bytes())
+    print("rejects files:", "identical" if rej_same else "DIFFERENT",
+          f"({ro.stat().st_size if ro.exists() else 0:,} bytes)")
+    print("ALL IDENTICAL" if same and rej_same else "DIFFERENCES FOUND")
+
+
 def main() -> None:
     import pandas as pd
 
@@ -53,11 +62,7 @@ def main() -> None:
             ok = n == m and ab == 0 and ba == 0
             same &= ok
             print(f"{name:13s} {n:>12,} / {m:>12,} rows, old-new {ab:,}, new-old {ba:,}  {'identical' if ok else 'DIFFERENT'}")
-        ro, rn = Path(old_rej), Path(new_rej)
-        rej_same = (ro.exists() == rn.exists()) and (not ro.exists() or ro.read_bytes() == rn.read_bytes())
-        print("rejects files:", "identical" if rej_same else "DIFFERENT",
-              f"({ro.stat().st_size if ro.exists() else 0:,} bytes)")
-        print("ALL IDENTICAL" if same and rej_same else "DIFFERENCES FOUND")
+        _verdict(same, old_rej, new_rej)
         return
 
     a, b = graphcrm.open(old), graphcrm.open(new)
@@ -70,11 +75,7 @@ def main() -> None:
         except AssertionError as exc:
             same = False
             print(f"{name:13s} DIFFERENT: {str(exc)[:300]}")
-    ro, rn = Path(old_rej), Path(new_rej)
-    rej_same = (ro.exists() == rn.exists()) and (not ro.exists() or ro.read_bytes() == rn.read_bytes())
-    print("rejects files:", "identical" if rej_same else "DIFFERENT",
-          f"({ro.stat().st_size if ro.exists() else 0:,} bytes)")
-    print("ALL IDENTICAL" if same and rej_same else "DIFFERENCES FOUND")
+    _verdict(same, old_rej, new_rej)
 
 
 if __name__ == "__main__":
