@@ -69,6 +69,11 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 )
 #: sections built after all others (they read the others' results), shown where SECTIONS puts them
 LATE = ("headline", "actions")
+#: the sections' calls that need only the tables, with the options the sections pass (``lang`` is
+#: added where the analysis takes it): ``graphcrm run --jobs 2`` computes them ahead in its first
+#: worker (:class:`graphcrm.reports.prefetch.Ahead`), so a section that calls an analysis of this
+#: kind lists it here rather than in the worker's code
+TABLE_ONLY_CALLS: tuple[tuple[str, dict], ...] = (("new_owner_cohort", {}), ("event_regulars", {}))
 
 #: columns never shown nor written (personal data)
 PII_COLUMNS = ("name", "phone", "mobile", "email", "wechat", "id_card")

@@ -514,7 +514,7 @@ class Ahead:
     #: the first worker's analyses before the backtest and after it: (analysis, options; ``lang``
     #: added where the analysis takes it), the calls of the job's steps, ``targets`` and the report
     EARLY: tuple[tuple[str, dict], ...] = (("contribution", {}), ("owner_levels", {}), ("drifting_owners", {}))
-    LATER: tuple[tuple[str, dict], ...] = (("new_owner_cohort", {}), ("event_regulars", {}))
+    # after the backtest: the report sections' table-only calls (reports/html.py, TABLE_ONLY_CALLS)
 
     def __init__(self, cg: Any, *, since: Any = None, until: Any = None, seed: int = 0, ambassadors_k: int = 30,
                  jobs: int | None = None, ambassadors_options: Mapping[str, Any] | None = None, lang: str = "en"):
@@ -572,10 +572,12 @@ class Ahead:
         if step == "community":
             self.active = not results_kept(self.cg)
             if self.active:
+                from graphcrm.reports.html import TABLE_ONLY_CALLS
+
                 amb = [("ambassadors", self.ambassadors_options)] if self.ambassadors_options is not None else []
                 self.early = self._start(pieces=("backtest",),
                                          analyses=amb + [(n, self._lang(n, o)) for n, o in self.EARLY],
-                                         then=[(n, self._lang(n, o)) for n, o in self.LATER])
+                                         then=[(n, self._lang(n, o)) for n, o in TABLE_ONLY_CALLS])
         elif step == "circles" and self.active:
             from graphcrm.reports.html import MOVEMENT_OPTIONS
 
