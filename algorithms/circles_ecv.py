@@ -12,7 +12,7 @@ Poisson degree-corrected block model, every tie counted 1, untied held-out pairs
 expectation - linear in ties), on stop 23's folds (:func:`~graphcrm.algorithms.circles._ecv_folds`:
 5 replications, 10% of the owner pairs held out, fixed seeds).
 
-**The rule** (:func:`one_se_pick`; fixed on 2 December 2026 at 04:25 UTC, before any of these
+**The rule** (:func:`one_se_pick`; fixed on 2 December 2026 at 04:17 UTC (commit 7ed8c95), before any of these
 candidates was compared with a label in this session): the one-standard-error rule of
 cross-validation (Breiman et al. 1984; Hastie, Tibshirani & Friedman, *Elements of Statistical
 Learning*, 7.10) with the number of blocks as the measure of complexity - among the candidates
