@@ -38,7 +38,9 @@ same demo instead of loading (the ``load`` step is then empty; results are recom
 (default 2048, ``none``: no limit).  ``--jobs 2`` runs work that needs only the tables in a
 second process as ``graphcrm run`` does (:class:`graphcrm.reports.prefetch.Ahead`: ambassadors
 and the backtest from the start, the earlier KOCs after ``circles``; default here 1, one
-process, as the earlier figures); each step then also records the CPU seconds so far of the process and its
+process, as the earlier figures; the report's pieces that :meth:`~graphcrm.reports.prefetch.Ahead.in_process`
+computes in this process after a step are recorded as steps of their own, ``report:circle_ties`` after
+``circle_profiles`` and, without a second worker, ``report:movement`` after ``ambassadors``); each step then also records the CPU seconds so far of the process and its
 reaped worker (``cpu_s``), and a last ``worker`` record the worker's peak resident memory.
 """
 from __future__ import annotations
@@ -175,7 +177,8 @@ def child(folder: Path, db: Path, steps: list[str] | None, out: Path, max_rss_gi
     _watchdog(max_rss_gib * 1024, current, out)
 
     def step(name: str, fn) -> None:
-        if steps and name not in steps and name not in ("load", "community"):
+        if steps and name not in steps and name not in ("load", "community") \
+                and not (name.startswith("report:") and "report" in steps):
             return
         _reset_peak()
         t = time.perf_counter()
@@ -223,7 +226,7 @@ def child(folder: Path, db: Path, steps: list[str] | None, out: Path, max_rss_gi
             ahead.after("community")
         for name, opts in ANALYSES:
             step(name, lambda name=name, opts=opts: (ahead.before(name), getattr(cg, name)(**opts)))
-            ahead.after(name)
+            ahead.after(name, run=step)  # the report's pieces computed here (report:...) are steps of their own
         step("targets", lambda: cg.targets(seed=0))
         step("report", lambda: (ahead.before("report"), cg.report(db.with_suffix(".html"), seed=0)))
     finally:

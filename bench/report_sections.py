@@ -2,6 +2,7 @@
 
     python bench/report_sections.py STORE [--out DIR] [--json out.json] [--skip-analyses]
     python bench/report_sections.py STORE --profile movement backtest --top 30
+    python bench/report_sections.py STORE --kept      # the report alone over the store's kept results
 
 STORE is a loaded embedded store (e.g. /tmp/gcrm-bench/bench-100000.duckdb; copied to a
 temporary file, never written).  As ``bench/pipeline_profile.py`` (results recomputed:
@@ -13,7 +14,10 @@ per section, the cache entries it computed (``Community.memo_stats`` of the whol
 and of every community it holds: the earlier period, the backtest's training window):
 what the report does that the pipeline did not already hold.  ``--profile`` runs those
 sections under cProfile.  ``--out`` keeps the report's HTML and CSV files (to compare two
-versions' files).  Timings are never asserted in tests.
+versions' files).  ``--kept``: results are not recomputed (no ``GRAPHCRM_FRESH``) and no analysis runs
+first: the report alone over the results kept in the store (as ``graphcrm report`` after
+``graphcrm run``).  Per section the kernel's high-water mark (``VmHWM``, reset when the section
+starts) and the resident size at its end are printed too.  Timings are never asserted in tests.
 """
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pipeline_bench import ANALYSES  # noqa: E402
+from pipeline_bench import ANALYSES, _reset_peak, _status  # noqa: E402
 
 
 def _stats(c, seen=None) -> dict[str, int]:
@@ -56,8 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-analyses", action="store_true")
     ap.add_argument("--profile", nargs="*", default=[], metavar="SECTION")
     ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--kept", action="store_true")
     args = ap.parse_args(argv)
-    os.environ["GRAPHCRM_FRESH"] = "1"
+    if args.kept:
+        args.skip_analyses = True
+    else:
+        os.environ["GRAPHCRM_FRESH"] = "1"
     import warnings
 
     warnings.filterwarnings("ignore")
@@ -84,13 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     def timed(ctx, key, label):
         before = _stats(ctx.full)
         prof = cProfile.Profile() if key in args.profile else None
+        _reset_peak()
         w, c = time.perf_counter(), time.process_time()
         sec = prof.runcall(original, ctx, key, label) if prof else original(ctx, key, label)
         w, c = time.perf_counter() - w, time.process_time() - c
         after = _stats(ctx.full)
         new = {k: n - before.get(k, 0) for k, n in after.items() if n - before.get(k, 0)}
-        rows.append({"section": key, "wall_s": round(w, 3), "cpu_s": round(c, 3), "status": sec.status, "computed": new})
-        print(f"  {key:12s} {w:7.2f} s wall {c:7.2f} s CPU  {sec.status:8s} computed: "
+        peak, rss = _status("VmHWM"), _status("VmRSS")
+        rows.append({"section": key, "wall_s": round(w, 3), "cpu_s": round(c, 3), "status": sec.status, "computed": new,
+                     "peak_mib": round(peak, 1), "rss_mib": round(rss, 1)})
+        print(f"  {key:12s} {w:7.2f} s wall {c:7.2f} s CPU  peak {peak:7,.0f} MiB  after {rss:7,.0f} MiB  {sec.status:8s} computed: "
               + ", ".join(f"{k}×{n}" for k, n in sorted(new.items())), flush=True)
         if prof:
             pstats.Stats(prof).sort_stats("cumulative").print_stats(args.top)

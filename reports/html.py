@@ -116,7 +116,7 @@ class _Ctx:
     segment: Any = None  #: graphcrm.segments.Segment or None (all owners)
     seg_owners: Any = None  #: the segment's owner ids (set) or None
     meta: dict = field(default_factory=dict)
-    results: dict = field(default_factory=dict)
+    results: dict = field(default_factory=dict)  #: what a later section reads (targets, issues, drifting owners, counts)
     csvs: list = field(default_factory=list)
 
     def call(self, name: str, *, whole: bool = False, **options: Any) -> tuple[pd.DataFrame, Any]:
@@ -507,8 +507,10 @@ def _koc_parts(df: pd.DataFrame) -> pd.DataFrame:
 def _kocs(ctx: _Ctx) -> str:
     L = ctx.lang
     df, _ = ctx.call("kocs", lang=L)
-    ctx.results["kocs"] = df
-    ctx.results["kocs_all"] = ctx.call("kocs", whole=True, lang=L)[0] if ctx.segment is not None else df
+    # the circles section reads the scores (its leaders); only what a later section reads stays
+    # in ctx.results (a whole table of a million owners held to the report's end cost memory)
+    every = ctx.call("kocs", whole=True, lang=L)[0] if ctx.segment is not None else df
+    ctx.results["kocs_all"] = every[["owner_id", "score"]]
     fname = ctx.csv(df, "kocs")
     if df.empty:
         return _note("info", t("empty", L))
@@ -570,13 +572,17 @@ def _inter_circle_ties(ctx: _Ctx, memb: np.ndarray, drawn: set[int] | None = Non
     Kept in the store with the analyses' results (``Community.memo`` with a ``result:`` name,
     keyed by the circle memberships and the drawn circles), so a report after ``graphcrm run``
     does not aggregate the projections again."""
+    return _cached_circle_ties(ctx.community, memb, drawn)
+
+
+def _cached_circle_ties(community: Any, memb: np.ndarray, drawn: set[int] | None) -> pd.DataFrame:
     from graphcrm.results import cache_key
 
     options = {"memberships": np.asarray(memb, dtype=np.int64),
                "drawn": sorted(int(x) for x in drawn) if drawn is not None else None}
-    return ctx.community.memo("result:report_circle_ties", options,
-                              lambda: _circle_ties(ctx.community, memb, drawn),
-                              key=cache_key("report_circle_ties", options))
+    return community.memo("result:report_circle_ties", options,
+                          lambda: _circle_ties(community, memb, drawn),
+                          key=cache_key("report_circle_ties", options))
 
 
 def _circle_ties(c: Any, memb: np.ndarray, drawn: set[int] | None) -> pd.DataFrame:
@@ -608,10 +614,78 @@ def _circle_ties(c: Any, memb: np.ndarray, drawn: set[int] | None) -> pd.DataFra
     return ties
 
 
+def _memberships(community: Any, circ: pd.DataFrame) -> np.ndarray:
+    """The circle of every owner of ``community`` (in its owner order; -1: none) from a circles table."""
+    return circ.set_index("owner_id")["circle"].reindex(community.owner_ids).fillna(-1).to_numpy(np.int64)
+
+
+def _drawn_circles(real: pd.DataFrame) -> pd.DataFrame:
+    """The circles the map draws: the 40 largest of the profiles' real circles (ties by circle
+    number), those of two members or more when there are any."""
+    drawn = real.sort_values(["size", "circle"], ascending=[False, True]).head(40)
+    return drawn[drawn["size"] >= 2] if (drawn["size"] >= 2).any() else drawn
+
+
+def circle_ties_ahead(cg: Any, *, since: Any = None, until: Any = None, seed: int = 0, lang: str = "en") -> bool:
+    """Compute the circles section's ties between the drawn circles now, as the report will ask
+    for them (its cache entry, kept with the results), while the weekly job still holds the
+    projections they are counted from (``graphcrm run`` and bench/pipeline_bench.py call it after
+    their ``circle_profiles`` step, through :meth:`graphcrm.reports.prefetch.Ahead.after`).
+
+    At 1,000,000 demo owners the report otherwise built the two projections again after
+    ``targets`` (36M pairs) only for these counts.  Only for the report the job builds (no
+    segment) and when the section would read the job's own ``circle_profiles`` table (the seed
+    is the circles' default, see :func:`_profiles_as_default`); otherwise nothing is done.
+    Returns whether the ties were computed (or found).
+
+    Example
+    -------
+    >>> import graphcrm, tempfile, pathlib                       # doctest: +SKIP
+    >>> from graphcrm.demo import write_demo                     # doctest: +SKIP
+    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = write_demo(d / "demo", 1_500)  # doctest: +SKIP
+    >>> cg = graphcrm.open(d / "demo.duckdb"); _ = cg.load(d / "demo")  # doctest: +SKIP
+    >>> circle_ties_ahead(cg)                                    # doctest: +SKIP
+    True
+    """
+    import inspect
+
+    from graphcrm.analyses import function
+
+    if seed != inspect.signature(function("circles")).parameters["seed"].default:
+        return False
+    L = check_lang(lang)
+    community = cg.community(since, until)
+    circ = cg.circles(since=since, until=until, seed=seed, lang=L)
+    prof = cg.circle_profiles(since=since, until=until, lang=L)
+    real = prof[prof["circle"] >= 0]
+    if real.empty:
+        return False
+    ids = set(_drawn_circles(real)["circle"].astype(int))
+    _cached_circle_ties(community, _memberships(community, circ), ids)
+    return True
+
+
+def _profiles_as_default(ctx: _Ctx, leaders: bool) -> bool:
+    """Whether the circles section's ``circle_profiles`` call (the report's circles frame, the
+    report's KOC scores as leaders) asks for exactly what ``circle_profiles(lang=...)`` with its
+    defaults computes: no segment, the report's seed is the circles' default seed (the frame is
+    then the default ``circles`` table and the KOC scores the default ``kocs`` ones, which
+    ``circle_profiles`` reads when given no frames) and leaders are wanted.  The weekly job
+    (``graphcrm run``, bench/pipeline_bench.py) computes that call as its ``circle_profiles``
+    step, so the section reads it back rather than profiling again."""
+    import inspect
+
+    from graphcrm.analyses import function
+
+    if ctx.segment is not None or not leaders:
+        return False
+    return ctx.seed == inspect.signature(function("circles")).parameters["seed"].default
+
+
 def _circles(ctx: _Ctx) -> str:
     L = ctx.lang
     circ, _ = ctx.call("circles", seed=ctx.seed, lang=L)  # the segment's owners (all without one)
-    ctx.results["circles"] = circ
+    seg_circ = circ if ctx.segment is not None else None
     ctx.csv(circ, "circle_members")
     if ctx.segment is not None:  # the map and the profiles are of the whole community's circles
         circ = ctx.call("circles", whole=True, seed=ctx.seed, lang=L)[0]
@@ -620,19 +694,22 @@ def _circles(ctx: _Ctx) -> str:
     opts: dict[str, Any] = {"circles_frame": circ.drop(columns=["reason"], errors="ignore"), "lang": L,
                             "circle_options": {"seed": ctx.seed}}
     if isinstance(ctx.results.get("kocs_all"), pd.DataFrame):
-        opts["kocs_frame"] = ctx.results["kocs_all"][["owner_id", "score"]]
+        opts["kocs_frame"] = ctx.results["kocs_all"]
     else:
         opts["leaders"] = 0
+    if _profiles_as_default(ctx, "leaders" not in opts):
+        # the same table as the weekly job's own circle_profiles step computed (and kept): read it
+        # back instead of profiling again (at 1M owners that rebuilt the 45.5M-tie combined graph)
+        opts = {"lang": L}
     prof, _ = ctx.call("circle_profiles", **opts)
     fname = ctx.csv(prof, "circles")
     owners = ctx.community.owners
-    memb = circ.set_index("owner_id")["circle"].reindex(ctx.community.owner_ids).fillna(-1).to_numpy(np.int64)
+    memb = _memberships(ctx.community, circ)
     real = prof[prof["circle"] >= 0]
     alone = int((memb < 0).sum())
     if real.empty:
         return _note("info", t("empty", L))
-    drawn = real.sort_values(["size", "circle"], ascending=[False, True]).head(40)
-    drawn = drawn[drawn["size"] >= 2] if (drawn["size"] >= 2).any() else drawn
+    drawn = _drawn_circles(real)
     ids = set(drawn["circle"].astype(int))
     # each drawn circle is named after its main city and coloured by its main region (else city)
     def dominant(col: str) -> pd.Series:
@@ -675,8 +752,7 @@ def _circles(ctx: _Ctx) -> str:
     shown = real.assign(label=real["circle"].map(lambda c: labels_of.get(int(c), f"#{int(c)}")))
     seg_note = ""
     if ctx.segment is not None:  # the circles the segment's owners are in, with how many of them
-        mine = ctx.results["circles"]
-        mine = mine[mine["circle"] >= 0]["circle"].astype(int).value_counts()
+        mine = seg_circ[seg_circ["circle"] >= 0]["circle"].astype(int).value_counts()
         shown = shown[shown["circle"].astype(int).isin(mine.index)]
         shown = shown.assign(seg_members=shown["circle"].astype(int).map(mine).astype("int64"))
         seg_note = _note("info", t("seg_circles", L, n=f"{len(shown):,}"))
@@ -738,7 +814,6 @@ def _tree_sample(m: pd.DataFrame, root: str, *, max_nodes: int, max_children: in
 def _referrals(ctx: _Ctx) -> str:
     L = ctx.lang
     ch, _ = ctx.call("referral_chains", lang=L)
-    ctx.results["chains"] = ch
     ctx.csv(ch, "referral_chains")
     if ch.empty:
         return _note("info", t("empty", L))
@@ -833,7 +908,6 @@ def guarantee_text(approximation: float, *, constrained: str, lang: str, credit:
 def _ambassadors(ctx: _Ctx) -> str:
     L = ctx.lang
     df, det = ctx.call("ambassadors", **ctx.amb_options, lang=L)
-    ctx.results["ambassadors"] = df
     fname = ctx.csv(df, "ambassadors")
     parts = [f'<p class="lead">{esc(t("ambassadors_lead", L))}</p>']
     mc_t = None
@@ -909,7 +983,6 @@ def _grade(value: float, good: float, fair: float) -> str:
 def _volunteers(ctx: _Ctx) -> str:
     L = ctx.lang
     df, info = ctx.call("volunteer_candidates", seed=ctx.seed, lang=L)
-    ctx.results["volunteers"] = df
     fname = ctx.csv(df, "volunteer_candidates")
     c = ctx.community
     owners = c.owners
@@ -992,7 +1065,6 @@ def closest_to_next(df: pd.DataFrame) -> pd.DataFrame:
 def _levels(ctx: _Ctx) -> str:
     L = ctx.lang
     df, info = ctx.call("owner_levels", lang=L)
-    ctx.results["levels"] = df
     fname = ctx.csv(df, "owner_levels")
     if df.empty:
         return _note("info", t("empty", L))

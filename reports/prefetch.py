@@ -565,8 +565,10 @@ class Ahead:
     def _workers(self) -> list[Prefetch]:
         return [p for p in (self.early, self.late) if p is not None]
 
-    def after(self, step: str) -> None:
-        """Call after each step of the job."""
+    def after(self, step: str, *, run: Callable[[str, Callable[[], Any]], Any] | None = None) -> None:
+        """Call after each step of the job.  Then the report's pieces of :meth:`in_process` for
+        that step are computed in this process, each through ``run(label, compute)`` when given
+        (bench/pipeline_bench.py records each as a step of its own), else called."""
         for p in self._workers():
             p.ready()  # what is done already: no wait
         if step == "community":
@@ -587,6 +589,63 @@ class Ahead:
                                     analyses=[("volunteer_candidates", vol),
                                               ("volunteer_candidates", {**vol, "validate": False})],
                                     then=[("movement", mov), ("rising_stars", mov), ("level_transitions", mov)])
+
+        for label, compute in self.in_process(step):
+            if run is None:
+                compute()
+            else:
+                run(label, compute)
+
+    def in_process(self, step: str) -> list[tuple[str, Callable[[], Any]]]:
+        """The report's pieces this process computes right after ``step`` (label, call), where
+        the job holds what they read or holds least: after ``circle_profiles`` the ties between
+        the drawn circles (:meth:`circle_ties`); after ``ambassadors``, unless a worker computes
+        them, the report's backtest (:meth:`backtest`) and its movement tables
+        (:meth:`movement_tables`; last, so that the movement core and the activity log they
+        leave in the cache serve ``contribution``, ``owner_levels`` and ``targets``).  In a job
+        of one process the report computed them after ``targets``, on top of everything the job
+        then held: at 1,000,000 demo owners the movement tables (+3.3 GB, the earlier period's
+        KOCs among them) and the backtest (+2.2 GB) made the report's peak."""
+        out: list[tuple[str, Callable[[], Any]]] = []
+        if step == "circle_profiles":
+            out.append(("report:circle_ties", self.circle_ties))
+        if step == "ambassadors" and self.early is None:
+            out.append(("report:backtest", self.backtest))
+        if step == "ambassadors" and self.late is None:
+            out.append(("report:movement", self.movement_tables))
+        return out
+
+    def backtest(self) -> Any:
+        """The report's backtest (the whole history, ``k`` = min(ambassadors k, 50), the job's
+        seed) in this process: the call the first worker makes with ``--jobs 2``."""
+        from graphcrm.algorithms.backtest import backtest
+
+        return backtest(self.cg.community(), k=min(int(self.k), 50), seed=int(self.seed))
+
+    def movement_tables(self) -> None:
+        """The earlier period's KOCs and the report's movement tables (``movement``,
+        ``rising_stars``, ``level_transitions`` with :data:`graphcrm.reports.html.MOVEMENT_OPTIONS`),
+        in this process: the calls the second worker makes with ``--jobs 2``; the report finds
+        them in the cache (the tables kept with the results)."""
+        import inspect
+
+        from graphcrm.algorithms.movement import earlier_kocs
+        from graphcrm.reports.html import MOVEMENT_OPTIONS
+
+        accepted = inspect.signature(earlier_kocs).parameters
+        earlier_kocs(self.cg.community(self.since, self.until),
+                     **{k: v for k, v in MOVEMENT_OPTIONS.items() if k in accepted})
+        for name in ("movement", "rising_stars", "level_transitions"):
+            getattr(self.cg, name)(since=self.since, until=self.until, **self._lang(name, MOVEMENT_OPTIONS))
+
+    def circle_ties(self) -> bool:
+        """The report's ties between its drawn circles, in this process, while the projections
+        they are counted from are still held (:func:`graphcrm.reports.html.circle_ties_ahead`;
+        with or without a worker): at 1,000,000 demo owners the report built both projections
+        again after ``targets`` for them (+1.7 GB there)."""
+        from graphcrm.reports.html import circle_ties_ahead
+
+        return circle_ties_ahead(self.cg, since=self.since, until=self.until, seed=self.seed, lang=self.lang)
 
     def before(self, step: str) -> None:
         """Call before each step of the job (``"report"`` before the report): takes in what the
