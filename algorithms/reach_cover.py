@@ -9,8 +9,9 @@ bench scripts (bench/backtest_reach_cover.py), not offered by ``ambassadors``:
 * **size**: a Poisson regression (the learned model's L2-penalised GLM, penalty 1) of an owner's
   own two-hop reach in a window of length ``L`` on features at the start of that window, fitted
   on the internal split ``T1 = T - L`` (label window ``(T1, T]``, features from the data up to
-  ``T1``), then applied to the features at ``T``.  ``L`` is the horizon (the evaluation
-  window's length in the backtest); when ``T - L`` would leave less than a quarter of the
+  ``T1``), then applied to the features at ``T``.  ``L`` is :data:`LABEL_SHARE` (default 1) x the
+  horizon (the evaluation window's length in the backtest); the scale of the prediction does not
+  matter to the picks, only its ranking and the overlap factor; when ``T - L`` would leave less than a quarter of the
   history before it, ``T1`` is 70% into the history (the ``auto`` method's rule).  Features (all
   ``log1p`` of counts but the last two): distinct audience ever, in the last ``L`` and ``L/4``;
   own two-hop reach in the last ``L`` and ``L/4`` (the backtest's reach, counted inside that
@@ -21,7 +22,8 @@ bench scripts (bench/backtest_reach_cover.py), not offered by ``ambassadors``:
   will reach is ``rho`` times the covered share of that set, ``rho`` = the share of the future
   own reach (in ``(T1, T]``) that lay in the lagged own reach set (in ``(T1 - L, T1]``),
   pooled over the owners of the internal split (``overlap="fitted"``), or 1 (``"full"``), or 0
-  (``"none"``: top k by predicted own reach).
+  (``"none"``: top k by predicted own reach).  With ``SOURCES_ONLY`` the regression is fitted on
+  the owners who were a source before ``T1`` only (default: every owner seen before ``T1``).
 * **picks**: greedy (lazy; the gains only shrink) on ``gain(u | S) = yhat(u) * (1 - rho *
   |R_last(u) n C| / |R_last(u)|) - rho * [u in C]``, ``C`` = the union of the picks' last-window
   sets and the picks; eligible owners only; ties by owner id.
@@ -44,6 +46,8 @@ FEATURES = ("audience_ever", "audience_L", "audience_L4", "reach_L", "reach_L4",
             "age_last")
 #: at most this many owners are candidates of the greedy (the largest predicted reach)
 MAX_CANDIDATES = 20_000
+#: the window ``L`` as a share of ``horizon_days`` (features, label and last-window sets all use ``L``)
+LABEL_SHARE = 1.0
 #: fit the regression on owners who were a source before the internal split only (else: every owner seen)
 SOURCES_ONLY = False
 #: training rows of the regression at most (a seeded uniform sample)
@@ -230,7 +234,7 @@ def reach_cover(community: Any, *, k: int, horizon_days: float, overlap: str = "
     if not len(t):
         return (empty, None) if details else empty
     t0, at = int(t[0]), int(t[-1])
-    length = max(int(float(horizon_days) * _NS_DAY), 1)
+    length = max(int(float(horizon_days) * LABEL_SHARE * _NS_DAY), 1)
     fit_at = at - length
     if not fit_at > t0 + (at - t0) * 0.25:
         fit_at = t0 + int((at - t0) * 0.7)

@@ -92,7 +92,20 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--bootstrap", type=int, default=200)
     ap.add_argument("--inner", action="store_true")
     ap.add_argument("--overlap", nargs="*", default=list(OVERLAPS), choices=OVERLAPS)
+    ap.add_argument("--label-share", type=float, default=None,
+                    help="reach_cover's window L as a share of the horizon (default 1.0)")
+    ap.add_argument("--sources-only", action="store_true",
+                    help="fit reach_cover's regression on owners who were a source before the internal split only")
     args = ap.parse_args(argv)
+    if args.sources_only:
+        import graphcrm.algorithms.reach_cover as rcm
+
+        rcm.SOURCES_ONLY = True
+    if args.label_share is not None:
+        import graphcrm.algorithms.reach_cover as rcm
+
+        rcm.LABEL_SHARE = args.label_share
+    say(f"label share {__import__('graphcrm.algorithms.reach_cover', fromlist=['x']).LABEL_SHARE}")
     say(f"{pd.Timestamp.now('UTC'):%Y-%m-%d %H:%M} UTC, load {os.getloadavg()}")
     rows = []
     for name in args.only or ["demo", *SETS]:
