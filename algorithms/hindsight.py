@@ -154,6 +154,34 @@ def reach_sets(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, candidat
     return indptr, indices
 
 
+def reach_sizes(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, candidates: Any, *, start: int,
+                end: int | None = None, max_hops: int = 2) -> np.ndarray:
+    """Sizes of :func:`reach_sets`' rows without building them (``max_hops`` 1 or 2).
+
+    Example
+    -------
+    >>> reach_sizes(np.array([0, 1, 1]), np.array([1, 2, 3]), np.array([5, 6, 4]), 4, [0, 1, 2], start=0).tolist()
+    [2, 2, 0]
+    """
+    if max_hops not in (1, 2):
+        raise ValueError("reach_sizes: max_hops must be 1 or 2")
+    cands = np.asarray(candidates, dtype=np.int64)
+    src = np.asarray(src, dtype=np.int64)
+    dst = np.asarray(dst, dtype=np.int64)
+    t = np.asarray(t, dtype=np.int64)
+    keep = t >= start
+    if end is not None:
+        keep &= t <= end
+    src, dst, t = src[keep], dst[keep], t[keep]
+    order = np.lexsort((t, src))
+    src, dst, t = src[order], dst[order], t[order]
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum(np.bincount(src, minlength=n))
+    counts = np.zeros(len(cands) + 1, dtype=np.int64)
+    _two_hop_sets(ptr, dst, t, cands, n, int(max_hops), False, counts, np.zeros(0, dtype=np.int64))
+    return counts[1:]
+
+
 # ------------------------------------------------------------------------------- greedy
 @njit(cache=True)
 def _gains(indptr, indices, covered):  # pragma: no cover - compiled
@@ -323,7 +351,8 @@ def exact_max_reach(indptr: np.ndarray, indices: np.ndarray, cand: np.ndarray, n
     optimal = bool(res.status == 0)
     if optimal:
         bound = min(bound, value) if np.isfinite(bound) else value
-    return value, float(math.floor(bound + 1e-6)), optimal
+    # no proven bound (stopped before the relaxation was solved): infinite
+    return value, float(math.floor(bound + 1e-6)) if math.isfinite(bound) else math.inf, optimal
 
 
 # ------------------------------------------------------------------------------- the ceiling

@@ -137,6 +137,8 @@ def run(name: str, tables: dict, ks: list[int], bootstrap: int, inner: bool, exa
         learned = base.loc["ambassadors:learned"]
         cpu = time.process_time() - t_cpu
         ratio_hi = ceil.upper / best_reach if best_reach else float("nan")
+        # the best set found: greedy, or the integer program's incumbent when it is better
+        lower = max(ceil.greedy, int(ceil.exact)) if ceil.exact is not None and np.isfinite(ceil.exact) else ceil.greedy
         say(f"### {name}{' (inner)' if inner else ''}, k = {k} ({n:,} owners; T {cut:%Y-%m-%d %H:%M} -> "
             f"{end:%Y-%m-%d %H:%M}; {len(src):,} exposures after; {ceil.candidates:,} eligible owners who reach "
             f"anyone after T; backtest {t_bt:.1f} s, ceiling {t_ceil:.1f} s, cell CPU {cpu:.1f} s, "
@@ -145,8 +147,8 @@ def run(name: str, tables: dict, ks: list[int], bootstrap: int, inner: bool, exa
                   f"{ceil.exact:,.0f} ({'optimal' if ceil.exact_optimal else 'time limit'}), bound {ceil.exact_bound:,.0f}")
         say(f"best baseline {a.best_baseline} {best_reach:,}; learned {int(learned['reach']):,} "
             f"({learned['ratio_to_best_baseline']:.3f}, CI {learned['ratio_low']:.3f}-{learned['ratio_high']:.3f}); "
-            f"ceiling [{ceil.greedy:,}, {ceil.upper:,.0f}] = [{ceil.greedy / best_reach:.3f}, {ratio_hi:.3f}] x best "
-            f"(online bound {ceil.upper_online:,.0f}, textbook {ceil.upper_simple:,.0f}, exact {ex_txt})"
+            f"ceiling [{lower:,}, {ceil.upper:,.0f}] = [{lower / best_reach:.3f}, {ratio_hi:.3f}] x best (greedy {ceil.greedy:,}; "
+            f"online bound {ceil.upper_online:,.0f}, textbook {ceil.upper_simple:,.0f}, exact {ex_txt})"
             + ("  ** even the ceiling is below 1.10 x best **" if ratio_hi < 1.10 else ""))
         # how well each baseline's score ranks the owners' own reach after T (eligible owners active before T)
         from scipy.stats import spearmanr
@@ -174,7 +176,7 @@ def run(name: str, tables: dict, ks: list[int], bootstrap: int, inner: bool, exa
         say()
         out.append({"data": name, "k": k, "best": a.best_baseline, "best_reach": best_reach,
                     "learned": int(learned["reach"]), "learned_ratio": float(learned["ratio_to_best_baseline"]),
-                    "greedy": ceil.greedy, "upper": ceil.upper, "exact": ceil.exact,
+                    "greedy": lower, "upper": ceil.upper, "exact": ceil.exact,
                     "exact_optimal": ceil.exact_optimal, "profiles": profiles})
     return out
 
@@ -199,7 +201,7 @@ def main(argv: list[str] | None = None) -> None:
                 continue
             tables = SETS[name]()
         rows += run(name, tables, args.k, args.bootstrap, args.inner, args.exact_seconds)
-    say("| data set | k | best baseline: reach | learned: reach, ratio | hindsight greedy, ratio | "
+    say("| data set | k | best baseline: reach | learned: reach, ratio | best set found with hindsight, ratio | "
         "upper bound, ratio | can 1.10 x best be met? |")
     say("|---|---|---|---|---|---|---|")
     for r in rows:
