@@ -112,8 +112,17 @@ def pool_partitions(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, seed
     return out
 
 
+def _folds(m: int, ecv_seed: int, folds: int) -> list[np.ndarray]:
+    """``folds`` hold-out masks drawn as :func:`~graphcrm.algorithms.circles._ecv_folds` draws its
+    :data:`~graphcrm.algorithms.circles.ECV_FOLDS` (the same stream: the first five are its folds)."""
+    if folds == ECV_FOLDS:
+        return _ecv_folds(m, ecv_seed)
+    rng = np.random.default_rng(np.random.SeedSequence([ECV_SEED, int(ecv_seed)]))
+    return [rng.random(m) < ECV_HOLDOUT for _ in range(int(folds))]
+
+
 def ecv_pool_scores(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, ecv_seed: int = 0,
-                    **pool: Any) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+                    folds: int = ECV_FOLDS, **pool: Any) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Per candidate and fold: the held-out gain over one circle (nats per held-out tie) and its
     circles on the training ties.
 
@@ -127,6 +136,8 @@ def ecv_pool_scores(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, ecv_
         The graph, as for :func:`pool_partitions`.
     ecv_seed : int, default 0
         Which fold set (0: the one :func:`choose_by_ecv` uses).
+    folds : int, default ECV_FOLDS (5)
+        Replications (the first five of a larger set are the five-fold set's).
     **pool
         Options of :func:`pool_partitions` (``runs``, ``n_iterations``, ``engine``, ``levels``,
         ``engines``).
@@ -134,13 +145,13 @@ def ecv_pool_scores(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, ecv_
     Returns
     -------
     tuple of two dicts
-        ``(gains, blocks)``: candidate -> array of :data:`~graphcrm.algorithms.circles.ECV_FOLDS`
+        ``(gains, blocks)``: candidate -> array of ``folds``
         gains (nats per held-out tie; higher = the held-out ties better predicted), and candidate ->
         array of its number of circles on each fold's training ties.
     """
     gains: dict[str, list[float]] = {}
     blocks: dict[str, list[float]] = {}
-    for f, hold in enumerate(_ecv_folds(len(u), ecv_seed)):
+    for f, hold in enumerate(_folds(len(u), ecv_seed, folds)):
         tr = ~hold
         fs = int(np.random.SeedSequence([ECV_SEED, int(ecv_seed), f]).generate_state(1)[0] % (2 ** 31 - 1))
         parts = pool_partitions(n, u[tr], v[tr], w[tr], seed=fs, **pool)
