@@ -74,6 +74,20 @@ AUTO_FALLBACK_SPLIT = 0.7
 #: the simple baselines the ratio is taken against
 BASELINES = ("out_degree", "pagerank", "recent_engagers", "kocs")
 EXPOSURE_LAYERS = ("interactions", "events", "referrals")
+#: the ``ceiling=True`` row's method name (the best k picks with hindsight: not a method, not a baseline)
+HINDSIGHT = "hindsight"
+#: time limit of the ceiling's integer program (HiGHS), seconds; when it stops, the row has the
+#: best set found and ``details.ceiling["upper"]`` the proven bound
+CEILING_SECONDS = 60.0
+#: the exact program is tried only while the eligible owners' own reach sets after T hold at
+#: most this many owners in all (its nonzeros; every cell of docs/validation.md's ceiling table,
+#: Higgs included, is far below): above it, greedy with hindsight and the upper bound
+CEILING_EXACT_MAX_ENTRIES = 5_000_000
+#: memory bound of the ceiling's reach sets (int64 entries, 800 MB): above it greedy runs on the
+#: candidates with the largest sets (algorithms/hindsight.py, ``max_entries``)
+CEILING_MAX_ENTRIES = 100_000_000
+#: with ``max_hops`` other than 1 or 2 each candidate's set is one replay: at most this many candidates
+CEILING_SLOW_MAX_CANDIDATES = 5_000
 _NS_DAY = 86_400 * 10**9
 _INF = np.iinfo(np.int64).max
 
@@ -421,6 +435,14 @@ class BacktestDetails:
         ``learned`` (the learned model's fit) of its ambassadors call.
     unknown_picks : tuple of str
         Ids in ``picks=`` that are not owners of the community.
+    ceiling : dict or None
+        With ``ceiling=True``: ``reach`` (the hindsight row's, owners), ``upper`` (proven upper
+        bound on any k eligible owners' reach, owners; equals ``reach`` when ``optimal``),
+        ``optimal`` (bool), ``solver`` (``"highs"``: the integer program's set; ``"greedy"``:
+        greedy with hindsight), ``stopped`` (why it is not proven optimal, or None), ``greedy``
+        (greedy with hindsight's reach), ``candidates`` (eligible owners who reach anyone after
+        the split), ``entries`` (owners in their reach sets in all; -1: not counted),
+        ``pool_truncated``, ``picks`` (the set's owner ids), ``seconds``.  None otherwise.
     """
 
     at: pd.Timestamp
@@ -435,6 +457,7 @@ class BacktestDetails:
     picks: dict
     models: dict
     unknown_picks: tuple[str, ...]
+    ceiling: dict | None = None
 
 
 BACKTEST = ResultSpec(
@@ -442,7 +465,8 @@ BACKTEST = ResultSpec(
     key=("method",),
     columns=(
         Col("method", "str", "", "how the owners were picked: ambassadors:<probability model>, kocs, out_degree, "
-                                 "pagerank, recent_engagers, random or picks (your own list)"),
+                                 "pagerank, recent_engagers, random or picks (your own list); hindsight "
+                                 "(ceiling=True): the best picks knowing the period after the split"),
         Col("k", "int", "owners", "owners the method picked"),
         Col("reach", "int", "owners", "owners reached after the split, picks excluded, each counted once"),
         Col("reach_low", "float", "owners", "2.5% bootstrap percentile of reach (missing without bootstrap)",
@@ -503,6 +527,7 @@ def backtest(
     seed: int = 0,
     bootstrap: int = 200,
     threads: int | None = None,
+    ceiling: bool = False,
 ) -> pd.DataFrame:
     """Backtest ambassador picks against simple alternatives on the community's own history.
 
@@ -558,6 +583,20 @@ def backtest(
         Bootstrap replicates (0: no intervals).
     threads : int, optional
         Sampling threads of the ambassadors methods.
+    ceiling : bool, default False
+        Add one row, ``method="hindsight"``: the most owners any ``k`` eligible owners (what the
+        built-in methods may pick: known before ``at``, not staff, not opted out) would have
+        reached, found *with hindsight*, reading the period after ``at`` (the same reach, by
+        :mod:`graphcrm.algorithms.hindsight`).  It is the room there was, not a method: it is
+        never a baseline nor the best method.  ``reach`` is the exact optimum (HiGHS integer
+        program, :data:`CEILING_SECONDS` time limit) when ``details.ceiling["optimal"]``;
+        otherwise (the program stopped, or was not tried because the reach sets hold more than
+        :data:`CEILING_EXACT_MAX_ENTRIES` owners) the best set found (greedy with hindsight or
+        the program's) with the proven bound in ``details.ceiling["upper"]``.  ``k`` is the
+        number of owners in that set (fewer than asked when more picks would add no one),
+        ``reach_low``/``reach_high`` and ``ratio_low``/``ratio_high`` come from the same paired
+        bootstrap run again over the owners reached by the methods and the hindsight set
+        (the other rows keep theirs), ``seconds`` is the ceiling's wall time.
 
     Returns
     -------
@@ -569,14 +608,15 @@ def backtest(
         of out_degree, pagerank, recent_engagers and kocs; 1.0 for that baseline itself),
         ``ratio_low``, ``ratio_high`` (its 95% bootstrap interval), ``active_picks`` (picks
         with an exposure of their own after ``at``), ``seconds`` (wall time of the
-        selection); see :data:`BACKTEST`.  With ``details=True``: ``(table,
-        BacktestDetails)`` (split times, best baseline, each method's picks, the ambassadors
-        models, unknown picks).
+        selection); see :data:`BACKTEST`.  With ``ceiling=True`` a last row ``hindsight``
+        (see ``ceiling``).  With ``details=True``: ``(table, BacktestDetails)`` (split times,
+        best baseline, each method's picks, the ambassadors models, unknown picks, the ceiling).
 
     Raises
     ------
     ConfigError
-        Bad options or an unknown method.
+        Bad options or an unknown method; ``ceiling=True`` with ``max_hops`` other than 1 or 2
+        and more than :data:`CEILING_SLOW_MAX_CANDIDATES` owners active after the split.
     AnalysisError
         No timed activity to backtest on.
 
@@ -612,6 +652,11 @@ def backtest(
     n = len(community.owner_ids)
     rows, reached, unknown, n_win = _replay(community, methods, chosen, secs, cut_ns=int(cut.value),
                                             end_ns=int(end.value), max_hops=max_hops)
+    ceil_info = None
+    if ceiling:
+        row, reached_h, ceil_info = _ceiling(community, train, k=int(k), cut_ns=int(cut.value),
+                                             end_ns=int(end.value), max_hops=max_hops)
+        rows.append(row)
     out = pd.DataFrame(rows)
     base = [m for m in methods if m in BASELINES]
     best = max(base, key=lambda m: (int(reached[m].sum()), -base.index(m))) if base else None
@@ -623,6 +668,15 @@ def backtest(
     out["reach_high"] = out["method"].map(hi).astype(float)
     out["ratio_low"] = out["method"].map(rlo).astype(float)
     out["ratio_high"] = out["method"].map(rhi).astype(float)
+    if ceil_info is not None:
+        # the hindsight set's intervals: the same paired bootstrap (seed, replicates) over the union
+        # that includes its reached owners; the methods' own intervals above are left as they were
+        both = {**reached, HINDSIGHT: reached_h}
+        hlo, hhi, hrlo, hrhi = _bootstrap_intervals(both, [*methods, HINDSIGHT], best, n=n, bootstrap=bootstrap,
+                                                    seed=seed)
+        at_h = out["method"] == HINDSIGHT
+        for col, d in (("reach_low", hlo), ("reach_high", hhi), ("ratio_low", hrlo), ("ratio_high", hrhi)):
+            out.loc[at_h, col] = float(d[HINDSIGHT])
     out = out[["method", "k", "reach", "reach_low", "reach_high", "direct_reach", "ratio_to_best_baseline",
                "ratio_low", "ratio_high", "active_picks", "seconds"]]
     for c in ("ratio_to_best_baseline", "ratio_low", "ratio_high"):
@@ -630,8 +684,61 @@ def backtest(
     info = BacktestDetails(
         at=cut, start=t0, end=end, best_baseline=best, max_hops=max_hops, owners=n, exposures_after=n_win,
         recent_days=float(rdays), bootstrap=bootstrap, picks={m: [str(x) for x in chosen[m]] for m in methods},
-        models=models, unknown_picks=tuple(unknown))
+        models=models, unknown_picks=tuple(unknown), ceiling=ceil_info)
     return out, info
+
+
+def _ceiling(community: Any, train: Any, *, k: int, cut_ns: int, end_ns: int,
+             max_hops: int | None) -> tuple[dict, np.ndarray, dict]:
+    """The ``ceiling=True`` row: ``(result row, reached mask, details.ceiling)`` (backtest docstring)."""
+    from graphcrm.algorithms import hindsight as hs
+
+    t_start = time.perf_counter()
+    ids = community.owner_ids
+    n = len(ids)
+    elig = np.zeros(n, dtype=bool)
+    pos = community.index_of(train.owner_ids[train.eligible()])
+    elig[pos[pos >= 0]] = True
+    ex = exposures(community)
+    tt_all = ex["t"].to_numpy()
+    win = (tt_all > cut_ns) & (tt_all <= end_ns)
+    src, dst, tt = (ex[c].to_numpy()[win] for c in ("src", "dst", "t"))
+    start = cut_ns + 1
+    active = np.zeros(n, dtype=bool)
+    active[src] = True
+    cand = np.flatnonzero(elig & active)
+    if max_hops in (1, 2):
+        entries = int(hs.reach_sizes(src, dst, tt, n, cand, start=start, end=end_ns, max_hops=int(max_hops)).sum())
+    else:
+        if len(cand) > CEILING_SLOW_MAX_CANDIDATES:
+            raise _config_error(f"ceiling with max_hops={max_hops}: {len(cand):,} candidates after the split, "
+                                f"at most {CEILING_SLOW_MAX_CANDIDATES:,} (use max_hops 1 or 2)")
+        entries = -1  # not counted ahead: at most CEILING_SLOW_MAX_CANDIDATES replays
+    exact_ok = entries <= CEILING_EXACT_MAX_ENTRIES
+    c = hs.hindsight_ceiling(src, dst, tt, n, elig, k=int(k), start=start, end=end_ns, max_hops=max_hops,
+                             exact_seconds=CEILING_SECONDS if exact_ok else None,
+                             max_entries=CEILING_MAX_ENTRIES if entries > CEILING_MAX_ENTRIES else None)
+    use_exact = c.exact is not None and c.exact_picks is not None and math.isfinite(c.exact) and c.exact >= c.greedy
+    picks = np.asarray(c.exact_picks if use_exact else c.picks, dtype=np.int64)
+    hops = temporal_reach(src, dst, tt, n, picks, start=start, end=end_ns, max_hops=max_hops)
+    mask = hops > 0
+    reach = int(mask.sum())
+    optimal = bool((use_exact and c.exact_optimal) or reach >= c.upper)
+    if not exact_ok:
+        stopped = f"integer program not tried: {entries:,} reach-set entries > {CEILING_EXACT_MAX_ENTRIES:,}"
+    elif c.exact is not None and not c.exact_optimal:
+        stopped = f"integer program stopped at its {CEILING_SECONDS:g} s time limit"
+    else:
+        stopped = None
+    seconds = time.perf_counter() - t_start
+    row = {"method": HINDSIGHT, "k": int(len(picks)), "reach": reach, "direct_reach": int((hops == 1).sum()),
+           "active_picks": int(active[picks].sum()), "seconds": round(seconds, 3)}
+    info = {"reach": reach, "upper": float(max(c.upper, reach)), "optimal": optimal,
+            "solver": "highs" if use_exact else "greedy", "stopped": None if optimal else stopped,
+            "greedy": int(c.greedy), "candidates": int(c.candidates), "entries": entries,
+            "pool_truncated": bool(c.pool_truncated), "picks": [str(x) for x in ids[picks]],
+            "seconds": round(seconds, 3)}
+    return row, mask, info
 
 
 def _check_options(k: Any, max_hops: Any, bootstrap: Any, methods: Sequence[str] | None,

@@ -251,8 +251,13 @@ def greedy_reach(indptr: np.ndarray, indices: np.ndarray, cand: np.ndarray, n: i
 
 
 def coverage_upper_bound(indptr: np.ndarray, indices: np.ndarray, n: int, k: int,
-                         checkpoints: int = 12) -> tuple[float, float, list[int]]:
+                         checkpoints: int = 12, *, outside: np.ndarray | None = None) -> tuple[float, float, list[int]]:
     """Upper bounds on ``max_{|S| <= k} |U(S)|`` from greedy on the coverage ``g``.
+
+    ``outside``: own reach-set sizes of candidates left out of the rows (a pool of the largest
+    sets, :func:`hindsight_ceiling`'s ``max_entries``); an outsider's gain at any ``S_i`` is at
+    most its size, so the sizes stand in for its gains and the bound stays one over every
+    candidate (the greedy itself runs on the rows only).
 
     Returns
     -------
@@ -279,7 +284,8 @@ def coverage_upper_bound(indptr: np.ndarray, indices: np.ndarray, n: int, k: int
     for step in range(k + 1):
         if step in at:
             gains = _gains(indptr, indices, covered)
-            top = np.sort(gains)[::-1][:k].sum() if m else 0
+            pool = gains if outside is None or not len(outside) else np.concatenate([gains, outside])
+            top = np.sort(pool)[::-1][:k].sum() if len(pool) else 0
             best = min(best, float(g_now + top))
         if step == k:
             break
@@ -312,6 +318,19 @@ def exact_max_reach(indptr: np.ndarray, indices: np.ndarray, cand: np.ndarray, n
     >>> exact_max_reach(np.array([0, 3, 4, 5]), np.array([1, 2, 3, 3, 4]), np.array([0, 5, 6]), 7, 2)
     (4.0, 4.0, True)
     """
+    value, bound, optimal, _ = exact_max_reach_rows(indptr, indices, cand, n, k, time_limit=time_limit)
+    return value, bound, optimal
+
+
+def exact_max_reach_rows(indptr: np.ndarray, indices: np.ndarray, cand: np.ndarray, n: int, k: int, *,
+                         time_limit: float = 60.0) -> tuple[float, float, bool, np.ndarray]:
+    """:func:`exact_max_reach` and the rows of the best set found (int64, empty when none was found).
+
+    Example
+    -------
+    >>> exact_max_reach_rows(np.array([0, 3, 4, 5]), np.array([1, 2, 3, 3, 4]), np.array([0, 5, 6]), 7, 2)[3].tolist()
+    [0, 2]
+    """
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix, csr_matrix, vstack
 
@@ -319,7 +338,7 @@ def exact_max_reach(indptr: np.ndarray, indices: np.ndarray, cand: np.ndarray, n
     elems = unique_sorted(indices) if len(indices) else np.zeros(0, np.int64)
     ne = len(elems)
     if not ne or not m:
-        return 0.0, 0.0, True
+        return 0.0, 0.0, True, np.zeros(0, np.int64)
     col = np.searchsorted(elems, indices)
     row_of = np.repeat(np.arange(m), np.diff(indptr))
     # variables: x_0..x_{m-1}, y_0..y_{ne-1}; maximise sum y  ->  minimise -sum y
@@ -343,8 +362,9 @@ def exact_max_reach(indptr: np.ndarray, indices: np.ndarray, cand: np.ndarray, n
                bounds=Bounds(np.zeros(m + ne), np.ones(m + ne)),
                options={"time_limit": float(time_limit), "disp": False, "mip_rel_gap": 1e-9})
     value = float(-res.fun) if res.x is not None else float("nan")
+    xs = np.zeros(0, np.int64)
     if res.x is not None:  # the value of the integer x found, counted as the backtest would
-        xs = np.flatnonzero(res.x[:m] > 0.5)
+        xs = np.flatnonzero(res.x[:m] > 0.5).astype(np.int64)
         value = float(set_reach(indptr, indices, cand, xs, n))
     dual = getattr(res, "mip_dual_bound", None)
     bound = float(-dual) if dual is not None and np.isfinite(dual) else float("inf")
@@ -352,7 +372,7 @@ def exact_max_reach(indptr: np.ndarray, indices: np.ndarray, cand: np.ndarray, n
     if optimal:
         bound = min(bound, value) if np.isfinite(bound) else value
     # no proven bound (stopped before the relaxation was solved): infinite
-    return value, float(math.floor(bound + 1e-6)) if math.isfinite(bound) else math.inf, optimal
+    return value, float(math.floor(bound + 1e-6)) if math.isfinite(bound) else math.inf, optimal, xs
 
 
 # ------------------------------------------------------------------------------- the ceiling
@@ -379,6 +399,12 @@ class Ceiling:
         Owner numbers of the greedy picks, in greedy order.
     single : numpy.ndarray
         Own reach-set size of every eligible owner (0 where empty), by owner number (-1: not eligible).
+    exact_picks : numpy.ndarray or None
+        Owner numbers of the integer program's best set (None when not run).
+    pool_truncated : bool
+        The reach sets held more than ``max_entries`` owners in all: greedy ran on the candidates
+        with the largest sets only (still a real set of picks), the bounds cover every candidate,
+        and the integer program was not run.
     """
 
     k: int
@@ -392,11 +418,13 @@ class Ceiling:
     exact_optimal: bool
     picks: np.ndarray
     single: np.ndarray
+    exact_picks: np.ndarray | None = None
+    pool_truncated: bool = False
 
 
 def hindsight_ceiling(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, eligible: np.ndarray, *,
                       k: int, start: int, end: int | None = None, max_hops: int | None = 2,
-                      exact_seconds: float | None = None) -> Ceiling:
+                      exact_seconds: float | None = None, max_entries: int | None = None) -> Ceiling:
     """Bounds on the best reach after T any ``k`` eligible owners could have had (module docstring).
 
     Parameters
@@ -413,6 +441,11 @@ def hindsight_ceiling(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, e
     max_hops : int or None, default 2
     exact_seconds : float, optional
         Also solve the integer program under this time limit.
+    max_entries : int, optional
+        Memory bound (``max_hops`` 1 or 2): when the candidates' reach sets hold more owners than
+        this in all (counted first, without building them), only the largest sets are built, as
+        many as fit (at least ``k``), greedy runs on those, the upper bound treats the others by
+        their sizes (:func:`coverage_upper_bound`'s ``outside``), and the integer program is skipped.
 
     Returns
     -------
@@ -433,20 +466,39 @@ def hindsight_ceiling(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, e
     active = np.zeros(n, dtype=bool)
     active[src[live]] = True
     cand = np.flatnonzero(np.asarray(eligible, dtype=bool) & active)
+    single = np.where(np.asarray(eligible, dtype=bool), 0, -1).astype(np.int64)
+    outside = None
+    if max_entries is not None and max_hops in (1, 2):
+        all_sizes = reach_sizes(src, dst, t, n, cand, start=start, end=end, max_hops=int(max_hops))
+        single[cand] = all_sizes
+        top_all = float(np.sort(all_sizes)[::-1][:k].sum()) if len(all_sizes) else 0.0
+        if int(all_sizes.sum()) > int(max_entries):
+            order = np.lexsort((cand, -all_sizes))  # largest sets first, ties: lower owner number
+            fit = int(np.searchsorted(np.cumsum(all_sizes[order]), int(max_entries), side="right"))
+            keep = np.sort(order[:max(fit, min(int(k), len(order)))])
+            rest = np.ones(len(cand), dtype=bool)
+            rest[keep] = False
+            outside = all_sizes[rest]
+            cand = cand[keep]
     indptr, indices = reach_sets(src, dst, t, n, cand, start=start, end=end, max_hops=max_hops)
     sizes = np.diff(indptr)
-    single = np.where(np.asarray(eligible, dtype=bool), 0, -1).astype(np.int64)
     single[cand] = sizes
     rows = greedy_reach(indptr, indices, cand, n, k)
     greedy = set_reach(indptr, indices, cand, rows, n)
-    online, g_greedy, _ = coverage_upper_bound(indptr, indices, n, k)
-    simple = min(g_greedy / (1 - 1 / math.e), float(np.sort(sizes)[::-1][:k].sum()) if len(sizes) else 0.0)
+    online, g_greedy, _ = coverage_upper_bound(indptr, indices, n, k, outside=outside)
+    top_k = float(np.sort(sizes)[::-1][:k].sum()) if len(sizes) else 0.0
+    if outside is not None:  # greedy on the pool says nothing of the whole: the k largest sets only
+        simple = top_all
+    else:
+        simple = min(g_greedy / (1 - 1 / math.e), top_k)
     upper = min(online, simple)
-    exact = bound = None
+    exact = bound = exact_rows = None
     optimal = False
-    if exact_seconds:
-        exact, bound, optimal = exact_max_reach(indptr, indices, cand, n, k, time_limit=exact_seconds)
+    if exact_seconds and outside is None:
+        exact, bound, optimal, xs = exact_max_reach_rows(indptr, indices, cand, n, k, time_limit=exact_seconds)
+        exact_rows = cand[xs]
         upper = min(upper, bound)
-    return Ceiling(k=int(k), candidates=int((sizes > 0).sum()), greedy=int(greedy), upper=float(upper),
+    return Ceiling(k=int(k), candidates=int((single > 0).sum()), greedy=int(greedy), upper=float(upper),
                    upper_online=float(online), upper_simple=float(simple), exact=exact, exact_bound=bound,
-                   exact_optimal=optimal, picks=cand[np.asarray(rows, dtype=np.int64)], single=single)
+                   exact_optimal=optimal, picks=cand[np.asarray(rows, dtype=np.int64)], single=single,
+                   exact_picks=exact_rows, pool_truncated=outside is not None)

@@ -54,18 +54,23 @@ def _at_value(at: str | None):
 @library_option("--bootstrap", type=click.IntRange(min=0), library=("backtest", "bootstrap"),
                 help="Owner-bootstrap replicates for the 95% intervals (0 = none).")
 @library_option("--seed", type=int, library=("backtest", "seed"), help="Random seed.")
+@click.option("--ceiling", is_flag=True, default=False,
+              help="Add a row 'hindsight': the most owners any k eligible owners would have reached, found "
+                   "knowing the period after T (exact by an integer program, 60 s limit; else the best set found "
+                   "and a proven bound). The room there was, not a method.")
 @format_option
 @output_option
 @handle_errors
 def backtest_cmd(store, since, until, at, k, picks_file, methods, window_days, max_hops, bootstrap, seed,
-                 fmt) -> None:
+                 ceiling, fmt) -> None:
     """Backtest: pick k owners per method on the history before T, count whom each set reached after T.
 
     Reach = owners who engaged with a pick's posts, checked in at events a pick organised or
     hosted, or were referred by a pick after T, plus owners reached further down such chains
     (later than the link before them), each counted once, the picks themselves not counted.
     Columns: method, k, reach, reach_low, reach_high (95% bootstrap), direct_reach,
-    ratio_to_best_baseline, ratio_low, ratio_high, active_picks, seconds.
+    ratio_to_best_baseline, ratio_low, ratio_high, active_picks, seconds.  With --ceiling a
+    last row, hindsight: the best k picks knowing what happened after T (never a baseline).
     """
     from graphcrm.algorithms.backtest import backtest, format_summary
     from graphcrm.commands.ambassadors import read_id_file
@@ -75,11 +80,49 @@ def backtest_cmd(store, since, until, at, k, picks_file, methods, window_days, m
     community = open_cg(store).community(since, until)
     df, info = backtest(community, at=_at_value(at), methods=mlist, picks=picks, window_days=window_days,
                         details=True, **given(k=k, bootstrap=bootstrap, seed=seed),
-                        **({} if max_hops is None else {"max_hops": max_hops or None}))
+                        **({} if max_hops is None else {"max_hops": max_hops or None}),
+                        **({"ceiling": True} if ceiling else {}))
     _note(format_summary(df, info), fmt)
+    if info.ceiling is not None:
+        _note(ceiling_sentence(df, info), fmt)
     if info.unknown_picks:
         _note(f"{len(info.unknown_picks)} of your picks are not owners of this community", fmt)
     emit(df, fmt, summary=summary_of(info))
+
+
+def ceiling_sentence(df, info) -> str:
+    """The plain reading of the ``hindsight`` row of a ``backtest(..., ceiling=True)`` result.
+
+    "Our picks" are your ``--picks`` when given, else the ambassadors default model's picks.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> df = pd.DataFrame({"method": ["out_degree", "ambassadors:learned", "hindsight"], "k": [2, 2, 2],
+    ...                    "reach": [40, 44, 50], "ratio_to_best_baseline": [1.0, 1.1, 1.25]})
+    >>> info = SimpleNamespace(best_baseline="out_degree", ceiling={"optimal": True, "upper": 50.0})
+    >>> print(ceiling_sentence(df, info))
+    With hindsight, the best 2 owners would have reached 50 (the best simple method reached 40: 1.25x); our picks (ambassadors:learned) reached 44.
+    """
+    from graphcrm.algorithms.influence import DEFAULT_PROBABILITY
+
+    by = df.set_index("method")
+    h = by.loc["hindsight"]
+    ceil = info.ceiling
+    k_asked = int(df.loc[df["method"] != "hindsight", "k"].max()) if (df["method"] != "hindsight").any() else int(h["k"])
+    n = max(k_asked, int(h["k"]))
+    reach = f"{int(h['reach']):,}" if ceil["optimal"] else \
+        f"at least {int(h['reach']):,} and at most {int(ceil['upper']):,} (not proven optimal: {ceil.get('stopped')})"
+    text = f"With hindsight, the best {n:,} owners would have reached {reach}"
+    best = info.best_baseline
+    if best and best in by.index:
+        text += f" (the best simple method reached {int(by.loc[best, 'reach']):,}: {h['ratio_to_best_baseline']:.2f}x)"
+    ours = "picks" if "picks" in by.index else f"ambassadors:{DEFAULT_PROBABILITY}"
+    if ours in by.index:
+        who = "your picks" if ours == "picks" else f"our picks ({ours})"
+        text += f"; {who} reached {int(by.loc[ours, 'reach']):,}"
+    return text + "."
 
 
 #: the library function whose defaults ``graphcrm spread`` shows and uses
