@@ -441,7 +441,7 @@ class BacktestDetails:
         ``optimal`` (bool), ``solver`` (``"highs"``: the integer program's set; ``"greedy"``:
         greedy with hindsight), ``stopped`` (why it is not proven optimal, or None), ``greedy``
         (greedy with hindsight's reach), ``candidates`` (eligible owners who reach anyone after
-        the split), ``entries`` (owners in their reach sets in all; -1: not counted),
+        the split), ``entries`` (owners in their reach sets in all),
         ``pool_truncated``, ``picks`` (the set's owner ids), ``seconds``.  None otherwise.
     """
 
@@ -706,18 +706,14 @@ def _ceiling(community: Any, train: Any, *, k: int, cut_ns: int, end_ns: int,
     start = cut_ns + 1
     active = np.zeros(n, dtype=bool)
     active[src] = True
-    cand = np.flatnonzero(elig & active)
-    if max_hops in (1, 2):
-        entries = int(hs.reach_sizes(src, dst, tt, n, cand, start=start, end=end_ns, max_hops=int(max_hops)).sum())
-    else:
-        if len(cand) > CEILING_SLOW_MAX_CANDIDATES:
-            raise _config_error(f"ceiling with max_hops={max_hops}: {len(cand):,} candidates after the split, "
-                                f"at most {CEILING_SLOW_MAX_CANDIDATES:,} (use max_hops 1 or 2)")
-        entries = -1  # not counted ahead: at most CEILING_SLOW_MAX_CANDIDATES replays
-    exact_ok = entries <= CEILING_EXACT_MAX_ENTRIES
+    if max_hops not in (1, 2) and int((elig & active).sum()) > CEILING_SLOW_MAX_CANDIDATES:
+        raise _config_error(f"ceiling with max_hops={max_hops}: {int((elig & active).sum()):,} candidates after "
+                            f"the split, at most {CEILING_SLOW_MAX_CANDIDATES:,} (use max_hops 1 or 2)")
     c = hs.hindsight_ceiling(src, dst, tt, n, elig, k=int(k), start=start, end=end_ns, max_hops=max_hops,
-                             exact_seconds=CEILING_SECONDS if exact_ok else None,
-                             max_entries=CEILING_MAX_ENTRIES if entries > CEILING_MAX_ENTRIES else None)
+                             exact_seconds=CEILING_SECONDS, max_entries=CEILING_MAX_ENTRIES,
+                             exact_max_entries=CEILING_EXACT_MAX_ENTRIES)
+    entries = c.entries
+    exact_ok = entries <= CEILING_EXACT_MAX_ENTRIES
     use_exact = c.exact is not None and c.exact_picks is not None and math.isfinite(c.exact) and c.exact >= c.greedy
     picks = np.asarray(c.exact_picks if use_exact else c.picks, dtype=np.int64)
     hops = temporal_reach(src, dst, tt, n, picks, start=start, end=end_ns, max_hops=max_hops)

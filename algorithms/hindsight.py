@@ -405,6 +405,8 @@ class Ceiling:
         The reach sets held more than ``max_entries`` owners in all: greedy ran on the candidates
         with the largest sets only (still a real set of picks), the bounds cover every candidate,
         and the integer program was not run.
+    entries : int
+        Owners in all the candidates' reach sets (the integer program's size).
     """
 
     k: int
@@ -420,11 +422,13 @@ class Ceiling:
     single: np.ndarray
     exact_picks: np.ndarray | None = None
     pool_truncated: bool = False
+    entries: int = -1
 
 
 def hindsight_ceiling(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, eligible: np.ndarray, *,
                       k: int, start: int, end: int | None = None, max_hops: int | None = 2,
-                      exact_seconds: float | None = None, max_entries: int | None = None) -> Ceiling:
+                      exact_seconds: float | None = None, max_entries: int | None = None,
+                      exact_max_entries: int | None = None) -> Ceiling:
     """Bounds on the best reach after T any ``k`` eligible owners could have had (module docstring).
 
     Parameters
@@ -446,6 +450,8 @@ def hindsight_ceiling(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, e
         this in all (counted first, without building them), only the largest sets are built, as
         many as fit (at least ``k``), greedy runs on those, the upper bound treats the others by
         their sizes (:func:`coverage_upper_bound`'s ``outside``), and the integer program is skipped.
+    exact_max_entries : int, optional
+        Skip the integer program when the reach sets hold more owners than this in all.
 
     Returns
     -------
@@ -468,8 +474,10 @@ def hindsight_ceiling(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, e
     cand = np.flatnonzero(np.asarray(eligible, dtype=bool) & active)
     single = np.where(np.asarray(eligible, dtype=bool), 0, -1).astype(np.int64)
     outside = None
+    entries = -1
     if max_entries is not None and max_hops in (1, 2):
         all_sizes = reach_sizes(src, dst, t, n, cand, start=start, end=end, max_hops=int(max_hops))
+        entries = int(all_sizes.sum())
         single[cand] = all_sizes
         top_all = float(np.sort(all_sizes)[::-1][:k].sum()) if len(all_sizes) else 0.0
         if int(all_sizes.sum()) > int(max_entries):
@@ -483,6 +491,8 @@ def hindsight_ceiling(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, e
     indptr, indices = reach_sets(src, dst, t, n, cand, start=start, end=end, max_hops=max_hops)
     sizes = np.diff(indptr)
     single[cand] = sizes
+    if entries < 0:
+        entries = int(len(indices))
     rows = greedy_reach(indptr, indices, cand, n, k)
     greedy = set_reach(indptr, indices, cand, rows, n)
     online, g_greedy, _ = coverage_upper_bound(indptr, indices, n, k, outside=outside)
@@ -494,11 +504,11 @@ def hindsight_ceiling(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, e
     upper = min(online, simple)
     exact = bound = exact_rows = None
     optimal = False
-    if exact_seconds and outside is None:
+    if exact_seconds and outside is None and (exact_max_entries is None or entries <= exact_max_entries):
         exact, bound, optimal, xs = exact_max_reach_rows(indptr, indices, cand, n, k, time_limit=exact_seconds)
         exact_rows = cand[xs]
         upper = min(upper, bound)
     return Ceiling(k=int(k), candidates=int((single > 0).sum()), greedy=int(greedy), upper=float(upper),
                    upper_online=float(online), upper_simple=float(simple), exact=exact, exact_bound=bound,
                    exact_optimal=optimal, picks=cand[np.asarray(rows, dtype=np.int64)], single=single,
-                   exact_picks=exact_rows, pool_truncated=outside is not None)
+                   exact_picks=exact_rows, pool_truncated=outside is not None, entries=entries)
