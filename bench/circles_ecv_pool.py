@@ -183,7 +183,7 @@ def summary(raw: list[dict], fold_sets: list[int]) -> None:
                     for r in raw))
 
 
-def run_demo(n_owners: int, seeds: list[int], engines: tuple[str, ...]) -> None:
+def run_demo(n_owners: int, seeds: list[int], engines: tuple[str, ...], folds: int = 5) -> None:
     c, _, planted, city = planted_demo(n_owners)
     u, v, w = combined_graph(c)
     n = len(c.owner_ids)
@@ -191,10 +191,10 @@ def run_demo(n_owners: int, seeds: list[int], engines: tuple[str, ...]) -> None:
     tied[u] = tied[v] = True
     names = pool_names(engines=engines)
     t = cpu()
-    gains, blocks = ecv_pool_scores(n, u, v, w, ecv_seed=0, engines=engines)
+    gains, blocks = ecv_pool_scores(n, u, v, w, ecv_seed=0, engines=engines, folds=folds)
     cpu_ecv = cpu() - t
     pk, top, se = one_se_pick(gains, blocks)
-    say(f"## ECV over the pool on the {n_owners:,}-owner demo ({len(u):,} ties; fold set 0; ECV {cpu_ecv:.0f} s CPU, "
+    say(f"## ECV over the pool on the {n_owners:,}-owner demo ({len(u):,} ties; fold set 0, {folds} folds; ECV {cpu_ecv:.0f} s CPU, "
         f"peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB): one-SE pick {pk} "
         f"(best {top:.4f}, SE {se:.4f}), argmax {best_pick(gains)}")
     say("| candidate | ECV gain (circles on folds) | seed | circles | city NMI / ARI | city x hobby NMI / ARI | CPU s |")
@@ -230,7 +230,7 @@ def main() -> None:
     a = ap.parse_args()
     seeds = [int(x) for x in a.seeds.split(",")]
     if a.demo:
-        run_demo(a.owners, seeds, ("infomap",) if a.no_consensus_infomap else ("infomap", "consensus infomap"))
+        run_demo(a.owners, seeds, ("infomap",) if a.no_consensus_infomap else ("infomap", "consensus infomap"), a.folds)
     else:
         run_labelled(seeds, [int(x) for x in a.fold_sets.split(",")], Path(a.out), a.folds)
 
