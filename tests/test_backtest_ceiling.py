@@ -128,3 +128,18 @@ def test_cli_backtest_ceiling(tmp_path):
                                 "--bootstrap", "0", "--ceiling"])
     assert table.exit_code == 0, table.output
     assert "our picks (ambassadors:learned) reached" in table.stdout
+
+
+def test_ceiling_sentence_when_not_proven_optimal():
+    from types import SimpleNamespace
+
+    from graphcrm.commands.backtest import ceiling_sentence
+
+    df = pd.DataFrame({"method": ["out_degree", "picks", "hindsight"], "k": [3, 3, 3], "reach": [10, 12, 15],
+                       "ratio_to_best_baseline": [1.0, 1.2, 1.5]})
+    info = SimpleNamespace(best_baseline="out_degree",
+                           ceiling={"optimal": False, "upper": 19.0, "stopped": "integer program stopped"})
+    text = ceiling_sentence(df, info)
+    assert text.startswith("With hindsight, the best 3 owners would have reached at least 15 and at most 19 ")
+    assert "(the best simple method reached 10: 1.50x); your picks reached 12." in text
+    assert text.endswith("(Not proven optimal: integer program stopped.)")

@@ -113,7 +113,7 @@ def ceiling_sentence(df, info) -> str:
     k_asked = int(df.loc[df["method"] != "hindsight", "k"].max()) if (df["method"] != "hindsight").any() else int(h["k"])
     n = max(k_asked, int(h["k"]))
     reach = f"{int(h['reach']):,}" if ceil["optimal"] else \
-        f"at least {int(h['reach']):,} and at most {int(ceil['upper']):,} (not proven optimal: {ceil.get('stopped')})"
+        f"at least {int(h['reach']):,} and at most {int(ceil['upper']):,}"
     text = f"With hindsight, the best {n:,} owners would have reached {reach}"
     best = info.best_baseline
     if best and best in by.index:
@@ -122,7 +122,10 @@ def ceiling_sentence(df, info) -> str:
     if ours in by.index:
         who = "your picks" if ours == "picks" else f"our picks ({ours})"
         text += f"; {who} reached {int(by.loc[ours, 'reach']):,}"
-    return text + "."
+    text += "."
+    if not ceil["optimal"] and ceil.get("stopped"):
+        text += f" (Not proven optimal: {ceil['stopped']}.)"
+    return text
 
 
 #: the library function whose defaults ``graphcrm spread`` shows and uses
