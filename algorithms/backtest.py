@@ -310,6 +310,24 @@ def _exposures(community: Any, ids: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(out, copy=False)
 
 
+def in_window(src: Any, dst: Any, t: Any, *, start: int,
+              end: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The exposures ``(src, dst, t)`` as int64 arrays with ``start <= t`` (and ``t <= end``).
+
+    Example
+    -------
+    >>> [a.tolist() for a in in_window([0, 1], [1, 2], [5, 9], start=6)]
+    [[1], [2], [9]]
+    """
+    src = np.asarray(src, dtype=np.int64)
+    dst = np.asarray(dst, dtype=np.int64)
+    t = np.asarray(t, dtype=np.int64)
+    keep = t >= start
+    if end is not None:
+        keep &= t <= end
+    return src[keep], dst[keep], t[keep]
+
+
 def temporal_reach(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, seeds: Any, *, start: int,
                    end: int | None = None, max_hops: int | None = DEFAULT_MAX_HOPS) -> np.ndarray:
     """Hops from the seeds along time-respecting exposure chains (module docstring).
@@ -338,13 +356,7 @@ def temporal_reach(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, seed
     >>> temporal_reach(np.array([0, 1]), np.array([1, 2]), np.array([5, 6]), 3, [0], start=0).tolist()
     [0, 1, 2]
     """
-    src = np.asarray(src, dtype=np.int64)
-    dst = np.asarray(dst, dtype=np.int64)
-    t = np.asarray(t, dtype=np.int64)
-    keep = t >= start
-    if end is not None:
-        keep &= t <= end
-    src, dst, t = src[keep], dst[keep], t[keep]
+    src, dst, t = in_window(src, dst, t, start=start, end=end)
     seeds = unique_sorted(np.asarray(seeds, dtype=np.int64))
     r = np.full(n, _INF, dtype=np.int64)
     hops = np.full(n, -1, dtype=np.int64)

@@ -93,6 +93,19 @@ def _two_hop_sets(ptr, out_dst, out_t, cands, n, hops, fill, indptr, indices):  
             indices[indptr[ci]:pos].sort()
 
 
+def _by_source(src: Any, dst: Any, t: Any, n: int, *, start: int,
+               end: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The window's exposures grouped by source, by time within a source: ``(ptr, dst, t)``,
+    source ``u``'s exposures at ``ptr[u]:ptr[u + 1]``."""
+    from graphcrm.algorithms.backtest import in_window
+
+    src, dst, t = in_window(src, dst, t, start=start, end=end)
+    order = np.lexsort((t, src))
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum(np.bincount(src, minlength=n))
+    return ptr, dst[order], t[order]
+
+
 def reach_sets(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, candidates: Any, *, start: int,
                end: int | None = None, max_hops: int | None = 2) -> tuple[np.ndarray, np.ndarray]:
     """Each candidate's own reach set after ``start`` (what it alone would reach as the only pick).
@@ -136,14 +149,7 @@ def reach_sets(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, candidat
         indptr[1:] = np.cumsum([len(r) for r in rows])
         indices = np.concatenate(rows).astype(np.int64) if rows else np.zeros(0, np.int64)
         return indptr, indices
-    keep = t >= start
-    if end is not None:
-        keep &= t <= end
-    src, dst, t = src[keep], dst[keep], t[keep]
-    order = np.lexsort((t, src))
-    src, dst, t = src[order], dst[order], t[order]
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum(np.bincount(src, minlength=n))
+    ptr, dst, t = _by_source(src, dst, t, n, start=start, end=end)
     hops = 1 if max_hops == 1 else 2
     counts = np.zeros(len(cands) + 1, dtype=np.int64)
     dummy = np.zeros(0, dtype=np.int64)
@@ -166,17 +172,7 @@ def reach_sizes(src: np.ndarray, dst: np.ndarray, t: np.ndarray, n: int, candida
     if max_hops not in (1, 2):
         raise ValueError("reach_sizes: max_hops must be 1 or 2")
     cands = np.asarray(candidates, dtype=np.int64)
-    src = np.asarray(src, dtype=np.int64)
-    dst = np.asarray(dst, dtype=np.int64)
-    t = np.asarray(t, dtype=np.int64)
-    keep = t >= start
-    if end is not None:
-        keep &= t <= end
-    src, dst, t = src[keep], dst[keep], t[keep]
-    order = np.lexsort((t, src))
-    src, dst, t = src[order], dst[order], t[order]
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum(np.bincount(src, minlength=n))
+    ptr, dst, t = _by_source(src, dst, t, n, start=start, end=end)
     counts = np.zeros(len(cands) + 1, dtype=np.int64)
     _two_hop_sets(ptr, dst, t, cands, n, int(max_hops), False, counts, np.zeros(0, dtype=np.int64))
     return counts[1:]
