@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from backtest_real import DATA, SETS, _contract_frames, demo, demo_split  # noqa: E402
+from backtest_real import SETS, _contract_frames, data_sets, demo_split  # noqa: E402
 
 from graphcrm.algorithms import backtest as bt  # noqa: E402
 from graphcrm.algorithms.hindsight import hindsight_ceiling  # noqa: E402
@@ -198,14 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     say(f"{pd.Timestamp.now('UTC'):%Y-%m-%d %H:%M} UTC, load {os.getloadavg()}")
     rows = []
-    for name in args.only or ["demo", *SETS]:
-        if name == "demo":
-            tables = demo(args.demo_owners)
-        else:
-            if not (DATA / name).exists():
-                say(f"(skipped {name}: absent)")
-                continue
-            tables = SETS[name]()
+    for name, tables in data_sets(args.only, args.demo_owners, say):
         rows += run(name, tables, args.k, args.bootstrap, args.inner, args.exact_seconds)
     say("| data set | k | best baseline: reach | learned: reach, ratio | best set found with hindsight, ratio | "
         "upper bound, ratio | size-only oracle, ratio | can 1.10 x best be met? |")

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from backtest_real import DATA, SETS, _contract_frames, demo, demo_split  # noqa: E402
+from backtest_real import SETS, _contract_frames, data_sets, demo_split  # noqa: E402
 
 from graphcrm.algorithms import backtest as bt  # noqa: E402
 from graphcrm.algorithms.reach_cover import OVERLAPS, reach_cover  # noqa: E402
@@ -108,14 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     say(f"label share {__import__('graphcrm.algorithms.reach_cover', fromlist=['x']).LABEL_SHARE}")
     say(f"{pd.Timestamp.now('UTC'):%Y-%m-%d %H:%M} UTC, load {os.getloadavg()}")
     rows = []
-    for name in args.only or ["demo", *SETS]:
-        if name == "demo":
-            tables = demo(args.demo_owners)
-        else:
-            if not (DATA / name).exists():
-                say(f"(skipped {name}: absent)")
-                continue
-            tables = SETS[name]()
+    for name, tables in data_sets(args.only, args.demo_owners, say):
         rows += run(name, tables, args.k, args.overlap, args.bootstrap, args.inner)
     say()
     say("| data set | k | best baseline: reach | learned: ratio | " + " | ".join(f"reach_cover:{o}: ratio"

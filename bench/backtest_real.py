@@ -127,6 +127,20 @@ def _contract_frames(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]
     return out
 
 
+def data_sets(only: list[str] | None, demo_owners: int, say=print):
+    """``(name, tables)`` for each data set asked for (default: the demo, then every real set),
+    a real set whose folder is absent skipped with a line said."""
+    for name in only or ["demo", *SETS]:
+        if name == "demo":
+            yield name, demo(demo_owners)
+            continue
+        folder = DATA / name
+        if not folder.exists():
+            say(f"(skipped {name}: {folder} absent)")
+            continue
+        yield name, SETS[name]()
+
+
 def demo_split(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
     """The demo's app (posts, interactions, events) starts years after its first referrals, so
     its split is 70% into the span of the interactions rather than of everything."""
@@ -204,16 +218,7 @@ def main(argv: list[str] | None = None) -> None:
         import graphcrm.algorithms.influence_learning as il
 
         il.DEFAULT_LABEL_SHARE = args.label_share
-    names = args.only or ["demo", *SETS]
-    for name in names:
-        if name == "demo":
-            tables = demo(args.demo_owners)
-        else:
-            folder = DATA / name
-            if not folder.exists():
-                say(f"(skipped {name}: {folder} absent)")
-                continue
-            tables = SETS[name]()
+    for name, tables in data_sets(args.only, args.demo_owners, say):
         run(name, tables, args.k, args.methods, args.bootstrap, args.max_hops or None, args.inner)
 
 
