@@ -9,16 +9,9 @@ import pytest
 
 from graphcrm.algorithms import circles_ecv as E
 from graphcrm.errors import ConfigError
+from tests.test_circles_ecv import _cliques
 
 
-def _cliques(sizes: list[int], bridges: list[tuple[int, int]] = ()) -> tuple[int, np.ndarray, np.ndarray]:
-    edges, start = [], 0
-    for s in sizes:
-        edges += list(itertools.combinations(range(start, start + s), 2))
-        start += s
-    edges += list(bridges)
-    e = np.array(edges)
-    return start, e[:, 0], e[:, 1]
 
 
 def _ring_of_groups(k: int, per_group: int, groups: int, ties_between: int) -> tuple[int, np.ndarray, np.ndarray]:
