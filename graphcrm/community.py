@@ -14,8 +14,11 @@ import numpy as np
 import pandas as pd
 
 from graphcrm import projections as proj
+from graphcrm._pages import use_small_pages
 from graphcrm.contract import TABLES, TABLE_NAMES
 from graphcrm.errors import ConfigError, GraphCRMError
+
+use_small_pages()  # numpy's huge-page advice off: see graphcrm/_pages.py
 
 
 #: columns holding owner ids, per table (categoricals over ``Community.owner_ids``)
