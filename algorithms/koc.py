@@ -83,7 +83,7 @@ import pandas as pd
 from graphcrm.arrays import unique_sorted
 from graphcrm.errors import ConfigError
 from graphcrm.i18n import check_lang, join, pick
-from graphcrm.projections import authors_of, interaction_weights
+from graphcrm.projections import authors_of, interaction_weights, post_rows_of
 from graphcrm.results import Col, ResultSpec, analysis
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -223,24 +223,40 @@ def engagement_pairs(
     >>> engagement_pairs(Community.from_frames({"owners": o, "posts": p, "interactions": i}))["factor"].tolist()
     [0.1, 0.1]
     """
+    _check_pair_options(closed_group_discount, half_life_days, max_group_size)
+    n = len(community.owner_ids)
+    t = community.tables
+    inter, posts = t["interactions"], t["posts"]
+    if not len(inter) or not len(posts):
+        return _no_pairs()
+    e, a, rows = _interaction_rows(community)
+    w = interaction_weights(inter, weights=kind_weights, half_life_days=half_life_days,
+                            as_of=community.as_of)[rows]
+    return _pairs_from(e, a, w, n, closed_group_discount=closed_group_discount, max_group_size=max_group_size)
+
+
+def _check_pair_options(closed_group_discount: float, half_life_days: float | None, max_group_size: int) -> None:
     if not 0 <= closed_group_discount <= 1:
         raise ConfigError("closed_group_discount must be between 0 and 1")
     if half_life_days is not None and half_life_days <= 0:
         raise ConfigError("half_life_days must be positive (or None for no decay)")
     if max_group_size < 1:
         raise ConfigError("max_group_size must be at least 1")
-    ids = community.owner_ids
-    n = len(ids)
-    t = community.tables
-    inter, posts = t["interactions"], t["posts"]
-    cols = ["e", "a", "weight", "count", "mutual", "closedness", "closure", "factor"]
-    if not len(inter) or not len(posts):
-        return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
-    e, a, rows = _interaction_rows(community)
-    w = interaction_weights(inter, weights=kind_weights, half_life_days=half_life_days,
-                            as_of=community.as_of)[rows]
+
+
+_PAIR_COLUMNS = ("e", "a", "weight", "count", "mutual", "closedness", "closure", "factor")
+
+
+def _no_pairs() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=float) for c in _PAIR_COLUMNS})
+
+
+def _pairs_from(e: np.ndarray, a: np.ndarray, w: np.ndarray, n: int, *, closed_group_discount: float,
+                max_group_size: int) -> pd.DataFrame:
+    """:func:`engagement_pairs` from the engager and author positions (among ``n`` owners) and
+    the weight of each kept interaction row, in row order (options already checked)."""
     if not len(e):
-        return pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
+        return _no_pairs()
     uniq, pw, pc = _pair_sums(e * n + a, w)
     pe, pa = uniq // n, uniq % n
     mutual = _reverse_present(uniq, pa * n + pe)
@@ -446,15 +462,8 @@ def koc_table(community: Community, *, weights: dict[str, float] | None, kind_we
     >>> k.equals(kocs(c).drop(columns="reason"))
     True
     """
-    lang = check_lang(lang)
-    W = _check_weights(weights)
-    if bridging not in ("count", "entropy"):
-        raise ConfigError(f"bridging must be 'count' or 'entropy', got {bridging!r}")
-    if not 0 < damping < 1:
-        raise ConfigError("damping must be between 0 and 1")
-    ids = community.owner_ids
-    n = len(ids)
-    owners = community.owners
+    lang, W = _check_table_options(weights, bridging, damping, lang)
+    n = len(community.owner_ids)
     memb = None
     if circles_frame is None and len(community.tables["interactions"]) and len(community.tables["posts"]):
         # the circles partition before the engagement pairs: its working set (the igraph graph
@@ -465,8 +474,130 @@ def koc_table(community: Community, *, weights: dict[str, float] | None, kind_we
         memb = circle_ids(community, **(circle_options or {}))
     pairs = engagement_pairs(community, kind_weights=kind_weights, half_life_days=half_life_days,
                              closed_group_discount=closed_group_discount, max_group_size=max_group_size)
+    return _ranked(community, pairs, _active_days(community, n), memb, W=W, min_distinct_engagers=min_distinct_engagers,
+                   min_distinct_days=min_distinct_days, damping=damping, bridging=bridging,
+                   referral_decay=referral_decay, include_staff=include_staff, circles_frame=circles_frame,
+                   circle_options=circle_options, top=top, lang=lang, reasons=reasons)
+
+
+def _check_table_options(weights: dict[str, float] | None, bridging: str, damping: float,
+                         lang: str) -> tuple[str, dict[str, float]]:
+    lang = check_lang(lang)
+    W = _check_weights(weights)
+    if bridging not in ("count", "entropy"):
+        raise ConfigError(f"bridging must be 'count' or 'entropy', got {bridging!r}")
+    if not 0 < damping < 1:
+        raise ConfigError("damping must be between 0 and 1")
+    return lang, W
+
+
+def koc_table_until(community: Community, until: pd.Timestamp, *, weights: dict[str, float] | None,
+                    kind_weights: dict[str, float] | None, half_life_days: float | None,
+                    min_distinct_engagers: float, min_distinct_days: int, closed_group_discount: float,
+                    max_group_size: int, damping: float, bridging: str,
+                    referral_decay: tuple[float, ...] | list[float] | None, include_staff: bool,
+                    circles_frame: pd.DataFrame | None, circle_options: dict | None, top: int | None, lang: str,
+                    reasons: bool = True) -> pd.DataFrame | None:
+    """:func:`koc_table` of the community as known at ``until``, i.e. of
+    ``Community(community.tables, until=until)``, from ``community``'s own interaction rows
+    (cached) cut by time, without building that window community.
+
+    The rows the window would keep are ``community``'s kept interaction rows (engager and
+    author known, not the same owner) created by ``until``, on a post created by then (or
+    undated), between owners who joined by then (or undated), in the same order; the positions
+    are renumbered into the window's owners (a sorted subset of ``community.owner_ids``, so
+    the renumbering keeps the order of the engagement pairs); weights decay to ``until``.  Only
+    the owners and referrals are windowed (a community of those two tables), for the staff
+    flags and the referral credit.  So the table is the same, to the last bit, as the window's
+    (tests/test_koc_until.py).  Options as in :func:`kocs` (all given); every option is
+    checked as there.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        :func:`koc_table`'s table (the same columns), or None when this way does not apply
+        and the caller builds the window community: no ``circles_frame`` (the window's own
+        circles partition needs the window's graph), repeated post ids, or a community that is
+        not compact (ids not categorical).
+
+    Raises
+    ------
+    ConfigError
+        Bad weights, half-life, discount, damping, bridging mode or lang.
+
+    Example
+    -------
+    >>> import inspect
+    >>> import pandas as pd
+    >>> from graphcrm.demo import generate_demo
+    >>> from graphcrm.community import Community
+    >>> from graphcrm.algorithms.circles import circles
+    >>> c = Community(generate_demo(1_000, seed=1)[0])
+    >>> opts = {k: p.default for k, p in inspect.signature(kocs).parameters.items() if k not in ("community", "details")}
+    >>> opts["circles_frame"] = circles(c)[["owner_id", "circle"]]
+    >>> t = c.as_of - pd.Timedelta(days=30)
+    >>> koc_table_until(c, t, **opts).equals(koc_table(Community(c.tables, until=t), **opts))
+    True
+    """
+    from graphcrm.community import Community
+
+    lang, W = _check_table_options(weights, bridging, damping, lang)
+    _check_pair_options(closed_group_discount, half_life_days, max_group_size)
+    if circles_frame is None:
+        return None
+    until = pd.Timestamp(until)
+    t = community.tables
+    inter, posts, owners = t["interactions"], t["posts"], t["owners"]
+    if not isinstance(inter["owner_id"].dtype, pd.CategoricalDtype) or (len(posts) and not posts["post_id"].is_unique):
+        return None
+    # the window's owners and referrals (Community's own windowing of those two tables)
+    small = Community({"owners": owners, "referrals": t["referrals"]}, until=until)
+    n_full, n = len(community.owner_ids), len(small.owner_ids)
+    known = np.ones(n_full, dtype=bool)
+    if "joined_at" in owners:
+        known = ~(owners["joined_at"] > until).fillna(False).to_numpy(dtype=bool)
+    if int(known.sum()) != n:  # owners not as the window numbers them: not this way
+        return None
+    if not len(inter) or not len(posts):
+        pairs, active = _no_pairs(), np.zeros(n, dtype=np.int64)
+    else:
+        e, a, rows = _interaction_rows(community)
+        created = inter["created_at"]
+        keep = (created <= until).fillna(False).to_numpy(dtype=bool)[rows]
+        p = posts.drop_duplicates("post_id")
+        post_ok = np.r_[~(p["created_at"] > until).fillna(False).to_numpy(dtype=bool), False]
+        keep &= post_ok[post_rows_of(p, inter)[rows]]
+        keep &= known[e] & known[a]
+        rows = rows[keep]
+        new_pos = np.cumsum(known) - 1  # full position -> window position (monotone)
+        e, a = new_pos[e[keep]], new_pos[a[keep]]
+        sub = pd.DataFrame({"kind": inter["kind"].take(rows).reset_index(drop=True),
+                            "created_at": created.take(rows).reset_index(drop=True)})
+        w = interaction_weights(sub, weights=kind_weights, half_life_days=half_life_days, as_of=until)
+        del sub
+        pairs = _pairs_from(e, a, w, n, closed_group_discount=closed_group_discount, max_group_size=max_group_size)
+        del w, e
+        active = _active_days_of(created, rows, a, n)
+    return _ranked(small, pairs, active, None, W=W, min_distinct_engagers=min_distinct_engagers,
+                   min_distinct_days=min_distinct_days, damping=damping, bridging=bridging,
+                   referral_decay=referral_decay, include_staff=include_staff, circles_frame=circles_frame,
+                   circle_options=circle_options, top=top, lang=lang, reasons=reasons)
+
+
+def _ranked(community: Community, pairs: pd.DataFrame, active_days: np.ndarray, memb: np.ndarray | None, *,
+            W: dict[str, float], min_distinct_engagers: float, min_distinct_days: int, damping: float,
+            bridging: str, referral_decay: tuple[float, ...] | list[float] | None, include_staff: bool,
+            circles_frame: pd.DataFrame | None, circle_options: dict | None, top: int | None, lang: str,
+            reasons: bool) -> pd.DataFrame:
+    """The KOC table from the engagement pairs and active days (options checked): the
+    components, the gate, the scores and the ranks.  ``community`` gives the owners (ids,
+    staff), the referral credit and the circles (``memb``, ``circles_frame`` or the cached
+    partition)."""
+    ids = community.owner_ids
+    n = len(ids)
+    owners = community.owners
     comp = _engagement(pairs, n)
-    comp["active_days"] = _active_days(community, n)
+    comp["active_days"] = active_days
     comp["authority"] = _authority(pairs, n, damping)
     comp["conversion"] = _conversion(community, referral_decay)
     comp["bridging"] = _bridging(community, pairs, n, bridging, circles_frame, circle_options, memb)
@@ -627,9 +758,14 @@ def _reasons(df: pd.DataFrame, lang: str, min_eng: float, min_days: int, bridgin
 def _active_days(community: Community, n: int) -> np.ndarray:
     """Distinct calendar days on which each owner received engagement from someone else."""
     _e, a, rows = _interaction_rows(community)
+    return _active_days_of(community.tables["interactions"]["created_at"], rows, a, n)
+
+
+def _active_days_of(created: pd.Series, rows: np.ndarray, a: np.ndarray, n: int) -> np.ndarray:
+    """:func:`_active_days` from the interactions' ``created`` column, the kept row numbers and
+    their authors' positions (among ``n`` owners)."""
     if not len(rows):
         return np.zeros(n, dtype=np.int64)
-    created = community.tables["interactions"]["created_at"]
     if not (isinstance(created.dtype, np.dtype) and created.dtype.kind == "M"):
         created = pd.to_datetime(created)
     if isinstance(created.dtype, np.dtype) and created.dtype.kind == "M":

@@ -700,20 +700,27 @@ def _kocs_then(community: Any, now_c: Any, then_end: pd.Timestamp, koc_options: 
     computed, so a value computed elsewhere (:func:`earlier_kocs` in a worker process, adopted
     under the same cache key: :mod:`graphcrm.reports.prefetch`) spares building it."""
     name, opts = _kocs_then_entry(now_c, then_end, koc_options, compare_circles, then_circles)
-    return community.memo(name, opts, lambda: _scored_uncached(_then(community, then_end), opts["kocs"]))
+    return community.memo(name, opts, lambda: _scored_then(community, then_end, opts["kocs"]))
 
 
-def _scored_uncached(community: Any, koc_options: Mapping[str, Any]) -> pd.DataFrame:
-    """:func:`_scored` without the KOC table's per-owner reasons (and without caching the table
-    on ``community``: the earlier window's table is read only here)."""
+def _scored_then(community: Any, then_end: pd.Timestamp, koc_options: Mapping[str, Any]) -> pd.DataFrame:
+    """:func:`_scored` of the community as known at ``then_end``, without the KOC table's
+    per-owner reasons (and without caching the table: the earlier window's table is read only
+    here).  With a circles frame (``compare_circles=False``, the report's call) the table comes
+    from ``community``'s own interaction rows cut at ``then_end``
+    (:func:`~graphcrm.algorithms.koc.koc_table_until`: the same table, no window community);
+    otherwise, or where that does not apply, from the window community (:func:`_then`), whose
+    circles the earlier circles then reuse."""
     import inspect
 
-    from graphcrm.algorithms.koc import koc_table, kocs
+    from graphcrm.algorithms.koc import koc_table, koc_table_until, kocs
 
     bound = inspect.signature(kocs).bind(community, **dict(koc_options))
     bound.apply_defaults()
     args = {k: v for k, v in bound.arguments.items() if k not in ("community", "details")}
-    k = koc_table(community, **args, reasons=False)
+    k = koc_table_until(community, then_end, **args, reasons=False)
+    if k is None:
+        k = koc_table(_then(community, then_end), **args, reasons=False)
     return k.loc[k["score"] > 0, ["owner_id", "rank", "score", "qualified"]].reset_index(drop=True)
 
 

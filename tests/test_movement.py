@@ -377,9 +377,10 @@ def test_report_movement_options_reuse_todays_circles(community):
     m = movement(c, **MOVEMENT_OPTIONS)
     rising_stars(c, **MOVEMENT_OPTIONS)
     t = level_transitions(c, **MOVEMENT_OPTIONS)
-    (then_c,) = [v for k, v in c._memo.items() if k.startswith("movement:until")]
-    assert not [k for k in then_c._memo if k.startswith("circle_partition")]  # no earlier detection
+    # no earlier detection: not even a window community (the earlier KOCs come from the cut rows)
+    assert not [k for k in c._memo if k.startswith("movement:until")]
     assert [k for k in c._memo if k.startswith("circle_partition")]  # today's, shared
+    then_c = Community(tables, until=pd.Timestamp(c.as_of) - pd.Timedelta(days=30))
     want = kocs(then_c, circles_frame=circles(c)).set_index("owner_id")
     want = want[want["score"] > 0]["rank"].reindex(m["owner_id"])
     got = m["koc_rank_then"].astype("Float64").to_numpy(float, na_value=np.nan)
