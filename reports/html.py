@@ -39,7 +39,6 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 import pandas as pd
 
-from graphcrm.arrays import unique_sorted
 from graphcrm.contract import CONVERTED_STAGES
 from graphcrm.errors import GraphCRMError, ResultContractError
 from graphcrm.i18n import check_lang
@@ -586,26 +585,22 @@ def _cached_circle_ties(community: Any, memb: np.ndarray, drawn: set[int] | None
 
 
 def _circle_ties(c: Any, memb: np.ndarray, drawn: set[int] | None) -> pd.DataFrame:
-    n = len(c.owner_ids)
+    """Owner pairs tied by a shared event or an interaction, between two different (drawn)
+    circles, counted per circle pair.
+
+    The pairs are those of the circles' combined graph with both layers at weight 1
+    (:func:`graphcrm.algorithms.circles.combined_graph`: one row per owner pair tied in either
+    layer, ``u < v``, the projections' default options), which the weekly job still holds when
+    it counts these (right after ``circle_profiles``): at 1,000,000 demo owners building the two
+    projections again for the counts cost 78 s CPU and +2.2 GB."""
+    from graphcrm.algorithms.circles import combined_graph
+
     keep = (memb >= 0) if drawn is None else np.isin(memb, np.fromiter(drawn, dtype=np.int64))
     mine = np.where(keep, memb, -1)  # the circle of an owner in a (drawn) circle, else -1
-    us, vs = [], []
-    for kind in ("coattendance", "interactions"):
-        e = c.edges(kind)  # the projections' compact arrays (cached), not a Python list of pairs
-        if len(e):
-            # one look-up per end on the stored (int32) arrays; only the pairs kept are widened
-            a, b = mine[e.source], mine[e.target]
-            sel = np.flatnonzero((a >= 0) & (b >= 0) & (a != b))  # across two (drawn) circles only
-            src, dst = e.source[sel].astype(np.int64), e.target[sel].astype(np.int64)
-            us.append(np.minimum(src, dst))
-            vs.append(np.maximum(src, dst))
-    if not us:
+    u, v, _ = combined_graph(c, layer_weights={"coattendance": 1.0, "interactions": 1.0})
+    if not len(u):
         return pd.DataFrame(columns=["a", "b", "weight"])
-    u = np.concatenate(us)
-    v = np.concatenate(vs)
-    key = unique_sorted(u * n + v)  # an owner pair tied both ways counts once (sorted: np.unique hashes ~100x slower)
-    u, v = key // n, key % n
-    a, b = memb[u], memb[v]
+    a, b = mine[u], mine[v]  # one look-up per end; only the pairs across two circles are kept
     ok = (a >= 0) & (b >= 0) & (a != b)
     lo, hi = np.minimum(a[ok], b[ok]), np.maximum(a[ok], b[ok])
     if not len(lo):
