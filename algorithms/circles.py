@@ -52,8 +52,9 @@ stability of single runs and the agreement of the last round.
 **Large graphs: consensus only where the runs disagree.**  Above :data:`COARSEN_TIES` ties
 (about 5,000 owners of the demo community) running ``consensus_runs`` runs per level and round on every
 owner costs minutes (248 s at 100,000 owners).  There the scan runs :data:`COARSE_RUNS` runs per
-level on the full graph (the scan's fixed seeds; the level nearest plain modularity first,
-stopping as soon as no farther level can change the rule's choice), plus one run on ``seed`` at
+level on the full graph (the scan's fixed seeds; the levels in the order the tie rule prefers
+them - the level nearest plain modularity first -, stopping as soon as no later level can change
+the rule's choice), plus one run on ``seed`` at
 the chosen level unless the scan's runs there agree within :data:`STABILITY_TIE` (NMI; the run
 would cost a third of the Leiden runs and the consensus decides where they differ).  The owners
 that all these runs put together form a group (their meet); the ties between groups are summed
@@ -75,7 +76,9 @@ CPM and Louvain methods scan the three levels of the ``granularity`` band
 multiplies them by the weighted density, where CPM equals modularity with an Erdős–Rényi null
 model) and keep the most **seed-stable** level: the one whose runs with different seeds agree
 most (mean NMI), ties within :data:`STABILITY_TIE` going to the level closest to plain
-modularity.  A stable level is one the data supports rather than one a seed happened to find
+modularity (:data:`SCAN_TIE_RULE`; ``"coarsest"``, the lowest resolution of the tie, was tried
+and is not the default: docs/validation.md, "The scan's tie rule (stop 26)"; the constant is
+read when circles are computed, and a community's memo does not key on it).  A stable level is one the data supports rather than one a seed happened to find
 (the criterion of von Luxburg's clustering stability, applied across resolutions).  The scan
 runs on fixed seeds of its own (:data:`SCAN_SEED`), so the chosen level is a property of the
 data and never moves with ``seed``.  The chosen resolution, the scan and the rule are in the
@@ -382,8 +385,13 @@ GRANULARITY: dict[str, tuple[float, ...]] = {
     "finer": (2.0, 2.83, 4.0),
 }
 #: two scanned levels whose seed stability differs by less than this are a tie, and the tie
-#: goes to the level closest to plain modularity (resolution 1, on a log scale)
+#: goes as :data:`SCAN_TIE_RULE` says
 STABILITY_TIE = 0.01
+#: where a tie of the scan's levels goes (levels within :data:`STABILITY_TIE` of the most
+#: seed-stable one): ``"nearest"`` keeps the level closest to plain modularity (resolution 1, on a
+#: log scale; the rule up to stop 26), ``"coarsest"`` the lowest resolution (fewer, larger circles:
+#: the parsimony direction of the one-standard-error rule)
+SCAN_TIE_RULE = "nearest"
 #: consensus threshold of Lancichinetti & Fortunato (2012): a tie is kept in the consensus
 #: graph when at least this share of the runs put both owners in the same circle
 CONSENSUS_TAU = 0.5
@@ -649,6 +657,28 @@ COARSEN_TIES = 100_000
 COARSE_RUNS = 2
 
 
+def _tie_key(res: float, ref: float) -> tuple[float, float]:
+    """Sort key of a scanned level under :data:`SCAN_TIE_RULE` (smallest = kept in a tie):
+    ``"coarsest"`` the lowest resolution, ``"nearest"`` the level closest to ``ref`` on a log
+    scale (then the lower one)."""
+    if SCAN_TIE_RULE == "coarsest":
+        return (res, 0.0)
+    if SCAN_TIE_RULE == "nearest":
+        return (abs(float(np.log(res / ref))), res)
+    raise ConfigError(f"SCAN_TIE_RULE must be 'coarsest' or 'nearest', not {SCAN_TIE_RULE!r}")
+
+
+def _scan_settled(scanned: list[tuple], ref: float) -> bool:
+    """Whether the large-graph scan, run in the tie rule's order (:func:`_tie_key`), can stop:
+    the preferred level so far within :data:`STABILITY_TIE` of the best is itself at least
+    ``1 - STABILITY_TIE`` seed-stable.  No level scanned later can then change the choice: its
+    stability is at most 1, so the kept level stays within the margin of any new best, and a
+    later level loses every tie with it (it comes later in the rule's order)."""
+    best = max(t[2] for t in scanned)
+    kept = min((t for t in scanned if t[2] >= best - STABILITY_TIE), key=lambda t: _tie_key(t[0], ref))
+    return kept[2] >= 1 - STABILITY_TIE
+
+
 def _scan_runs_agree(parts: list[np.ndarray]) -> bool:
     """Whether the scan's runs at the chosen level of a large graph agree so closely (mean NMI
     at least ``1 - STABILITY_TIE``, the margin that settles the scan's rule) that the extra run
@@ -729,8 +759,11 @@ def _find_circles(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, method
                                        "stability to compare)")
     if method != "infomap" and resolution is None and runs >= 2:
         info["resolution_rule"] = (f"the most seed-stable of {len(levels)} levels scanned for granularity "
-                                   f"'{granularity}' (ties within {STABILITY_TIE} go to the level closest to "
-                                   + ("plain modularity)" if method != "cpm" else "the density x 1)"))
+                                   f"'{granularity}' (ties within {STABILITY_TIE} go to "
+                                   + ("the coarsest level: the lowest resolution, fewer circles)"
+                                      if SCAN_TIE_RULE == "coarsest" else
+                                      "the level closest to " + ("plain modularity)" if method != "cpm"
+                                                                 else "the density x 1)")))
     info["coarse_groups"] = nt
     if not len(u):
         info["resolution"] = levels[0] if method != "infomap" else None
@@ -762,19 +795,19 @@ def _find_circles(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, method
         g = _graph(nt, eu, ev, w)
     if coarse:
         # large graphs: the scan runs COARSE_RUNS runs per level on the full graph (on the scan's
-        # fixed seeds, as for small graphs), the level nearest plain modularity first; it stops as soon as the rule's choice is settled
-        # (the nearest level so far within STABILITY_TIE of the best and at least 1 - STABILITY_TIE
-        # stable: no farther level can displace it), so the choice is exactly the full scan's
+        # fixed seeds, as for small graphs), in the tie rule's order; it stops as soon as the rule's choice is settled
+        # (the preferred level so far within STABILITY_TIE of the best and at least 1 - STABILITY_TIE
+        # stable: no later level can displace it, _scan_settled), so the choice is exactly the full scan's
         base = [int(s) for s in np.random.SeedSequence(SCAN_SEED).generate_state(
             COARSE_RUNS * len(levels), dtype=np.uint32) % (2 ** 31 - 1)]
-        order = sorted(range(len(levels)), key=lambda k: abs(np.log(levels[k] / ref)))
+        # the levels in the order the tie rule prefers them (_tie_key): the first level within
+        # the margin of the best so far wins every tie with a level scanned later
+        order = sorted(range(len(levels)), key=lambda k: _tie_key(levels[k], ref))
         scanned = []
         for k in order:
             parts = [run_full(levels[k], x) for x in base[k * COARSE_RUNS:(k + 1) * COARSE_RUNS]]
             scanned.append((levels[k], parts, _ring_agreement(parts)))
-            best = max(t[2] for t in scanned)
-            settled = min((t for t in scanned if t[2] >= best - STABILITY_TIE), key=lambda t: abs(np.log(t[0] / ref)))
-            if settled[2] >= 1 - STABILITY_TIE:
+            if _scan_settled(scanned, ref):
                 break
         scanned.sort(key=lambda t: t[0])
     else:
@@ -794,7 +827,7 @@ def _find_circles(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, method
     if len(scanned) > 1:
         best = max(s for _, _, s in scanned)
         near = [t for t in scanned if t[2] >= best - STABILITY_TIE]
-        chosen = min(near, key=lambda t: abs(np.log(t[0] / ref)))
+        chosen = min(near, key=lambda t: _tie_key(t[0], ref))
     else:
         chosen = scanned[0]
     res, first, stab = chosen

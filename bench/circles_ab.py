@@ -6,6 +6,7 @@ on the same community in one process, back to back (same data, same load).
     python bench/circles_ab.py --store /tmp/b1m.duckdb --before 6cdcab8
     python bench/circles_ab.py --store /tmp/b1m.duckdb --save-graph /tmp/g1m.npz   # the combined graph only
     python bench/circles_ab.py --graph /tmp/g1m.npz --before b0230fa                # partitions only
+    python bench/circles_ab.py --owners 100000 --before 0e2b2b7 --tie-rule coarsest  # the scan's tie rule
 
 With ``--save-graph`` the combined graph (of the working tree's code) is written to an .npz and
 the process ends; ``--graph`` then times only the two versions' partitions on those arrays, in
@@ -76,7 +77,11 @@ def main() -> None:
     p.add_argument("--baseline", action="store_true",
                    help="with --graph: also one stock igraph Leiden run (modularity, resolution 1, to convergence) "
                         "on the same arrays, graph built the same way")
+    p.add_argument("--tie-rule", choices=("nearest", "coarsest"),
+                   help="the 'after' version's SCAN_TIE_RULE (the scan's tie rule; default: the module's own)")
     a = p.parse_args()
+    if a.tie_rule:
+        after.SCAN_TIE_RULE = a.tie_rule
     truth = None
     if a.graph:
         _partitions_only(a)
