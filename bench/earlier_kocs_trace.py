@@ -15,7 +15,9 @@ read), ``circles`` (the kept circles read back, or computed when not kept), ``ea
 ``koc_table_until`` decline, so the earlier KOCs are computed as before stop 26: on a window
 community of their own (``Community(tables, until=...)``); ``--path rows`` is the library's
 default (the community's interaction rows cut at the date).  ``--out`` writes the earlier KOCs
-(parquet); ``--compare A B`` says whether two such files are equal (exactly).
+(parquet); ``--movement`` then times the rest of the movement table (its core: the levels under
+grace and the activity of both periods; then the table itself, not read back from the store);
+``--compare A B`` says whether two such files are equal (exactly).
 ``--max-rss-gib`` stops the process when its resident memory passes the limit (no swap here).
 """
 from __future__ import annotations
@@ -63,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--compare", type=Path, nargs=2, default=None)
     ap.add_argument("--max-rss-gib", type=float, default=12.0)
+    ap.add_argument("--movement", action="store_true",
+                    help="then the rest of the movement table: its core (levels under grace, activity) and the table")
     args = ap.parse_args(argv)
     import pandas as pd
 
@@ -88,6 +92,12 @@ def main(argv: list[str] | None = None) -> int:
         steps = [("community", lambda: cg.community()), ("circles", lambda: cg.circles()),
                  ("earlier_kocs", lambda: out.setdefault("k", movement.earlier_kocs(cg.community(), **{
                      k: v for k, v in MOVEMENT_OPTIONS.items() if k in ("compare_circles", "quick_circles_then")})))]
+        if args.movement:  # not read back from the store: the core is a memo entry, the table is computed unwrapped
+            steps += [("movement:core", lambda: movement._core(
+                          cg.community(), period="30D", as_of=None, grace_days=movement.DEFAULT_GRACE_DAYS,
+                          grace_step_days=movement.DEFAULT_GRACE_STEP_DAYS, thresholds=None, points=None,
+                          half_life_days=180)),
+                      ("movement table", lambda: movement.movement.__wrapped__(cg.community(), **MOVEMENT_OPTIONS))]
         for name, fn in steps:
             _reset_peak()
             w, c = time.perf_counter(), time.process_time()
