@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--top", type=int, default=30)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--steps", nargs="*", default=None, metavar="STEP",
+                    help="only these of ambassadors, report:backtest, volunteer_candidates (default all three)")
     ap.add_argument("--kept", action="store_true",
                     help="read the results kept in the store (delete the three steps' entries first): e.g. a 1M "
                          "store of a whole run, whose circles volunteer_candidates then reads instead of computing")
@@ -72,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
                      ("volunteer_candidates", lambda: cg.volunteer_candidates(seed=0))]
             tot_w = tot_c = 0.0
             for name, fn in steps:
+                if args.steps is not None and fn is not None and name not in args.steps:
+                    continue
                 if fn is None:  # the job's step between them, unprofiled, not counted
                     if args.after_pipeline:
                         ahead.movement_tables()

@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from graphcrm.algorithms import backtest as bt
 from graphcrm.algorithms import influence_learning as il
+from graphcrm.community import Community
 
 
 def _predict_reference(days, n_h, n_q, age, rev, ref, co, src, dst, g0, g1, g2, h0, h1, mu, sd, w, scale):
@@ -182,3 +184,35 @@ def test_reach_in_window_equals_temporal_reach_on_the_cut_rows():
         s, d, tt = bt.in_window(src, dst, t, start=start, end=end)
         got = bt._reach_in_window(s, d, tt, n, [9, 1, 7], start=start, max_hops=hops)
         assert np.array_equal(got, want)
+
+
+def test_post_rows_through_codes_equal_the_text_lookup():
+    from graphcrm.community import Community, categorical
+
+    posts = pd.Series(["p3", "p1", "p4"])
+    inter = pd.Series(["p1", "p9", None, "p4", "p3", "p1"])
+    want = bt.positions(inter, pd.Index(posts.astype(object).astype(str).to_numpy(dtype=object)))
+    assert want.tolist() == [1, -1, -1, 2, 0, 1]
+    cp = categorical(posts, None)
+    ci = categorical(inter, cp.cat.categories)  # categories begin with the posts' (p9 after them)
+    assert bt._post_rows(ci, cp).tolist() == want.tolist()
+    assert bt._post_rows(inter, posts).tolist() == want.tolist()  # text: the lookup itself
+    # categories that do not begin with the posts': the text lookup
+    other = inter.astype(pd.CategoricalDtype(["p9", "p4", "p3", "p1"]))
+    assert bt._post_rows(other, cp).tolist() == want.tolist()
+
+
+def test_exposures_of_a_window_community_unchanged_by_the_code_path():
+    from graphcrm.demo import generate_demo
+
+    tables = generate_demo(1000, seed=3)[0]
+    full = Community(tables)
+    until = full.tables["interactions"]["created_at"].quantile(0.6)
+    train = Community(full.tables, until=until)
+    for c in (full, train):
+        got = bt._exposures(c, c.owner_ids)
+        t = c.tables
+        p = t["posts"].drop_duplicates("post_id")
+        rows = bt.positions(t["interactions"]["post_id"], pd.Index(p["post_id"].astype(object).astype(str).to_numpy(dtype=object)))
+        assert np.array_equal(bt._post_rows(t["interactions"]["post_id"], p["post_id"]), rows)
+        assert len(got) and (got["layer"] == 0).any()
