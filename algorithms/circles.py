@@ -80,8 +80,9 @@ modularity (:data:`SCAN_TIE_RULE`; ``"coarsest"``, the lowest resolution of the 
 tried and is not the default: docs/validation.md, "The scan's tie rule (stop 26, follow-up)";
 the constant is read when circles are computed, and a community's memo does not key on it).
 A stable level is one the data supports rather than one a seed happened to find (the
-criterion of von Luxburg's clustering stability, applied across resolutions).  The scan runs on fixed seeds of its own (:data:`SCAN_SEED`), so the chosen level is a property of the
-data and never moves with ``seed``.  The chosen resolution, the scan and the rule are in the
+criterion of von Luxburg's clustering stability, applied across resolutions).  The scan runs
+on fixed seeds of its own (:data:`SCAN_SEED`), so the chosen level is a property of the data
+and never moves with ``seed``.  The chosen resolution, the scan and the rule are in the
 details.  Cost: ``consensus_runs`` runs per level and per consensus round, each linear in ties
 (large graphs: two or three runs per level on the owners, the rest on the graph of groups).
 
