@@ -594,6 +594,25 @@ def _owner_features(p: _Pairs) -> dict[str, np.ndarray]:
 
 
 @njit(cache=True)
+def _order_by_dst(key, n):  # pragma: no cover - compiled
+    """The order of the sorted unique pair keys ``src * n + dst`` by their reversed key
+    ``dst * n + src``: a stable counting sort by ``dst`` (rows of one ``dst`` keep their order,
+    which is by ``src``), the permutation ``np.argsort(reversed keys)`` gives, in linear time."""
+    m = key.shape[0]
+    cursor = np.zeros(n + 1, dtype=np.int64)
+    for i in range(m):
+        cursor[key[i] % n + 1] += 1
+    for v in range(n):
+        cursor[v + 1] += cursor[v]
+    out = np.empty(m, dtype=np.int64)
+    for i in range(m):
+        d = key[i] % n
+        out[cursor[d]] = i
+        cursor[d] += 1
+    return out
+
+
+@njit(cache=True)
 def _take_hit(arr, at, ok, fill, out):  # pragma: no cover - compiled
     """``out[i] = arr[at[i]]`` where ``ok[i]``, else ``fill``: one pass (no boolean-mask copies)."""
     for i in range(at.shape[0]):
@@ -627,7 +646,7 @@ def _profile_arrays(ex: pd.DataFrame, coatt: np.ndarray, n: int, cut_ns: int, h_
     pos = pos.astype(pidx)
     # the pair in the other direction: the pairs sorted by their reversed key, merged with cand
     rkey = (p.key % n) * n + p.key // n
-    rorder = np.argsort(rkey, kind="stable")
+    rorder = _order_by_dst(p.key, n)  # = np.argsort(rkey, kind="stable") (the keys are unique)
     rpos, rhit = _found(rkey[rorder], cand)
     rpos = rorder[rpos].astype(pidx)
     del rkey, rorder

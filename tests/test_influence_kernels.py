@@ -216,3 +216,13 @@ def test_exposures_of_a_window_community_unchanged_by_the_code_path():
         rows = bt.positions(t["interactions"]["post_id"], pd.Index(p["post_id"].astype(object).astype(str).to_numpy(dtype=object)))
         assert np.array_equal(bt._post_rows(t["interactions"]["post_id"], p["post_id"]), rows)
         assert len(got) and (got["layer"] == 0).any()
+
+
+def test_order_by_dst_is_the_argsort_of_the_reversed_keys():
+    assert il._order_by_dst(np.array([0 * 3 + 2, 1 * 3 + 0, 1 * 3 + 2, 2 * 3 + 1], np.int64), 3).tolist() == [1, 3, 0, 2]
+    rng = np.random.default_rng(11)
+    for n in (1, 7, 300):
+        key = np.unique(rng.integers(0, n * n, size=5 * n))
+        want = np.argsort((key % n) * n + key // n, kind="stable")
+        assert np.array_equal(il._order_by_dst(key, n), want)
+    assert il._order_by_dst(np.zeros(0, np.int64), 4).tolist() == []
