@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--steps", nargs="*", default=None, metavar="STEP",
                     help="only these of ambassadors, report:backtest, volunteer_candidates (default all three)")
+    ap.add_argument("--save", type=Path, default=None,
+                    help="pickle each step's result (table and details) of the last run here, for an old-vs-new comparison")
     ap.add_argument("--kept", action="store_true",
                     help="read the results kept in the store (delete the three steps' entries first): e.g. a 1M "
                          "store of a whole run, whose circles volunteer_candidates then reads instead of computing")
@@ -73,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
                      ("report:movement", None),
                      ("volunteer_candidates", lambda: cg.volunteer_candidates(seed=0))]
             tot_w = tot_c = 0.0
+            saved = {}
             for name, fn in steps:
                 if args.steps is not None and fn is not None and name not in args.steps:
                     continue
@@ -82,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 prof = cProfile.Profile(time.process_time) if args.profile else None
                 w, c = time.perf_counter(), time.process_time()
-                prof.runcall(fn) if prof is not None else fn()
+                out = prof.runcall(fn) if prof is not None else fn()
+                saved[name] = out
                 w, c = time.perf_counter() - w, time.process_time() - c
                 tot_w += w
                 tot_c += c
@@ -91,7 +95,11 @@ def main(argv: list[str] | None = None) -> int:
                     st = pstats.Stats(prof)
                     st.sort_stats("tottime").print_stats(args.top)
                     st.sort_stats("cumulative").print_stats(args.top)
-            print(f"run {rep} {'three steps':22s} {tot_w:7.2f} s wall {tot_c:7.2f} s CPU", flush=True)
+            print(f"run {rep} {'steps run':22s} {tot_w:7.2f} s wall {tot_c:7.2f} s CPU", flush=True)
+            if args.save:
+                import pickle
+
+                args.save.write_bytes(pickle.dumps(saved))
             cg.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
