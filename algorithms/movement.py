@@ -327,7 +327,7 @@ def _activity(community: Any, lo: pd.Timestamp, hi: pd.Timestamp) -> dict[str, n
     out = {"activity": np.bincount(pos, minlength=n)}
     for k in ("post", "interaction", "event", "referral"):
         out[k] = np.bincount(pos[kind == k], minlength=n)
-    eng = community.memo("movement:engagement_rows", {}, lambda: _engagement_rows(community))
+    eng = _engagement_rows(community)
     if eng is not None:
         ea, ee, eat = eng
         em = (eat > np.datetime64(lo)) & (eat <= np.datetime64(hi))
@@ -354,23 +354,32 @@ def _activity(community: Any, lo: pd.Timestamp, hi: pd.Timestamp) -> dict[str, n
 def _engagement_rows(community: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Every interaction by a known owner on a known owner's post, not their own: the author's
     and the engager's positions and the interaction's time (datetime64[ns]; undated rows fall
-    outside every period), in row order; built once per community by positions (an index over
-    the post ids, categorical codes), not by a merge of string columns.  ``None`` when post ids
-    are not unique (then :func:`_activity` merges, one row per matching post)."""
-    from graphcrm.algorithms.levels import _positions_in, owner_positions
+    outside every period), in row order.  The positions are the KOC pass's interaction rows
+    (:func:`graphcrm.algorithms.koc._interaction_rows`, one cache entry shared with the KOCs,
+    the projections' author lookup by categorical codes); only the times of those rows are
+    kept here (``movement:engagement_times``).  ``None`` when post ids are not unique (then
+    :func:`_activity` merges, one row per matching post)."""
+    from graphcrm.algorithms.koc import _interaction_rows
 
-    t = community.tables
-    posts, inter = t["posts"], t["interactions"]
-    post_ix = pd.Index(posts["post_id"].astype(str).to_numpy(dtype=object))
-    if not post_ix.is_unique:
+    if not community.memo("movement:posts_unique", {}, lambda: _post_ids_unique(community)):
         return None
-    author = owner_positions(community, posts["author_id"])
-    at_post = _positions_in(post_ix, inter["post_id"])
-    a = np.where(at_post >= 0, author[np.maximum(at_post, 0)] if len(author) else -1, -1)
-    e = owner_positions(community, inter["owner_id"])
-    ok = (a >= 0) & (e >= 0) & (a != e)  # both known: the same position is the same id
-    at = pd.to_datetime(inter["created_at"]).astype("datetime64[ns]").to_numpy()
-    return a[ok].astype(np.int64), e[ok].astype(np.int64), at[ok]
+    e, a, rows = _interaction_rows(community)
+    at = community.memo("movement:engagement_times", {}, lambda: _times_of(community, rows))
+    return a, e, at
+
+
+def _post_ids_unique(community: Any) -> bool:
+    posts = community.tables["posts"]
+    return bool(pd.Index(posts["post_id"].astype(str).to_numpy(dtype=object)).is_unique)
+
+
+def _times_of(community: Any, rows: np.ndarray) -> np.ndarray:
+    """``created_at`` of the interaction rows ``rows`` as datetime64[ns] (NaT: undated); a
+    datetime64 column is read in place and only the kept rows are converted."""
+    at = community.tables["interactions"]["created_at"]
+    if isinstance(at.dtype, np.dtype) and at.dtype.kind == "M":
+        return at.to_numpy()[rows].astype("datetime64[ns]", copy=False)
+    return pd.to_datetime(at).astype("datetime64[ns]").to_numpy()[rows]
 
 
 def _koc(community: Any, ids: np.ndarray, koc_options: Mapping[str, Any] | None) -> dict[str, np.ndarray]:

@@ -401,7 +401,12 @@ def test_activity_by_positions_equals_the_merge(monkeypatch):
     now = pd.Timestamp(c.as_of)
     windows = [(now - pd.Timedelta(days=30), now), (now - pd.Timedelta(days=60), now - pd.Timedelta(days=30))]
     fast = [mv._activity(c, lo, hi) for lo, hi in windows]
-    assert mv._engagement_rows(c) is not None
+    rows = mv._engagement_rows(c)
+    assert rows is not None
+    # the positions are the KOC pass's cached interaction rows, not a second copy
+    from graphcrm.algorithms.koc import _interaction_rows
+    e, a, _r = _interaction_rows(c)
+    assert rows[0] is a and rows[1] is e and len(rows[2]) == len(e)
     monkeypatch.setattr(mv, "_engagement_rows", lambda community: None)
     slow_c = Community(tables)
     slow = [mv._activity(slow_c, lo, hi) for lo, hi in windows]
@@ -410,3 +415,28 @@ def test_activity_by_positions_equals_the_merge(monkeypatch):
         for k in f:
             np.testing.assert_array_equal(f[k], s[k], err_msg=k)
     assert fast[0]["engagement"].sum() > 0 and fast[0]["engagers"].sum() > 0
+
+
+def test_engagement_times_of_kept_rows_by_hand():
+    """The periods' engagement counts come from the KOC pass's kept rows and their own times:
+    self-engagement, unknown engagers and undated rows are never counted (hand-built log)."""
+    import graphcrm.algorithms.movement as mv
+
+    o = pd.DataFrame({"owner_id": ["a", "b", "c"]})
+    p = pd.DataFrame({"post_id": ["p", "q"], "author_id": ["a", "b"], "created_at": ["2024-01-01"] * 2})
+    i = pd.DataFrame({"owner_id": ["b", "c", "a", "b", "zz", "c"],
+                      "post_id": ["p", "p", "p", "q", "p", "p"],
+                      "kind": ["like"] * 6,
+                      "created_at": ["2024-01-10", "2024-01-20", "2024-01-11", "2024-01-12", "2024-01-13", None]})
+    for t in (p, i):
+        t["created_at"] = pd.to_datetime(t["created_at"])
+    # not through from_frames: its validation rejects the unknown engager and the undated row
+    c = Community({"owners": o, "posts": p, "interactions": i})
+    a, e, at = mv._engagement_rows(c)
+    # kept rows: b->p (a), c->p (a), c->p undated; a on its own post, b on its own post and zz dropped
+    assert c.owner_ids[a].tolist() == ["a", "a", "a"] and c.owner_ids[e].tolist() == ["b", "c", "c"]
+    assert at.dtype == np.dtype("datetime64[ns]") and np.isnat(at[2])
+    got = mv._activity(c, pd.Timestamp("2024-01-05"), pd.Timestamp("2024-01-15"))
+    assert got["engagement"].tolist() == [1, 0, 0] and got["engagers"].tolist() == [1, 0, 0]
+    got = mv._activity(c, pd.Timestamp("2024-01-01"), pd.Timestamp("2024-02-01"))
+    assert got["engagement"].tolist() == [2, 0, 0] and got["engagers"].tolist() == [2, 0, 0]
