@@ -96,7 +96,7 @@ def main() -> None:
     common = sorted(set(a) & set(b))
     bad = 0
     for key in common:
-        name = json.loads(key)[3] if key.startswith("[") else key
+        name = json.loads(key)[-1] if key.startswith("[") else key
         diffs = differ(_load(con_a, a[key]), _load(con_b, b[key]), args.rtol)
         bad += bool(diffs)
         print(("DIFFERS " if diffs else "same    ") + name[:110])
@@ -104,7 +104,7 @@ def main() -> None:
             print("        " + d)
     only = sorted(set(a) ^ set(b))
     for key in only:
-        print(("only old " if key in a else "only new ") + (json.loads(key)[3] if key.startswith("[") else key)[:110])
+        print(("only old " if key in a else "only new ") + (json.loads(key)[-1] if key.startswith("[") else key)[:110])
     print(f"{len(common)} results in both: {len(common) - bad} identical, {bad} differ; {len(only)} in one store only")
     sys.exit(1 if bad else 0)
 

@@ -145,6 +145,11 @@ def held_bytes(value: Any, _seen: set | None = None) -> int:
     return size(value)
 
 
+#: part of the key of every result kept in a store: raised when the same data and options give
+#: other results than before (a changed default inside an analysis), so that a store written by an
+#: earlier graphcrm recomputes them instead of reading results the code no longer gives.
+#: 2 (stop 28): circles run igraph's Leiden on graphs of any size (leidenalg before up to 100,000 ties)
+RESULTS_REVISION = 2
 #: environment variable: ``1`` recomputes results instead of reusing those kept in the store
 FRESH_ENV = "GRAPHCRM_FRESH"
 
@@ -589,11 +594,11 @@ class Community:
         return self.memo("graph:" + kind, {}, compute, key=key)  # an intermediate (under the memo's budget)
 
     def _stored_key(self, key: str) -> str:
-        """The key of a result kept in the store: graphcrm's version, the window and the
-        analysis with its options (the store adds the data version)."""
+        """The key of a result kept in the store: graphcrm's version and :data:`RESULTS_REVISION`,
+        the window and the analysis with its options (the store adds the data version)."""
         from graphcrm import __version__
 
-        return json.dumps([__version__, str(self.since), str(self.until), key])
+        return json.dumps([__version__, RESULTS_REVISION, str(self.since), str(self.until), key])
 
     def _edges_in_store(self, kind: str, options: dict) -> proj.Edges | None:
         """The interaction or co-attendance projection aggregated in the store (DuckDB), or

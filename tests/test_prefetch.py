@@ -156,7 +156,7 @@ def test_a_stalled_worker_is_ended_and_nothing_adopted(demo, monkeypatch):
 def _kept_names(cg) -> set[str]:
     import json
 
-    return {json.loads(k)[3].split("{", 1)[0] for k in cg.store.result_cache()["key"]}
+    return {json.loads(k)[-1].split("{", 1)[0] for k in cg.store.result_cache()["key"]}
 
 
 def test_the_weekly_job_adopts_each_result_when_asked_for_and_equal_to_the_serial_one(demo, monkeypatch):

@@ -53,6 +53,25 @@ def test_a_result_is_reused_by_the_next_session_until_a_load(tmp_path, counted, 
         assert first.set_index("owner_id").loc["a", "downstream_conversions"] == 2
 
 
+def test_results_kept_by_another_results_revision_are_recomputed(tmp_path, counted, monkeypatch):
+    """A store written by a graphcrm whose defaults gave other results (another
+    RESULTS_REVISION) is not read back: the result is computed again and kept beside."""
+    import graphcrm.community as community
+
+    db = tmp_path / "s.duckdb"
+    with graphcrm.open(db) as cg:
+        cg.load({"owners": OWNERS, "referrals": REFS}, rejects_path=tmp_path / "r.csv")
+        cg.referral_chains()
+    with graphcrm.open(db) as cg:
+        cg.referral_chains()
+    assert counted == [1]
+    monkeypatch.setattr(community, "RESULTS_REVISION", community.RESULTS_REVISION + 1)
+    with graphcrm.open(db) as cg:
+        cg.referral_chains()
+        assert counted == [1, 1]
+        assert len(cg.store.result_cache()) == 2
+
+
 def test_an_in_memory_store_keeps_nothing(counted):
     with graphcrm.open(":memory:") as cg:
         cg.load({"owners": OWNERS, "referrals": REFS})

@@ -73,7 +73,7 @@ def test_second_run_reuses_kept_results_and_writes_the_same_targets(job):
     before = cg.store.read_results("targets").drop(columns=["written_at"])
     kept = cg.store.result_cache()
     cg.close()
-    kept_names = {json.loads(k)[3].split("{", 1)[0].removeprefix("result:") for k in kept["key"]}
+    kept_names = {json.loads(k)[-1].split("{", 1)[0].removeprefix("result:") for k in kept["key"]}
     assert {n for n, _ in WEEKLY} <= kept_names  # every analysis was kept in the store
     res = CliRunner().invoke(cli, ["run", "--store", str(job["store"]), "-o", str(job["report"]), "-k", "5",
                                    "--write-back", "week-1", "--seed", "1", "--no-progress"])

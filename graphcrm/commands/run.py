@@ -209,7 +209,7 @@ def cache_cmd(clear: bool, store: str | None) -> None:
     import json as _json
 
     for row in df.itertuples():
-        _, since, until, key = _json.loads(row.key)
+        *_, since, until, key = _json.loads(row.key)  # [version, (revision,) since, until, key]
         name = key.split("{", 1)[0]
         window = "" if since == until == "None" else f" (since {since}, until {until})"
         click.echo(f"  {name}{window}: {int(row.bytes):,} bytes, {row.created_at}")
