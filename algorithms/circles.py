@@ -20,9 +20,9 @@ Finding the circles
 Four methods (``method=``), all run on the owners with at least one tie, and ``auto``, which
 chooses between the first and the third:
 
-* ``modularity`` (the default): Leiden (``leidenalg``, or igraph's C implementation of the same
-  algorithm above ``AUTO_ENGINE_EDGES`` ties) with ``RBConfigurationVertexPartition``, modularity
-  with a resolution (1 = plain modularity; larger = more, smaller circles);
+* ``modularity`` (the default): Leiden (igraph's C implementation; ``engine="leidenalg"`` runs
+  leidenalg's ``RBConfigurationVertexPartition``, the same quality function), modularity with a
+  resolution (1 = plain modularity; larger = more, smaller circles);
 * ``cpm``: Leiden with the constant Potts model (resolution = minimum internal density);
 * ``infomap``: igraph's Infomap (the map equation; no resolution: the number of circles is the
   one that describes a random walk most briefly);
@@ -347,11 +347,15 @@ def _sum_by_key(keys: np.ndarray, weights: np.ndarray, *, kind: str | None = Non
 
 
 
-#: above this many ties, ``engine="auto"`` uses igraph's C implementation of Leiden instead of
-#: leidenalg: same algorithm and quality function, measured 8x faster on the 20,000-owner demo
-#: (same modularity 0.888) and 25x faster on Higgs Twitter (452k ties: 1.9 s, modularity
-#: 0.793, against 55 s and 0.791); see docs/validation.md
-AUTO_ENGINE_EDGES = 100_000
+#: up to this many ties ``engine="auto"`` runs leidenalg, above it igraph's C implementation of
+#: the same algorithm and quality function.  0 (since stop 28): igraph on every graph.  igraph
+#: was measured 8x faster on the 20,000-owner demo (same modularity 0.888) and 25x faster on
+#: Higgs Twitter (452k ties: 1.9 s, modularity 0.793, against 55 s and 0.791); on the graphs
+#: under 100,000 ties where leidenalg ran before, ``bench/circles_engine_ab.py`` measured the
+#: whole ``circles()`` protocol 8-14x faster with the same labelled-network quality (mean NMI /
+#: ARI 0.674 / 0.534 against 0.675 / 0.540 over the eight SocioPatterns networks) and a seed
+#: stability at least as high on every network (docs/validation.md, "One Leiden engine")
+AUTO_ENGINE_EDGES = 0
 
 #: the community-detection methods (see the module docstring); ``auto`` chooses between
 #: ``modularity`` and Infomap per graph by edge cross-validation (:func:`_choose_method`)
@@ -734,7 +738,7 @@ def _find_circles(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray, *, method
                                 converged=True, seed_stability=float("nan"), consensus_agreement=1.0,
                                 coarse_groups=0)
     if method in ("modularity", "cpm"):
-        info["engine"] = engine if engine != "auto" else ("leidenalg" if len(u) <= AUTO_ENGINE_EDGES else "igraph")
+        info["engine"] = engine if engine != "auto" else ("leidenalg" if AUTO_ENGINE_EDGES and len(u) <= AUTO_ENGINE_EDGES else "igraph")
     tied = np.zeros(n, dtype=bool)
     tied[u] = True
     tied[v] = True
@@ -1138,7 +1142,7 @@ def circles(
     engine : {"auto", "leidenalg", "igraph"}, default "auto"
         Leiden implementation: ``leidenalg``, or igraph's C implementation (same algorithm and
         quality function, 8-25x faster).  ``auto`` uses leidenalg up to :data:`AUTO_ENGINE_EDGES`
-        ties, igraph above.  Infomap and Louvain always run in igraph.
+        ties (0: none), igraph above.  Infomap and Louvain always run in igraph.
     bridge_threshold : float, default 0.5
         Minimum participation coefficient of a bridge.
     min_bridge_degree : int, default 3

@@ -186,9 +186,10 @@ def test_every_method_recovers_planted_groups(method):
 
 
 def test_engines_agree_and_bad_options(community):
-    first = circles(community, seed=3)
-    ig_engine = circles(community, engine="igraph", seed=3)
-    assert compare_partitions(first["circle"], ig_engine.set_index("owner_id").loc[first["owner_id"], "circle"])["ari"] == 1.0
+    first, det = circles(community, seed=3, details=True)
+    assert det.engine == "igraph"  # the default engine on every graph (AUTO_ENGINE_EDGES = 0)
+    la = circles(community, engine="leidenalg", seed=3)
+    assert compare_partitions(first["circle"], la.set_index("owner_id").loc[first["owner_id"], "circle"])["ari"] == 1.0
     sizes = first[first["circle"] >= 0].groupby("circle")["owner_id"].size()
     assert list(sizes) == sorted(sizes, reverse=True)
     for bad in (dict(method="spectral"), dict(resolution=0), dict(granularity="huge"), dict(consensus_runs=0),
