@@ -283,6 +283,12 @@ class Community:
         #: bytes the intermediates of :meth:`memo` may hold (None: no limit); see :func:`memo_budget`
         self.memo_budget: int | None = memo_budget()
         self._memo_bytes: dict[str, int] = {}  # budgeted entries' sizes, least recently used first
+        # cost-aware eviction of intermediates (GreedyDual-Size, see _fit_budget): seconds each took
+        # to compute (its own work, not the entries it asked for), its priority, the inflation value
+        self._memo_cost: dict[str, float] = {}
+        self._memo_used_at: dict[str, float] = {}  # the inflation value when each was last used
+        self._memo_inflation = 0.0
+        self._compute_stack: list[float] = []  # seconds of nested computations, per compute running
         self._memo_names: dict[str, str] = {}
         self._evicted: set[str] = set()  # keys dropped by the budget (a later compute is a recompute)
         self._touched: set[str] = set()  # keys used since the outermost analysis began (may have grown)
@@ -645,7 +651,8 @@ class Community:
         dropped from memory is read back from the store when asked for again (exactly the
         frames written, :mod:`graphcrm.stores.kept`); without such a store results are always
         held.  When a new entry passes the budget, others are dropped (:meth:`_fit_budget`):
-        results kept in the store first, then intermediates, least recently used first.  The
+        results kept in the store first (least recently used first), then intermediates, those
+        that took the least time to compute per byte first (GreedyDual-Size, aged by use).  The
         new entry stays, even if it alone is larger than the budget, until the analysis
         that asked for it is done: when a result is computed, everything fits again.  Recomputing gives
         the same value (every intermediate is deterministic given its options), so the budget
@@ -664,6 +671,7 @@ class Community:
             value = self._memo[key]
             if key in self._memo_bytes:  # most recently used last
                 self._memo_bytes[key] = self._memo_bytes.pop(key)
+                self._prioritise(key)
         else:
             keep = self._results_store if name.startswith("result:") else None
             if keep is not None:
@@ -675,20 +683,22 @@ class Community:
                     stats["read"] += 1
                 else:
                     stats["computed"] += 1
-                    value = self._compute_result(compute)
+                    value = self._timed(key, lambda: self._compute_result(compute))
                     keep.cache_result(stored_key, value)
                 self._spilled[key] = stored_key
             else:
                 stats["computed"] += 1
                 if key in self._evicted:
                     stats["recomputed"] += 1
-                value = self._compute_result(compute) if name.startswith("result:") else compute()
+                value = self._timed(key, (lambda: self._compute_result(compute)) if name.startswith("result:")
+                                    else compute)
             self._memo[key] = value
             if isinstance(value, Community):  # a community held in the memo takes its holder's budget
                 value.memo_budget = self.memo_budget
             if keep is not None or not name.startswith("result:"):  # under the budget
                 self._memo_names[key] = name
                 self._memo_bytes[key] = self._entry_bytes(value)
+                self._prioritise(key)
             if name.startswith("result:"):
                 # an analysis is done: what it asked for must fit now, even an intermediate
                 # larger than the whole budget (the influence graph, 2.3 GB at 1M owners, was
@@ -705,6 +715,38 @@ class Community:
         if isinstance(value, pd.DataFrame):
             return value.copy()
         return value
+
+    def _timed(self, key: str, compute) -> Any:
+        """``compute()``, recording in :attr:`_memo_cost` the seconds of its own work: its wall
+        time less that of the entries computed inside it (each is recomputed on its own if it is
+        dropped, so it is not counted twice), to 0.01 s.  An entry adopted from a worker process
+        (graphcrm.reports.prefetch) costs nothing here, so it goes first among the intermediates."""
+        import time
+
+        self._compute_stack.append(0.0)
+        t = time.perf_counter()
+        try:
+            return compute()
+        finally:
+            elapsed = time.perf_counter() - t
+            nested = self._compute_stack.pop()
+            # in hundredths of a second: entries that take less are all alike (least recently
+            # used first among them), not ordered by the timer's noise
+            self._memo_cost[key] = round(max(elapsed - nested, 0.0), 2)
+            if self._compute_stack:
+                self._compute_stack[-1] += elapsed
+
+    def _prioritise(self, key: str) -> None:
+        """Mark a budgeted entry used (computed, or found): its priority becomes the inflation
+        value now plus its cost per MiB (:meth:`_priority`)."""
+        self._memo_used_at[key] = self._memo_inflation
+
+    def _priority(self, key: str) -> float:
+        """GreedyDual-Size priority of a budgeted intermediate: the inflation value when it was
+        last used plus the seconds it took to compute per MiB it holds now (at least 1 MiB);
+        :meth:`_fit_budget` drops the lowest first."""
+        mib = max(self._intermediate_bytes(key), 1 << 20) / float(1 << 20)
+        return self._memo_used_at.get(key, 0.0) + self._memo_cost.get(key, 0.0) / mib
 
     def _compute_result(self, compute) -> Any:
         """``compute()`` of a result, counting how deep in nested analyses we are (the entries
@@ -732,8 +774,16 @@ class Community:
     def _fit_budget(self, keep: str | None = None, *, resize: bool = False) -> None:
         """Drop budgeted entries until they fit :attr:`memo_budget` (never ``keep``): first the
         results kept in the store (read back when asked for again, which costs far less than
-        computing an intermediate), then the intermediates (computed again), each least
-        recently used first.
+        computing an intermediate), least recently used first, then the intermediates (computed
+        again) by GreedyDual-Size (Cao & Irani, "Cost-aware WWW proxy caching algorithms", 1997):
+        the lowest priority first, where an entry's priority is the inflation value when it was
+        last used plus the seconds its own computation took per MiB it holds, and the inflation
+        value rises to the priority of each entry dropped.  So an entry that is cheap to compute
+        again for its size goes before a costly one (at 1,000,000 demo owners the 851 MiB activity
+        log, a few seconds, before the 263 MiB movement core, about a minute), and an entry not
+        used for a long time ages out however costly it was.  Plain least-recently-used dropped
+        the movement core and the KOC pass's interaction rows before ``targets`` asked for them
+        again (docs/benchmarks.md, "Cost-aware eviction").
 
         ``resize``: first size again the entries that are objects, or tuples/lists holding one
         (not frames, arrays or containers of only those): such a value can grow after it was
@@ -760,13 +810,23 @@ class Community:
         if total <= budget:
             return
         dropped = 0
-        # sorted() is stable: least recently used first within results, then within intermediates
-        for k in sorted(self._memo_bytes, key=lambda k: k not in self._spilled):
+        # results kept in the store first, least recently used first (reading one back is cheap);
+        # then the intermediates by GreedyDual-Size (Cao & Irani 1997): the lowest priority first,
+        # i.e. the least compute time per byte, where an entry's priority is raised to the
+        # inflation value each time it is used (so entries not used for a long time age out
+        # however costly); sorted() is stable, so equal priorities go least recently used first
+        def order(k: str) -> tuple[bool, float]:
+            return (k not in self._spilled, 0.0 if k in self._spilled else self._priority(k))
+
+        for k in sorted(self._memo_bytes, key=order):
             if total <= budget:
                 break
             if k == keep:
                 continue
             total -= self._intermediate_bytes(k)
+            if k not in self._spilled:
+                self._memo_inflation = max(self._memo_inflation, self._priority(k))
+            self._memo_used_at.pop(k, None)
             del self._memo_bytes[k], self._memo[k]
             if k not in self._spilled:
                 self._evicted.add(k)

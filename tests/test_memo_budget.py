@@ -1,6 +1,6 @@
 """The memo's byte budget (graphcrm.community.Community.memo): results kept in a store file share
-the budget and are dropped first (read back when asked for), then intermediates, least recently
-used first; other results stay; dropping never changes a result (everything recomputed is
+the budget and are dropped first (read back when asked for), then intermediates, the cheapest to
+compute again per byte first (GreedyDual-Size; least recently used first among equals); other results stay; dropping never changes a result (everything recomputed is
 deterministic given its options)."""
 from __future__ import annotations
 
@@ -53,6 +53,59 @@ def test_intermediates_are_dropped_least_recently_used_first_and_results_stay():
     assert c.memoized("result:r", {})
     assert c.memo_stats["y"] == {"computed": 2, "recomputed": 1, "hits": 0, "read": 0, "evicted": 1}
     assert c.memo_stats["result:r"]["evicted"] == 0
+
+
+def _slow(seconds: float, calls: list[str], name: str):
+    def compute():
+        import time
+
+        calls.append(name)
+        time.sleep(seconds)
+        return np.zeros(1000)  # 8,000 bytes
+    return compute
+
+
+def test_a_costly_intermediate_stays_before_a_cheap_one_used_more_recently():
+    c = _community(20_000)  # room for two arrays of 8,000 bytes
+    calls: list[str] = []
+    c.memo("costly", {}, _slow(0.08, calls, "costly"))
+    c.memo("cheap", {}, _slow(0.0, calls, "cheap"))   # used after the costly one
+    c.memo("z", {}, _slow(0.0, calls, "z"))           # passes the budget
+    # least recently used would drop "costly"; the cheap one goes (0 s against 0.08 s per MiB)
+    assert c.memoized("costly", {}) and c.memoized("z", {}) and not c.memoized("cheap", {})
+    assert c.memo_stats["cheap"]["evicted"] == 1 and c.memo_stats["costly"]["evicted"] == 0
+    assert c.memo("costly", {}, _slow(0.08, calls, "costly")).sum() == 0
+    assert calls.count("costly") == 1  # found, not computed again
+
+
+def test_a_costly_intermediate_not_used_again_ages_out():
+    """Each entry dropped raises the inflation value to its priority, and an entry is prioritised
+    from the value at its last use: the newer entries, each 0.02 s, overtake the 0.08 s one that
+    is never asked for again (after about four of them), so it cannot hold its room forever."""
+    c = _community(20_000)
+    calls: list[str] = []
+    c.memo("costly", {}, _slow(0.08, calls, "costly"))
+    dropped_after = None
+    for i in range(12):
+        c.memo(f"e{i}", {}, _slow(0.02, calls, f"e{i}"))
+        if not c.memoized("costly", {}):
+            dropped_after = i
+            break
+    assert dropped_after is not None and dropped_after >= 2
+
+
+def test_nested_computations_count_once():
+    """An entry's cost is its own work: the seconds of an entry computed inside it are its own."""
+    c = _community(None)
+    calls: list[str] = []
+
+    def outer():
+        c.memo("inner", {}, _slow(0.08, calls, "inner"))
+        return np.zeros(10)
+
+    c.memo("outer", {}, outer)
+    costs = {c._memo_names[k]: v for k, v in c._memo_cost.items()}
+    assert costs["inner"] >= 0.08 and costs["outer"] < 0.02
 
 
 def test_an_intermediate_larger_than_the_budget_is_kept_until_the_next_one():
