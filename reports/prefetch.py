@@ -207,7 +207,29 @@ def _tasks(cg: Any, *, since: Any, until: Any, seed: int, ambassadors_k: int, pi
     return tasks + _analysis_tasks(cg, community, since, until, then)
 
 
-def _worker(conn: Any, other_end: Any, tasks: list) -> None:  # pragma: no cover - runs in the forked process
+def _spill(folder: str | None, i: int, out: list) -> str | None:  # pragma: no cover - runs in the forked process
+    """Write a task's results to a file of ``folder`` (pickled; written under a temporary name,
+    then renamed, so the parent never reads half a file); its path, or None when it cannot be
+    written (no folder, disk full: the results then go through the pipe)."""
+    if folder is None:
+        return None
+    import pickle
+
+    path = os.path.join(folder, f"task-{i}.pkl")
+    try:
+        with open(path + ".part", "wb") as fh:
+            pickle.dump(out, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(path + ".part", path)
+    except (OSError, pickle.PicklingError):
+        try:
+            os.unlink(path + ".part")
+        except OSError:
+            pass
+        return None
+    return path
+
+
+def _worker(conn: Any, other_end: Any, tasks: list, folder: str | None = None) -> None:  # pragma: no cover - runs in the forked process
     code = 0
     try:
         other_end.close()  # the parent's reading end: with the parent gone, a send fails instead of waiting
@@ -223,8 +245,15 @@ def _worker(conn: Any, other_end: Any, tasks: list) -> None:  # pragma: no cover
             except Exception as exc:  # noqa: BLE001 - the parent computes it again and sees the error
                 conn.send(("task", [], [f"{type(exc).__name__}: {str(exc)[:200]}"]))
                 continue
-            # one message per task: the parent adopts a result as soon as it is needed
-            conn.send(("task", [(i, name, key, value) for name, key, value in got], []))
+            # one message per task: the parent adopts a result as soon as it is needed.  The
+            # results go to a file and the message carries its path: a pipe holds 64 KiB, so a
+            # result sent through it blocked this process until the parent read it, which it does
+            # only between its steps (measured: the first worker idle ~4 s of the 100k job while
+            # the parent ran kocs); the pipe stays the way when the file cannot be written
+            out = [(i, name, key, value) for name, key, value in got]
+            path = _spill(folder, i, out)
+            conn.send(("task", out, []) if path is None else ("task-file", path, []))
+            del out, got
         conn.send(("ok", [], []))
     except BaseException as exc:  # noqa: BLE001
         code = 1
@@ -282,9 +311,11 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the forked process
 class Prefetch:
     """A running worker (see the module docstring); :meth:`adopt` its results, :meth:`close` it."""
 
-    def __init__(self, process: Any, conn: Any, communities: list[Any], names: list[set[str]] | None = None):
+    def __init__(self, process: Any, conn: Any, communities: list[Any], names: list[set[str]] | None = None,
+                 folder: str | None = None):
         self.process = process
         self._conn = conn
+        self._folder = folder  # where the worker writes its results (removed by close)
         self._communities = communities
         self._names = names if names is not None else [set() for _ in communities]
         self._received = 0  # tasks whose message arrived (the worker sends one per task, in order)
@@ -335,6 +366,8 @@ class Prefetch:
             self._done = True
             return
         self.errors.extend(errors)
+        if status == "task-file":  # the task's results, in a file of the worker's folder
+            status, out = "task", self._read_spilled(out)
         if status == "task":
             self._received += 1
         else:  # "ok": all sent; "error": the worker failed outside a task
@@ -343,6 +376,23 @@ class Prefetch:
             c = self._communities[i]
             type(c).memo(c, name, {}, lambda value=value: value, key=key)  # not an on-demand wrapper (Ahead)
             self.adopted.append(name)
+
+    def _read_spilled(self, path: str) -> list:
+        """The results a worker wrote to ``path`` (removed once read); none when the file cannot
+        be read (the steps then compute those results themselves)."""
+        import pickle
+
+        try:
+            with open(path, "rb") as fh:
+                return pickle.load(fh)
+        except (OSError, EOFError, pickle.UnpicklingError) as exc:
+            self.errors.append(f"a result of the worker could not be read ({type(exc).__name__})")
+            return []
+        finally:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
     def _finish(self) -> None:
         if not self._done:
@@ -383,6 +433,10 @@ class Prefetch:
             if p.is_alive():  # pragma: no cover - ignores SIGTERM
                 p.kill()
         p.join()
+        if self._folder is not None:  # results not adopted (an error, Ctrl-C): never left on disk
+            import shutil
+
+            shutil.rmtree(self._folder, ignore_errors=True)
 
     def __enter__(self) -> "Prefetch":
         return self
@@ -452,16 +506,35 @@ def start(cg: Any, *, since: Any = None, until: Any = None, seed: int = 0, ambas
         return None
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_worker, args=(send, recv, tasks), name="graphcrm-report-prefetch", daemon=True)
+    folder = _results_folder()
+    proc = ctx.Process(target=_worker, args=(send, recv, tasks, folder), name="graphcrm-report-prefetch",
+                       daemon=True)
     import gc
 
     gc.freeze()  # the worker's collector leaves the inherited objects alone: fewer copy-on-write pages
     try:
         proc.start()
+    except BaseException:
+        if folder is not None:
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     finally:
         gc.unfreeze()
     send.close()  # the parent's copy: the worker's end is the only writer
-    return Prefetch(proc, recv, [c for c, _, _ in tasks], [set(n) for _, n, _ in tasks])
+    return Prefetch(proc, recv, [c for c, _, _ in tasks], [set(n) for _, n, _ in tasks], folder=folder)
+
+
+def _results_folder() -> str | None:
+    """A new private folder (mode 0700, in the system's temporary directory) for a worker's
+    results, or None when none can be made (the results then go through the pipe)."""
+    import tempfile
+
+    try:
+        return tempfile.mkdtemp(prefix="graphcrm-prefetch-")
+    except OSError:
+        return None
 
 
 def results_kept(cg: Any) -> bool:
@@ -491,7 +564,9 @@ class Ahead:
     with today's circles) and the report's movement tables (``movement``, ``rising_stars``,
     ``level_transitions``), beside the steps up to the report.
 
-    Each worker sends each result as soon as it is done.  The parent waits for a result only when
+    Each worker sends each result as soon as it is done (pickled to a file of a private temporary
+    folder, the message carrying only its path, so that a worker never waits for the parent to
+    read: the folder is removed by :meth:`close`).  The parent waits for a result only when
     it asks for it: while a worker is running, the community's cache (:meth:`Community.memo`,
     wrapped on the instance) first waits for and adopts a missing entry that a worker's pending
     task records, then looks it up as usual; every step also takes in, without waiting, what is

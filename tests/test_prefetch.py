@@ -214,3 +214,78 @@ def test_the_weekly_job_adopts_each_result_when_asked_for_and_equal_to_the_seria
         pd.testing.assert_frame_equal(got[k], f(serial), obj=k)
     assert len(got["drifting_owners"]) > 0 and len(got["volunteer_candidates"]) > 10 and len(got["rising_stars"]) > 0
     cg.close(), serial.close()
+
+
+def _big_tasks(c):
+    """Two tasks whose results (16 MB each) are far beyond a pipe's 64 KiB buffer."""
+    import numpy as np
+
+    def task(name, start):
+        return lambda: c.memo(name, {}, lambda: np.arange(start, start + 2_000_000, dtype=np.int64))
+
+    return [(c, {"big_a"}, task("big_a", 0)), (c, {"big_b"}, task("big_b", 7))]
+
+
+def test_a_worker_never_waits_for_the_parent_to_read(demo, monkeypatch):
+    """The worker finishes every task while the parent reads nothing (the parent is inside a long
+    step): its results wait in its folder, not in a full pipe; adopted later, the same values."""
+    import os
+    import time
+
+    import numpy as np
+
+    _, store = demo
+    cg = graphcrm.open(store)
+    c = cg.community()
+    monkeypatch.setattr(prefetch, "_tasks", lambda cg, **kw: _big_tasks(c))
+    pf = prefetch.start(cg, jobs=2)
+    folder = pf._folder
+    assert folder is not None and os.path.isdir(folder) and (os.stat(folder).st_mode & 0o777) == 0o700
+    deadline = time.monotonic() + 60
+    while pf.process.is_alive() and time.monotonic() < deadline:  # the parent does not read meanwhile
+        time.sleep(0.05)
+    assert not pf.process.is_alive(), "the worker waited for the parent to read its results"
+    assert sorted(os.listdir(folder)) == ["task-0.pkl", "task-1.pkl"]
+    assert pf.adopt() == ["big_a", "big_b"] and pf.errors == []
+    assert np.array_equal(c.memo("big_a", {}, lambda: None), np.arange(2_000_000))
+    assert np.array_equal(c.memo("big_b", {}, lambda: None), np.arange(7, 2_000_007))
+    assert not os.path.exists(folder) and _no_children()  # nothing left on disk
+    cg.close()
+
+
+def test_without_a_folder_the_results_come_through_the_pipe(demo, monkeypatch):
+    import time
+
+    import numpy as np
+
+    _, store = demo
+    cg = graphcrm.open(store)
+    c = cg.community()
+    monkeypatch.setattr(prefetch, "_tasks", lambda cg, **kw: _big_tasks(c))
+    monkeypatch.setattr(prefetch, "_results_folder", lambda: None)
+    pf = prefetch.start(cg, jobs=2)
+    assert pf._folder is None
+    time.sleep(3)  # the first result is computed in milliseconds; sending it waits for the parent
+    assert pf.process.is_alive()  # what the folder is for: through the pipe, the worker waits
+    assert pf.adopt() == ["big_a", "big_b"] and pf.errors == []
+    assert np.array_equal(c.memo("big_b", {}, lambda: None), np.arange(7, 2_000_007))
+    assert _no_children()
+    cg.close()
+
+
+def test_a_closed_worker_leaves_no_results_on_disk(demo, monkeypatch):
+    import os
+    import time
+
+    _, store = demo
+    cg = graphcrm.open(store)
+    c = cg.community()
+    monkeypatch.setattr(prefetch, "_tasks", lambda cg, **kw: _big_tasks(c))
+    pf = prefetch.start(cg, jobs=2)
+    folder = pf._folder
+    deadline = time.monotonic() + 60
+    while pf.process.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pf.close()  # an error or Ctrl-C in the parent before the results were adopted
+    assert not os.path.exists(folder) and _no_children()
+    cg.close()
