@@ -737,10 +737,12 @@ def _kocs_then_entry(now_c: Any, then_end: pd.Timestamp, koc_options: Mapping[st
                      compare_circles: bool, then_circles: dict) -> tuple[str, dict]:
     then_koc_options = dict(koc_options or {})
     if not compare_circles:
-        from graphcrm.algorithms.circles import circles
+        from graphcrm.algorithms.circles import circle_ids
 
-        # bridging reads the memberships only; the frame is hashed into the cache key by content
-        then_koc_options["circles_frame"] = circles(now_c)[["owner_id", "circle"]]
+        # bridging reads the memberships only (today's partition, the ``circle`` column of
+        # ``circles(now_c)``, in owner order: no circles table needed); the frame is hashed into
+        # the cache key by content
+        then_koc_options["circles_frame"] = pd.DataFrame({"owner_id": now_c.owner_ids, "circle": circle_ids(now_c)})
     elif "circles_frame" not in then_koc_options:
         then_koc_options["circle_options"] = then_circles or None
     return "movement:kocs_then", {"until": str(pd.Timestamp(then_end)), "kocs": then_koc_options}
@@ -789,7 +791,7 @@ def earlier_kocs(community: Any, *, period: str | int | pd.Timedelta = "30D", as
 def _circles_both(community: Any, now_c: Any, then_end: pd.Timestamp, ids: np.ndarray, compare_circles: bool,
                   then_circles: dict) -> tuple[np.ndarray, np.ndarray]:
     """Circle of ``ids`` now, and then relabelled to today's circles (-1 when not compared)."""
-    c_now = _circle(now_c, ids)
+    c_now = _circle(now_c, ids, table=False)
     if not compare_circles:
         return c_now, np.full(len(ids), -1, np.int64)
     then_c = _then(community, then_end)  # the earlier window, built only to find its circles

@@ -332,9 +332,13 @@ def _ppr_folds(walk: tuple[sp.csr_matrix, np.ndarray] | tuple[sp.csr_matrix, np.
 def _circle_labels(community: Any, *, seed: int, circles: pd.DataFrame | None = None) -> np.ndarray:
     """Circle label per owner (owner order, the ``circle`` column of a
     :func:`graphcrm.algorithms.circles.circles` result); -1 for owners outside any circle."""
-    from graphcrm.algorithms.circles import CIRCLES, circles as find_circles  # noqa: PLC0415
+    from graphcrm.algorithms.circles import CIRCLES, circle_ids  # noqa: PLC0415
 
-    df = circles if circles is not None else find_circles(community, seed=seed)
+    if circles is None:
+        # the cached partition: the ``circle`` column of ``circles(community, seed=seed)`` without
+        # the table (labels, bridge scores, reasons), so this can run before the circles step
+        return np.asarray(circle_ids(community, seed=seed), dtype=np.int64)
+    df = circles
     if not {"owner_id", "circle"} <= set(df.columns):
         raise ConfigError("circles must have the owner_id and circle columns of a circles() result "
                           f"({', '.join(CIRCLES.column_names)})")

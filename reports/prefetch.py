@@ -15,8 +15,8 @@ the worker's calls used), so the report's own calls find them.  ``graphcrm run``
 the ``circles`` step (the earlier KOCs bridge with today's circles) and adopts before the report,
 so the worker runs beside ``referral_*``, ``ambassadors``, ``volunteer_candidates`` and
 ``targets``.  (That was the first version.  Since e156cf6/bd7ffea the weekly job uses
-:class:`Ahead`: two workers, forked after ``community`` and after ``circles``, that also compute
-``ambassadors``, ``contribution``, ``owner_levels``, the drifting owners, the new-owner cohorts,
+:class:`Ahead`: two workers, forked after ``community`` and after ``kocs``, that also compute
+``ambassadors``, the four referral analyses, ``contribution``, ``owner_levels``, the drifting owners, the new-owner cohorts,
 the event regulars, both ``volunteer_candidates`` calls and the report's movement tables, each
 result adopted when a step asks for it.)
 
@@ -556,13 +556,16 @@ class Ahead:
 
     After the ``community`` step a worker computes, in this order, ``ambassadors`` (with the
     options the job's own step uses), ``contribution`` and ``owner_levels``, the drifting owners
-    (their core is the report's movement tables' core too), the report's backtest, the new-owner
-    cohorts and the event regulars: all need only the tables; it runs beside ``kocs`` and
-    ``circles``.  After ``circles`` (having taken in what the first one sent, the core among
-    them) a second one computes ``volunteer_candidates`` (the job's call and the targets'
-    ``validate=False`` one: they read today's circles), the earlier period's KOCs (they bridge
-    with today's circles) and the report's movement tables (``movement``, ``rising_stars``,
-    ``level_transitions``), beside the steps up to the report.
+    (their core is the report's movement tables' core too), the four referral analyses
+    (``referral_chains``, ``referral_attribution``, ``top_referrers``, ``referral_issues``), the
+    report's backtest, the new-owner cohorts and the event regulars: all need only the tables;
+    it runs beside ``kocs`` and ``circles``.  After ``kocs`` (having taken in what the first one
+    sent, the core among them) a second one computes ``volunteer_candidates`` (the job's call and
+    the targets' ``validate=False`` one), the earlier period's KOCs and the report's movement
+    tables (``movement``, ``rising_stars``, ``level_transitions``), beside the steps up to the
+    report.  These read today's circles as the cached partition that ``kocs`` computed (the
+    ``circle`` column of ``circles()``, not its table), so they need not wait for the ``circles``
+    step.
 
     Each worker sends each result as soon as it is done (pickled to a file of a private temporary
     folder, the message carrying only its path, so that a worker never waits for the parent to
@@ -588,7 +591,13 @@ class Ahead:
 
     #: the first worker's analyses before the backtest and after it: (analysis, options; ``lang``
     #: added where the analysis takes it), the calls of the job's steps, ``targets`` and the report
-    EARLY: tuple[tuple[str, dict], ...] = (("contribution", {}), ("owner_levels", {}), ("drifting_owners", {}))
+    #: the four referral analyses need only the tables too: in the first worker they leave the
+    #: main chain (about 2.5 s of the 100k job, where the first worker is done long before the
+    #: parent asks for them; docs/benchmarks.md, "The workers' results through files")
+    #: (after the drifting owners: their core should be done when the second worker is forked)
+    EARLY: tuple[tuple[str, dict], ...] = (("contribution", {}), ("owner_levels", {}), ("drifting_owners", {}),
+                                           ("referral_chains", {}), ("referral_attribution", {}), ("top_referrers", {}),
+                                           ("referral_issues", {}))
     # after the backtest: the report sections' table-only calls (reports/html.py, TABLE_ONLY_CALLS)
 
     def __init__(self, cg: Any, *, since: Any = None, until: Any = None, seed: int = 0, ambassadors_k: int = 30,
@@ -655,7 +664,7 @@ class Ahead:
                 self.early = self._start(pieces=("backtest",),
                                          analyses=amb + [(n, self._lang(n, o)) for n, o in self.EARLY],
                                          then=[(n, self._lang(n, o)) for n, o in TABLE_ONLY_CALLS])
-        elif step == "circles" and self.active:
+        elif step == "kocs" and self.active:
             from graphcrm.reports.html import MOVEMENT_OPTIONS
 
             vol = {"seed": self.seed, "lang": self.lang}
