@@ -234,24 +234,36 @@ def _big_tasks(c):
     return [(c, {"big_a"}, task("big_a", 0)), (c, {"big_b"}, task("big_b", 7))]
 
 
+def _start_big(demo, monkeypatch, *, folder: bool = True):
+    """(graph, community, worker) for a worker that computes the two big results."""
+    cg = graphcrm.open(demo[1])
+    c = cg.community()
+    monkeypatch.setattr(prefetch, "_tasks", lambda cg, **kw: _big_tasks(c))
+    if not folder:
+        monkeypatch.setattr(prefetch, "_results_folder", lambda: None)
+    return cg, c, prefetch.start(cg, jobs=2)
+
+
+def _wait_for_exit(pf, seconds: float = 60) -> None:
+    """Wait for the worker to end, reading nothing meanwhile."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while pf.process.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_a_worker_never_waits_for_the_parent_to_read(demo, monkeypatch):
     """The worker finishes every task while the parent reads nothing (the parent is inside a long
     step): its results wait in its folder, not in a full pipe; adopted later, the same values."""
     import os
-    import time
 
     import numpy as np
 
-    _, store = demo
-    cg = graphcrm.open(store)
-    c = cg.community()
-    monkeypatch.setattr(prefetch, "_tasks", lambda cg, **kw: _big_tasks(c))
-    pf = prefetch.start(cg, jobs=2)
+    cg, c, pf = _start_big(demo, monkeypatch)
     folder = pf._folder
     assert folder is not None and os.path.isdir(folder) and (os.stat(folder).st_mode & 0o777) == 0o700
-    deadline = time.monotonic() + 60
-    while pf.process.is_alive() and time.monotonic() < deadline:  # the parent does not read meanwhile
-        time.sleep(0.05)
+    _wait_for_exit(pf)
     assert not pf.process.is_alive(), "the worker waited for the parent to read its results"
     assert sorted(os.listdir(folder)) == ["task-0.pkl", "task-1.pkl"]
     assert pf.adopt() == ["big_a", "big_b"] and pf.errors == []
@@ -266,12 +278,7 @@ def test_without_a_folder_the_results_come_through_the_pipe(demo, monkeypatch):
 
     import numpy as np
 
-    _, store = demo
-    cg = graphcrm.open(store)
-    c = cg.community()
-    monkeypatch.setattr(prefetch, "_tasks", lambda cg, **kw: _big_tasks(c))
-    monkeypatch.setattr(prefetch, "_results_folder", lambda: None)
-    pf = prefetch.start(cg, jobs=2)
+    cg, c, pf = _start_big(demo, monkeypatch, folder=False)
     assert pf._folder is None
     time.sleep(3)  # the first result is computed in milliseconds; sending it waits for the parent
     assert pf.process.is_alive()  # what the folder is for: through the pipe, the worker waits
@@ -283,17 +290,10 @@ def test_without_a_folder_the_results_come_through_the_pipe(demo, monkeypatch):
 
 def test_a_closed_worker_leaves_no_results_on_disk(demo, monkeypatch):
     import os
-    import time
 
-    _, store = demo
-    cg = graphcrm.open(store)
-    c = cg.community()
-    monkeypatch.setattr(prefetch, "_tasks", lambda cg, **kw: _big_tasks(c))
-    pf = prefetch.start(cg, jobs=2)
+    cg, _, pf = _start_big(demo, monkeypatch)
     folder = pf._folder
-    deadline = time.monotonic() + 60
-    while pf.process.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait_for_exit(pf)
     pf.close()  # an error or Ctrl-C in the parent before the results were adopted
     assert not os.path.exists(folder) and _no_children()
     cg.close()
