@@ -37,7 +37,7 @@ same demo instead of loading (the ``load`` step is then empty; results are recom
 ``GRAPHCRM_FRESH=1``).  ``$GRAPHCRM_MEMO_BUDGET_MIB`` sets the memo's budget for intermediates
 (default 2048, ``none``: no limit).  ``--jobs 2`` runs work that needs only the tables in a
 second process as ``graphcrm run`` does (:class:`graphcrm.reports.prefetch.Ahead`: ambassadors
-and the backtest from the start, the earlier KOCs after ``circles``; default here 1, one
+and the backtest from the start, the earlier KOCs after ``kocs``; default here 1, one
 process, as the earlier figures; the report's pieces that :meth:`~graphcrm.reports.prefetch.Ahead.in_process`
 computes in this process after a step are recorded as steps of their own, ``report:circle_ties`` after
 ``circle_profiles`` and, without a second worker, ``report:movement`` after ``ambassadors``); each step then also records the CPU seconds so far of the process and its
@@ -423,7 +423,7 @@ def main() -> None:
     ap.add_argument("--db-from", type=Path, default=None,
                     help="copy this store (loaded before from the same demo) instead of loading; results recomputed")
     ap.add_argument("--jobs", default="1", help="as graphcrm run --jobs: 1 (default here: one process, as the "
-                    "earlier figures), 2 (the report's worker after circles), auto (graphcrm run's default)")
+                    "earlier figures), 2 (the workers of graphcrm run --jobs 2), auto (graphcrm run's default)")
     ap.add_argument("--plot", type=Path, nargs="*", default=None)
     ap.add_argument("--png", type=Path, default=ROOT / "docs" / "scaling.png")
     ap.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
