@@ -526,15 +526,62 @@ def start(cg: Any, *, since: Any = None, until: Any = None, seed: int = 0, ambas
     return Prefetch(proc, recv, [c for c, _, _ in tasks], [set(n) for _, n, _ in tasks], folder=folder)
 
 
+#: the name of a worker's results folder begins with this, then the job's process id
+FOLDER_PREFIX = "graphcrm-prefetch-"
+
+
 def _results_folder() -> str | None:
     """A new private folder (mode 0700, in the system's temporary directory) for a worker's
-    results, or None when none can be made (the results then go through the pipe)."""
+    results, or None when none can be made (the results then go through the pipe).  Folders left
+    by a job that was killed before it could remove them (``kill -9``, a power cut) go first."""
     import tempfile
 
+    _remove_stale_folders(tempfile.gettempdir())
     try:
-        return tempfile.mkdtemp(prefix="graphcrm-prefetch-")
+        return tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
     except OSError:
         return None
+
+
+def _remove_stale_folders(root: str) -> list[str]:
+    """Remove this user's results folders in ``root`` whose job's process no longer exists (the
+    process id is in the name); the paths removed.  A folder whose process id now belongs to
+    another process is kept (removed by a later job)."""
+    import shutil
+
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return removed
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    for entry in entries:
+        if not entry.name.startswith(FOLDER_PREFIX):
+            continue
+        pid = entry.name[len(FOLDER_PREFIX):].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or not entry.is_dir(follow_symlinks=False):
+                continue
+            if uid is not None and entry.stat(follow_symlinks=False).st_uid != uid:
+                continue
+        except OSError:
+            continue
+        if _alive(int(pid)):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (signal 0: nothing is sent)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's), or cannot tell: keep its folder
+    return True
 
 
 def results_kept(cg: Any) -> bool:

@@ -5,6 +5,7 @@ killed worker leaves the report to compute them itself; no process is left behin
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 
 import pandas as pd
 import pytest
@@ -297,3 +298,26 @@ def test_a_closed_worker_leaves_no_results_on_disk(demo, monkeypatch):
     pf.close()  # an error or Ctrl-C in the parent before the results were adopted
     assert not os.path.exists(folder) and _no_children()
     cg.close()
+
+
+def test_results_folders_of_a_killed_job_are_removed(tmp_path, monkeypatch):
+    """A job killed before it could remove its worker's folder (kill -9) leaves it behind: the next
+    job's start removes it, and keeps the folders of jobs still running."""
+    import subprocess
+    import sys
+    import tempfile
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # reaped: its process id names no process now
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    left = tmp_path / f"{prefetch.FOLDER_PREFIX}{dead.pid}-abc"
+    left.mkdir()
+    (left / "task-0.pkl").write_bytes(b"results of a killed job")
+    running = tmp_path / f"{prefetch.FOLDER_PREFIX}{os.getpid()}-xyz"  # this process: alive
+    running.mkdir()
+    other = tmp_path / "graphcrm-prefetch-notapid"
+    other.mkdir()
+    new = prefetch._results_folder()
+    assert not left.exists() and running.exists() and other.exists()
+    assert new is not None and os.path.dirname(new) == str(tmp_path)
+    assert os.path.basename(new).startswith(f"{prefetch.FOLDER_PREFIX}{os.getpid()}-")
