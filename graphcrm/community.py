@@ -149,7 +149,8 @@ def held_bytes(value: Any, _seen: set | None = None) -> int:
 #: other results than before (a changed default inside an analysis), so that a store written by an
 #: earlier graphcrm recomputes them instead of reading results the code no longer gives.
 #: 2 (stop 28): circles run igraph's Leiden on graphs of any size (leidenalg before up to 100,000 ties)
-RESULTS_REVISION = 2
+#: 3 (stop 31): the store sums pair weights exactly (the same double in every run; last bits moved before)
+RESULTS_REVISION = 3
 #: environment variable: ``1`` recomputes results instead of reusing those kept in the store
 FRESH_ENV = "GRAPHCRM_FRESH"
 

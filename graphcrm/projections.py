@@ -18,6 +18,7 @@ attribute ``large_events_skipped``.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import igraph as ig
@@ -270,7 +271,7 @@ def kind_weights(weights: dict[str, float] | None = None) -> dict[str, float]:
     Raises
     ------
     ConfigError
-        Unknown kinds in ``weights``.
+        Unknown kinds in ``weights``, or a weight that is not a finite number.
 
     Example
     -------
@@ -283,6 +284,9 @@ def kind_weights(weights: dict[str, float] | None = None) -> dict[str, float]:
         if unknown:
             raise ConfigError(f"unknown interaction kind(s) in weights: {sorted(unknown)}; kinds are {INTERACTION_KINDS}")
         w.update({k: float(v) for k, v in weights.items()})
+        bad = sorted(k for k, v in w.items() if not math.isfinite(v))
+        if bad:
+            raise ConfigError(f"interaction weights must be finite numbers: {bad}")
     return w
 
 

@@ -164,3 +164,12 @@ def test_index_of_checks_each_categories_object_once(tiny):
     # ids after the owners (naming no owner) are -1
     extra = pd.Series(pd.Categorical([c.owner_ids[0], "zz-none"], categories=[*c.owner_ids, "zz-none"]))
     assert c.index_of(extra).tolist() == [0, -1]
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan")])
+def test_interaction_weights_must_be_finite(bad):
+    from graphcrm.errors import ConfigError
+    from graphcrm.projections import kind_weights
+
+    with pytest.raises(ConfigError, match="finite"):
+        kind_weights({"like": bad})
