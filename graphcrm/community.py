@@ -6,7 +6,7 @@ builds (and caches) the graph projections.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import igraph as ig
@@ -633,6 +633,13 @@ class Community:
                                               since=self.since, until=self.until)
         return proj.Edges.of("coattendance", n, r["source"], r["target"], r["weight"], r["shared"], directed=False,
                              attributes={"max_event_size": size, "large_events_skipped": skipped})
+
+    def pending(self, names: Iterable[str]) -> bool:
+        """Whether another process is still computing one of the cache entries ``names`` (e.g.
+        ``"result:movement"``) for this community: False here; ``graphcrm run --jobs 2``'s
+        workers (:class:`graphcrm.reports.prefetch.Ahead`) answer for the communities they
+        compute for.  The report builds the sections that are ready first."""
+        return False
 
     def memo(self, name: str, options: dict, compute, *, key: str | None = None) -> Any:
         """The one cache of shared intermediates and results: compute once per community and

@@ -97,6 +97,7 @@ def plain(text: object) -> str:
 
 
 _counter = [0]
+_scope = [""]
 
 
 @contextmanager
@@ -124,7 +125,7 @@ def to_svg(fig: Figure, label: str = "") -> str:
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
     _counter[0] += 1
-    prefix = f"c{_counter[0]}-"
+    prefix = f"{_scope[0]}c{_counter[0]}-"
     svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
     svg = re.sub(r'(xlink:href|href)="#([^"]+)"', lambda m: f'{m.group(1)}="#{prefix}{m.group(2)}"', svg)
     svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
@@ -138,9 +139,12 @@ def to_svg(fig: Figure, label: str = "") -> str:
     return svg
 
 
-def reset_ids() -> None:
-    """Restart the id prefix counter (for byte-identical reports)."""
+def reset_ids(scope: str = "") -> None:
+    """Restart the id prefix counter (for byte-identical reports); ``scope`` begins every id
+    until the next call (the report gives each section its own, so that the ids do not depend on
+    the order the sections are built in)."""
     _counter[0] = 0
+    _scope[0] = scope
 
 
 def _attr(s: str) -> str:

@@ -30,7 +30,7 @@ import html
 import logging
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,17 @@ LATE = ("headline", "actions")
 #: worker (:class:`graphcrm.reports.prefetch.Ahead`), so a section that calls an analysis of this
 #: kind lists it here rather than in the worker's code
 TABLE_ONLY_CALLS: tuple[tuple[str, dict], ...] = (("new_owner_cohort", {}), ("event_regulars", {}))
+#: sections that may be built after later ones (none of the others reads what they leave in the
+#: context; only the LATE ones do), with the analyses each calls: while a second process
+#: (``graphcrm run --jobs 2``) is still computing one of them
+#: (:meth:`graphcrm.community.Community.pending`), the sections that are ready are built first,
+#: so the report waits only when nothing else is left.  The page keeps :data:`SECTIONS`' order.
+DEFERRABLE: dict[str, tuple[str, ...]] = {
+    "referrals": ("referral_chains",), "integrity": ("referral_issues",), "ambassadors": ("ambassadors",),
+    "volunteers": ("volunteer_candidates",), "levels": ("owner_levels",),
+    "movement": ("drifting_owners", "rising_stars", "level_transitions", "movement", "new_owner_cohort"),
+    "backtest": ("backtest",), "regulars": ("event_regulars",),
+}
 
 #: columns never shown nor written (personal data)
 PII_COLUMNS = ("name", "phone", "mobile", "email", "wechat", "id_card")
@@ -117,6 +128,8 @@ class _Ctx:
     meta: dict = field(default_factory=dict)
     results: dict = field(default_factory=dict)  #: what a later section reads (targets, issues, drifting owners, counts)
     csvs: list = field(default_factory=list)
+    section: str = ""  #: the section being built
+    csv_section: dict = field(default_factory=dict)  #: the section that first wrote each CSV file
 
     def call(self, name: str, *, whole: bool = False, **options: Any) -> tuple[pd.DataFrame, Any]:
         """Run analysis ``name`` (of :data:`graphcrm.analyses.REGISTRY`) through its
@@ -166,6 +179,7 @@ class _Ctx:
         write_csv(df, self.csv_dir / fname, what="the report table")  # formula-safe, atomic
         if fname not in self.csvs:
             self.csvs.append(fname)
+            self.csv_section[fname] = self.section
         return fname
 
     def csv_link(self, fname: str) -> str:
@@ -1345,6 +1359,25 @@ _BUILDERS: dict[str, Callable[[_Ctx], str]] = {
 }
 
 
+def _build_order(ctx: _Ctx, chosen: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """The sections in the order they are built: :data:`SECTIONS`' order, except that a
+    :data:`DEFERRABLE` section whose analyses a second process is still computing waits until
+    no ready section is left (then the first waiting one is built: its calls wait for the worker),
+    and the :data:`LATE` sections come last."""
+    todo = [s for s in chosen if s[0] not in LATE]
+    communities = [c for c in (ctx.full, ctx.community) if c is not None]
+
+    def waits(key: str) -> bool:
+        names = [f"result:{n}" for n in DEFERRABLE.get(key, ())]
+        return bool(names) and any(c.pending(names) for c in communities)
+
+    while todo:
+        nxt = next((s for s in todo if not waits(s[0])), todo[0])
+        todo.remove(nxt)
+        yield nxt
+    yield from (s for s in chosen if s[0] in LATE)
+
+
 def _run_section(ctx: _Ctx, key: str, label: str) -> Section:
     L = ctx.lang
     sec = Section(key=key, title=t(label, L))
@@ -1535,7 +1568,9 @@ def _page(ctx: _Ctx, sections: list[Section], *, generated: str) -> str:
         body = s.body if s.status == "ok" else _note(s.status, s.note)
         cards.append(f'<section class="card sec-{s.key} st-{s.status}" id="{s.key}" data-status="{s.status}">'
                      f'<h2><span class="num">{i}</span>{esc(s.title)}</h2>{body}</section>')
-    csv_items = "".join(f"<li>{ctx.csv_link(f)}</li>" for f in ctx.csvs)
+    pos = {key: i for i, (key, _) in enumerate(SECTIONS)}  # in the page's order, whatever order they were built in
+    files = sorted(ctx.csvs, key=lambda f: pos.get(ctx.csv_section.get(f, ""), -1))
+    csv_items = "".join(f"<li>{ctx.csv_link(f)}</li>" for f in files)
     about = (f'<section class="card sec-about" id="about"><h2>{esc(t("sec_about", L))}</h2>'
              f'<p class="lead">{esc(t("privacy", L))}</p>'
              f'<p class="muted">{esc(t("csv_files", L))}: <span class="oid">{esc(ctx.csv_href or ".")}/</span></p>'
@@ -1711,8 +1746,10 @@ def build_report(
         if camp is not None:
             ctx.results["exclusions"] = camp.check_exclusions(o["owner_id"].astype(str))
         built: dict[str, Section] = {}
-        for key, label in [*[s for s in chosen if s[0] not in LATE], *[s for s in chosen if s[0] in LATE]]:
+        for key, label in _build_order(ctx, chosen):
             step(key)
+            charts.reset_ids(f"{key}-")  # chart ids that do not depend on the build order
+            ctx.section = key
             built[key] = _run_section(ctx, key, label)
         built_sections = [built[key] for key, _ in chosen]
         step("write")

@@ -682,7 +682,16 @@ class Ahead:
                             p.adopt(name)
             return orig(community, name, options, compute, key=key)
 
+        def pending(names: Any) -> bool:
+            if os.getpid() != pid:
+                return False
+            workers = ahead._workers()
+            for p in workers:
+                p.ready()  # take in what is done: no wait
+            return any(p.provides(n) for p in workers for n in names)
+
         community.memo = memo
+        community.pending = pending
         self._wrapped.append(community)
 
     def _lang(self, name: str, opts: Mapping[str, Any]) -> dict:
@@ -794,4 +803,5 @@ class Ahead:
             p.close()
         for c in self._wrapped:
             c.__dict__.pop("memo", None)
+            c.__dict__.pop("pending", None)
         self._wrapped = []

@@ -203,12 +203,14 @@ def test_the_weekly_job_adopts_each_result_when_asked_for_and_equal_to_the_seria
             ahead.before(name)
             got[name] = f(cg)
             ahead.after(name)
+        # every result is in: nothing is pending (the report builds its sections in the page's order)
+        assert not c.pending(["result:movement", "result:volunteer_candidates", "result:backtest"])
         mine = {n.removeprefix("result:") for n, v in c.memo_stats.items() if v["computed"]}
         # nothing of the workers' own intermediate results reached the store: only what was adopted
         assert _kept_names(cg) <= {n.removeprefix("result:") for n in ahead.adopted} | mine
     finally:
         ahead.close()
-    assert _no_children() and "memo" not in c.__dict__  # the cache is unwrapped
+    assert _no_children() and "memo" not in c.__dict__ and "pending" not in c.__dict__  # the cache is unwrapped
     names = {f"result:{n}" for n in calls if n != "targets"} | {"movement:core", "movement:kocs_then"}
     assert names <= set(ahead.adopted), names - set(ahead.adopted)
     assert ahead.adopted.count("result:volunteer_candidates") == 2  # the job's call and the targets' call
@@ -321,3 +323,21 @@ def test_results_folders_of_a_killed_job_are_removed(tmp_path, monkeypatch):
     assert not left.exists() and running.exists() and other.exists()
     assert new is not None and os.path.dirname(new) == str(tmp_path)
     assert os.path.basename(new).startswith(f"{prefetch.FOLDER_PREFIX}{os.getpid()}-")
+
+
+def test_a_task_not_received_yet_is_pending(demo, monkeypatch):
+    """``Community.pending`` while a worker runs: True for an entry it has not sent yet, False for
+    one it does not compute and, once it is taken in, for the one it sent."""
+    cg, c, pf = _start_big(demo, monkeypatch)
+    ahead = prefetch.Ahead(cg, jobs=2)
+    try:
+        ahead.early = pf
+        ahead._wrap(c)
+        assert not c.pending(["result:movement"])  # no worker computes it
+        assert c.pending(["big_b"]) or "big_b" in pf.adopted  # sent already only if the worker was that quick
+        pf.adopt("big_b")
+        assert not c.pending(["big_a", "big_b"])
+    finally:
+        ahead.close()
+        cg.close()
+    assert "pending" not in c.__dict__

@@ -783,3 +783,62 @@ def test_circle_ties_equal_the_plain_selection(tmp_path):
             pd.testing.assert_frame_equal(got, want)
             assert want["weight"].sum() > 0
     cg.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# the order sections are built in (a worker still computing one: graphcrm run --jobs 2)
+# ---------------------------------------------------------------------------------------------
+class _Pending:
+    """A community whose cache entries ``names`` are "pending" for the first ``times`` asks."""
+
+    def __init__(self, names: set[str], times: int):
+        self.names, self.left = names, times
+
+    def pending(self, names):
+        if self.left > 0 and set(names) & self.names:
+            self.left -= 1
+            return True
+        return False
+
+
+def test_a_pending_section_is_built_after_the_ready_ones():
+    ctx = _ctx(None)
+    ctx.full = _Pending({"result:movement", "result:volunteer_candidates"}, times=99)
+    ctx.community = None
+    order = [k for k, _ in rh._build_order(ctx, list(rh.SECTIONS))]
+    assert sorted(order) == sorted(SECTIONS)
+    # the waiting ones after every ready one, in their own order; actions and headline last
+    assert order[-4:] == ["volunteers", "movement", "actions", "headline"]
+    assert order[:-4] == [k for k in SECTIONS if k not in ("volunteers", "movement", "headline", "actions")]
+    # pending only for a while: asked again before each pick, built as soon as it is ready
+    ctx.full = _Pending({"result:movement"}, times=2)
+    order = [k for k, _ in rh._build_order(ctx, list(rh.SECTIONS))]
+    assert order[order.index("levels"):] == ["levels", "backtest", "campaigns", "movement", "regulars", "actions",
+                                             "headline"]
+    # nothing pending: the page's order (LATE last)
+    ctx.full = _Pending(set(), times=0)
+    assert [k for k, _ in rh._build_order(ctx, list(rh.SECTIONS))] == \
+        [k for k in SECTIONS if k not in rh.LATE] + [k for k in SECTIONS if k in rh.LATE]
+
+
+def test_the_page_does_not_depend_on_the_order_sections_are_built_in(reports, tmp_path_factory, monkeypatch):
+    """The en report built again with movement, volunteers and the backtest "pending" (built
+    after every other section, as while a worker computes them) is the same page, byte for
+    byte, but for the time it was generated: chart ids are scoped per section."""
+    from graphcrm.community import Community
+
+    store = demo_store(tmp_path_factory.getbasetemp() / "report-demo")
+    waiting = _Pending({"result:movement", "result:volunteer_candidates", "result:backtest"}, times=99)
+    monkeypatch.setattr(Community, "pending", lambda self, names: waiting.pending(names))
+    built = []
+    run = rh._run_section
+    monkeypatch.setattr(rh, "_run_section", lambda ctx, key, label: built.append(key) or run(ctx, key, label))
+    out = tmp_path_factory.mktemp("report-order") / "report-en.html"  # the same CSV links
+    with graphcrm.open(store) as cg:
+        cg.report(out, lang="en", progress=False, strict=True)
+    assert built[-5:] == ["volunteers", "movement", "backtest", "actions", "headline"]
+
+    def page(p):
+        return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d", "T", p.read_text(encoding="utf-8"))
+
+    assert page(out) == page(reports["en"])
