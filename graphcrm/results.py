@@ -315,24 +315,11 @@ def analysis(spec: ResultSpec) -> Callable[[Callable[..., Any]], Callable[..., A
         params = list(sig.parameters.values())
         if not params:
             raise ResultContractError(f"analysis {fn.__name__} must take the community first")
-        first = params[0].name
         details_param = inspect.Parameter("details", inspect.Parameter.KEYWORD_ONLY, default=False, annotation="bool")
 
         @functools.wraps(fn)
         def wrapper(community: Any, *args: Any, details: bool = False, **options: Any) -> Any:
-            bound = sig.bind(community, *args, **options)
-            bound.apply_defaults()
-            opts: dict[str, Any] = {}
-            for pname, value in bound.arguments.items():
-                kind = sig.parameters[pname].kind
-                if pname == first:
-                    continue
-                if kind is inspect.Parameter.VAR_KEYWORD:  # **options: passed on as keywords
-                    opts.update(value)
-                elif kind is inspect.Parameter.VAR_POSITIONAL:
-                    raise ResultContractError(f"analysis {spec.name} must not take *args")
-                else:
-                    opts[pname] = value
+            opts = _bound_options(spec, sig, community, args, options)
 
             def compute() -> tuple["pd.DataFrame", Any]:
                 out = fn(community, **opts)
@@ -360,6 +347,42 @@ def analysis(spec: ResultSpec) -> Callable[[Callable[..., Any]], Callable[..., A
         return wrapper
 
     return deco
+
+
+def _bound_options(spec: ResultSpec, sig: inspect.Signature, community: Any, args: tuple,
+                   options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options of an analysis call, defaults filled in (the community left out)."""
+    bound = sig.bind(community, *args, **options)
+    bound.apply_defaults()
+    first = next(iter(sig.parameters))
+    opts: dict[str, Any] = {}
+    for pname, value in bound.arguments.items():
+        kind = sig.parameters[pname].kind
+        if pname == first:
+            continue
+        if kind is inspect.Parameter.VAR_KEYWORD:  # **options: passed on as keywords
+            opts.update(value)
+        elif kind is inspect.Parameter.VAR_POSITIONAL:
+            raise ResultContractError(f"analysis {spec.name} must not take *args")
+        else:
+            opts[pname] = value
+    return opts
+
+
+def result_key(fn: Callable[..., Any], options: Mapping[str, Any]) -> str:
+    """The cache key under which ``fn(community, **options)`` keeps its result (the key
+    :meth:`graphcrm.community.Community.memo` sees for the entry ``"result:" + spec.name``).
+
+    Raises
+    ------
+    ResultContractError
+        ``fn`` is not a declared analysis.
+    TypeError
+        ``options`` do not fit its signature.
+    """
+    spec = spec_of(fn)
+    opts = _bound_options(spec, inspect.signature(fn.__wrapped__), None, (), options)
+    return cache_key(spec.name, {k: v for k, v in opts.items() if k not in spec.runtime})
 
 
 def spec_of(fn: Callable[..., Any]) -> ResultSpec:

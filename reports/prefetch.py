@@ -162,12 +162,24 @@ PIECES = ("earlier_kocs", "backtest")
 
 
 def _analysis_tasks(cg: Any, community: Any, since: Any, until: Any,
-                    analyses: Sequence[tuple[str, Mapping[str, Any]]]) -> list[tuple[Any, set[str], Callable]]:
-    tasks: list[tuple[Any, set[str], Callable]] = []
+                    analyses: Sequence[tuple[str, Mapping[str, Any]]]) -> list[tuple]:
+    """(community, entry names, call, {entry name: its cache key}) per analysis: the key of the
+    result the call keeps, so that a step asking for another entry of the same name (``kocs``'
+    staff-inclusive referral credit is ``referral_attribution`` with other options) neither waits
+    for nor takes this task."""
+    from graphcrm import analyses as registry
+    from graphcrm.errors import GraphCRMError
+    from graphcrm.results import result_key
+
+    tasks: list[tuple] = []
     for name, options in analyses:
         opts = dict(options)
+        try:
+            keys = {f"result:{name}": result_key(registry.function(name), opts)}
+        except (GraphCRMError, TypeError, KeyError):  # not a declared analysis: matched by name only
+            keys = {}
         tasks.append((community, {f"result:{name}", *_SHARED.get(name, ())},
-                      lambda name=name, opts=opts: getattr(cg, name)(since=since, until=until, **opts)))
+                      lambda name=name, opts=opts: getattr(cg, name)(since=since, until=until, **opts), keys))
     return tasks
 
 
@@ -178,14 +190,15 @@ _SHARED: dict[str, tuple[str, ...]] = {"drifting_owners": ("movement:core",)}
 
 def _tasks(cg: Any, *, since: Any, until: Any, seed: int, ambassadors_k: int, pieces: Sequence[str] = PIECES,
            analyses: Sequence[tuple[str, Mapping[str, Any]]] = (),
-           then: Sequence[tuple[str, Mapping[str, Any]]] = ()) -> list[tuple[Any, set[str], Callable]]:
+           then: Sequence[tuple[str, Mapping[str, Any]]] = ()) -> list[tuple]:
     """The analyses asked for (``analyses`` first, then the pieces with the report's options, then
-    the analyses of ``then``), each with its options: (community, cache entry names recorded, call)."""
+    the analyses of ``then``), each with its options: (community, cache entry names recorded, call,
+    {entry name: cache key} where the key is known)."""
     import inspect
 
     community = cg.community(since, until)
     # first: the parent waits for these before its own call
-    tasks: list[tuple[Any, set[str], Callable]] = _analysis_tasks(cg, community, since, until, analyses)
+    tasks: list[tuple] = _analysis_tasks(cg, community, since, until, analyses)
     bad = sorted(set(pieces) - set(PIECES))
     if bad:
         from graphcrm.errors import ConfigError
@@ -197,13 +210,16 @@ def _tasks(cg: Any, *, since: Any, until: Any, seed: int, ambassadors_k: int, pi
 
         accepted = inspect.signature(earlier_kocs).parameters
         mopts = {k: v for k, v in MOVEMENT_OPTIONS.items() if k in accepted}
-        tasks.append((community, {"movement:kocs_then"}, lambda: earlier_kocs(community, **mopts)))
+        tasks.append((community, {"movement:kocs_then"}, lambda: earlier_kocs(community, **mopts), {}))
     if "backtest" in pieces:
         from graphcrm.algorithms.backtest import backtest
 
         full = cg.community()
         k = min(int(ambassadors_k), 50)  # as the report's backtest section
-        tasks.append((full, {"result:backtest"}, lambda: backtest(full, k=k, seed=int(seed))))
+        from graphcrm.results import result_key
+
+        tasks.append((full, {"result:backtest"}, lambda: backtest(full, k=k, seed=int(seed)),
+                      {"result:backtest": result_key(backtest, {"k": k, "seed": int(seed)})}))
     return tasks + _analysis_tasks(cg, community, since, until, then)
 
 
@@ -237,7 +253,10 @@ def _worker(conn: Any, other_end: Any, tasks: list, folder: str | None = None) -
         _die_with_parent()
         _one_openmp_thread()
         _no_store(tasks)
-        for i, (community, names, call) in enumerate(tasks):
+        for i, (community, names, call, *_) in enumerate(tasks):
+            if not _claim(folder, i):  # the parent took this task before it began here: skip it
+                conn.send(("task", [], []))
+                continue
             got: list = []
             _recorder(community, names, got)
             try:
@@ -268,11 +287,29 @@ def _worker(conn: Any, other_end: Any, tasks: list, folder: str | None = None) -
             os._exit(code)  # no atexit, no finalizers of the parent's objects (the store's connection)
 
 
+def _claim(folder: str | None, i: int) -> bool:
+    """Take task ``i`` for the process that calls this: True for the first of the worker and the
+    parent to ask (it computes the task), False for the other.  One file created with
+    ``O_CREAT | O_EXCL`` in the worker's results folder, which the file system grants to exactly
+    one caller.  The worker claims each task as it begins it; the parent claims a task when a step
+    needs its result before the worker has begun it (:meth:`Prefetch.adopt`), computes it itself
+    and the worker skips it.  Without a folder the worker runs every task, as before claims."""
+    if folder is None:
+        return True
+    try:
+        os.close(os.open(os.path.join(folder, f"claim-{i}"), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        return False
+    except OSError:  # the folder is gone (the parent closed the worker): nothing to take
+        return False
+    return True
+
+
 def _no_store(tasks: list) -> None:  # pragma: no cover - runs in the forked process
     """The worker never reads or writes kept results: the store's connection belongs to the
     parent (a forked DuckDB connection that commits takes the file's lock from the parent, whose
     next kept result then fails: seen when the drifting owners' levels were kept from a worker)."""
-    for community, _, _ in tasks:  # this process's copies: results are held in memory, as without a store
+    for community, *_ in tasks:  # this process's copies: results are held in memory, as without a store
         if getattr(community, "_results_store", None) is not None:
             community._results_store = None
 
@@ -312,36 +349,64 @@ class Prefetch:
     """A running worker (see the module docstring); :meth:`adopt` its results, :meth:`close` it."""
 
     def __init__(self, process: Any, conn: Any, communities: list[Any], names: list[set[str]] | None = None,
-                 folder: str | None = None):
+                 folder: str | None = None, keys: list[dict[str, str]] | None = None):
         self.process = process
         self._conn = conn
         self._folder = folder  # where the worker writes its results (removed by close)
         self._communities = communities
         self._names = names if names is not None else [set() for _ in communities]
+        # per task, the cache key of an entry it records when known (an analysis's result)
+        self._keys = keys if keys is not None else [{} for _ in self._names]
         self._received = 0  # tasks whose message arrived (the worker sends one per task, in order)
+        self._taken: set[int] = set()  # tasks this process claimed before the worker began them
         self.adopted: list[str] = []
+        self.claimed: list[str] = []  # the cache entries of the tasks this process took (computes itself)
         self.errors: list[str] = []
         self._done = False
 
-    def adopt(self, need: str | None = None) -> list[str]:
+    def _records(self, i: int, name: str, key: str | None) -> bool:
+        """Whether task ``i`` records entry ``name`` (under ``key``, when both are known)."""
+        if name not in self._names[i]:
+            return False
+        known = self._keys[i].get(name)
+        return key is None or known is None or known == key
+
+    def adopt(self, need: str | None = None, *, key: str | None = None) -> list[str]:
         """Wait for the worker and put its results into the parent's cache; return the names
         adopted so far (empty if the worker failed: the steps then compute them themselves).
 
         ``need`` (a cache entry name, e.g. ``"result:ambassadors"``): wait only until every task
-        that records it is done (their results are adopted, the worker goes on with the rest);
-        None: wait for all of them and end the worker."""
+        that records it is done (their results are adopted, the worker goes on with the rest).
+        A task that records it and that the worker has not begun yet is taken instead (see
+        :func:`_claim`): the caller then computes that result itself, at once, rather than
+        waiting for the tasks queued before it in the worker; it never waits longer than
+        without the worker.  ``key``: only the tasks that record ``need`` under this cache key
+        (when a task's key is known).  None: wait for all of them and end the worker."""
         if not self._done:
-            last = len(self._names) - 1 if need is None else max(
-                (i for i, names in enumerate(self._names) if need in names), default=-1)
+            if need is None:
+                last = len(self._names) - 1
+            else:
+                self.ready()  # what is done already is taken in, not claimed
+                last = -1
+                for i, names in enumerate(self._names):
+                    if not self._records(i, need, key) or i < self._received or i in self._taken or self._done:
+                        continue
+                    if self._folder is not None and _claim(self._folder, i):
+                        self._taken.add(i)
+                        self.claimed.extend(sorted(names))
+                    else:  # the worker has begun it: wait for it
+                        last = i
             while not self._done and self._received <= last:
                 self._take()
         if need is None or self._done:
             self._finish()
         return self.adopted
 
-    def provides(self, name: str) -> bool:
-        """Whether a task not received yet records cache entry ``name``."""
-        return not self._done and any(name in names for names in self._names[self._received:])
+    def provides(self, name: str, key: str | None = None) -> bool:
+        """Whether a task not received yet, and not taken by this process, records cache entry
+        ``name`` (under ``key``, when given and the task's key is known)."""
+        return not self._done and any(self._records(i, name, key) for i in range(self._received, len(self._names))
+                                      if i not in self._taken)
 
     def ready(self) -> list[str]:
         """Adopt what the worker has already sent, without waiting; the names adopted so far."""
@@ -523,7 +588,8 @@ def start(cg: Any, *, since: Any = None, until: Any = None, seed: int = 0, ambas
     finally:
         gc.unfreeze()
     send.close()  # the parent's copy: the worker's end is the only writer
-    return Prefetch(proc, recv, [c for c, _, _ in tasks], [set(n) for _, n, _ in tasks], folder=folder)
+    return Prefetch(proc, recv, [t[0] for t in tasks], [set(t[1]) for t in tasks], folder=folder,
+                    keys=[dict(t[3]) if len(t) > 3 else {} for t in tasks])
 
 
 #: the name of a worker's results folder begins with this, then the job's process id
@@ -610,16 +676,18 @@ class Ahead:
     sent, the core among them) a second one computes ``volunteer_candidates`` (the job's call and
     the targets' ``validate=False`` one), the earlier period's KOCs and the report's movement
     tables (``movement``, ``rising_stars``, ``level_transitions``), beside the steps up to the
-    report.  These read today's circles as the cached partition that ``kocs`` computed (the
+    report; above :data:`MAX_OWNERS` owners the tables come first (:meth:`tables_first`).  These read today's circles as the cached partition that ``kocs`` computed (the
     ``circle`` column of ``circles()``, not its table), so they need not wait for the ``circles``
     step.
 
     Each worker sends each result as soon as it is done (pickled to a file of a private temporary
     folder, the message carrying only its path, so that a worker never waits for the parent to
     read: the folder is removed by :meth:`close`).  The parent waits for a result only when
-    it asks for it: while a worker is running, the community's cache (:meth:`Community.memo`,
-    wrapped on the instance) first waits for and adopts a missing entry that a worker's pending
-    task records, then looks it up as usual; every step also takes in, without waiting, what is
+    it asks for it, and only for a task the worker has begun: while a worker is running, the
+    community's cache (:meth:`Community.memo`, wrapped on the instance) first waits for and
+    adopts a missing entry that a worker's begun task records, takes a task the worker has not
+    begun and computes it itself (:meth:`Prefetch.adopt`, :func:`_claim`), then looks it up as
+    usual; every step also takes in, without waiting, what is
     already there.  So the steps run in any order, and the report waits section by section, not
     for everything at its start.  Nothing starts when the store keeps results for this data
     (:func:`results_kept`) or :func:`should_start` says no.
@@ -678,8 +746,8 @@ class Ahead:
                 k = cache_key(name, options) if key is None else key
                 if k not in community._memo:
                     for p in ahead._workers():
-                        if p.provides(name):
-                            p.adopt(name)
+                        if p.provides(name, k):
+                            p.adopt(name, key=k)
             return orig(community, name, options, compute, key=key)
 
         def pending(names: Any) -> bool:
@@ -725,16 +793,35 @@ class Ahead:
 
             vol = {"seed": self.seed, "lang": self.lang}
             mov = {**MOVEMENT_OPTIONS, "lang": self.lang}
-            self.late = self._start(pieces=("earlier_kocs",),
-                                    analyses=[("volunteer_candidates", vol),
-                                              ("volunteer_candidates", {**vol, "validate": False})],
-                                    then=[("movement", mov), ("rising_stars", mov), ("level_transitions", mov)])
+            vols = [("volunteer_candidates", vol), ("volunteer_candidates", {**vol, "validate": False})]
+            tables = [("movement", mov), ("rising_stars", mov), ("level_transitions", mov)]
+            if self.tables_first():
+                # the worker's longest chain first: the report waits for the tables at its end,
+                # and the job's volunteers step, which comes earlier, takes the volunteers' tasks
+                # itself while the worker is still on the tables (Prefetch.adopt)
+                self.late = self._start(pieces=("earlier_kocs",), then=tables + vols)
+            else:
+                self.late = self._start(pieces=("earlier_kocs",), analyses=vols, then=tables)
 
         for label, compute in self.in_process(step):
             if run is None:
                 compute()
             else:
                 run(label, compute)
+
+    def tables_first(self) -> bool:
+        """Whether the second worker computes the movement tables before the volunteers: for a
+        community of more than :data:`MAX_OWNERS` owners (where only ``--jobs 2`` starts workers).
+
+        Measured (docs/benchmarks.md, "The second worker's order (stop 32)"): at 100,000 demo
+        owners the worker's whole queue (volunteers 5.6 s, tables 6.3 s) is shorter than what the
+        main process does after ``kocs`` (about 17 s), so the volunteers go first and are done
+        when the job's step asks for them; tables first made the job 2-4 s slower there, the step
+        then waiting for the volunteers the worker had just begun.  At 1,000,000 the queue
+        (volunteers ~110 s, tables ~260 s) is longer than the main chain after ``kocs`` (~170 s):
+        with the volunteers first the job waited ~45 s for them and the report 160-180 s for the
+        tables."""
+        return len(self.cg.community(self.since, self.until).owner_ids) > MAX_OWNERS
 
     def in_process(self, step: str) -> list[tuple[str, Callable[[], Any]]]:
         """The report's pieces this process computes right after ``step`` (label, call), where
@@ -796,6 +883,12 @@ class Ahead:
     @property
     def adopted(self) -> list[str]:
         return [n for p in self._workers() for n in p.adopted]
+
+    @property
+    def claimed(self) -> list[str]:
+        """The cache entries of the workers' tasks this process took before they began (and
+        computed itself)."""
+        return [n for p in self._workers() for n in p.claimed]
 
     def close(self) -> None:
         """End any worker still running (after an error or Ctrl-C too) and unwrap the caches."""
