@@ -813,14 +813,16 @@ class Ahead:
         """Whether the second worker computes the movement tables before the volunteers: for a
         community of more than :data:`MAX_OWNERS` owners (where only ``--jobs 2`` starts workers).
 
-        Measured (docs/benchmarks.md, "The second worker's order (stop 32)"): at 100,000 demo
-        owners the worker's whole queue (volunteers 5.6 s, tables 6.3 s) is shorter than what the
-        main process does after ``kocs`` (about 17 s), so the volunteers go first and are done
-        when the job's step asks for them; tables first made the job 2-4 s slower there, the step
-        then waiting for the volunteers the worker had just begun.  At 1,000,000 the queue
-        (volunteers ~110 s, tables ~260 s) is longer than the main chain after ``kocs`` (~170 s):
-        with the volunteers first the job waited ~45 s for them and the report 160-180 s for the
-        tables."""
+        Measured (docs/benchmarks.md, "The second worker's order, and no wait for a task a worker
+        has not begun (stop 32)"): at 100,000 demo owners the worker's whole queue (volunteers
+        5.6 s, tables 6.3 s) is shorter than what the main process does after ``kocs``, so the
+        volunteers go first and are done when the job's step asks for them; tables first made the
+        job 3.6-4.6 s slower there (two runs each), the step then waiting for the volunteers the
+        worker had just begun.  At 1,000,000 the queue (volunteers ~110 s, tables ~260 s) is longer
+        than the main chain after ``kocs``: with the volunteers first the report waited 173-215 s
+        for the tables; with the tables first that wait is gone and the volunteers step computes
+        them instead (83-89 s), the whole job level with the previous order's last run (692-697
+        against 680 s, the machine's speed drifting by more than that within the sitting)."""
         return len(self.cg.community(self.since, self.until).owner_ids) > MAX_OWNERS
 
     def in_process(self, step: str) -> list[tuple[str, Callable[[], Any]]]:
