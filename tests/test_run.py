@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
+
 import pytest
 from click.testing import CliRunner
 
@@ -85,3 +87,42 @@ def test_second_run_reuses_kept_results_and_writes_the_same_targets(job):
     assert len(cg.store.result_cache()) == len(kept)  # reused, nothing new computed and kept
     cg.close()
     assert after.equals(before)
+
+
+@pytest.fixture(scope="module")
+def no_volunteers(tmp_path_factory):
+    """A small demo whose owners table marks no one as a volunteer (as in real exports that
+    carry no such flag: the Bitcoin OTC and Stack Exchange folders of bench/real_folders.py)."""
+    folder = tmp_path_factory.mktemp("novol") / "exports"
+    write_demo(folder, 1_000, seed=5, weeks=26)
+    owners = pd.read_csv(folder / "owners.csv")
+    assert owners["is_volunteer"].any()
+    owners.assign(is_volunteer=False).to_csv(folder / "owners.csv", index=False)
+    return folder
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_community_without_volunteers_runs_and_says_so(no_volunteers, tmp_path, jobs):
+    report = tmp_path / "weekly.html"
+    res = CliRunner().invoke(cli, ["run", str(no_volunteers), "--store", str(tmp_path / "s.duckdb"), "-o",
+                                   str(report), "-k", "5", "--jobs", str(jobs), "--no-progress",
+                                   "--rejects", str(tmp_path / "rejects.csv")])
+    assert res.exit_code == 0, res.output + str(res.exception)
+    rows = _timings(res.stdout)
+    assert list(rows) == ["load", "community", *[n for n, _ in WEEKLY], "targets", "report"]  # every step ran
+    assert rows["volunteer_candidates"] == ("skipped: no volunteers (is_volunteer) among non-staff owners: "
+                                            "nothing to learn from")
+    assert rows["contribution"].endswith(" rows") and rows["owner_levels"].endswith(" rows")  # the steps after it ran
+    html = report.read_text(encoding="utf-8")
+    assert 'id="volunteers" data-status="unavailable"' in html and "no volunteers (is_volunteer)" in html
+    targets = pd.read_csv(tmp_path / "weekly-csv" / "targets.csv")
+    assert len(targets) and "volunteer_invite" not in set(targets["program"])
+    assert {"ambassador", "referral_reward"} <= set(targets["program"])
+
+
+def test_without_volunteers_the_chinese_job_says_so_in_chinese(no_volunteers, tmp_path):
+    res = CliRunner().invoke(cli, ["run", str(no_volunteers), "--store", str(tmp_path / "s.duckdb"), "-o",
+                                   str(tmp_path / "w.html"), "-k", "5", "--jobs", "1", "--no-progress",
+                                   "--lang", "zh", "--rejects", str(tmp_path / "rejects.csv")])
+    assert res.exit_code == 0, res.output + str(res.exception)
+    assert _timings(res.stdout)["volunteer_candidates"] == "已跳过：非员工车主中没有志愿者（`is_volunteer`）：无从学习"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from graphcrm.errors import StoreError
+from graphcrm.errors import AnalysisError, StoreError
 
 from graphcrm.commands.options import (
     handle_errors,
@@ -112,6 +112,19 @@ def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None
             timings.append((name, time.perf_counter() - t, _size(out)))
             return out
 
+        def analysis(name: str, fn) -> object:
+            # an analysis the data cannot carry (no volunteers, no referrals, ...) is skipped
+            # with its reason, as the targets and the report do: the weekly job goes on
+            t = time.perf_counter()
+            try:
+                return timed(name, fn)
+            except AnalysisError as exc:
+                from graphcrm.i18n import error_text, pick
+
+                note = pick(lang, en="skipped: ", zh="已跳过：") + error_text(exc, lang)
+                timings.append((name, time.perf_counter() - t, note))
+                return None
+
         def piece(name: str, fn) -> object:  # a report piece computed after a step: counted in that step's time
             t = time.perf_counter()
             out = fn()
@@ -137,7 +150,7 @@ def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None
                     ahead.before(name)  # the ambassadors step waits for the second process's result
                     return getattr(cg, name)(since=since, until=until, **o)
 
-                timed(name, call)
+                analysis(name, call)
                 ahead.after(name, run=piece)  # the report's pieces this process computes here
             def targets() -> object:
                 ahead.before("targets")  # takes in what the second processes sent (drifting owners, volunteers)
