@@ -198,3 +198,30 @@ def test_long_chain_is_linear():
     assert df.loc[ids[-1], "depth"] == n - 1 and df.loc[ids[0], "total_downstream"] == n - 1
     att = referral_attribution(c).set_index("owner_id")
     assert att.loc[ids[0], "credit"] == 1.75 and att.loc[ids[-2], "credit"] == 1.0
+
+
+def test_double_claims_with_a_tie_by_hand():
+    # z is claimed three times: x and w on the same day, v later.  Sorted by date then
+    # referrer id: w, x, v.  w wins (tie broken by the smaller id), the stage is
+    # the furthest of the three (order).  y is claimed twice on different days: u wins.
+    owners = pd.DataFrame({"owner_id": ["u", "v", "w", "x", "y", "z", "m"]})
+    refs = pd.DataFrame([
+        ("x", "z", "2026-01-02", "lead"),
+        ("v", "z", "2026-01-05", "test_drive"),
+        ("w", "z", "2026-01-02", "order"),
+        ("m", "y", "2026-03-01", "lead"),
+        ("u", "y", "2026-02-01", "lead"),
+    ], columns=["referrer_id", "referee_id", "referred_at", "stage"])
+    iss = referral_issues(Community.from_frames({"owners": owners, "referrals": refs}))
+    dc = iss[iss["kind"] == "double_claim"].set_index("owner_id")
+    assert list(dc.index) == ["y", "z"]  # referees in owner order
+    assert dc.loc["z", "reason"] == (
+        "z claimed by w (2026-01-02, order), x (2026-01-02, lead), v (2026-01-05, test_drive); first-touch keeps w "
+        "(earliest claim; tie on date broken by the smaller referrer id); other claims dropped; "
+        "referee stage taken as order")
+    assert dc.loc["y", "reason"] == (
+        "y claimed by u (2026-02-01, lead), m (2026-03-01, lead); first-touch keeps u (earliest claim); "
+        "other claims dropped; referee stage taken as lead")
+    chains = clean_referrals(Community.from_frames({"owners": owners, "referrals": refs})).edges
+    kept = dict(zip(chains["referee_id"], chains["referrer_id"]))
+    assert kept == {"z": "w", "y": "u"}
