@@ -49,6 +49,8 @@ import signal
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from graphcrm.errors import GraphCRMError
+
 log = logging.getLogger("graphcrm.report")
 
 #: with ``jobs=None``: the largest community (owners) for which the worker is started
@@ -168,7 +170,6 @@ def _analysis_tasks(cg: Any, community: Any, since: Any, until: Any,
     staff-inclusive referral credit is ``referral_attribution`` with other options) neither waits
     for nor takes this task."""
     from graphcrm import analyses as registry
-    from graphcrm.errors import GraphCRMError
     from graphcrm.results import result_key
 
     tasks: list[tuple] = []
@@ -804,10 +805,15 @@ class Ahead:
                 self.late = self._start(pieces=("earlier_kocs",), analyses=vols, then=tables)
 
         for label, compute in self.in_process(step):
-            if run is None:
-                compute()
-            else:
-                run(label, compute)
+            try:
+                if run is None:
+                    compute()
+                else:
+                    run(label, compute)
+            except GraphCRMError as exc:
+                # a piece the data cannot carry (no timed activity to backtest, ...): the report's
+                # section computes it again and says why (unavailable), as without the job
+                log.info("report piece %s computed ahead: %s", label, exc)
 
     def tables_first(self) -> bool:
         """Whether the second worker computes the movement tables before the volunteers: for a

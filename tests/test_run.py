@@ -126,3 +126,21 @@ def test_without_volunteers_the_chinese_job_says_so_in_chinese(no_volunteers, tm
                                    "--lang", "zh", "--rejects", str(tmp_path / "rejects.csv")])
     assert res.exit_code == 0, res.output + str(res.exception)
     assert _timings(res.stdout)["volunteer_candidates"] == "已跳过：非员工车主中没有志愿者（`is_volunteer`）：无从学习"
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_owners_only_export_runs_and_the_report_says_what_it_cannot_do(tmp_path, jobs):
+    # the smallest export a brand may start with: three owners, no activity at all.  The
+    # report's backtest, computed ahead by the job, has nothing to backtest: the job goes on
+    # and the report's section says why
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "owners.csv").write_text("owner_id,city\no1,Shanghai\no2,Beijing\no3,Shanghai\n", encoding="utf-8")
+    report = tmp_path / "weekly.html"
+    res = CliRunner().invoke(cli, ["run", str(folder), "--store", str(tmp_path / "s.duckdb"), "-o", str(report),
+                                   "--jobs", str(jobs), "--no-progress", "--rejects", str(tmp_path / "rejects.csv")])
+    assert res.exit_code == 0, res.output + str(res.exception)
+    assert list(_timings(res.stdout))[-1] == "report"
+    html = report.read_text(encoding="utf-8")
+    assert 'id="backtest" data-status="unavailable"' in html and "nothing to backtest" in html
+    assert 'id="volunteers" data-status="unavailable"' in html
