@@ -119,11 +119,15 @@ def event_regulars(community: Any, *, min_months: int = 2, top: int | None = Non
     if rows.empty:
         return pd.DataFrame({c.name: pd.Series([], dtype=_EMPTY[c.dtype]) for c in EVENT_REGULARS.columns})
     rows["month"] = rows["starts_at"].dt.to_period("M")
+    # the events led, counted in the same grouping (nunique skips the missing values): a second
+    # grouping of the led rows alone gives an index whose categorical codes may be narrower, and
+    # pandas cannot align the two (an export with no organizer rows: ValueError in reindex)
+    rows["led_event"] = rows["event_id"].where(rows["led"].to_numpy(dtype=bool))
     g = rows.groupby("owner_id", sort=True, observed=True)
     out = pd.DataFrame({
         "months_attended": g["month"].nunique(),
         "events_attended": g["event_id"].nunique(),
-        "events_led": rows[rows["led"]].groupby("owner_id", observed=True)["event_id"].nunique(),
+        "events_led": g["led_event"].nunique(),
         "cities": g["city"].nunique(),
         "first_event": g["starts_at"].min(),
         "last_event": g["starts_at"].max(),

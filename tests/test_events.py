@@ -62,3 +62,17 @@ def test_bad_options():
         event_regulars(community(), min_months=0)
     with pytest.raises(ConfigError):
         event_regulars(community(), lang="fr")
+
+
+def test_no_one_led_an_event_among_many_owners():
+    # a real RSVP export (Meetup 2017, tests/test_real_data.py) has no organizer rows and 2,136
+    # owners: the owner ids' categorical codes are 16-bit; the led rows alone (none) made pandas
+    # fail to align the two groupings (ValueError: Buffer dtype mismatch)
+    owners = pd.DataFrame({"owner_id": [f"o{i:03d}" for i in range(200)]})
+    ev = pd.DataFrame({"event_id": ["e1", "e2", "e3"], "city": ["上海"] * 3,
+                       "starts_at": ["2024-01-06", "2024-02-03", "2024-03-02"]})
+    att = pd.DataFrame({"event_id": ["e1", "e2", "e3", "e1"], "owner_id": ["o150", "o150", "o150", "o001"],
+                        "role": ["attendee"] * 4})
+    df = event_regulars(Community.from_frames({"owners": owners, "events": ev, "attendance": att}))
+    assert df[["owner_id", "months_attended", "events_attended", "events_led"]].values.tolist() == [["o150", 3, 3, 0]]
+    assert EVENT_REGULARS.problems(df) == []

@@ -1,6 +1,7 @@
 """Loading real public community data from ../shared/data (skipped when the folder is absent)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -25,10 +26,10 @@ file = "rsvps.csv"
 """
 
 
-@pytest.mark.skipif(not RSVP.exists(), reason=f"real data folder absent: {RSVP}")
-def test_meetup_rsvps_load_with_full_accounting(tmp_path):
+def _meetup_folder(tmp_path: Path) -> tuple[pd.DataFrame, Path]:
+    """The raw RSVPs and a folder of them: owners and events derived from the export (as a CRM
+    would hold them); attendance is the raw file, described by :data:`MAPPING`."""
     raw = pd.read_csv(RSVP, dtype=str)
-    # owners and events derived from the export (as a CRM would hold them); attendance is the raw file
     folder = tmp_path / "meetup"
     folder.mkdir()
     owners = raw.groupby("member_id").agg(city=("group_city", "first")).reset_index().rename(columns={"member_id": "owner_id"})
@@ -38,7 +39,12 @@ def test_meetup_rsvps_load_with_full_accounting(tmp_path):
     events.to_csv(folder / "events.csv", index=False)
     raw.to_csv(folder / "rsvps.csv", index=False)
     (folder / "mapping.toml").write_text(MAPPING, encoding="utf-8")
+    return raw, folder
 
+
+@pytest.mark.skipif(not RSVP.exists(), reason=f"real data folder absent: {RSVP}")
+def test_meetup_rsvps_load_with_full_accounting(tmp_path):
+    raw, folder = _meetup_folder(tmp_path)
     cg = graphcrm.open(tmp_path / "m.duckdb")
     r = cg.load(folder, mapping=folder / "mapping.toml", rejects_path=tmp_path / "rej.csv", now="2026-01-01")
     counts = r.counts.set_index("table")
@@ -58,3 +64,23 @@ def test_meetup_rsvps_load_with_full_accounting(tmp_path):
     sizes = yes.groupby("event_id").size()
     assert g.ecount() <= int((sizes * (sizes - 1) / 2).sum())
     assert g.ecount() > 0 and g.vcount() == 2136
+
+
+@pytest.mark.skipif(not RSVP.exists(), reason=f"real data folder absent: {RSVP}")
+def test_the_weekly_job_on_real_rsvps_has_no_failed_section(tmp_path):
+    # the job as a user runs it on a real export of events only (no posts, referrals, volunteers):
+    # every step runs, and every report section is either built or says why it cannot be
+    from click.testing import CliRunner
+
+    from graphcrm.cli import cli
+
+    _, folder = _meetup_folder(tmp_path)
+    report = tmp_path / "weekly.html"
+    res = CliRunner().invoke(cli, ["run", str(folder), "--mapping", str(folder / "mapping.toml"), "--store",
+                                   str(tmp_path / "s.duckdb"), "-o", str(report), "--jobs", "1", "--no-progress",
+                                   "--rejects", str(tmp_path / "rejects.csv")])
+    assert res.exit_code == 0, res.output + str(res.exception)
+    html = report.read_text(encoding="utf-8")
+    statuses = re.findall(r'data-status="([a-z]+)"', html)
+    assert statuses and "failed" not in statuses
+    assert 'id="regulars" data-status="ok"' in html  # 20 regulars: members at events in 2+ months
