@@ -41,7 +41,7 @@ import pandas as pd
 
 from graphcrm.contract import CONVERTED_STAGES
 from graphcrm.errors import GraphCRMError, ResultContractError
-from graphcrm.i18n import check_lang
+from graphcrm.i18n import check_lang, error_text
 from graphcrm.progress import Progress, steps
 from graphcrm.reports import charts
 from graphcrm.reports import headline as hl
@@ -1273,7 +1273,7 @@ def _campaigns(ctx: _Ctx) -> str:
             lift = ctx.cg.evaluate(name, seed=ctx.seed, lang=L)
             lift = lift[0] if isinstance(lift, tuple) else lift
         except GraphCRMError as exc:
-            parts.append(_note("unavailable", f"{name}: {exc}"))
+            parts.append(_note("unavailable", f"{name}: {error_text(exc, L)}"))
             continue
         rows.append(lift.assign(campaign=name))
     if not rows:
@@ -1390,7 +1390,7 @@ def _run_section(ctx: _Ctx, key: str, label: str) -> Section:
             log.exception("report section %s failed", key)
             sec.status, sec.note = "failed", t("failed", L, detail=f"{type(exc).__name__}: {exc}")
             return sec
-        sec.status, sec.note = "unavailable", t("unavailable", L, detail=str(exc))
+        sec.status, sec.note = "unavailable", t("unavailable", L, detail=error_text(exc, L))
         log.info("report section %s: %s", key, exc)
     except Exception as exc:  # noqa: BLE001 - one broken section must not sink the weekly report
         if ctx.strict:

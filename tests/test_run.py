@@ -126,6 +126,10 @@ def test_without_volunteers_the_chinese_job_says_so_in_chinese(no_volunteers, tm
                                    "--lang", "zh", "--rejects", str(tmp_path / "rejects.csv")])
     assert res.exit_code == 0, res.output + str(res.exception)
     assert _timings(res.stdout)["volunteer_candidates"] == "已跳过：非员工车主中没有志愿者（`is_volunteer`）：无从学习"
+    # the report's section says why in Chinese too (it gave the English text inside the Chinese note)
+    html = (tmp_path / "w.html").read_text(encoding="utf-8")
+    section = html[html.index('id="volunteers" data-status="unavailable"'):][:1500]
+    assert "非员工车主中没有志愿者" in section and "no volunteers" not in section
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
