@@ -98,6 +98,12 @@ _RELATIVE_DATES = {"now", "today", "yesterday", "tomorrow"}
 _PHONE = re.compile(r"(?<![0-9])\+?[0-9](?:[ \-.]?[0-9]){6,}(?![0-9])")
 _PHONE_PREFILTER = r"[0-9]([ \-.]?[0-9]){6,}"
 _PHONE_MASK = "<digits hidden>"
+#: in a date column, a value shaped like a date (2024-13-01, 1/2/24) is shown: its digits are a date
+_DATE_SHAPE = re.compile(r"^(?:[0-9]{4,6}[/.\-][0-9]{1,2}[/.\-][0-9]{1,2}|[0-9]{1,2}[/.\-][0-9]{1,2}[/.\-][0-9]{2,4})"
+                         r"(?![0-9])")
+#: ... and so is a Unix time (seconds or milliseconds) between 1990 and 2100: the reason says why it
+#: is refused; any other long digit run (a phone number in a shifted row) is masked
+_EPOCH_SECONDS = (631_152_000, 4_102_444_800)
 _PII_MASK = "<hidden: personal data>"
 _TEXT = pa.large_string()
 
@@ -288,9 +294,24 @@ def _arrow_text(values: pd.Series) -> pa.Array:
 
 
 def _masks_phones(col: Column) -> bool:
-    """Whether a column's values are text a phone number could hide in (ids, dates and numbers
-    are shown as they are: the user needs them to find the row)."""
-    return col.type in ("str", "enum", "bool") and col.text != "id"
+    """Whether a column's values are text a phone number could hide in (ids and numbers are
+    shown as they are: the user needs them to find the row; dates as :func:`_phone_masked` says)."""
+    return col.type in ("str", "enum", "bool", "datetime") and col.text != "id"
+
+
+def _phone_masked(s: str, col: Column) -> str:
+    """``s`` with its phone-like digit runs masked.  In a date column a value shaped like a date
+    or a plausible Unix time is left as it is (the user needs it to see why it was refused); a
+    phone number that a shifted row put there is masked like anywhere else."""
+    if col.type == "datetime":
+        t = s.strip()
+        if _DATE_SHAPE.match(t):
+            return s
+        if t.isdigit():
+            v, (lo, hi) = int(t), _EPOCH_SECONDS
+            if lo <= v <= hi or lo * 1000 <= v <= hi * 1000:
+                return s
+    return _PHONE.sub(_PHONE_MASK, s)
 
 
 def _display(v: object, col: Column | None) -> str | None:
@@ -301,7 +322,7 @@ def _display(v: object, col: Column | None) -> str | None:
     if col is not None and col.pii:
         return _PII_MASK if s.strip() else s
     if col is not None and _masks_phones(col):
-        return _PHONE.sub(_PHONE_MASK, s)
+        return _phone_masked(s, col)
     return s
 
 
@@ -796,7 +817,7 @@ def _reject_values(raw: pd.DataFrame, t: Table, positions: np.ndarray) -> list[s
         vals = _objects(arr)
         if col is not None and _masks_phones(col):
             for i in np.flatnonzero(_mask(pc.match_substring_regex(arr, _PHONE_PREFILTER))):
-                vals[i] = _PHONE.sub(_PHONE_MASK, vals[i])
+                vals[i] = _phone_masked(vals[i], col)
         key = _json_string(str(c)) + ": "
         shown[str(c)] = [key + ("null" if v is None else _json_string(v)) for v in vals]
     if not shown:

@@ -579,3 +579,23 @@ def test_text_without_a_whole_date_is_no_date():
     j = v.frames["owners"]["joined_at"].tolist()
     assert j[:3] == [pd.Timestamp("2024-01-05"), pd.Timestamp("2024-05-01 10:00"),
                      pd.Timestamp("2024-01-01 10:00:00.123456")] and pd.isna(j[3])
+
+
+def test_a_phone_number_in_a_date_column_is_masked_a_date_or_unix_time_is_not():
+    # a shifted row puts an owner's mobile number into joined_at: refused, and the rejects file
+    # must not show it; a bad date, a Unix time and an Excel serial stay readable
+    owners = pd.DataFrame({"owner_id": ["o1", "o2", "o3", "o4", "o5"],
+                           "joined_at": ["13800138000", "+86 139-1234-5678", "2024-13-01", "1700000000",
+                                         "1700000000000x"]})
+    v = run(owners=owners)
+    accounting_holds(v)
+    text = v.rejects.to_csv(index=False)
+    for secret in ("13800138000", "139-1234-5678", "1234-5678"):
+        assert secret not in text
+    got = reasons(v)
+    assert got[0][0].startswith("joined_at='<digits hidden>' is")
+    assert got[1][0].startswith("joined_at='<digits hidden>' is")
+    assert got[2][0].startswith("joined_at='2024-13-01'")
+    assert got[3][0].startswith("joined_at='1700000000' is a number, not a date/time")
+    values = [json.loads(x) for x in v.rejects["values"]]
+    assert [x["joined_at"] for x in values][:3] == ["<digits hidden>", "<digits hidden>", "2024-13-01"]
