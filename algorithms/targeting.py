@@ -19,6 +19,8 @@ reactivation      first the drifting owners of :func:`graphcrm.      activities 
 ================  ==============================================  ==================================
 
 Staff, marketing opt-outs and owners in ``exclude`` never appear, whatever the source says.
+An ambassador pick with no tie to any other owner (``direct_reach`` 0: it reaches only
+themselves, as every pick of a community with no activity yet) is left out, with a note.
 An owner may appear in several programs (one row each: the table is keyed by ``(program,
 owner_id)``); :func:`collapse_targets` makes one row per owner for write-back.
 
@@ -36,7 +38,7 @@ import pandas as pd
 
 from graphcrm.algorithms.levels import activity_log
 from graphcrm.errors import AnalysisError, ConfigError
-from graphcrm.i18n import check_lang, join
+from graphcrm.i18n import check_lang, join, pick
 from graphcrm.results import Col, ResultSpec, analysis
 
 PROGRAMS: tuple[str, ...] = ("ambassador", "volunteer_invite", "referral_reward", "reactivation")
@@ -96,9 +98,18 @@ def _ambassadors(community: Any, k: int, seed: int, lang: str, blocked: set[str]
     if extra:
         opts.setdefault("exclude", extra)
     df = ambassadors(community, **opts)
+    # a pick with no tie to any other owner reaches only themselves: not worth an incentive
+    # (a community with no activity yet has only such picks)
+    alone = df["direct_reach"].to_numpy() <= 0
+    note = None
+    if alone.any():
+        n = int(alone.sum())
+        note = pick(lang, en=f"ambassador program: {n} pick(s) left out: they influence no other owner (no ties yet)",
+                    zh=f"大使计划：{n} 位人选未列入：尚未与任何其他车主建立联系，影响不到他人")
+        df = df[~alone]
     # ambassadors' declared columns: marginal_gain (owners) and reason
     out = _rows("ambassador", df["owner_id"], df["marginal_gain"], df["reason"], None)
-    return _in_order(out, df["owner_id"]), None  # the influence ranking (greedy order), not by marginal gain
+    return _in_order(out, df["owner_id"]), note  # the influence ranking (greedy order), not by marginal gain
 
 
 def _volunteers(community: Any, k: int, seed: int, lang: str) -> tuple[pd.DataFrame, str | None]:

@@ -59,7 +59,7 @@ def fake_influence(monkeypatch):
         calls.update(k=k, seed=seed, exclude=list(exclude))
         ids = list(community.owner_ids)
         return pd.DataFrame({"owner_id": ids, "marginal_gain": np.linspace(10, 1, len(ids)),
-                             "reason": ["reach"] * len(ids)})
+                             "direct_reach": np.ones(len(ids), dtype=np.int64), "reason": ["reach"] * len(ids)})
 
     mod.ambassadors = ambassadors
     monkeypatch.setitem(sys.modules, "graphcrm.algorithms.influence", mod)
@@ -295,3 +295,24 @@ def test_ambassador_program_is_the_reports_ambassadors_call():
     assert len(blocked) and not set(t["owner_id"]) & set(blocked.astype(str))
     again = influence.ambassadors(Community(tables), k=10, seed=0, exclude=sorted(blocked.astype(str)))
     assert again["owner_id"].tolist() == report["owner_id"].tolist()
+
+
+def test_an_ambassador_who_influences_no_one_is_not_targeted():
+    # five owners, only a and b tied (b commented on a's post): ambassadors() picks one of the
+    # pair (reaching both; the other adds nothing) and c, d, e, who reach only themselves
+    # (direct_reach 0): those three are left out, with a note
+    owners = pd.DataFrame({"owner_id": list("abcde")})
+    posts = pd.DataFrame({"post_id": ["p1"], "author_id": ["a"], "created_at": ["2024-06-01"]})
+    inter = pd.DataFrame({"owner_id": ["b"], "post_id": ["p1"], "kind": ["comment"], "created_at": ["2024-06-02"]})
+    c = Community.from_frames({"owners": owners, "posts": posts, "interactions": inter}, until="2024-12-31")
+    from graphcrm.algorithms.influence import ambassadors
+
+    amb = ambassadors(c, k=5, seed=0)
+    assert len(amb) == 4 and (amb["direct_reach"] == 0).sum() == 3
+    t, det = targets(c, ambassadors_k=5, programs=["ambassador"], details=True)
+    tied = set(amb.loc[amb["direct_reach"] > 0, "owner_id"])
+    assert set(t["owner_id"]) == tied and len(tied) == 1 and tied <= {"a", "b"}
+    assert any("3 pick(s) left out: they influence no other owner" in n for n in det.notes)
+    t0, det0 = targets(Community.from_frames({"owners": owners}), ambassadors_k=5, programs=["ambassador"],
+                       details=True)
+    assert t0.empty and any("5 pick(s) left out" in n for n in det0.notes)
