@@ -104,6 +104,8 @@ _DATE_SHAPE = re.compile(r"^(?:[0-9]{4,6}[/.\-][0-9]{1,2}[/.\-][0-9]{1,2}|[0-9]{
 #: ... and so is a Unix time (seconds or milliseconds) between 1990 and 2100: the reason says why it
 #: is refused; any other long digit run (a phone number in a shifted row) is masked
 _EPOCH_SECONDS = (631_152_000, 4_102_444_800)
+#: a number column's value written as a plain number (sign, digits, decimals, exponent)
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
 _PII_MASK = "<hidden: personal data>"
 _TEXT = pa.large_string()
 
@@ -294,15 +296,20 @@ def _arrow_text(values: pd.Series) -> pa.Array:
 
 
 def _masks_phones(col: Column) -> bool:
-    """Whether a column's values are text a phone number could hide in (ids and numbers are
-    shown as they are: the user needs them to find the row; dates as :func:`_phone_masked` says)."""
-    return col.type in ("str", "enum", "bool", "datetime") and col.text != "id"
+    """Whether a column's values are text a phone number could hide in: every column but the ids
+    (shown as they are: the user needs them to find the row); dates as :func:`_phone_masked`
+    says.  A number column's refused value can be a phone number a shifted row put there
+    (``points='abc13912345678' is not a number``): its long digit runs are masked too."""
+    return col.text != "id"
 
 
 def _phone_masked(s: str, col: Column) -> str:
     """``s`` with its phone-like digit runs masked.  In a date column a value shaped like a date
-    or a plausible Unix time is left as it is (the user needs it to see why it was refused); a
-    phone number that a shifted row put there is masked like anywhere else."""
+    or a plausible Unix time is left as it is, and in a number column a plain number (the user
+    needs it to see why it was refused); a phone number that a shifted row put there, with its
+    separators or among other text, is masked like anywhere else."""
+    if col.type in ("int", "float") and _PLAIN_NUMBER.match(s.strip()):
+        return s  # refused for its size or form ('1e20', '12.5' for a whole number): shown
     if col.type == "datetime":
         t = s.strip()
         if _DATE_SHAPE.match(t):

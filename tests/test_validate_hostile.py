@@ -599,3 +599,18 @@ def test_a_phone_number_in_a_date_column_is_masked_a_date_or_unix_time_is_not():
     assert got[3][0].startswith("joined_at='1700000000' is a number, not a date/time")
     values = [json.loads(x) for x in v.rejects["values"]]
     assert [x["joined_at"] for x in values][:3] == ["<digits hidden>", "<digits hidden>", "2024-13-01"]
+
+
+def test_a_phone_number_in_a_number_column_is_masked_a_plain_number_is_not():
+    owners = pd.DataFrame({"owner_id": ["o1", "o2"], "points": ["abc13912345678", "+86 139-1234-5678"]})
+    events = pd.DataFrame({"event_id": ["e1"], "starts_at": "2024-01-01", "capacity": ["99999999999999999999"]})
+    v = run(owners=owners, events=events)
+    accounting_holds(v)
+    text = v.rejects.to_csv(index=False)
+    for secret in ("13912345678", "139-1234-5678"):
+        assert secret not in text
+    got = reasons(v, "owners")
+    assert got[0] == ["points='abc<digits hidden>' is not a number"]
+    assert got[1][0].startswith("points='<digits hidden>' is not a number")
+    # a plain number refused for its size is shown: the number is the reason
+    assert reasons(v, "events")[0][0].startswith("capacity='99999999999999999999' is too large")
