@@ -270,6 +270,7 @@ class CommunityGraph:
             ignored_files=ignored_files,
             written=written,
             normalized_ids=v.normalized_ids,
+            hidden_digits=v.hidden_digits,
         )
 
     # -- reading -------------------------------------------------------------------

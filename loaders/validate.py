@@ -107,6 +107,14 @@ _EPOCH_SECONDS = (631_152_000, 4_102_444_800)
 #: a number column's value written as a plain number (sign, digits, decimals, exponent)
 _PLAIN_NUMBER = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
 _PII_MASK = "<hidden: personal data>"
+#: a digit run that is a written date (2026-10-01, 2026/10/01, 2026.10.01): not a phone number
+_DATE_RUN = re.compile(r"(?:19|20)[0-9]{2}([-/.])[0-9]{1,2}\1[0-9]{1,2}")
+
+
+def _sub_phones(s: str, repl: str = _PHONE_MASK) -> str:
+    """``s`` with every phone-like digit run replaced by ``repl``, written dates kept (an event
+    title "2026-10-01 国庆自驾" is not a phone number)."""
+    return _PHONE.sub(lambda m: m.group(0) if _DATE_RUN.fullmatch(m.group(0)) else repl, s)
 _TEXT = pa.large_string()
 
 
@@ -318,7 +326,7 @@ def _phone_masked(s: str, col: Column) -> str:
             v, (lo, hi) = int(t), _EPOCH_SECONDS
             if lo <= v <= hi or lo * 1000 <= v <= hi * 1000:
                 return s
-    return _PHONE.sub(_PHONE_MASK, s)
+    return _sub_phones(s)
 
 
 def _display(v: object, col: Column | None) -> str | None:
@@ -703,6 +711,7 @@ def _normalize(src: Source, mapping: Mapping, now: pd.Timestamp, probs: _Problem
     frame = src.frame
     out: dict[str, object] = {}
     changed_ids: dict[str, int] = {}
+    masked: dict[str, int] = {}
     value_maps = mapping.values.get(src.table, {})
     n = len(frame)
     for col in t.columns:
@@ -750,6 +759,11 @@ def _normalize(src: Source, mapping: Mapping, now: pd.Timestamp, probs: _Problem
             probs.add(emptied, col.name, f"{col.name} is empty after removing invisible characters",
                       "missing required value")
         if col.type == "str":
+            if form != "id" and not col.pii:
+                cleaned, hidden = _hide_phones(cleaned)
+                if hidden.any():
+                    masked[col.name] = int(hidden.sum())
+                    blank = blank | _is_blank(cleaned)
             # no blank: ``cleaned`` holds no null, so the if_else would copy it unchanged
             out[col.name] = _str_array(pc.if_else(pa.array(blank), pa.scalar(None, _TEXT), cleaned)
                                        if blank.any() else cleaned)
@@ -770,7 +784,26 @@ def _normalize(src: Source, mapping: Mapping, now: pd.Timestamp, probs: _Problem
             out[col.name] = vals
         else:  # pragma: no cover - the contract only has the types above
             raise AssertionError(col.type)
-    return pd.DataFrame(out, index=pd.RangeIndex(n)), changed_ids
+    return pd.DataFrame(out, index=pd.RangeIndex(n)), changed_ids, masked
+
+
+def _hide_phones(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Text with its phone-like digit runs taken out, and which values had one.  A value that
+    is nothing but such a run (a phone number a shifted row put into ``city``) becomes blank;
+    in a longer text (an event title "call 138 1234 5678") the run reads ``<digits hidden>``.
+    So no phone number reaches the store, the reports or the CRM lists through a text column."""
+    found = _mask(pc.match_substring_regex(arr, _PHONE_PREFILTER))
+    if not found.any():
+        return arr, found
+    vals = _objects(arr)
+    hit = np.zeros(len(vals), dtype=bool)
+    for i in np.flatnonzero(found):
+        v = vals[i]
+        masked = _sub_phones(v)
+        if masked != v:
+            hit[i] = True
+            vals[i] = "" if not _sub_phones(v, "").strip(" +-.()") else masked
+    return (pa.array(vals, type=_TEXT) if hit.any() else arr), hit
 
 
 def _read_problems(src: Source, n: int, probs: _Problems) -> None:
@@ -843,6 +876,8 @@ class Validated:
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
     #: per table and id column, how many values cleaning changed (see :func:`validate`)
     normalized_ids: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: per table and text column, how many values held phone-like digits, taken out (see :func:`validate`)
+    hidden_digits: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -864,6 +899,10 @@ class LoadReport:
     normalized_ids : dict
         ``{table: {column: n}}``: how many id values were changed by cleaning (invisible
         characters removed, NFKC width/compatibility forms, ``"7.0"`` -> ``"7"``); zero counts omitted.
+    hidden_digits : dict
+        ``{table: {column: n}}``: how many values of a text column (``city``, ``title`` ...)
+        held a phone-like digit run, which was not stored (the value blank if it was only that,
+        else the run as ``<digits hidden>``); zero counts omitted.
     """
 
     store: str
@@ -874,6 +913,7 @@ class LoadReport:
     ignored_files: list[str] = field(default_factory=list)
     written: dict[str, int] = field(default_factory=dict)
     normalized_ids: dict[str, dict[str, int]] = field(default_factory=dict)
+    hidden_digits: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def read(self) -> int:
@@ -911,6 +951,10 @@ class LoadReport:
         changed = [f"{t}.{c} {n:,}" for t, cols in self.normalized_ids.items() for c, n in cols.items() if n]
         if changed:
             lines.append("ids cleaned (invisible characters, full-width forms, spaces, 7.0 -> 7): " + ", ".join(changed))
+        hidden = [f"{t}.{c} {n:,}" for t, cols in self.hidden_digits.items() for c, n in cols.items() if n]
+        if hidden:
+            lines.append("phone-like digits not stored (a shifted row? the value left blank, or the digits "
+                         "as <digits hidden>): " + ", ".join(hidden))
         for t, cols in self.ignored_columns.items():
             if cols:
                 lines.append(f"{t}: columns not in the contract, not loaded: {', '.join(cols)}")
@@ -1104,6 +1148,7 @@ def validate(
     frames: dict[str, pd.DataFrame] = {}
     probs: dict[str, _Problems] = {}
     normalized: dict[str, dict[str, int]] = {}
+    hidden: dict[str, dict[str, int]] = {}
     accepted_keys: dict[str, pa.Array] = {}
     rejected_keys: dict[str, set] = {}
     post_frame: pd.DataFrame | None = None  # the posts' normalized ids and times, for interactions
@@ -1125,7 +1170,9 @@ def validate(
         nonlocal post_frame
         name = src.table
         p = _Problems()
-        frames[name], changed = _normalize(src, mapping, now, p)
+        frames[name], changed, masked = _normalize(src, mapping, now, p)
+        if masked:
+            hidden[name] = masked
         _read_problems(src, len(frames[name]), p)
         probs[name] = p
         for c, k in (src.normalized_ids or {}).items():
@@ -1198,7 +1245,7 @@ def validate(
     )
     rejects["row"] = rejects["row"].astype("int64")
     ignored = {name: src.ignored_columns for name, src in seen.items() if src.ignored_columns}
-    return Validated(clean, counts, rejects, ignored, normalized)
+    return Validated(clean, counts, rejects, ignored, normalized, hidden)
 
 
 def _slim(src: Source) -> Source:

@@ -435,6 +435,31 @@ def test_rejects_file_written_by_a_load_holds_no_name(tmp_path):
         assert "欧阳娜娜" not in r.format()
 
 
+def test_phone_numbers_in_text_columns_are_not_stored():
+    # a shifted row puts a mobile number into city; an event title carries one among its words
+    # and a date: the city is left blank, the title keeps its words and date, the rows load
+    owners = pd.DataFrame({"owner_id": ["o1", "o2", "o3"], "city": ["13812345678", "上海", "+86 139-1234-5678"],
+                           "car_model": ["ES6", "ET5", "EC6"]})
+    events = pd.DataFrame({"event_id": ["e1", "e2"], "starts_at": "2024-01-01",
+                           "title": ["2026-10-01 国庆自驾 call 138 1234 5678", "周末摄影 2026/10/03"]})
+    v = run(owners=owners, events=events)
+    accounting_holds(v)
+    assert v.rejects.empty
+    assert v.frames["owners"]["city"].tolist()[1] == "上海"
+    assert v.frames["owners"]["city"].isna().tolist() == [True, False, True]
+    assert v.frames["events"]["title"].tolist() == ["2026-10-01 国庆自驾 call <digits hidden>", "周末摄影 2026/10/03"]
+    assert v.hidden_digits == {"owners": {"city": 2}, "events": {"title": 1}}
+
+
+def test_a_phone_number_in_an_update_never_blanks_the_stored_value(tmp_path):
+    with graphcrm.open(tmp_path / "s.duckdb") as cg:
+        cg.load({"owners": pd.DataFrame({"owner_id": ["o1", "o2"], "city": ["上海", "北京"]})}, now=NOW)
+        r = cg.load({"owners": pd.DataFrame({"owner_id": ["o1"], "city": ["13812345678"]})}, now=NOW)
+        assert "phone-like digits not stored" in r.format() and "owners.city 1" in r.format()
+        assert "13812345678" not in r.format()
+        assert cg.table("owners").set_index("owner_id")["city"].to_dict() == {"o1": "上海", "o2": "北京"}
+
+
 # ---- 7. other values of the same kind --------------------------------------------------------
 def test_yes_no_and_enum_spellings():
     owners = pd.DataFrame({"owner_id": [f"o{i}" for i in range(8)],
