@@ -251,6 +251,10 @@ class CommunityGraph:
             now_ts = pd.Timestamp(now) if now is not None else None
             v = validate(sources, mapping=m, lookup=lookup, now=now_ts, release=True)  # raw text freed table by table
             del sources
+            from graphcrm.privacy import phone_like
+
+            owners = v.frames.get("owners")
+            phone_ids = int(phone_like(owners["owner_id"]).sum()) if owners is not None and len(owners) else 0
             rejects_file.stage(v.rejects[REJECT_COLUMNS])  # written in full before the commit
             step("write")
             try:
@@ -271,6 +275,7 @@ class CommunityGraph:
             written=written,
             normalized_ids=v.normalized_ids,
             hidden_digits=v.hidden_digits,
+            phone_like_ids=phone_ids,
         )
 
     # -- reading -------------------------------------------------------------------

@@ -903,6 +903,9 @@ class LoadReport:
         ``{table: {column: n}}``: how many values of a text column (``city``, ``title`` ...)
         held a phone-like digit run, which was not stored (the value blank if it was only that,
         else the run as ``<digits hidden>``); zero counts omitted.
+    phone_like_ids : int
+        How many of the owner ids loaded look like phone numbers (:func:`graphcrm.privacy.phone_like`):
+        the report shows them masked (``138****5678``), the store and the CRM lists keep them.
     """
 
     store: str
@@ -914,6 +917,7 @@ class LoadReport:
     written: dict[str, int] = field(default_factory=dict)
     normalized_ids: dict[str, dict[str, int]] = field(default_factory=dict)
     hidden_digits: dict[str, dict[str, int]] = field(default_factory=dict)
+    phone_like_ids: int = 0
 
     @property
     def read(self) -> int:
@@ -955,6 +959,10 @@ class LoadReport:
         if hidden:
             lines.append("phone-like digits not stored (a shifted row? the value left blank, or the digits "
                          "as <digits hidden>): " + ", ".join(hidden))
+        if self.phone_like_ids:
+            lines.append(f"owners: {self.phone_like_ids:,} owner ids look like phone numbers: the report shows "
+                         f"them as 138****5678; the store and the CRM lists keep them (a member number as "
+                         f"owner_id keeps phone numbers out of every output)")
         for t, cols in self.ignored_columns.items():
             if cols:
                 lines.append(f"{t}: columns not in the contract, not loaded: {', '.join(cols)}")

@@ -42,6 +42,7 @@ import pandas as pd
 from graphcrm.contract import CONVERTED_STAGES
 from graphcrm.errors import GraphCRMError, ResultContractError
 from graphcrm.i18n import check_lang, error_text
+from graphcrm.privacy import PhoneIdMask
 from graphcrm.progress import Progress, steps
 from graphcrm.reports import charts
 from graphcrm.reports import headline as hl
@@ -126,6 +127,8 @@ class _Ctx:
     segment: Any = None  #: graphcrm.segments.Segment or None (all owners)
     seg_owners: Any = None  #: the segment's owner ids (set) or None
     meta: dict = field(default_factory=dict)
+    #: the owner ids that are phone numbers, masked in the page and the CSV tables (graphcrm.privacy)
+    phone_ids: PhoneIdMask = field(default_factory=lambda: PhoneIdMask(()))
     results: dict = field(default_factory=dict)  #: what a later section reads (targets, issues, drifting owners, counts)
     csvs: list = field(default_factory=list)
     section: str = ""  #: the section being built
@@ -172,6 +175,7 @@ class _Ctx:
         from graphcrm.reports.text import csv_header
 
         df = round_for_people(_drop_pii(df))
+        df = self.phone_ids.frame(df)
         if self.csv_lang == "zh":
             df = df.rename(columns={c: csv_header(str(c), "zh") for c in df.columns})
         self.csv_dir.mkdir(parents=True, exist_ok=True)
@@ -1737,6 +1741,8 @@ def build_report(
         city = o["city"].fillna("").astype(str) if "city" in o else pd.Series("", index=o.index)
         model = o["car_model"].fillna("").astype(str) if "car_model" in o else pd.Series("", index=o.index)
         ctx.meta = dict(zip(o["owner_id"].astype(str), zip(city, model)))
+        # owner ids that are phone numbers are shown masked in the page and its CSV tables
+        ctx.phone_ids = PhoneIdMask(ctx.full.owner_ids)
         if segment is not None:
             from graphcrm.segments import Segment
 
@@ -1754,7 +1760,7 @@ def build_report(
         built_sections = [built[key] for key, _ in chosen]
         step("write")
         generated = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-        page = _page(ctx, built_sections, generated=generated)
+        page = ctx.phone_ids.text(_page(ctx, built_sections, generated=generated))
         path.write_text(page, encoding="utf-8")
     log.info("report written to %s (%d CSV files in %s)", path, len(ctx.csvs), csv_path)
     return path
