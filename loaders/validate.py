@@ -92,6 +92,9 @@ _NONFINITE_TEXT = r"(?i)^[+-]?(inf|infinity|nan)$"
 _NUMBER_TEXT = r"^[0-9]+(\.[0-9]+)?$"
 #: text that names a whole date (a 4-digit year, or day/month/year with 2-digit year)
 _HAS_DATE = r"[0-9]{4}|(^|[^0-9])[0-9]{1,2}[/.\-][0-9]{1,2}[/.\-][0-9]{2}([^0-9]|$)"
+#: a date written the Chinese way, 2026年1月2日 or 2026年1月2号, with an optional time after it
+#: (what Excel with a Chinese locale and many Chinese systems export as text)
+_CN_DATE = r"^([0-9]{4})\s*年\s*([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*[日号]\s*(.*)$"
 #: date words pandas would turn into the time of the load (so a re-load would change the value)
 _RELATIVE_DATES = {"now", "today", "yesterday", "tomorrow"}
 #: phone-like digit runs (7+ digits, optional + and single separators) masked in the rejects file
@@ -493,6 +496,9 @@ def _parse_text_dates(arr: pa.Array, present: np.ndarray) -> np.ndarray:
     rest = np.flatnonzero(np.isnat(got))
     if len(rest):  # everything else through pandas, as before
         other = sel.take(pa.array(rest))
+        if _any(pc.match_substring_regex(other, _CN_DATE)):  # 2026年1月2日 (14:30): as 2026-1-2 (14:30)
+            other = pc.replace_substring_regex(other, pattern=_CN_DATE, replacement=r"\1-\2-\3 \4")
+            other = pc.utf8_trim_whitespace(other)
         relative = _mask(pc.is_in(pc.utf8_lower(other), value_set=pa.array(sorted(_RELATIVE_DATES), type=_TEXT)))
         # the flexible parser fills a missing year or date from defaults (year 1, today): only
         # text naming a whole date may use it ("10:00" and "5 May" are no dates)

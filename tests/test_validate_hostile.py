@@ -639,3 +639,18 @@ def test_a_phone_number_in_a_number_column_is_masked_a_plain_number_is_not():
     assert got[1][0].startswith("points='<digits hidden>' is not a number")
     # a plain number refused for its size is shown: the number is the reason
     assert reasons(v, "events")[0][0].startswith("capacity='99999999999999999999' is too large")
+
+
+def test_dates_written_the_chinese_way():
+    # Excel with a Chinese locale and many Chinese systems export dates as 2026年1月2日 text
+    owners = pd.DataFrame({"owner_id": [f"o{i}" for i in range(6)],
+                           "joined_at": ["2024年1月2日", "2024年12月31日 14:30", "2024 年 3 月 5 号", "２０２４年１月２日",
+                                         "2024年13月1日", "二〇二四年一月二日"]})
+    v = run(owners=owners)
+    accounting_holds(v)
+    j = v.frames["owners"].set_index("owner_id")["joined_at"]
+    assert j["o0"] == pd.Timestamp("2024-01-02") and j["o1"] == pd.Timestamp("2024-12-31 14:30")
+    assert j["o2"] == pd.Timestamp("2024-03-05") and j["o3"] == pd.Timestamp("2024-01-02")
+    got = reasons(v)
+    assert sorted(got) == [4, 5]  # no 13th month; Chinese numerals are not read
+    assert got[4] == ["joined_at='2024年13月1日' is not a valid date/time (use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)"]
