@@ -110,6 +110,13 @@ _EPOCH_SECONDS = (631_152_000, 4_102_444_800)
 #: a number column's value written as a plain number (sign, digits, decimals, exponent)
 _PLAIN_NUMBER = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
 _PII_MASK = "<hidden: personal data>"
+#: what a label column's value must look like to be taken for a phone number: a Chinese mobile
+#: (+86 optional, single spaces or hyphens allowed), a Chinese landline with its area code
+#: (021-12345678), or "+" and 7-15 digits
+_LABEL_PHONE = re.compile(r"(?<![0-9])(?:(?:\+?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]){8}|0[0-9]{2,3}-[0-9]{7,8}"
+                          r"|\+[0-9](?:[ -]?[0-9]){6,14})(?![0-9])")
+#: the same without the look-arounds, for Arrow's RE2 (a superset: the Python pattern decides)
+_LABEL_PHONE_PREFILTER = r"1[3-9][0-9]([ -]?[0-9]){8}|0[0-9]{2,3}-[0-9]{7,8}|\+[0-9]([ -]?[0-9]){6,14}"
 #: a digit run that is a written date (2026-10-01, 2026/10/01, 2026.10.01): not a phone number
 _DATE_RUN = re.compile(r"(?:19|20)[0-9]{2}([-/.])[0-9]{1,2}\1[0-9]{1,2}")
 
@@ -766,7 +773,7 @@ def _normalize(src: Source, mapping: Mapping, now: pd.Timestamp, probs: _Problem
                       "missing required value")
         if col.type == "str":
             if form != "id" and not col.pii:
-                cleaned, hidden = _hide_phones(cleaned)
+                cleaned, hidden = _hide_phones(cleaned, form)
                 if hidden.any():
                     masked[col.name] = int(hidden.sum())
                     blank = blank | _is_blank(cleaned)
@@ -793,22 +800,32 @@ def _normalize(src: Source, mapping: Mapping, now: pd.Timestamp, probs: _Problem
     return pd.DataFrame(out, index=pd.RangeIndex(n)), changed_ids, masked
 
 
-def _hide_phones(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """Text with its phone-like digit runs taken out, and which values had one.  A value that
-    is nothing but such a run (a phone number a shifted row put into ``city``) becomes blank;
-    in a longer text (an event title "call 138 1234 5678") the run reads ``<digits hidden>``.
-    So no phone number reaches the store, the reports or the CRM lists through a text column."""
-    found = _mask(pc.match_substring_regex(arr, _PHONE_PREFILTER))
+def _hide_phones(arr: pa.Array, form: str) -> tuple[pa.Array, np.ndarray]:
+    """Text with its phone numbers taken out, and which values had one.  A value that is nothing
+    but a phone number (one a shifted row put into ``city``) becomes blank; in a longer text (an
+    event title "call 138 1234 5678") the number reads ``<digits hidden>``.  So no phone number
+    reaches the store, the reports or the CRM lists through a text column.
+
+    Free text (``title``) loses every phone-like digit run (7+ digits, as in the rejects file;
+    written dates kept).  A label (``city``, ``region``, ``kind``, ``channel`` ...) loses only what
+    is shaped like a phone number (:data:`_LABEL_PHONE`: a Chinese mobile or landline, or ``+``
+    and 7-15 digits), so a 9- or 12-digit region or channel code stays as it is."""
+    pattern = _PHONE_PREFILTER if form == "free" else _LABEL_PHONE_PREFILTER
+    found = _mask(pc.match_substring_regex(arr, pattern))
     if not found.any():
         return arr, found
     vals = _objects(arr)
     hit = np.zeros(len(vals), dtype=bool)
+
+    def sub(v: str, repl: str) -> str:
+        return _sub_phones(v, repl) if form == "free" else _LABEL_PHONE.sub(repl, v)
+
     for i in np.flatnonzero(found):
         v = vals[i]
-        masked = _sub_phones(v)
+        masked = sub(v, _PHONE_MASK)
         if masked != v:
             hit[i] = True
-            vals[i] = "" if not _sub_phones(v, "").strip(" +-.()") else masked
+            vals[i] = "" if not sub(v, "").strip(" +-.()") else masked
     return (pa.array(vals, type=_TEXT) if hit.any() else arr), hit
 
 

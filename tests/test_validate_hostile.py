@@ -439,7 +439,7 @@ def test_phone_numbers_in_text_columns_are_not_stored():
     # a shifted row puts a mobile number into city; an event title carries one among its words
     # and a date: the city is left blank, the title keeps its words and date, the rows load
     owners = pd.DataFrame({"owner_id": ["o1", "o2", "o3"], "city": ["13812345678", "上海", "+86 139-1234-5678"],
-                           "car_model": ["ES6", "ET5", "EC6"]})
+                           "region": ["310115000000", "021-12345678", "东区"], "car_model": ["ES6", "ET5", "EC6"]})
     events = pd.DataFrame({"event_id": ["e1", "e2"], "starts_at": "2024-01-01",
                            "title": ["2026-10-01 国庆自驾 call 138 1234 5678", "周末摄影 2026/10/03"]})
     v = run(owners=owners, events=events)
@@ -447,8 +447,11 @@ def test_phone_numbers_in_text_columns_are_not_stored():
     assert v.rejects.empty
     assert v.frames["owners"]["city"].tolist()[1] == "上海"
     assert v.frames["owners"]["city"].isna().tolist() == [True, False, True]
+    # a label loses only what is shaped like a phone number: a 12-digit region code stays, a landline goes
+    assert v.frames["owners"]["region"].tolist()[0] == "310115000000"
+    assert v.frames["owners"]["region"].isna().tolist() == [False, True, False]
     assert v.frames["events"]["title"].tolist() == ["2026-10-01 国庆自驾 call <digits hidden>", "周末摄影 2026/10/03"]
-    assert v.hidden_digits == {"owners": {"city": 2}, "events": {"title": 1}}
+    assert v.hidden_digits == {"owners": {"city": 2, "region": 1}, "events": {"title": 1}}
 
 
 def test_a_phone_number_in_an_update_never_blanks_the_stored_value(tmp_path):
