@@ -81,7 +81,9 @@ def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None
     Each result is computed once: the report and the targets reuse the analyses run before
     them, and on the embedded store every result is kept keyed by the data version (bumped by
     each load) and the options, so running the job again on unchanged data, or ``graphcrm
-    report`` afterwards, reuses them (--fresh recomputes).  Prints the seconds of each step.
+    report`` afterwards, reuses them (--fresh recomputes).  Prints the seconds of each step; a
+    step the data cannot carry (no owner flagged as a volunteer) is printed as skipped with its
+    reason and the job goes on, as a report section the data cannot carry says why.
 
     With --jobs 2 (the default with an idle second CPU, up to 300,000 owners) work that needs only
     the tables runs in a second process beside the other steps: ambassadors, contribution,
