@@ -248,6 +248,12 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("credit_max_hops", "max_hops must be 1 or 2 under probability='credit' (the credit-distribution model) (chains of at most 2 exposures), got {value}",
      "在 `probability='credit'`（历史行为归因模型）下 `max_hops` 必须为 1 或 2（最多 2 次接触的链），实际为 {value}"),
     # -- loading (the messages a first load meets most) ----------------------------------------------
+    ("in_nothing_loaded", "nothing was loaded:", "未导入任何数据："),
+    ("in_missing_columns",
+     "{path}: missing required column(s) {cols} for table {table}; found {found}. Rename the header(s) or map "
+     "them in a mapping file ([{section}.columns] \"your header\" = \"{col}\")",
+     "{path}：表 {table} 缺少必需的列 {cols}；文件中的列为 {found}。请重命名表头，或在映射文件中对应"
+     "（[{section}.columns] \"你的表头\" = \"{col}\"）"),
     ("in_missing", "{path}: no such file or folder", "{path}：没有这个文件或文件夹"),
     ("in_empty", "{path}: the file is empty (it needs at least a header row)", "{path}：文件是空的（至少需要一行表头）"),
     ("in_no_header", "{path}: the file holds no header row (every line is empty)", "{path}：文件没有表头（每一行都是空的）"),
@@ -285,6 +291,7 @@ _FRAGMENT_TEMPLATES: tuple[tuple[str, str], ...] = (
 _VALUE_SUBS: tuple[tuple[re.Pattern, str], ...] = (
     (re.compile(r", … \((\d[\d,]*) more\)"), r"，…（另有 \1 个）"),
     (re.compile(r"\(none recorded\)"), "（无记录）"),
+    (re.compile(r" \(ignored headers: (.*)\)"), r"（已忽略的表头：\1）"),
 )
 
 
@@ -371,6 +378,13 @@ def error_text(exc: BaseException, lang: str = "en") -> str:
         return str(exc)
     code, params = getattr(exc, "code", None), dict(getattr(exc, "params", None) or {})
     if code not in MESSAGES:
+        # a message of several lines (``nothing was loaded:`` and one line per file): each line
+        # as the catalogue says, when it knows every one
+        lines = str(exc).split("\n")
+        if len(lines) > 1:
+            known = [recognise(line) for line in lines]
+            if all(k is not None for k in known):
+                return "\n".join(message(c, "zh", **p) for c, p in known)
         found = recognise(str(exc))
         if found is None:
             return f"{UNTRANSLATED_ZH}{exc}"

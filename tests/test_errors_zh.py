@@ -84,8 +84,15 @@ def _cases(store: str, tmp) -> list[tuple[list[str], str, list[str]]]:
     (tmp / "badcost.toml").write_text('[ambassadors]\ncosts = "costs.csv"\nbudget = 10\n', encoding="utf-8")
     (tmp / "folder").mkdir(exist_ok=True)
     (tmp / "folder" / "owners.csv").write_text("owner_id\nO1\n", encoding="utf-8")  # an input table
+    (tmp / "badhdr").mkdir(exist_ok=True)  # two files lacking required columns: a message of three lines
+    (tmp / "badhdr" / "owners.csv").write_text("owner_id\nO1\n", encoding="utf-8")
+    (tmp / "badhdr" / "posts.csv").write_text("post_id,created_at,mood\np1,2026-01-01,x\n", encoding="utf-8")
+    (tmp / "badhdr" / "referrals.csv").write_text("referrer_id,referee_id\nO1,O1\n", encoding="utf-8")
     keep = [store, missing, str(tmp)]
     return [
+        (["run", str(tmp / "badhdr"), "--store", str(tmp / "new.duckdb"), "--rejects", str(tmp / "rj.csv"),
+          "-o", str(tmp / "w.html"), "--no-progress"],
+         "缺少必需的列", [*keep, "posts.csv", "referrals.csv", "posts", "referrals", "stage", "mood"]),
         (["kocs", "--store", missing], "处没有存储", keep),
         (["kocs", "--store", store, "--since", "2026-13-01"], "不是日期", keep),
         (["circles", "--store", store, "--since", "2026-03-01", "--until", "2026-01-01"], "晚于结束日期", keep),
