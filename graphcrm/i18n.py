@@ -254,6 +254,17 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
      "them in a mapping file ([{section}.columns] \"your header\" = \"{col}\")",
      "{path}：表 {table} 缺少必需的列 {cols}；文件中的列为 {found}。请重命名表头，或在映射文件中对应"
      "（[{section}.columns] \"你的表头\" = \"{col}\"）"),
+    ("in_no_tables",
+     "{path}: no table files found; expected some of {expected} (read: {suffixes}; or a workbook with sheets "
+     "named like the tables; or name your files in a mapping file's [table] file = ...){rest}",
+     "{path}：没有找到数据表文件；应有以下文件中的若干个：{expected}（可读的格式：{suffixes}；或工作表与表同名的工作簿；"
+     "或在映射文件的 [table] file = ... 中写明文件名）{rest}"),
+    ("in_dup_header",
+     "{path}: the header names {name} twice (columns {a} and {b}); rename or remove one - which of the two "
+     "holds the {col} values cannot be guessed",
+     "{path}：表头中 {name} 出现了两次（第 {a} 列和第 {b} 列）；请重命名或删除其中一列——无法判断哪一列是 {col} 的值"),
+    ("in_mapping_no_file", "mapping says table {table} is in {path}, but that file does not exist",
+     "映射文件写明表 {table} 在 {path}，但该文件不存在"),
     ("in_missing", "{path}: no such file or folder", "{path}：没有这个文件或文件夹"),
     ("in_empty", "{path}: the file is empty (it needs at least a header row)", "{path}：文件是空的（至少需要一行表头）"),
     ("in_no_header", "{path}: the file holds no header row (every line is empty)", "{path}：文件没有表头（每一行都是空的）"),
@@ -292,6 +303,8 @@ _VALUE_SUBS: tuple[tuple[re.Pattern, str], ...] = (
     (re.compile(r", … \((\d[\d,]*) more\)"), r"，…（另有 \1 个）"),
     (re.compile(r"\(none recorded\)"), "（无记录）"),
     (re.compile(r" \(ignored headers: (.*)\)"), r"（已忽略的表头：\1）"),
+    (re.compile(r"^\. The folder holds: (.*)$", re.S), r"。文件夹中有：\1"),
+    (re.compile(r"^\. The folder is empty$"), "。文件夹是空的"),
 )
 
 

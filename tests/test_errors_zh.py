@@ -88,8 +88,21 @@ def _cases(store: str, tmp) -> list[tuple[list[str], str, list[str]]]:
     (tmp / "badhdr" / "owners.csv").write_text("owner_id\nO1\n", encoding="utf-8")
     (tmp / "badhdr" / "posts.csv").write_text("post_id,created_at,mood\np1,2026-01-01,x\n", encoding="utf-8")
     (tmp / "badhdr" / "referrals.csv").write_text("referrer_id,referee_id\nO1,O1\n", encoding="utf-8")
+    (tmp / "notables").mkdir(exist_ok=True)
+    (tmp / "notables" / "stuff.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    (tmp / "duphdr").mkdir(exist_ok=True)
+    (tmp / "duphdr" / "owners.csv").write_text("owner_id,owner_id\nO1,O2\n", encoding="utf-8")
+    (tmp / "nofile.toml").write_text('[owners]\nfile = "nope.csv"\n', encoding="utf-8")
     keep = [store, missing, str(tmp)]
+    run = ["--store", str(tmp / "new2.duckdb"), "--rejects", str(tmp / "rj2.csv"), "-o", str(tmp / "w2.html"),
+           "--no-progress"]
+    files = ["owners.csv", "events.csv", "posts.csv", "referrals.csv", "attendance.csv", "interactions.csv",
+             "stuff.csv", ".csv .tsv .txt .parquet .pq .xlsx .xlsm .xlsb .xls .ods", "[table] file = ...", "nope.csv"]
     return [
+        (["run", str(tmp / "notables"), *run], "没有找到数据表文件", [*keep, *files]),
+        (["run", str(tmp / "duphdr"), *run], "出现了两次", [*keep, "owners.csv"]),
+        (["run", str(tmp / "duphdr"), "--mapping", str(tmp / "nofile.toml"), *run], "该文件不存在",
+         [*keep, "owners", *files]),
         (["run", str(tmp / "badhdr"), "--store", str(tmp / "new.duckdb"), "--rejects", str(tmp / "rj.csv"),
           "-o", str(tmp / "w.html"), "--no-progress"],
          "缺少必需的列", [*keep, "posts.csv", "referrals.csv", "posts", "referrals", "stage", "mood"]),
