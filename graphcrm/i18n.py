@@ -265,6 +265,25 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
      "{path}：表头中 {name} 出现了两次（第 {a} 列和第 {b} 列）；请重命名或删除其中一列——无法判断哪一列是 {col} 的值"),
     ("in_mapping_no_file", "mapping says table {table} is in {path}, but that file does not exist",
      "映射文件写明表 {table} 在 {path}，但该文件不存在"),
+    ("in_encoding", "{path}: unknown encoding {name} (try utf-8, gb18030 or utf-16)",
+     "{path}：未知的编码 {name}（可试 utf-8、gb18030 或 utf-16）"),
+    ("in_mixed",
+     "{path}: mixed text encodings: {n_u} line(s) are UTF-8 (first: line {first_u}) but {n_o} line(s) are not "
+     "(first: line {first_o}, {how}). Read as one encoding the other lines would be garbled (UTF-8 '北京' read "
+     "as GB18030 shows '鍖椾含'), so nothing was loaded. Re-save the whole file in one encoding (UTF-8) and load it again",
+     "{path}：文件混用了两种编码：{n_u} 行是 UTF-8（第一处：第 {first_u} 行），{n_o} 行不是（第一处：第 {first_o} 行，{how}）。"
+     "按任何一种编码读取，另一部分都会变成乱码（UTF-8 的“北京”按 GB18030 读取会显示“鍖椾含”），因此未导入任何数据。"
+     "请把整个文件另存为同一种编码（UTF-8）后重新导入"),
+    ("in_not_workbook", "{path}: not an Excel/OpenDocument workbook (its bytes are not a workbook's).{hint}",
+     "{path}：不是 Excel/OpenDocument 工作簿（文件内容不是工作簿格式）。{hint}"),
+    ("in_bad_workbook", "{path}: not a readable workbook{extra}: {detail}", "{path}：无法读取的工作簿{extra}：{detail}"),
+    ("in_sheet_read", "{path}: sheet {sheet} cannot be read: {detail}", "{path}：无法读取工作表 {sheet}：{detail}"),
+    ("in_sheet_empty", "{path}: sheet {sheet} is empty (it needs at least a header row)",
+     "{path}：工作表 {sheet} 是空的（至少需要一行表头）"),
+    ("in_bad_parquet", "{path}: not a readable Parquet file ({detail})", "{path}：无法读取的 Parquet 文件（{detail}）"),
+    ("in_list_folder", "{path}: cannot list the folder ({detail})", "{path}：无法列出文件夹内容（{detail}）"),
+    ("in_mapping_sheet", "the mapping names a sheet for table {table}, but {path} is not a workbook",
+     "映射文件为表 {table} 指定了工作表，但 {path} 不是工作簿"),
     ("in_missing", "{path}: no such file or folder", "{path}：没有这个文件或文件夹"),
     ("in_empty", "{path}: the file is empty (it needs at least a header row)", "{path}：文件是空的（至少需要一行表头）"),
     ("in_no_header", "{path}: the file holds no header row (every line is empty)", "{path}：文件没有表头（每一行都是空的）"),
@@ -305,6 +324,10 @@ _VALUE_SUBS: tuple[tuple[re.Pattern, str], ...] = (
     (re.compile(r" \(ignored headers: (.*)\)"), r"（已忽略的表头：\1）"),
     (re.compile(r"^\. The folder holds: (.*)$", re.S), r"。文件夹中有：\1"),
     (re.compile(r"^\. The folder is empty$"), "。文件夹是空的"),
+    (re.compile(r"^which reads as (.*)$"), r"按 \1 可以读出"),
+    (re.compile(r"^which is not valid (.*) either: damaged bytes\?$"), r"按 \1 也读不出：字节损坏？"),
+    (re.compile(r"^ It looks like text: rename it to \.csv\.$"), "它看起来是文本文件：请改名为 .csv。"),
+    (re.compile(r"^ \(is it password-protected\? remove the password and save again\)$"), "（是否设置了密码？请去掉密码后重新保存）"),
 )
 
 
