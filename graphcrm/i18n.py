@@ -284,6 +284,32 @@ _ENTRIES: tuple[tuple[str, str, str], ...] = (
     ("in_list_folder", "{path}: cannot list the folder ({detail})", "{path}：无法列出文件夹内容（{detail}）"),
     ("in_mapping_sheet", "the mapping names a sheet for table {table}, but {path} is not a workbook",
      "映射文件为表 {table} 指定了工作表，但 {path} 不是工作簿"),
+    # -- the mapping file (where Chinese headers are described) ---------------------------------------
+    ("mp_unusable", "mapping {path} is not usable:", "映射文件 {path} 无法使用："),
+    ("mp_unusable_kind", "mapping {path} is not usable: expected tables such as [owners], got {kind}",
+     "映射文件 {path} 无法使用：应为 [owners] 这样的表，实际为{kind}"),
+    ("mp_unknown_table", "unknown table [{table}] (tables: {tables})", "未知的表 [{table}]（可用的表：{tables}）"),
+    ("mp_section_kind", "[{table}] must be a table of settings ({settings}), not {kind}",
+     "[{table}] 必须是一组设置（{settings}），而不是{kind}"),
+    ("mp_setting_str", "[{table}] {key} must be a string ({key2} = \"...\"), not {kind}",
+     "[{table}] {key} 必须是字符串（{key2} = \"...\"），而不是{kind}"),
+    ("mp_setting_empty", "[{table}] {key} is empty", "[{table}] {key} 是空的"),
+    ("mp_columns_kind", "[{table}.columns] must map your header to a contract column (\"your header\" = \"column\"), "
+                        "not {kind}",
+     "[{table}.columns] 必须把你的表头对应到数据契约中的列（\"你的表头\" = \"列名\"），而不是{kind}"),
+    ("mp_column_str", "[{table}.columns] {src} must name one contract column as a string "
+                      "(e.g. \"{src2}\" = \"{col}\"), not {kind}",
+     "[{table}.columns] {src} 必须以字符串写出一个数据契约中的列（例如 \"{src2}\" = \"{col}\"），而不是{kind}"),
+    ("mp_column_unknown", "[{table}.columns] {src} maps to {dst}, which is not a column of {table2} ({cols})",
+     "[{table}.columns] {src} 对应到 {dst}，但 {table2} 没有这一列（可用的列：{cols}）"),
+    ("mp_values_kind", "[{table}.values] must hold one table per column, not {kind}",
+     "[{table}.values] 必须为每一列写一组取值对应，而不是{kind}"),
+    ("mp_values_col", "[{table}.values.{col}] names no column of {table2}", "[{table}.values.{col}]：{table2} 没有这一列"),
+    ("mp_unknown_setting", "[{table}] has unknown setting {key} (use {settings})",
+     "[{table}] 有未知的设置 {key}（可用：{settings}）"),
+    ("mp_no_file", "mapping file {path} does not exist", "映射文件 {path} 不存在"),
+    ("mp_read", "mapping file {path} cannot be read ({detail})", "无法读取映射文件 {path}（{detail}）"),
+    ("mp_toml", "mapping file {path} is not valid UTF-8 TOML: {detail}", "映射文件 {path} 不是有效的 UTF-8 TOML：{detail}"),
     ("in_missing", "{path}: no such file or folder", "{path}：没有这个文件或文件夹"),
     ("in_empty", "{path}: the file is empty (it needs at least a header row)", "{path}：文件是空的（至少需要一行表头）"),
     ("in_no_header", "{path}: the file holds no header row (every line is empty)", "{path}：文件没有表头（每一行都是空的）"),
@@ -325,6 +351,10 @@ _VALUE_SUBS: tuple[tuple[re.Pattern, str], ...] = (
     (re.compile(r"^\. The folder holds: (.*)$", re.S), r"。文件夹中有：\1"),
     (re.compile(r"^\. The folder is empty$"), "。文件夹是空的"),
     (re.compile(r"^which reads as (.*)$"), r"按 \1 可以读出"),
+    (re.compile(r"^a number \((.*)\)$"), r"数字（\1）"),
+    (re.compile(r"^a string \((.*)\)$"), r"字符串（\1）"),
+    (re.compile(r"^a list$"), "列表"),
+    (re.compile(r"^a table$"), "一张表"),
     (re.compile(r"^which is not valid (.*) either: damaged bytes\?$"), r"按 \1 也读不出：字节损坏？"),
     (re.compile(r"^ It looks like text: rename it to \.csv\.$"), "它看起来是文本文件：请改名为 .csv。"),
     (re.compile(r"^ \(is it password-protected\? remove the password and save again\)$"), "（是否设置了密码？请去掉密码后重新保存）"),
@@ -418,9 +448,10 @@ def error_text(exc: BaseException, lang: str = "en") -> str:
         # as the catalogue says, when it knows every one
         lines = str(exc).split("\n")
         if len(lines) > 1:
-            known = [recognise(line) for line in lines]
+            bullets = [re.match(r"(\s*-\s+)?(.*)\Z", line, flags=re.S) for line in lines]  # "  - a problem"
+            known = [recognise(b.group(2)) for b in bullets]
             if all(k is not None for k in known):
-                return "\n".join(message(c, "zh", **p) for c, p in known)
+                return "\n".join((b.group(1) or "") + message(c, "zh", **p) for b, (c, p) in zip(bullets, known))
         found = recognise(str(exc))
         if found is None:
             return f"{UNTRANSLATED_ZH}{exc}"

@@ -97,6 +97,8 @@ def _cases(store: str, tmp) -> list[tuple[list[str], str, list[str]]]:
     (tmp / "mixed" / "owners.csv").write_bytes("owner_id,city\nO1,上海\n".encode() + "O2,北京\n".encode("gb18030"))
     (tmp / "fakebook").mkdir(exist_ok=True)
     (tmp / "fakebook" / "owners.xlsx").write_text("owner_id\nO1\n", encoding="utf-8")
+    (tmp / "badmap.toml").write_text('[owners.columns]\n"车主" = "ownr_id"\n[evnts]\nfile = "x.csv"\n[posts]\nfile = 3\n',
+                                    encoding="utf-8")
     keep = [store, missing, str(tmp)]
     run = ["--store", str(tmp / "new2.duckdb"), "--rejects", str(tmp / "rj2.csv"), "-o", str(tmp / "w2.html"),
            "--no-progress"]
@@ -105,6 +107,9 @@ def _cases(store: str, tmp) -> list[tuple[list[str], str, list[str]]]:
     return [
         (["run", str(tmp / "notables"), *run], "没有找到数据表文件", [*keep, *files]),
         (["run", str(tmp / "duphdr"), *run], "出现了两次", [*keep, "owners.csv"]),
+        (["run", str(tmp / "duphdr"), "--mapping", str(tmp / "badmap.toml"), *run], "映射文件",
+         [*keep, "owners", "events", "posts", "referrals", "attendance", "interactions", "evnts", "name", "city",
+          "region", "points", "contribution", "file", "sheet", "columns", "values"]),
         (["run", str(tmp / "mixed"), *run], "混用了两种编码", [*keep, "owners.csv", "UTF-8", "GB18030/GBK", "GB18030"]),
         (["run", str(tmp / "fakebook"), *run], "不是 Excel/OpenDocument 工作簿", [*keep, "owners.xlsx", "Excel/OpenDocument",
                                                                              ".csv"]),
