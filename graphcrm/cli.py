@@ -59,8 +59,10 @@ def cli() -> None:
               help="Where to write rejected rows (default ./graphcrm-rejects.csv; never an input file). "
                    "A load with no rejects removes an earlier rejects file there.")
 @store_option
+@lang_option
 @handle_errors
-def load(path: Path, mapping: Path | None, encoding: str | None, rejects_path: Path | None, store: str | None) -> None:
+def load(path: Path, mapping: Path | None, encoding: str | None, rejects_path: Path | None, store: str | None,
+         lang: str = "en") -> None:
     """Validate and load a folder of CSV/Parquet exports (or one table file).
 
     Prints, per table, rows read / loaded / rejected and where the rejects file is.
@@ -68,7 +70,7 @@ def load(path: Path, mapping: Path | None, encoding: str | None, rejects_path: P
     """
     cg = open_cg(store)
     report = cg.load(path, mapping=mapping, encoding=encoding, rejects_path=rejects_path)
-    click.echo(report.format())
+    click.echo(report.format(lang))
 
 
 @cli.command()

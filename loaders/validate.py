@@ -889,6 +889,14 @@ def _reject_values(raw: pd.DataFrame, t: Table, positions: np.ndarray) -> list[s
 
 
 # ---- results -------------------------------------------------------------------------------
+#: the kinds of reject reasons (``reason_kind``) in Chinese, for the load summary
+REASON_KINDS_ZH: dict[str, str] = {
+    "missing required value": "缺少必填值", "impossible date": "不可能的日期", "not a number": "不是数字",
+    "bad enum value": "取值不在可选范围", "bad yes/no value": "不是是/否值", "duplicate key": "重复的主键",
+    "unknown reference": "引用了不存在的记录", "bad id": "编号有误", "malformed row": "格式错误的行",
+    "bad characters": "含有无效字符",
+}
+
 @dataclass
 class Validated:
     """Output of :func:`validate`: clean frames ready for a store, plus the accounting."""
@@ -954,13 +962,26 @@ class LoadReport:
     def rejected(self) -> int:
         return int(self.counts["rejected"].sum()) if len(self.counts) else 0
 
-    def format(self) -> str:
-        """Human summary: a line per table, the rejects file, normalised ids, ignored files/columns."""
-        lines = [f"store: {self.store}"]
-        lines.append(f"{'table':<13}{'read':>10}{'loaded':>10}{'rejected':>10}  source")
+    def format(self, lang: str = "en") -> str:
+        """Human summary: a line per table, the rejects file, normalised ids, ignored files/columns;
+        ``lang="zh"``: in Chinese (table and column names, paths and the rejects file's reasons
+        stay as they are)."""
+        from graphcrm.i18n import check_lang, pick
+
+        zh = check_lang(lang) == "zh"
+
+        def say(en: str, zh_text: str) -> str:
+            return pick(lang, en=en, zh=zh_text)
+
+        lines = [say(f"store: {self.store}", f"存储：{self.store}")]
+        if zh:
+            lines.append(f"{'表':<12}{'读取':>8}{'导入':>8}{'拒绝':>8}  来源")
+        else:
+            lines.append(f"{'table':<13}{'read':>10}{'loaded':>10}{'rejected':>10}  source")
         for r in self.counts.itertuples(index=False):
             lines.append(f"{r.table:<13}{r.read:>10,}{r.loaded:>10,}{r.rejected:>10,}  {r.source_file}")
-        lines.append(f"{'total':<13}{self.read:>10,}{self.loaded:>10,}{self.rejected:>10,}")
+        total = "合计" + " " * 9 if zh else f"{'total':<13}"  # two wide characters: 13 columns on a terminal
+        lines.append(f"{total}{self.read:>10,}{self.loaded:>10,}{self.rejected:>10,}")
         if self.rejected:
             top = (
                 self.rejects.groupby(["table", "reason_kind"] if "reason_kind" in self.rejects else ["table", "column"])
@@ -968,29 +989,38 @@ class LoadReport:
                 .sort_values(ascending=False)
                 .head(8)
             )
-            lines.append(f"{self.rejected:,} rows rejected ({len(self.rejects):,} problems); most common:")
+            lines.append(say(f"{self.rejected:,} rows rejected ({len(self.rejects):,} problems); most common:",
+                             f"拒绝 {self.rejected:,} 行（{len(self.rejects):,} 个问题）；最常见的："))
             for key, n in top.items():
-                lines.append(f"  {n:>8,}  {key[0]}: {key[1]}")
+                kind = REASON_KINDS_ZH.get(str(key[1]), str(key[1])) if zh else key[1]
+                lines.append(f"  {n:>8,}  {key[0]}: {kind}")
             if self.rejects_path:
-                lines.append(f"rejects written to {self.rejects_path}")
+                lines.append(say(f"rejects written to {self.rejects_path}", f"被拒绝的行已写入 {self.rejects_path}"))
         else:
-            lines.append("no rows rejected")
+            lines.append(say("no rows rejected", "没有被拒绝的行"))
         changed = [f"{t}.{c} {n:,}" for t, cols in self.normalized_ids.items() for c, n in cols.items() if n]
         if changed:
-            lines.append("ids cleaned (invisible characters, full-width forms, spaces, 7.0 -> 7): " + ", ".join(changed))
+            lines.append(say("ids cleaned (invisible characters, full-width forms, spaces, 7.0 -> 7): ",
+                             "已清理的编号（不可见字符、全角字符、空格、7.0 -> 7）：") + ", ".join(changed))
         hidden = [f"{t}.{c} {n:,}" for t, cols in self.hidden_digits.items() for c, n in cols.items() if n]
         if hidden:
-            lines.append("phone-like digits not stored (a shifted row? the value left blank, or the digits "
-                         "as <digits hidden>): " + ", ".join(hidden))
+            lines.append(say("phone-like digits not stored (a shifted row? the value left blank, or the digits "
+                             "as <digits hidden>): ",
+                             "未存储的类似电话号码的数字（是否有错位的行？该值留空，或数字记为 <digits hidden>）：")
+                         + ", ".join(hidden))
         if self.phone_like_ids:
-            lines.append(f"owners: {self.phone_like_ids:,} owner ids look like phone numbers: the report shows "
-                         f"them as 138****5678; the store and the CRM lists keep them (a member number as "
-                         f"owner_id keeps phone numbers out of every output)")
+            lines.append(say(f"owners: {self.phone_like_ids:,} owner ids look like phone numbers: the report shows "
+                             f"them as 138****5678; the store and the CRM lists keep them (a member number as "
+                             f"owner_id keeps phone numbers out of every output)",
+                             f"owners：{self.phone_like_ids:,} 个车主编号看起来是电话号码：报告中显示为 138****5678；"
+                             f"存储和 CRM 名单保留原编号（用会员号作 owner_id 可使电话号码不出现在任何输出中）"))
         for t, cols in self.ignored_columns.items():
             if cols:
-                lines.append(f"{t}: columns not in the contract, not loaded: {', '.join(cols)}")
+                lines.append(say(f"{t}: columns not in the contract, not loaded: ", f"{t}：不在数据契约中的列，未导入：")
+                             + ", ".join(cols))
         if self.ignored_files:
-            lines.append(f"files that hold no contract table, not read: {', '.join(self.ignored_files)}")
+            lines.append(say("files that hold no contract table, not read: ", "不含数据契约表的文件，未读取：")
+                         + ", ".join(self.ignored_files))
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -181,3 +181,21 @@ def test_click_usage_errors_stay_english_and_click_is_restored():
 
     from gettext import gettext
     assert click.core._ is gettext  # the Chinese texts were only lent for that invocation
+
+
+def test_the_load_summary_in_chinese(tmp_path):
+    # graphcrm load --lang zh (and graphcrm run --lang zh) print the load's summary in Chinese:
+    # counts, the most common kinds of rejects, the ignored columns
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "owners.csv").write_text("owner_id,city,is_staff,phone\nO1,上海,maybe,13812345678\nO2,北京,否,\n",
+                                       encoding="utf-8")
+    r = CliRunner().invoke(cli, ["load", str(folder), "--store", str(tmp_path / "s.duckdb"), "--rejects",
+                                 str(tmp_path / "rej.csv"), "--lang", "zh"])
+    assert r.exit_code == 0, r.output
+    assert "拒绝 1 行（1 个问题）；最常见的：" in r.stdout and "owners: 不是是/否值" in r.stdout
+    assert "owners：不在数据契约中的列，未导入：phone" in r.stdout and "合计" in r.stdout
+    assert "rows rejected" not in r.stdout and "13812345678" not in r.stdout
+    en = CliRunner().invoke(cli, ["load", str(folder), "--store", str(tmp_path / "s2.duckdb"), "--rejects",
+                                  str(tmp_path / "rej2.csv")])
+    assert "1 rows rejected (1 problems); most common:" in en.stdout and "owners: bad yes/no value" in en.stdout

@@ -136,7 +136,7 @@ def run_cmd(folder: Path | None, mapping: Path | None, rejects_path: Path | None
 
         if folder is not None:
             rep = timed("load", lambda: cg.load(folder, mapping=mapping, rejects_path=rejects_path, progress=False))
-            click.echo(rep.format())
+            click.echo(rep.format(lang))
         timed("community", lambda: cg.community(since, until))
         from graphcrm.reports.prefetch import Ahead
 
