@@ -137,6 +137,8 @@ def held(cg, top: int) -> dict:
             "by_kind_mib": {k: round(v / 2**20, 1) for k, v in sizes.groupby("kind")["bytes"].sum().items()},
             "top": [[r.entry[:90], r.kind, round(r.bytes / 2**20, 1)] for r in sizes.head(top).itertuples()],
             "stats": {k: v for k, v in c.memo_stats.items() if v["recomputed"] or v["evicted"]},
+            # seconds of own work per name, every computation summed (recomputations included)
+            "seconds": {k: v for k, v in getattr(c, "memo_seconds", {}).items() if c.memo_stats.get(k, {}).get("recomputed")},
         })
     out["sizing_s"] = round(time.perf_counter() - t, 2)
     out["rss_before_trim_mib"] = round(_status("VmRSS"), 1)
@@ -209,6 +211,8 @@ def child(folder: Path, db: Path, steps: list[str] | None, out: Path, max_rss_gi
                     print(f"        {mib:9,.1f} MiB  {kind:12s} {entry}", flush=True)
                 if c["stats"]:
                     print(f"        counters: {c['stats']}", flush=True)
+                if c.get("seconds"):
+                    print(f"        seconds of what was computed again (all its computations): {c['seconds']}", flush=True)
 
     if db_from is not None:
         step("load", lambda: None)  # the copied store (recorded so the table keeps its rows)

@@ -281,6 +281,11 @@ class Community:
         self._memo: dict[str, Any] = {}
         #: per memo name: how often it was computed, found, read from the store, evicted (see :meth:`memo`)
         self.memo_stats: dict[str, dict[str, int]] = {}
+        #: per memo name: seconds spent computing it, its own work (the entries it asked for not
+        #: counted), summed over every computation, recomputations included (see :meth:`memo`)
+        self.memo_seconds: dict[str, float] = {}
+        #: memo names the next analyses of a known plan will read (:meth:`expect`): dropped last
+        self._expected: frozenset[str] = frozenset()
         #: bytes the intermediates of :meth:`memo` may hold (None: no limit); see :func:`memo_budget`
         self.memo_budget: int | None = memo_budget()
         self._memo_bytes: dict[str, int] = {}  # budgeted entries' sizes, least recently used first
@@ -691,7 +696,7 @@ class Community:
                     stats["read"] += 1
                 else:
                     stats["computed"] += 1
-                    value = self._timed(key, lambda: self._compute_result(compute))
+                    value = self._timed(key, lambda: self._compute_result(compute), name)
                     keep.cache_result(stored_key, value)
                 self._spilled[key] = stored_key
             else:
@@ -699,7 +704,7 @@ class Community:
                 if key in self._evicted:
                     stats["recomputed"] += 1
                 value = self._timed(key, (lambda: self._compute_result(compute)) if name.startswith("result:")
-                                    else compute)
+                                    else compute, name)
             self._memo[key] = value
             if isinstance(value, Community):  # a community held in the memo takes its holder's budget
                 value.memo_budget = self.memo_budget
@@ -724,7 +729,7 @@ class Community:
             return value.copy()
         return value
 
-    def _timed(self, key: str, compute) -> Any:
+    def _timed(self, key: str, compute, name: str) -> Any:
         """``compute()``, recording in :attr:`_memo_cost` the seconds of its own work: its wall
         time less that of the entries computed inside it (each is recomputed on its own if it is
         dropped, so it is not counted twice), to 0.01 s.  An entry adopted from a worker process
@@ -741,6 +746,7 @@ class Community:
             # in hundredths of a second: entries that take less are all alike (least recently
             # used first among them), not ordered by the timer's noise
             self._memo_cost[key] = round(max(elapsed - nested, 0.0), 2)
+            self.memo_seconds[name] = round(self.memo_seconds.get(name, 0.0) + max(elapsed - nested, 0.0), 3)
             if self._compute_stack:
                 self._compute_stack[-1] += elapsed
 
