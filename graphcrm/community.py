@@ -829,8 +829,11 @@ class Community:
         # i.e. the least compute time per byte, where an entry's priority is raised to the
         # inflation value each time it is used (so entries not used for a long time age out
         # however costly); sorted() is stable, so equal priorities go least recently used first
-        def order(k: str) -> tuple[bool, float]:
-            return (k not in self._spilled, 0.0 if k in self._spilled else self._priority(k))
+        # an intermediate a known plan's next analyses read (:meth:`expect`) goes after the others
+        def order(k: str) -> tuple[bool, bool, float]:
+            if k in self._spilled:
+                return (False, False, 0.0)
+            return (True, self._memo_names.get(k) in self._expected, self._priority(k))
 
         for k in sorted(self._memo_bytes, key=order):
             if total <= budget:
@@ -848,6 +851,28 @@ class Community:
             dropped += 1
         if dropped:
             trim_heap()
+
+    def expect(self, names: Iterable[str] = ()) -> None:
+        """Tell the memo which intermediates the next analyses of a known plan will read (memo
+        names, e.g. ``"combined_graph"``; empty: none).  When the budget makes :meth:`memo` drop
+        intermediates, these go only after every other one (among themselves, and among the
+        others, the usual order of :meth:`_fit_budget`), so a plan's next step finds them
+        instead of computing them again.  The weekly job (:class:`graphcrm.reports.prefetch.Ahead`)
+        says before each step what the steps after it read again; nothing else calls it.  Like
+        the budget, it changes memory and time, never a result.
+
+        Example
+        -------
+        >>> import numpy as np, pandas as pd
+        >>> c = Community.from_frames({"owners": pd.DataFrame({"owner_id": ["a"]})})
+        >>> c.memo_budget = 20_000  # room for two arrays of 8,000 bytes
+        >>> c.expect(["graph"])
+        >>> for name in ("graph", "a", "b"):  # b passes the budget
+        ...     _ = c.memo(name, {}, lambda: np.zeros(1000))
+        >>> [c.memoized(name, {}) for name in ("graph", "a", "b")]  # without expect: graph would go
+        [True, False, True]
+        """
+        self._expected = frozenset(names)
 
     def held_bytes(self) -> int:
         """About how many bytes this community holds: its tables (sized once), projections and

@@ -882,11 +882,34 @@ class Ahead:
 
         return circle_ties_ahead(self.cg, since=self.since, until=self.until, seed=self.seed, lang=self.lang)
 
+    #: the intermediates each step of the job and the steps after it read again (computed by an
+    #: earlier step), by the step about to run, up to ``ambassadors``: the memo drops them last
+    #: when its budget forces drops (:meth:`Community.expect`).  Above the budget (1,000,000 demo
+    #: owners) the combined graph was built three times (``kocs``, ``circles``,
+    #: ``circle_profiles``) and the cleaned referrals twice (``kocs``, ``referral_chains``).  Not
+    #: into ``ambassadors`` and after it: what is held into ``ambassadors`` (the job's highest
+    #: peak, 8 GiB at 1M) must not grow.  tests/test_memo_plan.py derives this table from what
+    #: the steps read and checks it (docs/benchmarks.md, "The memo told the job's plan (stop 34)").
+    READ_LATER: dict[str, tuple[str, ...]] = {
+        "kocs": ("circle_partition", "clean_referrals", "combined_graph"),
+        "circles": ("circle_partition", "clean_referrals", "combined_graph", "interest_tags"),
+        "circle_profiles": ("clean_referrals", "combined_graph", "interest_tags"),  # then report:circle_ties
+        "referral_chains": ("clean_referrals",),
+        "referral_attribution": ("clean_referrals",),
+        "top_referrers": ("clean_referrals",),
+        "referral_issues": ("clean_referrals",),
+    }
+
     def before(self, step: str) -> None:
         """Call before each step of the job (``"report"`` before the report): takes in what the
-        workers have sent (the steps' own calls wait for what they read)."""
+        workers have sent (the steps' own calls wait for what they read), and tells the
+        community's memo what the steps after this one read again (:data:`READ_LATER`)."""
         for p in self._workers():
             p.ready()
+        # the job's community (built by its ``community`` step), not built here if it is not yet
+        community = getattr(self.cg, "_community_cache", {}).get((str(self.since), str(self.until)))
+        if community is not None:
+            community.expect(self.READ_LATER.get(step, ()))
 
     @property
     def adopted(self) -> list[str]:

@@ -222,6 +222,24 @@ def test_results_kept_in_a_store_are_dropped_before_intermediates():
     assert c.memoized("x", {}) and c.memoized("y", {})
 
 
+def test_an_expected_intermediate_is_dropped_after_every_other_one():
+    calls: list[str] = []
+    for expected, kept in (((), {"cheap", "z"}), (("costly",), {"costly", "z"})):
+        c = _community(20_000)  # room for two arrays of 8,000 bytes
+        c.expect(expected)
+        c.memo("costly", {}, _slow(0.0, calls, "costly"))
+        c.memo("cheap", {}, _slow(0.0, calls, "cheap"))
+        c.memo("z", {}, _slow(0.0, calls, "z"))      # passes the budget
+        assert {n for n in ("costly", "cheap", "z") if c.memoized(n, {})} == kept, expected
+    # an expected entry still goes when nothing else can: the budget holds
+    c = _community(10_000)
+    c.expect(["x"])
+    c.memo("x", {}, _slow(0.0, calls, "x"))
+    c.memo("y", {}, _slow(0.0, calls, "y"))
+    assert not c.memoized("x", {}) and c.memoized("y", {})
+    assert set(c.memo_seconds) == {"x", "y"} and c.memo_seconds["x"] >= 0
+
+
 def _pipeline(monkeypatch, budget: str, path=":memory:") -> tuple[dict, dict]:
     monkeypatch.setenv(MEMO_BUDGET_ENV, budget)
     cg = graphcrm.open(path)
