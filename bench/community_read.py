@@ -4,6 +4,7 @@ that the machine's drift affects every version alike.
 
     python bench/community_read.py STORE.duckdb --repeat 3
     python bench/community_read.py STORE.duckdb --versions /tmp/snap/OLD /tmp/snap/NEW --repeat 3
+    python bench/community_read.py - --load DEMO_FOLDER --versions OLD NEW --repeat 2   # load first, as graphcrm run
 
 A version is a folder holding a ``graphcrm`` package (a ``git archive`` of the repository with
 ``algorithms``, ``loaders`` and ``reports`` copied into ``graphcrm/``), put first on
@@ -39,6 +40,9 @@ def timed(self):
     t = time.perf_counter(); out = orig(self); spent.append(time.perf_counter() - t); return out
 DuckDBStore.community_tables = timed
 cg = graphcrm.open(sys.argv[1])
+if len(sys.argv) > 3:  # as graphcrm run FOLDER: the load in the same process first
+    cg.load(sys.argv[3], rejects_path=sys.argv[1] + ".rejects.csv", progress=False)
+    spent.clear()
 t = time.perf_counter()
 c = cg.community()
 whole = time.perf_counter() - t
@@ -61,26 +65,35 @@ print(json.dumps({"sql_s": round(spent[0], 2), "community_s": round(whole, 2), "
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("store", type=Path)
+    ap.add_argument("store", type=Path, help="the store to copy (with --load: ignored, write -)")
     ap.add_argument("--versions", nargs="*", default=None, help="folders with a graphcrm package (default: this checkout)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--check", action="store_true", help="compare the tables of every version with the first's")
+    ap.add_argument("--load", type=Path, default=None,
+                    help="load this folder into a new store in the same process first, as graphcrm run FOLDER "
+                         "(STORE is then where the new store goes, removed before each run)")
     a = ap.parse_args()
     versions = [str(ROOT)] if not a.versions else a.versions
     tmp = Path(tempfile.mkdtemp(prefix="community-read-"))
     try:
         store = tmp / "store.duckdb"
-        shutil.copyfile(a.store, store)
-        wal = Path(str(a.store) + ".wal")
-        if wal.exists():
-            shutil.copyfile(wal, Path(str(store) + ".wal"))
+        if a.load is None:
+            shutil.copyfile(a.store, store)
+            wal = Path(str(a.store) + ".wal")
+            if wal.exists():
+                shutil.copyfile(wal, Path(str(store) + ".wal"))
         runs: dict[str, list[dict]] = {v: [] for v in versions}
         for r in range(a.repeat):
             for v in versions:
                 env = dict(os.environ, PYTHONPATH=v)
-                out = subprocess.run([sys.executable, "-c", CHILD, str(store), "1" if a.check and r == 0 else "0"],
-                                     env=env, capture_output=True, text=True, check=True)
-                rec = json.loads(out.stdout.strip().splitlines()[-1])
+                cmd = [sys.executable, "-c", CHILD, str(store), "1" if a.check and r == 0 else "0"]
+                if a.load is not None:
+                    for old in tmp.glob("store.duckdb*"):
+                        old.unlink()
+                    cmd.append(str(a.load))
+                out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+                # the last line that is the record (DuckDB may draw its progress bar on stdout)
+                rec = json.loads(out.stdout[out.stdout.rindex('{"sql_s"'):].splitlines()[0])
                 runs[v].append(rec)
                 print(f"run {r + 1} {v}: SQL reads {rec['sql_s']:.2f} s, community {rec['community_s']:.2f} s", flush=True)
         for v, rs in runs.items():

@@ -408,8 +408,7 @@ class DuckDBStore(Store):
         the id in its sorted key column), so no string per row crosses into Python: about 17
         bytes per interaction instead of ~340.  Event ids and referral stages stay text (as
         :class:`~graphcrm.community.Community` holds them).  Rows are in key order, as
-        :meth:`table` (sorted in SQL by the codes, which follow the text's order; a row whose id
-        names no stored row comes after the others).
+        :meth:`table`.
 
         Returns
         -------
@@ -438,29 +437,22 @@ class DuckDBStore(Store):
         dtypes = {k: pd.CategoricalDtype(v) for k, v in cats.items()}
         for name, coded in self._CODED.items():
             t = TABLES[name]
-            sel, joins, by = [], [], {}
+            sel, joins = [], []
             for c in t.column_names:
                 if c in coded:
                     ref_table, ref_key = coded[c]
                     alias = f"_k_{c}"
                     joins.append(f'LEFT JOIN (SELECT "{ref_key}" AS k, (row_number() OVER (ORDER BY "{ref_key}") - 1)::INTEGER AS code '
                                  f'FROM "{ref_table}") AS {alias} ON {alias}.k = x."{c}"')
-                    code, miss = f'{alias}.code', f'CASE WHEN {alias}.code IS NULL THEN x."{c}" END'
+                    sel.append(f'{alias}.code AS "{c}", CASE WHEN {alias}.code IS NULL THEN x."{c}" END AS "_miss_{c}"')
                 elif (name, c) in self._CODED_ENUMS:
                     values = sorted(t.column(c).values)
                     arr = "[" + ", ".join(_sql_literal(v) for v in values) + "]"
-                    code = f'(list_position({arr}, x."{c}") - 1)::TINYINT'
-                    miss = f'CASE WHEN x."{c}" IS NOT NULL AND list_position({arr}, x."{c}") IS NULL THEN x."{c}" END'
+                    sel.append(f'(list_position({arr}, x."{c}") - 1)::TINYINT AS "{c}", '
+                               f'CASE WHEN x."{c}" IS NOT NULL AND list_position({arr}, x."{c}") IS NULL THEN x."{c}" END AS "_miss_{c}"')
                 else:
                     sel.append(f'x."{c}"')
-                    continue
-                sel.append(f'{code} AS "{c}", {miss} AS "_miss_{c}"')
-                by[c] = f"{code}, {miss}"
-            # key order through the integer codes (each the rank of its id or value in key order,
-            # so the same order as the text; an id or value naming no stored row, which a load
-            # never lets in, after the others): sorting 22.1M interactions by the codes took 7.2-8.9 s
-            # against 12.4-20.2 s by the text (1,000,000 demo owners; docs/benchmarks.md, stop 34)
-            order = ", ".join(by.get(k, f'x."{k}"') for k in t.key)
+            order = ", ".join(f'x."{k}"' for k in t.key)
             try:
                 df = self._read_capped(f'SELECT {", ".join(sel)} FROM "{name}" AS x {" ".join(joins)} ORDER BY {order}')
             except duckdb.Error as exc:
