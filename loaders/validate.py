@@ -974,14 +974,17 @@ class LoadReport:
             return pick(lang, en=en, zh=zh_text)
 
         lines = [say(f"store: {self.store}", f"存储：{self.store}")]
-        if zh:
-            lines.append(f"{'表':<12}{'读取':>8}{'导入':>8}{'拒绝':>8}  来源")
+        # number columns at least two wider than the longest count (22,096,565 is 10 characters:
+        # a fixed width of 10 ran it into the next column at a million owners)
+        w = max([10] + [len(f"{v:,}") + 2 for v in (self.read, self.loaded, self.rejected)])
+        if zh:  # two wide characters take four terminal columns: padded to w - 2 characters
+            lines.append(f"{'表':<12}{'读取':>{w - 2}}{'导入':>{w - 2}}{'拒绝':>{w - 2}}  来源")
         else:
-            lines.append(f"{'table':<13}{'read':>10}{'loaded':>10}{'rejected':>10}  source")
+            lines.append(f"{'table':<13}{'read':>{w}}{'loaded':>{w}}{'rejected':>{w}}  source")
         for r in self.counts.itertuples(index=False):
-            lines.append(f"{r.table:<13}{r.read:>10,}{r.loaded:>10,}{r.rejected:>10,}  {r.source_file}")
+            lines.append(f"{r.table:<13}{r.read:>{w},}{r.loaded:>{w},}{r.rejected:>{w},}  {r.source_file}")
         total = "合计" + " " * 9 if zh else f"{'total':<13}"  # two wide characters: 13 columns on a terminal
-        lines.append(f"{total}{self.read:>10,}{self.loaded:>10,}{self.rejected:>10,}")
+        lines.append(f"{total}{self.read:>{w},}{self.loaded:>{w},}{self.rejected:>{w},}")
         if self.rejected:
             top = (
                 self.rejects.groupby(["table", "reason_kind"] if "reason_kind" in self.rejects else ["table", "column"])

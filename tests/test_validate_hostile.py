@@ -657,3 +657,19 @@ def test_dates_written_the_chinese_way():
     got = reasons(v)
     assert sorted(got) == [4, 5]  # no 13th month; Chinese numerals are not read
     assert got[4] == ["joined_at='2024年13月1日' is not a valid date/time (use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS)"]
+
+
+def test_load_summary_columns_stay_apart_at_a_million_owners():
+    """22,096,565 interactions (the 1M demo) is wider than the old fixed 10-character column:
+    the printed read/loaded/rejected counts ran together ("22,096,56522,096,565")."""
+    import re
+
+    counts = pd.DataFrame({"table": ["owners", "interactions"], "source_file": ["owners.csv", "interactions.csv"],
+                           "read": [1_000_000, 22_096_565], "loaded": [1_000_000, 22_096_565], "rejected": [0, 0]})
+    for lang in ("en", "zh"):
+        text = LoadReport(store=":memory:", counts=counts, rejects=pd.DataFrame()).format(lang)
+        row = next(line for line in text.splitlines() if line.startswith("interactions"))
+        assert re.findall(r"[\d,]+", row.split("interactions.csv")[0].replace("interactions", "")) == \
+            ["22,096,565", "22,096,565", "0"], row
+        total = text.splitlines()[len(counts) + 2]
+        assert total.split()[1:] == ["23,096,565", "23,096,565", "0"], total
