@@ -243,15 +243,38 @@ def _ladder(thresholds: Sequence[Mapping[str, Any]] | None, lang: str) -> tuple[
     return keys, names
 
 
-def _raw_rank(community: Any, ids: np.ndarray, level_options: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Level rank (-1 where unknown or staff) and contribution per owner of ``ids``."""
+def _raw_rank(community: Any, ids: np.ndarray, level_options: dict,
+              positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Level rank (-1 where unknown or staff) and contribution per owner of ``ids``
+    (``positions``: theirs in ``community.owner_ids``, when the caller has them)."""
     from graphcrm.algorithms.levels import owner_levels
 
     lv = owner_levels(community, **level_options)
-    s = lv.set_index("owner_id")
-    rank = s["level_rank"].reindex(ids).fillna(-1).to_numpy(np.int64)
-    contrib = s["contribution"].reindex(ids).to_numpy(float)
-    return rank, contrib
+    pos = community.index_of(ids) if positions is None else positions
+    got = _at_owners(community, lv, pos, {"level_rank": -1, "contribution": np.nan})
+    return got["level_rank"].astype(np.int64), got["contribution"].astype(float)
+
+
+def _at_owners(community: Any, frame: pd.DataFrame, pos: np.ndarray,
+               columns: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Columns of ``frame`` (one row per owner, column ``owner_id``) at the owners ``pos``
+    (positions in ``community.owner_ids``, -1: unknown), ``columns[col]`` where the frame has
+    no row: what ``frame.set_index("owner_id")[col].reindex(ids).fillna(fill)`` gives, with
+    the frame's ids looked up once against the community's owner index instead of a hash
+    table built on them and probed with every id per column (at a million owners each of
+    those lookups hashes a million strings)."""
+    fp = community.index_of(frame["owner_id"])
+    ok = fp >= 0
+    n = len(community.owner_ids)
+    have = pos >= 0
+    out = {}
+    for col, fill in columns.items():
+        v = frame[col].to_numpy()[ok]
+        dtype = np.result_type(v.dtype, np.asarray(fill).dtype) if v.dtype != object else object
+        full = np.full(n, fill, dtype=dtype)
+        full[fp[ok]] = v
+        out[col] = np.where(have, full[np.maximum(pos, 0)], fill).astype(dtype, copy=False)
+    return out
 
 
 def _checkpoints(end: pd.Timestamp, grace_days: float, step: float) -> list[pd.Timestamp]:
@@ -269,8 +292,11 @@ def grace_levels(
     grace_days: float = DEFAULT_GRACE_DAYS,
     grace_step_days: float = DEFAULT_GRACE_STEP_DAYS,
     level_options: Mapping[str, Any] | None = None,
+    positions: np.ndarray | None = None,
 ) -> dict[pd.Timestamp, dict[str, np.ndarray]]:
-    """Levels of ``ids`` at each of ``dates`` under the grace rule (see the module docstring).
+    """Levels of ``ids`` at each of ``dates`` under the grace rule (see the module docstring);
+    ``positions``: the positions of ``ids`` in ``community.owner_ids`` when the caller has them
+    (else looked up).
 
     Returns
     -------
@@ -296,10 +322,10 @@ def grace_levels(
     # the earlier checkpoints from the community's own activity rows, in one pass per date (the
     # same values as owner_levels on a community cut at the date, without building it)
     cuts = levels_at(community, [p for p in points if p != now], **opts)
-    pos = community.index_of(ids)
+    pos = community.index_of(ids) if positions is None else positions
     for p in points:
         if p == now:
-            raw[p] = _raw_rank(community, ids, opts)
+            raw[p] = _raw_rank(community, ids, opts, pos)
         elif cuts is not None:
             rank, contrib = cuts[p]
             raw[p] = (np.where(pos >= 0, rank[np.maximum(pos, 0)], -1).astype(np.int64),
@@ -316,17 +342,17 @@ def grace_levels(
 
 def _activity(community: Any, lo: pd.Timestamp, hi: pd.Timestamp) -> dict[str, np.ndarray]:
     """Per owner (community order): own activities, engagement received and distinct engagers in (lo, hi]."""
-    from graphcrm.algorithms.levels import activity_log, owner_positions
+    from graphcrm.algorithms.levels import ACTIVITY_KINDS, activity_log, kind_codes, owner_positions
 
     n = len(community.owner_ids)
     log = activity_log(community)
     at = log["at"].to_numpy()
     m = (at > np.datetime64(lo)) & (at <= np.datetime64(hi))
     pos = log["pos"].to_numpy(np.int64)[m]
-    kind = log["kind"].to_numpy()[m]
+    kind = kind_codes(log)[m]
     out = {"activity": np.bincount(pos, minlength=n)}
-    for k in ("post", "interaction", "event", "referral"):
-        out[k] = np.bincount(pos[kind == k], minlength=n)
+    for i, k in enumerate(ACTIVITY_KINDS):
+        out[k] = np.bincount(pos[kind == i], minlength=n)
     eng = _engagement_rows(community)
     if eng is not None:
         ea, ee, eat = eng
@@ -382,9 +408,10 @@ def _times_of(community: Any, rows: np.ndarray) -> np.ndarray:
     return pd.to_datetime(at).astype("datetime64[ns]").to_numpy()[rows]
 
 
-def _koc(community: Any, ids: np.ndarray, koc_options: Mapping[str, Any] | None) -> dict[str, np.ndarray]:
+def _koc(community: Any, ids: np.ndarray, koc_options: Mapping[str, Any] | None,
+         positions: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """KOC rank (-1 where unscored: score 0 or staff), score and qualified flag per owner of ``ids``."""
-    return _koc_arrays(_scored(community, koc_options), ids)
+    return _koc_arrays(community, _scored(community, koc_options), ids, positions)
 
 
 def _scored(community: Any, koc_options: Mapping[str, Any] | None) -> pd.DataFrame:
@@ -395,16 +422,18 @@ def _scored(community: Any, koc_options: Mapping[str, Any] | None) -> pd.DataFra
     return k.loc[k["score"] > 0, ["owner_id", "rank", "score", "qualified"]].reset_index(drop=True)
 
 
-def _koc_arrays(k: pd.DataFrame, ids: np.ndarray) -> dict[str, np.ndarray]:
-    s = k.set_index("owner_id")
-    rank = s["rank"].reindex(ids).fillna(-1).to_numpy(np.int64)
-    score = s["score"].reindex(ids).fillna(0.0).to_numpy(float)
-    qual = s["qualified"].reindex(ids).fillna(False).to_numpy(bool)
-    return {"rank": rank, "score": score, "qualified": qual, "scored": int(len(k))}
+def _koc_arrays(community: Any, k: pd.DataFrame, ids: np.ndarray,
+                positions: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Rank, score and qualified flag of the scored KOC table ``k`` at ``ids`` (``positions``:
+    theirs in ``community.owner_ids``)."""
+    pos = community.index_of(ids) if positions is None else positions
+    got = _at_owners(community, k, pos, {"rank": -1, "score": 0.0, "qualified": False})
+    return {"rank": got["rank"].astype(np.int64), "score": got["score"].astype(float),
+            "qualified": got["qualified"].astype(bool), "scored": int(len(k))}
 
 
 def _circle(community: Any, ids: np.ndarray, options: Mapping[str, Any] | None = None, *,
-            table: bool = True) -> np.ndarray:
+            table: bool = True, positions: np.ndarray | None = None) -> np.ndarray:
     """Circle of each of ``ids`` (-1: none or unknown).  ``table=False`` reads the cached
     partition (:func:`~graphcrm.algorithms.circles.circle_ids`: the same ``circle`` column as
     :func:`~graphcrm.algorithms.circles.circles`, without its labels, bridge scores and reasons)."""
@@ -412,7 +441,7 @@ def _circle(community: Any, ids: np.ndarray, options: Mapping[str, Any] | None =
 
     if not table:
         memb = circle_ids(community, **dict(options or {}))
-        pos = community.index_of(ids)
+        pos = community.index_of(ids) if positions is None else positions
         return np.where(pos >= 0, memb[np.maximum(pos, 0)], -1).astype(np.int64)
     c = circles(community, **dict(options or {}))
     return c.set_index("owner_id")["circle"].reindex(ids).fillna(-1).to_numpy(np.int64)
@@ -579,12 +608,13 @@ def movement(
     keys_a = np.asarray(keys, dtype=object)
 
     then_circles = _then_circle_options(now_c, koc_options, quick_circles_then) if compare_circles else {}
-    k_now, k_then = _koc_both(community, now_c, then_end, ids, koc_options, compare_circles, then_circles)
+    pos = _core_positions(now_c, ids)
+    k_now, k_then = _koc_both(community, now_c, then_end, ids, koc_options, compare_circles, then_circles, pos)
     eff_now = np.where(k_now["rank"] > 0, k_now["rank"], k_now["scored"] + 1)
     eff_then = np.where(k_then["rank"] > 0, k_then["rank"], k_then["scored"] + 1)
     gain = eff_then - eff_now
     no_gain = ((k_now["rank"] < 0) & (k_then["rank"] < 0)) | unknown_then
-    c_now, c_then = _circles_both(community, now_c, then_end, ids, compare_circles, then_circles)
+    c_now, c_then = _circles_both(community, now_c, then_end, ids, compare_circles, then_circles, pos)
     c_then[unknown_then] = -1
 
     df = pd.DataFrame({
@@ -647,11 +677,12 @@ def _core_uncached(community: Any, td: pd.Timedelta, now_end: pd.Timestamp, *, g
     owners = now_c.owners
     staff = owners["is_staff"].astype(bool).to_numpy()
     ids = np.asarray(now_c.owner_ids, dtype=object)[~staff]
+    pos = np.flatnonzero(~staff)  # the positions of ids in now_c.owner_ids, by construction
     joined = pd.to_datetime(owners["joined_at"]).to_numpy()[~staff]
     new = ~pd.isna(joined) & (joined > np.datetime64(then_end))
 
     g = grace_levels(now_c, ids, [now_end, then_end], grace_days=grace_days, grace_step_days=grace_step_days,
-                     level_options=level_options)
+                     level_options=level_options, positions=pos)
     held_now, raw_now, contrib_now = g[now_end]["held"], g[now_end]["raw"], g[now_end]["contribution"]
     held_then, contrib_then = g[then_end]["held"], g[then_end]["contribution"]
     held_now = np.maximum(held_now, 0)
@@ -661,7 +692,6 @@ def _core_uncached(community: Any, td: pd.Timedelta, now_end: pd.Timestamp, *, g
     direction = np.where(held_now > held_then, "up", np.where(held_now < held_then, "down", "held")).astype(object)
     direction[unknown_then] = "new"
 
-    pos = now_c.index_of(ids)
     a_now = {k: v[pos] for k, v in _activity(now_c, now_start, now_end).items()}
     a_then = {k: v[pos] for k, v in _activity(now_c, then_start, then_end).items()}
     # no community in the core: it is plain arrays and timestamps, so a worker process can hand
@@ -685,6 +715,17 @@ def _then_circle_options(now_c: Any, koc_options: Mapping[str, Any] | None, quic
     return {**base, "resolution": det.resolution, "consensus_runs": 1}
 
 
+def _core_positions(now_c: Any, ids: np.ndarray) -> np.ndarray:
+    """Positions in ``now_c.owner_ids`` of a core's ``ids`` (the non-staff owners of ``now_c``,
+    in its order: :func:`_core_uncached`), without looking a million ids up; looked up when
+    ``ids`` are not those (a core made elsewhere)."""
+    pos = np.flatnonzero(~now_c.owners["is_staff"].astype(bool).to_numpy())
+    oid = np.asarray(now_c.owner_ids, dtype=object)
+    if len(pos) == len(ids) and (not len(ids) or np.array_equal(oid[pos], ids)):
+        return pos
+    return now_c.index_of(ids)
+
+
 def _now(community: Any, now_end: pd.Timestamp) -> Any:
     """The community as known at the end of the current period (``community`` itself when that
     is its own end and it has no window)."""
@@ -694,12 +735,14 @@ def _now(community: Any, now_end: pd.Timestamp) -> Any:
 
 def _koc_both(community: Any, now_c: Any, then_end: pd.Timestamp, ids: np.ndarray,
               koc_options: Mapping[str, Any] | None, compare_circles: bool,
-              then_circles: dict) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+              then_circles: dict, positions: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """KOC ranks and scores of ``ids`` now and at the end of the earlier period (bridging with
     the earlier circles of ``then_circles`` options, or with today's circles when the earlier
     circles are not compared)."""
-    k_now = _koc(now_c, ids, koc_options)
-    return k_now, _koc_arrays(_kocs_then(community, now_c, then_end, koc_options, compare_circles, then_circles), ids)
+    pos = now_c.index_of(ids) if positions is None else positions
+    k_now = _koc(now_c, ids, koc_options, pos)
+    k_then = _kocs_then(community, now_c, then_end, koc_options, compare_circles, then_circles)
+    return k_now, _koc_arrays(now_c, k_then, ids, pos)
 
 
 def _kocs_then(community: Any, now_c: Any, then_end: pd.Timestamp, koc_options: Mapping[str, Any] | None,
@@ -789,9 +832,10 @@ def earlier_kocs(community: Any, *, period: str | int | pd.Timedelta = "30D", as
 
 
 def _circles_both(community: Any, now_c: Any, then_end: pd.Timestamp, ids: np.ndarray, compare_circles: bool,
-                  then_circles: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Circle of ``ids`` now, and then relabelled to today's circles (-1 when not compared)."""
-    c_now = _circle(now_c, ids, table=False)
+                  then_circles: dict, positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Circle of ``ids`` now, and then relabelled to today's circles (-1 when not compared);
+    ``positions``: those of ``ids`` in ``now_c.owner_ids``."""
+    c_now = _circle(now_c, ids, table=False, positions=positions)
     if not compare_circles:
         return c_now, np.full(len(ids), -1, np.int64)
     then_c = _then(community, then_end)  # the earlier window, built only to find its circles
@@ -1317,7 +1361,7 @@ def new_owner_cohort(
     >>> new_owner_cohort(c, as_of="2024-05-31", months=1)[["cohort", "owners", "posted"]].values.tolist()
     [['2024-05', 2, 1]]
     """
-    from graphcrm.algorithms.levels import activity_log
+    from graphcrm.algorithms.levels import ACTIVITY_KINDS, activity_log, kind_codes
 
     lang = check_lang(lang)
     if int(months) < 1 or not float(first_days) > 0:
@@ -1338,11 +1382,11 @@ def new_owner_cohort(
     at = log["at"].to_numpy()
     jj = jmap[lp]
     within = ~np.isnat(jj) & (at >= jj) & (at <= jj + np.timedelta64(int(float(first_days) * 86400), "s")) & (at <= np.datetime64(end))
-    lp, kind = lp[within], log["kind"].to_numpy()[within]
+    lp, kind = lp[within], kind_codes(log)[within]
 
     def did(k: str | None) -> np.ndarray:
         hit = np.zeros(n, bool)
-        hit[lp if k is None else lp[kind == k]] = True
+        hit[lp if k is None else lp[kind == ACTIVITY_KINDS.index(k)]] = True
         return hit[pos]
 
     frame = pd.DataFrame({

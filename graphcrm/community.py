@@ -924,6 +924,8 @@ class Community:
                 c = owner_ids.cat.codes.to_numpy().astype(np.int64)
                 return np.where(c < len(index), c, -1)  # what proj.codes does for such categories
             return proj.codes(index, owner_ids)
+        if isinstance(owner_ids, pd.Series) and isinstance(owner_ids.dtype, pd.StringDtype):
+            return self._owner_index().get_indexer(owner_ids)  # text already: not made objects and text again
         return self._owner_index().get_indexer(pd.Series(owner_ids, dtype=object).astype(str))
 
     def _starts_with_owners(self, cats: pd.Index) -> bool:

@@ -440,3 +440,36 @@ def test_engagement_times_of_kept_rows_by_hand():
     assert got["engagement"].tolist() == [1, 0, 0] and got["engagers"].tolist() == [1, 0, 0]
     got = mv._activity(c, pd.Timestamp("2024-01-01"), pd.Timestamp("2024-02-01"))
     assert got["engagement"].tolist() == [2, 0, 0] and got["engagers"].tolist() == [2, 0, 0]
+
+
+def test_columns_at_owners_match_a_reindex_by_id():
+    """movement's per-owner look-ups (one lookup of the table's ids against the community's
+    owner index) give what ``set_index("owner_id")[col].reindex(ids).fillna(fill)`` gives:
+    rows in any order, owners the table lacks, ids the community lacks."""
+    from graphcrm.algorithms.movement import _at_owners
+
+    c = Community.from_frames({"owners": pd.DataFrame({"owner_id": ["a", "b", "c", "d"]})})
+    table = pd.DataFrame({"owner_id": ["c", "a", "zz"], "rank": [1, 2, 3], "score": [0.5, 0.25, 9.0],
+                          "qualified": [True, False, True]})
+    ids = np.array(["a", "b", "c", "nobody"], dtype=object)
+    pos = c.index_of(ids)
+    got = _at_owners(c, table, pos, {"rank": -1, "score": 0.0, "qualified": False})
+    s = table.set_index("owner_id")
+    assert got["rank"].tolist() == s["rank"].reindex(ids).fillna(-1).astype(int).tolist() == [2, -1, 1, -1]
+    assert got["score"].tolist() == [0.25, 0.0, 0.5, 0.0]
+    assert got["qualified"].tolist() == [False, False, True, False]
+
+
+def test_activity_log_kind_is_a_categorical_of_the_four_kinds():
+    from graphcrm.algorithms.levels import ACTIVITY_KINDS, activity_log, kind_codes
+    from graphcrm.demo import generate_demo
+
+    tables, _ = generate_demo(1_000, seed=3)
+    log = activity_log(Community(tables))
+    assert list(log["kind"].cat.categories) == list(ACTIVITY_KINDS)
+    codes = kind_codes(log)
+    assert codes.dtype == np.int8 and set(np.unique(codes)) == {0, 1, 2, 3}
+    # the same codes from a text column (a log built elsewhere)
+    assert (kind_codes(log.assign(kind=log["kind"].astype(str))) == codes).all()
+    counts = log["kind"].value_counts()
+    assert counts["interaction"] == (codes == 1).sum() and counts["post"] == (codes == 0).sum()
