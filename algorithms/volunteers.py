@@ -55,7 +55,7 @@ from scipy.special import expit
 from graphcrm.algorithms._glm import loss_grad
 from graphcrm.algorithms.levels import activity_log, owner_positions
 from graphcrm.errors import AnalysisError, ConfigError
-from graphcrm.projections import Edges, codes, post_rows_of
+from graphcrm.projections import Edges, post_rows_of
 from graphcrm.i18n import check_lang, join
 from graphcrm.results import Col, ResultSpec, analysis
 
@@ -449,7 +449,7 @@ def _helping(community: Any, n: int) -> np.ndarray:
         helps = kind.astype(str).isin(["comment", "reply"]).to_numpy()
     row = post_rows_of(posts, inter)
     engager = community.index_of(inter["owner_id"])
-    author = np.r_[codes(pd.Index(community.owner_ids), posts["author_id"]), -1][row]
+    author = np.r_[community.index_of(posts["author_id"]), -1][row]  # the community's owner index, built once
     hit = helps & (row >= 0) & (engager >= 0) & (engager != author)
     return np.bincount(engager[hit], minlength=n).astype(float)
 

@@ -48,7 +48,8 @@ for name in ("movement", "rising_stars", "level_transitions"):
     df = getattr(cg, name)(**ahead._lang(name, MOVEMENT_OPTIONS))
     h.update(repr((name, list(df.columns), [str(d) for d in df.dtypes], len(df))).encode())
     h.update(pd.util.hash_pandas_object(df.astype(object), index=False).to_numpy().tobytes())
-print(json.dumps({"wall": wall, "cpu": cpu, "digest": h.hexdigest()[:16], "load": os.getloadavg()[0]}))
+with open(sys.argv[2], "w") as f:  # a file, not stdout: DuckDB's progress bar shares stdout
+    json.dump({"wall": wall, "cpu": cpu, "digest": h.hexdigest()[:16], "load": os.getloadavg()[0]}, f)
 """
 
 
@@ -67,9 +68,10 @@ def main() -> None:
                 db = tmp / "store.duckdb"
                 shutil.copyfile(a.store, db)
                 env = {**os.environ, "PYTHONPATH": str(v)}
-                out = subprocess.run([sys.executable, "-c", CHILD, str(db)], env=env, cwd=tmp,
-                                     capture_output=True, text=True, check=True)
-                rec = json.loads(out.stdout.strip().splitlines()[-1])
+                res = tmp / "result.json"
+                subprocess.run([sys.executable, "-c", CHILD, str(db), str(res)], env=env, cwd=tmp,
+                               stdout=subprocess.DEVNULL, check=True)
+                rec = json.loads(res.read_text())
                 runs[v].append(rec)
                 print(f"{v}: {rec['wall']:.2f} s wall, {rec['cpu']:.2f} s CPU, digest {rec['digest']}, "
                       f"load {rec['load']:.2f}", flush=True)

@@ -149,6 +149,8 @@ def codes(index: pd.Index, values: pd.Series) -> np.ndarray:
             return np.where(c < len(index), c, -1)
         m = index.get_indexer(cats.astype(str))
         return np.where(c >= 0, m[np.maximum(c, 0)], -1) if len(m) else np.full(len(c), -1, dtype=np.int64)
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.StringDtype):
+        return index.get_indexer(values)  # text already: not made objects and text again
     return index.get_indexer(pd.Series(values, dtype=object).astype(str))
 
 
