@@ -34,19 +34,11 @@ def main() -> None:
     d = 0.85
     if a.store:
         import graphcrm
-        from graphcrm.algorithms.koc import engagement_pairs
+        from graphcrm.algorithms.koc import _authority_edges, engagement_pairs
 
         c = graphcrm.open(a.store).community()
-        pairs = engagement_pairs(c)
         n0 = len(c.owner_ids)
-        pe, pa = pairs["e"].to_numpy(np.int64), pairs["a"].to_numpy(np.int64)
-        pw, pf = pairs["weight"].to_numpy(float), pairs["factor"].to_numpy(float)
-        lost = np.bincount(pe, weights=pw * (1.0 - pf), minlength=n0)
-        src = np.concatenate([pe, np.flatnonzero(lost > 0)])
-        dst = np.concatenate([pa, np.full(int((lost > 0).sum()), n0, dtype=np.int64)])
-        w = np.concatenate([pw * pf, lost[lost > 0]])
-        keep = w > 0
-        src, dst, w = src[keep], dst[keep], w[keep]
+        src, dst, w = _authority_edges(engagement_pairs(c), n0)
         n, m = n0 + 1, len(src)
         print(f"{a.store}: {n:,} vertices (with the sink), {m:,} edges", flush=True)
     else:
